@@ -1,0 +1,89 @@
+import { baseKind, type ColumnSpec, type Param, type Row } from './sql.ts';
+
+const PG_TIMESTAMP =
+  /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(\.\d{1,6})?(?:(Z)|([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?)?$/;
+
+/**
+ * Turns a Postgres timestamp text into ISO-8601 UTC with microseconds kept
+ * (`2026-11-24T20:00:00.123456Z`).
+ *
+ * Postgres prints `timestamptz` in the session `TimeZone` (`... 21:00:00.123456+01`); the Data
+ * API prints it in UTC without an offset. A JS `Date` would drop the microseconds, and keyset
+ * cursors and ordering tests need them, so the arithmetic is done here on the parts.
+ */
+export function toIsoUtc(text: string): string {
+  const m = PG_TIMESTAMP.exec(text);
+  if (!m) return text; // 'infinity' and friends are passed through untouched
+  const [, y, mo, d, h, mi, s, frac, zulu, sign, oh, om, os] = m;
+  let epochSeconds = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) / 1000;
+  if (!zulu && sign) {
+    const offset = Number(oh) * 3600 + Number(om ?? 0) * 60 + Number(os ?? 0);
+    epochSeconds -= sign === '+' ? offset : -offset;
+  }
+  const iso = new Date(epochSeconds * 1000).toISOString(); // YYYY-MM-DDTHH:MM:SS.000Z
+  const micros = (frac ?? '.0').slice(1).padEnd(6, '0');
+  return `${iso.slice(0, 19)}.${micros}Z`;
+}
+
+/** Normalises one driver value to the declared column kind. */
+function decodeValue(kind: ReturnType<typeof baseKind>, value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  switch (kind) {
+    case 'timestamptz':
+      if (value instanceof Date) return toIsoUtc(value.toISOString());
+      return toIsoUtc(String(value));
+    case 'int':
+    case 'float':
+      return typeof value === 'number' ? value : Number(value);
+    case 'json':
+      return typeof value === 'string' ? JSON.parse(value) : value;
+    case 'bool':
+      return value === true || value === 't' || value === 'true';
+    default:
+      return typeof value === 'string' ? value : String(value);
+  }
+}
+
+/** Decodes a row keyed by column name (the `pg` and `pglite` drivers' shape). */
+export function decodeNamedRow<C extends ColumnSpec>(
+  columns: C,
+  raw: Record<string, unknown>,
+): Row<C> {
+  const row: Record<string, unknown> = {};
+  for (const [name, kind] of Object.entries(columns)) {
+    row[name] = decodeValue(baseKind(kind), raw[name]);
+  }
+  return row as Row<C>;
+}
+
+/** Decodes a row given by position (the Data API's `records` shape). */
+export function decodePositionalRow<C extends ColumnSpec>(columns: C, values: unknown[]): Row<C> {
+  const row: Record<string, unknown> = {};
+  let i = 0;
+  for (const [name, kind] of Object.entries(columns)) {
+    row[name] = decodeValue(baseKind(kind), values[i]);
+    i += 1;
+  }
+  return row as Row<C>;
+}
+
+/**
+ * The value a node-postgres style driver binds for a parameter. JSON is sent as text: handing
+ * node-postgres a JS array would bind it as a Postgres array, which the Data API cannot do.
+ */
+export function bindValue(param: Param): unknown {
+  if (param.value === null) return null;
+  if (param.type === 'json') return JSON.stringify(param.value);
+  return param.value;
+}
+
+/** Fails loudly when a statement's select list drifts from its declared columns. */
+export function assertColumns(columns: ColumnSpec, fieldNames: readonly string[]): void {
+  const declared = Object.keys(columns);
+  if (declared.length === 0) return; // statements that return nothing interesting
+  if (declared.length !== fieldNames.length || declared.some((n, i) => n !== fieldNames[i])) {
+    throw new Error(
+      `statement columns [${fieldNames.join(', ')}] differ from the declared [${declared.join(', ')}]`,
+    );
+  }
+}

@@ -1,0 +1,173 @@
+import { createHash } from 'node:crypto';
+import type { Db } from './port.ts';
+import { type ColumnSpec, type Statement, sql, statement } from './sql.ts';
+
+/** One numbered, forward-only migration file (`migrations/0001_init.sql`). */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export interface MigrationResult {
+  /** Migrations applied by this run, in order. */
+  readonly applied: string[];
+  /** Every migration recorded in the database after the run. */
+  readonly current: number;
+}
+
+export class MigrationError extends Error {
+  override readonly name = 'MigrationError';
+}
+
+/** sha256 of the file text: an applied file that was edited afterwards is refused. */
+export function checksum(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * Splits a migration file into single statements. The Data API runs exactly one statement per
+ * call, so every driver runs migrations statement by statement. Semicolons inside quotes,
+ * dollar-quoted bodies and comments do not split.
+ */
+export function splitStatements(text: string): string[] {
+  const statements: string[] = [];
+  let current = '';
+  let i = 0;
+  const flush = () => {
+    const trimmed = current.trim();
+    if (stripComments(trimmed).trim() !== '') statements.push(trimmed);
+    current = '';
+  };
+  while (i < text.length) {
+    const ch = text[i] as string;
+    const rest = text.slice(i);
+    if (rest.startsWith('--')) {
+      const end = text.indexOf('\n', i);
+      const stop = end === -1 ? text.length : end + 1;
+      current += text.slice(i, stop);
+      i = stop;
+    } else if (rest.startsWith('/*')) {
+      let depth = 0;
+      let j = i;
+      while (j < text.length) {
+        if (text.startsWith('/*', j)) {
+          depth += 1;
+          j += 2;
+        } else if (text.startsWith('*/', j)) {
+          depth -= 1;
+          j += 2;
+          if (depth === 0) break;
+        } else j += 1;
+      }
+      current += text.slice(i, j);
+      i = j;
+    } else if (ch === "'" || ch === '"') {
+      let j = i + 1;
+      while (j < text.length) {
+        if (text[j] === ch && text[j + 1] === ch) j += 2;
+        else if (text[j] === ch) break;
+        else j += 1;
+      }
+      current += text.slice(i, j + 1);
+      i = j + 1;
+    } else if (ch === '$' && /^\$[A-Za-z_]*\$/.test(rest)) {
+      const tag = (/^\$[A-Za-z_]*\$/.exec(rest) as RegExpExecArray)[0];
+      const end = text.indexOf(tag, i + tag.length);
+      const stop = end === -1 ? text.length : end + tag.length;
+      current += text.slice(i, stop);
+      i = stop;
+    } else if (ch === ';') {
+      flush();
+      i += 1;
+    } else {
+      current += ch;
+      i += 1;
+    }
+  }
+  flush();
+  return statements;
+}
+
+function stripComments(text: string): string {
+  return text.replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '');
+}
+
+function raw(text: string): Statement<ColumnSpec> {
+  return { text, params: [], columns: {} };
+}
+
+// One arbitrary, fixed advisory lock key for this service's migrations: two runners (a deploy
+// trigger and `npm start`, say) serialise on it inside their transactions.
+const MIGRATION_LOCK = raw('select pg_advisory_xact_lock(4702180175502314917)');
+
+const CREATE_LEDGER = raw(`create table if not exists schema_migrations (
+  version integer primary key,
+  name text not null,
+  checksum text not null,
+  applied_at timestamptz not null default now()
+)`);
+
+const SELECT_APPLIED = statement(
+  { version: 'int', name: 'text', checksum: 'text' },
+  sql`select version, name, checksum from schema_migrations order by version`,
+);
+
+/**
+ * Applies the pending migrations in order, each in its own transaction with the ledger row
+ * inserted in the same transaction. Safe when two runners start at once (advisory lock, then a
+ * re-check), and refuses to run when an applied file's checksum changed or the database holds a
+ * migration this build does not know.
+ */
+export async function migrate(db: Db, migrations: readonly Migration[]): Promise<MigrationResult> {
+  const ordered = [...migrations].sort((a, b) => a.version - b.version);
+  await db.transaction(async (tx) => {
+    await tx.query(MIGRATION_LOCK);
+    await tx.query(CREATE_LEDGER);
+  });
+
+  const ledger = await db.query(SELECT_APPLIED);
+  verifyLedger(ledger, ordered);
+  const pending = ordered.filter((m) => !ledger.some((row) => row.version === m.version));
+
+  const applied: string[] = [];
+  for (const migration of pending) {
+    const done = await db.transaction(async (tx) => {
+      await tx.query(MIGRATION_LOCK);
+      // Another runner may have applied it while this one waited for the lock.
+      const now = await tx.query(SELECT_APPLIED);
+      verifyLedger(now, ordered);
+      if (now.some((row) => row.version === migration.version)) return false;
+      await tx.query(
+        statement(
+          {},
+          sql`insert into schema_migrations (version, name, checksum) values (${migration.version}, ${migration.name}, ${checksum(migration.sql)})`,
+        ),
+      );
+      for (const text of splitStatements(migration.sql)) await tx.query(raw(text));
+      return true;
+    });
+    if (done) applied.push(migration.name);
+  }
+  const last = ordered.at(-1);
+  return { applied, current: last?.version ?? 0 };
+}
+
+function verifyLedger(
+  ledger: readonly { version: number; name: string; checksum: string }[],
+  migrations: readonly Migration[],
+): void {
+  for (const row of ledger) {
+    const known = migrations.find((m) => m.version === row.version);
+    if (!known) {
+      throw new MigrationError(
+        `the database has migration ${row.version} (${row.name}) that this build does not know; deploy a newer build`,
+      );
+    }
+    if (checksum(known.sql) !== row.checksum) {
+      throw new MigrationError(
+        `migration ${row.version} (${row.name}) was edited after it was applied; add a new migration instead`,
+      );
+    }
+  }
+}

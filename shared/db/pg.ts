@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import { assertColumns, bindValue, decodeNamedRow } from './decode.ts';
+import { type Db, DbUnavailableError, SqlError } from './port.ts';
+import type { ColumnSpec, Row, Statement } from './sql.ts';
+
+export interface PgDbOptions {
+  /** `postgres://user:pass@host:port/db`; the password never reaches a log line from here. */
+  readonly connectionString: string;
+  /** Pool size. Lambda containers serve one request at a time, so small pools suffice there. */
+  readonly maxConnections?: number;
+  /** Server-side `statement_timeout` in ms (0 = none). */
+  readonly statementTimeoutMs?: number;
+  /** Extra `-c` settings for every connection, e.g. `{ TimeZone: 'Europe/Berlin' }` in tests. */
+  readonly sessionSettings?: Readonly<Record<string, string>>;
+}
+
+// Timestamps, int8 and dates are kept as text so the decoder can keep microseconds and big values.
+const RAW_TEXT_TYPES = new Set([20, 1082, 1114, 1184]);
+const rawText = (value: string) => value;
+const types = {
+  getTypeParser: (oid: number, format?: string) =>
+    RAW_TEXT_TYPES.has(oid) ? rawText : pg.types.getTypeParser(oid, format as 'text'),
+};
+
+// node-postgres prepares a statement only when it is given a name. Naming every statement by a
+// hash of its text makes the server plan each one once per connection (peers.md: unprepared
+// statements spend as long planning as executing).
+const statementNames = new Map<string, string>();
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `dd_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
+    if (statementNames.size < 2_000) statementNames.set(text, name);
+  }
+  return name;
+}
+
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+
+/** Maps a node-postgres (or PGlite) failure onto the port's error types. */
+export function translatePgError(error: unknown): Error {
+  if (!(error instanceof Error)) return new Error(String(error));
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (UNAVAILABLE_CODES.has(code) || code.startsWith('08') || code === '57P01' || code === '57P03' || code === '53300') {
+      return new DbUnavailableError(`database unavailable (${code})`, { cause: error });
+    }
+    if (/^[0-9A-Z]{5}$/.test(code)) {
+      const constraint = (error as { constraint?: unknown }).constraint;
+      return new SqlError(error.message, code, typeof constraint === 'string' ? constraint : undefined, {
+        cause: error,
+      });
+    }
+  }
+  if (/^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/.test(error.message)) {
+    return new DbUnavailableError('database unavailable', { cause: error });
+  }
+  return error;
+}
+
+interface Queryable {
+  query(config: pg.QueryConfig): Promise<pg.QueryResult>;
+}
+
+async function run<C extends ColumnSpec>(client: Queryable, statement: Statement<C>): Promise<Row<C>[]> {
+  let result: pg.QueryResult;
+  try {
+    result = await client.query({
+      name: statementName(statement.text),
+      text: statement.text,
+      values: statement.params.map(bindValue),
+    });
+  } catch (error) {
+    throw translatePgError(error);
+  }
+  assertColumns(statement.columns, result.fields.map((f) => f.name));
+  return result.rows.map((raw) => decodeNamedRow(statement.columns, raw));
+}
+
+function clientDb(client: pg.PoolClient): Db {
+  return {
+    driver: 'pg',
+    query: (statement) => run(client, statement),
+    transaction: () => Promise.reject(new Error('nested transactions are not supported')),
+    close: () => Promise.resolve(),
+  };
+}
+
+/** The `pg` adapter: a node-postgres pool against a Postgres server (`DATABASE_URL`). */
+export function createPgDb(options: PgDbOptions): Db {
+  const settings = {
+    ...(options.statementTimeoutMs ? { statement_timeout: String(options.statementTimeoutMs) } : {}),
+    ...options.sessionSettings,
+  };
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    types,
+    options: Object.entries(settings)
+      .map(([key, value]) => `-c ${key}=${value}`)
+      .join(' '),
+  });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+
+  return {
+    driver: 'pg',
+    query: (statement) => run(pool, statement),
+    async transaction(work) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw translatePgError(error);
+      }
+      try {
+        await client.query('begin');
+        const value = await work(clientDb(client));
+        await client.query('commit');
+        return value;
+      } catch (error) {
+        await client.query('rollback').catch(() => {});
+        throw translatePgError(error);
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}

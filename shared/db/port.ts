@@ -1,0 +1,56 @@
+import type { ColumnSpec, Row, Statement } from './sql.ts';
+
+/**
+ * The one database port. `shared/` depends on this interface only; the composition root picks
+ * an adapter (`pg`, `pglite` or `data-api`) once per container.
+ */
+export interface Db {
+  /** Runs one statement (one round trip) and returns its decoded rows. */
+  query<C extends ColumnSpec>(statement: Statement<C>): Promise<Row<C>[]>;
+  /**
+   * Runs `work` in one transaction: committed when it resolves, rolled back when it throws.
+   * Only the migration runner and tests need this; store operations are single statements.
+   */
+  transaction<T>(work: (tx: Db) => Promise<T>): Promise<T>;
+  /** Releases connections. The adapter must not be used afterwards. */
+  close(): Promise<void>;
+  /** Which adapter this is, for logs and health output. */
+  readonly driver: DbDriver;
+}
+
+export type DbDriver = 'pg' | 'pglite' | 'data-api';
+
+/**
+ * A statement the server refused (an SQL error), normalised across drivers so the store can map
+ * constraint violations to domain errors the same way on every adapter.
+ */
+export class SqlError extends Error {
+  override readonly name = 'SqlError';
+  /** SQLSTATE, e.g. `23505` for a unique violation. */
+  readonly sqlState: string;
+  /** The violated constraint or index, when the server names one. */
+  readonly constraint: string | undefined;
+
+  constructor(message: string, sqlState: string, constraint?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.sqlState = sqlState;
+    this.constraint = constraint;
+  }
+}
+
+/** SQLSTATEs the store reacts to. */
+export const SQL_STATE = {
+  uniqueViolation: '23505',
+  foreignKeyViolation: '23503',
+  checkViolation: '23514',
+  notNullViolation: '23502',
+  invalidTextRepresentation: '22P02',
+  serializationFailure: '40001',
+  deadlockDetected: '40P01',
+  queryCanceled: '57014',
+} as const;
+
+/** The database could not be reached or did not answer: never "not found", always retryable. */
+export class DbUnavailableError extends Error {
+  override readonly name = 'DbUnavailableError';
+}

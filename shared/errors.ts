@@ -1,0 +1,60 @@
+/**
+ * The service's one error taxonomy. The store and the use cases throw these; one middleware maps
+ * them to HTTP (`shared/http/errors.ts`) and the SQS consumers decide retry vs fail by the same
+ * classes. Messages of 4xx errors are shown to callers, so they never carry secrets.
+ */
+export abstract class AppError extends Error {
+  /** HTTP status this error maps to. */
+  abstract readonly status: number;
+  /** Whether the caller may retry the same request unchanged (Drydock's `retry` field). */
+  readonly retry: boolean = false;
+}
+
+/** 400: the request is malformed or violates the schema. */
+export class ValidationError extends AppError {
+  override readonly name = 'ValidationError';
+  readonly status = 400;
+  /** Problems by JSON path, e.g. `[{ path: 'action', message: 'Invalid option' }]`. */
+  readonly issues: readonly { path: string; message: string }[];
+
+  constructor(message: string, issues: readonly { path: string; message: string }[] = [], options?: ErrorOptions) {
+    super(message, options);
+    this.issues = issues;
+  }
+}
+
+/** 404: the task (or other resource) does not exist. */
+export class NotFoundError extends AppError {
+  override readonly name = 'NotFoundError';
+  readonly status = 404;
+}
+
+/** 409: the change conflicts with the current state (stale version, refused transition, duplicate). */
+export class ConflictError extends AppError {
+  override readonly name = 'ConflictError';
+  readonly status = 409;
+}
+
+/** 412: a precondition of the write does not hold (the caller is not the current lease holder). */
+export class PreconditionFailedError extends AppError {
+  override readonly name: string = 'PreconditionFailedError';
+  readonly status = 412;
+}
+
+/** 412: the write carried a lease epoch that is no longer current (fenced). */
+export class LeaseLostError extends PreconditionFailedError {
+  override readonly name = 'LeaseLostError';
+}
+
+/** 413: the request body or one of its values is larger than the service accepts. */
+export class PayloadTooLargeError extends AppError {
+  override readonly name = 'PayloadTooLargeError';
+  readonly status = 413;
+}
+
+/** 503: the database (or another dependency) is unreachable; retrying later may succeed. */
+export class UnavailableError extends AppError {
+  override readonly name = 'UnavailableError';
+  readonly status = 503;
+  override readonly retry = true;
+}

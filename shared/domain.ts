@@ -13,13 +13,29 @@
  * - design reference: a URI naming a site design; the service resolves it, never stores designs.
  */
 
-export const TASK_STATUSES = ['requested', 'queued', 'running', 'terminating', 'terminated', 'complete'] as const;
+export const TASK_STATUSES = [
+  'requested',
+  'queued',
+  'running',
+  'terminating',
+  'terminated',
+  'complete',
+] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 /** Statuses after which a task never changes again. */
-export const FINISHED_STATUSES = ['terminated', 'complete'] as const satisfies readonly TaskStatus[];
+export const FINISHED_STATUSES = [
+  'terminated',
+  'complete',
+] as const satisfies readonly TaskStatus[];
 
-export const RESULT_STATUSES = ['incomplete', 'success', 'partial_success', 'failure', 'unreported'] as const;
+export const RESULT_STATUSES = [
+  'incomplete',
+  'success',
+  'partial_success',
+  'failure',
+  'unreported',
+] as const;
 export type ResultStatus = (typeof RESULT_STATUSES)[number];
 
 /** Every orchestrator action Drydock knows (37). */

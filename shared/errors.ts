@@ -17,7 +17,11 @@ export class ValidationError extends AppError {
   /** Problems by JSON path, e.g. `[{ path: 'action', message: 'Invalid option' }]`. */
   readonly issues: readonly { path: string; message: string }[];
 
-  constructor(message: string, issues: readonly { path: string; message: string }[] = [], options?: ErrorOptions) {
+  constructor(
+    message: string,
+    issues: readonly { path: string; message: string }[] = [],
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.issues = issues;
   }

@@ -15,7 +15,8 @@ export function toIsoUtc(text: string): string {
   const m = PG_TIMESTAMP.exec(text);
   if (!m) return text; // 'infinity' and friends are passed through untouched
   const [, y, mo, d, h, mi, s, frac, zulu, sign, oh, om, os] = m;
-  let epochSeconds = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) / 1000;
+  let epochSeconds =
+    Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) / 1000;
   if (!zulu && sign) {
     const offset = Number(oh) * 3600 + Number(om ?? 0) * 60 + Number(os ?? 0);
     epochSeconds -= sign === '+' ? offset : -offset;

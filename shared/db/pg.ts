@@ -36,24 +36,46 @@ function statementName(text: string): string {
   return name;
 }
 
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
 
 /** Maps a node-postgres (or PGlite) failure onto the port's error types. */
 export function translatePgError(error: unknown): Error {
   if (!(error instanceof Error)) return new Error(String(error));
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') {
-    if (UNAVAILABLE_CODES.has(code) || code.startsWith('08') || code === '57P01' || code === '57P03' || code === '53300') {
+    if (
+      UNAVAILABLE_CODES.has(code) ||
+      code.startsWith('08') ||
+      code === '57P01' ||
+      code === '57P03' ||
+      code === '53300'
+    ) {
       return new DbUnavailableError(`database unavailable (${code})`, { cause: error });
     }
     if (/^[0-9A-Z]{5}$/.test(code)) {
       const constraint = (error as { constraint?: unknown }).constraint;
-      return new SqlError(error.message, code, typeof constraint === 'string' ? constraint : undefined, {
-        cause: error,
-      });
+      return new SqlError(
+        error.message,
+        code,
+        typeof constraint === 'string' ? constraint : undefined,
+        {
+          cause: error,
+        },
+      );
     }
   }
-  if (/^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/.test(error.message)) {
+  if (
+    /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/.test(
+      error.message,
+    )
+  ) {
     return new DbUnavailableError('database unavailable', { cause: error });
   }
   return error;
@@ -63,7 +85,10 @@ interface Queryable {
   query(config: pg.QueryConfig): Promise<pg.QueryResult>;
 }
 
-async function run<C extends ColumnSpec>(client: Queryable, statement: Statement<C>): Promise<Row<C>[]> {
+async function run<C extends ColumnSpec>(
+  client: Queryable,
+  statement: Statement<C>,
+): Promise<Row<C>[]> {
   let result: pg.QueryResult;
   try {
     result = await client.query({
@@ -74,7 +99,10 @@ async function run<C extends ColumnSpec>(client: Queryable, statement: Statement
   } catch (error) {
     throw translatePgError(error);
   }
-  assertColumns(statement.columns, result.fields.map((f) => f.name));
+  assertColumns(
+    statement.columns,
+    result.fields.map((f) => f.name),
+  );
   return result.rows.map((raw) => decodeNamedRow(statement.columns, raw));
 }
 
@@ -90,7 +118,9 @@ function clientDb(client: pg.PoolClient): Db {
 /** The `pg` adapter: a node-postgres pool against a Postgres server (`DATABASE_URL`). */
 export function createPgDb(options: PgDbOptions): Db {
   const settings = {
-    ...(options.statementTimeoutMs ? { statement_timeout: String(options.statementTimeoutMs) } : {}),
+    ...(options.statementTimeoutMs
+      ? { statement_timeout: String(options.statementTimeoutMs) }
+      : {}),
     ...options.sessionSettings,
   };
   const pool = new pg.Pool({

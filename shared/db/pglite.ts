@@ -22,15 +22,26 @@ const parsers = {
   [pgliteTypes.TIMESTAMPTZ]: rawText,
 };
 
-async function run<C extends ColumnSpec>(client: Queryable, statement: Statement<C>): Promise<Row<C>[]> {
+async function run<C extends ColumnSpec>(
+  client: Queryable,
+  statement: Statement<C>,
+): Promise<Row<C>[]> {
   let result: Awaited<ReturnType<Queryable['query']>>;
   try {
-    result = await client.query<Record<string, unknown>>(statement.text, statement.params.map(bindValue));
+    result = await client.query<Record<string, unknown>>(
+      statement.text,
+      statement.params.map(bindValue),
+    );
   } catch (error) {
     throw translatePgError(error);
   }
-  assertColumns(statement.columns, result.fields.map((f) => f.name));
-  return (result.rows as Record<string, unknown>[]).map((raw) => decodeNamedRow(statement.columns, raw));
+  assertColumns(
+    statement.columns,
+    result.fields.map((f) => f.name),
+  );
+  return (result.rows as Record<string, unknown>[]).map((raw) =>
+    decodeNamedRow(statement.columns, raw),
+  );
 }
 
 /**

@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GENERATED_PATH, readMigrationFiles, renderMigrationModule } from '#infra/scripts/build-migrations.ts';
+import {
+  GENERATED_PATH,
+  readMigrationFiles,
+  renderMigrationModule,
+} from '#infra/scripts/build-migrations.ts';
 import { checksum, migrate, splitStatements } from '#shared/db/migrate.ts';
 import { migrations } from '#shared/db/migrations.generated.ts';
 import { type ColumnSpec, sql, statement } from '#shared/db/sql.ts';
@@ -41,7 +45,13 @@ describe.each(TEST_DRIVERS)('migrate on %s', (driver) => {
     expect(second.applied).toEqual([]);
     const names = (await t.db.query(tables)).map((r) => r.name);
     expect(names).toEqual(
-      expect.arrayContaining(['tasks', 'result_message', 'build_data', 'active_instance', 'schema_migrations']),
+      expect.arrayContaining([
+        'tasks',
+        'result_message',
+        'build_data',
+        'active_instance',
+        'schema_migrations',
+      ]),
     );
   });
 
@@ -58,11 +68,19 @@ describe.each(TEST_DRIVERS)('migrate on %s', (driver) => {
 
   it('rolls a failing migration back whole', async () => {
     t = await openTestDb(driver);
-    const broken = [...migrations, { version: 9999, name: '9999_broken', sql: 'create table ok_then (x int); select 1/0;' }];
+    const broken = [
+      ...migrations,
+      { version: 9999, name: '9999_broken', sql: 'create table ok_then (x int); select 1/0;' },
+    ];
     await expect(migrate(t.db, broken)).rejects.toThrow(/division by zero/);
     const names = (await t.db.query(tables)).map((r) => r.name);
     expect(names).not.toContain('ok_then');
-    const ledger = await t.db.query(statement({ n: 'int' } satisfies ColumnSpec, sql`select count(*) as n from schema_migrations where version = 9999`));
+    const ledger = await t.db.query(
+      statement(
+        { n: 'int' } satisfies ColumnSpec,
+        sql`select count(*) as n from schema_migrations where version = 9999`,
+      ),
+    );
     expect(ledger[0]?.n).toBe(0);
   });
 });
@@ -75,8 +93,15 @@ describe.runIf(TEST_DRIVERS.includes('pg'))('migrate races', () => {
       const results = await Promise.all(runners.map((db) => migrate(db, migrations)));
       const appliedCounts = results.map((r) => r.applied.length);
       expect(appliedCounts.reduce((a, b) => a + b, 0)).toBe(migrations.length);
-      const rows = await t.db.query(statement({ version: 'int', checksum: 'text' }, sql`select version, checksum from schema_migrations order by version`));
-      expect(rows).toEqual(migrations.map((m) => ({ version: m.version, checksum: checksum(m.sql) })));
+      const rows = await t.db.query(
+        statement(
+          { version: 'int', checksum: 'text' },
+          sql`select version, checksum from schema_migrations order by version`,
+        ),
+      );
+      expect(rows).toEqual(
+        migrations.map((m) => ({ version: m.version, checksum: checksum(m.sql) })),
+      );
     } finally {
       await t.close();
     }

@@ -24,7 +24,10 @@ export interface TestDb {
  * A freshly migrated database: a new schema on the server for `pg` (dropped on close), a new
  * in-memory instance for `pglite`.
  */
-export async function openTestDb(driver: TestDriver, options: { migrate?: boolean } = {}): Promise<TestDb> {
+export async function openTestDb(
+  driver: TestDriver,
+  options: { migrate?: boolean } = {},
+): Promise<TestDb> {
   const shouldMigrate = options.migrate ?? true;
   if (driver === 'pglite') {
     const db = await createPgliteDb();

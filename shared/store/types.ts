@@ -1,0 +1,211 @@
+import type { Action, ResultStatus, TaskStatus } from '../domain.ts';
+
+/** A result link, serialised by Drydock as `{rel, href}`. */
+export interface ResultLink {
+  rel: string;
+  href: string;
+}
+
+/** A task's result summary (Drydock's `TaskStatus`), without its messages. */
+export interface TaskResult {
+  status: ResultStatus;
+  message: string | null;
+  reason: string | null;
+  successes: string[];
+  failures: string[];
+  links: ResultLink[];
+  errorCount: number;
+}
+
+/** A task as stored. Timestamps are ISO-8601 UTC strings. */
+export interface TaskRecord {
+  taskId: string;
+  parentTaskId: string | null;
+  /** Subtask ids in registration order. */
+  subtaskIds: string[];
+  action: Action;
+  status: TaskStatus;
+  designRef: string | null;
+  nodeFilter: Record<string, unknown> | null;
+  result: TaskResult;
+  retry: number;
+  terminate: boolean;
+  terminated: string | null;
+  terminatedBy: string | null;
+  created: string;
+  createdBy: string | null;
+  updated: string;
+  /** Optimistic-concurrency version; sent back as the ETag / If-Match value. */
+  version: number;
+  /** The lease epoch under which the task was claimed (null until claimed). */
+  claimedEpoch: number | null;
+  claimedBy: string | null;
+  claimedAt: string | null;
+  /** The last message sequence handed out (0 = no messages). */
+  messageCount: number;
+}
+
+/** One result message. */
+export interface MessageRecord {
+  sequence: number;
+  message: string;
+  error: boolean;
+  contextType: string;
+  context: string;
+  ts: string;
+  extra: Record<string, unknown>;
+}
+
+export interface TaskWithMessages extends TaskRecord {
+  messages: MessageRecord[];
+}
+
+/** A task inside a tree walk: its depth below the root (root = 1, Drydock's layer numbering). */
+export interface TreeTask extends TaskWithMessages {
+  layer: number;
+}
+
+export interface NewTask {
+  /** Caller-chosen id; generated when absent. */
+  taskId?: string;
+  /** Registers the task as a subtask of this parent (refused while the parent is terminating). */
+  parentTaskId?: string;
+  action: Action;
+  designRef?: string | null;
+  nodeFilter?: Record<string, unknown> | null;
+  /** `queued` for tasks created through the API; `requested` (default) for subtasks. */
+  status?: 'requested' | 'queued';
+  createdBy?: string | null;
+  /** Stored, never returned. Must not hold credentials. */
+  requestContext?: Record<string, unknown> | null;
+  /** Idempotency key: a replayed create returns the existing task with `created: false`. */
+  requestKey?: string;
+}
+
+export interface TaskFilter {
+  status?: TaskStatus;
+  action?: Action;
+  /** Only subtasks of this parent. */
+  parentTaskId?: string;
+  /** Only top-level tasks (no parent). */
+  topLevel?: boolean;
+  createdBy?: string;
+  /** Page size (1..1000). */
+  limit: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+export type SubtaskSelection = 'all' | 'active' | 'complete';
+
+/** A partial result change; absent fields stay as they are. */
+export interface ResultChange {
+  status?: ResultStatus;
+  message?: string | null;
+  reason?: string | null;
+  /** Entity names to add to successes (de-duplicated). */
+  addSuccesses?: string[];
+  /** Entity names to add to failures (de-duplicated). */
+  addFailures?: string[];
+  /** Links to append. */
+  addLinks?: ResultLink[];
+}
+
+export interface TaskChange {
+  status?: TaskStatus;
+  result?: ResultChange;
+  retry?: number;
+}
+
+/** What must hold for a conditional update to apply. */
+export interface TaskCondition {
+  /** The version the caller read (If-Match); a different current version → ConflictError. */
+  expectedVersion?: number;
+  /** The writer's lease epoch; not the current one → LeaseLostError. */
+  epoch?: number;
+  /** Idempotency key of the event carrying this change (SQS): applied at most once. */
+  eventKey?: string;
+}
+
+export interface NewMessage {
+  message: string;
+  error: boolean;
+  contextType: string;
+  context: string;
+  /** Defaults to the database clock. */
+  ts?: string;
+  extra?: Record<string, unknown>;
+  /** A replay of the same key on the same task inserts nothing. */
+  idempotencyKey?: string;
+}
+
+export interface AppendResult {
+  /** Messages inserted by this call, with their sequence numbers. */
+  appended: MessageRecord[];
+  /** How many of the given messages were already there (replays). */
+  duplicates: number;
+}
+
+export interface BuildDataRecord {
+  buildDataId: number;
+  nodeName: string;
+  taskId: string;
+  collectedDate: string;
+  generator: string;
+  dataFormat: string;
+  /** Absent at verbosity 1. */
+  dataElement?: string;
+}
+
+export interface NewBuildData {
+  nodeName: string;
+  taskId: string;
+  collectedDate?: string;
+  generator: string;
+  dataFormat: string;
+  dataElement: string;
+  idempotencyKey?: string;
+}
+
+export interface BuildDataQuery {
+  nodeName?: string;
+  taskId?: string;
+  /** Newest row per generator (requires nodeName). */
+  latest?: boolean;
+  /** 1 omits `dataElement`, 2 includes it. */
+  verbosity: 1 | 2;
+  limit?: number;
+}
+
+export interface LeaseState {
+  holder: string;
+  epoch: number;
+  acquiredAt: string;
+  renewedAt: string;
+  expiresAt: string;
+  /** The database clock when the row was read: leases are decided on it, never on ours. */
+  dbNow: string;
+  /** Whether the lease is unexpired at `dbNow`. */
+  active: boolean;
+}
+
+export interface LeaseClaim extends LeaseState {
+  /** Whether the caller holds the lease after the claim. */
+  held: boolean;
+}
+
+export interface ClaimRequest {
+  instanceId: string;
+  epoch: number;
+  /** Only these actions (default: any). */
+  actions?: readonly Action[];
+  /** How many tasks to claim in one statement (default 1). */
+  limit?: number;
+}
+
+export interface PurgeResult {
+  /** Top-level tasks deleted (their subtasks and messages went with them). */
+  deletedTasks: number;
+  /** Whether another batch would find more. */
+  more: boolean;
+}

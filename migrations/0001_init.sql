@@ -131,3 +131,19 @@ create table maintenance_claim (
   job text primary key,
   last_run_at timestamptz not null
 );
+
+-- Appends the elements of `extra` not already in `base`, keeping first-seen order: the result's
+-- successes and failures are sets that Drydock shows in the order entities were reported.
+create function jsonb_append_distinct(base jsonb, extra jsonb) returns jsonb
+language sql immutable parallel safe as $$
+  select coalesce(jsonb_agg(v order by first_pos), '[]'::jsonb)
+  from (
+    select v, min(pos) as first_pos
+    from (
+      select a.v, a.pos from jsonb_array_elements(coalesce(base, '[]'::jsonb)) with ordinality as a(v, pos)
+      union all
+      select b.v, b.pos + 1000000000 from jsonb_array_elements(coalesce(extra, '[]'::jsonb)) with ordinality as b(v, pos)
+    ) u
+    group by v
+  ) d
+$$;

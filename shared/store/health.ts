@@ -1,0 +1,9 @@
+import type { Db } from '../db/port.ts';
+import { sql, statement } from '../db/sql.ts';
+import { run } from './run.ts';
+
+/** One cheap read proving the database answers; writes nothing (Drydock's wrote a task per probe). */
+export async function checkDatabase(db: Db): Promise<{ dbNow: string }> {
+  const rows = await run(db, statement({ dbNow: 'timestamptz' }, sql`select now() as "dbNow"`));
+  return rows[0] as { dbNow: string };
+}

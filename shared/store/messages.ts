@@ -1,0 +1,142 @@
+import type { Db } from '../db/port.ts';
+import { type ColumnSpec, p, sql, statement } from '../db/sql.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+import { run, runRetryingOnConflict } from './run.ts';
+import type { AppendResult, MessageRecord, NewMessage } from './types.ts';
+
+const MESSAGE_COLUMNS = {
+  sequence: 'int',
+  message: 'text',
+  error: 'bool',
+  contextType: 'text',
+  context: 'text',
+  ts: 'timestamptz',
+  extra: 'json',
+} as const satisfies ColumnSpec;
+
+const MESSAGE_SELECT = sql`m.sequence as "sequence", m.message as "message", m.error as "error",
+  m.context_type as "contextType", m.context as "context", m.ts as "ts", m.extra as "extra"`;
+
+/** Most messages one append accepts; larger batches should be split by the caller. */
+export const MAX_APPEND_BATCH = 1000;
+
+/**
+ * Appends one or many messages to a task in one statement. Sequence numbers come from the task
+ * row's counter, bumped under its row lock, so concurrent appends get contiguous, ordered ranges
+ * with no gaps or duplicates. Messages whose idempotency key the task already has are skipped (a
+ * replayed batch inserts nothing); `error_count` grows by the new error messages only. `extra` is
+ * stored as a JSON object and messages are never truncated.
+ */
+export async function appendMessages(
+  db: Db,
+  taskId: string,
+  messages: readonly NewMessage[],
+): Promise<AppendResult> {
+  if (messages.length === 0 || messages.length > MAX_APPEND_BATCH) {
+    throw new ValidationError(`append between 1 and ${MAX_APPEND_BATCH} messages`);
+  }
+  const batch = messages.map((m, ord) => ({
+    ord,
+    message: m.message,
+    error: m.error,
+    context_type: m.contextType,
+    context: m.context,
+    ts: m.ts ?? null,
+    extra: m.extra ?? {},
+    idempotency_key: m.idempotencyKey ?? null,
+  }));
+  const task = p.uuid(taskId);
+  const rows = await runRetryingOnConflict(
+    db,
+    statement(
+      {
+        ...MESSAGE_COLUMNS,
+        sequence: 'int?',
+        message: 'text?',
+        error: 'bool?',
+        contextType: 'text?',
+        context: 'text?',
+        ts: 'timestamptz?',
+        extra: 'json?',
+        found: 'bool',
+        fresh: 'int',
+      },
+      sql`with input as (
+  select * from jsonb_to_recordset(${p.json(batch)}::jsonb) as x(ord int, message text, error boolean,
+    context_type text, context text, ts timestamptz, extra jsonb, idempotency_key text)
+),
+found as (select 1 from tasks where task_id = ${task}::uuid),
+fresh as (
+  select d.*, row_number() over (order by d.ord) as n
+  from (
+    select distinct on (coalesce(i.idempotency_key, '#' || i.ord)) i.*
+    from input i
+    where i.idempotency_key is null or not exists (
+      select 1 from result_message r where r.task_id = ${task}::uuid and r.idempotency_key = i.idempotency_key)
+    order by coalesce(i.idempotency_key, '#' || i.ord), i.ord
+  ) d
+),
+bump as (
+  update tasks set
+    message_seq = message_seq + (select count(*) from fresh),
+    error_count = error_count + (select count(*) from fresh where error)
+  where task_id = ${task}::uuid and exists (select 1 from fresh)
+  returning message_seq
+),
+m as (
+  insert into result_message (task_id, sequence, message, error, context_type, context, ts, extra, idempotency_key)
+  select ${task}::uuid, bump.message_seq - (select count(*) from fresh) + f.n, f.message, f.error,
+    f.context_type, f.context, coalesce(f.ts, now()), f.extra, f.idempotency_key
+  from fresh f cross join bump
+  returning *
+)
+select ${MESSAGE_SELECT}, exists (select 1 from found) as "found", (select count(*) from fresh)::int as "fresh"
+from (select 1) as one left join m on true
+order by m.sequence`,
+    ),
+    'result_message_idempotency_idx',
+  );
+  if (!rows[0]?.found) throw new NotFoundError(`task ${taskId} does not exist`);
+  const appended = rows.filter((r) => r.sequence !== null) as unknown as MessageRecord[];
+  return { appended, duplicates: messages.length - appended.length };
+}
+
+/** A page of a task's messages after sequence `after`, in order. */
+export async function listMessages(
+  db: Db,
+  taskId: string,
+  options: { after: number; limit: number },
+): Promise<MessageRecord[]> {
+  if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > 1000) {
+    throw new ValidationError('limit must be an integer from 1 to 1000');
+  }
+  if (!Number.isInteger(options.after) || options.after < 0) {
+    throw new ValidationError('after must be a non-negative integer');
+  }
+  const task = p.uuid(taskId);
+  const rows = await run(
+    db,
+    statement(
+      {
+        ...MESSAGE_COLUMNS,
+        sequence: 'int?',
+        message: 'text?',
+        error: 'bool?',
+        contextType: 'text?',
+        context: 'text?',
+        ts: 'timestamptz?',
+        extra: 'json?',
+      },
+      sql`select ${MESSAGE_SELECT}
+from (select task_id from tasks where task_id = ${task}::uuid) as t
+left join lateral (
+  select * from result_message r
+  where r.task_id = t.task_id and r.sequence > ${options.after}::bigint
+  order by r.sequence limit ${options.limit}::int
+) m on true
+order by m.sequence`,
+    ),
+  );
+  if (rows.length === 0) throw new NotFoundError(`task ${taskId} does not exist`);
+  return rows.filter((r) => r.sequence !== null) as unknown as MessageRecord[];
+}

@@ -1,0 +1,67 @@
+import { type Db, DbUnavailableError, SQL_STATE, SqlError } from '../db/port.ts';
+import type { ColumnSpec, Row, Statement } from '../db/sql.ts';
+import { UnavailableError, ValidationError } from '../errors.ts';
+
+/**
+ * Runs one store statement and turns driver failures into the taxonomy: an unreachable database
+ * is `UnavailableError` (503, never "not found"), a value the server cannot parse or a violated
+ * check is `ValidationError` (400). Other SQL errors propagate for the caller to map.
+ */
+export async function run<C extends ColumnSpec>(
+  db: Db,
+  statement: Statement<C>,
+): Promise<Row<C>[]> {
+  try {
+    return await db.query(statement);
+  } catch (error) {
+    throw translate(error);
+  }
+}
+
+function translate(error: unknown): unknown {
+  if (error instanceof DbUnavailableError) {
+    return new UnavailableError('the database is unavailable; retry later', { cause: error });
+  }
+  if (error instanceof SqlError) {
+    switch (error.sqlState) {
+      case SQL_STATE.invalidTextRepresentation:
+      case '22007': // invalid datetime format
+      case '22008': // datetime field overflow
+      case '22003': // numeric value out of range
+        return new ValidationError('a value has the wrong format', [], { cause: error });
+      case SQL_STATE.checkViolation:
+        return new ValidationError(`a value is not allowed (${error.constraint ?? 'check'})`, [], {
+          cause: error,
+        });
+    }
+  }
+  return error;
+}
+
+/** Whether `error` is a unique violation of `constraint`. */
+export function isUniqueViolation(error: unknown, constraint: string): boolean {
+  return (
+    error instanceof SqlError &&
+    error.sqlState === SQL_STATE.uniqueViolation &&
+    error.constraint === constraint
+  );
+}
+
+/**
+ * Runs a statement whose duplicate check reads the statement's snapshot: when a concurrent writer
+ * commits the same idempotency key first, the insert hits the unique index and the whole
+ * statement rolls back. Running it once more, on a fresh snapshot, sees the winner's rows and
+ * skips them, so replays stay harmless without a second statement on the common path.
+ */
+export async function runRetryingOnConflict<C extends ColumnSpec>(
+  db: Db,
+  statement: Statement<C>,
+  constraint: string,
+): Promise<Row<C>[]> {
+  try {
+    return await run(db, statement);
+  } catch (error) {
+    if (!isUniqueViolation(error, constraint)) throw error;
+    return run(db, statement);
+  }
+}

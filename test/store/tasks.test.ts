@@ -1,0 +1,531 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConflictError, LeaseLostError, NotFoundError, ValidationError } from '#shared/errors.ts';
+import { appendMessages } from '#shared/store/messages.ts';
+import {
+  claimTasks,
+  createTask,
+  getTask,
+  getTaskTree,
+  listSubtasks,
+  listTasks,
+  requeueStrandedTasks,
+  rollUpResults,
+  terminateTask,
+  updateTask,
+} from '#shared/store/tasks.ts';
+import { becomeLeader, queuedTask, resetTables } from '#test/support/store-fixtures.ts';
+import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
+
+const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
+
+describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await openTestDb(driver);
+  });
+  afterAll(async () => t.close());
+  beforeEach(async () => resetTables(t.db));
+
+  describe('createTask', () => {
+    it('creates a queued top-level task with its defaults', async () => {
+      const { task, created } = await createTask(t.db, {
+        action: 'verify_site',
+        designRef: 'deckhand+https://deckhand.example.com/revisions/1/rendered-documents',
+        nodeFilter: {
+          filter_set_type: 'union',
+          filter_set: [{ filter_type: 'union', node_names: ['n1'] }],
+        },
+        status: 'queued',
+        createdBy: 'arn:aws:iam::123456789012:user/operator-with-a-name-longer-than-sixteen',
+        requestContext: { requestId: 'r-1' },
+      });
+      expect(created).toBe(true);
+      expect(task).toMatchObject({
+        parentTaskId: null,
+        subtaskIds: [],
+        action: 'verify_site',
+        status: 'queued',
+        nodeFilter: { filter_set_type: 'union' },
+        result: {
+          status: 'incomplete',
+          message: null,
+          successes: [],
+          failures: [],
+          links: [],
+          errorCount: 0,
+        },
+        retry: 0,
+        terminate: false,
+        terminated: null,
+        version: 1,
+        claimedEpoch: null,
+        messageCount: 0,
+      });
+      expect(task.taskId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(task.created).toMatch(ISO_UTC);
+      expect(task.updated).toMatch(ISO_UTC);
+      expect(await getTask(t.db, task.taskId)).toMatchObject({ ...task, messages: [] });
+    });
+
+    it('keeps long design references and user names (Drydock limited them to 128 and 16 characters)', async () => {
+      const designRef = `https://designs.example.com/${'x'.repeat(400)}.yaml`;
+      const createdBy = `user-${'y'.repeat(100)}`;
+      const task = await queuedTask(t.db, { designRef, createdBy });
+      expect((await getTask(t.db, task.taskId)).designRef).toBe(designRef);
+      expect(task.createdBy).toBe(createdBy);
+    });
+
+    it('uses a caller-chosen id and refuses to reuse it', async () => {
+      const taskId = randomUUID();
+      await queuedTask(t.db, { taskId });
+      await expect(queuedTask(t.db, { taskId })).rejects.toBeInstanceOf(ConflictError);
+    });
+
+    it('returns the first task for a replayed request key', async () => {
+      const first = await createTask(t.db, {
+        action: 'noop',
+        status: 'queued',
+        requestKey: 'sqs-message-1',
+      });
+      const again = await createTask(t.db, {
+        action: 'noop',
+        status: 'queued',
+        requestKey: 'sqs-message-1',
+      });
+      expect(again.created).toBe(false);
+      expect(again.task.taskId).toBe(first.task.taskId);
+      expect((await listTasks(t.db, { limit: 10 })).tasks).toHaveLength(1);
+    });
+
+    it('registers a subtask atomically and posts the Started subtask message on the parent', async () => {
+      const parent = await queuedTask(t.db);
+      const a = await createTask(t.db, { parentTaskId: parent.taskId, action: 'prepare_nodes' });
+      const b = await createTask(t.db, { parentTaskId: parent.taskId, action: 'deploy_node' });
+      expect(a.task).toMatchObject({ parentTaskId: parent.taskId, status: 'requested' });
+      const reloaded = await getTask(t.db, parent.taskId);
+      expect(reloaded.subtaskIds).toEqual([a.task.taskId, b.task.taskId]);
+      expect(
+        reloaded.messages.map((m) => [m.sequence, m.message, m.contextType, m.context]),
+      ).toEqual([
+        [1, `Started subtask ${a.task.taskId} for action prepare_nodes`, 'task', parent.taskId],
+        [2, `Started subtask ${b.task.taskId} for action deploy_node`, 'task', parent.taskId],
+      ]);
+      expect(reloaded.version).toBe(parent.version);
+    });
+
+    it('refuses subtasks under a missing or terminating parent, writing nothing', async () => {
+      await expect(
+        createTask(t.db, { parentTaskId: randomUUID(), action: 'noop' }),
+      ).rejects.toBeInstanceOf(NotFoundError);
+      const parent = await queuedTask(t.db);
+      const epoch = await becomeLeader(t.db);
+      await claimTasks(t.db, { instanceId: 'leader-a', epoch });
+      await terminateTask(t.db, parent.taskId, { terminatedBy: 'op', recursive: false });
+      await expect(
+        createTask(t.db, { parentTaskId: parent.taskId, action: 'noop' }),
+      ).rejects.toBeInstanceOf(ConflictError);
+      const reloaded = await getTask(t.db, parent.taskId);
+      expect(reloaded.status).toBe('terminating');
+      expect(reloaded.subtaskIds).toEqual([]);
+      expect(reloaded.messages).toEqual([]);
+    });
+
+    it('refuses a malformed id with a validation error, not a server error', async () => {
+      await expect(getTask(t.db, 'not-a-uuid')).rejects.toBeInstanceOf(ValidationError);
+      await expect(getTask(t.db, randomUUID())).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  describe('listTasks', () => {
+    it('pages newest first with a stable cursor while tasks are added', async () => {
+      const made = [];
+      for (let i = 0; i < 5; i += 1) made.push(await queuedTask(t.db, { action: 'noop' }));
+      const first = await listTasks(t.db, { limit: 2 });
+      expect(first.tasks.map((x) => x.taskId)).toEqual([made[4]?.taskId, made[3]?.taskId]);
+      await queuedTask(t.db, { action: 'noop' }); // a newer task must not shift later pages
+      const second = await listTasks(t.db, { limit: 2, cursor: first.nextCursor as string });
+      expect(second.tasks.map((x) => x.taskId)).toEqual([made[2]?.taskId, made[1]?.taskId]);
+      const third = await listTasks(t.db, { limit: 2, cursor: second.nextCursor as string });
+      expect(third.tasks.map((x) => x.taskId)).toEqual([made[0]?.taskId]);
+      expect(third.nextCursor).toBeNull();
+    });
+
+    it('filters by status, action, parent, top level and creator', async () => {
+      const a = await queuedTask(t.db, { action: 'verify_site', createdBy: 'alice' });
+      const b = await queuedTask(t.db, { action: 'deploy_nodes', createdBy: 'bob' });
+      const sub = await createTask(t.db, { parentTaskId: b.taskId, action: 'deploy_node' });
+      const ids = async (f: Parameters<typeof listTasks>[1]) =>
+        (await listTasks(t.db, f)).tasks.map((x) => x.taskId);
+      expect(await ids({ limit: 10, action: 'verify_site' })).toEqual([a.taskId]);
+      expect(await ids({ limit: 10, createdBy: 'bob' })).toEqual([b.taskId]);
+      expect(await ids({ limit: 10, status: 'requested' })).toEqual([sub.task.taskId]);
+      expect(await ids({ limit: 10, parentTaskId: b.taskId })).toEqual([sub.task.taskId]);
+      expect(await ids({ limit: 10, topLevel: true })).toEqual([b.taskId, a.taskId]);
+    });
+
+    it('refuses a forged cursor and an out-of-range limit', async () => {
+      await expect(listTasks(t.db, { limit: 10, cursor: 'bm9wZQ' })).rejects.toBeInstanceOf(
+        ValidationError,
+      );
+      await expect(listTasks(t.db, { limit: 0 })).rejects.toBeInstanceOf(ValidationError);
+      await expect(listTasks(t.db, { limit: 1001 })).rejects.toBeInstanceOf(ValidationError);
+    });
+  });
+
+  describe('subtasks and trees', () => {
+    it('lists all, active and complete subtasks (Drydock active-subtask SQL never ran)', async () => {
+      const parent = await queuedTask(t.db);
+      const done = (await createTask(t.db, { parentTaskId: parent.taskId, action: 'deploy_node' }))
+        .task;
+      const live = (await createTask(t.db, { parentTaskId: parent.taskId, action: 'deploy_node' }))
+        .task;
+      const stopped = (
+        await createTask(t.db, { parentTaskId: parent.taskId, action: 'deploy_node' })
+      ).task;
+      await updateTask(t.db, done.taskId, { status: 'running' });
+      await updateTask(t.db, done.taskId, { status: 'complete', result: { status: 'success' } });
+      await terminateTask(t.db, stopped.taskId, { terminatedBy: 'op', recursive: false });
+      const ids = async (which: 'all' | 'active' | 'complete') =>
+        (await listSubtasks(t.db, parent.taskId, which)).map((x) => x.taskId);
+      expect(await ids('all')).toEqual([done.taskId, live.taskId, stopped.taskId]);
+      expect(await ids('active')).toEqual([live.taskId]);
+      expect(await ids('complete')).toEqual([done.taskId, stopped.taskId]);
+    });
+
+    it('walks the tree breadth first by layer, with messages', async () => {
+      const root = await queuedTask(t.db);
+      const c1 = (await createTask(t.db, { parentTaskId: root.taskId, action: 'prepare_nodes' }))
+        .task;
+      const c2 = (await createTask(t.db, { parentTaskId: root.taskId, action: 'deploy_nodes' }))
+        .task;
+      const g1 = (await createTask(t.db, { parentTaskId: c1.taskId, action: 'identify_node' }))
+        .task;
+      await appendMessages(t.db, g1.taskId, [
+        { message: 'boom', error: true, contextType: 'node', context: 'n1' },
+      ]);
+      const all = await getTaskTree(t.db, root.taskId, { layers: -1 });
+      expect(all.map((x) => [x.taskId, x.layer])).toEqual([
+        [root.taskId, 1],
+        [c1.taskId, 2],
+        [c2.taskId, 2],
+        [g1.taskId, 3],
+      ]);
+      expect(all[3]?.messages.map((m) => m.message)).toEqual(['boom']);
+      expect(all[0]?.messages).toHaveLength(2);
+      expect((await getTaskTree(t.db, root.taskId, { layers: 1 })).map((x) => x.taskId)).toEqual([
+        root.taskId,
+      ]);
+      expect(await getTaskTree(t.db, root.taskId, { layers: 2 })).toHaveLength(3);
+      await expect(getTaskTree(t.db, randomUUID(), { layers: -1 })).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+      await expect(getTaskTree(t.db, root.taskId, { layers: 0 })).rejects.toBeInstanceOf(
+        ValidationError,
+      );
+    });
+  });
+
+  describe('updateTask', () => {
+    it('changes only what it is given and appends successes without duplicates', async () => {
+      const task = await queuedTask(t.db);
+      await updateTask(t.db, task.taskId, {
+        result: { message: 'first', addSuccesses: ['n1', 'n2'] },
+      });
+      const after = await updateTask(t.db, task.taskId, {
+        result: {
+          reason: 'why',
+          addSuccesses: ['n2', 'n3'],
+          addFailures: ['n9'],
+          addLinks: [{ rel: 'detail_logs', href: 'https://x/1' }],
+        },
+      });
+      expect(after.result).toMatchObject({
+        status: 'incomplete',
+        message: 'first',
+        reason: 'why',
+        successes: ['n1', 'n2', 'n3'],
+        failures: ['n9'],
+        links: [{ rel: 'detail_logs', href: 'https://x/1' }],
+      });
+      expect(after.version).toBe(3);
+    });
+
+    it('allows only listed status transitions', async () => {
+      const task = await queuedTask(t.db);
+      await expect(updateTask(t.db, task.taskId, { status: 'complete' })).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+      await updateTask(t.db, task.taskId, { status: 'running' });
+      const done = await updateTask(t.db, task.taskId, {
+        status: 'complete',
+        result: { status: 'success' },
+      });
+      expect(done).toMatchObject({ status: 'complete', result: { status: 'success' } });
+      await expect(updateTask(t.db, task.taskId, { status: 'queued' })).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+      await expect(updateTask(t.db, randomUUID(), { status: 'queued' })).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+    });
+
+    it('refuses a stale expected version: a concurrent terminate is never lost', async () => {
+      const task = await queuedTask(t.db);
+      const epoch = await becomeLeader(t.db);
+      const [claimed] = await claimTasks(t.db, { instanceId: 'leader-a', epoch });
+      const readVersion = claimed?.version as number;
+      await terminateTask(t.db, task.taskId, { terminatedBy: 'op', recursive: false });
+      await expect(
+        updateTask(t.db, task.taskId, { status: 'complete' }, { expectedVersion: readVersion }),
+      ).rejects.toThrow(/version/);
+      expect(await getTask(t.db, task.taskId)).toMatchObject({
+        status: 'terminating',
+        terminate: true,
+      });
+    });
+
+    it('fences writes that carry a stale lease epoch', async () => {
+      const task = await queuedTask(t.db);
+      const epoch = await becomeLeader(t.db, 'leader-a', 1);
+      await claimTasks(t.db, { instanceId: 'leader-a', epoch });
+      await new Promise((r) => setTimeout(r, 1_100));
+      const newEpoch = await becomeLeader(t.db, 'leader-b');
+      expect(newEpoch).toBe(epoch + 1);
+      await expect(
+        updateTask(t.db, task.taskId, { status: 'complete' }, { epoch }),
+      ).rejects.toBeInstanceOf(LeaseLostError);
+      expect((await getTask(t.db, task.taskId)).status).toBe('running');
+    });
+
+    it('applies an event key once: a redelivery writes nothing', async () => {
+      const task = await queuedTask(t.db);
+      const first = await updateTask(
+        t.db,
+        task.taskId,
+        { result: { addFailures: ['n1'] }, retry: 1 },
+        { eventKey: 'evt-1' },
+      );
+      const again = await updateTask(
+        t.db,
+        task.taskId,
+        { result: { addFailures: ['n2'] }, retry: 2 },
+        { eventKey: 'evt-1' },
+      );
+      expect(again.version).toBe(first.version);
+      expect(again.result.failures).toEqual(['n1']);
+      expect(again.retry).toBe(1);
+    });
+  });
+
+  describe('terminateTask', () => {
+    it('terminates queued work at once, marks running work terminating, recursively', async () => {
+      const root = await queuedTask(t.db);
+      const epoch = await becomeLeader(t.db);
+      await claimTasks(t.db, { instanceId: 'leader-a', epoch });
+      const child = (await createTask(t.db, { parentTaskId: root.taskId, action: 'deploy_node' }))
+        .task;
+      const grandchild = (
+        await createTask(t.db, { parentTaskId: child.taskId, action: 'deploy_node' })
+      ).task;
+      const changed = await terminateTask(t.db, root.taskId, {
+        terminatedBy: 'op',
+        recursive: true,
+      });
+      expect(changed.map((x) => [x.taskId, x.status]).sort()).toEqual(
+        [
+          [root.taskId, 'terminating'],
+          [child.taskId, 'terminated'],
+          [grandchild.taskId, 'terminated'],
+        ].sort(),
+      );
+      const reloaded = await getTask(t.db, root.taskId);
+      expect(reloaded).toMatchObject({ terminate: true, terminatedBy: 'op' });
+      expect(reloaded.terminated).toMatch(ISO_UTC);
+      await updateTask(t.db, root.taskId, { status: 'terminated' });
+      expect(
+        await terminateTask(t.db, root.taskId, { terminatedBy: 'op', recursive: true }),
+      ).toEqual([]);
+    });
+
+    it('leaves subtasks alone without recursion and refuses a complete task', async () => {
+      const root = await queuedTask(t.db);
+      const child = (await createTask(t.db, { parentTaskId: root.taskId, action: 'deploy_node' }))
+        .task;
+      await terminateTask(t.db, root.taskId, { terminatedBy: null, recursive: false });
+      expect((await getTask(t.db, child.taskId)).status).toBe('requested');
+      await updateTask(t.db, child.taskId, { status: 'running' });
+      await updateTask(t.db, child.taskId, { status: 'complete' });
+      await expect(
+        terminateTask(t.db, child.taskId, { terminatedBy: null, recursive: false }),
+      ).rejects.toBeInstanceOf(ConflictError);
+      await expect(
+        terminateTask(t.db, randomUUID(), { terminatedBy: null, recursive: false }),
+      ).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  describe('rollUpResults', () => {
+    async function finishedChild(
+      parentTaskId: string,
+      action: 'deploy_node' | 'prepare_nodes',
+      status: 'success' | 'failure' | 'partial_success',
+      entities: { ok?: string[]; bad?: string[] },
+      retry = 0,
+    ) {
+      const { task } = await createTask(t.db, { parentTaskId, action });
+      await updateTask(t.db, task.taskId, { status: 'running', retry });
+      await updateTask(t.db, task.taskId, {
+        status: 'complete',
+        result: { status, addSuccesses: entities.ok ?? [], addFailures: entities.bad ?? [] },
+      });
+    }
+
+    it('is success for a task without subtasks (Drydock #77)', async () => {
+      const task = await queuedTask(t.db);
+      expect((await rollUpResults(t.db, task.taskId)).result.status).toBe('success');
+    });
+
+    it('aggregates finished subtasks: success, failure, partial success; unfinished ones are ignored', async () => {
+      const parent = await queuedTask(t.db);
+      await createTask(t.db, { parentTaskId: parent.taskId, action: 'deploy_node' }); // still requested
+      expect((await rollUpResults(t.db, parent.taskId)).result.status).toBe('incomplete');
+      await finishedChild(parent.taskId, 'deploy_node', 'success', { ok: ['n1'] });
+      expect((await rollUpResults(t.db, parent.taskId)).result).toMatchObject({
+        status: 'success',
+        successes: ['n1'],
+      });
+      await finishedChild(parent.taskId, 'deploy_node', 'failure', { bad: ['n2'] });
+      expect((await rollUpResults(t.db, parent.taskId)).result).toMatchObject({
+        status: 'partial_success',
+        successes: ['n1'],
+        failures: ['n2'],
+      });
+      const onlyFailures = await queuedTask(t.db);
+      await finishedChild(onlyFailures.taskId, 'deploy_node', 'failure', { bad: ['n3'] });
+      expect((await rollUpResults(t.db, onlyFailures.taskId)).result.status).toBe('failure');
+    });
+
+    it('takes successes only from matching actions but failures from every subtask of the retry sequence', async () => {
+      const parent = await queuedTask(t.db);
+      await finishedChild(parent.taskId, 'prepare_nodes', 'success', { ok: ['p1'] });
+      await finishedChild(parent.taskId, 'prepare_nodes', 'failure', { bad: ['p2'] });
+      await finishedChild(parent.taskId, 'deploy_node', 'success', { ok: ['d1'] });
+      const rolled = await rollUpResults(t.db, parent.taskId, { actionFilter: 'deploy_node' });
+      expect(rolled.result).toMatchObject({
+        status: 'success',
+        successes: ['d1'],
+        failures: ['p2'],
+      });
+
+      const retried = await queuedTask(t.db);
+      await updateTask(t.db, retried.taskId, { retry: 1 });
+      await finishedChild(retried.taskId, 'deploy_node', 'failure', { bad: ['old'] }, 0);
+      await finishedChild(retried.taskId, 'deploy_node', 'success', { ok: ['new'] }, 1);
+      const after = await rollUpResults(t.db, retried.taskId);
+      expect(after.result).toMatchObject({ status: 'success', successes: ['new'], failures: [] });
+    });
+
+    it('is fenced by the lease epoch when one is given', async () => {
+      const parent = await queuedTask(t.db);
+      await expect(rollUpResults(t.db, parent.taskId, { epoch: 42 })).rejects.toBeInstanceOf(
+        LeaseLostError,
+      );
+      await expect(rollUpResults(t.db, randomUUID())).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  describe('claimTasks', () => {
+    it('claims the oldest queued task for the live holder and stamps its epoch', async () => {
+      const first = await queuedTask(t.db, { action: 'deploy_nodes' });
+      const second = await queuedTask(t.db, { action: 'verify_site' });
+      const epoch = await becomeLeader(t.db);
+      const [claimed] = await claimTasks(t.db, { instanceId: 'leader-a', epoch });
+      expect(claimed).toMatchObject({
+        taskId: first.taskId,
+        status: 'running',
+        claimedEpoch: epoch,
+        claimedBy: 'leader-a',
+      });
+      const filtered = await claimTasks(t.db, {
+        instanceId: 'leader-a',
+        epoch,
+        actions: ['deploy_nodes'],
+      });
+      expect(filtered).toEqual([]);
+      const [next] = await claimTasks(t.db, {
+        instanceId: 'leader-a',
+        epoch,
+        actions: ['verify_site'],
+      });
+      expect(next?.taskId).toBe(second.taskId);
+      expect(await claimTasks(t.db, { instanceId: 'leader-a', epoch })).toEqual([]);
+    });
+
+    it('claims several in one statement, oldest first', async () => {
+      const made = [];
+      for (let i = 0; i < 4; i += 1) made.push(await queuedTask(t.db));
+      const epoch = await becomeLeader(t.db);
+      const claimed = await claimTasks(t.db, { instanceId: 'leader-a', epoch, limit: 3 });
+      expect(claimed.map((x) => x.taskId)).toEqual(made.slice(0, 3).map((x) => x.taskId));
+    });
+
+    it('moves a task flagged for termination to terminated instead of running it', async () => {
+      const task = await queuedTask(t.db);
+      // A flag set without the status change (as a pre-existing row might have it).
+      await t.db.query({
+        text: 'update tasks set terminate = true where task_id = $1::uuid',
+        params: [{ type: 'uuid', value: task.taskId }],
+        columns: {},
+      });
+      const epoch = await becomeLeader(t.db);
+      const [claimed] = await claimTasks(t.db, { instanceId: 'leader-a', epoch });
+      expect(claimed).toMatchObject({ taskId: task.taskId, status: 'terminated' });
+    });
+
+    it('refuses callers that are not the live holder at that epoch', async () => {
+      await queuedTask(t.db);
+      await expect(claimTasks(t.db, { instanceId: 'nobody', epoch: 1 })).rejects.toBeInstanceOf(
+        LeaseLostError,
+      );
+      const epoch = await becomeLeader(t.db);
+      await expect(
+        claimTasks(t.db, { instanceId: 'leader-a', epoch: epoch + 1 }),
+      ).rejects.toBeInstanceOf(LeaseLostError);
+      await expect(claimTasks(t.db, { instanceId: 'leader-b', epoch })).rejects.toBeInstanceOf(
+        LeaseLostError,
+      );
+    });
+  });
+
+  describe('requeueStrandedTasks', () => {
+    it('requeues what a dead epoch left running and terminates what was being terminated', async () => {
+      const a = await queuedTask(t.db);
+      const b = await queuedTask(t.db);
+      const oldEpoch = await becomeLeader(t.db, 'leader-a', 1);
+      await claimTasks(t.db, { instanceId: 'leader-a', epoch: oldEpoch, limit: 2 });
+      await terminateTask(t.db, b.taskId, { terminatedBy: 'op', recursive: false });
+      await new Promise((r) => setTimeout(r, 1_100));
+      await expect(
+        requeueStrandedTasks(t.db, { epoch: oldEpoch, limit: 10 }),
+      ).rejects.toBeInstanceOf(LeaseLostError);
+      const epoch = await becomeLeader(t.db, 'leader-b');
+      expect(await requeueStrandedTasks(t.db, { epoch, limit: 10 })).toEqual({
+        requeued: 1,
+        terminated: 1,
+      });
+      const requeued = await getTask(t.db, a.taskId);
+      expect(requeued).toMatchObject({ status: 'queued', claimedEpoch: null });
+      expect(requeued.messages.at(-1)?.message).toMatch(
+        new RegExp(`Requeued: lease epoch ${oldEpoch}`),
+      );
+      expect((await getTask(t.db, b.taskId)).status).toBe('terminated');
+      const [reclaimed] = await claimTasks(t.db, { instanceId: 'leader-b', epoch });
+      expect(reclaimed).toMatchObject({ taskId: a.taskId, claimedEpoch: epoch });
+      expect(await requeueStrandedTasks(t.db, { epoch, limit: 10 })).toEqual({
+        requeued: 0,
+        terminated: 0,
+      });
+    });
+  });
+});

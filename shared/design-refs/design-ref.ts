@@ -1,0 +1,144 @@
+import { ValidationError } from '#shared/errors.ts';
+
+/** Every scheme a design reference may use, each backed by a driver. */
+export const DESIGN_REF_SCHEMES = [
+  'file',
+  'http',
+  'https',
+  'deckhand+http',
+  'deckhand+https',
+  'promenade+http',
+  'promenade+https',
+  's3',
+] as const;
+export type DesignRefScheme = (typeof DESIGN_REF_SCHEMES)[number];
+
+/** Longest reference accepted; far above real ones, low enough to keep logs and keys sane. */
+export const MAX_DESIGN_REF_LENGTH = 2048;
+
+/** A parsed design reference; `url` still carries any userinfo, `redacted` never does. */
+export type DesignRef = {
+  scheme: DesignRefScheme;
+  /** The reference as a URL (for `<svc>+http(s)` the scheme is already stripped to http(s)). */
+  url: URL;
+  /** The reference with userinfo removed: what logs, errors, responses and cache keys use. */
+  redacted: string;
+  /** Whether the reference embeds a username or password. */
+  hasCredentials: boolean;
+};
+
+const isScheme = (value: string): value is DesignRefScheme =>
+  (DESIGN_REF_SCHEMES as readonly string[]).includes(value);
+
+/**
+ * Parses and checks a design reference without touching the network or the disk.
+ * Throws `ValidationError` (400) for a malformed URI, an unknown scheme, a relative `file://`
+ * path, a missing host, or an `s3://` reference without a bucket and key.
+ * @example parseDesignRef('deckhand+https://deckhand.example/api/v1.0/revisions/3/rendered-documents')
+ */
+export function parseDesignRef(ref: string): DesignRef {
+  if (typeof ref !== 'string' || ref.length === 0) {
+    throw invalid('design reference is empty');
+  }
+  if (ref.length > MAX_DESIGN_REF_LENGTH) {
+    throw invalid(`design reference is longer than ${MAX_DESIGN_REF_LENGTH} characters`);
+  }
+  // Spaces and control characters are never part of a URI; rejecting them avoids the WHATWG
+  // parser silently stripping or re-encoding what the caller meant.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+  if (/[\u0000-\u0020\u007f]/.test(ref)) {
+    throw invalid('design reference contains whitespace or control characters');
+  }
+  const schemeMatch = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(ref);
+  if (!schemeMatch?.[1]) {
+    throw invalid('design reference is not an absolute URI (expected <scheme>://...)');
+  }
+  const scheme = schemeMatch[1].toLowerCase();
+  if (!isScheme(scheme)) {
+    // The scheme itself is safe to echo: it cannot hold credentials.
+    throw invalid(
+      `unsupported design reference scheme '${scheme.slice(0, 32)}': expected one of ${DESIGN_REF_SCHEMES.join(', ')}`,
+    );
+  }
+  const plus = scheme.indexOf('+');
+  const transport = plus === -1 ? scheme : scheme.slice(plus + 1);
+  let url: URL;
+  try {
+    url = new URL(transport + ref.slice(scheme.length));
+  } catch {
+    throw invalid(`design reference is not a valid ${scheme} URI`);
+  }
+  const hasCredentials = url.username !== '' || url.password !== '';
+  const redacted = redact(scheme, url);
+  const fail = (reason: string): ValidationError =>
+    invalid(`design reference ${redacted} is invalid: ${reason}`);
+
+  switch (scheme) {
+    case 'file':
+      if (url.host !== '' && url.host !== 'localhost') {
+        // Drydock read `file://a/b` as host `a`, path `/b` and opened the wrong file.
+        throw fail(`file references need an absolute path (file:///path), not host '${url.host}'`);
+      }
+      if (hasCredentials) throw fail('file references cannot carry credentials');
+      if (url.pathname === '/' || url.pathname.endsWith('/')) {
+        throw fail('the path names a folder, not a file');
+      }
+      if (url.search !== '') throw fail('file references take no query string');
+      break;
+    case 's3': {
+      if (hasCredentials) throw fail('s3 references cannot carry credentials');
+      if (url.hostname === '') throw fail('expected s3://<bucket>/<key>');
+      if (url.port !== '') throw fail('an s3 bucket name has no port');
+      if (url.pathname.length <= 1) throw fail('expected s3://<bucket>/<key>: the key is missing');
+      if (url.search !== '') throw fail('s3 references take no query string');
+      break;
+    }
+    default:
+      if (url.hostname === '') throw fail('the host is missing');
+  }
+  return { scheme, url, redacted, hasCredentials };
+}
+
+/**
+ * The check task creation runs before storing a reference: syntax and scheme as
+ * `parseDesignRef`, plus a refusal of embedded credentials, which would otherwise sit in the
+ * database and come back in every task listing (Drydock's defect 34).
+ */
+export function assertStorableDesignRef(ref: string): DesignRef {
+  const parsed = parseDesignRef(ref);
+  if (parsed.hasCredentials) {
+    throw new ValidationError(
+      `design reference ${parsed.redacted} embeds credentials, which would be stored with the ` +
+        'task: remove them and configure them per host instead (DESIGN_HTTP_CREDENTIALS_SECRET_ARN ' +
+        'for http(s), DESIGN_KEYSTONE_SECRET_ARN for deckhand/promenade)',
+      [{ path: 'design_ref', message: 'credentials are not allowed in a stored design reference' }],
+    );
+  }
+  return parsed;
+}
+
+/**
+ * The reference with any userinfo removed, for logs and messages. Never throws: input that does
+ * not parse yields a placeholder rather than an echo that might contain a secret.
+ */
+export function redactDesignRef(ref: string): string {
+  try {
+    return parseDesignRef(ref).redacted;
+  } catch {
+    return '<invalid design reference>';
+  }
+}
+
+function redact(scheme: string, url: URL): string {
+  const copy = new URL(url.href);
+  copy.username = '';
+  copy.password = '';
+  // The fragment is never sent anywhere and may be used to smuggle tokens; leave it out.
+  copy.hash = '';
+  const plus = scheme.indexOf('+');
+  return plus === -1 ? copy.href : `${scheme.slice(0, plus + 1)}${copy.href}`;
+}
+
+function invalid(message: string): ValidationError {
+  return new ValidationError(message, [{ path: 'design_ref', message }]);
+}

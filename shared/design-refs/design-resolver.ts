@@ -1,0 +1,294 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { lookup as dnsLookup } from 'node:dns';
+import { S3Client } from '@aws-sdk/client-s3';
+import { Agent } from 'undici';
+import { z } from 'zod';
+import { createAllowHosts, createGuardedLookup } from './address-guard.ts';
+import { DesignCache } from './design-cache.ts';
+import { type DesignRef, type DesignRefScheme, parseDesignRef } from './design-ref.ts';
+import { DesignRefError } from './errors.ts';
+import { createFileDriver } from './file-driver.ts';
+import { fetchHttp, type HttpFetchContext } from './http-fetch.ts';
+import { createKeystoneTokens, KeystoneSecretSchema } from './keystone.ts';
+import { type DesignLogger, silentLogger } from './logger.ts';
+import { createS3Driver } from './s3-driver.ts';
+import { createCachedSecret, createSecretsManagerReader, type SecretReader } from './secrets.ts';
+
+/** Defaults of the `DESIGN_*` settings. */
+export const DESIGN_DEFAULTS = {
+  maxBytes: 4 * 1024 * 1024,
+  cacheTtlSeconds: 180,
+  httpTimeoutMs: 10_000,
+  httpRetries: 2,
+  /** Total time for one resolution when the caller passes no deadline. */
+  budgetMs: 30_000,
+  cacheMaxEntries: 32,
+  cacheMaxBytes: 32 * 1024 * 1024,
+  /** How long a fetched secret is trusted before it is read again (rotation). */
+  secretTtlMs: 5 * 60_000,
+} as const;
+
+/**
+ * Settings of the design-reference resolver. `shared/config.ts` builds them from:
+ * `DESIGN_FILE_ROOTS` → `fileRoots`, `DESIGN_ALLOW_HOSTS` → `allowHosts`,
+ * `DESIGN_HTTP_CREDENTIALS_SECRET_ARN` → `httpCredentialsSecretArn`,
+ * `DESIGN_KEYSTONE_SECRET_ARN` → `keystoneSecretArn`, `DESIGN_MAX_BYTES` → `maxBytes`,
+ * `DESIGN_CACHE_TTL_SECONDS` → `cacheTtlSeconds`, `DESIGN_HTTP_TIMEOUT_MS` → `httpTimeoutMs`,
+ * `DESIGN_HTTP_RETRIES` → `httpRetries` (see `designResolverSettingsFromEnv`).
+ */
+export type DesignResolverSettings = {
+  /** Absolute folders `file://` references may read; empty disables `file://`. */
+  fileRoots: readonly string[];
+  /** Host names or IPs exempt from the SSRF guard (exact match, case-insensitive). */
+  allowHosts: readonly string[];
+  /** Secrets Manager secret: JSON `{ "<host>" | "<host:port>": { username, password } }`. */
+  httpCredentialsSecretArn?: string | undefined;
+  /** Secrets Manager secret: JSON `{ auth_url, username, password, project_name | project_id, user_domain_name, project_domain_name }`. */
+  keystoneSecretArn?: string | undefined;
+  /** Cap on a design's size, raw and decompressed. */
+  maxBytes: number;
+  /** How long a fetched design is reused; 0 disables the cache. */
+  cacheTtlSeconds: number;
+  /** Header and body (between chunks) timeout of one HTTP attempt; connect gets at most 5 s of it. */
+  httpTimeoutMs: number;
+  /** Extra attempts after the first, for transient failures only. */
+  httpRetries: number;
+};
+
+/** Collaborators a test (or the composition root) may replace. */
+export type DesignResolverDeps = {
+  clock?: { now(): number };
+  logger?: DesignLogger;
+  readSecret?: SecretReader;
+  s3Client?: () => S3Client;
+  /** DNS resolution behind the SSRF guard (tests map names to chosen addresses). */
+  lookup?: typeof dnsLookup;
+  random?: () => number;
+  retryBaseDelayMs?: number;
+  retryMaxDelayMs?: number;
+  cacheMaxEntries?: number;
+  cacheMaxBytes?: number;
+  budgetMs?: number;
+};
+
+/** Limits on one resolution: an absolute deadline (epoch ms), a signal, or both. */
+export type ResolveOptions = { deadline?: number; signal?: AbortSignal };
+
+/** Bytes of a resolved design and where they came from. */
+export type ResolvedDesignBytes = {
+  bytes: Buffer;
+  /** The reference with credentials stripped. */
+  designRef: string;
+  scheme: DesignRefScheme;
+  fromCache: boolean;
+};
+
+/** Resolves design references; one per container. */
+export type DesignResolver = {
+  resolve(ref: string, options?: ResolveOptions): Promise<ResolvedDesignBytes>;
+  /** Closes the HTTP connection pool (tests, graceful shutdown). */
+  close(): Promise<void>;
+};
+
+type Driver = (
+  ref: DesignRef,
+  limits: { deadline: number; signal: AbortSignal },
+) => Promise<Buffer>;
+
+const HostCredentialsSchema = z.record(
+  z.string(),
+  z.object({ username: z.string(), password: z.string() }),
+);
+
+/**
+ * Builds the scheme → driver registry, the undici `Agent` with the SSRF-guarded lookup, the
+ * cache and the lazily fetched secrets, once. Call it at module scope of a Lambda.
+ * @example const designs = createDesignResolver(config.design) // then designs.resolve(ref, { deadline })
+ */
+export function createDesignResolver(
+  settings: DesignResolverSettings,
+  deps: DesignResolverDeps = {},
+): DesignResolver {
+  const clock = deps.clock;
+  const now = clock ? () => clock.now() : Date.now;
+  const logger = deps.logger ?? silentLogger;
+  const allowHosts = createAllowHosts(settings.allowHosts);
+  const readSecret = deps.readSecret ?? createSecretsManagerReader();
+  const agent = new Agent({
+    connect: {
+      lookup: createGuardedLookup(allowHosts, deps.lookup),
+      timeout: Math.min(5_000, settings.httpTimeoutMs),
+    },
+    headersTimeout: settings.httpTimeoutMs,
+    bodyTimeout: settings.httpTimeoutMs,
+    maxResponseSize: settings.maxBytes,
+  });
+  const http: HttpFetchContext = {
+    dispatcher: agent,
+    allowHosts,
+    maxBytes: settings.maxBytes,
+    retries: settings.httpRetries,
+    retryBaseDelayMs: deps.retryBaseDelayMs ?? 250,
+    retryMaxDelayMs: deps.retryMaxDelayMs ?? 4_000,
+    now,
+    random: deps.random ?? Math.random,
+    logger,
+  };
+  const hostCredentials = settings.httpCredentialsSecretArn
+    ? createCachedSecret({
+        arn: settings.httpCredentialsSecretArn,
+        setting: 'DESIGN_HTTP_CREDENTIALS_SECRET_ARN',
+        schema: HostCredentialsSchema,
+        read: readSecret,
+        now,
+        ttlMs: DESIGN_DEFAULTS.secretTtlMs,
+      })
+    : undefined;
+  const keystone = settings.keystoneSecretArn
+    ? createKeystoneTokens(
+        http,
+        createCachedSecret({
+          arn: settings.keystoneSecretArn,
+          setting: 'DESIGN_KEYSTONE_SECRET_ARN',
+          schema: KeystoneSecretSchema,
+          read: readSecret,
+          now,
+          ttlMs: DESIGN_DEFAULTS.secretTtlMs,
+        }),
+      )
+    : undefined;
+  let s3: S3Client | undefined;
+  const s3Client = deps.s3Client ?? (() => (s3 ??= new S3Client({})));
+
+  const httpDriver: Driver = async (ref, limits) => {
+    const headers: Record<string, string> = { accept: 'application/x-yaml, text/yaml, */*' };
+    if (ref.hasCredentials) {
+      // Credentials in the reference itself are used for this fetch only; they never reach a
+      // log line, an error, the cache key or the database.
+      headers.authorization = basic(safeDecode(ref.url.username), safeDecode(ref.url.password));
+    } else if (hostCredentials) {
+      const table = await hostCredentials();
+      const entry = table[ref.url.host.toLowerCase()] ?? table[ref.url.hostname.toLowerCase()];
+      if (entry) headers.authorization = basic(entry.username, entry.password);
+    }
+    const res = await fetchHttp(http, {
+      url: stripUserinfo(ref.url),
+      shown: ref.redacted,
+      headers,
+      ...limits,
+    });
+    return res.bytes;
+  };
+
+  const ucpDriver: Driver = async (ref, limits) => {
+    if (!keystone) {
+      throw new DesignRefError(
+        'refused',
+        `${ref.scheme}:// references need Keystone credentials: set DESIGN_KEYSTONE_SECRET_ARN`,
+      );
+    }
+    if (ref.hasCredentials) {
+      throw new DesignRefError(
+        'refused',
+        `${ref.redacted}: ${ref.scheme}:// references authenticate with Keystone; remove the embedded credentials`,
+      );
+    }
+    const get = async () =>
+      fetchHttp(http, {
+        url: ref.url,
+        shown: ref.redacted,
+        headers: {
+          accept: 'application/x-yaml, text/yaml, */*',
+          'x-auth-token': await keystone.token(limits.deadline, limits.signal),
+        },
+        ...limits,
+      });
+    try {
+      return (await get()).bytes;
+    } catch (error) {
+      // A token revoked before its expiry: authenticate again, once.
+      if (error instanceof DesignRefError && error.upstreamStatus === 401) {
+        keystone.invalidate();
+        return (await get()).bytes;
+      }
+      throw error;
+    }
+  };
+
+  const fileDriver = createFileDriver({ roots: settings.fileRoots, maxBytes: settings.maxBytes });
+  const s3Driver = createS3Driver({ client: s3Client, maxBytes: settings.maxBytes });
+  const drivers: Record<DesignRefScheme, Driver> = {
+    file: (ref) => fileDriver(ref),
+    http: httpDriver,
+    https: httpDriver,
+    'deckhand+http': ucpDriver,
+    'deckhand+https': ucpDriver,
+    'promenade+http': ucpDriver,
+    'promenade+https': ucpDriver,
+    s3: (ref, limits) => s3Driver(ref, limits.signal),
+  };
+
+  const cache = new DesignCache({
+    ttlMs: settings.cacheTtlSeconds * 1000,
+    maxEntries: deps.cacheMaxEntries ?? DESIGN_DEFAULTS.cacheMaxEntries,
+    maxBytes: deps.cacheMaxBytes ?? DESIGN_DEFAULTS.cacheMaxBytes,
+    now,
+  });
+  // Keys of references with embedded credentials get a keyed hash of the userinfo, so a caller
+  // without the right credentials never gets another caller's cached copy, while the key holds
+  // no credential. The key is random per container and never leaves it.
+  const cacheSalt = randomBytes(32);
+  const cacheKey = (ref: DesignRef) =>
+    ref.hasCredentials
+      ? `${ref.redacted} ${createHmac('sha256', cacheSalt).update(`${ref.url.username}:${ref.url.password}`).digest('base64url')}`
+      : ref.redacted;
+
+  return {
+    async resolve(input, options = {}) {
+      const ref = parseDesignRef(input);
+      const key = cacheKey(ref);
+      const hit = cache.get(key);
+      if (hit) {
+        logger.debug('design reference served from cache', { designRef: ref.redacted });
+        return { bytes: hit, designRef: ref.redacted, scheme: ref.scheme, fromCache: true };
+      }
+      const deadline = options.deadline ?? now() + (deps.budgetMs ?? DESIGN_DEFAULTS.budgetMs);
+      const remaining = deadline - now();
+      if (remaining <= 0) {
+        throw new DesignRefError('timeout', `${ref.redacted}: no time left to resolve it`);
+      }
+      const signals = [AbortSignal.timeout(remaining)];
+      if (options.signal) signals.push(options.signal);
+      const started = Date.now();
+      const bytes = await drivers[ref.scheme](ref, { deadline, signal: AbortSignal.any(signals) });
+      cache.set(key, bytes);
+      logger.info('design reference resolved', {
+        designRef: ref.redacted,
+        bytes: bytes.length,
+        ms: Date.now() - started,
+      });
+      return { bytes, designRef: ref.redacted, scheme: ref.scheme, fromCache: false };
+    },
+    close: () => agent.close(),
+  };
+}
+
+function basic(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+function stripUserinfo(url: URL): URL {
+  const copy = new URL(url.href);
+  copy.username = '';
+  copy.password = '';
+  copy.hash = '';
+  return copy;
+}

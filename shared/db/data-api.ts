@@ -1,0 +1,198 @@
+import {
+  BeginTransactionCommand,
+  CommitTransactionCommand,
+  ExecuteStatementCommand,
+  RDSDataClient,
+  type RDSDataClientConfig,
+  RollbackTransactionCommand,
+} from '@aws-sdk/client-rds-data';
+import { isRetryable, translateDataApiError } from './data-api-errors.ts';
+import { fieldValue, toDataApiStatement } from './data-api-sql.ts';
+import { decodePositionalRow } from './decode.ts';
+import { type Db, DbUnavailableError } from './port.ts';
+import type { ColumnSpec, Row, Statement } from './sql.ts';
+
+export {
+  DataApiRequestError,
+  DataApiResponseTooLargeError,
+  DataApiStatementTimeoutError,
+  DataApiTransactionNotFoundError,
+} from './data-api-errors.ts';
+
+/** How long and how often to retry calls the service did not run (auto-pause resume, 503/504). */
+export interface DataApiRetryOptions {
+  /** Total time spent waiting between attempts of one call. An Aurora resume takes 15–30 s. */
+  readonly budgetMs?: number;
+  /** First backoff step; doubles per attempt up to `maxDelayMs`, each step jittered. */
+  readonly baseDelayMs?: number;
+  readonly maxDelayMs?: number;
+  /** Kept free of `remainingTimeMs()` so the caller can still answer after the last attempt. */
+  readonly marginMs?: number;
+}
+
+export interface DataApiDbOptions {
+  /** The Aurora cluster ARN. */
+  readonly resourceArn: string;
+  /** The Secrets Manager secret ARN. The Data API reads the secret; its value never comes here. */
+  readonly secretArn: string;
+  /** The database name inside the cluster. */
+  readonly database: string;
+  /** A prebuilt client (tests); otherwise one is built from the fields below. */
+  readonly client?: RDSDataClient;
+  readonly region?: string;
+  /** An endpoint override; `AWS_ENDPOINT_URL_RDS_DATA` works too without touching code. */
+  readonly endpoint?: string;
+  /** Explicit credentials (tests against the emulator); production uses the default chain. */
+  readonly credentials?: RDSDataClientConfig['credentials'];
+  readonly retry?: DataApiRetryOptions;
+  /** The invocation's remaining time (Lambda `context.getRemainingTimeInMillis`). */
+  readonly remainingTimeMs?: () => number;
+}
+
+/** Above the Data API's own 45 s call limit, so a slow statement fails there, not here. */
+export const DATA_API_REQUEST_TIMEOUT_MS = 60_000;
+
+const DEFAULT_RETRY: Required<DataApiRetryOptions> = {
+  budgetMs: 40_000,
+  baseDelayMs: 250,
+  maxDelayMs: 8_000,
+  marginMs: 3_000,
+};
+
+/**
+ * The RDS Data API client with the settings this adapter relies on. The SDK's own retries are
+ * off (`maxAttempts: 1`): it would retry a client timeout, i.e. resend a statement that may have
+ * committed, while the calls that really are safe to repeat are retried here with one budget.
+ */
+export function createDataApiClient(
+  options: Pick<DataApiDbOptions, 'region' | 'endpoint' | 'credentials'> = {},
+): RDSDataClient {
+  return new RDSDataClient({
+    maxAttempts: 1,
+    requestHandler: { requestTimeout: DATA_API_REQUEST_TIMEOUT_MS, connectionTimeout: 5_000 },
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Sends one call, retrying what the service did not run with exponential backoff and "equal"
+ * jitter (half fixed, half random), until the budget or the caller's remaining time runs out.
+ */
+async function withRetry<T>(
+  call: () => Promise<T>,
+  retry: Required<DataApiRetryOptions>,
+  remainingTimeMs: () => number,
+): Promise<T> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!isRetryable(error)) throw translateDataApiError(error);
+      const step = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** attempt);
+      const delay = step / 2 + Math.random() * (step / 2);
+      const waited = Date.now() - started;
+      const left = Math.min(retry.budgetMs - waited, remainingTimeMs() - retry.marginMs);
+      if (delay > left) {
+        const name = (error as { name?: string }).name ?? 'error';
+        throw new DbUnavailableError(
+          `database unavailable: the Data API kept answering ${name} for ${waited} ms over ${attempt + 1} attempts (retry budget spent)`,
+          { cause: error },
+        );
+      }
+      await sleep(delay);
+    }
+  }
+}
+
+/**
+ * The `data-api` adapter: every `query` is one ExecuteStatement call with named, type-hinted
+ * parameters; rows are decoded by position from `records` using the statement's declared
+ * columns, so neither result metadata nor `formatRecordsAs` is requested (both make the service
+ * run a catalog query per statement).
+ */
+export function createDataApiDb(options: DataApiDbOptions): Db {
+  const client = options.client ?? createDataApiClient(options);
+  const ownsClient = options.client === undefined;
+  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  const remainingTimeMs = options.remainingTimeMs ?? (() => Number.POSITIVE_INFINITY);
+  const target = {
+    resourceArn: options.resourceArn,
+    secretArn: options.secretArn,
+  };
+  const send = <T>(call: () => Promise<T>) => withRetry(call, retry, remainingTimeMs);
+
+  async function execute<C extends ColumnSpec>(
+    statement: Statement<C>,
+    transactionId: string | undefined,
+  ): Promise<Row<C>[]> {
+    const { sql, parameters } = toDataApiStatement(statement.text, statement.params);
+    const output = await send(() =>
+      client.send(
+        new ExecuteStatementCommand({
+          ...target,
+          database: options.database,
+          sql,
+          ...(parameters.length > 0 ? { parameters } : {}),
+          ...(transactionId ? { transactionId } : {}),
+        }),
+      ),
+    );
+    const records = output.records ?? [];
+    const width = Object.keys(statement.columns).length;
+    return records.map((record) => {
+      // Without metadata only the width can be checked; the pg drivers check the names.
+      if (width > 0 && record.length !== width) {
+        throw new Error(
+          `statement returned ${record.length} columns but declares ${width} [${Object.keys(statement.columns).join(', ')}]`,
+        );
+      }
+      return decodePositionalRow(statement.columns, record.map(fieldValue));
+    });
+  }
+
+  return {
+    driver: 'data-api',
+    query: (statement) => execute(statement, undefined),
+    async transaction(work) {
+      const begun = await send(() =>
+        client.send(new BeginTransactionCommand({ ...target, database: options.database })),
+      );
+      const transactionId = begun.transactionId;
+      if (!transactionId) throw new Error('BeginTransaction returned no transactionId');
+      // The Data API refuses a second statement while one runs on the same transaction
+      // ("Transaction is still running a query"), so statements are queued here.
+      let queue: Promise<unknown> = Promise.resolve();
+      const tx: Db = {
+        driver: 'data-api',
+        query(statement) {
+          const result = queue.then(() => execute(statement, transactionId));
+          queue = result.catch(() => {});
+          return result;
+        },
+        transaction: () => Promise.reject(new Error('nested transactions are not supported')),
+        close: () => Promise.resolve(),
+      };
+      try {
+        const value = await work(tx);
+        await queue;
+        await send(() => client.send(new CommitTransactionCommand({ ...target, transactionId })));
+        return value;
+      } catch (error) {
+        await queue;
+        // Best effort: after a failed commit or an expiry the transaction is already gone.
+        await send(() =>
+          client.send(new RollbackTransactionCommand({ ...target, transactionId })),
+        ).catch(() => {});
+        throw error;
+      }
+    },
+    async close() {
+      if (ownsClient) client.destroy();
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ValidationError } from '#shared/errors.ts';
+import { postBuildData, queryBuildData } from '#shared/store/build-data.ts';
+import { purgeFinishedTasks, updateTask } from '#shared/store/tasks.ts';
+import type { NewBuildData } from '#shared/store/types.ts';
+import { ageTask, queuedTask } from '#test/support/store-fixtures.ts';
+import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
+
+const item = (
+  nodeName: string,
+  taskId: string,
+  generator: string,
+  collectedDate: string,
+  dataElement = `<${generator}/>`,
+): NewBuildData => ({
+  nodeName,
+  taskId,
+  generator,
+  collectedDate,
+  dataFormat: 'text/xml',
+  dataElement,
+});
+
+describe.each(TEST_DRIVERS)('build data on %s', (driver) => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await openTestDb(driver);
+  });
+  afterAll(async () => t.close());
+
+  it('queries by node, by task and by node and task, newest first (Drydock dropped the task filter)', async () => {
+    const node = `node-${randomUUID()}`;
+    const other = `node-${randomUUID()}`;
+    const [t1, t2] = [randomUUID(), randomUUID()];
+    const posted = await postBuildData(t.db, [
+      item(node, t1, 'lshw', '2026-01-01T00:00:00Z'),
+      item(node, t2, 'lldp', '2026-01-03T00:00:00Z'),
+      item(node, t1, 'lldp', '2026-01-02T00:00:00Z'),
+      item(other, t1, 'lshw', '2026-01-04T00:00:00Z'),
+    ]);
+    expect(posted.inserted).toHaveLength(4);
+    expect(posted.inserted[0]).not.toHaveProperty('dataElement');
+    const gens = (rows: Awaited<ReturnType<typeof queryBuildData>>) =>
+      rows.map((r) => [r.nodeName === node ? 'n' : 'o', r.generator, r.collectedDate.slice(0, 10)]);
+    expect(gens(await queryBuildData(t.db, { nodeName: node, verbosity: 1 }))).toEqual([
+      ['n', 'lldp', '2026-01-03'],
+      ['n', 'lldp', '2026-01-02'],
+      ['n', 'lshw', '2026-01-01'],
+    ]);
+    expect(gens(await queryBuildData(t.db, { taskId: t1, verbosity: 1 }))).toEqual([
+      ['o', 'lshw', '2026-01-04'],
+      ['n', 'lldp', '2026-01-02'],
+      ['n', 'lshw', '2026-01-01'],
+    ]);
+    expect(gens(await queryBuildData(t.db, { nodeName: node, taskId: t1, verbosity: 1 }))).toEqual([
+      ['n', 'lldp', '2026-01-02'],
+      ['n', 'lshw', '2026-01-01'],
+    ]);
+  });
+
+  it('returns the newest item per generator, with or without payload (verbosity 1 or 2)', async () => {
+    const node = `node-${randomUUID()}`;
+    const task = randomUUID();
+    await postBuildData(t.db, [
+      item(node, task, 'hello', '2026-02-01T00:00:00Z', 'old hello'),
+      item(node, task, 'hello', '2026-02-03T00:00:00Z', 'new hello'),
+      item(node, task, 'bye', '2026-02-02T00:00:00Z', 'bye'),
+    ]);
+    const latest = await queryBuildData(t.db, { nodeName: node, latest: true, verbosity: 2 });
+    expect(latest.map((r) => [r.generator, r.dataElement])).toEqual([
+      ['hello', 'new hello'],
+      ['bye', 'bye'],
+    ]);
+    const brief = await queryBuildData(t.db, { nodeName: node, latest: true, verbosity: 1 });
+    expect(brief).toHaveLength(2);
+    expect(brief[0]).not.toHaveProperty('dataElement');
+    expect(
+      await queryBuildData(t.db, { nodeName: `none-${randomUUID()}`, latest: true, verbosity: 1 }),
+    ).toEqual([]);
+  });
+
+  it('refuses a query without a node or task instead of failing in SQL (Drydock latest-without-filter)', async () => {
+    await expect(queryBuildData(t.db, { latest: true, verbosity: 1 })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    await expect(
+      queryBuildData(t.db, { taskId: randomUUID(), latest: true, verbosity: 1 }),
+    ).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('keeps long node names and large payloads whole (Drydock capped names at 32)', async () => {
+    const node = `rack01-compute-node-with-a-very-long-name-${'z'.repeat(200)}.example.com`;
+    const payload = `<lshw>${'x'.repeat(200_000)}</lshw>`;
+    await postBuildData(t.db, [item(node, randomUUID(), 'lshw', '2026-03-01T00:00:00Z', payload)]);
+    const [row] = await queryBuildData(t.db, { nodeName: node, verbosity: 2 });
+    expect(row?.nodeName).toBe(node);
+    expect(row?.dataElement).toBe(payload);
+  });
+
+  it('skips items whose idempotency key is stored already', async () => {
+    const node = `node-${randomUUID()}`;
+    const batch = [
+      { ...item(node, randomUUID(), 'lshw', '2026-04-01T00:00:00Z'), idempotencyKey: `bd-${node}` },
+    ];
+    expect((await postBuildData(t.db, batch)).inserted).toHaveLength(1);
+    expect(await postBuildData(t.db, batch)).toEqual({ inserted: [], duplicates: 1 });
+    expect(await queryBuildData(t.db, { nodeName: node, verbosity: 1 })).toHaveLength(1);
+  });
+
+  it('outlives task retention', async () => {
+    const task = await queuedTask(t.db);
+    await updateTask(t.db, task.taskId, { status: 'running' });
+    await updateTask(t.db, task.taskId, { status: 'complete' });
+    const node = `node-${randomUUID()}`;
+    await postBuildData(t.db, [item(node, task.taskId, 'lshw', '2026-05-01T00:00:00Z')]);
+    await ageTask(t.db, task.taskId, 100);
+    expect(
+      (await purgeFinishedTasks(t.db, { olderThanDays: 90, batchSize: 100 })).deletedTasks,
+    ).toBeGreaterThanOrEqual(1);
+    expect(await queryBuildData(t.db, { taskId: task.taskId, verbosity: 1 })).toHaveLength(1);
+  });
+
+  it('refuses empty required fields', async () => {
+    await expect(
+      postBuildData(t.db, [item('', randomUUID(), 'lshw', '2026-01-01T00:00:00Z')]),
+    ).rejects.toBeInstanceOf(ValidationError);
+  });
+});

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql, statement } from '#shared/db/sql.ts';
+import { NotFoundError, ValidationError } from '#shared/errors.ts';
+import { appendMessages, listMessages } from '#shared/store/messages.ts';
+import { getTask } from '#shared/store/tasks.ts';
+import { queuedTask } from '#test/support/store-fixtures.ts';
+import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
+
+const msg = (
+  message: string,
+  extra: Partial<{ error: boolean; idempotencyKey: string; extra: Record<string, unknown> }> = {},
+) => ({
+  message,
+  error: false,
+  contextType: 'node',
+  context: 'node01',
+  ...extra,
+});
+
+describe.each(TEST_DRIVERS)('result messages on %s', (driver) => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await openTestDb(driver);
+  });
+  afterAll(async () => t.close());
+
+  it('appends one and many with contiguous sequences and keeps the error count', async () => {
+    const task = await queuedTask(t.db);
+    const one = await appendMessages(t.db, task.taskId, [msg('first', { error: true })]);
+    expect(one.appended.map((m) => m.sequence)).toEqual([1]);
+    const many = await appendMessages(t.db, task.taskId, [
+      msg('a'),
+      msg('b', { error: true }),
+      msg('c'),
+    ]);
+    expect(many.appended.map((m) => [m.sequence, m.message])).toEqual([
+      [2, 'a'],
+      [3, 'b'],
+      [4, 'c'],
+    ]);
+    const reloaded = await getTask(t.db, task.taskId);
+    expect(reloaded.result.errorCount).toBe(2);
+    expect(reloaded.messageCount).toBe(4);
+    expect(reloaded.messages.map((m) => m.message)).toEqual(['first', 'a', 'b', 'c']);
+    expect(reloaded.messages[0]?.ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+  });
+
+  it('stores extra as a JSON object and never truncates (Drydock double-encoded and cut at 127)', async () => {
+    const task = await queuedTask(t.db);
+    const long = `${'m'.repeat(5000)}-end`;
+    await appendMessages(t.db, task.taskId, [
+      msg(long, { extra: { retry: true, attempt: 2, nested: { ok: ['x'] } } }),
+      { ...msg('ts given'), ts: '2026-01-02T03:04:05.123456Z', context: `node-${'n'.repeat(300)}` },
+    ]);
+    const [first, second] = (await getTask(t.db, task.taskId)).messages;
+    expect(first?.message).toBe(long);
+    expect(first?.extra).toEqual({ retry: true, attempt: 2, nested: { ok: ['x'] } });
+    expect(second?.ts).toBe('2026-01-02T03:04:05.123456Z');
+    expect(second?.context).toHaveLength(305);
+    const stored = await t.db.query(
+      statement(
+        { kind: 'text' },
+        sql`select jsonb_typeof(extra) as kind from result_message where task_id = ${task.taskId}::uuid and sequence = 1`,
+      ),
+    );
+    expect(stored[0]?.kind).toBe('object');
+  });
+
+  it('makes a replayed batch insert nothing, and skips duplicates inside a batch', async () => {
+    const task = await queuedTask(t.db);
+    const batch = [
+      msg('x', { idempotencyKey: 'k1', error: true }),
+      msg('y', { idempotencyKey: 'k2' }),
+    ];
+    expect((await appendMessages(t.db, task.taskId, batch)).appended).toHaveLength(2);
+    const replay = await appendMessages(t.db, task.taskId, batch);
+    expect(replay).toEqual({ appended: [], duplicates: 2 });
+    const mixed = await appendMessages(t.db, task.taskId, [
+      msg('y again', { idempotencyKey: 'k2' }),
+      msg('z', { idempotencyKey: 'k3' }),
+      msg('z twice', { idempotencyKey: 'k3' }),
+    ]);
+    expect(mixed.appended.map((m) => [m.sequence, m.message])).toEqual([[3, 'z']]);
+    expect(mixed.duplicates).toBe(2);
+    const reloaded = await getTask(t.db, task.taskId);
+    expect(reloaded.result.errorCount).toBe(1);
+    expect(reloaded.messages.map((m) => m.sequence)).toEqual([1, 2, 3]);
+  });
+
+  it('pages after a sequence with a limit', async () => {
+    const task = await queuedTask(t.db);
+    await appendMessages(
+      t.db,
+      task.taskId,
+      Array.from({ length: 7 }, (_, i) => msg(`m${i + 1}`)),
+    );
+    expect(
+      (await listMessages(t.db, task.taskId, { after: 0, limit: 3 })).map((m) => m.sequence),
+    ).toEqual([1, 2, 3]);
+    expect(
+      (await listMessages(t.db, task.taskId, { after: 5, limit: 3 })).map((m) => m.message),
+    ).toEqual(['m6', 'm7']);
+    expect(await listMessages(t.db, task.taskId, { after: 7, limit: 3 })).toEqual([]);
+  });
+
+  it('answers not found for a missing task and refuses bad input', async () => {
+    await expect(appendMessages(t.db, randomUUID(), [msg('x')])).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    await expect(listMessages(t.db, randomUUID(), { after: 0, limit: 5 })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    const task = await queuedTask(t.db);
+    await expect(appendMessages(t.db, task.taskId, [])).rejects.toBeInstanceOf(ValidationError);
+    await expect(listMessages(t.db, task.taskId, { after: -1, limit: 5 })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    await expect(
+      appendMessages(t.db, task.taskId, [{ ...msg('bad ts'), ts: 'yesterday-ish' }]),
+    ).rejects.toBeInstanceOf(ValidationError);
+    expect((await getTask(t.db, task.taskId)).messageCount).toBe(0);
+  });
+});

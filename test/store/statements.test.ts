@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postBuildData, queryBuildData } from '#shared/store/build-data.ts';
+import { checkDatabase } from '#shared/store/health.ts';
+import {
+  abdicateLease,
+  claimLease,
+  claimMaintenance,
+  readLease,
+  renewLease,
+} from '#shared/store/lease.ts';
+import { appendMessages, listMessages } from '#shared/store/messages.ts';
+import {
+  claimTasks,
+  createTask,
+  getTask,
+  getTaskTree,
+  listSubtasks,
+  listTasks,
+  purgeFinishedTasks,
+  requeueStrandedTasks,
+  rollUpResults,
+  terminateTask,
+  updateTask,
+} from '#shared/store/tasks.ts';
+import { countingDb } from '#test/support/counting-db.ts';
+import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
+
+/**
+ * Every store operation is one statement (one round trip): the counting wrapper sees exactly one
+ * `query` per call. The table below is what the README reports.
+ */
+describe.each(TEST_DRIVERS)('statements per store operation on %s', (driver) => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await openTestDb(driver);
+  });
+  afterAll(async () => t.close());
+
+  it('is one for every operation', async () => {
+    const db = countingDb(t.db);
+    const counts: Record<string, number> = {};
+    const measure = async <T>(name: string, op: () => Promise<T>): Promise<T> => {
+      db.reset();
+      const value = await op();
+      counts[name] = db.statements;
+      return value;
+    };
+    const lease = await measure('claimLease', () =>
+      claimLease(db, { instanceId: 'me', graceSeconds: 60 }),
+    );
+    await measure('renewLease', () =>
+      renewLease(db, { instanceId: 'me', epoch: lease.epoch, graceSeconds: 60 }),
+    );
+    await measure('readLease', () => readLease(db));
+    const { task } = await measure('createTask', () =>
+      createTask(db, { action: 'deploy_nodes', status: 'queued' }),
+    );
+    await measure('createTask (subtask)', () =>
+      createTask(db, { action: 'deploy_node', parentTaskId: task.taskId }),
+    );
+    await measure('getTask', () => getTask(db, task.taskId));
+    await measure('listTasks', () => listTasks(db, { limit: 10, status: 'queued' }));
+    await measure('listSubtasks', () => listSubtasks(db, task.taskId, 'active'));
+    await measure('getTaskTree', () => getTaskTree(db, task.taskId, { layers: -1 }));
+    await measure('claimTasks', () => claimTasks(db, { instanceId: 'me', epoch: lease.epoch }));
+    await measure('appendMessages (1)', () =>
+      appendMessages(db, task.taskId, [
+        { message: 'm', error: false, contextType: 'task', context: 'x' },
+      ]),
+    );
+    await measure('appendMessages (10)', () =>
+      appendMessages(
+        db,
+        task.taskId,
+        Array.from({ length: 10 }, (_, i) => ({
+          message: `m${i}`,
+          error: i === 3,
+          contextType: 'task',
+          context: 'x',
+        })),
+      ),
+    );
+    await measure('listMessages', () => listMessages(db, task.taskId, { after: 2, limit: 5 }));
+    await measure('updateTask', () =>
+      updateTask(db, task.taskId, { result: { addSuccesses: ['n1'] } }, { epoch: lease.epoch }),
+    );
+    await measure('rollUpResults', () => rollUpResults(db, task.taskId));
+    await measure('terminateTask', () =>
+      terminateTask(db, task.taskId, { terminatedBy: 'op', recursive: true }),
+    );
+    await measure('requeueStrandedTasks', () =>
+      requeueStrandedTasks(db, { epoch: lease.epoch, limit: 10 }),
+    );
+    await measure('purgeFinishedTasks', () =>
+      purgeFinishedTasks(db, { olderThanDays: 90, batchSize: 100 }),
+    );
+    const node = `node-${randomUUID()}`;
+    await measure('postBuildData', () =>
+      postBuildData(db, [
+        {
+          nodeName: node,
+          taskId: task.taskId,
+          generator: 'lshw',
+          dataFormat: 'text/xml',
+          dataElement: '<x/>',
+        },
+      ]),
+    );
+    await measure('queryBuildData (latest)', () =>
+      queryBuildData(db, { nodeName: node, latest: true, verbosity: 2 }),
+    );
+    await measure('queryBuildData (node+task)', () =>
+      queryBuildData(db, { nodeName: node, taskId: task.taskId, verbosity: 1 }),
+    );
+    await measure('claimMaintenance', () =>
+      claimMaintenance(db, { job: 'retention', intervalSeconds: 60 }),
+    );
+    await measure('abdicateLease', () =>
+      abdicateLease(db, { instanceId: 'me', epoch: lease.epoch }),
+    );
+    await measure('checkDatabase', () => checkDatabase(db));
+    expect(Object.entries(counts).filter(([, n]) => n !== 1)).toEqual([]);
+    expect(Object.keys(counts)).toHaveLength(24);
+  });
+});

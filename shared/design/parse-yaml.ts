@@ -1,4 +1,4 @@
-import { LineCounter, parseAllDocuments, type Tags } from 'yaml';
+import { LineCounter, parseAllDocuments, type ScalarTag, type Tags } from 'yaml';
 import { ValidationError } from '#shared/errors.ts';
 
 /** Alias expansions allowed per document: generous for real designs, fatal to "billion laughs". */
@@ -34,13 +34,27 @@ const JSON_SAFE_TAGS = new Set([
   'tag:yaml.org,2002:seq',
   'tag:yaml.org,2002:str',
   'tag:yaml.org,2002:null',
-  'tag:yaml.org,2002:bool',
   'tag:yaml.org,2002:int',
   'tag:yaml.org,2002:float',
   'tag:yaml.org,2002:merge',
 ]);
-const keepJsonSafe = (tags: Tags): Tags =>
-  tags.filter((t) => JSON_SAFE_TAGS.has(typeof t === 'string' ? t : t.tag));
+// PyYAML's booleans, which unlike the YAML 1.1 draft leave y/Y/n/N as strings: a network
+// named `n` stays a name.
+const pyyamlBool = (value: boolean, test: RegExp): ScalarTag => ({
+  identify: (v) => v === value,
+  default: true,
+  tag: 'tag:yaml.org,2002:bool',
+  test,
+  resolve: () => value,
+});
+const PYYAML_BOOLS = [
+  pyyamlBool(true, /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/),
+  pyyamlBool(false, /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/),
+];
+const keepJsonSafe = (tags: Tags): Tags => [
+  ...PYYAML_BOOLS,
+  ...tags.filter((t) => JSON_SAFE_TAGS.has(typeof t === 'string' ? t : t.tag)),
+];
 
 /**
  * Parses a multi-document YAML stream safely: no custom or language tags, bounded alias

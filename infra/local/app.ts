@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { createRouter, type RouteMatch } from '#shared/http/router.ts';
+import type { HttpFunction } from './functions.ts';
+
+/** The identity every local request carries, as API Gateway's IAM authoriser would report it. */
+export const LOCAL_IDENTITY = {
+  accountId: '000000000000',
+  userArn: 'arn:aws:iam::000000000000:user/local-developer',
+  caller: 'AIDALOCALDEVELOPER000',
+} as const;
+
+/**
+ * Bodies beyond this are refused here with 413 before they are buffered: API Gateway's own
+ * payload limit. The handlers apply the (smaller) MAX_BODY_BYTES themselves.
+ */
+const GATEWAY_MAX_BYTES = 10 * 1024 * 1024;
+
+function headerMaps(req: IncomingMessage) {
+  const headers: Record<string, string> = {};
+  const multi: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] as string;
+    const value = req.rawHeaders[i + 1] as string;
+    headers[name] = value;
+    multi[name] = [...(multi[name] ?? []), value];
+  }
+  return { headers, multi };
+}
+
+function queryMaps(url: URL) {
+  if ([...url.searchParams.keys()].length === 0) return { single: null, multi: null };
+  const single: Record<string, string> = {};
+  const multi: Record<string, string[]> = {};
+  for (const [key, value] of url.searchParams) {
+    single[key] = value;
+    multi[key] = [...(multi[key] ?? []), value];
+  }
+  return { single, multi };
+}
+
+/**
+ * The API Gateway REST API proxy event for an HTTP request, shaped as the Lambdas receive it in
+ * AWS (IAM-authorised, stage `local`), so the local server exercises the same handler code.
+ */
+export function toApiGatewayEvent(
+  req: IncomingMessage,
+  body: Buffer,
+  resource: string,
+  pathParameters: Record<string, string> | null,
+): APIGatewayProxyEvent {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const { headers, multi } = headerMaps(req);
+  const query = queryMaps(url);
+  const method = (req.method ?? 'GET').toUpperCase();
+  const requestId = randomUUID();
+  return {
+    resource,
+    path: url.pathname,
+    httpMethod: method,
+    headers,
+    multiValueHeaders: multi,
+    queryStringParameters: query.single,
+    multiValueQueryStringParameters: query.multi,
+    pathParameters,
+    stageVariables: null,
+    body: body.length === 0 ? null : body.toString('utf8'),
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: LOCAL_IDENTITY.accountId,
+      apiId: 'local',
+      authorizer: null,
+      httpMethod: method,
+      path: `/local${url.pathname}`,
+      protocol: `HTTP/${req.httpVersion}`,
+      requestId,
+      requestTimeEpoch: Date.now(),
+      resourceId: 'local',
+      resourcePath: resource,
+      stage: 'local',
+      identity: {
+        accessKey: null,
+        accountId: LOCAL_IDENTITY.accountId,
+        apiKey: null,
+        apiKeyId: null,
+        caller: LOCAL_IDENTITY.caller,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        user: LOCAL_IDENTITY.caller,
+        userAgent: req.headers['user-agent'] ?? null,
+        userArn: LOCAL_IDENTITY.userArn,
+      },
+    },
+  };
+}
+
+/** A Lambda context for a local invocation (30 s, like the deployed API functions). */
+export function localContext(functionName: string, timeoutMs = 30_000): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:${LOCAL_IDENTITY.accountId}:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) over = true;
+      if (!over) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? null : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, result: APIGatewayProxyResult): void {
+  const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
+  res.writeHead(result.statusCode, {
+    ...(result.headers as Record<string, string>),
+    'Content-Length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+interface Dispatch {
+  fn: HttpFunction;
+  match: RouteMatch;
+}
+
+/**
+ * An HTTP server that hands each request to the function owning its path, as API Gateway's
+ * route table would. A path no function owns still goes to a handler (the first one), so the
+ * 404 has the same body and headers as a deployed API's.
+ */
+export function createLocalServer(functions: readonly HttpFunction[]): Server {
+  if (functions.length === 0) throw new Error('no HTTP functions found under functions/');
+  const routers = functions.map((fn) => ({ fn, route: createRouter(fn.routes) }));
+  const dispatch = (method: string, path: string): Dispatch => {
+    let fallback: Dispatch | undefined;
+    for (const { fn, route } of routers) {
+      const match = route(method, path);
+      if (match.kind === 'found') return { fn, match };
+      if (match.kind === 'method-not-allowed') fallback ??= { fn, match };
+    }
+    return fallback ?? { fn: functions[0] as HttpFunction, match: { kind: 'not-found' } };
+  };
+
+  return createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const { fn, match } = dispatch(req.method ?? 'GET', url.pathname);
+    readBody(req, GATEWAY_MAX_BYTES)
+      .then(async (body) => {
+        if (body === null) {
+          send(res, {
+            statusCode: 413,
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({
+              type: 'error',
+              message: 'Request body too large.',
+              retry: false,
+            }),
+          });
+          return;
+        }
+        const resource = match.kind === 'found' ? match.route.path : url.pathname;
+        const params = match.kind === 'found' ? match.params : null;
+        const event = toApiGatewayEvent(req, body, resource, params);
+        send(res, await fn.handler(event, localContext(`drydock-${fn.name}`)));
+      })
+      .catch((error: unknown) => {
+        // The handlers map every error themselves; reaching here is a bug in this host.
+        console.error('local server: unhandled error', error);
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ type: 'error', message: 'Local server error.', retry: false }));
+      });
+  });
+}
+
+/** Starts listening; resolves with the bound address (port 0 picks a free one). */
+export function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}

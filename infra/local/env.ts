@@ -1,0 +1,29 @@
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+
+/**
+ * Fills in local defaults before the service reads its configuration: the driver follows what
+ * is configured (`DATABASE_URL` → pg, `DB_CLUSTER_ARN` → Data API, else PGlite in
+ * `.data/pglite`), and the lease schedule ticks for `local-<hostname>` unless told otherwise.
+ * Everything else is read by `shared/config.ts`, as in a Lambda.
+ */
+export function applyLocalDefaults(env: NodeJS.ProcessEnv = process.env): void {
+  if (!env.DB_DRIVER) {
+    if (env.DB_CLUSTER_ARN) env.DB_DRIVER = 'data-api';
+    else if (env.DATABASE_URL || env.DATABASE_SECRET_ARN) env.DB_DRIVER = 'pg';
+    else env.DB_DRIVER = 'pglite';
+  }
+  env.LEASE_INSTANCE_ID ||= `local-${hostname()}`;
+  if (env.DB_DRIVER === 'pglite') {
+    env.PGLITE_DATA_DIR ||= '.data/pglite';
+    if (env.PGLITE_DATA_DIR !== 'memory://') mkdirSync(env.PGLITE_DATA_DIR, { recursive: true });
+  }
+}
+
+/** A port number from the environment, or the default. */
+export function portFrom(value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65_535) throw new Error(`PORT must be 0-65535 (got ${value})`);
+  return port;
+}

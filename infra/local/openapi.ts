@@ -1,0 +1,26 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { buildOpenApiDocument } from '#shared/api/openapi.ts';
+import { loadHttpFunctions } from './functions.ts';
+
+/** Where the committed document lives (bundled into the health function). */
+export const OPENAPI_FILE = fileURLToPath(new URL('../../functions/openapi.json', import.meta.url));
+
+/** The OpenAPI document of every HTTP function, as the committed file's text. */
+export async function generateOpenApiText(): Promise<string> {
+  const pkg = JSON.parse(
+    await readFile(new URL('../../package.json', import.meta.url), 'utf8'),
+  ) as { version: string };
+  const functions = await loadHttpFunctions();
+  const document = buildOpenApiDocument(
+    functions.flatMap((fn) => fn.routes),
+    pkg.version,
+  );
+  return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+// `node infra/local/openapi.ts` rewrites functions/openapi.json after a route or schema change.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await writeFile(OPENAPI_FILE, await generateOpenApiText());
+  console.log(`wrote ${OPENAPI_FILE}`);
+}

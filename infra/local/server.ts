@@ -1,0 +1,47 @@
+// `npm start`: the service on http://127.0.0.1:3000 over the same handlers the Lambdas run.
+import { applyLocalDefaults, portFrom } from './env.ts';
+
+applyLocalDefaults();
+const { startLocalService } = await import('./service.ts');
+
+const scheduleOff = /^(0|off|false|no)$/i.test(process.env.LOCAL_SCHEDULE ?? '');
+const service = await startLocalService({
+  port: portFrom(process.env.PORT, 3000),
+  host: process.env.HOST || '127.0.0.1',
+  scheduleMs: scheduleOff ? 0 : 60_000,
+});
+
+const where =
+  process.env.DB_DRIVER === 'pglite'
+    ? `PGlite in ${process.env.PGLITE_DATA_DIR}`
+    : process.env.DB_DRIVER === 'pg'
+      ? 'Postgres (DATABASE_URL)'
+      : 'the RDS Data API';
+console.log(`drydock-statemgmt listening on ${service.url} (${where})`);
+console.log(
+  scheduleOff
+    ? 'lease schedule: off (LOCAL_SCHEDULE=off)'
+    : `lease schedule: every minute for ${process.env.LEASE_INSTANCE_ID}`,
+);
+console.log(`try: curl -i ${service.url}/api/v1.0/health`);
+console.log(
+  `     curl -s -X POST ${service.url}/api/v1.0/tasks -H 'Content-Type: application/json' ` +
+    `-d '{"action":"verify_site","design_ref":"deckhand+https://deckhand.local/api/v1.0/revisions/1/rendered-documents"}'`,
+);
+console.log('Ctrl-C stops it.');
+
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${signal}: stopping`);
+  service.stop().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error('stop failed', error);
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => stop('SIGTERM'));

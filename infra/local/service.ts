@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { applyMigrations } from '#shared/api/migrations.ts';
+import { closeDeps, getDeps } from '#shared/deps.ts';
+import { createLocalServer, listen, localContext } from './app.ts';
+import { loadHttpFunctions } from './functions.ts';
+
+export interface LocalServiceOptions {
+  readonly port: number;
+  readonly host: string;
+  /** Tick the lease schedule every `scheduleMs` (0 = never; tests drive `tick()` themselves). */
+  readonly scheduleMs: number;
+}
+
+export interface LocalService {
+  /** `http://host:port` */
+  readonly url: string;
+  /** One run of the lease schedule, as EventBridge would trigger it. */
+  tick(): Promise<unknown>;
+  /** Stops listening, waits for a running tick, closes the database (PGlite flushes to disk). */
+  stop(): Promise<void>;
+}
+
+/** The EventBridge "Scheduled Event" the lease function receives every minute. */
+export function scheduledEvent(): Record<string, unknown> {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: '000000000000',
+    time: new Date().toISOString(),
+    region: 'local',
+    resources: ['arn:aws:events:local:000000000000:rule/drydock-lease-schedule'],
+    detail: {},
+  };
+}
+
+/**
+ * Starts the service as `npm start` runs it: the configured database (PGlite in `.data/pglite`
+ * by default), migrations applied, every HTTP function served, the lease schedule ticking.
+ * Configuration comes from the environment, exactly as in a Lambda.
+ */
+export async function startLocalService(options: LocalServiceOptions): Promise<LocalService> {
+  const deps = await getDeps();
+  await applyMigrations(deps);
+  const functions = await loadHttpFunctions();
+  const server = createLocalServer(functions);
+  const address = await listen(server, options.port, options.host);
+  const { scheduledHandler } = await import('#functions/leader.ts');
+
+  let running: Promise<unknown> | undefined;
+  const tick = () => {
+    // Ticks never overlap, as a one-minute rule with a short function would not.
+    running ??= scheduledHandler(scheduledEvent(), localContext('drydock-leader-schedule', 60_000))
+      .catch((error: unknown) => {
+        deps.logger.error('lease tick failed', { error });
+        return undefined;
+      })
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  };
+  const timer = options.scheduleMs > 0 ? setInterval(tick, options.scheduleMs) : undefined;
+  timer?.unref();
+  if (options.scheduleMs > 0) void tick();
+
+  return {
+    url: `http://${address.address}:${address.port}`,
+    tick,
+    async stop() {
+      if (timer) clearInterval(timer);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await running;
+      await closeDeps();
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import type { SQSRecord } from 'aws-lambda';
+import type { z } from 'zod';
+import type { Deps } from '../deps.ts';
+import { recordBuildData } from './build-data.ts';
+import { appendTaskMessages } from './messages.ts';
+import type { BuildDataEventSchema, MessageEventSchema, TaskEventSchema } from './schemas.ts';
+import { changeTask, createSubtask, createUserTask, type Origin } from './tasks.ts';
+
+/**
+ * The SQS event consumers' use cases. Each event's idempotency key is its own `event_id` when it
+ * has one, else the SQS message id, so a redelivery (same message id) or a re-send by the
+ * producer (same event id) is applied once.
+ */
+
+/** Who sent an SQS message: its sender's IAM principal id (the queue policy decides who may). */
+function originOf(record: SQSRecord, key: string): Origin {
+  const sender = record.attributes?.SenderId;
+  return {
+    createdBy: sender ? `sqs:${sender}` : null,
+    requestContext: {
+      source: 'sqs',
+      message_id: record.messageId,
+      event_source_arn: record.eventSourceARN,
+      principal: sender ?? null,
+    },
+    requestKey: key,
+  };
+}
+
+/** Applies a task event: create a task (top-level with the POST /tasks rules, or a subtask), or change one. */
+export async function applyTaskEvent(
+  deps: Deps,
+  event: z.infer<typeof TaskEventSchema>,
+  record: SQSRecord,
+): Promise<void> {
+  const key = event.event_id ?? record.messageId;
+  if (event.type === 'create_task') {
+    const origin = originOf(record, `sqs:${key}`);
+    if (event.parent_task_id) {
+      await createSubtask(deps, event.parent_task_id, event, origin);
+    } else {
+      await createUserTask(deps, { ...event, design_ref: event.design_ref ?? '' }, origin);
+    }
+    return;
+  }
+  await changeTask(deps, event.task_id, event, {
+    expectedVersion: event.expected_version,
+    eventKey: `sqs:${key}`,
+  });
+}
+
+/** Appends a message event's messages (keys `<event key>:<index>` unless a message has its own). */
+export async function applyMessageEvent(
+  deps: Deps,
+  event: z.infer<typeof MessageEventSchema>,
+  record: SQSRecord,
+): Promise<void> {
+  await appendTaskMessages(deps, event.task_id, event.messages, `sqs:${record.messageId}`);
+}
+
+/** Stores a build-data event's items (keys as for messages). */
+export async function applyBuildDataEvent(
+  deps: Deps,
+  event: z.infer<typeof BuildDataEventSchema>,
+  record: SQSRecord,
+): Promise<void> {
+  await recordBuildData(deps, event.node_name, event.items, `sqs:${record.messageId}`);
+}

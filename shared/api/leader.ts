@@ -1,0 +1,123 @@
+import type { Deps } from '../deps.ts';
+import { LeaseLostError, NotFoundError } from '../errors.ts';
+import {
+  abdicateLease,
+  claimLease,
+  claimMaintenance,
+  readLease,
+  renewLease,
+} from '../store/lease.ts';
+import { purgeFinishedTasks, requeueStrandedTasks } from '../store/tasks.ts';
+import { type LeaseDict, toLeaseDict } from './shapes.ts';
+
+/** The lease as the database sees it; 404 before anyone ever claimed it. */
+export async function currentLease(deps: Pick<Deps, 'db'>): Promise<LeaseDict> {
+  const lease = await readLease(deps.db);
+  if (!lease) throw new NotFoundError('No orchestrator instance has claimed the lease yet.');
+  return toLeaseDict(lease);
+}
+
+/** Claims (or refreshes) the lease for an instance; `held` says whether it holds it now. */
+export async function claimLeaderLease(
+  deps: Pick<Deps, 'db' | 'config'>,
+  input: { instance_id: string; grace_seconds?: number | undefined },
+): Promise<LeaseDict> {
+  const lease = await claimLease(deps.db, {
+    instanceId: input.instance_id,
+    graceSeconds: input.grace_seconds ?? deps.config.lease.graceSeconds,
+  });
+  return toLeaseDict(lease);
+}
+
+/** Extends the holder's lease; 412 when it lapsed or another instance took over. */
+export async function renewLeaderLease(
+  deps: Pick<Deps, 'db' | 'config'>,
+  input: { instance_id: string; epoch: number; grace_seconds?: number | undefined },
+): Promise<LeaseDict> {
+  const lease = await renewLease(deps.db, {
+    instanceId: input.instance_id,
+    epoch: input.epoch,
+    graceSeconds: input.grace_seconds ?? deps.config.lease.graceSeconds,
+  });
+  return toLeaseDict(lease);
+}
+
+/** Gives the lease up at once, so another instance need not wait out the grace period. */
+export async function abdicateLeaderLease(
+  deps: Pick<Deps, 'db'>,
+  input: { instance_id: string; epoch: number },
+): Promise<void> {
+  await abdicateLease(deps.db, { instanceId: input.instance_id, epoch: input.epoch });
+}
+
+/** What one tick of the lease schedule did, for its log line and its tests. */
+export interface LeaseTick {
+  instanceId: string;
+  held: boolean;
+  epoch: number | null;
+  holder: string | null;
+  requeued: number;
+  terminated: number;
+  retention: { ran: boolean; deletedTasks: number; more: boolean };
+}
+
+const RETENTION_JOB = 'retention';
+const DAY_SECONDS = 86_400;
+/** Upper bounds per tick, so a backlog is worked off over several ticks rather than one long run. */
+const REQUEUE_BATCH = 500;
+const REQUEUE_BATCHES_PER_TICK = 10;
+const RETENTION_BATCHES_PER_TICK = 50;
+
+/**
+ * One tick of the one-minute schedule for `instanceId`: claim or renew the lease (a claim by the
+ * holder refreshes it); while holding it, requeue tasks stranded by dead epochs, and once a day
+ * (claimed by moving a timestamp in the database, so duplicate deliveries and other containers
+ * do not repeat it) purge finished tasks older than the retention period in bounded batches.
+ * `remainingMs` (the Lambda's remaining time) stops the retention loop before the timeout.
+ */
+export async function runLeaseTick(
+  deps: Pick<Deps, 'db' | 'config' | 'logger'>,
+  instanceId: string,
+  remainingMs: () => number = () => Number.POSITIVE_INFINITY,
+): Promise<LeaseTick> {
+  const { config, db, logger } = deps;
+  const lease = await claimLease(db, { instanceId, graceSeconds: config.lease.graceSeconds });
+  const tick: LeaseTick = {
+    instanceId,
+    held: lease.held,
+    epoch: lease.held ? lease.epoch : null,
+    holder: lease.holder,
+    requeued: 0,
+    terminated: 0,
+    retention: { ran: false, deletedTasks: 0, more: false },
+  };
+  if (!lease.held) return tick;
+
+  try {
+    for (let i = 0; i < REQUEUE_BATCHES_PER_TICK; i += 1) {
+      const done = await requeueStrandedTasks(db, { epoch: lease.epoch, limit: REQUEUE_BATCH });
+      tick.requeued += done.requeued;
+      tick.terminated += done.terminated;
+      if (done.requeued + done.terminated < REQUEUE_BATCH) break;
+    }
+    if (await claimMaintenance(db, { job: RETENTION_JOB, intervalSeconds: DAY_SECONDS })) {
+      tick.retention.ran = true;
+      tick.retention.more = true;
+      for (let i = 0; tick.retention.more && i < RETENTION_BATCHES_PER_TICK; i += 1) {
+        if (remainingMs() < 10_000) break;
+        const purged = await purgeFinishedTasks(db, {
+          olderThanDays: config.retention.days,
+          batchSize: config.retention.batchSize,
+        });
+        tick.retention.deletedTasks += purged.deletedTasks;
+        tick.retention.more = purged.more;
+      }
+    }
+  } catch (error) {
+    // Losing the lease mid-tick is normal (another instance took over); the next tick reclaims.
+    if (!(error instanceof LeaseLostError)) throw error;
+    logger.warn('lease lost during the tick', { instanceId, epoch: lease.epoch });
+    tick.held = false;
+  }
+  return tick;
+}

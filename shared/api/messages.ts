@@ -1,0 +1,54 @@
+import type { z } from 'zod';
+import type { Deps } from '../deps.ts';
+import { appendMessages, listMessages } from '../store/messages.ts';
+import type { NewMessage } from '../store/types.ts';
+import type { NewMessageSchema } from './schemas.ts';
+import { type MessageDict, toMessageDict } from './shapes.ts';
+
+type WireMessage = z.infer<typeof NewMessageSchema>;
+
+/** Default page size of `GET /tasks/{id}/messages`. */
+export const DEFAULT_MESSAGE_PAGE = 100;
+
+/**
+ * Appends messages to a task in one statement, in the given order. Each message's idempotency
+ * key is its own `idempotency_key`, else `<batchKey>:<index>` when the request carries one (the
+ * `Idempotency-Key` header, the SQS message id), so a replayed batch appends nothing.
+ */
+export async function appendTaskMessages(
+  deps: Pick<Deps, 'db'>,
+  taskId: string,
+  messages: readonly WireMessage[],
+  batchKey?: string,
+): Promise<{ appended: MessageDict[]; duplicates: number }> {
+  const input: NewMessage[] = messages.map((m, i) => {
+    const key = m.idempotency_key ?? (batchKey ? `${batchKey}:${i}` : undefined);
+    return {
+      message: m.message,
+      error: m.error,
+      contextType: m.context_type,
+      context: m.context,
+      ...(m.ts ? { ts: m.ts } : {}),
+      ...(m.extra ? { extra: m.extra } : {}),
+      ...(key ? { idempotencyKey: key } : {}),
+    };
+  });
+  const result = await appendMessages(deps.db, taskId, input);
+  return { appended: result.appended.map(toMessageDict), duplicates: result.duplicates };
+}
+
+/** A page of a task's messages after sequence `after`, and the `after` of the next page. */
+export async function pageTaskMessages(
+  deps: Pick<Deps, 'db'>,
+  taskId: string,
+  options: { after?: number | undefined; limit?: number | undefined },
+): Promise<{ messages: MessageDict[]; nextAfter: number | null; limit: number }> {
+  const limit = options.limit ?? DEFAULT_MESSAGE_PAGE;
+  const messages = await listMessages(deps.db, taskId, { after: options.after ?? 0, limit });
+  const last = messages.at(-1);
+  return {
+    messages: messages.map(toMessageDict),
+    nextAfter: messages.length === limit && last ? last.sequence : null,
+    limit,
+  };
+}

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { API_PREFIX, idempotencyKeyOf } from '../../http/conventions.ts';
+import { type AnyRoute, defineRoute } from '../../http/route.ts';
+import { readNodeBuildData, recordBuildData } from '../build-data.ts';
+import {
+  BuildDataDictSchema,
+  ErrorBodySchema,
+  NodeBuildDataQuerySchema,
+  NodeParamsSchema,
+  PostBuildDataBodySchema,
+} from '../schemas.ts';
+
+const NODE_BUILD_DATA = `${API_PREFIX}/nodes/{node_name}/builddata`;
+const err = (description: string) => ({ description, schema: ErrorBodySchema });
+
+/** The build-data operations by node (the `build-data` function). */
+export const buildDataRoutes: readonly AnyRoute[] = [
+  defineRoute({
+    method: 'GET',
+    path: NODE_BUILD_DATA,
+    operationId: 'getNodeBuildData',
+    summary: "A node's build data: newest per generator (latest, default) or all, newest first",
+    tag: 'build-data',
+    params: NodeParamsSchema,
+    query: NodeBuildDataQuerySchema,
+    responses: {
+      200: { description: 'Build data', schema: z.array(BuildDataDictSchema) },
+      400: err('Bad query'),
+      404: err('No build data found'),
+    },
+    async handle({ deps, params, query }) {
+      const items = await readNodeBuildData(deps, params.node_name, query);
+      if (items.length === 0) {
+        // Drydock's client expects 404 for a node without build data.
+        return {
+          status: 404,
+          body: { type: 'error', message: 'No build data found', retry: false },
+        };
+      }
+      return { status: 200, body: items };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: NODE_BUILD_DATA,
+    operationId: 'postNodeBuildData',
+    summary: 'Record build data for a node: one item or an array of up to 100',
+    tag: 'build-data',
+    params: NodeParamsSchema,
+    body: PostBuildDataBodySchema,
+    requestHeaders: { 'Idempotency-Key': 'optional; a replayed batch stores nothing' },
+    responses: {
+      201: {
+        description: 'Stored (without payloads; duplicates: replays skipped)',
+        schema: z.object({ inserted: z.array(BuildDataDictSchema), duplicates: z.int() }),
+      },
+      400: err('Bad body'),
+      413: err('Body too large'),
+    },
+    async handle({ deps, params, body, headers }) {
+      const items = Array.isArray(body) ? body : [body];
+      const result = await recordBuildData(
+        deps,
+        params.node_name,
+        items,
+        idempotencyKeyOf(headers),
+      );
+      return { status: 201, body: result };
+    },
+  }),
+];

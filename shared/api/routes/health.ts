@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { API_PREFIX } from '../../http/conventions.ts';
+import { type AnyRoute, defineRoute } from '../../http/route.ts';
+import { checkHealth, checkHealthExtended, VERSIONS } from '../health.ts';
+import { ErrorBodySchema } from '../schemas.ts';
+
+/**
+ * Health, versions and the OpenAPI document (the `health` function). The document is passed in:
+ * it is the committed `functions/openapi.json`, generated from every function's route table.
+ */
+export function createHealthRoutes(openapi: unknown): readonly AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'GET',
+      path: `${API_PREFIX}/health`,
+      operationId: 'health',
+      summary: 'Liveness: 204 when the database answers, 503 otherwise; writes nothing',
+      tag: 'health',
+      responses: {
+        204: { description: 'Healthy' },
+        503: { description: 'Database unreachable', schema: ErrorBodySchema },
+      },
+      async handle({ deps }) {
+        await checkHealth(deps);
+        return { status: 204 };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: `${API_PREFIX}/health/extended`,
+      operationId: 'healthExtended',
+      summary: "Drydock's HealthCheck Status body (database, lease)",
+      tag: 'health',
+      responses: {
+        200: { description: 'Healthy', schema: z.record(z.string(), z.unknown()) },
+        503: { description: 'Unhealthy', schema: z.record(z.string(), z.unknown()) },
+      },
+      async handle({ deps }) {
+        const status = await checkHealthExtended(deps);
+        return { status: status.code, body: status };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/versions',
+      operationId: 'versions',
+      summary: 'Supported API versions',
+      tag: 'health',
+      responses: {
+        200: {
+          description: 'Versions',
+          schema: z.record(z.string(), z.object({ path: z.string(), status: z.string() })),
+        },
+      },
+      async handle() {
+        return { status: 200, body: VERSIONS };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: `${API_PREFIX}/openapi.json`,
+      operationId: 'openapi',
+      summary: 'This OpenAPI 3.1 document',
+      tag: 'health',
+      responses: { 200: { description: 'OpenAPI 3.1 document' } },
+      async handle() {
+        return { status: 200, body: openapi };
+      },
+    }),
+  ];
+}

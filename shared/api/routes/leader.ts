@@ -1,0 +1,84 @@
+import { API_PREFIX } from '../../http/conventions.ts';
+import { type AnyRoute, defineRoute } from '../../http/route.ts';
+import {
+  abdicateLeaderLease,
+  claimLeaderLease,
+  currentLease,
+  renewLeaderLease,
+} from '../leader.ts';
+import {
+  ErrorBodySchema,
+  LeaseAbdicateBodySchema,
+  LeaseClaimBodySchema,
+  LeaseDictSchema,
+  LeaseRenewBodySchema,
+} from '../schemas.ts';
+
+const LEADER = `${API_PREFIX}/leader`;
+const err = (description: string) => ({ description, schema: ErrorBodySchema });
+
+/** The lease operations for orchestrator instances (the `leader` function). */
+export const leaderRoutes: readonly AnyRoute[] = [
+  defineRoute({
+    method: 'GET',
+    path: LEADER,
+    operationId: 'getLease',
+    summary: 'The lease as the database sees it (holder, epoch, expiry, active)',
+    tag: 'leader',
+    responses: {
+      200: { description: 'The lease', schema: LeaseDictSchema },
+      404: err('Nobody ever claimed it'),
+    },
+    async handle({ deps }) {
+      return { status: 200, body: await currentLease(deps) };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: `${LEADER}/claim`,
+    operationId: 'claimLease',
+    summary: 'Claim the lease (or refresh it when held); `held` says who won',
+    tag: 'leader',
+    body: LeaseClaimBodySchema,
+    responses: {
+      200: { description: 'The lease after the claim', schema: LeaseDictSchema },
+      400: err('Bad body'),
+    },
+    async handle({ deps, body }) {
+      return { status: 200, body: await claimLeaderLease(deps, body) };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: `${LEADER}/renew`,
+    operationId: 'renewLease',
+    summary: "Extend the holder's lease",
+    tag: 'leader',
+    body: LeaseRenewBodySchema,
+    responses: {
+      200: { description: 'The renewed lease', schema: LeaseDictSchema },
+      400: err('Bad body'),
+      412: err('The lease lapsed or another instance holds it'),
+    },
+    async handle({ deps, body }) {
+      return { status: 200, body: await renewLeaderLease(deps, body) };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: `${LEADER}/abdicate`,
+    operationId: 'abdicateLease',
+    summary: 'Give the lease up now',
+    tag: 'leader',
+    body: LeaseAbdicateBodySchema,
+    responses: {
+      204: { description: 'Given up' },
+      400: err('Bad body'),
+      412: err('Not the holder at that epoch'),
+    },
+    async handle({ deps, body }) {
+      await abdicateLeaderLease(deps, body);
+      return { status: 204 };
+    },
+  }),
+];

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { API_PREFIX, idempotencyKeyOf, nextLink } from '../../http/conventions.ts';
+import { type AnyRoute, defineRoute } from '../../http/route.ts';
+import { appendTaskMessages, pageTaskMessages } from '../messages.ts';
+import {
+  AppendMessagesBodySchema,
+  ErrorBodySchema,
+  ListMessagesQuerySchema,
+  MessageDictSchema,
+  TaskIdParamsSchema,
+} from '../schemas.ts';
+
+const MESSAGES = `${API_PREFIX}/tasks/{task_id}/messages`;
+const err = (description: string) => ({ description, schema: ErrorBodySchema });
+
+/** The result-message operations (the `messages` function). */
+export const messageRoutes: readonly AnyRoute[] = [
+  defineRoute({
+    method: 'POST',
+    path: MESSAGES,
+    operationId: 'appendMessages',
+    summary: 'Append one message or an array of them (in order, numbered without gaps)',
+    tag: 'messages',
+    params: TaskIdParamsSchema,
+    body: AppendMessagesBodySchema,
+    requestHeaders: { 'Idempotency-Key': 'optional; a replayed batch appends nothing' },
+    responses: {
+      201: {
+        description: 'Appended (duplicates: replays skipped)',
+        schema: z.object({ appended: z.array(MessageDictSchema), duplicates: z.int() }),
+      },
+      400: err('Bad body'),
+      404: err('No such task'),
+      413: err('Body too large'),
+    },
+    async handle({ deps, params, body, headers }) {
+      const messages = Array.isArray(body) ? body : [body];
+      const result = await appendTaskMessages(
+        deps,
+        params.task_id,
+        messages,
+        idempotencyKeyOf(headers),
+      );
+      return { status: 201, body: result };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: MESSAGES,
+    operationId: 'listMessages',
+    summary: "A page of a task's messages after sequence `after` (next page: X-Next-Cursor / Link)",
+    tag: 'messages',
+    params: TaskIdParamsSchema,
+    query: ListMessagesQuerySchema,
+    responses: {
+      200: { description: 'Messages in sequence order', schema: z.array(MessageDictSchema) },
+      400: err('Bad id or query'),
+      404: err('No such task'),
+    },
+    async handle({ deps, params, query }) {
+      const page = await pageTaskMessages(deps, params.task_id, query);
+      const path = `${API_PREFIX}/tasks/${params.task_id}/messages`;
+      return {
+        status: 200,
+        body: page.messages,
+        headers:
+          page.nextAfter === null
+            ? {}
+            : {
+                'X-Next-Cursor': String(page.nextAfter),
+                Link: nextLink(path, { after: page.nextAfter, limit: page.limit }),
+              },
+      };
+    },
+  }),
+];

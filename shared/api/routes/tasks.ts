@@ -1,0 +1,326 @@
+import { z } from 'zod';
+import { API_PREFIX, etagOf, nextLink, originOf, parseIfMatch } from '../../http/conventions.ts';
+import { principalOf } from '../../http/request.ts';
+import { type AnyRoute, defineRoute } from '../../http/route.ts';
+import {
+  BuildDataDictSchema,
+  BuildDataReadQuerySchema,
+  ClaimBodySchema,
+  CreateSubtaskBodySchema,
+  CreateTaskBodySchema,
+  DeleteTasksQuerySchema,
+  ErrorBodySchema,
+  GetTaskQuerySchema,
+  ListTasksQuerySchema,
+  RollupBodySchema,
+  TaskDictSchema,
+  TaskIdParamsSchema,
+  TerminateBodySchema,
+  UpdateTaskBodySchema,
+} from '../schemas.ts';
+import {
+  changeTask,
+  claim,
+  createSubtask,
+  createUserTask,
+  listTaskPage,
+  listTaskSubtasks,
+  purgeTasks,
+  readTask,
+  readTaskBuildData,
+  rollUp,
+  terminate,
+} from '../tasks.ts';
+
+const TASKS = `${API_PREFIX}/tasks`;
+const err = (description: string) => ({ description, schema: ErrorBodySchema });
+const TaskList = z.array(TaskDictSchema);
+
+const SubtaskQuerySchema = z.strictObject({
+  which: z.enum(['all', 'active', 'complete']).optional(),
+});
+
+/** The task operations (the `tasks` function). */
+export const taskRoutes: readonly AnyRoute[] = [
+  defineRoute({
+    method: 'GET',
+    path: TASKS,
+    operationId: 'listTasks',
+    summary: 'List tasks, newest first, a page at a time (next page: X-Next-Cursor / Link)',
+    tag: 'tasks',
+    query: ListTasksQuerySchema,
+    responses: {
+      200: {
+        description: 'A JSON array of tasks',
+        schema: TaskList,
+        headers: { 'X-Next-Cursor': 'cursor of the next page' },
+      },
+      400: err('Bad filter, limit or cursor'),
+    },
+    async handle({ deps, query }) {
+      const page = await listTaskPage(deps, query);
+      return {
+        status: 200,
+        body: page.tasks,
+        headers: page.nextCursor
+          ? {
+              'X-Next-Cursor': page.nextCursor,
+              Link: nextLink(TASKS, {
+                ...query,
+                top_level: query.top_level ? 'true' : undefined,
+                limit: page.limit,
+                cursor: page.nextCursor,
+              }),
+            }
+          : {},
+      };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: TASKS,
+    operationId: 'createTask',
+    summary: 'Create a top-level task (status queued); Idempotency-Key makes retries safe',
+    tag: 'tasks',
+    body: CreateTaskBodySchema,
+    requestHeaders: { 'Idempotency-Key': 'optional; a replay returns the first task with 200' },
+    responses: {
+      201: {
+        description: 'Created',
+        schema: TaskDictSchema,
+        headers: { Location: 'the task URL' },
+      },
+      200: {
+        description: 'Replay of an Idempotency-Key: the task it created',
+        schema: TaskDictSchema,
+      },
+      400: err('Bad body or unsupported action'),
+      413: err('Body too large'),
+    },
+    async handle(request) {
+      const { task, created } = await createUserTask(request.deps, request.body, originOf(request));
+      return {
+        status: created ? 201 : 200,
+        body: task,
+        headers: { Location: `${TASKS}/${task.task_id}`, ETag: etagOf(task.version) },
+      };
+    },
+  }),
+  defineRoute({
+    method: 'DELETE',
+    path: TASKS,
+    operationId: 'purgeTasks',
+    summary:
+      'Purge finished task trees older than `days` (default RETENTION_DAYS); never running ones',
+    tag: 'tasks',
+    query: DeleteTasksQuerySchema,
+    responses: {
+      200: {
+        description: 'Counts',
+        schema: z.object({
+          message: z.string(),
+          days: z.int(),
+          deleted_tasks: z.int(),
+          more: z.boolean(),
+        }),
+      },
+      400: err('days is not a positive integer'),
+    },
+    async handle({ deps, query }) {
+      return {
+        status: 200,
+        body: await purgeTasks(deps, query.days ?? deps.config.retention.days),
+      };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: `${TASKS}/claim`,
+    operationId: 'claimTasks',
+    summary: 'The lease holder claims the oldest queued tasks (fenced by its epoch)',
+    tag: 'tasks',
+    body: ClaimBodySchema,
+    responses: {
+      200: { description: 'The claimed tasks (possibly none)', schema: TaskList },
+      400: err('Bad body'),
+      412: err('Not the live lease holder at that epoch'),
+    },
+    async handle({ deps, body }) {
+      return { status: 200, body: await claim(deps, body) };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: `${TASKS}/{task_id}`,
+    operationId: 'getTask',
+    summary: 'A task with its messages; builddata, subtaskerrors, layers=N|-1 as Drydock',
+    tag: 'tasks',
+    params: TaskIdParamsSchema,
+    query: GetTaskQuerySchema,
+    responses: {
+      200: {
+        description: 'The task, or with layers the map {init_task_id, <id>: task, …}',
+        schema: z.union([TaskDictSchema, z.record(z.string(), z.unknown())]),
+        headers: { ETag: 'the task version' },
+      },
+      400: err('Bad id or query'),
+      404: err('No such task'),
+    },
+    async handle({ deps, params, query }) {
+      const { body, version } = await readTask(deps, params.task_id, {
+        builddata: query.builddata ?? false,
+        subtaskerrors: query.subtaskerrors ?? false,
+        layers: query.layers ?? 0,
+      });
+      return { status: 200, body, headers: { ETag: etagOf(version) } };
+    },
+  }),
+  defineRoute({
+    method: 'PATCH',
+    path: `${TASKS}/{task_id}`,
+    operationId: 'updateTask',
+    summary: 'Conditionally change status, result or retry (If-Match: the version read)',
+    tag: 'tasks',
+    params: TaskIdParamsSchema,
+    body: UpdateTaskBodySchema,
+    requestHeaders: { 'If-Match': 'optional; the version (ETag) the change is based on' },
+    responses: {
+      200: { description: 'The task after the change', schema: TaskDictSchema },
+      400: err('Bad body or If-Match'),
+      404: err('No such task'),
+      409: err('Version moved on, or the status move is not allowed'),
+      412: err('Stale lease epoch'),
+    },
+    async handle({ deps, params, body, headers }) {
+      const task = await changeTask(deps, params.task_id, body, {
+        expectedVersion: parseIfMatch(headers['if-match']),
+      });
+      return { status: 200, body: task, headers: { ETag: etagOf(task.version) } };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: `${TASKS}/{task_id}/builddata`,
+    operationId: 'getTaskBuildData',
+    summary: 'Build data recorded under a task, newest first',
+    tag: 'build-data',
+    params: TaskIdParamsSchema,
+    query: BuildDataReadQuerySchema,
+    responses: {
+      200: { description: 'Build data', schema: z.array(BuildDataDictSchema) },
+      400: err('Bad id or query'),
+      404: err('No build data for this task'),
+    },
+    async handle({ deps, params, query }) {
+      const items = await readTaskBuildData(deps, params.task_id, {
+        verbosity: query.verbosity === 1 ? 1 : 2,
+        limit: query.limit,
+      });
+      if (items.length === 0) {
+        return {
+          status: 404,
+          body: {
+            type: 'error',
+            message: `No build data for task ${params.task_id}.`,
+            retry: false,
+          },
+        };
+      }
+      return { status: 200, body: items };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: `${TASKS}/{task_id}/subtasks`,
+    operationId: 'listSubtasks',
+    summary: 'Subtasks in registration order (which=all|active|complete)',
+    tag: 'tasks',
+    params: TaskIdParamsSchema,
+    query: SubtaskQuerySchema,
+    responses: {
+      200: { description: 'Subtasks', schema: TaskList },
+      400: err('Bad id or query'),
+    },
+    async handle({ deps, params, query }) {
+      return {
+        status: 200,
+        body: await listTaskSubtasks(deps, params.task_id, query.which ?? 'all'),
+      };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: `${TASKS}/{task_id}/subtasks`,
+    operationId: 'createSubtask',
+    summary: 'Register a subtask (status requested); refused while the parent is terminating',
+    tag: 'tasks',
+    params: TaskIdParamsSchema,
+    body: CreateSubtaskBodySchema,
+    responses: {
+      201: {
+        description: 'Created',
+        schema: TaskDictSchema,
+        headers: { Location: 'the subtask URL' },
+      },
+      200: { description: 'Replay (same task_id or Idempotency-Key)', schema: TaskDictSchema },
+      400: err('Bad body'),
+      404: err('No such parent'),
+      409: err('The parent is terminating'),
+    },
+    async handle(request) {
+      const { task, created } = await createSubtask(
+        request.deps,
+        request.params.task_id,
+        request.body,
+        originOf(request),
+      );
+      return {
+        status: created ? 201 : 200,
+        body: task,
+        headers: { Location: `${TASKS}/${task.task_id}`, ETag: etagOf(task.version) },
+      };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: `${TASKS}/{task_id}/terminate`,
+    operationId: 'terminateTask',
+    summary: 'Request termination (recursive: also every unfinished descendant)',
+    tag: 'tasks',
+    params: TaskIdParamsSchema,
+    body: TerminateBodySchema,
+    bodyOptional: true,
+    responses: {
+      200: { description: 'The tasks this changed', schema: TaskList },
+      400: err('Bad id or body'),
+      404: err('No such task'),
+    },
+    async handle({ deps, params, body, caller }) {
+      const changed = await terminate(deps, params.task_id, {
+        recursive: body?.recursive ?? false,
+        terminatedBy: principalOf(caller),
+      });
+      return { status: 200, body: changed };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: `${TASKS}/{task_id}/rollup`,
+    operationId: 'rollUpResults',
+    summary: "Roll finished subtasks' results up into the task",
+    tag: 'tasks',
+    params: TaskIdParamsSchema,
+    body: RollupBodySchema,
+    bodyOptional: true,
+    responses: {
+      200: { description: 'The task after the roll-up', schema: TaskDictSchema },
+      400: err('Bad id or body'),
+      404: err('No such task'),
+      412: err('Stale lease epoch'),
+    },
+    async handle({ deps, params, body }) {
+      const task = await rollUp(deps, params.task_id, body);
+      return { status: 200, body: task, headers: { ETag: etagOf(task.version) } };
+    },
+  }),
+];

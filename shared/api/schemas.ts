@@ -1,0 +1,398 @@
+import { z } from 'zod';
+import { ACTIONS, RESULT_STATUSES, TASK_STATUSES, USER_ACTIONS } from '../domain.ts';
+
+/**
+ * The zod schemas of every request the service accepts (path, query, body, SQS event) and of
+ * the JSON it answers with. They validate at the edge and generate the OpenAPI document, so the
+ * document cannot drift from what the code enforces. Objects are strict: unknown fields are
+ * refused (a misspelt `node_filtre` is a 400, not silently ignored).
+ *
+ * Length bounds are generous (Drydock's varchar limits broke real data, defect 21) but finite,
+ * so one request cannot ask the database to store a 1 GB string.
+ */
+
+/** Bounds shared by the schemas; names are long enough for any real host, rack or generator. */
+export const LIMITS = {
+  name: 1024,
+  designRef: 4096,
+  message: 65_536,
+  contextType: 256,
+  idempotencyKey: 256,
+  listPage: 1000,
+  layers: 100,
+  days: 36_500,
+  batch: 1000,
+  claim: 100,
+  graceSeconds: 86_400,
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Scalars
+
+const TaskId = z.uuid().meta({ description: 'A task id (UUID).' });
+const Name = z.string().min(1).max(LIMITS.name);
+const IdempotencyKey = z
+  .string()
+  .min(1)
+  .max(LIMITS.idempotencyKey)
+  .meta({ description: 'A replay with the same key writes nothing.' });
+const Timestamp = z.iso.datetime({ offset: true }).meta({ description: 'ISO-8601 timestamp.' });
+const Epoch = z
+  .int()
+  .min(1)
+  .max(Number.MAX_SAFE_INTEGER)
+  .meta({ description: 'Lease epoch (fencing token).' });
+const InstanceId = Name.meta({ description: 'The orchestrator instance id.' });
+
+/** A design reference: a URI; user:password in it is refused (Drydock stored and echoed it, defect 34). */
+const DesignRef = z
+  .string()
+  .min(1)
+  .max(LIMITS.designRef)
+  .refine((value) => !/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(value), {
+    message: 'design_ref must not carry credentials; configure them on the service instead',
+  })
+  .meta({
+    description:
+      'Design reference URI, e.g. deckhand+https://host/api/v1.0/revisions/1/rendered-documents.',
+  });
+
+/** Query-string integer: digits only (no `1e3`, no spaces), then range-checked. */
+const queryInt = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^-?\d{1,12}$/, 'expected an integer')
+    .transform(Number)
+    .pipe(z.int().min(min).max(max));
+
+/** Query-string boolean; a bare flag (`?builddata`) counts as true. */
+const queryBool = z
+  .enum(['true', 'false', 'True', 'False', 'TRUE', 'FALSE', '1', '0', ''])
+  .transform((value) => value === '' || value === '1' || value.toLowerCase() === 'true');
+
+const Cursor = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a cursor from this service')
+  .meta({ description: 'Opaque cursor from the X-Next-Cursor header of the previous page.' });
+
+// ---------------------------------------------------------------------------------------------
+// Path parameters
+
+export const TaskIdParamsSchema = z.strictObject({ task_id: TaskId });
+export const NodeParamsSchema = z.strictObject({ node_name: Name });
+
+// ---------------------------------------------------------------------------------------------
+// Node filter (Drydock doc/source/task.rst)
+
+const FilterSet = z.strictObject({
+  filter_type: z.enum(['union', 'intersection']),
+  node_names: z.array(Name).max(10_000).optional(),
+  node_tags: z.array(Name).max(10_000).optional(),
+  node_labels: z.record(Name, z.string().max(LIMITS.name)).optional(),
+  rack_names: z.array(Name).max(10_000).optional(),
+  rack_labels: z.record(Name, z.string().max(LIMITS.name)).optional(),
+});
+
+export const NodeFilterSchema = z
+  .strictObject({
+    filter_set_type: z.enum(['union', 'intersection']),
+    filter_set: z.array(FilterSet).max(1000),
+  })
+  .meta({ id: 'NodeFilter', description: 'Narrows a task to a set of nodes.' });
+
+// ---------------------------------------------------------------------------------------------
+// Tasks
+
+export const ListTasksQuerySchema = z.strictObject({
+  status: z.enum(TASK_STATUSES).optional(),
+  action: z.enum(ACTIONS).optional(),
+  parent_task_id: TaskId.optional(),
+  top_level: queryBool.optional(),
+  created_by: Name.optional(),
+  limit: queryInt(1, LIMITS.listPage).optional(),
+  cursor: Cursor.optional(),
+});
+
+export const DeleteTasksQuerySchema = z.strictObject({
+  days: queryInt(1, LIMITS.days).optional().meta({
+    description: 'Purge finished tasks older than this many days (default: RETENTION_DAYS).',
+  }),
+});
+
+export const GetTaskQuerySchema = z.strictObject({
+  builddata: queryBool.optional(),
+  subtaskerrors: queryBool.optional(),
+  layers: queryInt(-1, LIMITS.layers)
+    .optional()
+    .meta({ description: '0 = the task only; N = N layers as a map; -1 = the whole tree.' }),
+});
+
+export const BuildDataReadQuerySchema = z.strictObject({
+  verbosity: z.enum(['1', '2']).transform(Number).optional(),
+  limit: queryInt(1, LIMITS.listPage).optional(),
+});
+
+export const NodeBuildDataQuerySchema = z.strictObject({
+  latest: queryBool.optional().meta({ description: 'Newest row per generator (default true).' }),
+  verbosity: z.enum(['1', '2']).transform(Number).optional(),
+  limit: queryInt(1, LIMITS.listPage).optional(),
+});
+
+export const CreateTaskBodySchema = z
+  .strictObject({
+    action: z.enum(USER_ACTIONS, {
+      error: `unsupported action; POST /tasks accepts ${USER_ACTIONS.join(', ')}`,
+    }),
+    design_ref: DesignRef,
+    node_filter: NodeFilterSchema.nullable().optional(),
+  })
+  .meta({ id: 'CreateTaskRequest' });
+
+export const CreateSubtaskBodySchema = z
+  .strictObject({
+    action: z.enum(ACTIONS),
+    task_id: TaskId.optional().meta({ description: 'Caller-chosen id (idempotent retry).' }),
+    design_ref: DesignRef.nullable().optional(),
+    node_filter: NodeFilterSchema.nullable().optional(),
+  })
+  .meta({ id: 'CreateSubtaskRequest' });
+
+const LinkSchema = z.strictObject({ rel: Name, href: z.string().min(1).max(LIMITS.designRef) });
+
+export const ResultChangeSchema = z
+  .strictObject({
+    status: z.enum(RESULT_STATUSES).optional(),
+    message: z.string().max(LIMITS.message).nullable().optional(),
+    reason: z.string().max(LIMITS.message).nullable().optional(),
+    add_successes: z.array(Name).max(10_000).optional(),
+    add_failures: z.array(Name).max(10_000).optional(),
+    add_links: z.array(LinkSchema).max(1000).optional(),
+  })
+  .meta({ id: 'ResultChange' });
+
+const hasChange = (v: { status?: unknown; result?: unknown; retry?: unknown }) =>
+  v.status !== undefined || v.result !== undefined || v.retry !== undefined;
+
+export const UpdateTaskBodySchema = z
+  .strictObject({
+    status: z.enum(TASK_STATUSES).optional(),
+    result: ResultChangeSchema.optional(),
+    retry: z.int().min(0).max(1_000_000).optional(),
+    epoch: Epoch.optional(),
+  })
+  .refine(hasChange, { message: 'nothing to change: give status, result or retry' })
+  .meta({ id: 'UpdateTaskRequest' });
+
+export const TerminateBodySchema = z
+  .strictObject({ recursive: z.boolean().optional() })
+  .meta({ id: 'TerminateRequest' });
+
+export const ClaimBodySchema = z
+  .strictObject({
+    instance_id: InstanceId,
+    epoch: Epoch,
+    actions: z.array(z.enum(ACTIONS)).min(1).max(ACTIONS.length).optional(),
+    limit: z.int().min(1).max(LIMITS.claim).optional(),
+  })
+  .meta({ id: 'ClaimRequest' });
+
+export const RollupBodySchema = z
+  .strictObject({ action_filter: z.enum(ACTIONS).optional(), epoch: Epoch.optional() })
+  .meta({ id: 'RollupRequest' });
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+export const NewMessageSchema = z
+  .strictObject({
+    message: z.string().min(1).max(LIMITS.message),
+    error: z.boolean(),
+    context_type: z.string().min(1).max(LIMITS.contextType),
+    context: z.string().min(1).max(LIMITS.name),
+    ts: Timestamp.optional(),
+    extra: z.record(z.string(), z.unknown()).optional(),
+    idempotency_key: IdempotencyKey.optional(),
+  })
+  .meta({ id: 'NewMessage' });
+
+export const AppendMessagesBodySchema = z
+  .union([NewMessageSchema, z.array(NewMessageSchema).min(1).max(LIMITS.batch)])
+  .meta({ description: 'One message, or an array of them (appended in order, in one statement).' });
+
+export const ListMessagesQuerySchema = z.strictObject({
+  after: queryInt(0, Number.MAX_SAFE_INTEGER)
+    .optional()
+    .meta({ description: 'Sequence to start after.' }),
+  limit: queryInt(1, LIMITS.listPage).optional(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Build data
+
+export const NewBuildDataSchema = z
+  .strictObject({
+    task_id: TaskId,
+    generator: Name,
+    data_format: z.string().min(1).max(LIMITS.contextType),
+    data_element: z.string().min(1),
+    collected_date: Timestamp.optional(),
+    idempotency_key: IdempotencyKey.optional(),
+  })
+  .meta({ id: 'NewBuildData' });
+
+export const PostBuildDataBodySchema = z
+  .union([NewBuildDataSchema, z.array(NewBuildDataSchema).min(1).max(100)])
+  .meta({ description: 'One build data item, or an array of up to 100.' });
+
+// ---------------------------------------------------------------------------------------------
+// Leader
+
+const GraceSeconds = z.int().min(1).max(LIMITS.graceSeconds).optional().meta({
+  description:
+    'Seconds without renewal before another instance may take over (default LEASE_GRACE_SECONDS).',
+});
+
+export const LeaseClaimBodySchema = z
+  .strictObject({ instance_id: InstanceId, grace_seconds: GraceSeconds })
+  .meta({ id: 'LeaseClaimRequest' });
+export const LeaseRenewBodySchema = z
+  .strictObject({ instance_id: InstanceId, epoch: Epoch, grace_seconds: GraceSeconds })
+  .meta({ id: 'LeaseRenewRequest' });
+export const LeaseAbdicateBodySchema = z
+  .strictObject({ instance_id: InstanceId, epoch: Epoch })
+  .meta({ id: 'LeaseAbdicateRequest' });
+
+// ---------------------------------------------------------------------------------------------
+// SQS events
+
+/** `tasks` queue: create a task, or change one's status/result. */
+export const TaskEventSchema = z
+  .discriminatedUnion('type', [
+    z.strictObject({
+      type: z.literal('create_task'),
+      event_id: IdempotencyKey.optional(),
+      task_id: TaskId.optional(),
+      parent_task_id: TaskId.optional(),
+      action: z.enum(ACTIONS),
+      design_ref: DesignRef.nullable().optional(),
+      node_filter: NodeFilterSchema.nullable().optional(),
+      status: z.enum(['requested', 'queued']).optional(),
+    }),
+    z.strictObject({
+      type: z.literal('update_task'),
+      event_id: IdempotencyKey.optional(),
+      task_id: TaskId,
+      status: z.enum(TASK_STATUSES).optional(),
+      result: ResultChangeSchema.optional(),
+      retry: z.int().min(0).max(1_000_000).optional(),
+      expected_version: z.int().min(1).optional(),
+      epoch: Epoch.optional(),
+    }),
+  ])
+  .meta({ id: 'TaskEvent' });
+
+/** `messages` queue: messages for one task. */
+export const MessageEventSchema = z
+  .strictObject({
+    task_id: TaskId,
+    messages: z.array(NewMessageSchema).min(1).max(LIMITS.batch),
+  })
+  .meta({ id: 'MessageEvent' });
+
+/** `build-data` queue: build data items for one node. */
+export const BuildDataEventSchema = z
+  .strictObject({
+    node_name: Name,
+    items: z.array(NewBuildDataSchema).min(1).max(100),
+  })
+  .meta({ id: 'BuildDataEvent' });
+
+// ---------------------------------------------------------------------------------------------
+// Responses (documentation, and the e2e tests check answers against them)
+
+export const MessageDictSchema = z
+  .strictObject({
+    sequence: z.int(),
+    message: z.string(),
+    error: z.boolean(),
+    context_type: z.string(),
+    context: z.string(),
+    ts: z.string(),
+    extra: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'TaskStatusMessage' });
+
+export const StatusDictSchema = z
+  .strictObject({
+    kind: z.literal('Status'),
+    apiVersion: z.literal('v1.0'),
+    metadata: z.record(z.string(), z.unknown()),
+    message: z.string().nullable(),
+    reason: z.string().nullable(),
+    status: z.enum(RESULT_STATUSES),
+    successes: z.array(z.string()),
+    failures: z.array(z.string()),
+    links: z.array(z.strictObject({ rel: z.string(), href: z.string() })),
+    details: z.strictObject({ errorCount: z.int(), messageList: z.array(MessageDictSchema) }),
+    task_id: z.string().optional(),
+  })
+  .meta({ id: 'TaskStatus' });
+
+export const TaskDictSchema = z
+  .strictObject({
+    kind: z.literal('Task'),
+    apiVersion: z.literal('v1'),
+    task_id: z.string(),
+    action: z.enum(ACTIONS),
+    parent_task_id: z.string().nullable(),
+    design_ref: z.string().nullable(),
+    status: z.enum(TASK_STATUSES),
+    result: StatusDictSchema,
+    node_filter: z.record(z.string(), z.unknown()).nullable(),
+    subtask_id_list: z.array(z.string()),
+    created: z.string(),
+    created_by: z.string().nullable(),
+    updated: z.string(),
+    terminated: z.string().nullable(),
+    terminated_by: z.string().nullable(),
+    terminate: z.boolean(),
+    retry: z.int(),
+    version: z.int(),
+    build_data: z.array(z.lazy(() => BuildDataDictSchema)).optional(),
+    subtask_errors: z.record(z.string(), StatusDictSchema).optional(),
+  })
+  .meta({ id: 'Task' });
+
+export const BuildDataDictSchema = z
+  .strictObject({
+    node_name: z.string(),
+    task_id: z.string(),
+    collected_date: z.string(),
+    generator: z.string(),
+    data_format: z.string(),
+    data_element: z.string().optional(),
+  })
+  .meta({ id: 'BuildData' });
+
+export const LeaseDictSchema = z
+  .strictObject({
+    holder: z.string(),
+    epoch: z.int(),
+    acquired_at: z.string(),
+    renewed_at: z.string(),
+    expires_at: z.string(),
+    db_now: z.string(),
+    active: z.boolean(),
+    held: z.boolean().optional(),
+  })
+  .meta({ id: 'Lease' });
+
+export const ErrorBodySchema = z
+  .strictObject({
+    type: z.literal('error'),
+    message: z.string(),
+    retry: z.boolean(),
+    issues: z.array(z.strictObject({ path: z.string(), message: z.string() })).optional(),
+    request_id: z.string().optional(),
+  })
+  .meta({ id: 'Error' });

@@ -1,0 +1,334 @@
+import type { z } from 'zod';
+import type { Deps } from '../deps.ts';
+import { type Action, USER_ACTIONS } from '../domain.ts';
+import { ValidationError } from '../errors.ts';
+import { queryBuildData } from '../store/build-data.ts';
+import {
+  claimTasks,
+  createTask,
+  getTask,
+  getTaskTree,
+  listSubtasks,
+  listTasks,
+  purgeFinishedTasks,
+  rollUpResults,
+  terminateTask,
+  updateTask,
+} from '../store/tasks.ts';
+import type { SubtaskSelection, TaskChange, TaskRecord, TreeTask } from '../store/types.ts';
+import type {
+  ClaimBodySchema,
+  CreateSubtaskBodySchema,
+  CreateTaskBodySchema,
+  ListTasksQuerySchema,
+  NodeFilterSchema,
+  ResultChangeSchema,
+  RollupBodySchema,
+} from './schemas.ts';
+import {
+  type StatusDict,
+  type TaskDict,
+  toBuildDataDict,
+  toStatusDict,
+  toTaskDict,
+} from './shapes.ts';
+
+type Db = Pick<Deps, 'db'>;
+
+/** Who asked for a write: `created_by` and the stored (never returned) request context. */
+export interface Origin {
+  readonly createdBy: string | null;
+  readonly requestContext: Record<string, unknown>;
+  /** Idempotency key of the request (header or SQS message id). */
+  readonly requestKey?: string | undefined;
+}
+
+/** Default page size of `GET /tasks` (Drydock returned every task; defect 13). */
+export const DEFAULT_TASK_PAGE = 100;
+
+/**
+ * Creates a top-level task as `POST /tasks` does: only the user-creatable actions, a design
+ * reference required, status `queued`. Returns the task and whether this call created it (a
+ * replayed idempotency key returns the first one).
+ */
+export async function createUserTask(
+  deps: Db,
+  input: z.infer<typeof CreateTaskBodySchema> | CreateAnyTask,
+  origin: Origin,
+): Promise<{ task: TaskDict; created: boolean }> {
+  if (!(USER_ACTIONS as readonly string[]).includes(input.action)) {
+    throw new ValidationError(
+      `Unsupported action ${input.action}; a top-level task is one of ${USER_ACTIONS.join(', ')}.`,
+      [{ path: 'action', message: 'not a user-creatable action' }],
+    );
+  }
+  if (!input.design_ref) {
+    throw new ValidationError('design_ref is required for a top-level task.', [
+      { path: 'design_ref', message: 'required' },
+    ]);
+  }
+  const { task, created } = await createTask(deps.db, {
+    ...('task_id' in input && input.task_id ? { taskId: input.task_id } : {}),
+    action: input.action,
+    designRef: input.design_ref,
+    nodeFilter: input.node_filter ?? null,
+    status: 'queued',
+    createdBy: origin.createdBy,
+    requestContext: origin.requestContext,
+    ...(origin.requestKey ? { requestKey: origin.requestKey } : {}),
+  });
+  return { task: toTaskDict(task), created };
+}
+
+/** A create that may name its id and parent (subtasks, SQS events). */
+export interface CreateAnyTask {
+  action: Action;
+  task_id?: string | undefined;
+  design_ref?: string | null | undefined;
+  node_filter?: z.infer<typeof NodeFilterSchema> | null | undefined;
+}
+
+/**
+ * Registers a subtask under a parent (status `requested`, any action), refused while the parent
+ * is terminating. A caller-chosen `task_id` makes a retried registration return the first one.
+ */
+export async function createSubtask(
+  deps: Db,
+  parentTaskId: string,
+  input: z.infer<typeof CreateSubtaskBodySchema> | CreateAnyTask,
+  origin: Origin,
+): Promise<{ task: TaskDict; created: boolean }> {
+  const requestKey = origin.requestKey ?? (input.task_id ? `subtask:${input.task_id}` : undefined);
+  const { task, created } = await createTask(deps.db, {
+    ...(input.task_id ? { taskId: input.task_id } : {}),
+    parentTaskId,
+    action: input.action,
+    designRef: input.design_ref ?? null,
+    nodeFilter: input.node_filter ?? null,
+    status: 'requested',
+    createdBy: origin.createdBy,
+    requestContext: origin.requestContext,
+    ...(requestKey ? { requestKey } : {}),
+  });
+  return { task: toTaskDict(task), created };
+}
+
+/** A page of tasks, newest first, and the cursor of the next page (null on the last). */
+export async function listTaskPage(
+  deps: Db,
+  query: z.infer<typeof ListTasksQuerySchema>,
+): Promise<{ tasks: TaskDict[]; nextCursor: string | null; limit: number }> {
+  const limit = query.limit ?? DEFAULT_TASK_PAGE;
+  const page = await listTasks(deps.db, {
+    limit,
+    ...(query.status ? { status: query.status } : {}),
+    ...(query.action ? { action: query.action } : {}),
+    ...(query.parent_task_id ? { parentTaskId: query.parent_task_id } : {}),
+    ...(query.top_level ? { topLevel: true } : {}),
+    ...(query.created_by ? { createdBy: query.created_by } : {}),
+    ...(query.cursor ? { cursor: query.cursor } : {}),
+  });
+  return { tasks: page.tasks.map((task) => toTaskDict(task)), nextCursor: page.nextCursor, limit };
+}
+
+/** Subtasks of a task in registration order. */
+export async function listTaskSubtasks(
+  deps: Db,
+  taskId: string,
+  which: SubtaskSelection,
+): Promise<TaskDict[]> {
+  const tasks = await listSubtasks(deps.db, taskId, which);
+  return tasks.map((task) => toTaskDict(task));
+}
+
+export interface ReadTaskOptions {
+  builddata: boolean;
+  subtaskerrors: boolean;
+  /** 0 = the task alone; N = N layers as a map; -1 = the whole tree. */
+  layers: number;
+}
+
+/** Build data of the given tasks, keyed by task id (one query per task). */
+async function buildDataOf(deps: Db, taskIds: readonly string[]) {
+  const lists = await Promise.all(
+    taskIds.map((taskId) => queryBuildData(deps.db, { taskId, verbosity: 2 })),
+  );
+  return new Map(taskIds.map((taskId, i) => [taskId, (lists[i] ?? []).map(toBuildDataDict)]));
+}
+
+function subtaskErrors(tree: readonly TreeTask[]): Record<string, StatusDict> {
+  const errors: Record<string, StatusDict> = {};
+  for (const node of tree) {
+    if (node.layer === 1 || node.result.errorCount === 0) continue;
+    errors[node.taskId] = { ...toStatusDict(node.result, node.messages), task_id: node.taskId };
+  }
+  return errors;
+}
+
+/**
+ * `GET /tasks/{id}` in Drydock's shapes: the task (with `build_data` and `subtask_errors` when
+ * asked), or with `layers` the map `{init_task_id, <id>: task, …}`. The tree is read in one
+ * statement; `subtask_errors` covers the whole tree whatever `layers` says, as Drydock's did.
+ */
+export async function readTask(
+  deps: Db,
+  taskId: string,
+  options: ReadTaskOptions,
+): Promise<{ body: TaskDict | Record<string, unknown>; version: number }> {
+  if (!options.subtaskerrors && options.layers === 0) {
+    const task = await getTask(deps.db, taskId);
+    const body = toTaskDict(task, task.messages);
+    if (options.builddata) body.build_data = (await buildDataOf(deps, [taskId])).get(taskId) ?? [];
+    return { body, version: task.version };
+  }
+  const tree = await getTaskTree(deps.db, taskId, {
+    layers: options.subtaskerrors ? -1 : options.layers,
+  });
+  const root = tree[0] as TreeTask;
+  const errors = options.subtaskerrors ? subtaskErrors(tree) : undefined;
+  const shown =
+    options.layers === 0
+      ? [root]
+      : tree.filter((node) => options.layers === -1 || node.layer <= options.layers);
+  const buildData = options.builddata
+    ? await buildDataOf(
+        deps,
+        shown.map((node) => node.taskId),
+      )
+    : undefined;
+  const dicts = shown.map((node) => {
+    const dict = toTaskDict(node, node.messages);
+    if (buildData) dict.build_data = buildData.get(node.taskId) ?? [];
+    return dict;
+  });
+  if (options.layers === 0) {
+    const body = dicts[0] as TaskDict;
+    if (errors) body.subtask_errors = errors;
+    return { body, version: root.version };
+  }
+  const body: Record<string, unknown> = { init_task_id: root.taskId };
+  for (const dict of dicts) body[dict.task_id] = dict;
+  if (errors) body.subtask_errors = errors;
+  return { body, version: root.version };
+}
+
+/** Build data recorded under a task, newest first (kept after the task itself is purged). */
+export async function readTaskBuildData(
+  deps: Db,
+  taskId: string,
+  options: { verbosity: 1 | 2; limit?: number | undefined },
+) {
+  const items = await queryBuildData(deps.db, {
+    taskId,
+    verbosity: options.verbosity,
+    ...(options.limit ? { limit: options.limit } : {}),
+  });
+  return items.map(toBuildDataDict);
+}
+
+export interface UpdateTaskInput {
+  status?: TaskRecord['status'] | undefined;
+  result?: z.infer<typeof ResultChangeSchema> | undefined;
+  retry?: number | undefined;
+  epoch?: number | undefined;
+}
+
+/** The store's change from the wire's snake_case one; absent fields stay untouched. */
+function toChange(input: UpdateTaskInput): TaskChange {
+  const r = input.result;
+  return {
+    ...(input.status ? { status: input.status } : {}),
+    ...(input.retry !== undefined ? { retry: input.retry } : {}),
+    ...(r
+      ? {
+          result: {
+            ...(r.status ? { status: r.status } : {}),
+            ...(r.message !== undefined ? { message: r.message } : {}),
+            ...(r.reason !== undefined ? { reason: r.reason } : {}),
+            ...(r.add_successes ? { addSuccesses: r.add_successes } : {}),
+            ...(r.add_failures ? { addFailures: r.add_failures } : {}),
+            ...(r.add_links ? { addLinks: r.add_links } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * Conditional change of a task's status, result or retry count: refused (409) when the version
+ * moved on since the caller read it, or the status move is not allowed; refused (412) when the
+ * writer's lease epoch is stale. `eventKey` makes an SQS redelivery a no-op.
+ */
+export async function changeTask(
+  deps: Db,
+  taskId: string,
+  input: UpdateTaskInput,
+  condition: { expectedVersion?: number | undefined; eventKey?: string | undefined },
+): Promise<TaskDict> {
+  const task = await updateTask(deps.db, taskId, toChange(input), {
+    ...(condition.expectedVersion !== undefined
+      ? { expectedVersion: condition.expectedVersion }
+      : {}),
+    ...(input.epoch !== undefined ? { epoch: input.epoch } : {}),
+    ...(condition.eventKey ? { eventKey: condition.eventKey } : {}),
+  });
+  return toTaskDict(task);
+}
+
+/** Requests termination (Drydock had no terminate API; defect 17). Returns the tasks changed. */
+export async function terminate(
+  deps: Db,
+  taskId: string,
+  options: { recursive: boolean; terminatedBy: string | null },
+): Promise<TaskDict[]> {
+  const changed = await terminateTask(deps.db, taskId, options);
+  return changed.map((task) => toTaskDict(task));
+}
+
+/** The lease holder claims the oldest queued tasks (fenced by its epoch). */
+export async function claim(deps: Db, input: z.infer<typeof ClaimBodySchema>): Promise<TaskDict[]> {
+  const tasks = await claimTasks(deps.db, {
+    instanceId: input.instance_id,
+    epoch: input.epoch,
+    ...(input.actions ? { actions: input.actions } : {}),
+    ...(input.limit ? { limit: input.limit } : {}),
+  });
+  return tasks.map((task) => toTaskDict(task));
+}
+
+/** Rolls finished subtasks' results up into the task (Drydock's bubble/align in one step). */
+export async function rollUp(
+  deps: Db,
+  taskId: string,
+  input: z.infer<typeof RollupBodySchema> | undefined,
+): Promise<TaskDict> {
+  const task = await rollUpResults(deps.db, taskId, {
+    ...(input?.action_filter ? { actionFilter: input.action_filter } : {}),
+    ...(input?.epoch !== undefined ? { epoch: input.epoch } : {}),
+  });
+  return toTaskDict(task);
+}
+
+/** Most batches one `DELETE /tasks` runs, so a huge backlog cannot hold a request for minutes. */
+const PURGE_BATCHES_PER_REQUEST = 20;
+
+/**
+ * Retention on demand (`DELETE /tasks?days=N`): finished task trees older than N days, in
+ * bounded batches; never a running task. `more` says whether another call would find more.
+ */
+export async function purgeTasks(
+  deps: Pick<Deps, 'db' | 'config'>,
+  days: number,
+): Promise<{ message: string; days: number; deleted_tasks: number; more: boolean }> {
+  let deleted = 0;
+  let more = true;
+  for (let batch = 0; more && batch < PURGE_BATCHES_PER_REQUEST; batch += 1) {
+    const result = await purgeFinishedTasks(deps.db, {
+      olderThanDays: days,
+      batchSize: deps.config.retention.batchSize,
+    });
+    deleted += result.deletedTasks;
+    more = result.more;
+  }
+  return { message: 'Tables purged successfully.', days, deleted_tasks: deleted, more };
+}

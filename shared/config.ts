@@ -1,0 +1,184 @@
+import { z } from 'zod';
+import { DEFAULT_LEASE_GRACE_SECONDS } from './domain.ts';
+
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'] as const;
+
+/** An integer env var: digits only, so `'1e3'`, `' 5'` and `'0x10'` are refused, not guessed at. */
+const intVar = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const listVar = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== ''),
+);
+
+const arn = z.string().regex(/^arn:aws[a-zA-Z-]*:[a-z0-9-]+:/, 'expected an ARN');
+
+/**
+ * Every environment variable the service reads, in one schema. Unknown variables are ignored
+ * (the Lambda runtime sets dozens); the ones listed here are checked strictly.
+ */
+const EnvSchema = z
+  .object({
+    DB_DRIVER: z.enum(['pglite', 'pg', 'data-api']).default('pglite'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'expected postgres://…')
+      .optional(),
+    DATABASE_SECRET_ARN: arn.optional(),
+    DB_CLUSTER_ARN: arn.optional(),
+    DB_SECRET_ARN: arn.optional(),
+    DB_NAME: z.string().min(1).optional(),
+    PGLITE_DATA_DIR: z.string().min(1).default('.data/pglite'),
+    LEASE_GRACE_SECONDS: intVar(1, 86_400).default(DEFAULT_LEASE_GRACE_SECONDS),
+    LEASE_INSTANCE_ID: z.string().min(1).max(256).optional(),
+    RETENTION_DAYS: intVar(1, 36_500).default(90),
+    RETENTION_BATCH_SIZE: intVar(1, 10_000).default(500),
+    LOG_LEVEL: z
+      .string()
+      .transform((v) => v.toUpperCase())
+      .pipe(z.enum(LOG_LEVELS))
+      .default('INFO'),
+    POWERTOOLS_SERVICE_NAME: z.string().min(1).default('drydock-statemgmt'),
+    // 1 MiB by default: API Gateway itself stops at 10 MB, and no Drydock body comes close.
+    MAX_BODY_BYTES: intVar(64, 10 * 1024 * 1024).default(1024 * 1024),
+    DESIGN_FILE_ROOTS: listVar.default([]),
+    DESIGN_ALLOW_HOSTS: listVar.default([]),
+    DESIGN_HTTP_CREDENTIALS_SECRET_ARN: arn.optional(),
+    DESIGN_KEYSTONE_SECRET_ARN: arn.optional(),
+    DESIGN_MAX_BYTES: intVar(1, 100 * 1024 * 1024).default(10 * 1024 * 1024),
+    DESIGN_CACHE_TTL_SECONDS: intVar(0, 86_400).default(300),
+    DESIGN_HTTP_TIMEOUT_MS: intVar(1, 900_000).default(10_000),
+    DESIGN_HTTP_RETRIES: intVar(0, 10).default(2),
+  })
+  .superRefine((env, ctx) => {
+    if (env.DB_DRIVER === 'pg' && !env.DATABASE_URL && !env.DATABASE_SECRET_ARN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_URL'],
+        message: 'DB_DRIVER=pg needs DATABASE_URL or DATABASE_SECRET_ARN',
+      });
+    }
+    if (env.DB_DRIVER === 'data-api') {
+      for (const key of ['DB_CLUSTER_ARN', 'DB_SECRET_ARN', 'DB_NAME'] as const) {
+        if (!env[key]) {
+          ctx.addIssue({ code: 'custom', path: [key], message: `DB_DRIVER=data-api needs ${key}` });
+        }
+      }
+    }
+  });
+
+/** How the composition root reaches the database. */
+export type DbConfig =
+  | { readonly driver: 'pglite'; readonly dataDir: string }
+  | { readonly driver: 'pg'; readonly url: string }
+  | { readonly driver: 'pg'; readonly urlSecretArn: string }
+  | {
+      readonly driver: 'data-api';
+      readonly resourceArn: string;
+      readonly secretArn: string;
+      readonly database: string;
+    };
+
+/** Options for the design engineer's `createDesignResolver(options)`. */
+export interface DesignConfig {
+  readonly fileRoots: readonly string[];
+  readonly allowHosts: readonly string[];
+  readonly httpCredentialsSecretArn: string | undefined;
+  readonly keystoneSecretArn: string | undefined;
+  readonly maxBytes: number;
+  readonly cacheTtlSeconds: number;
+  readonly httpTimeoutMs: number;
+  readonly httpRetries: number;
+}
+
+/** The service configuration: parsed once, frozen. */
+export interface Config {
+  readonly db: DbConfig;
+  readonly lease: { readonly graceSeconds: number; readonly instanceId: string | undefined };
+  readonly retention: { readonly days: number; readonly batchSize: number };
+  readonly log: { readonly level: (typeof LOG_LEVELS)[number]; readonly serviceName: string };
+  readonly http: { readonly maxBodyBytes: number };
+  readonly design: DesignConfig;
+}
+
+/** Thrown by `loadConfig` with every problem listed (never the values: some are secrets). */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Parses an environment into the frozen `Config`; throws `ConfigError` naming every bad variable.
+ *
+ * @example const config = loadConfig({ DB_DRIVER: 'pg', DATABASE_URL: 'postgres://…' })
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  // Empty strings count as unset: CDK and shells often export `X=` for "no value".
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join('.') || 'env'}: ${issue.message}`)
+      .join('; ');
+    throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  let db: DbConfig;
+  if (e.DB_DRIVER === 'data-api') {
+    db = {
+      driver: 'data-api',
+      resourceArn: e.DB_CLUSTER_ARN as string,
+      secretArn: e.DB_SECRET_ARN as string,
+      database: e.DB_NAME as string,
+    };
+  } else if (e.DB_DRIVER === 'pg') {
+    db = e.DATABASE_URL
+      ? { driver: 'pg', url: e.DATABASE_URL }
+      : { driver: 'pg', urlSecretArn: e.DATABASE_SECRET_ARN as string };
+  } else {
+    db = { driver: 'pglite', dataDir: e.PGLITE_DATA_DIR };
+  }
+  return deepFreeze({
+    db,
+    lease: { graceSeconds: e.LEASE_GRACE_SECONDS, instanceId: e.LEASE_INSTANCE_ID },
+    retention: { days: e.RETENTION_DAYS, batchSize: e.RETENTION_BATCH_SIZE },
+    log: { level: e.LOG_LEVEL, serviceName: e.POWERTOOLS_SERVICE_NAME },
+    http: { maxBodyBytes: e.MAX_BODY_BYTES },
+    design: {
+      fileRoots: e.DESIGN_FILE_ROOTS,
+      allowHosts: e.DESIGN_ALLOW_HOSTS,
+      httpCredentialsSecretArn: e.DESIGN_HTTP_CREDENTIALS_SECRET_ARN,
+      keystoneSecretArn: e.DESIGN_KEYSTONE_SECRET_ARN,
+      maxBytes: e.DESIGN_MAX_BYTES,
+      cacheTtlSeconds: e.DESIGN_CACHE_TTL_SECONDS,
+      httpTimeoutMs: e.DESIGN_HTTP_TIMEOUT_MS,
+      httpRetries: e.DESIGN_HTTP_RETRIES,
+    },
+  });
+}
+
+let cached: Config | undefined;
+
+/**
+ * The process's configuration, parsed from `process.env` on first use and then reused. Reading
+ * it lazily (not at import) lets tooling import handler modules without a full environment; a
+ * Lambda still fails its cold start because `getDeps()` reads it before serving anything.
+ */
+export function getConfig(): Config {
+  cached ??= loadConfig(process.env);
+  return cached;
+}

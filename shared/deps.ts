@@ -1,0 +1,115 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { type Config, type DbConfig, getConfig } from './config.ts';
+import { createDataApiDb } from './db/data-api.ts';
+import { createPgDb } from './db/pg.ts';
+import { createPgliteDb } from './db/pglite.ts';
+import type { Db } from './db/port.ts';
+
+/** Application time for everything except leases (those are decided on the database clock). */
+export interface Clock {
+  now(): Date;
+}
+
+/** What every use case may receive; each takes the subset it needs (`Pick<Deps, 'db'>`). */
+export interface Deps {
+  readonly config: Config;
+  readonly db: Db;
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+/** The Powertools logger for the service: structured JSON on stdout, level from config. */
+export function createLogger(config: Pick<Config, 'log'>): Logger {
+  return new Logger({
+    serviceName: config.log.serviceName,
+    logLevel: config.log.level,
+  });
+}
+
+let logger: Logger | undefined;
+
+/**
+ * The container's logger. Built before (and independently of) the other dependencies so that
+ * even a cold start failing on bad configuration is logged as structured JSON.
+ */
+export function getLogger(): Logger {
+  if (!logger) {
+    try {
+      logger = createLogger(getConfig());
+    } catch {
+      logger = createLogger({ log: { serviceName: 'drydock-statemgmt', level: 'INFO' } });
+    }
+  }
+  return logger;
+}
+
+// A Secrets Manager read happens once per container; the URL is then held by the pool only.
+async function readSecretString(secretId: string): Promise<string> {
+  const { SecretsManagerClient, GetSecretValueCommand } = await import(
+    '@aws-sdk/client-secrets-manager'
+  );
+  const client = new SecretsManagerClient({});
+  try {
+    const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    if (!out.SecretString) throw new Error('the database URL secret has no string value');
+    return out.SecretString.trim();
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Builds the `Db` adapter the configuration names. Lambda containers serve one request at a
+ * time, so the `pg` pool stays small; statement timeouts keep a stuck query inside the Lambda's.
+ */
+export async function createDb(config: DbConfig): Promise<Db> {
+  switch (config.driver) {
+    case 'pglite':
+      return createPgliteDb(config.dataDir === 'memory://' ? {} : { dataDir: config.dataDir });
+    case 'pg': {
+      const url = 'url' in config ? config.url : await readSecretString(config.urlSecretArn);
+      return createPgDb({ connectionString: url, maxConnections: 2, statementTimeoutMs: 25_000 });
+    }
+    case 'data-api':
+      // The endpoint comes from AWS_ENDPOINT_URL_RDS_DATA when set (the SDK reads it), so the
+      // local emulator needs no code path of its own.
+      return createDataApiDb({
+        resourceArn: config.resourceArn,
+        secretArn: config.secretArn,
+        database: config.database,
+      });
+  }
+}
+
+/** Builds a full `Deps` from a configuration (the local server and tests call this directly). */
+export async function createDeps(
+  config: Config,
+  log: Logger = createLogger(config),
+): Promise<Deps> {
+  const db = await createDb(config.db);
+  return Object.freeze({ config, db, logger: log, clock: { now: () => new Date() } });
+}
+
+let deps: Promise<Deps> | undefined;
+
+/**
+ * The container's dependencies, built on first use and memoised: every invocation after the
+ * first reuses the same pool (or PGlite instance). A failed build is forgotten so the next
+ * invocation retries instead of failing forever on a transient Secrets Manager error.
+ */
+export function getDeps(): Promise<Deps> {
+  if (!deps) {
+    deps = createDeps(getConfig(), getLogger());
+    deps.catch(() => {
+      deps = undefined;
+    });
+  }
+  return deps;
+}
+
+/** Closes the memoised dependencies (the local server on Ctrl-C, so PGlite flushes). */
+export async function closeDeps(): Promise<void> {
+  const current = deps;
+  deps = undefined;
+  if (current) await (await current).db.close();
+}

@@ -1,0 +1,55 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { type LeaseTick, runLeaseTick } from '../api/leader.ts';
+import { ConfigError } from '../config.ts';
+import { type Deps, getDeps, getLogger } from '../deps.ts';
+import { validate } from '../http/request.ts';
+
+/**
+ * What the EventBridge rule delivers. Only the fields used are checked; the rest of the envelope
+ * (account, region, resources) is AWS's and may grow.
+ */
+export const ScheduledEventSchema = z.looseObject({
+  'detail-type': z.literal('Scheduled Event'),
+  source: z.literal('aws.events'),
+  id: z.string().min(1),
+  time: z.iso.datetime({ offset: true }),
+});
+
+export type ScheduledEvent = z.infer<typeof ScheduledEventSchema>;
+
+export interface ScheduleHandlerOptions {
+  readonly deps?: () => Promise<Deps>;
+  readonly logger?: Logger;
+}
+
+/**
+ * The one-minute lease schedule: claim or renew for `LEASE_INSTANCE_ID`, and while holding the
+ * lease requeue stranded work and run the daily retention (see `runLeaseTick`). An error fails
+ * the invocation so it shows in the function's error metric; the next tick retries anyway.
+ */
+export function createLeaseScheduleHandler(
+  options: ScheduleHandlerOptions = {},
+): (event: unknown, context: Context) => Promise<LeaseTick> {
+  const loadDeps = options.deps ?? getDeps;
+  const logger = options.logger ?? getLogger();
+  return middy<unknown, LeaseTick>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async (event, context) => {
+      const scheduled = validate(ScheduledEventSchema, event, 'event');
+      const deps = await loadDeps();
+      const instanceId = deps.config.lease.instanceId;
+      if (!instanceId) throw new ConfigError('LEASE_INSTANCE_ID is required by the lease schedule');
+      logger.appendKeys({ scheduleEventId: scheduled.id });
+      const tick = await runLeaseTick(deps, instanceId, () =>
+        typeof context?.getRemainingTimeInMillis === 'function'
+          ? context.getRemainingTimeInMillis()
+          : Number.POSITIVE_INFINITY,
+      );
+      logger.info('lease tick', { ...tick });
+      return tick;
+    });
+}

@@ -1,0 +1,79 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { z } from 'zod';
+import { type Deps, getDeps, getLogger } from '../deps.ts';
+import { AppError, ValidationError } from '../errors.ts';
+import { validate } from '../http/request.ts';
+
+/** The Lambda handler type of every SQS consumer (with `ReportBatchItemFailures`). */
+export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/** Applies one validated event; throws to fail that record alone. */
+export type ApplyEvent<T> = (deps: Deps, event: T, record: SQSRecord) => Promise<void>;
+
+export interface SqsHandlerOptions {
+  readonly deps?: () => Promise<Deps>;
+  readonly logger?: Logger;
+}
+
+function parseRecordBody(record: SQSRecord): unknown {
+  try {
+    return JSON.parse(record.body);
+  } catch (error) {
+    throw new ValidationError(`Malformed JSON in SQS message: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Builds an SQS consumer: each record is parsed and validated on its own, then applied; a record
+ * that throws is reported in `batchItemFailures` (so SQS redelivers it and, after the queue's
+ * maxReceiveCount, moves it to the DLQ) while the rest of the batch commits. Records run one
+ * after another so messages for the same task keep their queue order. Idempotency is the
+ * `apply` function's job (the SQS message id or the event's own key reaches the store), so a
+ * redelivery of an applied record writes nothing.
+ *
+ * @example export const handler = createSqsHandler(MessageEventSchema, applyMessageEvent)
+ */
+export function createSqsHandler<T>(
+  schema: z.ZodType<T>,
+  apply: ApplyEvent<T>,
+  options: SqsHandlerOptions = {},
+): SqsHandler {
+  const processor = new BatchProcessor(EventType.SQS);
+  const loadDeps = options.deps ?? getDeps;
+  const logger = options.logger ?? getLogger();
+
+  return async (event, context) => {
+    const deps = await loadDeps();
+    const recordHandler = async (record: SQSRecord) => {
+      logger.appendKeys({ messageId: record.messageId });
+      try {
+        const body = validate(schema, parseRecordBody(record), 'event');
+        await apply(deps, body, record);
+      } catch (error) {
+        // The body is never logged: it may be large, and design references may carry secrets.
+        const known = error instanceof AppError;
+        logger[known ? 'warn' : 'error']('SQS record failed', {
+          messageId: record.messageId,
+          errorName: (error as Error).name,
+          reason: known ? (error as Error).message : undefined,
+          error: known ? undefined : error,
+        });
+        throw error;
+      } finally {
+        logger.removeKeys(['messageId']);
+      }
+    };
+    const response = await processPartialResponse(event, recordHandler, processor, {
+      context,
+      processInParallel: false,
+      throwOnFullBatchFailure: false,
+    });
+    logger.info('SQS batch processed', {
+      records: event.Records.length,
+      failed: response.batchItemFailures.length,
+    });
+    return response;
+  };
+}

@@ -1,0 +1,74 @@
+import { ValidationError } from '../errors.ts';
+import { principalOf } from './request.ts';
+import type { RouteRequest } from './route.ts';
+
+/** Every Drydock-compatible route lives under this prefix (`/versions` aside). */
+export const API_PREFIX = '/api/v1.0';
+
+/** A strong ETag carrying the task version. */
+export function etagOf(version: number): string {
+  return `"${version}"`;
+}
+
+/**
+ * The expected version from `If-Match` (`"3"`, `W/"3"` or `3`); undefined when absent. Anything
+ * else (a list, `*`, garbage) is a 400: a conditional update must name exactly one version.
+ */
+export function parseIfMatch(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(value);
+  if (!m) {
+    throw new ValidationError('If-Match must be one task version, e.g. If-Match: "3".', [
+      { path: 'headers.if-match', message: 'expected one version' },
+    ]);
+  }
+  return Number(m[1]);
+}
+
+/** The `Idempotency-Key` header, bounded like every other key. */
+export function idempotencyKeyOf(
+  headers: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  const key = headers['idempotency-key'];
+  if (key === undefined || key === '') return undefined;
+  if (key.length > 256) {
+    throw new ValidationError('Idempotency-Key is longer than 256 characters.', [
+      { path: 'headers.idempotency-key', message: 'too long' },
+    ]);
+  }
+  return key;
+}
+
+/**
+ * The stored context of a write: who and which request, never credentials or headers wholesale
+ * (Drydock stored the context double-encoded and lost it on the first reload, defect 18).
+ */
+export function requestContextOf(
+  request: RouteRequest<unknown, unknown, unknown>,
+): Record<string, unknown> {
+  return {
+    source: 'api',
+    request_id: request.requestId,
+    principal: principalOf(request.caller),
+    account_id: request.caller.accountId,
+    source_ip: request.caller.sourceIp,
+  };
+}
+
+/** `created_by`, the stored context and the request's idempotency key, from the request. */
+export function originOf(request: RouteRequest<unknown, unknown, unknown>) {
+  return {
+    createdBy: principalOf(request.caller),
+    requestContext: requestContextOf(request),
+    requestKey: idempotencyKeyOf(request.headers),
+  };
+}
+
+/** `Link: <…>; rel="next"` for a page, built from the path and the next page's query. */
+export function nextLink(path: string, query: Record<string, string | number | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined) search.set(key, String(value));
+  }
+  return `<${path}?${search.toString()}>; rel="next"`;
+}

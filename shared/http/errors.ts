@@ -1,0 +1,66 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { DbUnavailableError } from '../db/port.ts';
+import { AppError, ValidationError } from '../errors.ts';
+
+/** Drydock's error body (`return_error`), plus the validation issues when there are some. */
+export interface ErrorBody {
+  type: 'error';
+  message: string;
+  retry: boolean;
+  issues?: readonly { path: string; message: string }[];
+  request_id?: string;
+}
+
+/**
+ * The one mapping from an error to an HTTP status and body; every transport's failure path goes
+ * through here. 4xx messages come from our own taxonomy and are shown; anything else is a
+ * generic 500 naming the request id, with the cause in the log only.
+ */
+export function errorToResponse(
+  error: unknown,
+  requestId: string,
+  logger: Pick<Logger, 'error' | 'warn' | 'info'>,
+): { status: number; body: ErrorBody } {
+  if (error instanceof ValidationError) {
+    logger.info('request refused', { status: 400, reason: error.message, issues: error.issues });
+    return {
+      status: 400,
+      body: {
+        type: 'error',
+        message: error.message,
+        retry: false,
+        ...(error.issues.length > 0 ? { issues: error.issues } : {}),
+      },
+    };
+  }
+  if (error instanceof AppError) {
+    const log = error.status >= 500 ? logger.warn.bind(logger) : logger.info.bind(logger);
+    log('request refused', { status: error.status, errorName: error.name, reason: error.message });
+    return {
+      status: error.status,
+      body: { type: 'error', message: error.message, retry: error.retry },
+    };
+  }
+  if (error instanceof DbUnavailableError) {
+    logger.error('database unavailable', { error });
+    return {
+      status: 503,
+      body: {
+        type: 'error',
+        message: 'The database is unavailable; retry later.',
+        retry: true,
+        request_id: requestId,
+      },
+    };
+  }
+  logger.error('unexpected error', { error });
+  return {
+    status: 500,
+    body: {
+      type: 'error',
+      message: `Internal error (request id ${requestId}).`,
+      retry: false,
+      request_id: requestId,
+    },
+  };
+}

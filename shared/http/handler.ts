@@ -1,0 +1,168 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy, { type MiddlewareObj } from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { z } from 'zod';
+import { type Deps, getDeps, getLogger } from '../deps.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+import { errorToResponse } from './errors.ts';
+import { callerOf, parseJsonBody, queryParams, rawBody, validate } from './request.ts';
+import type { AnyRoute, RouteResponse } from './route.ts';
+import { createRouter } from './router.ts';
+
+/** The Lambda handler type of every HTTP function (API Gateway REST API proxy integration). */
+export type ApiHandler = (
+  event: APIGatewayProxyEvent,
+  context: Context,
+) => Promise<APIGatewayProxyResult>;
+
+export interface HttpHandlerOptions {
+  /** Where the dependencies come from; the container's memoised set by default. */
+  readonly deps?: () => Promise<Deps>;
+  readonly logger?: Logger;
+}
+
+const NO_INPUT = z.strictObject({});
+
+/** API Gateway's request id (what its access logs show), else the Lambda invocation id. */
+function requestIdOf(event: APIGatewayProxyEvent, context: Context): string {
+  return event.requestContext?.requestId || context.awsRequestId || 'unknown';
+}
+
+interface Internal extends Record<string, unknown> {
+  requestId: string;
+  correlationId: string;
+  startedAt: number;
+}
+
+function toResult(response: RouteResponse): APIGatewayProxyResult {
+  const noBody = response.status === 204 || response.body === undefined;
+  return {
+    statusCode: response.status,
+    headers: {
+      ...(noBody ? {} : { 'Content-Type': 'application/json' }),
+      ...Object.fromEntries(
+        Object.entries(response.headers ?? {}).filter(
+          (entry): entry is [string, string] => entry[1] !== undefined,
+        ),
+      ),
+    },
+    body: noBody ? '' : JSON.stringify(response.body),
+  };
+}
+
+/**
+ * Request ids, access log and the error mapping, as one middleware so their order is fixed: the
+ * error becomes Drydock's error body first, then every response (success or not) gets the ids.
+ */
+function envelope(
+  logger: Logger,
+): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context, Internal> {
+  const finish = (request: {
+    event: APIGatewayProxyEvent;
+    response: APIGatewayProxyResult | null | undefined;
+    internal: Internal;
+  }) => {
+    const { requestId, correlationId, startedAt } = request.internal;
+    const response = request.response;
+    if (!response) return;
+    response.headers = {
+      ...response.headers,
+      'X-Request-Id': requestId,
+      'X-Drydock-Req': requestId,
+      'X-Correlation-Id': correlationId,
+    };
+    logger.info('request served', {
+      method: request.event.httpMethod,
+      path: request.event.path,
+      status: response.statusCode,
+      durationMs: Date.now() - startedAt,
+    });
+  };
+  return {
+    before: (request) => {
+      const { event, context } = request;
+      const requestId = requestIdOf(event, context);
+      const headers = event.headers ?? {};
+      // Drydock's X-Context-Marker doubles as a correlation id; bounded so logs stay tidy.
+      const supplied = headers['x-correlation-id'] ?? headers['x-context-marker'];
+      const correlationId = supplied && /^[\w.:-]{1,128}$/.test(supplied) ? supplied : requestId;
+      request.internal.requestId = requestId;
+      request.internal.correlationId = correlationId;
+      request.internal.startedAt = Date.now();
+      logger.appendKeys({ requestId, correlationId });
+    },
+    after: finish,
+    onError: (request) => {
+      const requestId = request.internal.requestId ?? request.context.awsRequestId ?? 'unknown';
+      const mapped = errorToResponse(request.error, requestId, logger);
+      request.response = toResult({ status: mapped.status, body: mapped.body });
+      finish(request);
+    },
+  };
+}
+
+/**
+ * Builds the Lambda handler serving a route table: header normalisation, Powertools logger
+ * context, ids, routing (404/405), body and input validation, then the route's handler.
+ *
+ * @example export const handler = createHttpHandler(taskRoutes)
+ */
+export function createHttpHandler(
+  routes: readonly AnyRoute[],
+  options: HttpHandlerOptions = {},
+): ApiHandler {
+  const route = createRouter(routes);
+  const loadDeps = options.deps ?? getDeps;
+  const logger = options.logger ?? getLogger();
+
+  const handle = async (
+    event: APIGatewayProxyEvent,
+    context: Context,
+  ): Promise<APIGatewayProxyResult> => {
+    const match = route(event.httpMethod, event.path);
+    if (match.kind === 'not-found') {
+      throw new NotFoundError(`No route for ${event.httpMethod} ${event.path}.`);
+    }
+    if (match.kind === 'method-not-allowed') {
+      return toResult({
+        status: 405,
+        headers: { Allow: match.allow.join(', ') },
+        body: {
+          type: 'error',
+          message: `Method ${event.httpMethod} is not allowed here; use ${match.allow.join(' or ')}.`,
+          retry: false,
+        },
+      });
+    }
+    const deps = await loadDeps();
+    const spec = match.route;
+    const text = rawBody(event, deps.config.http.maxBodyBytes);
+    const params = validate(spec.params ?? NO_INPUT, match.params, 'path');
+    const query = validate(spec.query ?? NO_INPUT, queryParams(event), 'query');
+    let body: unknown;
+    if (spec.body) {
+      const json = parseJsonBody(text, event.headers?.['content-type'], !spec.bodyOptional);
+      body = json === undefined ? undefined : validate(spec.body, json, 'body');
+    } else if (text !== null && text.trim() !== '') {
+      throw new ValidationError(`${spec.method} ${spec.path} takes no request body.`);
+    }
+    const response = await spec.handle({
+      params,
+      query,
+      body,
+      headers: event.headers ?? {},
+      caller: callerOf(event),
+      requestId: requestIdOf(event, context),
+      deps,
+    });
+    return toResult(response);
+  };
+
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context, Internal>()
+    .use(httpHeaderNormalizer())
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(envelope(logger))
+    .handler(handle);
+}

@@ -1,0 +1,73 @@
+import type { z } from 'zod';
+import type { Deps } from '../deps.ts';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Who called, from API Gateway's IAM authorisation (`requestContext.identity`), never the body. */
+export interface Caller {
+  /** The IAM principal ARN; `created_by` is this (or `caller` when there is no ARN). */
+  readonly userArn: string | null;
+  readonly caller: string | null;
+  readonly accountId: string | null;
+  readonly sourceIp: string | null;
+}
+
+/** A validated request, as a route's handler sees it. */
+export interface RouteRequest<P, Q, B> {
+  readonly params: P;
+  readonly query: Q;
+  readonly body: B;
+  /** Header names are lower case. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly caller: Caller;
+  readonly requestId: string;
+  readonly deps: Deps;
+}
+
+/** What a route returns; the kit adds content type and request id headers. */
+export interface RouteResponse {
+  readonly status: number;
+  /** JSON-serialised; omitted for 204. */
+  readonly body?: unknown;
+  /** Undefined values are left out. */
+  readonly headers?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface ResponseDoc {
+  readonly description: string;
+  readonly schema?: z.ZodType;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * One HTTP operation: its method and path template, the zod schemas of its inputs (which both
+ * validate requests and generate the OpenAPI document), and its handler.
+ */
+export interface Route<P = unknown, Q = unknown, B = unknown> {
+  readonly method: HttpMethod;
+  /** API Gateway style template, e.g. `/api/v1.0/tasks/{task_id}`. */
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly tag: string;
+  readonly params?: z.ZodType<P>;
+  readonly query?: z.ZodType<Q>;
+  /** A JSON body; required unless `bodyOptional`. Routes without it refuse a body. */
+  readonly body?: z.ZodType<B>;
+  readonly bodyOptional?: boolean;
+  /** Documented request headers (e.g. `If-Match`). */
+  readonly requestHeaders?: Readonly<Record<string, string>>;
+  readonly responses: Readonly<Record<number, ResponseDoc>>;
+  handle(request: RouteRequest<P, Q, B>): Promise<RouteResponse>;
+}
+
+/** A route with its types erased, for tables of mixed routes. */
+// biome-ignore lint/suspicious/noExplicitAny: a table holds routes of different input types
+export type AnyRoute = Route<any, any, any>;
+
+/** Declares a route with its input types inferred from its schemas. */
+export function defineRoute<P = Record<string, never>, Q = Record<string, never>, B = undefined>(
+  route: Route<P, Q, B>,
+): Route<P, Q, B> {
+  return route;
+}

@@ -13,7 +13,14 @@ const META_COLUMNS = {
   dataFormat: 'text',
 } as const satisfies ColumnSpec;
 
-const FULL_COLUMNS = { ...META_COLUMNS, dataElement: 'text' } as const satisfies ColumnSpec;
+const CHUNK_COLUMNS = {
+  ...META_COLUMNS,
+  chunkIndex: 'int',
+  chunk: 'text',
+} as const satisfies ColumnSpec;
+
+/** 12,000 characters stay under the Data API's 64 KB row limit even at 4 bytes per character. */
+const CHUNK_CHARS = 12_000;
 
 const META_SELECT = sql`b.build_data_id as "buildDataId", b.node_name as "nodeName", b.task_id as "taskId",
   b.collected_date as "collectedDate", b.generator as "generator", b.data_format as "dataFormat"`;
@@ -76,57 +83,75 @@ export async function queryBuildData(db: Db, query: BuildDataQuery): Promise<Bui
   if (query.nodeName === undefined && query.taskId === undefined) {
     throw new ValidationError('build data is queried by node name, task id, or both');
   }
-  const full = query.verbosity === 2;
-  const columns = full ? FULL_COLUMNS : META_COLUMNS;
   const node = p.text(query.nodeName ?? null);
   const task = p.uuid(query.taskId ?? null);
-
+  let items: SqlFragment;
   if (query.latest) {
     if (query.nodeName === undefined)
       throw new ValidationError('latest build data needs a node name');
     const taskFilter: SqlFragment = query.taskId ? sql`and b.task_id = ${task}::uuid` : sql.empty;
     // A loose index scan: hop from generator to generator through the (node, generator, date)
     // index, then read the newest entry of each from the same index (index-only for the
-    // metadata); the payload, when asked for, is one heap read per generator.
-    const payload = full
-      ? sql`, (select d.data_element from build_data d where d.build_data_id = b.build_data_id) as "dataElement"`
-      : sql.empty;
-    return run(
-      db,
-      statement(
-        columns,
-        sql`with recursive gens as (
+    // metadata), instead of reading every row the node ever had.
+    items = sql`with recursive gens as (
   (select generator from build_data where node_name = ${node}::text order by generator limit 1)
   union all
   select (select b.generator from build_data b
           where b.node_name = ${node}::text and b.generator > gens.generator
           order by b.generator limit 1)
   from gens where gens.generator is not null
-)
-select l.* from gens
-cross join lateral (
-  select ${META_SELECT}${payload} from build_data b
-  where b.node_name = ${node}::text and b.generator = gens.generator ${taskFilter}
-  order by b.collected_date desc, b.build_data_id desc limit 1
-) l
-where gens.generator is not null
-order by l."collectedDate" desc, l."buildDataId" desc
-limit ${limit}::int`,
-      ),
-    ) as Promise<BuildDataRecord[]>;
+),
+items as (
+  select l.* from gens
+  cross join lateral (
+    select ${META_SELECT} from build_data b
+    where b.node_name = ${node}::text and b.generator = gens.generator ${taskFilter}
+    order by b.collected_date desc, b.build_data_id desc limit 1
+  ) l
+  where gens.generator is not null
+  order by l."collectedDate" desc, l."buildDataId" desc
+  limit ${limit}::int
+)`;
+  } else {
+    const conditions: SqlFragment[] = [];
+    if (query.nodeName !== undefined) conditions.push(sql`b.node_name = ${node}::text`);
+    if (query.taskId !== undefined) conditions.push(sql`b.task_id = ${task}::uuid`);
+    items = sql`with items as (
+  select ${META_SELECT} from build_data b
+  where ${sql.join(conditions, ' and ')}
+  order by b.collected_date desc, b.build_data_id desc
+  limit ${limit}::int
+)`;
   }
 
-  const conditions: SqlFragment[] = [];
-  if (query.nodeName !== undefined) conditions.push(sql`b.node_name = ${node}::text`);
-  if (query.taskId !== undefined) conditions.push(sql`b.task_id = ${task}::uuid`);
-  return run(
+  if (query.verbosity === 1) {
+    return run(
+      db,
+      statement(
+        META_COLUMNS,
+        sql`${items} select i.* from items i order by i."collectedDate" desc, i."buildDataId" desc`,
+      ),
+    );
+  }
+  // Payloads travel in slices of CHUNK_CHARS characters, one row each, and are joined here: the
+  // Data API refuses rows over 64 KB, and an lshw dump is often several times that.
+  const rows = await run(
     db,
     statement(
-      columns,
-      sql`select ${META_SELECT}${full ? sql`, b.data_element as "dataElement"` : sql.empty} from build_data b
-where ${sql.join(conditions, ' and ')}
-order by b.collected_date desc, b.build_data_id desc
-limit ${limit}::int`,
+      CHUNK_COLUMNS,
+      sql`${items}
+select i.*, c.i as "chunkIndex", substr(d.data_element, c.i * ${CHUNK_CHARS}::int + 1, ${CHUNK_CHARS}::int) as "chunk"
+from items i
+join build_data d on d.build_data_id = i."buildDataId"
+cross join lateral generate_series(0, greatest(0, (length(d.data_element) - 1) / ${CHUNK_CHARS}::int)) as c(i)
+order by i."collectedDate" desc, i."buildDataId" desc, c.i`,
     ),
-  ) as Promise<BuildDataRecord[]>;
+  );
+  const records: BuildDataRecord[] = [];
+  for (const { chunkIndex, chunk, ...meta } of rows) {
+    const last = records.at(-1);
+    if (chunkIndex > 0 && last?.buildDataId === meta.buildDataId) last.dataElement += chunk;
+    else records.push({ ...meta, dataElement: chunk });
+  }
+  return records;
 }

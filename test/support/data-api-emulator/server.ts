@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
@@ -251,6 +251,11 @@ export async function startDataApiEmulator(
     // serves as the result type parser, keeping every value as the server's text.
     const types = Object.assign([...oids], { getTypeParser: () => rawText });
     const pending = client.query({
+      // Named, so each connection plans a statement once, as pgjdbc does after a few executions
+      // (the real service runs on it); the parameter types are part of the identity.
+      name: `dapi_${createHash('sha1')
+        .update(`${oids.join(',')}\n${text}`)
+        .digest('base64url')}`,
       text,
       values,
       types,

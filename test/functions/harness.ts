@@ -1,0 +1,304 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  Context,
+  SQSEvent,
+  SQSRecord,
+} from 'aws-lambda';
+import { vi } from 'vitest';
+import type { Db } from '#shared/db/port.ts';
+import { sql, statement } from '#shared/db/sql.ts';
+import type { Deps } from '#shared/deps.ts';
+import {
+  acquireSharedEmulator,
+  releaseSharedEmulator,
+  TEST_CREDENTIALS,
+  TEST_REGION,
+  TEST_SECRET_ARN,
+  testClusterArn,
+} from '#test/support/data-api-emulator/index.ts';
+import { urlWithSchema } from '#test/support/pg-server.ts';
+import { openTestDb, type TestDb, type TestDriver } from '#test/support/test-db.ts';
+
+type FunctionsModule = {
+  tasks: typeof import('#functions/tasks.ts');
+  messages: typeof import('#functions/messages.ts');
+  buildData: typeof import('#functions/build-data.ts');
+  leader: typeof import('#functions/leader.ts');
+  health: typeof import('#functions/health.ts');
+  migrate: typeof import('#functions/migrate.ts');
+};
+
+/** The Lambda functions loaded over a fresh database, as a deployed container would run them. */
+export interface LoadedService {
+  readonly driver: TestDriver;
+  readonly fns: FunctionsModule;
+  /** The container's own dependencies (the same Db the handlers use). */
+  readonly deps: Deps;
+  readonly db: Db;
+  close(): Promise<void>;
+}
+
+const ENV_KEYS = [
+  'DB_DRIVER',
+  'DATABASE_URL',
+  'DATABASE_SECRET_ARN',
+  'DB_CLUSTER_ARN',
+  'DB_SECRET_ARN',
+  'DB_NAME',
+  'PGLITE_DATA_DIR',
+  'LEASE_GRACE_SECONDS',
+  'LEASE_INSTANCE_ID',
+  'RETENTION_DAYS',
+  'RETENTION_BATCH_SIZE',
+  'LOG_LEVEL',
+  'MAX_BODY_BYTES',
+  'AWS_ENDPOINT_URL_RDS_DATA',
+];
+
+/**
+ * Sets the environment a Lambda container would have, then imports the function modules afresh
+ * (new module instances: config, deps and logger are built again from this environment).
+ * PGlite runs in memory and is migrated by the migrate function itself; pg gets its own schema.
+ */
+export async function loadService(
+  driver: TestDriver,
+  env: Readonly<Record<string, string>> = {},
+): Promise<LoadedService> {
+  let testDb: TestDb | undefined;
+  let emulatorHeld = false;
+  for (const key of ENV_KEYS) delete process.env[key];
+  process.env.LOG_LEVEL = 'SILENT';
+  if (driver === 'pg') {
+    testDb = await openTestDb('pg', { migrate: false });
+    process.env.DB_DRIVER = 'pg';
+    process.env.DATABASE_URL = urlWithSchema(testDb.schema as string);
+  } else if (driver === 'data-api') {
+    // The deployed configuration, pointed at the local Data API emulator through the SDK's own
+    // endpoint variable: the handlers build the real data-api adapter from config.
+    testDb = await openTestDb('data-api', { migrate: false });
+    const schema = testDb.schema as string;
+    const emulator = await acquireSharedEmulator();
+    emulatorHeld = true;
+    Object.assign(process.env, {
+      DB_DRIVER: 'data-api',
+      DB_CLUSTER_ARN: testClusterArn(`drydock-${schema.replaceAll('_', '-')}`),
+      DB_SECRET_ARN: TEST_SECRET_ARN,
+      DB_NAME: new URL(urlWithSchema(schema)).pathname.slice(1),
+      AWS_ENDPOINT_URL_RDS_DATA: emulator.endpoint,
+      AWS_REGION: TEST_REGION,
+      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+    });
+  } else {
+    process.env.DB_DRIVER = 'pglite';
+    process.env.PGLITE_DATA_DIR = 'memory://';
+  }
+  Object.assign(process.env, env);
+  vi.resetModules();
+  const fns: FunctionsModule = {
+    tasks: await import('#functions/tasks.ts'),
+    messages: await import('#functions/messages.ts'),
+    buildData: await import('#functions/build-data.ts'),
+    leader: await import('#functions/leader.ts'),
+    health: await import('#functions/health.ts'),
+    migrate: await import('#functions/migrate.ts'),
+  };
+  await fns.migrate.handler();
+  const depsModule = await import('#shared/deps.ts');
+  const deps = await depsModule.getDeps();
+  return {
+    driver,
+    fns,
+    deps,
+    db: deps.db,
+    async close() {
+      await depsModule.closeDeps();
+      await testDb?.close();
+      if (emulatorHeld) await releaseSharedEmulator();
+    },
+  };
+}
+
+/** A Lambda context as the runtime passes it. */
+export function lambdaContext(functionName = 'drydock-test'): Context {
+  const deadline = Date.now() + 30_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: '2026/11/24/[$LATEST]0123456789abcdef',
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+export const TEST_PRINCIPAL = 'arn:aws:iam::123456789012:role/drydock-orchestrator';
+
+export interface ApiRequest {
+  method: string;
+  path: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  /** An object is sent as JSON with `Content-Type: application/json`; a string is sent as is. */
+  body?: unknown;
+  base64?: boolean;
+  userArn?: string | null;
+}
+
+/** An API Gateway REST API proxy event, shaped as API Gateway sends it with IAM authorisation. */
+export function apiEvent(request: ApiRequest): APIGatewayProxyEvent {
+  const requestId = randomUUID();
+  const json = request.body !== undefined && typeof request.body !== 'string';
+  const headers: Record<string, string> = {
+    Host: 'abc123.execute-api.eu-west-1.amazonaws.com',
+    'User-Agent': 'drydock-test',
+    ...(json ? { 'Content-Type': 'application/json' } : {}),
+    ...request.headers,
+  };
+  const text =
+    request.body === undefined
+      ? null
+      : typeof request.body === 'string'
+        ? request.body
+        : JSON.stringify(request.body);
+  const query = request.query ?? null;
+  return {
+    resource: request.path,
+    path: request.path,
+    httpMethod: request.method,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    queryStringParameters: query,
+    multiValueQueryStringParameters: query
+      ? Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]]))
+      : null,
+    pathParameters: null,
+    stageVariables: null,
+    body: text !== null && request.base64 ? Buffer.from(text).toString('base64') : text,
+    isBase64Encoded: request.base64 ?? false,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc123',
+      authorizer: null,
+      httpMethod: request.method,
+      path: `/prod${request.path}`,
+      protocol: 'HTTP/1.1',
+      requestId,
+      requestTimeEpoch: Date.now(),
+      resourceId: 'res123',
+      resourcePath: request.path,
+      stage: 'prod',
+      identity: {
+        accessKey: 'ASIAEXAMPLEKEY',
+        accountId: '123456789012',
+        apiKey: null,
+        apiKeyId: null,
+        caller: 'AROAEXAMPLE:orchestrator',
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: '10.0.0.7',
+        user: 'AROAEXAMPLE:orchestrator',
+        userAgent: 'drydock-test',
+        userArn: request.userArn === undefined ? TEST_PRINCIPAL : request.userArn,
+      },
+    },
+  };
+}
+
+/** The parsed answer of an HTTP handler. */
+export interface ApiAnswer {
+  status: number;
+  headers: Record<string, string>;
+  // biome-ignore lint/suspicious/noExplicitAny: test assertions read arbitrary JSON
+  body: any;
+}
+
+export function answer(result: APIGatewayProxyResult): ApiAnswer {
+  return {
+    status: result.statusCode,
+    headers: (result.headers ?? {}) as Record<string, string>,
+    body: result.body ? JSON.parse(result.body) : undefined,
+  };
+}
+
+/** An SQS record as the Lambda event source mapping delivers it. */
+export function sqsRecord(body: string | object, messageId: string = randomUUID()): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(Date.now()),
+      SenderId: 'AROAEXAMPLE:producer',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: '0',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:drydock-events',
+    awsRegion: 'eu-west-1',
+  };
+}
+
+export function sqsEvent(records: SQSRecord[]): SQSEvent {
+  return { Records: records };
+}
+
+/** The EventBridge scheduled event of the one-minute rule. */
+export function scheduledEvent(): Record<string, unknown> {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: 'eu-west-1',
+    resources: ['arn:aws:events:eu-west-1:123456789012:rule/drydock-lease'],
+    detail: {},
+  };
+}
+
+const TABLES = [
+  'tasks',
+  'result_message',
+  'build_data',
+  'active_instance',
+  'applied_event',
+  'maintenance_claim',
+] as const;
+
+/**
+ * Row count and content checksum of every table: equal snapshots mean nothing was written
+ * (a version bump, an `updated` stamp or a new row all change it).
+ */
+export async function snapshot(db: Db): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const table of TABLES) {
+    // Table names come from the constant list above, never from input.
+    const text = `select count(*)::int as "rows", coalesce(md5(string_agg(t::text, '|' order by t::text)), '') as "sum" from ${table} t`;
+    const rows = await db.query(
+      statement({ rows: 'int', sum: 'text' }, { ...sql``, text, params: [] }),
+    );
+    out[table] = `${rows[0]?.rows}:${rows[0]?.sum}`;
+  }
+  return out;
+}
+
+/** Runs one SQL statement of a test's own setup (ageing rows, say). */
+export async function exec(db: Db, text: string): Promise<void> {
+  await db.query(statement({}, { ...sql``, text, params: [] }));
+}

@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DesignSyntaxError } from '#shared/design/parse-yaml.ts';
+import { type DesignDeps, resolveDesign, validateDesign } from '#shared/design/resolve-design.ts';
+import type { DesignResolver } from '#shared/design-refs/design-resolver.ts';
+import { DesignRefError } from '#shared/design-refs/errors.ts';
+import { rejection, startServer, type TestServer, testResolver } from './servers.ts';
+
+const fixtures = fileURLToPath(new URL('../fixtures/designs/', import.meta.url));
+const fixtureRef = (name: string) => `file://${fixtures}${name}`;
+const NOW = Date.parse('2026-11-24T21:00:00Z');
+
+let server: TestServer;
+let resolver: DesignResolver;
+let deps: DesignDeps;
+beforeAll(async () => {
+  server = await startServer((req, res) => {
+    if (req.url === '/broken.yaml') {
+      res.end('schema: drydock/Rack/v1\nmetadata: {name: r\ndata: {}\n');
+      return;
+    }
+    if (req.url === '/latin1.yaml') {
+      res.end(Buffer.from([0x6e, 0x61, 0x6d, 0x65, 0x3a, 0x20, 0xe9, 0x0a]));
+      return;
+    }
+    res.statusCode = req.url === '/down.yaml' ? 503 : 404;
+    res.end();
+  });
+  resolver = testResolver(
+    { fileRoots: [fixtures], allowHosts: ['127.0.0.1'], httpRetries: 0 },
+    { clock: { now: () => NOW } },
+  );
+  deps = { designs: resolver, clock: { now: () => NOW } };
+});
+afterAll(async () => {
+  await resolver.close();
+  await server.close();
+});
+
+describe('resolveDesign', () => {
+  it('returns the documents, counts per kind, digest, size and validation of a design', async () => {
+    const raw = readFileSync(`${fixtures}site-deckhand.yaml`);
+    const out = await resolveDesign(deps, { designRef: fixtureRef('site-deckhand.yaml') });
+    expect(out.sha256).toBe(createHash('sha256').update(raw).digest('hex'));
+    expect(out.sizeBytes).toBe(raw.length);
+    expect(out.countsByKind).toEqual({
+      Region: 1,
+      Rack: 1,
+      NetworkLink: 1,
+      Network: 2,
+      HardwareProfile: 1,
+      HostProfile: 1,
+      BaremetalNode: 1,
+      BootAction: 1,
+      'promenade/Genesis/v1': 1,
+    });
+    expect(out.documents).toHaveLength(10);
+    expect(out.validation).toMatchObject({
+      kind: 'Status',
+      apiVersion: 'v1.0',
+      status: 'Success',
+      details: { errorCount: 0, messageList: [] },
+    });
+  });
+
+  it('returns validation failures as data, not as an error', async () => {
+    const out = await resolveDesign(deps, { designRef: fixtureRef('invalid-legacy.yaml') });
+    expect(out.validation.status).toBe('Failure');
+    expect(out.validation.details.errorCount).toBe(8);
+    expect(out.validation.details.messageList[0]?.ts).toBe('2026-11-24T21:00:00.000Z');
+  });
+
+  it('throws a 400 with line and column for unreadable YAML or non-UTF-8 bytes', async () => {
+    const e = (await rejection(() =>
+      resolveDesign(deps, { designRef: `${server.origin}/broken.yaml` }),
+    )) as DesignSyntaxError;
+    expect(e).toBeInstanceOf(DesignSyntaxError);
+    expect(e.status).toBe(400);
+    expect(e.line).toBeGreaterThan(1);
+    const latin1 = await rejection(() =>
+      resolveDesign(deps, { designRef: `${server.origin}/latin1.yaml` }),
+    );
+    expect(latin1.message).toContain('not UTF-8');
+  });
+});
+
+describe('validateDesign (POST /validatedesign)', () => {
+  it('answers 200 with code 200 for a valid design, in either format', async () => {
+    for (const name of ['site-deckhand.yaml', 'site-legacy.yaml']) {
+      const { statusCode, body } = await validateDesign(deps, { href: fixtureRef(name) });
+      expect(statusCode, name).toBe(200);
+      expect(body).toMatchObject({
+        kind: 'Status',
+        apiVersion: 'v1.0',
+        metadata: {},
+        reason: 'Validation',
+        status: 'Success',
+        code: 200,
+        details: { errorCount: 0 },
+      });
+    }
+  });
+
+  it('answers 400 with code 400 and one message per problem for an invalid design', async () => {
+    const { statusCode, body } = await validateDesign(deps, {
+      href: fixtureRef('invalid-deckhand.yaml'),
+    });
+    expect(statusCode).toBe(400);
+    expect(body).toMatchObject({ status: 'Failure', code: 400, details: { errorCount: 8 } });
+    expect(body.details.messageList.every((m) => m.name === 'DD001' && m.level === 'Error')).toBe(
+      true,
+    );
+  });
+
+  it('answers 400 with a DD000 message carrying line and column for a YAML syntax error', async () => {
+    const { statusCode, body } = await validateDesign(deps, {
+      href: `${server.origin}/broken.yaml`,
+    });
+    expect(statusCode).toBe(400);
+    const [m] = body.details.messageList;
+    expect(m).toMatchObject({ name: 'DD000', error: true, level: 'Error' });
+    expect(m?.message).toMatch(/line \d+, column \d+/);
+    expect(m?.diagnostic).toMatch(/line \d+, column \d+/);
+  });
+
+  it('answers 400 for an invalid, refused or missing reference, never echoing credentials', async () => {
+    for (const href of [
+      'gopher://designs.example/site.yaml',
+      'http://169.254.169.254/latest/meta-data/',
+      'file:///etc/passwd',
+      `http://ops:hunter2@127.0.0.1:${server.port}/missing.yaml`,
+    ]) {
+      const { statusCode, body } = await validateDesign(deps, { href });
+      expect(statusCode, href).toBe(400);
+      expect(body.code).toBe(400);
+      expect(body.details.messageList[0]?.name).toBe('DD000');
+      expect(JSON.stringify(body)).not.toContain('hunter2');
+    }
+  });
+
+  it('throws a retryable error when the source is down, rather than judging the design', async () => {
+    const e = (await rejection(() =>
+      validateDesign(deps, { href: `${server.origin}/down.yaml` }),
+    )) as DesignRefError;
+    expect(e).toBeInstanceOf(DesignRefError);
+    expect([e.status, e.retry]).toEqual([502, true]);
+  });
+});

@@ -50,6 +50,26 @@ export async function abdicateLeaderLease(
   await abdicateLease(deps.db, { instanceId: input.instance_id, epoch: input.epoch });
 }
 
+/**
+ * The holder gives back work stranded by dead epochs (tasks an earlier holder left running): a
+ * new leader calls this right after taking over. Bounded per call; `more` asks for another.
+ */
+export async function requeueStranded(
+  deps: Pick<Deps, 'db'>,
+  input: { instance_id: string; epoch: number; limit?: number | undefined },
+): Promise<{ requeued: number; terminated: number; more: boolean }> {
+  const limit = input.limit ?? REQUEUE_BATCH;
+  const lease = await readLease(deps.db);
+  // The store fences by epoch; the instance check makes a caller naming the wrong id fail too.
+  if (!lease || lease.holder !== input.instance_id || lease.epoch !== input.epoch) {
+    throw new LeaseLostError(
+      `${input.instance_id} does not hold the lease at epoch ${input.epoch}`,
+    );
+  }
+  const done = await requeueStrandedTasks(deps.db, { epoch: input.epoch, limit });
+  return { ...done, more: done.requeued + done.terminated === limit };
+}
+
 /** What one tick of the lease schedule did, for its log line and its tests. */
 export interface LeaseTick {
   instanceId: string;

@@ -258,6 +258,13 @@ export const LeaseClaimBodySchema = z
 export const LeaseRenewBodySchema = z
   .strictObject({ instance_id: InstanceId, epoch: Epoch, grace_seconds: GraceSeconds })
   .meta({ id: 'LeaseRenewRequest' });
+export const RequeueBodySchema = z
+  .strictObject({
+    instance_id: InstanceId,
+    epoch: Epoch,
+    limit: z.int().min(1).max(LIMITS.batch).optional(),
+  })
+  .meta({ id: 'RequeueRequest' });
 export const LeaseAbdicateBodySchema = z
   .strictObject({ instance_id: InstanceId, epoch: Epoch })
   .meta({ id: 'LeaseAbdicateRequest' });

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { API_PREFIX } from '../../http/conventions.ts';
 import { type AnyRoute, defineRoute } from '../../http/route.ts';
 import {
@@ -5,6 +6,7 @@ import {
   claimLeaderLease,
   currentLease,
   renewLeaderLease,
+  requeueStranded,
 } from '../leader.ts';
 import {
   ErrorBodySchema,
@@ -12,6 +14,7 @@ import {
   LeaseClaimBodySchema,
   LeaseDictSchema,
   LeaseRenewBodySchema,
+  RequeueBodySchema,
 } from '../schemas.ts';
 
 const LEADER = `${API_PREFIX}/leader`;
@@ -79,6 +82,25 @@ export const leaderRoutes: readonly AnyRoute[] = [
     async handle({ deps, body }) {
       await abdicateLeaderLease(deps, body);
       return { status: 204 };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: `${LEADER}/requeue`,
+    operationId: 'requeueStranded',
+    summary: 'The holder requeues tasks left running under dead epochs (after a takeover)',
+    tag: 'leader',
+    body: RequeueBodySchema,
+    responses: {
+      200: {
+        description: 'Counts; more = call again',
+        schema: z.object({ requeued: z.int(), terminated: z.int(), more: z.boolean() }),
+      },
+      400: err('Bad body'),
+      412: err('Not the holder at that epoch'),
+    },
+    async handle({ deps, body }) {
+      return { status: 200, body: await requeueStranded(deps, body) };
     },
   }),
 ];

@@ -223,10 +223,14 @@ describe('http(s) design references', () => {
       r.resolve(`${server.origin}/always-500.yaml`, { deadline: Date.now() + 350 }),
     )) as DesignRefError;
     const elapsed = Date.now() - started;
-    expect(elapsed).toBeLessThan(350);
-    expect(e.failure).toBe('unavailable');
-    expect(hits('/always-500.yaml')).toBeGreaterThanOrEqual(2);
-    expect(hits('/always-500.yaml')).toBeLessThanOrEqual(4);
+    // 50 retries of 100 ms would take 5 s; the deadline (plus scheduling slack) ends it.
+    expect(elapsed).toBeLessThan(1_000);
+    // Normally the last 503 is reported; on a loaded machine the deadline may cut an attempt
+    // short instead. Either way the caller may retry later.
+    expect(['unavailable', 'timeout']).toContain(e.failure);
+    expect(e.retry).toBe(true);
+    expect(hits('/always-500.yaml')).toBeGreaterThanOrEqual(1);
+    expect(hits('/always-500.yaml')).toBeLessThanOrEqual(5);
   });
 
   it('times out a server that never answers, and one that stalls mid-body', async () => {

@@ -1,0 +1,45 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createDesignRoutes } from '#shared/api/routes/design.ts';
+import { getConfig } from '#shared/config.ts';
+import type { Db } from '#shared/db/port.ts';
+import { type Deps, getLogger } from '#shared/deps.ts';
+import { createDesignResolver, type DesignResolver } from '#shared/design-refs/design-resolver.ts';
+import { type ApiHandler, createHttpHandler } from '#shared/http/handler.ts';
+
+// Leave a second to answer, and stay under API Gateway's 29 s integration timeout.
+const RESPONSE_MARGIN_MS = 1_000;
+const API_GATEWAY_BUDGET_MS = 28_000;
+
+const invocation = new AsyncLocalStorage<{ deadline: number }>();
+let designs: DesignResolver | undefined;
+
+/** The routes: POST /api/v1.0/designs/resolve and POST /api/v1.0/validatedesign. */
+export const routes = createDesignRoutes({
+  designs: () => (designs ??= createDesignResolver(getConfig().design, { logger: getLogger() })),
+  deadline: () => invocation.getStore()?.deadline,
+});
+
+// This function never touches the database (the stack grants it none), so its deps have no Db.
+const noDb: Db = {
+  driver: 'pg',
+  query: () => Promise.reject(new Error('the design function has no database')),
+  transaction: () => Promise.reject(new Error('the design function has no database')),
+  close: async () => {},
+};
+const deps: () => Promise<Deps> = async () =>
+  ({
+    config: getConfig(),
+    db: noDb,
+    logger: getLogger(),
+    clock: { now: () => new Date() },
+  }) as Deps;
+const http = createHttpHandler(routes, { deps });
+
+/** API Gateway REST API entry point; each invocation's deadline bounds every fetch and retry. */
+export const handler: ApiHandler = (event, context) => {
+  const budget = Math.min(
+    context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS,
+    API_GATEWAY_BUDGET_MS,
+  );
+  return invocation.run({ deadline: Date.now() + budget }, () => http(event, context));
+};

@@ -1,0 +1,313 @@
+/**
+ * Deployment configuration: one typed object per stage, built from the stage's defaults below and
+ * overridden key by key with CDK context (`cdk.json` or `-c key=value`). Everything the stacks
+ * vary by stage goes through here, so the stacks hold no stage conditionals of their own beyond
+ * `isLocal` and `isProd`.
+ */
+import type { Node } from 'constructs';
+
+/** The stages the app knows; `local` targets LocalStack's free services. */
+export const STAGE_NAMES = ['dev', 'prod', 'local'] as const;
+
+/** One of {@link STAGE_NAMES}. */
+export type StageName = (typeof STAGE_NAMES)[number];
+
+/** The Powertools service name, the stack name prefix and the tag on every resource. */
+export const SERVICE_NAME = 'drydock-statemgmt';
+
+/** Settings of the Aurora cluster (ignored by the `local` stage, which has no cluster). */
+export interface DatabaseConfig {
+  /** Database created in the cluster and passed to the functions as `DB_NAME`. */
+  readonly name: string;
+  /** Serverless v2 minimum capacity in ACU; 0 enables auto-pause (dev without schedule only). */
+  readonly minCapacity: number;
+  /** Serverless v2 maximum capacity in ACU. */
+  readonly maxCapacity: number;
+  /** Idle minutes before an auto-pause; used only when `minCapacity` is 0. */
+  readonly autoPauseMinutes: number;
+  /** Serverless v2 readers in another AZ, for failover (the Data API only talks to the writer). */
+  readonly readers: number;
+  /** Days of automated backups (1–35). */
+  readonly backupRetentionDays: number;
+}
+
+/** Settings of the design-reference function; secrets and buckets are granted only when set. */
+export interface DesignConfig {
+  readonly fileRoots: readonly string[];
+  readonly allowHosts: readonly string[];
+  /** Complete ARN of a secret holding HTTP credentials per host, or undefined. */
+  readonly httpCredentialsSecretArn: string | undefined;
+  /** Complete ARN of a secret holding Keystone credentials, or undefined. */
+  readonly keystoneSecretArn: string | undefined;
+  /** Buckets the design function may read `s3://` references from. */
+  readonly s3Buckets: readonly string[];
+  readonly maxBytes: number;
+  readonly cacheTtlSeconds: number;
+}
+
+/** Everything the stacks read. */
+export interface StageConfig {
+  readonly stage: StageName;
+  /** LocalStack: no VPC, no Aurora, the `pg` driver against a Postgres server. */
+  readonly isLocal: boolean;
+  /** Production: deletion protection, retained data, longer log retention. */
+  readonly isProd: boolean;
+  /** Prefix of the stack names, e.g. `drydock-statemgmt-dev`. */
+  readonly prefix: string;
+  readonly database: DatabaseConfig;
+  /** `local` stage only: the Postgres URL stored in a Secrets Manager secret for the functions. */
+  readonly databaseUrl: string;
+  /** Whether the one-minute EventBridge rule invokes the leader function. */
+  readonly schedule: boolean;
+  readonly logLevel: string;
+  readonly logRetentionDays: number;
+  readonly api: {
+    readonly rateLimit: number;
+    readonly burstLimit: number;
+    /** Function-level body cap (`MAX_BODY_BYTES`); API Gateway's own hard cap is 10 MB. */
+    readonly maxBodyBytes: number;
+  };
+  /** Upper bound of concurrent Lambda pollers per SQS queue, to protect the database. */
+  readonly queueMaxConcurrency: number;
+  readonly leaseGraceSeconds: number;
+  readonly retentionDays: number;
+  readonly retentionBatchSize: number;
+  readonly design: DesignConfig;
+  /** SNS topic ARN the alarms notify, or undefined for alarms without actions. */
+  readonly alarmTopicArn: string | undefined;
+}
+
+/** API Gateway refuses payloads above 10 MB whatever the settings; the function cap must fit. */
+export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/** The Postgres URL the `local` stage uses when `-c databaseUrl=…` is not given. */
+export const DEFAULT_LOCAL_DATABASE_URL =
+  'postgres://postgres:postgres@host.docker.internal:5432/drydock';
+
+type Defaults = Omit<StageConfig, 'stage' | 'isLocal' | 'isProd' | 'prefix'>;
+
+const BASE: Defaults = {
+  database: {
+    name: 'drydock',
+    minCapacity: 0.5,
+    maxCapacity: 4,
+    autoPauseMinutes: 10,
+    readers: 0,
+    backupRetentionDays: 7,
+  },
+  databaseUrl: DEFAULT_LOCAL_DATABASE_URL,
+  schedule: true,
+  logLevel: 'INFO',
+  logRetentionDays: 30,
+  // 1 MiB, as the functions' own default: no Drydock body comes close.
+  api: { rateLimit: 100, burstLimit: 200, maxBodyBytes: 1024 * 1024 },
+  queueMaxConcurrency: 5,
+  leaseGraceSeconds: 90,
+  retentionDays: 90,
+  retentionBatchSize: 500,
+  design: {
+    fileRoots: [],
+    allowHosts: [],
+    httpCredentialsSecretArn: undefined,
+    keystoneSecretArn: undefined,
+    s3Buckets: [],
+    maxBytes: 10 * 1024 * 1024,
+    cacheTtlSeconds: 300,
+  },
+  alarmTopicArn: undefined,
+};
+
+const STAGE_DEFAULTS: Record<StageName, Defaults> = {
+  dev: { ...BASE, logLevel: 'DEBUG', logRetentionDays: 14 },
+  prod: {
+    ...BASE,
+    database: { ...BASE.database, maxCapacity: 16, readers: 1, backupRetentionDays: 14 },
+    logRetentionDays: 365,
+    api: { ...BASE.api, rateLimit: 500, burstLimit: 1000 },
+    queueMaxConcurrency: 10,
+  },
+  local: { ...BASE, logLevel: 'DEBUG', logRetentionDays: 7 },
+};
+
+/** Thrown when a context value cannot be used; the message names the key and the fix. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type ContextReader = Pick<Node, 'tryGetContext'>;
+
+/**
+ * Builds the stage configuration from CDK context. `stage` picks the defaults (default `dev`);
+ * every other key overrides one setting. Values from `-c` arrive as strings, values from
+ * `cdk.json` as JSON, so both are accepted.
+ */
+export function resolveStageConfig(node: ContextReader): StageConfig {
+  const stage = String(node.tryGetContext('stage') ?? 'dev');
+  if (!isStageName(stage)) {
+    throw new ConfigError(
+      `context stage=${stage} is unknown; use one of ${STAGE_NAMES.join(', ')}`,
+    );
+  }
+  const d = STAGE_DEFAULTS[stage];
+  const num = (key: string, fallback: number) => readNumber(node, key, fallback);
+  const config: StageConfig = {
+    stage,
+    isLocal: stage === 'local',
+    isProd: stage === 'prod',
+    prefix: `${SERVICE_NAME}-${stage}`,
+    database: {
+      name: readString(node, 'dbName', d.database.name),
+      minCapacity: num('dbMinCapacity', d.database.minCapacity),
+      maxCapacity: num('dbMaxCapacity', d.database.maxCapacity),
+      autoPauseMinutes: num('dbAutoPauseMinutes', d.database.autoPauseMinutes),
+      readers: num('dbReaders', d.database.readers),
+      backupRetentionDays: num('dbBackupRetentionDays', d.database.backupRetentionDays),
+    },
+    databaseUrl: readString(node, 'databaseUrl', d.databaseUrl),
+    schedule: readBoolean(node, 'schedule', d.schedule),
+    logLevel: readString(node, 'logLevel', d.logLevel).toUpperCase(),
+    logRetentionDays: num('logRetentionDays', d.logRetentionDays),
+    api: {
+      rateLimit: num('apiRateLimit', d.api.rateLimit),
+      burstLimit: num('apiBurstLimit', d.api.burstLimit),
+      maxBodyBytes: num('maxBodyBytes', d.api.maxBodyBytes),
+    },
+    queueMaxConcurrency: num('queueMaxConcurrency', d.queueMaxConcurrency),
+    leaseGraceSeconds: num('leaseGraceSeconds', d.leaseGraceSeconds),
+    retentionDays: num('retentionDays', d.retentionDays),
+    retentionBatchSize: num('retentionBatchSize', d.retentionBatchSize),
+    design: {
+      fileRoots: readList(node, 'designFileRoots', d.design.fileRoots),
+      allowHosts: readList(node, 'designAllowHosts', d.design.allowHosts),
+      httpCredentialsSecretArn: readSecretArn(node, 'designHttpCredentialsSecretArn'),
+      keystoneSecretArn: readSecretArn(node, 'designKeystoneSecretArn'),
+      s3Buckets: readList(node, 'designS3Buckets', d.design.s3Buckets),
+      maxBytes: num('designMaxBytes', d.design.maxBytes),
+      cacheTtlSeconds: num('designCacheTtlSeconds', d.design.cacheTtlSeconds),
+    },
+    alarmTopicArn: readOptionalString(node, 'alarmTopicArn'),
+  };
+  validate(config);
+  return config;
+}
+
+function validate(config: StageConfig): void {
+  const { database: db, api } = config;
+  if (
+    db.minCapacity !== 0 &&
+    (db.minCapacity < 0.5 || db.minCapacity * 2 !== Math.round(db.minCapacity * 2))
+  ) {
+    throw new ConfigError('dbMinCapacity must be 0 or a multiple of 0.5 from 0.5');
+  }
+  if (db.maxCapacity < Math.max(1, db.minCapacity) || db.maxCapacity > 256) {
+    throw new ConfigError('dbMaxCapacity must be between max(1, dbMinCapacity) and 256');
+  }
+  if (db.minCapacity === 0) {
+    // A paused writer resumes on the next connection, and the one-minute lease schedule opens one
+    // every minute while the pause needs at least five idle minutes: with the schedule, 0 ACU
+    // never pauses and only adds resume latency. Production must not wait ~15-30 s on a resume.
+    if (config.isProd) throw new ConfigError('dbMinCapacity=0 (auto-pause) is not allowed in prod');
+    if (config.schedule) {
+      throw new ConfigError(
+        'dbMinCapacity=0 needs -c schedule=false: the one-minute lease schedule keeps the writer awake, so auto-pause would never happen',
+      );
+    }
+    if (db.autoPauseMinutes < 5 || db.autoPauseMinutes > 1440) {
+      throw new ConfigError('dbAutoPauseMinutes must be between 5 and 1440');
+    }
+  }
+  if (!Number.isInteger(db.readers) || db.readers < 0 || db.readers > 15) {
+    throw new ConfigError('dbReaders must be an integer from 0 to 15');
+  }
+  if (
+    !Number.isInteger(db.backupRetentionDays) ||
+    db.backupRetentionDays < 1 ||
+    db.backupRetentionDays > 35
+  ) {
+    throw new ConfigError('dbBackupRetentionDays must be an integer from 1 to 35');
+  }
+  if (api.maxBodyBytes < 64 || api.maxBodyBytes > API_GATEWAY_MAX_BODY_BYTES) {
+    throw new ConfigError(
+      `maxBodyBytes must be between 64 and ${API_GATEWAY_MAX_BODY_BYTES} (API Gateway's cap)`,
+    );
+  }
+  if (config.queueMaxConcurrency < 2 || config.queueMaxConcurrency > 1000) {
+    throw new ConfigError('queueMaxConcurrency must be between 2 and 1000 (Lambda limits)');
+  }
+  if (!config.design.fileRoots.every((root) => root.startsWith('/'))) {
+    throw new ConfigError('designFileRoots must be absolute folders');
+  }
+  if (config.isLocal && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
+    throw new ConfigError('databaseUrl must be a postgres:// URL');
+  }
+  for (const [key, value] of [
+    ['apiRateLimit', api.rateLimit],
+    ['apiBurstLimit', api.burstLimit],
+    ['logRetentionDays', config.logRetentionDays],
+    ['leaseGraceSeconds', config.leaseGraceSeconds],
+    ['retentionDays', config.retentionDays],
+    ['retentionBatchSize', config.retentionBatchSize],
+    ['designMaxBytes', config.design.maxBytes],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new ConfigError(`${key} must be a positive integer`);
+    }
+  }
+}
+
+function isStageName(value: string): value is StageName {
+  return (STAGE_NAMES as readonly string[]).includes(value);
+}
+
+function readOptionalString(node: ContextReader, key: string): string | undefined {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new ConfigError(`context ${key} must be a string`);
+  return value;
+}
+
+function readString(node: ContextReader, key: string, fallback: string): string {
+  return readOptionalString(node, key) ?? fallback;
+}
+
+function readNumber(node: ContextReader, key: string, fallback: number): number {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return fallback;
+  const parsed = typeof value === 'number' ? value : Number(value);
+  if (!Number.isFinite(parsed))
+    throw new ConfigError(`context ${key}=${String(value)} is not a number`);
+  return parsed;
+}
+
+function readBoolean(node: ContextReader, key: string, fallback: boolean): boolean {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return fallback;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new ConfigError(`context ${key} must be true or false`);
+}
+
+/** A JSON array (cdk.json) or a comma-separated string (`-c key=a,b`). */
+function readList(
+  node: ContextReader,
+  key: string,
+  fallback: readonly string[],
+): readonly string[] {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return fallback;
+  const items = Array.isArray(value) ? value : String(value).split(',');
+  return items.map((item) => String(item).trim()).filter((item) => item.length > 0);
+}
+
+/**
+ * A complete secret ARN (with the six-character suffix), so the grant names exactly one secret
+ * rather than the `-??????` wildcard a partial ARN needs.
+ */
+function readSecretArn(node: ContextReader, key: string): string | undefined {
+  const value = readOptionalString(node, key);
+  if (value === undefined) return undefined;
+  if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/.test(value)) {
+    throw new ConfigError(`context ${key} must be a complete secret ARN (ending in -XXXXXX)`);
+  }
+  return value;
+}

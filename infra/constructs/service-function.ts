@@ -1,0 +1,133 @@
+/**
+ * The one place that decides how a Lambda of this service is built and run, so every function
+ * gets the same runtime, architecture, bundle shape, logging and tracing, and a stack only says
+ * what differs: the entry file, the environment and the grants.
+ */
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import {
+  LogLevel,
+  NodejsFunction,
+  OutputFormat,
+  SourceMapMode,
+} from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { SERVICE_NAME, type StageConfig } from '../config/stage-config.ts';
+import type { ServiceDatabase } from './service-database.ts';
+
+/** The repository root: entries, `package-lock.json` and `tsconfig.json` are resolved from it. */
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The runtime and architecture every function of the service runs on. */
+export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
+export const FUNCTION_ARCHITECTURE = lambda.Architecture.ARM_64;
+
+/**
+ * ESM bundles still contain CommonJS dependencies (pg, parts of the SDK) that call `require`;
+ * esbuild's ESM output has no `require`, so the banner gives the module one. The alias keeps the
+ * banner's import from clashing with a bundled `createRequire`.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __drydockCreateRequire } from 'node:module'; const require = __drydockCreateRequire(import.meta.url);";
+
+/** Options of {@link ServiceFunction}. */
+export interface ServiceFunctionProps {
+  /** Entry file relative to the repository root, e.g. `functions/tasks.ts`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly config: StageConfig;
+  /** Extra environment on top of the service-wide settings. */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** @default 30 seconds */
+  readonly timeout?: Duration;
+  /** @default 512 MB: a quarter vCPU is too slow to parse the bundled SDK at cold start. */
+  readonly memorySize?: number;
+}
+
+/**
+ * A `NodejsFunction` with the service's defaults: Node.js 24 on arm64, a minified ESM bundle with
+ * linked source maps built by the local esbuild (no Docker), the pinned SDK bundled, a log group
+ * with a retention, active tracing, and a role that may only write to that log group until the
+ * stack grants more.
+ */
+export class ServiceFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
+    const { config } = props;
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: toRetention(config.logRetentionDays),
+      removalPolicy: config.isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    // An own role instead of AWSLambdaBasicExecutionRole: that managed policy may write to any
+    // log group in the account, this one only to the function's.
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${config.prefix} ${id} function`,
+    });
+    logGroup.grantWrite(role);
+
+    super(scope, id, {
+      entry: `${PROJECT_ROOT}${props.entry}`,
+      handler: 'handler',
+      description: props.description,
+      runtime: FUNCTION_RUNTIME,
+      architecture: FUNCTION_ARCHITECTURE,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(30),
+      role,
+      logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      // The SDK's keep-alive default is already on in v3; the CDK switch only sets an env var for v2.
+      awsSdkConnectionReuse: false,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        LOG_LEVEL: config.logLevel,
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        platform: 'node',
+        // Prefer ESM builds of dependencies, so tree shaking works on them.
+        mainFields: ['module', 'main'],
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.DEFAULT,
+        // Stack traces only need names and positions; the sources would double the asset.
+        sourcesContent: false,
+        // Ship the pinned SDK the tests ran against instead of whatever the runtime carries.
+        bundleAwsSDK: true,
+        banner: ESM_REQUIRE_BANNER,
+        tsconfig: `${PROJECT_ROOT}tsconfig.json`,
+        // Bundle the same way on every machine and in CI: never fall back to Docker.
+        forceDockerBundling: false,
+        // Sizes are reported by the infra tests; esbuild's per-file summary is noise in synth.
+        logLevel: LogLevel.WARNING,
+      },
+    });
+  }
+
+  /** Gives the function the database settings and the least privilege needed to use them. */
+  useDatabase(database: ServiceDatabase): this {
+    for (const [key, value] of Object.entries(database.environment)) {
+      this.addEnvironment(key, value);
+    }
+    database.grantAccess(this);
+    return this;
+  }
+}
+
+/** CloudWatch Logs accepts only a fixed set of retention periods; pick the nearest one above. */
+export function toRetention(days: number): logs.RetentionDays {
+  const allowed = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+  ];
+  const chosen = allowed.find((candidate) => candidate >= days) ?? 3653;
+  return chosen as logs.RetentionDays;
+}

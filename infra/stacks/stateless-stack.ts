@@ -1,0 +1,555 @@
+/**
+ * Everything that can be deployed again at any time without touching data: the functions, the
+ * REST API, the queues, the lease schedule, the deploy-time migration, the alarms and the policy
+ * callers attach.
+ */
+import {
+  Aws,
+  type CfnElement,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as triggers from 'aws-cdk-lib/triggers';
+import type { Construct } from 'constructs';
+import type { StageConfig } from '../config/stage-config.ts';
+import type { ServiceDatabase } from '../constructs/service-database.ts';
+import { ServiceFunction, toRetention } from '../constructs/service-function.ts';
+import { deadLetterAlarm, ServiceQueue } from '../constructs/service-queue.ts';
+
+/** API Gateway ends a REST integration after 29 s, so an HTTP function never needs longer. */
+const HTTP_TIMEOUT = Duration.seconds(29);
+/** Under one minute, so two schedule ticks never overlap. */
+const SCHEDULE_TIMEOUT = Duration.seconds(55);
+/** A fresh cluster may still be resuming or creating its database; migrations get room. */
+const MIGRATION_TIMEOUT = Duration.minutes(10);
+
+/** The Lambda entry points, relative to the repository root. */
+export const FUNCTION_ENTRIES = {
+  tasks: 'functions/tasks.ts',
+  messages: 'functions/messages.ts',
+  buildData: 'functions/build-data.ts',
+  leader: 'functions/leader.ts',
+  migrate: 'functions/migrate.ts',
+  health: 'functions/health.ts',
+  design: 'functions/design.ts',
+} as const;
+
+/** Options of {@link StatelessStack}. */
+export interface StatelessStackProps extends StackProps {
+  readonly config: StageConfig;
+  readonly database: ServiceDatabase;
+}
+
+/** The service's code and its interfaces: API Gateway, SQS, EventBridge, deploy trigger. */
+export class StatelessStack extends Stack {
+  readonly api: apigateway.RestApi;
+  readonly functions: Readonly<Record<keyof typeof FUNCTION_ENTRIES, ServiceFunction>>;
+  readonly queues: {
+    readonly tasks: ServiceQueue;
+    readonly messages: ServiceQueue;
+    readonly buildData: ServiceQueue;
+  };
+  readonly migrationTrigger: triggers.Trigger;
+  readonly callerPolicy: iam.ManagedPolicy;
+
+  private readonly config: StageConfig;
+  private readonly alarmAction: cloudwatch.IAlarmAction | undefined;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const { config, database } = props;
+    this.config = config;
+    this.alarmAction = config.alarmTopicArn
+      ? new cloudwatchActions.SnsAction(
+          sns.Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn),
+        )
+      : undefined;
+
+    const functions = this.createFunctions(database);
+    this.functions = functions;
+    this.grantDesignSources(functions.design);
+
+    this.queues = {
+      tasks: this.consumedQueue('TaskQueue', 'task requests', functions.tasks),
+      messages: this.consumedQueue('MessageQueue', 'result messages', functions.messages),
+      buildData: this.consumedQueue('BuildDataQueue', 'build data', functions.buildData),
+    };
+    this.scheduleLeader(functions.leader);
+    this.migrationTrigger = this.migrateOnDeploy(functions.migrate, database);
+    this.api = this.restApi(functions);
+    this.callerPolicy = this.createCallerPolicy();
+    this.functionErrorAlarms(functions);
+    this.outputs();
+  }
+
+  private createFunctions(database: ServiceDatabase): StatelessStack['functions'] {
+    const { config } = this;
+    const http = { MAX_BODY_BYTES: String(config.api.maxBodyBytes) };
+    const lease = {
+      LEASE_GRACE_SECONDS: String(config.leaseGraceSeconds),
+      RETENTION_DAYS: String(config.retentionDays),
+      RETENTION_BATCH_SIZE: String(config.retentionBatchSize),
+    };
+    const make = (
+      id: string,
+      entry: keyof typeof FUNCTION_ENTRIES,
+      description: string,
+      options: { environment?: Record<string, string>; timeout?: Duration } = {},
+    ) =>
+      new ServiceFunction(this, id, {
+        entry: FUNCTION_ENTRIES[entry],
+        description: `${config.prefix}: ${description}`,
+        config,
+        timeout: options.timeout ?? HTTP_TIMEOUT,
+        ...(options.environment ? { environment: options.environment } : {}),
+      });
+
+    const design = config.design;
+    const designEnvironment: Record<string, string> = {
+      ...http,
+      DESIGN_FILE_ROOTS: design.fileRoots.join(','),
+      DESIGN_ALLOW_HOSTS: design.allowHosts.join(','),
+      DESIGN_MAX_BYTES: String(design.maxBytes),
+      DESIGN_CACHE_TTL_SECONDS: String(design.cacheTtlSeconds),
+    };
+    if (design.httpCredentialsSecretArn) {
+      designEnvironment.DESIGN_HTTP_CREDENTIALS_SECRET_ARN = design.httpCredentialsSecretArn;
+    }
+    if (design.keystoneSecretArn) {
+      designEnvironment.DESIGN_KEYSTONE_SECRET_ARN = design.keystoneSecretArn;
+    }
+
+    const functions = {
+      tasks: make('Tasks', 'tasks', 'task routes and task request events', {
+        environment: { ...http, ...lease },
+      }),
+      messages: make('Messages', 'messages', 'result message routes and events', {
+        environment: http,
+      }),
+      buildData: make('BuildData', 'buildData', 'build data routes and events', {
+        environment: http,
+      }),
+      leader: make('Leader', 'leader', 'leader lease routes and the one-minute schedule', {
+        timeout: SCHEDULE_TIMEOUT,
+        environment: {
+          ...http,
+          ...lease,
+          // One stable identity per deployment: every tick renews the same lease holder.
+          LEASE_INSTANCE_ID: `${this.stackName}-scheduler`,
+        },
+      }),
+      migrate: make('Migrate', 'migrate', 'deploy-time database migrations', {
+        timeout: MIGRATION_TIMEOUT,
+      }),
+      health: make('Health', 'health', 'health, versions and the OpenAPI document', {
+        environment: http,
+      }),
+      // Design resolution reads remote documents and never the database: no database grant.
+      design: make('Design', 'design', 'design reference resolution and validation', {
+        environment: designEnvironment,
+      }),
+    };
+    for (const fn of [
+      functions.tasks,
+      functions.messages,
+      functions.buildData,
+      functions.leader,
+      functions.migrate,
+      functions.health,
+    ]) {
+      fn.useDatabase(database);
+    }
+    for (const fn of Object.values(functions)) {
+      const policy = fn.role?.node.tryFindChild('DefaultPolicy');
+      if (policy) {
+        Validations.of(policy).acknowledge({
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so AWS requires Resource "*".',
+        });
+      }
+    }
+    return functions;
+  }
+
+  /** Secrets and buckets for design references, only when the context configures them. */
+  private grantDesignSources(design: ServiceFunction): void {
+    const { config } = this;
+    const secretArns = [
+      config.design.httpCredentialsSecretArn,
+      config.design.keystoneSecretArn,
+    ].filter((arn): arn is string => arn !== undefined);
+    secretArns.forEach((arn, index) => {
+      secretsmanager.Secret.fromSecretCompleteArn(this, `DesignSecret${index}`, arn).grantRead(
+        design,
+      );
+    });
+    for (const bucket of config.design.s3Buckets) {
+      const objects = `arn:${Aws.PARTITION}:s3:::${bucket}/*`;
+      design.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }),
+      );
+      const policy = design.role?.node.tryFindChild('DefaultPolicy');
+      if (policy) {
+        Validations.of(policy).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${bucket}/*]`,
+          reason: `Design references name any object key in the configured bucket ${bucket}; the grant is read-only (s3:GetObject) and limited to that bucket.`,
+        });
+      }
+    }
+  }
+
+  /** A queue with a DLQ, consumed by `consumer` with partial batch responses. */
+  private consumedQueue(id: string, purpose: string, consumer: ServiceFunction): ServiceQueue {
+    const timeout = consumer.timeout ?? HTTP_TIMEOUT;
+    const queue = new ServiceQueue(this, id, {
+      purpose,
+      visibilityTimeout: Duration.seconds(6 * timeout.toSeconds()),
+      alarmAction: this.alarmAction,
+    });
+    consumer.addEventSource(
+      new SqsEventSource(queue.queue, {
+        batchSize: 10,
+        maxBatchingWindow: Duration.seconds(1),
+        // A bad record fails alone; the rest of the batch is deleted.
+        reportBatchItemFailures: true,
+        // Bounded pollers keep a burst of events from exhausting database capacity.
+        maxConcurrency: this.config.queueMaxConcurrency,
+      }),
+    );
+    return queue;
+  }
+
+  /**
+   * The leader function runs every minute. A rule, not EventBridge Scheduler: both fire once a
+   * minute at least once, but only rules actually fire in LocalStack's free tier.
+   */
+  private scheduleLeader(leader: ServiceFunction): void {
+    const dlq = new sqs.Queue(this, 'ScheduleDlq', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(dlq).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the dead-letter target of the lease schedule (rule target and async invocation failures); a DLQ of a DLQ would only move the problem.',
+    });
+    new events.Rule(this, 'LeaseSchedule', {
+      description: `${this.config.prefix}: claim or renew the leader lease every minute`,
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      // A dev stack may run with the schedule off (and then with an auto-pausing database).
+      enabled: this.config.schedule,
+      targets: [
+        new eventsTargets.LambdaFunction(leader, {
+          retryAttempts: 2,
+          // A tick older than two minutes is superseded by the next ones.
+          maxEventAge: Duration.minutes(2),
+          deadLetterQueue: dlq,
+        }),
+      ],
+    });
+    // EventBridge invokes asynchronously: a tick that throws is retried once by Lambda, then
+    // recorded in the same DLQ instead of vanishing.
+    leader.configureAsyncInvoke({
+      retryAttempts: 1,
+      maxEventAge: Duration.minutes(2),
+      onFailure: new lambdaDestinations.SqsDestination(dlq),
+    });
+    const alarm = deadLetterAlarm(this, 'ScheduleDlqAlarm', dlq, 'the lease schedule');
+    if (this.alarmAction) alarm.addAlarmAction(this.alarmAction);
+    new CfnOutput(this, 'ScheduleDlqUrl', { value: dlq.queueUrl });
+  }
+
+  /**
+   * Runs the migration function synchronously during the deployment, after the database exists;
+   * a thrown error fails the deployment. The migrations are bundled into the function, so a new
+   * migration changes its code and runs the trigger again.
+   */
+  private migrateOnDeploy(migrate: ServiceFunction, database: ServiceDatabase): triggers.Trigger {
+    const trigger = new triggers.Trigger(this, 'MigrateOnDeploy', {
+      handler: migrate,
+      invocationType: triggers.InvocationType.REQUEST_RESPONSE,
+      timeout: MIGRATION_TIMEOUT,
+      executeOnHandlerChange: true,
+    });
+    trigger.executeAfter(...database.dependables);
+    // The role's policy (Data API and secret grants) must exist before the function runs.
+    if (migrate.role) trigger.executeAfter(migrate.role);
+
+    const provider = Stack.of(this).node.tryFindChild(
+      'AWSCDK.TriggerCustomResourceProviderCustomResourceProvider',
+    );
+    if (provider) {
+      Validations.of(provider).acknowledge(
+        {
+          id: 'AwsSolutions-IAM4',
+          reason:
+            'CDK-owned trigger provider: its role uses AWSLambdaBasicExecutionRole for its own logs; the provider code and role are not configurable.',
+        },
+        {
+          id: 'AwsSolutions-L1',
+          reason:
+            'CDK-owned trigger provider: the runtime is chosen by aws-cdk-lib and moves with it; it only invokes the migration function during deployments.',
+        },
+      );
+    }
+    return trigger;
+  }
+
+  private restApi(functions: StatelessStack['functions']): apigateway.RestApi {
+    const { config } = this;
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
+      retention: toRetention(config.logRetentionDays),
+      removalPolicy: config.isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    const api = new apigateway.RestApi(this, 'Api', {
+      restApiName: config.prefix,
+      description: 'Drydock statemgmt: tasks, result messages, build data, leases, designs',
+      endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
+      // Secure by default: every method needs a SigV4 signature unless it opts out below.
+      defaultMethodOptions: { authorizationType: apigateway.AuthorizationType.IAM },
+      // Access and execution logs need the account-level CloudWatch role; it is shared by every
+      // API in the account and region, so it stays when this stack goes.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: config.stage,
+        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
+          caller: true,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: true,
+        }),
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        // Never log bodies: design references may carry credentials.
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        tracingEnabled: true,
+        throttlingRateLimit: config.api.rateLimit,
+        throttlingBurstLimit: config.api.burstLimit,
+      },
+    });
+    // RestApi adds an unnamed `Endpoint` output; `ApiUrl` below replaces it with a stable name.
+    api.node.tryRemoveChild('Endpoint');
+    this.drydockErrorResponses(api);
+
+    const integrate = (fn: ServiceFunction) =>
+      new apigateway.LambdaIntegration(fn, { proxy: true, allowTestInvoke: false });
+    const integrations = {
+      tasks: integrate(functions.tasks),
+      messages: integrate(functions.messages),
+      buildData: integrate(functions.buildData),
+      leader: integrate(functions.leader),
+      health: integrate(functions.health),
+      design: integrate(functions.design),
+    };
+    const jsonObject = this.jsonObjectValidation(api);
+    const publicGet = (resource: apigateway.Resource) => {
+      const method = resource.addMethod('GET', integrations.health, {
+        authorizationType: apigateway.AuthorizationType.NONE,
+      });
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Deliberately public, read-only liveness and version probes (Drydock clients call them unauthenticated); they write nothing and reveal no data.',
+      });
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-COG4',
+        reason: 'Deliberately public probe; see APIG4.',
+      });
+    };
+
+    publicGet(api.root.addResource('versions'));
+    const v1 = api.root.addResource('api').addResource('v1.0');
+    const health = v1.addResource('health');
+    publicGet(health);
+    health.addResource('extended').addMethod('GET', integrations.health);
+    v1.addResource('openapi.json').addMethod('GET', integrations.health);
+
+    // ANY plus greedy paths: the functions own their routing and answer wrong methods with 405
+    // in Drydock's error shape instead of API Gateway's "Missing Authentication Token".
+    const tasks = v1.addResource('tasks');
+    tasks.addMethod('ANY', integrations.tasks);
+    tasks.addMethod('POST', integrations.tasks, jsonObject);
+    const task = tasks.addResource('{id}');
+    task.addMethod('ANY', integrations.tasks);
+    task.addProxy({ defaultIntegration: integrations.tasks, anyMethod: true });
+    task.addResource('messages').addMethod('ANY', integrations.messages);
+
+    v1.addResource('nodes')
+      .addResource('{name}')
+      .addResource('builddata')
+      .addMethod('ANY', integrations.buildData);
+
+    const leader = v1.addResource('leader');
+    leader.addMethod('ANY', integrations.leader);
+    leader.addProxy({ defaultIntegration: integrations.leader, anyMethod: true });
+
+    const resolve = v1.addResource('designs').addResource('resolve');
+    resolve.addMethod('ANY', integrations.design);
+    resolve.addMethod('POST', integrations.design, jsonObject);
+    const validateDesign = v1.addResource('validatedesign');
+    validateDesign.addMethod('ANY', integrations.design);
+    validateDesign.addMethod('POST', integrations.design, jsonObject);
+
+    Validations.of(api).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason:
+        'Callers are orchestrators and operators with AWS identities: methods use IAM (SigV4) authorization, not Cognito user pools.',
+    });
+    Validations.of(api).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'Every data method requires SigV4 and the stage is throttled; a WAF web ACL (about 6 USD a month plus rules) can be associated per account when the API is exposed beyond trusted callers.',
+    });
+    const cloudWatchRole = api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      Validations.of(cloudWatchRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          'AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy for the account-level API Gateway logging role, which API Gateway itself assumes.',
+      });
+    }
+    return api;
+  }
+
+  /**
+   * A request validator with a "JSON object" body model for the POST routes that take one:
+   * malformed JSON and empty bodies are refused before a function is billed. Finer checks stay in
+   * the functions' zod schemas, the single source of truth.
+   */
+  private jsonObjectValidation(api: apigateway.RestApi): apigateway.MethodOptions {
+    // Parameters too: no method declares a required one today, and any added later is enforced.
+    const validator = api.addRequestValidator('RequestValidator', {
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    const model = api.addModel('JsonObject', {
+      contentType: 'application/json',
+      schema: {
+        schema: apigateway.JsonSchemaVersion.DRAFT4,
+        type: apigateway.JsonSchemaType.OBJECT,
+      },
+    });
+    return { requestValidator: validator, requestModels: { 'application/json': model } };
+  }
+
+  /** API Gateway's own errors in Drydock's error body, so clients parse one shape. */
+  private drydockErrorResponses(api: apigateway.RestApi): void {
+    const body = (retry: boolean) =>
+      `{"type":"error","message":$context.error.messageString,"retry":${retry},"request_id":"$context.requestId"}`;
+    const responses: [string, apigateway.ResponseType, string, boolean][] = [
+      ['BadRequestBody', apigateway.ResponseType.BAD_REQUEST_BODY, '400', false],
+      ['RequestTooLarge', apigateway.ResponseType.REQUEST_TOO_LARGE, '413', false],
+      ['Throttled', apigateway.ResponseType.THROTTLED, '429', true],
+      ['Default4xx', apigateway.ResponseType.DEFAULT_4XX, '', false],
+      ['Default5xx', apigateway.ResponseType.DEFAULT_5XX, '', true],
+    ];
+    for (const [id, type, statusCode, retry] of responses) {
+      api.addGatewayResponse(id, {
+        type,
+        ...(statusCode ? { statusCode } : {}),
+        templates: { 'application/json': body(retry) },
+      });
+    }
+  }
+
+  /** What a caller attaches to call the API and send to the queues, nothing else. */
+  private createCallerPolicy(): iam.ManagedPolicy {
+    const queues = [this.queues.tasks, this.queues.messages, this.queues.buildData];
+    const policy = new iam.ManagedPolicy(this, 'CallerPolicy', {
+      description: `${this.config.prefix}: call the API (SigV4) and send events to its queues`,
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['execute-api:Invoke'],
+          resources: [this.api.arnForExecuteApi('*', '/*', this.config.stage)],
+        }),
+        new iam.PolicyStatement({
+          actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
+          resources: queues.map((q) => q.queue.queueArn),
+        }),
+      ],
+    });
+    const apiLogicalId = this.getLogicalId(this.api.node.defaultChild as CfnElement);
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiLogicalId}>/${this.config.stage}/*/*]`,
+      reason:
+        'execute-api:Invoke on this API and stage only; the trailing method/path wildcard covers the service routes a caller is meant to use, and IAM has no narrower form for "every route of one API".',
+    });
+    return policy;
+  }
+
+  private functionErrorAlarms(functions: StatelessStack['functions']): void {
+    for (const [name, fn] of Object.entries(functions)) {
+      const alarm = new cloudwatch.Alarm(this, `${capitalize(name)}Errors`, {
+        alarmDescription: `${this.config.prefix}: ${name} function errors (unhandled exceptions, timeouts)`,
+        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      if (this.alarmAction) alarm.addAlarmAction(this.alarmAction);
+    }
+    const serverErrors = new cloudwatch.Alarm(this, 'ApiServerErrors', {
+      alarmDescription: `${this.config.prefix}: API 5xx responses`,
+      metric: this.api.metricServerError({
+        period: Duration.minutes(5),
+        statistic: cloudwatch.Stats.SUM,
+      }),
+      threshold: 5,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (this.alarmAction) serverErrors.addAlarmAction(this.alarmAction);
+  }
+
+  private outputs(): void {
+    new CfnOutput(this, 'ApiUrl', {
+      description: 'Base URL; routes are under api/v1.0/ (SigV4, service execute-api)',
+      value: this.api.url,
+    });
+    const queues: [string, ServiceQueue][] = [
+      ['TaskQueue', this.queues.tasks],
+      ['MessageQueue', this.queues.messages],
+      ['BuildDataQueue', this.queues.buildData],
+    ];
+    for (const [name, queue] of queues) {
+      new CfnOutput(this, `${name}Url`, { value: queue.queue.queueUrl });
+      new CfnOutput(this, `${name}Arn`, { value: queue.queue.queueArn });
+    }
+    new CfnOutput(this, 'CallerPolicyArn', {
+      description: 'Attach to a role or user that calls the API or sends queue events',
+      value: this.callerPolicy.managedPolicyArn,
+    });
+  }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,514 @@
+/**
+ * The `dev` stage, synthesized once with the real functions bundled by esbuild: the database,
+ * the functions, the API, the queues, the schedule, the migration trigger and the grants.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTION_ENTRIES } from '#infra/stacks/stateless-stack.ts';
+import {
+  apiMethods,
+  environmentOf,
+  functionLogicalId,
+  functionResource,
+  resourcesOf,
+  type SynthesizedStage,
+  serviceFunctions,
+  statementsOf,
+  synthStage,
+} from './synth.ts';
+
+let dev: SynthesizedStage;
+
+beforeAll(() => {
+  dev = synthStage('dev', { bundle: true });
+}, 120_000);
+
+afterAll(() => dev?.dispose());
+
+const FUNCTION_IDS = ['Tasks', 'Messages', 'BuildData', 'Leader', 'Migrate', 'Health', 'Design'];
+const DATABASE_FUNCTIONS = ['Tasks', 'Messages', 'BuildData', 'Leader', 'Migrate', 'Health'];
+
+describe('dev stage: stateful stack', () => {
+  it('runs Aurora PostgreSQL 17 Serverless v2 with the Data API, encrypted, IAM auth, backups', () => {
+    dev.statefulTemplate.hasResourceProperties('AWS::RDS::DBCluster', {
+      Engine: 'aurora-postgresql',
+      EngineVersion: Match.stringLikeRegexp('^17\\.'),
+      EnableHttpEndpoint: true,
+      StorageEncrypted: true,
+      EnableIAMDatabaseAuthentication: true,
+      BackupRetentionPeriod: 7,
+      DeletionProtection: false,
+      DatabaseName: 'drydock',
+      EnableCloudwatchLogsExports: ['postgresql'],
+      ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 4 },
+    });
+    const cluster = Object.values(resourcesOf(dev.statefulTemplate, 'AWS::RDS::DBCluster'))[0];
+    // The schedule runs in dev by default, so auto-pause would never happen: none configured.
+    expect(cluster?.Properties?.ServerlessV2ScalingConfiguration).not.toHaveProperty(
+      'SecondsUntilAutoPause',
+    );
+  });
+
+  it('keeps a final snapshot of a dev cluster and destroys the rest', () => {
+    const cluster = Object.values(resourcesOf(dev.statefulTemplate, 'AWS::RDS::DBCluster'))[0];
+    expect(cluster?.DeletionPolicy).toBe('Snapshot');
+    expect(cluster?.UpdateReplacePolicy).toBe('Snapshot');
+    for (const group of Object.values(resourcesOf(dev.statefulTemplate, 'AWS::Logs::LogGroup'))) {
+      expect(group.DeletionPolicy).toBe('Delete');
+    }
+  });
+
+  it('generates the credentials into Secrets Manager', () => {
+    dev.statefulTemplate.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({
+        SecretStringTemplate: '{"username":"drydock_admin"}',
+        GenerateStringKey: 'password',
+      }),
+    });
+    dev.statefulTemplate.resourceCountIs('AWS::SecretsManager::SecretTargetAttachment', 1);
+  });
+
+  it('has one serverless writer, not publicly accessible, and no reader in dev', () => {
+    const instances = resourcesOf(dev.statefulTemplate, 'AWS::RDS::DBInstance');
+    expect(Object.values(instances)).toHaveLength(1);
+    for (const instance of Object.values(instances)) {
+      expect(instance.Properties).toMatchObject({
+        DBInstanceClass: 'db.serverless',
+        PubliclyAccessible: false,
+      });
+    }
+  });
+
+  it('puts the cluster in isolated subnets: no internet or NAT gateway, flow logs on', () => {
+    dev.statefulTemplate.resourceCountIs('AWS::EC2::NatGateway', 0);
+    dev.statefulTemplate.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    dev.statefulTemplate.resourceCountIs('AWS::EC2::Subnet', 2);
+    dev.statefulTemplate.hasResourceProperties('AWS::EC2::FlowLog', {
+      ResourceType: 'VPC',
+      LogDestinationType: 'cloud-watch-logs',
+    });
+    const groups = resourcesOf(dev.statefulTemplate, 'AWS::EC2::SecurityGroup');
+    for (const group of Object.values(groups)) {
+      expect(group.Properties?.SecurityGroupIngress).toBeUndefined();
+    }
+    dev.statefulTemplate.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+  });
+});
+
+describe('dev stage: functions', () => {
+  it('builds exactly the seven service functions, each on nodejs24.x and arm64', () => {
+    const functions = serviceFunctions(dev.statelessTemplate);
+    expect(Object.keys(functions).sort()).toEqual(
+      FUNCTION_IDS.map((id) => functionLogicalId(dev.statelessTemplate, id)).sort(),
+    );
+    for (const fn of Object.values(functions)) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+      });
+      expect(environmentOf(fn)).toMatchObject({
+        NODE_OPTIONS: '--enable-source-maps',
+        LOG_LEVEL: 'DEBUG',
+        POWERTOOLS_SERVICE_NAME: 'drydock-statemgmt',
+      });
+    }
+  });
+
+  it('runs every Lambda in the stack, CDK providers included, on nodejs24.x', () => {
+    for (const fn of Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::Function'))) {
+      expect(fn.Properties?.Runtime).toBe('nodejs24.x');
+    }
+  });
+
+  it('gives each function its own log group with a retention', () => {
+    const groups = resourcesOf(dev.statelessTemplate, 'AWS::Logs::LogGroup');
+    for (const fn of Object.values(serviceFunctions(dev.statelessTemplate))) {
+      const ref = (fn.Properties as { LoggingConfig: { LogGroup: { Ref: string } } }).LoggingConfig
+        .LogGroup.Ref;
+      expect(groups[ref]?.Properties?.RetentionInDays).toBe(14);
+    }
+  });
+
+  it('sets the Data API environment on the database functions only', () => {
+    for (const id of FUNCTION_IDS) {
+      const env = environmentOf(functionResource(dev.statelessTemplate, id));
+      if (DATABASE_FUNCTIONS.includes(id)) {
+        expect(env).toMatchObject({
+          DB_DRIVER: 'data-api',
+          DB_NAME: 'drydock',
+          DB_SECRET_ARN: { 'Fn::ImportValue': expect.any(String) },
+        });
+        // The cluster ARN is formatted from the imported cluster identifier.
+        expect(JSON.stringify(env.DB_CLUSTER_ARN)).toMatch(/":cluster:",\{"Fn::ImportValue"/);
+        expect(env).not.toHaveProperty('DATABASE_SECRET_ARN');
+      } else {
+        expect(Object.keys(env).filter((key) => key.startsWith('DB_'))).toEqual([]);
+      }
+    }
+  });
+
+  it('gives the leader its lease identity and the design function its settings', () => {
+    const env = (id: string) => environmentOf(functionResource(dev.statelessTemplate, id));
+    expect(env('Leader')).toMatchObject({
+      LEASE_INSTANCE_ID: 'drydock-statemgmt-dev-stateless-scheduler',
+      LEASE_GRACE_SECONDS: '90',
+      RETENTION_DAYS: '90',
+      RETENTION_BATCH_SIZE: '500',
+    });
+    for (const id of FUNCTION_IDS.filter((name) => name !== 'Leader')) {
+      expect(env(id)).not.toHaveProperty('LEASE_INSTANCE_ID');
+    }
+    expect(env('Design')).toMatchObject({
+      MAX_BODY_BYTES: '1048576',
+      DESIGN_MAX_BYTES: String(10 * 1024 * 1024),
+      DESIGN_CACHE_TTL_SECONDS: '300',
+    });
+    // Unconfigured design secrets are neither in the environment nor granted.
+    expect(env('Design')).not.toHaveProperty('DESIGN_KEYSTONE_SECRET_ARN');
+    expect(env('Tasks')).not.toHaveProperty('DESIGN_MAX_BYTES');
+  });
+
+  it('bundles each real entry as a minified ESM file with a linked source map', () => {
+    const sizes: { entry: string; bytes: number; gzip: number; map: number }[] = [];
+    for (const [key, entry] of Object.entries(FUNCTION_ENTRIES)) {
+      const id = key.charAt(0).toUpperCase() + key.slice(1);
+      const fn = functionResource(dev.statelessTemplate, id);
+      const s3Key = (fn.Properties as { Code: { S3Key: string } }).Code.S3Key;
+      const dir = join(dev.outdir, `asset.${s3Key.replace(/\.zip$/, '')}`);
+      const bundle = join(dir, 'index.mjs');
+      expect(existsSync(bundle), `${entry} was bundled to ${bundle}`).toBe(true);
+      const code = readFileSync(bundle);
+      const text = code.toString('utf8');
+      // The createRequire banner comes first, the source map link last.
+      expect(text.startsWith('import { createRequire as __drydockCreateRequire }')).toBe(true);
+      expect(text.trimEnd().endsWith('//# sourceMappingURL=index.mjs.map')).toBe(true);
+      expect(existsSync(join(dir, 'index.mjs.map'))).toBe(true);
+      sizes.push({
+        entry,
+        bytes: code.length,
+        gzip: gzipSync(code).length,
+        map: statSync(join(dir, 'index.mjs.map')).size,
+      });
+    }
+    const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+    console.log(
+      [
+        '| function | index.mjs | gzip | source map |',
+        '|---|---:|---:|---:|',
+        ...sizes.map(
+          (s) => `| \`${s.entry}\` | ${kib(s.bytes)} | ${kib(s.gzip)} | ${kib(s.map)} |`,
+        ),
+      ].join('\n'),
+    );
+  });
+});
+
+describe('dev stage: REST API', () => {
+  const PUBLIC = ['GET /versions', 'GET /api/v1.0/health'];
+
+  it('requires IAM on every method except GET /versions and GET /api/v1.0/health', () => {
+    const methods = apiMethods(dev.statelessTemplate);
+    expect(methods.size).toBeGreaterThan(PUBLIC.length);
+    for (const [route, method] of methods) {
+      expect(method.authorization, route).toBe(PUBLIC.includes(route) ? 'NONE' : 'AWS_IAM');
+    }
+    expect(PUBLIC.every((route) => methods.has(route))).toBe(true);
+  });
+
+  it('routes every prefix to its function', () => {
+    const methods = apiMethods(dev.statelessTemplate);
+    const target = (route: string) => {
+      const method = methods.get(route);
+      if (!method) throw new Error(`no method ${route}`);
+      return FUNCTION_IDS.find((id) =>
+        method.integrationUri.includes(`"${functionLogicalId(dev.statelessTemplate, id)}"`),
+      );
+    };
+    const expected: Record<string, string> = {
+      'GET /versions': 'Health',
+      'GET /api/v1.0/health': 'Health',
+      'GET /api/v1.0/health/extended': 'Health',
+      'GET /api/v1.0/openapi.json': 'Health',
+      'ANY /api/v1.0/tasks': 'Tasks',
+      'POST /api/v1.0/tasks': 'Tasks',
+      'ANY /api/v1.0/tasks/{id}': 'Tasks',
+      'ANY /api/v1.0/tasks/{id}/{proxy+}': 'Tasks',
+      'ANY /api/v1.0/tasks/{id}/messages': 'Messages',
+      'ANY /api/v1.0/nodes/{name}/builddata': 'BuildData',
+      'ANY /api/v1.0/leader': 'Leader',
+      'ANY /api/v1.0/leader/{proxy+}': 'Leader',
+      'ANY /api/v1.0/designs/resolve': 'Design',
+      'POST /api/v1.0/designs/resolve': 'Design',
+      'ANY /api/v1.0/validatedesign': 'Design',
+      'POST /api/v1.0/validatedesign': 'Design',
+    };
+    expect([...methods.keys()].sort()).toEqual(Object.keys(expected).sort());
+    for (const [route, fn] of Object.entries(expected)) {
+      expect(target(route), route).toBe(fn);
+      expect(methods.get(route)?.properties.Integration).toMatchObject({
+        Type: 'AWS_PROXY',
+        IntegrationHttpMethod: 'POST',
+      });
+    }
+  });
+
+  it('validates JSON object bodies on the POST routes that take one', () => {
+    const validators = resourcesOf(dev.statelessTemplate, 'AWS::ApiGateway::RequestValidator');
+    expect(Object.values(validators)).toHaveLength(1);
+    expect(Object.values(validators)[0]?.Properties).toMatchObject({ ValidateRequestBody: true });
+    const methods = apiMethods(dev.statelessTemplate);
+    for (const route of [
+      'POST /api/v1.0/tasks',
+      'POST /api/v1.0/designs/resolve',
+      'POST /api/v1.0/validatedesign',
+    ]) {
+      expect(methods.get(route)?.properties).toMatchObject({
+        RequestValidatorId: { Ref: Object.keys(validators)[0] },
+        RequestModels: { 'application/json': expect.anything() },
+      });
+    }
+    dev.statelessTemplate.hasResourceProperties('AWS::ApiGateway::Model', {
+      ContentType: 'application/json',
+      Schema: { $schema: 'http://json-schema.org/draft-04/schema#', type: 'object' },
+    });
+  });
+
+  it('throttles, logs access as JSON, never logs bodies, traces', () => {
+    dev.statelessTemplate.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'dev',
+      TracingEnabled: true,
+      AccessLogSetting: {
+        DestinationArn: Match.anyValue(),
+        Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"'),
+      },
+      MethodSettings: [
+        Match.objectLike({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+          MetricsEnabled: true,
+          ThrottlingRateLimit: 100,
+          ThrottlingBurstLimit: 200,
+        }),
+      ],
+    });
+  });
+
+  it("answers API Gateway's own errors in Drydock's error shape, 413 for oversized bodies", () => {
+    dev.statelessTemplate.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'REQUEST_TOO_LARGE',
+      StatusCode: '413',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('^\\{"type":"error"') },
+    });
+    dev.statelessTemplate.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'THROTTLED',
+      StatusCode: '429',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"retry":true') },
+    });
+    // The function-level cap sits below API Gateway's fixed 10 MB.
+    for (const fn of Object.values(serviceFunctions(dev.statelessTemplate))) {
+      const max = environmentOf(fn).MAX_BODY_BYTES;
+      if (max !== undefined) expect(Number(max)).toBeLessThanOrEqual(10 * 1024 * 1024);
+    }
+  });
+});
+
+describe('dev stage: queues and schedule', () => {
+  it('encrypts every queue and refuses non-TLS access to each', () => {
+    const queues = resourcesOf(dev.statelessTemplate, 'AWS::SQS::Queue');
+    expect(Object.keys(queues)).toHaveLength(7);
+    const policies = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::SQS::QueuePolicy'));
+    for (const [logicalId, queue] of Object.entries(queues)) {
+      expect(queue.Properties?.SqsManagedSseEnabled, logicalId).toBe(true);
+      const tlsOnly = policies.some((policy) => {
+        const properties = policy.Properties as {
+          Queues: { Ref?: string }[];
+          PolicyDocument: { Statement: Record<string, unknown>[] };
+        };
+        return (
+          properties.Queues.some((q) => q.Ref === logicalId) &&
+          properties.PolicyDocument.Statement.some(
+            (s) =>
+              s.Effect === 'Deny' &&
+              JSON.stringify(s.Condition) === '{"Bool":{"aws:SecureTransport":"false"}}',
+          )
+        );
+      });
+      expect(tlsOnly, `${logicalId} enforces TLS`).toBe(true);
+    }
+  });
+
+  it('gives each work queue a DLQ and consumes it with partial batch responses', () => {
+    const queues = resourcesOf(dev.statelessTemplate, 'AWS::SQS::Queue');
+    const mappings = Object.values(
+      resourcesOf(dev.statelessTemplate, 'AWS::Lambda::EventSourceMapping'),
+    );
+    expect(mappings).toHaveLength(3);
+    const functions = resourcesOf(dev.statelessTemplate, 'AWS::Lambda::Function');
+    const consumers = new Set<string>();
+    for (const mapping of mappings) {
+      const properties = mapping.Properties as Record<string, unknown>;
+      expect(properties).toMatchObject({
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: 10,
+        ScalingConfig: { MaximumConcurrency: 5 },
+      });
+      const queueId = (properties.EventSourceArn as { 'Fn::GetAtt': [string, string] })[
+        'Fn::GetAtt'
+      ][0];
+      const functionId = (properties.FunctionName as { Ref: string }).Ref;
+      consumers.add(functionId);
+      const queue = queues[queueId]?.Properties as Record<string, unknown>;
+      expect(queue.RedrivePolicy).toMatchObject({
+        deadLetterTargetArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] },
+        maxReceiveCount: 5,
+      });
+      // AWS guidance: visibility timeout at least six times the consumer's timeout.
+      const timeout = functions[functionId]?.Properties?.Timeout as number;
+      expect(queue.VisibilityTimeout as number).toBeGreaterThanOrEqual(6 * timeout);
+    }
+    expect([...consumers].sort()).toEqual(
+      ['Tasks', 'Messages', 'BuildData']
+        .map((id) => functionLogicalId(dev.statelessTemplate, id))
+        .sort(),
+    );
+  });
+
+  it('invokes the leader every minute with retries and a DLQ', () => {
+    const leader = functionLogicalId(dev.statelessTemplate, 'Leader');
+    dev.statelessTemplate.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [leader, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 120 },
+          DeadLetterConfig: { Arn: Match.anyValue() },
+        }),
+      ],
+    });
+    dev.statelessTemplate.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: leader },
+      MaximumRetryAttempts: 1,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+  });
+
+  it('alarms on every DLQ, every function error and API 5xx', () => {
+    const alarms = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::CloudWatch::Alarm'));
+    const dlqAlarms = alarms.filter(
+      (a) => a.Properties?.MetricName === 'ApproximateNumberOfMessagesVisible',
+    );
+    expect(dlqAlarms).toHaveLength(4);
+    const errorAlarms = alarms.filter(
+      (a) => a.Properties?.MetricName === 'Errors' && a.Properties?.Namespace === 'AWS/Lambda',
+    );
+    expect(errorAlarms).toHaveLength(7);
+    expect(alarms.filter((a) => a.Properties?.MetricName === '5XXError')).toHaveLength(1);
+  });
+});
+
+describe('dev stage: migration trigger', () => {
+  it('runs the migration function synchronously on deploy, after the database stack', () => {
+    const triggers = resourcesOf(dev.statelessTemplate, 'Custom::Trigger');
+    expect(Object.values(triggers)).toHaveLength(1);
+    const trigger = Object.values(triggers)[0];
+    expect(trigger?.Properties).toMatchObject({
+      InvocationType: 'RequestResponse',
+      ExecuteOnHandlerChange: true,
+      Timeout: String(10 * 60 * 1000),
+      HandlerArn: { Ref: expect.stringMatching(/^MigrateCurrentVersion/) },
+    });
+    // Inside the stack: after the function's role and its grants.
+    expect(trigger?.DependsOn).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^MigrateRole[0-9A-F]{8}$/),
+        expect.stringMatching(/^MigrateRoleDefaultPolicy[0-9A-F]{8}$/),
+      ]),
+    );
+    // Across stacks: the cluster lives in the stateful stack, deployed first.
+    expect(dev.stateless.migrationTrigger.node.dependencies).toContain(dev.stateful.cluster);
+    const artifact = dev.assembly.getStackArtifact(dev.stateless.artifactId);
+    expect(artifact.dependencies.map((d) => d.id)).toContain(dev.stateful.artifactId);
+  });
+});
+
+describe('dev stage: least privilege', () => {
+  const statements = () => [
+    ...statementsOf(dev.statefulTemplate),
+    ...statementsOf(dev.statelessTemplate),
+  ];
+
+  it('has no wildcard rds-data or secretsmanager action anywhere', () => {
+    for (const statement of statements()) {
+      for (const action of statement.Action) {
+        expect(action, statement.policy).not.toMatch(/^(rds-data|secretsmanager):.*\*/);
+        expect(action, statement.policy).not.toBe('*');
+      }
+    }
+  });
+
+  it('grants the Data API on the cluster and the secret read on its secret, to the six database functions', () => {
+    const dataApi = statements().filter((s) => s.Action.some((a) => a.startsWith('rds-data:')));
+    expect(
+      dataApi.map((s) => s.policy.replace(/RoleDefaultPolicy[0-9A-F]{8}$/, '')).sort(),
+    ).toEqual([...DATABASE_FUNCTIONS].sort());
+    for (const statement of dataApi) {
+      expect(statement.Action.sort()).toEqual([
+        'rds-data:BatchExecuteStatement',
+        'rds-data:BeginTransaction',
+        'rds-data:CommitTransaction',
+        'rds-data:ExecuteStatement',
+        'rds-data:RollbackTransaction',
+      ]);
+      expect(statement.Resource).toEqual([{ 'Fn::Join': expect.anything() }]);
+      expect(JSON.stringify(statement.Resource)).toContain('Fn::ImportValue');
+    }
+    const secretReads = statements().filter((s) =>
+      s.Action.some((a) => a.startsWith('secretsmanager:')),
+    );
+    expect(secretReads).toHaveLength(DATABASE_FUNCTIONS.length);
+    for (const statement of secretReads) {
+      expect(statement.Resource).toEqual([{ 'Fn::ImportValue': expect.any(String) }]);
+    }
+  });
+
+  it('writes function logs only to the function log group (no AWS managed policy on functions)', () => {
+    for (const role of Object.entries(resourcesOf(dev.statelessTemplate, 'AWS::IAM::Role'))) {
+      const [logicalId, resource] = role;
+      if (FUNCTION_IDS.some((id) => logicalId.startsWith(`${id}Role`))) {
+        expect(resource.Properties?.ManagedPolicyArns, logicalId).toBeUndefined();
+      }
+    }
+  });
+
+  it('offers callers a policy to invoke this API and send to its queues, and outputs', () => {
+    const caller = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::IAM::ManagedPolicy'))[0];
+    const document = caller?.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] };
+    expect(document.Statement.map((s) => s.Action)).toEqual([
+      'execute-api:Invoke',
+      ['sqs:GetQueueUrl', 'sqs:SendMessage'],
+    ]);
+    expect(JSON.stringify(document.Statement[0]?.Resource)).toContain('/dev/*/*');
+    expect(document.Statement[1]?.Resource).toHaveLength(3);
+    const outputs = Object.keys(dev.statelessTemplate.toJSON().Outputs ?? {});
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'ApiUrl',
+        'TaskQueueUrl',
+        'TaskQueueArn',
+        'MessageQueueUrl',
+        'MessageQueueArn',
+        'BuildDataQueueUrl',
+        'BuildDataQueueArn',
+        'CallerPolicyArn',
+      ]),
+    );
+  });
+});

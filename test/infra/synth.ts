@@ -1,0 +1,181 @@
+/**
+ * Synthesizes the real CDK app in-process, the way `cdk synth` does (cdk.json's context, the
+ * cdk-nag validation plugin, the real entry files), without credentials or network, and offers
+ * small readers over the resulting templates for the assertion tests.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { addServiceStacks, type ServiceStacks } from '#infra/stacks/service-app.ts';
+
+/** `cdk.json`, whose context (feature flags, defaults) every test app starts from. */
+export const CDK_JSON = JSON.parse(
+  readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'),
+) as {
+  app: string;
+  context: Record<string, unknown>;
+};
+
+/** One synthesized stage. */
+export interface SynthesizedStage extends ServiceStacks {
+  readonly app: App;
+  readonly assembly: CloudAssembly;
+  readonly outdir: string;
+  readonly statefulTemplate: Template;
+  readonly statelessTemplate: Template;
+  /** Removes the cloud assembly directory. */
+  dispose(): void;
+}
+
+/** Options of {@link synthStage}. */
+export interface SynthOptions {
+  /**
+   * Bundle the functions with esbuild (slow: one esbuild run per function). When false, CDK's
+   * `aws:cdk:bundling-stacks` context skips bundling, as the CLI does for unselected stacks.
+   */
+  readonly bundle?: boolean;
+  /** Extra context, as `-c key=value` would give it (strings). */
+  readonly context?: Readonly<Record<string, unknown>>;
+  /** Runs after the stacks are built and before synthesis (e.g. to plant a bad resource). */
+  readonly beforeSynth?: (stacks: ServiceStacks) => void;
+}
+
+/**
+ * Builds and synthesizes `stage`. `app.synth()` runs the cdk-nag AwsSolutions plugin and throws
+ * on any unacknowledged finding, so a successful return is the nag gate passing.
+ */
+export function synthStage(stage: string, options: SynthOptions = {}): SynthesizedStage {
+  const outdir = mkdtempSync(join(tmpdir(), `drydock-cdk-${stage}-`));
+  const app = new App({
+    outdir,
+    context: {
+      ...CDK_JSON.context,
+      stage,
+      ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
+      ...options.context,
+    },
+  });
+  const stacks = addServiceStacks(app);
+  options.beforeSynth?.(stacks);
+  let assembly: CloudAssembly;
+  try {
+    assembly = app.synth();
+  } catch (error) {
+    rmSync(outdir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    ...stacks,
+    app,
+    assembly,
+    outdir,
+    statefulTemplate: Template.fromStack(stacks.stateful),
+    statelessTemplate: Template.fromStack(stacks.stateless),
+    dispose: () => rmSync(outdir, { recursive: true, force: true }),
+  };
+}
+
+/** A CloudFormation resource as it appears in a template. */
+export interface CfnResourceJson {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+  readonly DependsOn?: string[];
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
+}
+
+/** Every resource of `type` in a template, by logical id. */
+export function resourcesOf(template: Template, type: string): Record<string, CfnResourceJson> {
+  return template.findResources(type) as Record<string, CfnResourceJson>;
+}
+
+/** The logical id of the service function whose construct id is `id` (e.g. `Tasks`). */
+export function functionLogicalId(template: Template, id: string): string {
+  const ids = Object.keys(resourcesOf(template, 'AWS::Lambda::Function')).filter((logicalId) =>
+    new RegExp(`^${id}[0-9A-F]{8}$`).test(logicalId),
+  );
+  if (ids.length !== 1) throw new Error(`expected one function ${id}, found ${ids.join(', ')}`);
+  return ids[0] as string;
+}
+
+/** The function resource of the service function whose construct id is `id`. */
+export function functionResource(template: Template, id: string): CfnResourceJson {
+  const resource = resourcesOf(template, 'AWS::Lambda::Function')[functionLogicalId(template, id)];
+  if (!resource) throw new Error(`no function ${id}`);
+  return resource;
+}
+
+/** The service's own functions (not CDK's providers), by logical id. */
+export function serviceFunctions(template: Template): Record<string, CfnResourceJson> {
+  return Object.fromEntries(
+    Object.entries(resourcesOf(template, 'AWS::Lambda::Function')).filter(([, fn]) => {
+      const env = (fn.Properties?.Environment as { Variables?: Record<string, unknown> })
+        ?.Variables;
+      return env?.POWERTOOLS_SERVICE_NAME === 'drydock-statemgmt';
+    }),
+  );
+}
+
+/** Environment variables of a function resource. */
+export function environmentOf(fn: CfnResourceJson): Record<string, unknown> {
+  return (fn.Properties?.Environment as { Variables?: Record<string, unknown> })?.Variables ?? {};
+}
+
+/** Every IAM statement in a template (inline and managed policies), with its policy's id. */
+export function statementsOf(
+  template: Template,
+): { policy: string; Effect: string; Action: string[]; Resource: unknown[] }[] {
+  const policies = {
+    ...resourcesOf(template, 'AWS::IAM::Policy'),
+    ...resourcesOf(template, 'AWS::IAM::ManagedPolicy'),
+  };
+  return Object.entries(policies).flatMap(([policy, resource]) => {
+    const document = resource.Properties?.PolicyDocument as {
+      Statement: Record<string, unknown>[];
+    };
+    return document.Statement.map((statement) => ({
+      policy,
+      Effect: statement.Effect as string,
+      Action: ([] as string[]).concat(statement.Action as string | string[]),
+      Resource: ([] as unknown[]).concat(statement.Resource),
+    }));
+  });
+}
+
+/**
+ * The API's methods as `METHOD /path`, with their authorization type and integration target,
+ * rebuilt from the Resource parent chain.
+ */
+export function apiMethods(
+  template: Template,
+): Map<
+  string,
+  { authorization: string; integrationUri: string; properties: Record<string, unknown> }
+> {
+  const resources = resourcesOf(template, 'AWS::ApiGateway::Resource');
+  const pathOf = (ref: unknown): string => {
+    if (typeof ref === 'object' && ref !== null && 'Fn::GetAtt' in ref) return '';
+    const logicalId = (ref as { Ref: string }).Ref;
+    const resource = resources[logicalId];
+    if (!resource) throw new Error(`unknown API resource ${logicalId}`);
+    const properties = resource.Properties as { ParentId: unknown; PathPart: string };
+    return `${pathOf(properties.ParentId)}/${properties.PathPart}`;
+  };
+  const methods = new Map<
+    string,
+    { authorization: string; integrationUri: string; properties: Record<string, unknown> }
+  >();
+  for (const method of Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'))) {
+    const properties = method.Properties as Record<string, unknown>;
+    const path = pathOf(properties.ResourceId) || '/';
+    methods.set(`${properties.HttpMethod as string} ${path}`, {
+      authorization: properties.AuthorizationType as string,
+      integrationUri: JSON.stringify((properties.Integration as { Uri?: unknown })?.Uri ?? ''),
+      properties,
+    });
+  }
+  return methods;
+}

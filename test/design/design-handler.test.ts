@@ -127,7 +127,7 @@ describe('POST /api/v1.0/designs/resolve', () => {
     const started = Date.now();
     const res = await resolve(`${server.origin}/slow.yaml`, 1_600);
     expect(res.status).toBe(504);
-    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(Date.now() - started).toBeLessThan(3_000);
   });
 
   it('refuses other methods and malformed bodies', async () => {

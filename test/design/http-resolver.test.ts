@@ -223,8 +223,8 @@ describe('http(s) design references', () => {
       r.resolve(`${server.origin}/always-500.yaml`, { deadline: Date.now() + 350 }),
     )) as DesignRefError;
     const elapsed = Date.now() - started;
-    // 50 retries of 100 ms would take 5 s; the deadline (plus scheduling slack) ends it.
-    expect(elapsed).toBeLessThan(1_000);
+    // 50 retries of 100 ms would take 5 s; the deadline (plus slack for a loaded machine) ends it.
+    expect(elapsed).toBeLessThan(1_500);
     // Normally the last 503 is reported; on a loaded machine the deadline may cut an attempt
     // short instead. Either way the caller may retry later.
     expect(['unavailable', 'timeout']).toContain(e.failure);
@@ -247,7 +247,7 @@ describe('http(s) design references', () => {
     expect(body.failure).toBe('timeout');
     expect(hits('/slow-headers.yaml')).toBe(2);
     // Two attempts per URL; undici fires its parser timeouts with up to ~1 s of slack.
-    expect(Date.now() - started).toBeLessThan(6_000);
+    expect(Date.now() - started).toBeLessThan(9_000);
   });
 
   it('stops at the deadline even when timeouts are long', async () => {
@@ -257,7 +257,7 @@ describe('http(s) design references', () => {
       r.resolve(`${server.origin}/slow-headers.yaml`, { deadline: Date.now() + 300 }),
     )) as DesignRefError;
     expect(e.failure).toBe('timeout');
-    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(Date.now() - started).toBeLessThan(3_000);
   });
 
   it('honours the caller abort signal', async () => {

@@ -195,7 +195,7 @@ describe('ingestDesign: unreadable YAML is a structured 400', () => {
   it('refuses a billion-laughs document by bounding alias expansion', () => {
     const started = performance.now();
     expect(() => ingest(fixture('billion-laughs.yaml'))).toThrow(/too many alias expansions/);
-    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 
   it('refuses custom and language tags', () => {

@@ -62,10 +62,20 @@ const ENV_KEYS = [
  * (new module instances: config, deps and logger are built again from this environment).
  * PGlite runs in memory and is migrated by the migrate function itself; pg gets its own schema.
  */
-export async function loadService(
+export interface PreparedEnvironment {
+  /** Drops the test database (and lets go of the emulator). */
+  release(): Promise<void>;
+}
+
+/**
+ * Sets the environment a Lambda container would have for `driver` over a fresh, empty database
+ * (a new schema for pg and the Data API emulator, in-memory PGlite) and resets the module
+ * registry, so the next imports build config, deps and logger again from this environment.
+ */
+export async function prepareEnvironment(
   driver: TestDriver,
   env: Readonly<Record<string, string>> = {},
-): Promise<LoadedService> {
+): Promise<PreparedEnvironment> {
   let testDb: TestDb | undefined;
   let emulatorHeld = false;
   for (const key of ENV_KEYS) delete process.env[key];
@@ -97,6 +107,23 @@ export async function loadService(
   }
   Object.assign(process.env, env);
   vi.resetModules();
+  return {
+    async release() {
+      await testDb?.close();
+      if (emulatorHeld) await releaseSharedEmulator();
+    },
+  };
+}
+
+/**
+ * Loads the function modules over a fresh database, as a deployed container would run them;
+ * the migrate function prepares the schema.
+ */
+export async function loadService(
+  driver: TestDriver,
+  env: Readonly<Record<string, string>> = {},
+): Promise<LoadedService> {
+  const prepared = await prepareEnvironment(driver, env);
   const fns: FunctionsModule = {
     tasks: await import('#functions/tasks.ts'),
     messages: await import('#functions/messages.ts'),
@@ -115,8 +142,7 @@ export async function loadService(
     db: deps.db,
     async close() {
       await depsModule.closeDeps();
-      await testDb?.close();
-      if (emulatorHeld) await releaseSharedEmulator();
+      await prepared.release();
     },
   };
 }
@@ -282,20 +308,18 @@ const TABLES = [
 ] as const;
 
 /**
- * Row count and content checksum of every table: equal snapshots mean nothing was written
- * (a version bump, an `updated` stamp or a new row all change it).
+ * Row count and content checksum of every table, in one statement: equal snapshots mean nothing
+ * was written (a version bump, an `updated` stamp or a new row all change it).
  */
 export async function snapshot(db: Db): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const table of TABLES) {
-    // Table names come from the constant list above, never from input.
-    const text = `select count(*)::int as "rows", coalesce(md5(string_agg(t::text, '|' order by t::text)), '') as "sum" from ${table} t`;
-    const rows = await db.query(
-      statement({ rows: 'int', sum: 'text' }, { ...sql``, text, params: [] }),
-    );
-    out[table] = `${rows[0]?.rows}:${rows[0]?.sum}`;
-  }
-  return out;
+  // Table names come from the constant list above, never from input.
+  const text = `select ${TABLES.map(
+    (table) =>
+      `(select count(*) || ':' || coalesce(md5(string_agg(t::text, '|' order by t::text)), '') from ${table} t) as "${table}"`,
+  ).join(', ')}`;
+  const columns = Object.fromEntries(TABLES.map((table) => [table, 'text'] as const));
+  const rows = await db.query(statement(columns, { ...sql``, text, params: [] }));
+  return { ...(rows[0] as Record<string, string>) };
 }
 
 /** Runs one SQL statement of a test's own setup (ageing rows, say). */

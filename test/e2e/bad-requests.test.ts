@@ -1,0 +1,659 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorBodySchema } from '#shared/api/schemas.ts';
+import { snapshot } from '#test/functions/harness.ts';
+import { TEST_DRIVERS } from '#test/support/test-db.ts';
+import { type RunningServer, request, startServer } from './harness.ts';
+
+const DESIGN = 'deckhand+https://deckhand.example/api/v1.0/revisions/1/rendered-documents';
+const UNKNOWN = '6f1c1c8e-9a4b-4e43-a7a2-0d5c1e2b9f10';
+const MAX_BODY_BYTES = 200_000;
+
+interface BadRequest {
+  name: string;
+  method: string;
+  /** Under /api/v1.0 unless it starts with /api/. `{T}`: the seeded task; `"{E}"`: the lease epoch. */
+  path: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  status: number;
+}
+
+const json = { 'Content-Type': 'application/json' };
+const task = (extra: object) => ({ action: 'verify_site', design_ref: DESIGN, ...extra });
+const message = (extra: object = {}) => ({
+  message: 'm',
+  error: false,
+  context_type: 'task',
+  context: 'c',
+  ...extra,
+});
+const item = (extra: object = {}) => ({
+  task_id: UNKNOWN,
+  generator: 'lshw',
+  data_format: 'text/xml',
+  data_element: '<x/>',
+  ...extra,
+});
+
+/** Every entry must be refused with its status and write nothing. */
+const CASES: BadRequest[] = [
+  // Malformed, truncated, empty or mistyped bodies
+  {
+    name: 'truncated JSON',
+    method: 'POST',
+    path: '/tasks',
+    body: '{"action":"verify_site",',
+    headers: json,
+    status: 400,
+  },
+  {
+    name: 'JSON cut mid-string',
+    method: 'POST',
+    path: '/tasks',
+    body: '{"action":"verify_site","design_ref":"deck',
+    headers: json,
+    status: 400,
+  },
+  {
+    name: 'not JSON at all',
+    method: 'POST',
+    path: '/tasks',
+    body: 'action=verify_site',
+    headers: json,
+    status: 400,
+  },
+  { name: 'empty body', method: 'POST', path: '/tasks', body: '', headers: json, status: 400 },
+  { name: 'no body', method: 'POST', path: '/tasks', status: 400 },
+  {
+    name: 'text/plain content type',
+    method: 'POST',
+    path: '/tasks',
+    body: JSON.stringify(task({})),
+    headers: { 'Content-Type': 'text/plain' },
+    status: 400,
+  },
+  {
+    name: 'XML content type',
+    method: 'POST',
+    path: '/tasks',
+    body: '<task/>',
+    headers: { 'Content-Type': 'application/xml' },
+    status: 400,
+  },
+  {
+    name: 'no content type',
+    method: 'POST',
+    path: '/tasks',
+    body: JSON.stringify(task({})),
+    headers: { 'Content-Type': '' },
+    status: 400,
+  },
+  { name: 'array body', method: 'POST', path: '/tasks', body: [], status: 400 },
+  { name: 'null body', method: 'POST', path: '/tasks', body: 'null', headers: json, status: 400 },
+  {
+    name: 'string body',
+    method: 'POST',
+    path: '/tasks',
+    body: '"verify_site"',
+    headers: json,
+    status: 400,
+  },
+  { name: 'number body', method: 'POST', path: '/tasks', body: '42', headers: json, status: 400 },
+  // Wrong types
+  {
+    name: 'action is a number',
+    method: 'POST',
+    path: '/tasks',
+    body: task({ action: 5 }),
+    status: 400,
+  },
+  {
+    name: 'design_ref is a number',
+    method: 'POST',
+    path: '/tasks',
+    body: task({ design_ref: 42 }),
+    status: 400,
+  },
+  {
+    name: 'node_filter is a string',
+    method: 'POST',
+    path: '/tasks',
+    body: task({ node_filter: 'all' }),
+    status: 400,
+  },
+  {
+    name: 'node_filter with a bad filter_type',
+    method: 'POST',
+    path: '/tasks',
+    body: task({
+      node_filter: { filter_set_type: 'union', filter_set: [{ filter_type: 'sideways' }] },
+    }),
+    status: 400,
+  },
+  {
+    name: 'node_filter with an unknown key',
+    method: 'POST',
+    path: '/tasks',
+    body: task({ node_filter: { filter_set_type: 'union', filter_set: [], everything: true } }),
+    status: 400,
+  },
+  {
+    name: 'terminate recursive is a string',
+    method: 'POST',
+    path: '/tasks/{T}/terminate',
+    body: { recursive: 'yes' },
+    status: 400,
+  },
+  {
+    name: 'message error flag is a string',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: message({ error: 'false' }),
+    status: 400,
+  },
+  {
+    name: 'message extra is a string',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: message({ extra: '{}' }),
+    status: 400,
+  },
+  {
+    name: 'message ts is not a timestamp',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: message({ ts: 'yesterday' }),
+    status: 400,
+  },
+  {
+    name: 'claim epoch is a string',
+    method: 'POST',
+    path: '/tasks/claim',
+    body: { instance_id: 'orch-a', epoch: '1' },
+    status: 400,
+  },
+  {
+    name: 'claim epoch is a fraction',
+    method: 'POST',
+    path: '/tasks/claim',
+    body: { instance_id: 'orch-a', epoch: 1.5 },
+    status: 400,
+  },
+  // Unknown and missing fields
+  {
+    name: 'missing action',
+    method: 'POST',
+    path: '/tasks',
+    body: { design_ref: DESIGN },
+    status: 400,
+  },
+  {
+    name: 'missing design_ref',
+    method: 'POST',
+    path: '/tasks',
+    body: { action: 'verify_site' },
+    status: 400,
+  },
+  {
+    name: 'created_by in the body',
+    method: 'POST',
+    path: '/tasks',
+    body: task({ created_by: 'mallory' }),
+    status: 400,
+  },
+  {
+    name: 'status in the body',
+    method: 'POST',
+    path: '/tasks',
+    body: task({ status: 'running' }),
+    status: 400,
+  },
+  {
+    name: 'message without its flags',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: { message: 'x' },
+    status: 400,
+  },
+  {
+    name: 'message with an unknown field',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: message({ level: 'Error' }),
+    status: 400,
+  },
+  {
+    name: 'empty message batch',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: [],
+    status: 400,
+  },
+  {
+    name: 'build data missing fields',
+    method: 'POST',
+    path: '/nodes/n1/builddata',
+    body: {},
+    status: 400,
+  },
+  {
+    name: 'claim without epoch',
+    method: 'POST',
+    path: '/tasks/claim',
+    body: { instance_id: 'orch-a' },
+    status: 400,
+  },
+  {
+    name: 'update with nothing to change',
+    method: 'PATCH',
+    path: '/tasks/{T}',
+    body: {},
+    status: 400,
+  },
+  {
+    name: 'update with an unknown field',
+    method: 'PATCH',
+    path: '/tasks/{T}',
+    body: { retry: 1, owner: 'me' },
+    status: 400,
+  },
+  { name: 'unknown query parameter', method: 'GET', path: '/tasks?colour=blue', status: 400 },
+  { name: 'repeated query parameter', method: 'GET', path: '/tasks?limit=1&limit=2', status: 400 },
+  // Invalid UUIDs
+  { name: 'task id not a UUID', method: 'GET', path: '/tasks/not-a-uuid', status: 400 },
+  { name: 'task id a number', method: 'GET', path: '/tasks/12345', status: 400 },
+  {
+    name: 'PATCH on a non-UUID',
+    method: 'PATCH',
+    path: '/tasks/zzz',
+    body: { retry: 1 },
+    status: 400,
+  },
+  {
+    name: 'messages of a non-UUID',
+    method: 'POST',
+    path: '/tasks/xyz/messages',
+    body: message(),
+    status: 400,
+  },
+  {
+    name: 'parent_task_id filter not a UUID',
+    method: 'GET',
+    path: '/tasks?parent_task_id=nope',
+    status: 400,
+  },
+  {
+    name: 'subtask id not a UUID',
+    method: 'POST',
+    path: '/tasks/{T}/subtasks',
+    body: { action: 'noop', task_id: 'nope' },
+    status: 400,
+  },
+  {
+    name: 'build data task id not a UUID',
+    method: 'POST',
+    path: '/nodes/n1/builddata',
+    body: item({ task_id: 'bad' }),
+    status: 400,
+  },
+  // Unknown actions and statuses
+  {
+    name: 'unknown action',
+    method: 'POST',
+    path: '/tasks',
+    body: task({ action: 'launch_rockets' }),
+    status: 400,
+  },
+  {
+    name: 'internal action on POST /tasks',
+    method: 'POST',
+    path: '/tasks',
+    body: task({ action: 'noop' }),
+    status: 400,
+  },
+  {
+    name: 'action in capitals',
+    method: 'POST',
+    path: '/tasks',
+    body: task({ action: 'VERIFY_SITE' }),
+    status: 400,
+  },
+  {
+    name: 'unknown subtask action',
+    method: 'POST',
+    path: '/tasks/{T}/subtasks',
+    body: { action: 'reboot_everything' },
+    status: 400,
+  },
+  { name: 'unknown status filter', method: 'GET', path: '/tasks?status=finished', status: 400 },
+  { name: 'unknown action filter', method: 'GET', path: '/tasks?action=launch', status: 400 },
+  {
+    name: 'unknown status change',
+    method: 'PATCH',
+    path: '/tasks/{T}',
+    body: { status: 'done' },
+    status: 400,
+  },
+  {
+    name: 'unknown result status',
+    method: 'PATCH',
+    path: '/tasks/{T}',
+    body: { result: { status: 'great' } },
+    status: 400,
+  },
+  {
+    name: 'unknown roll-up action filter',
+    method: 'POST',
+    path: '/tasks/{T}/rollup',
+    body: { action_filter: 'bogus' },
+    status: 400,
+  },
+  {
+    name: 'credentials in design_ref',
+    method: 'POST',
+    path: '/tasks',
+    body: task({ design_ref: 'https://admin:s3cret@deckhand/x' }),
+    status: 400,
+  },
+  {
+    name: 'empty design_ref',
+    method: 'POST',
+    path: '/tasks',
+    body: task({ design_ref: '' }),
+    status: 400,
+  },
+  // Numbers out of range
+  { name: 'days=0', method: 'DELETE', path: '/tasks?days=0', status: 400 },
+  { name: 'negative days', method: 'DELETE', path: '/tasks?days=-5', status: 400 },
+  { name: 'days not a number', method: 'DELETE', path: '/tasks?days=abc', status: 400 },
+  { name: 'huge days', method: 'DELETE', path: '/tasks?days=99999999', status: 400 },
+  { name: 'fractional days', method: 'DELETE', path: '/tasks?days=1.5', status: 400 },
+  { name: 'days in exponent form', method: 'DELETE', path: '/tasks?days=1e3', status: 400 },
+  { name: 'layers=-2', method: 'GET', path: '/tasks/{T}?layers=-2', status: 400 },
+  { name: 'huge layers', method: 'GET', path: '/tasks/{T}?layers=1000', status: 400 },
+  { name: 'layers not a number', method: 'GET', path: '/tasks/{T}?layers=all', status: 400 },
+  { name: 'limit=0', method: 'GET', path: '/tasks?limit=0', status: 400 },
+  { name: 'negative limit', method: 'GET', path: '/tasks?limit=-1', status: 400 },
+  { name: 'huge limit', method: 'GET', path: '/tasks?limit=100000', status: 400 },
+  {
+    name: 'limit beyond any integer',
+    method: 'GET',
+    path: '/tasks?limit=99999999999999999999',
+    status: 400,
+  },
+  {
+    name: 'message page limit too big',
+    method: 'GET',
+    path: '/tasks/{T}/messages?limit=5000',
+    status: 400,
+  },
+  {
+    name: 'negative message cursor',
+    method: 'GET',
+    path: '/tasks/{T}/messages?after=-1',
+    status: 400,
+  },
+  {
+    name: 'boolean flag neither true nor false',
+    method: 'GET',
+    path: '/tasks/{T}?builddata=maybe',
+    status: 400,
+  },
+  { name: 'verbosity 3', method: 'GET', path: '/nodes/n1/builddata?verbosity=3', status: 400 },
+  {
+    name: 'claim epoch zero',
+    method: 'POST',
+    path: '/tasks/claim',
+    body: { instance_id: 'orch-a', epoch: 0 },
+    status: 400,
+  },
+  {
+    name: 'claim limit too big',
+    method: 'POST',
+    path: '/tasks/claim',
+    body: { instance_id: 'orch-a', epoch: 1, limit: 1000 },
+    status: 400,
+  },
+  {
+    name: 'negative grace',
+    method: 'POST',
+    path: '/leader/claim',
+    body: { instance_id: 'x', grace_seconds: -1 },
+    status: 400,
+  },
+  { name: 'negative retry', method: 'PATCH', path: '/tasks/{T}', body: { retry: -1 }, status: 400 },
+  // Oversized bodies and strings
+  {
+    name: 'body over MAX_BODY_BYTES',
+    method: 'POST',
+    path: '/tasks',
+    body: task({ design_ref: 'x'.repeat(MAX_BODY_BYTES) }),
+    status: 413,
+  },
+  {
+    name: 'message batch over MAX_BODY_BYTES',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: Array.from({ length: 900 }, () => message({ message: 'y'.repeat(250) })),
+    status: 413,
+  },
+  {
+    name: 'design_ref over 4096 characters',
+    method: 'POST',
+    path: '/tasks',
+    body: task({ design_ref: `https://h/${'p'.repeat(5000)}` }),
+    status: 400,
+  },
+  {
+    name: 'message over 65536 characters',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: message({ message: 'z'.repeat(65_537) }),
+    status: 400,
+  },
+  {
+    name: 'instance id over 1024 characters',
+    method: 'POST',
+    path: '/leader/claim',
+    body: { instance_id: 'i'.repeat(1025) },
+    status: 400,
+  },
+  {
+    name: 'empty instance id',
+    method: 'POST',
+    path: '/leader/claim',
+    body: { instance_id: '' },
+    status: 400,
+  },
+  {
+    name: 'build data batch over 100 items',
+    method: 'POST',
+    path: '/nodes/n1/builddata',
+    body: Array.from({ length: 101 }, () => item()),
+    status: 400,
+  },
+  {
+    name: 'Idempotency-Key over 256 characters',
+    method: 'POST',
+    path: '/tasks',
+    body: task({}),
+    headers: { 'Idempotency-Key': 'k'.repeat(300) },
+    status: 400,
+  },
+  // Bad cursors
+  {
+    name: 'cursor with foreign characters',
+    method: 'GET',
+    path: '/tasks?cursor=!!!!',
+    status: 400,
+  },
+  { name: 'cursor too long', method: 'GET', path: `/tasks?cursor=${'A'.repeat(100)}`, status: 400 },
+  {
+    name: 'well-formed cursor not from this API',
+    method: 'GET',
+    path: '/tasks?cursor=AAAA',
+    status: 400,
+  },
+  { name: 'empty cursor', method: 'GET', path: '/tasks?cursor=', status: 400 },
+  // Conditional writes refused
+  {
+    name: 'stale If-Match',
+    method: 'PATCH',
+    path: '/tasks/{T}',
+    body: { retry: 1 },
+    headers: { 'If-Match': '"99"' },
+    status: 409,
+  },
+  {
+    name: 'If-Match not a version',
+    method: 'PATCH',
+    path: '/tasks/{T}',
+    body: { retry: 1 },
+    headers: { 'If-Match': 'abc' },
+    status: 400,
+  },
+  {
+    name: 'status move not allowed',
+    method: 'PATCH',
+    path: '/tasks/{T}',
+    body: { status: 'complete' },
+    status: 409,
+  },
+  {
+    name: 'update with a stale epoch',
+    method: 'PATCH',
+    path: '/tasks/{T}',
+    body: { retry: 1, epoch: 999 },
+    status: 412,
+  },
+  {
+    name: 'claim by a non-holder',
+    method: 'POST',
+    path: '/tasks/claim',
+    body: { instance_id: 'orch-b', epoch: '{E}' },
+    status: 412,
+  },
+  {
+    name: 'claim with a future epoch',
+    method: 'POST',
+    path: '/tasks/claim',
+    body: { instance_id: 'orch-a', epoch: 77 },
+    status: 412,
+  },
+  {
+    name: 'renew by a non-holder',
+    method: 'POST',
+    path: '/leader/renew',
+    body: { instance_id: 'orch-b', epoch: '{E}' },
+    status: 412,
+  },
+  {
+    name: 'abdicate by a non-holder',
+    method: 'POST',
+    path: '/leader/abdicate',
+    body: { instance_id: 'orch-b', epoch: '{E}' },
+    status: 412,
+  },
+  {
+    name: 'requeue by a non-holder',
+    method: 'POST',
+    path: '/leader/requeue',
+    body: { instance_id: 'orch-b', epoch: '{E}' },
+    status: 412,
+  },
+  // Unknown tasks
+  { name: 'unknown task', method: 'GET', path: `/tasks/${UNKNOWN}`, status: 404 },
+  { name: 'unknown task tree', method: 'GET', path: `/tasks/${UNKNOWN}?layers=2`, status: 404 },
+  {
+    name: 'messages of an unknown task',
+    method: 'POST',
+    path: `/tasks/${UNKNOWN}/messages`,
+    body: message(),
+    status: 404,
+  },
+  {
+    name: 'subtask of an unknown task',
+    method: 'POST',
+    path: `/tasks/${UNKNOWN}/subtasks`,
+    body: { action: 'noop' },
+    status: 404,
+  },
+  {
+    name: 'terminate an unknown task',
+    method: 'POST',
+    path: `/tasks/${UNKNOWN}/terminate`,
+    status: 404,
+  },
+  {
+    name: 'update an unknown task',
+    method: 'PATCH',
+    path: `/tasks/${UNKNOWN}`,
+    body: { retry: 1 },
+    status: 404,
+  },
+  // Wrong methods and unknown routes
+  { name: 'PUT /tasks', method: 'PUT', path: '/tasks', body: task({}), status: 405 },
+  { name: 'DELETE one task', method: 'DELETE', path: '/tasks/{T}', status: 405 },
+  { name: 'GET /tasks/claim', method: 'GET', path: '/tasks/claim', status: 405 },
+  { name: 'PATCH /leader', method: 'PATCH', path: '/leader', body: {}, status: 405 },
+  { name: 'GET /leader/claim', method: 'GET', path: '/leader/claim', status: 405 },
+  { name: 'POST /health', method: 'POST', path: '/health', status: 405 },
+  { name: 'DELETE messages', method: 'DELETE', path: '/tasks/{T}/messages', status: 405 },
+  { name: 'unknown route', method: 'GET', path: '/nope', status: 404 },
+  { name: 'unknown API version', method: 'GET', path: '/api/v2.0/tasks', status: 404 },
+  { name: 'POST /leader', method: 'POST', path: '/leader', body: {}, status: 405 },
+  {
+    name: 'body where none is taken',
+    method: 'DELETE',
+    path: '/tasks?days=5',
+    body: { days: 5 },
+    status: 400,
+  },
+];
+
+describe.each(TEST_DRIVERS)('bad requests over HTTP on %s', (driver) => {
+  let server: RunningServer;
+  let taskId: string;
+  let epoch: number;
+
+  beforeAll(async () => {
+    server = await startServer(driver, { MAX_BODY_BYTES: String(MAX_BODY_BYTES) });
+    const created = await request(server.url, 'POST', '/api/v1.0/tasks', { body: task({}) });
+    expect(created.status).toBe(201);
+    taskId = created.body.task_id;
+    const lease = await request(server.url, 'POST', '/api/v1.0/leader/claim', {
+      body: { instance_id: 'orch-a', grace_seconds: 3600 },
+    });
+    expect(lease.body.held).toBe(true);
+    epoch = lease.body.epoch;
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it(`has at least 60 cases (${CASES.length})`, () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(60);
+    expect(new Set(CASES.map((c) => c.name)).size).toBe(CASES.length);
+  });
+
+  it.each(CASES)('$name → $status, nothing written', async (c) => {
+    const fill = (text: string) =>
+      text.replaceAll('{T}', taskId).replaceAll('"{E}"', String(epoch));
+    const resolvedPath = fill(c.path.startsWith('/api/') ? c.path : `/api/v1.0${c.path}`);
+    const body =
+      c.body === undefined
+        ? undefined
+        : typeof c.body === 'string'
+          ? c.body
+          : JSON.parse(fill(JSON.stringify(c.body)));
+    const before = await snapshot(server.db);
+    const res = await request(server.url, c.method, resolvedPath, {
+      body,
+      ...(c.headers ? { headers: c.headers } : {}),
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(c.status);
+    expect(ErrorBodySchema.parse(res.body)).toMatchObject({ type: 'error', retry: false });
+    expect(res.headers.get('x-request-id')).toBeTruthy();
+    expect(await snapshot(server.db)).toEqual(before);
+  });
+});

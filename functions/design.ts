@@ -19,7 +19,8 @@ export const routes = createDesignRoutes({
   deadline: () => invocation.getStore()?.deadline,
 });
 
-// This function never touches the database (the stack grants it none), so its deps have no Db.
+// This function never touches the database (the stack grants it none), so its deps carry a Db
+// that refuses every use instead of opening a connection. `driver` is only a label for logs.
 const noDb: Db = {
   driver: 'pg',
   query: () => Promise.reject(new Error('the design function has no database')),

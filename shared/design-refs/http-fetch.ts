@@ -281,8 +281,16 @@ function classify(caught: unknown, req: HttpFetchRequest): Classified {
   }
   const err = caught as { name?: string; code?: string };
   if (req.signal?.aborted) {
+    // The resolver's own budget and a caller's timeout abort with a TimeoutError reason.
+    const deadline = (req.signal.reason as { name?: string } | undefined)?.name === 'TimeoutError';
     return {
-      error: new DesignRefError('timeout', `${shown}: cancelled by the caller`, { cause: caught }),
+      error: new DesignRefError(
+        'timeout',
+        deadline
+          ? `${shown}: no complete response before the deadline`
+          : `${shown}: cancelled by the caller`,
+        { cause: caught },
+      ),
       transient: false,
     };
   }

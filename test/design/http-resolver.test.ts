@@ -257,13 +257,16 @@ describe('http(s) design references', () => {
       r.resolve(`${server.origin}/slow-headers.yaml`, { deadline: Date.now() + 300 }),
     )) as DesignRefError;
     expect(e.failure).toBe('timeout');
+    expect(e.message).toContain('before the deadline');
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 
   it('honours the caller abort signal', async () => {
     const r = use(testResolver({ allowHosts: ALLOW }));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 200);
     const e = (await rejection(() =>
-      r.resolve(`${server.origin}/slow-headers.yaml`, { signal: AbortSignal.timeout(200) }),
+      r.resolve(`${server.origin}/slow-headers.yaml`, { signal: controller.signal }),
     )) as DesignRefError;
     expect(e.failure).toBe('timeout');
     expect(e.message).toContain('cancelled');

@@ -354,6 +354,9 @@ describe('SSRF guard', () => {
     await refused(`http://[::ffff:127.0.0.1]:${server.port}/site.yaml`);
     await refused(`http://[::ffff:7f00:1]:${server.port}/site.yaml`);
     await refused(`http://0.0.0.0:${server.port}/site.yaml`);
+    // Decimal and hex shorthands of 127.0.0.1, normalised by the URL parser before the check.
+    await refused(`http://2130706433:${server.port}/site.yaml`);
+    await refused(`http://0x7f.1:${server.port}/site.yaml`);
     expect(server.requests).toHaveLength(0);
   });
 

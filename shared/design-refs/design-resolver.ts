@@ -34,7 +34,7 @@ export const DESIGN_DEFAULTS = {
  * `DESIGN_HTTP_CREDENTIALS_SECRET_ARN` → `httpCredentialsSecretArn`,
  * `DESIGN_KEYSTONE_SECRET_ARN` → `keystoneSecretArn`, `DESIGN_MAX_BYTES` → `maxBytes`,
  * `DESIGN_CACHE_TTL_SECONDS` → `cacheTtlSeconds`, `DESIGN_HTTP_TIMEOUT_MS` → `httpTimeoutMs`,
- * `DESIGN_HTTP_RETRIES` → `httpRetries` (see `designResolverSettingsFromEnv`).
+ * `DESIGN_HTTP_RETRIES` → `httpRetries` (its `DesignConfig` has this shape).
  */
 export type DesignResolverSettings = {
   /** Absolute folders `file://` references may read; empty disables `file://`. */

@@ -142,12 +142,23 @@ export function toSqlParameter(name: string, param: Param): SqlParameter {
   }
 }
 
+// Store statements are a fixed set of texts, so each is tokenized once per container.
+const rewrites = new Map<string, ReturnType<typeof toNamedPlaceholders>>();
+function rewritten(text: string): ReturnType<typeof toNamedPlaceholders> {
+  let named = rewrites.get(text);
+  if (named === undefined) {
+    named = toNamedPlaceholders(text);
+    if (rewrites.size < 2_000) rewrites.set(text, named);
+  }
+  return named;
+}
+
 /** The statement text and parameters to send; every `$n` must have a parameter. */
 export function toDataApiStatement(
   text: string,
   params: readonly Param[],
 ): { sql: string; parameters: SqlParameter[] } {
-  const named = toNamedPlaceholders(text);
+  const named = rewritten(text);
   for (const n of named.used) {
     if (n < 1 || n > params.length) {
       throw new TypeError(`statement uses $${n} but has ${params.length} parameter(s)`);

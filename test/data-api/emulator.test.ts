@@ -345,6 +345,22 @@ describe.skipIf(SKIP_SERVER)('Data API emulator, through the real SDK client', (
     expect(await unknownTx.json()).toEqual({ message: 'Transaction nope is not found' });
   });
 
+  it('refuses a request body over 4 MiB', async () => {
+    const response = await fetch(`${emulator.endpoint}/Execute`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        resourceArn: ARN,
+        secretArn: TEST_SECRET_ARN,
+        sql: 'select :big::text',
+        parameters: [{ name: 'big', value: { stringValue: 'x'.repeat(4 * 1024 * 1024) } }],
+      }),
+    });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('x-amzn-errortype')).toBe('BadRequestException');
+    expect(((await response.json()) as { message: string }).message).toMatch(/Request size/);
+  });
+
   it('refuses unknown clusters and secrets, and clusters without the HTTP endpoint', async () => {
     const cluster = await failure(execute({ sql: 'select 1' }, testClusterArn('nope')));
     expect(cluster).toMatchObject({ name: 'BadRequestException', status: 400 });

@@ -685,12 +685,13 @@ export async function startDataApiEmulator(
   async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
     const chunks: Buffer[] = [];
     let size = 0;
+    // An oversized body is still read to its end (and dropped), so the client gets the answer
+    // instead of a reset connection.
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
-      if (size > settings.maxRequestBytes) return undefined;
-      chunks.push(chunk as Buffer);
+      if (size <= settings.maxRequestBytes) chunks.push(chunk as Buffer);
     }
-    return Buffer.concat(chunks);
+    return size > settings.maxRequestBytes ? undefined : Buffer.concat(chunks);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

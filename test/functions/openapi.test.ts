@@ -1,0 +1,50 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { loadHttpFunctions } from '#infra/local/functions.ts';
+import { generateOpenApiText, OPENAPI_FILE } from '#infra/local/openapi.ts';
+
+describe('the OpenAPI document', () => {
+  it('is committed exactly as the generator writes it (run `node infra/local/openapi.ts`)', async () => {
+    const committed = await readFile(OPENAPI_FILE, 'utf8');
+    expect(committed, 'functions/openapi.json is stale: run `node infra/local/openapi.ts`').toBe(
+      await generateOpenApiText(),
+    );
+  });
+
+  it('documents every route of every HTTP function once, with unique operation ids', async () => {
+    const document = JSON.parse(await generateOpenApiText());
+    const functions = await loadHttpFunctions();
+    const routes = functions.flatMap((fn) => fn.routes);
+    expect(routes.length).toBeGreaterThanOrEqual(20);
+    const operations: string[] = [];
+    for (const route of routes) {
+      const operation = document.paths[route.path]?.[route.method.toLowerCase()];
+      expect(operation, `${route.method} ${route.path}`).toBeDefined();
+      operations.push(operation.operationId);
+    }
+    expect(new Set(operations).size).toBe(operations.length);
+    expect(document.openapi).toBe('3.1.0');
+    // Every $ref resolves to a component.
+    const refs = [
+      ...JSON.stringify(document).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g),
+    ];
+    for (const [, name] of refs) expect(document.components.schemas).toHaveProperty(name as string);
+  });
+
+  it('describes request bodies from the zod schemas (strict objects, enums, bounds)', async () => {
+    const document = JSON.parse(await generateOpenApiText());
+    const create =
+      document.paths['/api/v1.0/tasks'].post.requestBody.content['application/json'].schema;
+    const schema = create.$ref
+      ? document.components.schemas[create.$ref.split('/').at(-1)]
+      : create;
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.required).toEqual(['action', 'design_ref']);
+    expect(schema.properties.action.enum).toContain('deploy_nodes');
+    expect(schema.properties.action.enum).not.toContain('noop');
+    const days = document.paths['/api/v1.0/tasks'].delete.parameters.find(
+      (p: { name: string }) => p.name === 'days',
+    );
+    expect(days).toMatchObject({ in: 'query', required: false });
+  });
+});

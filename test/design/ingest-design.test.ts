@@ -159,14 +159,28 @@ describe('ingestDesign: invalid documents become Drydock validation messages', (
       'metadata: {name: n}',
       'data:',
       '  ranges: [{type: static, start: 10.0.0.300, end: 10.0.0.9}]',
+      '---',
+      'schema: drydock/Rack/v1',
+      'metadata: {name: k}',
+      'data:',
+      '  tor_switches: {tor-1: {mgmt_ip: switch-one}}',
+      '---',
+      'schema: drydock/HardwareProfile/v1',
+      'metadata: {name: h}',
+      'data:',
+      '  hugepages: {dpdk: {size: 2M, count: lots}}',
     ].join('\n');
     const { messages } = ingest(text);
     expect(messages.map((m) => [m.level, m.error])).toEqual([
       ['Warning', false],
       ['Warning', false],
+      ['Warning', false],
+      ['Warning', false],
     ]);
     expect(messages[0]?.message).toContain('data.repositories.docker.arches');
     expect(messages[1]?.message).toContain('data.ranges[0].start');
+    expect(messages[2]?.message).toContain('data.tor_switches.tor-1.mgmt_ip');
+    expect(messages[3]?.message).toContain('data.hugepages.dpdk.count');
     expect(validationStatus(messages)).toMatchObject({
       status: 'Success',
       details: { errorCount: 0 },

@@ -4,14 +4,8 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { databaseError, EmulatedError, type ExceptionName, pgjdbcMessage } from './errors.ts';
 import { toPositional } from './named-params.ts';
-import {
-  bindParameters,
-  isArrayType,
-  type ResultOptions,
-  toField,
-  toJsonValue,
-  typeInfo,
-} from './values.ts';
+import { columnMetadata, encodeRecords, formatJson, resultOptions } from './results.ts';
+import { bindParameters, toField } from './values.ts';
 
 /**
  * A local RDS Data API (restJson1) over a real Postgres server, for tests only: the unchanged
@@ -155,7 +149,6 @@ export async function startDataApiEmulator(
   const transactions = new Map<string, Transaction>();
   const counts = new Map<string, CallCounts>();
   const allCounts = emptyCounts();
-  const typeNames = new Map<number, string>();
   let faults = { resumingCalls: 0, resumingUntil: 0, unavailableCalls: 0, unavailableStatus: 503 };
 
   function poolFor(
@@ -288,128 +281,6 @@ export async function startDataApiEmulator(
     }
   }
 
-  async function typeName(client: pg.PoolClient, oid: number): Promise<string> {
-    const known = typeInfo(oid).name;
-    if (known !== 'unknown') return known;
-    if (!typeNames.has(oid)) {
-      const r = await client.query<{ typname: string }>(
-        'select typname from pg_type where oid = $1',
-        [oid],
-      );
-      typeNames.set(oid, r.rows[0]?.typname ?? 'unknown');
-    }
-    return typeNames.get(oid) ?? 'unknown';
-  }
-
-  /** Column metadata the way pgjdbc builds it: one catalog lookup for table names and nullability. */
-  async function columnMetadata(client: pg.PoolClient, fields: pg.FieldDef[]) {
-    const tabled = fields.filter((f) => f.tableID !== 0);
-    const catalog = new Map<string, { relname: string; notnull: boolean }>();
-    if (tabled.length > 0) {
-      const r = await client.query<{
-        attrelid: number;
-        attnum: number;
-        relname: string;
-        attnotnull: boolean;
-      }>(
-        `select a.attrelid::int as attrelid, a.attnum::int as attnum, c.relname::text as relname, a.attnotnull
-           from pg_attribute a join pg_class c on c.oid = a.attrelid
-          where (a.attrelid, a.attnum) in (select * from unnest($1::oid[], $2::int2[]))`,
-        [tabled.map((f) => f.tableID), tabled.map((f) => f.columnID)],
-      );
-      for (const row of r.rows) {
-        catalog.set(`${row.attrelid}.${row.attnum}`, {
-          relname: row.relname,
-          notnull: row.attnotnull,
-        });
-      }
-    }
-    return Promise.all(
-      fields.map(async (f) => {
-        const info = typeInfo(f.dataTypeID);
-        const column = catalog.get(`${f.tableID}.${f.columnID}`);
-        let precision = info.precision ?? 0;
-        let scale = info.scale ?? 0;
-        if (f.dataTypeID === 1700 && f.dataTypeModifier >= 4) {
-          precision = ((f.dataTypeModifier - 4) >> 16) & 0xffff;
-          scale = (f.dataTypeModifier - 4) & 0xffff;
-        } else if (f.dataTypeID === 1700) {
-          precision = 0;
-        } else if ((f.dataTypeID === 1043 || f.dataTypeID === 1042) && f.dataTypeModifier >= 4) {
-          precision = f.dataTypeModifier - 4;
-        } else if (f.dataTypeID === 1043) {
-          precision = 2147483647;
-        }
-        return {
-          name: f.name,
-          label: f.name,
-          type: info.jdbc,
-          typeName: await typeName(client, f.dataTypeID),
-          schemaName: '',
-          tableName: column?.relname ?? '',
-          isAutoIncrement: false,
-          isSigned: ['int', 'float', 'numeric'].includes(info.kind),
-          isCurrency: f.dataTypeID === 790,
-          isCaseSensitive: info.kind === 'string' && !isArrayType(f.dataTypeID) && info.jdbc !== 91,
-          nullable: column ? (column.notnull ? 0 : 1) : 2,
-          precision,
-          scale,
-          arrayBaseColumnType: 0,
-        };
-      }),
-    );
-  }
-
-  function resultOptions(body: Body): ResultOptions {
-    const o = (body.resultSetOptions ?? {}) as Record<string, unknown>;
-    return {
-      longAsString: o.longReturnType === 'STRING',
-      decimalAsNumber: o.decimalReturnType === 'DOUBLE_OR_LONG',
-    };
-  }
-
-  /** `records` within the row and response limits, or the error the service answers. */
-  function encodeRecords(result: pg.QueryResult<unknown[]>, options: ResultOptions) {
-    const oids = result.fields.map((f) => f.dataTypeID);
-    const records = result.rows.map((row) => {
-      let rowBytes = 0;
-      for (const value of row) if (typeof value === 'string') rowBytes += Buffer.byteLength(value);
-      if (rowBytes > settings.maxRowBytes) {
-        throw badRequest(
-          `Database returned a row larger than the ${settings.maxRowBytes} byte row size limit`,
-        );
-      }
-      return row.map((value, i) => toField(oids[i] ?? 0, value as string | null, options));
-    });
-    if (Buffer.byteLength(JSON.stringify(records)) > settings.maxResponseBytes) {
-      throw badRequest('Database returned more than the allowed response size limit');
-    }
-    return records;
-  }
-
-  function formatJson(result: pg.QueryResult<unknown[]>, options: ResultOptions): string {
-    const labels = result.fields.map((f) => f.name);
-    const duplicate = labels.find((l, i) => labels.indexOf(l) !== i);
-    if (duplicate !== undefined) {
-      throw badRequest(
-        `The result contains duplicate column label "${duplicate}"; alias the columns`,
-      );
-    }
-    const objects = result.rows.map((row) =>
-      Object.fromEntries(
-        row.map((value, i) => [
-          labels[i],
-          toJsonValue(result.fields[i]?.dataTypeID ?? 0, value as string | null, options),
-        ]),
-      ),
-    );
-    const text = JSON.stringify(objects);
-    if (Buffer.byteLength(text) > settings.maxFormattedBytes) {
-      throw badRequest('Database returned more than the allowed response size limit');
-    }
-    return text;
-  }
-
   function resolveTarget(body: Body, arnKey = 'resourceArn', secretKey = 'secretArn') {
     const resourceArn = requireString(body, arnKey);
     const secretArn = requireString(body, secretKey);
@@ -491,9 +362,10 @@ export async function startDataApiEmulator(
         numberOfRecordsUpdated: isDml && result.fields.length === 0 ? (result.rowCount ?? 0) : 0,
       };
       if (result.fields.length > 0) {
-        if (body.formatRecordsAs === 'JSON') out.formattedRecords = formatJson(result, options);
+        if (body.formatRecordsAs === 'JSON')
+          out.formattedRecords = formatJson(result, options, settings.maxFormattedBytes);
         else {
-          out.records = encodeRecords(result, options);
+          out.records = encodeRecords(result, options, settings);
           if (body.includeResultMetadata === true) {
             out.columnMetadata = await columnMetadata(client, result.fields);
           }

@@ -65,11 +65,19 @@ const DEFAULT_RETRY: Required<DataApiRetryOptions> = {
  * committed, while the calls that really are safe to repeat are retried here with one budget.
  */
 export function createDataApiClient(
-  options: Pick<DataApiDbOptions, 'region' | 'endpoint' | 'credentials'> = {},
+  options: Pick<DataApiDbOptions, 'region' | 'endpoint' | 'credentials'> & {
+    /** Tests only: production keeps the 60 s default. */
+    readonly requestTimeoutMs?: number;
+  } = {},
 ): RDSDataClient {
   return new RDSDataClient({
     maxAttempts: 1,
-    requestHandler: { requestTimeout: DATA_API_REQUEST_TIMEOUT_MS, connectionTimeout: 5_000 },
+    requestHandler: {
+      requestTimeout: options.requestTimeoutMs ?? DATA_API_REQUEST_TIMEOUT_MS,
+      // Without this the handler only logs a warning when the timeout passes and keeps waiting.
+      throwOnRequestTimeout: true,
+      connectionTimeout: 5_000,
+    },
     ...(options.region ? { region: options.region } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),

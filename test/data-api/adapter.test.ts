@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  createDataApiClient,
   createDataApiDb,
   DataApiRequestError,
   DataApiResponseTooLargeError,
@@ -377,6 +378,37 @@ describe.skipIf(SKIP_SERVER)('the data-api adapter through the emulator', () => 
     it('does not repeat a statement the database refused', async () => {
       await expect(db.query(statement({}, sql`select 1/0`))).rejects.toBeInstanceOf(SqlError);
       expect(emulator.calls(ARN).ExecuteStatement).toBe(1);
+    });
+
+    it('gives up at the client timeout without resending a statement that may have run', async () => {
+      const client = createDataApiClient({
+        endpoint: emulator.endpoint,
+        region: TEST_REGION,
+        credentials: TEST_CREDENTIALS,
+        requestTimeoutMs: 150,
+      });
+      const impatient = createDataApiDb({
+        resourceArn: ARN,
+        secretArn: TEST_SECRET_ARN,
+        database: 'test',
+        client,
+        retry: FAST_RETRY,
+      });
+      const error = await impatient
+        .query(
+          statement({}, sql`insert into kv (k, v) select 'slow-insert', '{}' from pg_sleep(0.4)`),
+        )
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DbUnavailableError);
+      expect((error as Error).message).toMatch(/may or may not have run/);
+      expect(emulator.calls(ARN).ExecuteStatement).toBe(1);
+      // It did run: exactly why it must not be sent again blindly.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const [row] = await db.query(
+        statement({ n: 'int' }, sql`select count(*) as n from kv where k = 'slow-insert'`),
+      );
+      expect(row?.n).toBe(1);
+      client.destroy();
     });
 
     it('reports an unreachable endpoint as DbUnavailableError', async () => {

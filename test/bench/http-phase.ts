@@ -1,0 +1,248 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { appendMessages } from '#shared/store/messages.ts';
+import { createTask } from '#shared/store/tasks.ts';
+import type { BenchSchema } from './bench-db.ts';
+import { type ChildServer, memoryOf, sampleMemory, startChildServer } from './child-server.ts';
+import { type LoadRequest, type LoadResult, runLoad } from './load.ts';
+import type { BenchOptions } from './options.ts';
+import { type Summary, summarize } from './stats.ts';
+
+/** Messages on the task the GET fetches: a typical small task. */
+export const HTTP_TASK_MESSAGES = 10;
+const PREFIX = '/api/v1.0';
+const MESSAGE_BODY = JSON.stringify({
+  message: 'Node n1 step finished',
+  error: false,
+  context_type: 'node',
+  context: 'n1',
+});
+
+export interface LoadSummary {
+  readonly requestsPerSec: Summary;
+  readonly p50Ms: Summary;
+  readonly p95Ms: Summary;
+  readonly p99Ms: Summary;
+  readonly requests: number;
+  readonly failures: number;
+}
+
+export interface HttpCaseResult {
+  readonly id: string;
+  readonly label: string;
+  readonly service: LoadSummary;
+  readonly bare: LoadSummary;
+  /** Per-round requests/s of the service divided by the bare server's. */
+  readonly ratio: Summary;
+  readonly responseBytes: number;
+}
+
+export interface MemoryResult {
+  readonly idleKiB: number;
+  /** VmHWM at the end: the peak resident set since the process started. */
+  readonly peakKiB: number;
+  /** The highest VmRSS sampled (every 50 ms) while under load. */
+  readonly maxSampledKiB: number;
+}
+
+export interface HttpPhaseResult {
+  readonly connections: number;
+  readonly secondsPerRound: number;
+  readonly serverDriver: string;
+  readonly cases: HttpCaseResult[];
+  readonly memory: { readonly service: MemoryResult; readonly bare: MemoryResult };
+}
+
+interface Canned {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const SKIPPED_HEADERS = new Set([
+  'date',
+  'connection',
+  'keep-alive',
+  'content-length',
+  'transfer-encoding',
+]);
+
+/** One real answer of the service, to be replayed byte for byte by the bare server. */
+async function capture(
+  url: string,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: string,
+): Promise<Canned> {
+  const response = await request(`${url}${path}`, {
+    method,
+    ...(body ? { body, headers: { 'content-type': 'application/json' } } : {}),
+  });
+  const text = await response.body.text();
+  if (response.statusCode >= 300)
+    throw new Error(`${method} ${path} answered ${response.statusCode}: ${text}`);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (!SKIPPED_HEADERS.has(name) && typeof value === 'string') headers[name] = value;
+  }
+  return { status: response.statusCode, headers, body: text };
+}
+
+function summarizeLoads(runs: readonly LoadResult[]): LoadSummary {
+  return {
+    requestsPerSec: summarize(runs.map((r) => r.requestsPerSec)),
+    p50Ms: summarize(runs.map((r) => r.p50Ms)),
+    p95Ms: summarize(runs.map((r) => r.p95Ms)),
+    p99Ms: summarize(runs.map((r) => r.p99Ms)),
+    requests: runs.reduce((n, r) => n + r.requests, 0),
+    failures: runs.reduce((n, r) => n + r.failures, 0),
+  };
+}
+
+/**
+ * The local HTTP server (`npm start`'s stack over the `pg` adapter, as a child process) against a
+ * bare Node server replaying the same bytes, both under the same closed-loop load; plus the
+ * service process's peak resident memory under that load.
+ */
+export async function runHttpPhase(
+  schema: BenchSchema,
+  options: BenchOptions,
+  progress: (text: string) => void,
+): Promise<HttpPhaseResult> {
+  await schema.query('truncate tasks, result_message, applied_event');
+  const db = schema.storeDb(2);
+  const readTask = (
+    await createTask(db, { action: 'deploy_nodes', status: 'queued', designRef: 'https://d/1' })
+  ).task;
+  await appendMessages(
+    db,
+    readTask.taskId,
+    Array.from({ length: HTTP_TASK_MESSAGES }, (_, i) => ({
+      message: `Node n${i} step finished`,
+      error: false,
+      contextType: 'node',
+      context: `n${i}`,
+    })),
+  );
+  // One task per connection for the appends, so they measure the stack, not one row's lock.
+  const postTasks: string[] = [];
+  for (let i = 0; i < options.httpConnections + 1; i += 1) {
+    postTasks.push(
+      (await createTask(db, { action: 'deploy_nodes', status: 'queued' })).task.taskId,
+    );
+  }
+
+  progress('starting the local server');
+  const service = await startChildServer('infra/local/server.ts', [], {
+    ...process.env,
+    DB_DRIVER: 'pg',
+    DATABASE_URL: schema.url,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOCAL_SCHEDULE: 'off',
+    LEASE_INSTANCE_ID: 'bench-http',
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'drydock-bench-'));
+  let bare: ChildServer | undefined;
+  try {
+    const idle = memoryOf(service.pid);
+    const getPath = `${PREFIX}/tasks/${readTask.taskId}`;
+    const postPath = (i: number) =>
+      `${PREFIX}/tasks/${postTasks[(i % options.httpConnections) + 1]}/messages`;
+    const canned = {
+      GET: await capture(service.url, 'GET', getPath),
+      POST: await capture(
+        service.url,
+        'POST',
+        `${PREFIX}/tasks/${postTasks[0]}/messages`,
+        MESSAGE_BODY,
+      ),
+    };
+    const file = join(dir, 'responses.json');
+    writeFileSync(file, JSON.stringify(canned));
+    bare = await startChildServer('test/bench/bare-server.ts', [file], process.env);
+    const bareIdle = memoryOf(bare.pid);
+    const stopService = sampleMemory(service.pid);
+    const stopBare = sampleMemory(bare.pid);
+
+    const targets: { id: string; label: string; req: LoadRequest; bytes: number }[] = [
+      {
+        id: 'get-task',
+        label: `GET /tasks/{id} (${HTTP_TASK_MESSAGES} messages)`,
+        req: { method: 'GET', path: () => getPath },
+        bytes: Buffer.byteLength(canned.GET.body),
+      },
+      {
+        id: 'post-message',
+        label: 'POST /tasks/{id}/messages (1 message)',
+        req: { method: 'POST', path: postPath, body: MESSAGE_BODY },
+        bytes: Buffer.byteLength(canned.POST.body),
+      },
+    ];
+    const servers = { service, bare } as const;
+    const runs: Record<string, LoadResult[]> = {};
+    const slots = targets.flatMap((t) => (['service', 'bare'] as const).map((s) => ({ t, s })));
+    const warmSeconds = Math.min(1, options.httpSeconds);
+    for (const { t, s } of slots) {
+      progress(`http warm-up ${t.id} ${s}`);
+      await runLoad(servers[s].url, t.req, options.httpConnections, warmSeconds);
+    }
+    for (let round = 0; round < options.rounds; round += 1) {
+      for (let k = 0; k < slots.length; k += 1) {
+        const { t, s } = slots[(k + round) % slots.length] as (typeof slots)[number];
+        progress(
+          `http round ${round + 1}/${options.rounds} ${t.id} ${s} (${options.httpSeconds} s)`,
+        );
+        const result = await runLoad(
+          servers[s].url,
+          t.req,
+          options.httpConnections,
+          options.httpSeconds,
+        );
+        runs[`${t.id}/${s}`] ??= [];
+        runs[`${t.id}/${s}`]?.push(result);
+      }
+    }
+    const serviceMemory = stopService();
+    const bareMemory = stopBare();
+    const cases = targets.map((t): HttpCaseResult => {
+      const svc = runs[`${t.id}/service`] ?? [];
+      const raw = runs[`${t.id}/bare`] ?? [];
+      return {
+        id: t.id,
+        label: t.label,
+        service: summarizeLoads(svc),
+        bare: summarizeLoads(raw),
+        ratio: summarize(
+          svc.map((r, i) => r.requestsPerSec / (raw[i]?.requestsPerSec ?? Number.NaN)),
+        ),
+        responseBytes: t.bytes,
+      };
+    });
+    return {
+      connections: options.httpConnections,
+      secondsPerRound: options.httpSeconds,
+      serverDriver: 'pg (pool of 2, as createDb builds it for a Lambda container)',
+      cases,
+      memory: {
+        service: {
+          idleKiB: idle?.rssKiB ?? Number.NaN,
+          peakKiB: serviceMemory.peakKiB,
+          maxSampledKiB: serviceMemory.maxRssKiB,
+        },
+        bare: {
+          idleKiB: bareIdle?.rssKiB ?? Number.NaN,
+          peakKiB: bareMemory.peakKiB,
+          maxSampledKiB: bareMemory.maxRssKiB,
+        },
+      },
+    };
+  } finally {
+    await service.stop();
+    await bare?.stop();
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

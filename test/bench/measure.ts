@@ -1,0 +1,94 @@
+import { type Summary, summarize } from './stats.ts';
+
+/** One timed run of a variant: how many operations completed in how long. */
+export interface RunResult {
+  readonly ops: number;
+  readonly elapsedMs: number;
+}
+
+/** A raw-versus-store comparison: the first variant is the floor the others are divided by. */
+export interface CaseSpec {
+  readonly id: string;
+  readonly label: string;
+  /** What one operation is (`tasks`, `calls`, `reads`, `queries`). */
+  readonly unit: string;
+  readonly variants: readonly { readonly id: string; readonly label: string }[];
+  /** The DESIGN.md §6 target on a variant's throughput ratio to the floor, if there is one. */
+  readonly target?: { readonly variant: string; readonly atLeast: number; readonly text: string };
+  /** Items per operation, when an operation carries several (a batch of 10 messages). */
+  readonly itemsPerOp?: number;
+  readonly note?: string;
+  /** Runs one variant at `scale` (1 = the configured size), preparation excluded from timing. */
+  run(variant: string, scale: number, progress: (text: string) => void): Promise<RunResult>;
+}
+
+export interface CaseResult {
+  readonly id: string;
+  readonly label: string;
+  readonly unit: string;
+  readonly floor: string;
+  readonly itemsPerOp: number;
+  readonly variants: Record<string, { label: string; opsPerSec: Summary; ops: number[] }>;
+  /** Per-round throughput ratio variant / floor, summarised (the ratio of each round, not of medians). */
+  readonly ratios: Record<string, Summary>;
+  readonly target: CaseSpec['target'] | null;
+  readonly targetMet: boolean | null;
+  readonly note: string | null;
+}
+
+/**
+ * Runs every variant of a case for `rounds` rounds after one untimed warm-up round at a tenth of
+ * the size (prepared statements, caches), rotating the variant order each round so neither side
+ * always runs first on a warm or a cold box.
+ */
+export async function measureCase(
+  spec: CaseSpec,
+  rounds: number,
+  progress: (text: string) => void,
+): Promise<CaseResult> {
+  const ids = spec.variants.map((v) => v.id);
+  for (const id of ids) await spec.run(id, 0.1, (t) => progress(`${spec.id} warm-up ${id} ${t}`));
+  const rates: Record<string, number[]> = Object.fromEntries(ids.map((id) => [id, []]));
+  const ops: Record<string, number[]> = Object.fromEntries(ids.map((id) => [id, []]));
+  for (let round = 0; round < rounds; round += 1) {
+    const order = ids.map((_, i) => ids[(i + round) % ids.length] as string);
+    for (const id of order) {
+      const result = await spec.run(id, 1, (t) =>
+        progress(`${spec.id} round ${round + 1}/${rounds} ${id}: ${t}`),
+      );
+      rates[id]?.push((result.ops / result.elapsedMs) * 1000);
+      ops[id]?.push(result.ops);
+    }
+  }
+  const floor = ids[0] as string;
+  const floorRates = rates[floor] as number[];
+  const ratios: Record<string, Summary> = {};
+  for (const id of ids.slice(1)) {
+    ratios[id] = summarize(
+      (rates[id] as number[]).map((rate, i) => rate / (floorRates[i] as number)),
+    );
+  }
+  const target = spec.target ?? null;
+  const targetRatio = target ? ratios[target.variant]?.median : undefined;
+  return {
+    id: spec.id,
+    label: spec.label,
+    unit: spec.unit,
+    floor,
+    itemsPerOp: spec.itemsPerOp ?? 1,
+    variants: Object.fromEntries(
+      spec.variants.map((v) => [
+        v.id,
+        {
+          label: v.label,
+          opsPerSec: summarize(rates[v.id] as number[]),
+          ops: ops[v.id] as number[],
+        },
+      ]),
+    ),
+    ratios,
+    target,
+    targetMet: target && targetRatio !== undefined ? targetRatio >= target.atLeast : null,
+    note: spec.note ?? null,
+  };
+}

@@ -1,0 +1,189 @@
+import { parseArgs } from 'node:util';
+
+/** The phases of a run, in the order they execute. */
+export const PHASES = ['store', 'build-data', 'statements', 'http', 'bundles'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface BenchOptions {
+  /** Rounds per measured pair (raw and store alternate, order rotated per round). */
+  readonly rounds: number;
+  /** Concurrent producers / workers / readers in the store phases. */
+  readonly workers: number;
+  /** Tasks created per round and variant (one per call). */
+  readonly creates: number;
+  /** Tasks drained per round and variant, one per claim. */
+  readonly claims: number;
+  /** Tasks drained per round and variant with batched claims. */
+  readonly batchedClaims: number;
+  /** Tasks per batched claim. */
+  readonly claimBatch: number;
+  /** Append statements per round and variant (single and batch-of-10 alike). */
+  readonly appends: number;
+  /** Reads of a task with its messages per round and variant. */
+  readonly reads: number;
+  /** Messages on the task read by the "get task" phase. */
+  readonly messagesPerTask: number;
+  /** build_data rows seeded for the latest-per-generator query. */
+  readonly buildRows: number;
+  /** Latest-per-generator queries per round and variant. */
+  readonly buildQueries: number;
+  /** Seconds of load per HTTP target and round. */
+  readonly httpSeconds: number;
+  /** Concurrent keep-alive connections of the HTTP load generator. */
+  readonly httpConnections: number;
+  /** Cold imports per bundle (each in a fresh process). */
+  readonly initRuns: number;
+  /** Lambda entries to bundle (names from FUNCTION_ENTRIES), or all of them. */
+  readonly functions: readonly string[] | 'all';
+  readonly phases: readonly Phase[];
+  /** Where the raw figures go (a timestamped file under test/bench/results by default). */
+  readonly out: string | undefined;
+  readonly quiet: boolean;
+}
+
+export const DEFAULTS: BenchOptions = {
+  rounds: 5,
+  workers: 8,
+  creates: 4_000,
+  claims: 4_000,
+  batchedClaims: 20_000,
+  claimBatch: 20,
+  appends: 4_000,
+  reads: 2_000,
+  messagesPerTask: 100,
+  buildRows: 1_000_000,
+  buildQueries: 3_000,
+  httpSeconds: 4,
+  httpConnections: 8,
+  initRuns: 7,
+  functions: 'all',
+  phases: PHASES,
+  out: undefined,
+  quiet: false,
+};
+
+/** Sizes small enough for `npm test`: every phase runs, in a few seconds, proving nothing about speed. */
+export const SMOKE: BenchOptions = {
+  ...DEFAULTS,
+  rounds: 1,
+  workers: 2,
+  creates: 20,
+  claims: 20,
+  batchedClaims: 40,
+  claimBatch: 5,
+  appends: 20,
+  reads: 10,
+  messagesPerTask: 5,
+  buildRows: 2_000,
+  buildQueries: 10,
+  httpSeconds: 0.3,
+  httpConnections: 2,
+  initRuns: 1,
+  // One esbuild run per function is most of a smoke run's time: one function proves the path.
+  functions: ['health'],
+  quiet: true,
+};
+
+const FLAGS = {
+  rounds: 'BENCH_ROUNDS',
+  workers: 'BENCH_WORKERS',
+  creates: 'BENCH_CREATES',
+  claims: 'BENCH_CLAIMS',
+  'batched-claims': 'BENCH_BATCHED_CLAIMS',
+  'claim-batch': 'BENCH_CLAIM_BATCH',
+  appends: 'BENCH_APPENDS',
+  reads: 'BENCH_READS',
+  'messages-per-task': 'BENCH_MESSAGES_PER_TASK',
+  'build-rows': 'BENCH_BUILD_ROWS',
+  'build-queries': 'BENCH_BUILD_QUERIES',
+  'http-seconds': 'BENCH_HTTP_SECONDS',
+  'http-connections': 'BENCH_HTTP_CONNECTIONS',
+  'init-runs': 'BENCH_INIT_RUNS',
+} as const satisfies Record<string, string>;
+
+const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+export const USAGE = `npm run bench -- [options]   (every option also reads BENCH_<NAME> from the environment)
+
+  --smoke                 tiny sizes (what npm test runs); other flags still apply on top
+  --phases a,b            subset of: ${PHASES.join(', ')}
+  --rounds N              rounds per measurement (default ${DEFAULTS.rounds})
+  --workers N             concurrent workers in the store phases (default ${DEFAULTS.workers})
+  --creates N             tasks created per round and variant (default ${DEFAULTS.creates})
+  --claims N              tasks drained one per claim (default ${DEFAULTS.claims})
+  --batched-claims N      tasks drained with batched claims (default ${DEFAULTS.batchedClaims})
+  --claim-batch N         tasks per batched claim (default ${DEFAULTS.claimBatch})
+  --appends N             append statements per round and variant (default ${DEFAULTS.appends})
+  --reads N               reads of a task with its messages (default ${DEFAULTS.reads})
+  --messages-per-task N   messages on that task (default ${DEFAULTS.messagesPerTask})
+  --build-rows N          build_data rows seeded (default ${DEFAULTS.buildRows})
+  --build-queries N       latest-per-generator queries (default ${DEFAULTS.buildQueries})
+  --http-seconds S        load per HTTP target and round (default ${DEFAULTS.httpSeconds})
+  --http-connections N    keep-alive connections of the load generator (default ${DEFAULTS.httpConnections})
+  --init-runs N           cold imports per bundle (default ${DEFAULTS.initRuns})
+  --functions a,b         Lambda entries to bundle, by FUNCTION_ENTRIES name (default all)
+  --out FILE              JSON output (default test/bench/results/bench-<timestamp>.json)
+  --quiet                 no progress lines
+`;
+
+function positive(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
+  return value;
+}
+
+/** Options from flags, then `BENCH_*` environment variables, then the defaults (or smoke sizes). */
+export function parseOptions(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      ...Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' as const }])),
+      smoke: { type: 'boolean' },
+      phases: { type: 'string' },
+      functions: { type: 'string' },
+      out: { type: 'string' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  const base = values.smoke || env.BENCH_SMOKE === '1' ? SMOKE : DEFAULTS;
+  const sized: Record<string, number> = {};
+  for (const [flag, envName] of Object.entries(FLAGS)) {
+    const text = (values as Record<string, unknown>)[flag] ?? env[envName];
+    if (typeof text === 'string') {
+      const value = positive(flag, text);
+      sized[camel(flag)] = flag === 'http-seconds' ? value : Math.round(value);
+    }
+  }
+  const phasesText = values.phases ?? env.BENCH_PHASES;
+  let phases: readonly Phase[] = base.phases;
+  if (typeof phasesText === 'string' && phasesText !== '') {
+    const asked = phasesText.split(',').map((p) => p.trim());
+    for (const p of asked) {
+      if (!(PHASES as readonly string[]).includes(p)) {
+        throw new Error(`unknown phase ${p}; phases: ${PHASES.join(', ')}`);
+      }
+    }
+    phases = PHASES.filter((p) => asked.includes(p));
+  }
+  const functionsText = values.functions ?? env.BENCH_FUNCTIONS;
+  const functions =
+    typeof functionsText === 'string' && functionsText !== '' && functionsText !== 'all'
+      ? functionsText.split(',').map((f) => f.trim())
+      : typeof functionsText === 'string'
+        ? 'all'
+        : base.functions;
+  return {
+    ...base,
+    ...sized,
+    functions,
+    phases,
+    out: values.out ?? env.BENCH_OUT ?? undefined,
+    quiet: values.quiet === true || base.quiet,
+  };
+}

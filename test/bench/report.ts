@@ -1,0 +1,215 @@
+import type { ApiOperationCount } from './api-calls-phase.ts';
+import type { BuildDataPhaseResult } from './build-data-phase.ts';
+import type { BundleResult, BundlesPhaseResult } from './bundles-phase.ts';
+import type { HttpPhaseResult } from './http-phase.ts';
+import type { CaseResult } from './measure.ts';
+import type { BenchOptions } from './options.ts';
+import type { OperationCount } from './statements-phase.ts';
+import type { Summary } from './stats.ts';
+
+export interface BenchMeta {
+  readonly date: string;
+  readonly machine: {
+    readonly cpu: string;
+    readonly cores: number;
+    readonly memoryGiB: number;
+    readonly os: string;
+  };
+  readonly node: string;
+  readonly postgres: Record<string, string>;
+  readonly packages: Record<string, string>;
+  readonly durationMs?: number;
+}
+
+/** Everything one run measured; written as JSON, rendered as Markdown. */
+export interface BenchResults {
+  meta: BenchMeta;
+  options: BenchOptions;
+  store?: { cases: CaseResult[] };
+  buildData?: BuildDataPhaseResult;
+  statements?: { store: OperationCount[]; api: ApiOperationCount[] };
+  http?: HttpPhaseResult;
+  bundles?: BundlesPhaseResult;
+  /** Phases that could not run, with why. */
+  errors: Record<string, string>;
+}
+
+const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+const fixed = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+const spread = (s: Summary, f: (n: number) => string) =>
+  s.samples.length > 1 ? `${f(s.median)} (${f(s.min)}–${f(s.max)})` : f(s.median);
+const ratio = (s: Summary) => `${spread(s, (n) => fixed(n))}×`;
+const kib = (n: number) => `${fixed(n / 1024, 1)} MiB`;
+const bytes = (n: number) =>
+  n >= 1024 * 1024 ? `${fixed(n / 1024 / 1024, 2)} MB` : `${fixed(n / 1024, 1)} kB`;
+const mark = (met: boolean | null) => (met === null ? '' : met ? '✔ met' : '✘ missed');
+
+function storeTable(cases: readonly CaseResult[]): string[] {
+  const lines = [
+    '| operation | floor: raw node-postgres, /s | store (pg adapter), /s | store ÷ floor | target | |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const c of cases) {
+    const floor = c.variants[c.floor];
+    if (!floor) continue;
+    const others = Object.entries(c.variants).filter(([id]) => id !== c.floor);
+    const store = c.variants.store;
+    const items =
+      c.itemsPerOp > 1
+        ? ` (×${c.itemsPerOp} = ${int(floor.opsPerSec.median * c.itemsPerOp)} items/s)`
+        : '';
+    const storeItems =
+      c.itemsPerOp > 1 && store ? ` (${int(store.opsPerSec.median * c.itemsPerOp)} items/s)` : '';
+    lines.push(
+      `| ${c.label} | ${spread(floor.opsPerSec, int)} ${c.unit}${items} | ${
+        store ? `${spread(store.opsPerSec, int)}${storeItems}` : ''
+      } | ${c.ratios.store ? ratio(c.ratios.store) : ''} | ${c.target?.text ?? ''} | ${mark(c.targetMet)} |`,
+    );
+    for (const [id, v] of others) {
+      if (id === 'store') continue;
+      const r = c.ratios[id];
+      lines.push(`| ↳ ${v.label} | | ${spread(v.opsPerSec, int)} | ${r ? ratio(r) : ''} | | |`);
+    }
+  }
+  return lines;
+}
+
+function buildDataSection(b: BuildDataPhaseResult): string[] {
+  const c = b.latest;
+  const timeRatio = c.ratios.store
+    ? {
+        ...c.ratios.store,
+        median: 1 / c.ratios.store.median,
+        min: 1 / c.ratios.store.max,
+        max: 1 / c.ratios.store.min,
+      }
+    : undefined;
+  const plan = b.plan;
+  return [
+    ...storeTable([c]),
+    '',
+    `Store time ÷ bare time: ${timeRatio ? ratio(timeRatio) : 'n/a'} (target ≤ 1.2×). ` +
+      `Seeded ${int(b.rows)} rows (${int(b.nodes)} nodes × ${b.generators} generators) in ${fixed(b.seedMs / 1000, 1)} s, ` +
+      `VACUUM ANALYZE ${fixed(b.vacuumMs / 1000, 1)} s.`,
+    '',
+    `Plan of the store's statement: ${plan.indexOnly ? '✔ index-only' : '✘ not index-only'} ` +
+      `(${plan.scans.join('; ') || 'no scan of build_data found'}), heap fetches ${plan.heapFetches}, ` +
+      `buffers hit ${plan.sharedHitBlocks} read ${plan.sharedReadBlocks}, execution ${fixed(plan.executionMs, 3)} ms.`,
+    '',
+    '<details><summary>EXPLAIN (ANALYZE, BUFFERS)</summary>',
+    '',
+    '```',
+    plan.text,
+    '```',
+    '',
+    '</details>',
+  ];
+}
+
+function statementsSection(s: NonNullable<BenchResults['statements']>): string[] {
+  const storeOnes = s.store.filter((o) => o.pgStatements === 1 && o.dataApiCalls === 1);
+  const storeOthers = s.store.filter((o) => !(o.pgStatements === 1 && o.dataApiCalls === 1));
+  const lines = [
+    `Store operations: ${storeOnes.length} of ${s.store.length} take exactly 1 statement (counting wrapper on the pg adapter) ` +
+      'and 1 Data API call (emulator counter).',
+  ];
+  for (const o of storeOthers) {
+    lines.push(
+      `- ✘ ${o.operation}: ${o.pgStatements} statements, ${o.dataApiCalls ?? 'n/a'} Data API calls`,
+    );
+  }
+  const apiOnes = s.api.filter((o) => o.dataApiCalls === 1).length;
+  lines.push(
+    '',
+    `HTTP API operations through the local server on the data-api driver: ${apiOnes} of ${s.api.length} cost exactly 1 Data API call.`,
+    '',
+    '| API operation | status | Data API calls |',
+    '|---|---|---|',
+    ...s.api.map(
+      (o) =>
+        `| ${o.operation} | ${o.status} | ${o.dataApiCalls}${o.dataApiCalls === 1 ? '' : ' ✘'} |`,
+    ),
+  );
+  return lines;
+}
+
+function httpSection(h: HttpPhaseResult): string[] {
+  const pct = (l: HttpPhaseResult['cases'][number]['service']) =>
+    `${fixed(l.p50Ms.median)} / ${fixed(l.p95Ms.median)} / ${fixed(l.p99Ms.median)}`;
+  return [
+    `${h.connections} keep-alive connections, closed loop, ${h.secondsPerRound} s per round; server database: ${h.serverDriver}.`,
+    '',
+    '| request | bare node:http, req/s | local server, req/s | server ÷ bare | server p50 / p95 / p99 ms | bare p50 / p95 / p99 ms | failures |',
+    '|---|---|---|---|---|---|---|',
+    ...h.cases.map(
+      (c) =>
+        `| ${c.label}, ${bytes(c.responseBytes)} answer | ${spread(c.bare.requestsPerSec, int)} | ${spread(
+          c.service.requestsPerSec,
+          int,
+        )} | ${ratio(c.ratio)} | ${pct(c.service)} | ${pct(c.bare)} | ${c.service.failures + c.bare.failures} |`,
+    ),
+    '',
+    `Memory (resident): local server ${kib(h.memory.service.idleKiB)} idle, peak ${kib(h.memory.service.peakKiB)} under load ` +
+      `(VmHWM; highest 50 ms sample ${kib(h.memory.service.maxSampledKiB)}); bare server peak ${kib(h.memory.bare.peakKiB)}.`,
+  ];
+}
+
+function bundlesSection(b: BundlesPhaseResult): string[] {
+  const base = b.baseline;
+  const row = (r: BundleResult) =>
+    `| ${r.name} (\`${r.entry}\`) | ${bytes(r.bytes)} | ${bytes(r.gzipBytes)} | ${bytes(r.sourceMapBytes)} | ${spread(
+      r.initMs,
+      (n) => fixed(n, 0),
+    )} | ${spread(r.initNoSourceMapsMs, (n) => fixed(n, 0))} | ${
+      r === base ? '' : `+${fixed(r.initMs.median - base.initMs.median, 0)} ms`
+    } |`;
+  return [
+    `Built by ${b.builtBy}: ESM, minified, linked source maps without sources, AWS SDK bundled, target node24. ` +
+      'Init = import of the bundle in a fresh Node process (median of repeated cold imports).',
+    '',
+    '| function | bundle | gzip | source map | init ms, as deployed (--enable-source-maps) | init ms, without | init over minimal |',
+    '|---|---|---|---|---|---|---|',
+    row(base),
+    ...b.functions.map(row),
+  ];
+}
+
+/** The whole run as Markdown: machine and versions first, then one section per phase. */
+export function renderMarkdown(r: BenchResults): string {
+  const m = r.meta;
+  const o = r.options;
+  const out: string[] = [
+    `### Benchmark run ${m.date}`,
+    '',
+    `Machine: ${m.machine.cpu}, ${m.machine.cores} cores, ${fixed(m.machine.memoryGiB, 0)} GiB, ${m.machine.os}. ` +
+      `Node ${m.node}; PostgreSQL ${m.postgres.version ?? '?'} at ${m.postgres.host ?? '?'} (shared_buffers ${
+        m.postgres.shared_buffers ?? '?'
+      }, synchronous_commit ${m.postgres.synchronous_commit ?? '?'}, fsync ${m.postgres.fsync ?? '?'}); ` +
+      Object.entries(m.packages)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') +
+      '.',
+    `Rounds ${o.rounds} (medians, min–max in brackets; ratios are per round, then the median), ${o.workers} workers, ` +
+      `client and server on the same machine${m.durationMs ? `; the run took ${fixed(m.durationMs / 60_000, 1)} min` : ''}.`,
+    '',
+  ];
+  if (r.store) out.push('#### Store against the raw floor', '', ...storeTable(r.store.cases), '');
+  for (const c of r.store?.cases ?? []) if (c.note) out.push(`Note (${c.id}): ${c.note}.`, '');
+  if (r.buildData)
+    out.push('#### Latest build data per generator', '', ...buildDataSection(r.buildData), '');
+  if (r.statements)
+    out.push('#### Round trips per operation', '', ...statementsSection(r.statements), '');
+  if (r.http)
+    out.push('#### Local HTTP server against a bare Node server', '', ...httpSection(r.http), '');
+  if (r.bundles) out.push('#### Lambda bundles', '', ...bundlesSection(r.bundles), '');
+  const errors = Object.entries(r.errors);
+  if (errors.length > 0) {
+    out.push(
+      '#### Phases that failed',
+      '',
+      ...errors.map(([phase, why]) => `- ${phase}: ${why}`),
+      '',
+    );
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,120 @@
+// `npm run bench`: how close the service is to the floor Postgres sets, as ratios measured in one
+// run on the local server. See USAGE in options.ts for sizes and phases; README "Benchmarks".
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, type as osType, release, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { runApiCallsPhase } from './api-calls-phase.ts';
+import { type BenchSchema, createBenchSchema, serverInfo } from './bench-db.ts';
+import { runBuildDataPhase } from './build-data-phase.ts';
+import { runBundlesPhase } from './bundles-phase.ts';
+import { ROOT } from './child-server.ts';
+import { runHttpPhase } from './http-phase.ts';
+import { type BenchOptions, type Phase, parseOptions, USAGE } from './options.ts';
+import { type BenchMeta, type BenchResults, renderMarkdown } from './report.ts';
+import { runStatementsPhase } from './statements-phase.ts';
+import { createProgress } from './stats.ts';
+import { runStorePhase } from './store-phase.ts';
+
+function packageVersion(name: string): string {
+  try {
+    const file = join(ROOT, 'node_modules', name, 'package.json');
+    return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'n/a';
+  }
+}
+
+async function meta(): Promise<BenchMeta> {
+  const cpu = cpus();
+  return {
+    date: new Date().toISOString(),
+    machine: {
+      cpu: cpu[0]?.model.trim() ?? 'unknown',
+      cores: cpu.length,
+      memoryGiB: totalmem() / 1024 ** 3,
+      os: `${osType()} ${release()}`,
+    },
+    node: process.version,
+    postgres: await serverInfo(),
+    packages: Object.fromEntries(
+      ['pg', 'undici', 'esbuild', 'aws-cdk-lib', '@aws-sdk/client-rds-data'].map((p) => [
+        p,
+        packageVersion(p),
+      ]),
+    ),
+  };
+}
+
+/** Runs the selected phases on one fresh schema; a phase that throws is recorded, the rest still run. */
+export async function runBench(options: BenchOptions): Promise<BenchResults> {
+  const started = Date.now();
+  const progress = createProgress(options.quiet);
+  const results: BenchResults = { meta: await meta(), options, errors: {} };
+  const schema: BenchSchema = await createBenchSchema();
+  const onSignal = () => {
+    progress.done('interrupted: dropping the bench schema');
+    void schema.drop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  const phases: Record<Phase, () => Promise<void>> = {
+    store: async () => {
+      results.store = await runStorePhase(schema, options, progress.update);
+    },
+    'build-data': async () => {
+      results.buildData = await runBuildDataPhase(schema, options, progress.update);
+    },
+    statements: async () => {
+      const store = await runStatementsPhase(schema);
+      const api = await runApiCallsPhase(schema, progress.update);
+      results.statements = { store, api };
+    },
+    http: async () => {
+      results.http = await runHttpPhase(schema, options, progress.update);
+    },
+    bundles: async () => {
+      results.bundles = await runBundlesPhase(options, progress.update);
+    },
+  };
+  try {
+    for (const phase of options.phases) {
+      const t0 = Date.now();
+      progress.update(`${phase}: starting`);
+      try {
+        await phases[phase]();
+        progress.done(`${phase}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      } catch (error) {
+        const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        results.errors[phase] = message.split('\n').slice(0, 6).join(' | ');
+        progress.done(`${phase}: FAILED ${message}`);
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    await schema.drop();
+  }
+  results.meta = { ...results.meta, durationMs: Date.now() - started };
+  return results;
+}
+
+/** Writes the JSON (and the Markdown next to it) and returns the JSON path. */
+export function writeResults(results: BenchResults, out: string | undefined): string {
+  const file =
+    out ??
+    join(ROOT, 'test/bench/results', `bench-${results.meta.date.replace(/[:.]/g, '-')}.json`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(file.replace(/\.json$/, '.md'), `${renderMarkdown(results)}\n`);
+  return file;
+}
+
+if (import.meta.main) {
+  const options = parseOptions(process.argv.slice(2));
+  if (options === 'help') {
+    process.stdout.write(USAGE);
+  } else {
+    const results = await runBench(options);
+    const file = writeResults(results, options.out);
+    process.stdout.write(`${renderMarkdown(results)}\n\nRaw figures: ${file}\n`);
+    if (Object.keys(results.errors).length > 0) process.exitCode = 1;
+  }
+}

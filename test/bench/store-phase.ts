@@ -1,0 +1,340 @@
+import type pg from 'pg';
+import type { Db } from '#shared/db/port.ts';
+import { claimLease } from '#shared/store/lease.ts';
+import { appendMessages } from '#shared/store/messages.ts';
+import { claimTasks, createTask, getTask, updateTask } from '#shared/store/tasks.ts';
+import type { NewMessage } from '#shared/store/types.ts';
+import type { BenchSchema } from './bench-db.ts';
+import { type CaseResult, type CaseSpec, measureCase, type RunResult } from './measure.ts';
+import type { BenchOptions } from './options.ts';
+import { RAW, rawQuery } from './raw-sql.ts';
+import { drive } from './stats.ts';
+
+const DESIGN_REF = 'deckhand+https://deckhand.example.com/api/v1.0/revisions/1/rendered-documents';
+const INSTANCE = 'bench-leader';
+
+const message = (i: number): NewMessage => ({
+  message: `Node n${i % 50} step ${i} finished`,
+  error: i % 7 === 0,
+  contextType: 'node',
+  context: `n${i % 50}`,
+});
+
+const scaled = (n: number, scale: number) => Math.max(1, Math.round(n * scale));
+
+interface Fixture {
+  readonly schema: BenchSchema;
+  readonly raw: pg.Client[];
+  readonly store: Db;
+  readonly epoch: number;
+  readonly options: BenchOptions;
+}
+
+async function truncate(schema: BenchSchema): Promise<void> {
+  await schema.query('truncate tasks, result_message, applied_event');
+}
+
+/** N queued tasks in one statement, then VACUUM ANALYZE so both sides start from the same table. */
+async function seedQueued(schema: BenchSchema, n: number): Promise<void> {
+  await truncate(schema);
+  await schema.query(
+    `insert into tasks (action, status, design_ref, created_by)
+     select 'deploy_nodes', 'queued', $1, 'bench' from generate_series(1, $2::int)`,
+    [DESIGN_REF, n],
+  );
+  await schema.query('vacuum analyze tasks');
+}
+
+async function seedTasks(schema: BenchSchema, n: number, messagesEach: number): Promise<string[]> {
+  await truncate(schema);
+  const tasks = await schema.query(
+    `insert into tasks (action, status, design_ref, created_by, message_seq)
+     select 'deploy_nodes', 'running', $1, 'bench', $3::int from generate_series(1, $2::int)
+     returning task_id`,
+    [DESIGN_REF, n, messagesEach],
+  );
+  const ids = tasks.rows.map((r: { task_id: string }) => r.task_id);
+  if (messagesEach > 0) {
+    await schema.query(
+      `insert into result_message (task_id, sequence, message, error, context_type, context, extra)
+       select t, s, 'Node n' || (s % 50) || ' step ' || s || ' finished', s % 7 = 0, 'node', 'n' || (s % 50),
+         jsonb_build_object('attempt', 1)
+       from unnest($1::uuid[]) t, generate_series(1, $2::int) s`,
+      [ids, messagesEach],
+    );
+  }
+  await schema.query('vacuum analyze tasks, result_message');
+  return ids;
+}
+
+async function countCompleted(schema: BenchSchema): Promise<number> {
+  const r = await schema.query(`select count(*)::int as n from tasks where status = 'complete'`);
+  return (r.rows[0] as { n: number }).n;
+}
+
+function createCase(f: Fixture): CaseSpec {
+  return {
+    id: 'create',
+    label: `create task, 1 per call ×${f.options.workers}`,
+    unit: 'tasks',
+    variants: [
+      { id: 'raw', label: 'raw INSERT … RETURNING task_id' },
+      { id: 'store', label: 'store createTask' },
+    ],
+    target: { variant: 'store', atLeast: 0.8, text: '≥ 0.8×' },
+    async run(variant, scale, progress) {
+      await truncate(f.schema);
+      const n = scaled(f.options.creates, scale);
+      const op =
+        variant === 'raw'
+          ? (w: number) =>
+              rawQuery(f.raw[w] as pg.Client, RAW.createTask, ['deploy_nodes', DESIGN_REF, 'bench'])
+          : () =>
+              createTask(f.store, {
+                action: 'deploy_nodes',
+                designRef: DESIGN_REF,
+                status: 'queued',
+                createdBy: 'bench',
+              });
+      const { elapsedMs, done } = await drive(
+        f.options.workers,
+        n,
+        async (w) => {
+          await op(w);
+        },
+        (d) => progress(`${d}/${n}`),
+      );
+      return { ops: done, elapsedMs };
+    },
+  };
+}
+
+function claimCase(f: Fixture): CaseSpec {
+  return {
+    id: 'claim-complete',
+    label: `claim + complete, 1 per claim ×${f.options.workers}`,
+    unit: 'tasks',
+    variants: [
+      { id: 'raw', label: 'raw claim (SKIP LOCKED) + complete' },
+      { id: 'store', label: 'store claimTasks(limit 1) + updateTask({epoch})' },
+    ],
+    target: { variant: 'store', atLeast: 0.85, text: '≥ 0.85×' },
+    async run(variant, scale, progress) {
+      const n = scaled(f.options.claims, scale);
+      await seedQueued(f.schema, n);
+      let processed = 0;
+      const op =
+        variant === 'raw'
+          ? async (w: number) => {
+              const client = f.raw[w] as pg.Client;
+              const claimed = await rawQuery(client, RAW.claimOne);
+              const row = claimed.rows[0] as { task_id: string } | undefined;
+              if (!row) return false;
+              await rawQuery(client, RAW.completeOne, [row.task_id]);
+              processed += 1;
+              return true;
+            }
+          : async () => {
+              const [task] = await claimTasks(f.store, {
+                instanceId: INSTANCE,
+                epoch: f.epoch,
+                limit: 1,
+              });
+              if (!task) return false;
+              await updateTask(f.store, task.taskId, { status: 'complete' }, { epoch: f.epoch });
+              processed += 1;
+              return true;
+            };
+      // Each worker keeps claiming until the queue is empty; the bound only stops runaway loops.
+      const { elapsedMs } = await drive(f.options.workers, n * 2 + f.options.workers, op, () =>
+        progress(`${processed}/${n}`),
+      );
+      await checkDrained(f.schema, n, processed);
+      return { ops: processed, elapsedMs };
+    },
+  };
+}
+
+async function checkDrained(schema: BenchSchema, n: number, processed: number): Promise<void> {
+  const completed = await countCompleted(schema);
+  if (processed !== n || completed !== n) {
+    throw new Error(`drained ${processed} tasks, ${completed} complete, of ${n} seeded`);
+  }
+}
+
+function batchedClaimCase(f: Fixture): CaseSpec {
+  const batch = f.options.claimBatch;
+  return {
+    id: 'claim-batched',
+    label: `claim ${batch} per statement + complete them ×${f.options.workers}`,
+    unit: 'tasks',
+    variants: [
+      { id: 'raw', label: `raw claim ${batch} + one UPDATE … = any($1)` },
+      { id: 'raw-each', label: `raw claim ${batch} + ${batch} single completes` },
+      { id: 'store', label: `store claimTasks(limit ${batch}) + ${batch} × updateTask` },
+    ],
+    note:
+      'the store has no batched completion (updateTask takes one task), so its batched drain sends ' +
+      `1 + ${batch} statements per batch where the floor sends 2; raw-each is the floor with the same shape`,
+    async run(variant, scale, progress) {
+      const n = scaled(f.options.batchedClaims, scale);
+      await seedQueued(f.schema, n);
+      let processed = 0;
+      const op = async (w: number) => {
+        const client = f.raw[w] as pg.Client;
+        if (variant === 'store') {
+          const tasks = await claimTasks(f.store, {
+            instanceId: INSTANCE,
+            epoch: f.epoch,
+            limit: batch,
+          });
+          if (tasks.length === 0) return false;
+          for (const task of tasks) {
+            await updateTask(f.store, task.taskId, { status: 'complete' }, { epoch: f.epoch });
+          }
+          processed += tasks.length;
+          return true;
+        }
+        const claimed = await rawQuery(client, RAW.claimMany, [batch]);
+        const ids = claimed.rows.map((r: { task_id: string }) => r.task_id);
+        if (ids.length === 0) return false;
+        if (variant === 'raw') await rawQuery(client, RAW.completeMany, [ids]);
+        else for (const id of ids) await rawQuery(client, RAW.completeOne, [id]);
+        processed += ids.length;
+        return true;
+      };
+      const { elapsedMs } = await drive(f.options.workers, n + f.options.workers * 2, op, () =>
+        progress(`${processed}/${n}`),
+      );
+      await checkDrained(f.schema, n, processed);
+      return { ops: processed, elapsedMs };
+    },
+  };
+}
+
+function appendCase(f: Fixture, size: 1 | 10): CaseSpec {
+  return {
+    id: size === 1 ? 'append-1' : 'append-10',
+    label:
+      size === 1
+        ? `append 1 message ×${f.options.workers}`
+        : `append a batch of 10 in one statement ×${f.options.workers}`,
+    unit: 'calls',
+    itemsPerOp: size,
+    variants: [
+      {
+        id: 'raw',
+        label:
+          size === 1
+            ? 'raw counter bump + INSERT (one statement)'
+            : 'raw bump + INSERT … unnest(arrays)',
+      },
+      { id: 'store', label: `store appendMessages(${size})` },
+    ],
+    ...(size === 1 ? { target: { variant: 'store', atLeast: 0.8, text: '≥ 0.8×' } } : {}),
+    async run(variant, scale, progress) {
+      // One task per worker, so the measurement is the statement, not row-lock queueing.
+      const ids = await seedTasks(f.schema, f.options.workers, 0);
+      const n = scaled(f.options.appends, scale);
+      const batchOf = (i: number) => Array.from({ length: size }, (_, k) => message(i * size + k));
+      const op = async (w: number, i: number) => {
+        const taskId = ids[w] as string;
+        const batch = batchOf(i);
+        if (variant === 'store') {
+          const result = await appendMessages(f.store, taskId, batch);
+          if (result.appended.length !== size) throw new Error('append lost messages');
+          return;
+        }
+        const client = f.raw[w] as pg.Client;
+        if (size === 1) {
+          const m = batch[0] as NewMessage;
+          await rawQuery(client, RAW.appendOne, [
+            taskId,
+            m.message,
+            m.error,
+            m.contextType,
+            m.context,
+            m.error ? 1 : 0,
+          ]);
+        } else {
+          await rawQuery(client, RAW.appendMany, [
+            taskId,
+            batch.map((m) => m.message),
+            batch.map((m) => m.error),
+            batch.map((m) => m.contextType),
+            batch.map((m) => m.context),
+          ]);
+        }
+      };
+      const { elapsedMs, done } = await drive(f.options.workers, n, op, (d) =>
+        progress(`${d}/${n}`),
+      );
+      const stored = await f.schema.query('select count(*)::int as n from result_message');
+      if ((stored.rows[0] as { n: number }).n !== n * size)
+        throw new Error('append count mismatch');
+      return { ops: done, elapsedMs };
+    },
+  };
+}
+
+function getTaskCase(f: Fixture): CaseSpec {
+  const m = f.options.messagesPerTask;
+  return {
+    id: 'get-task',
+    label: `get a task with its ${m} messages ×${f.options.workers}`,
+    unit: 'reads',
+    variants: [
+      { id: 'raw', label: 'raw t.* LEFT JOIN messages' },
+      { id: 'store', label: 'store getTask' },
+    ],
+    async run(variant, scale, progress) {
+      const ids = await seedTasks(f.schema, f.options.workers, m);
+      const n = scaled(f.options.reads, scale);
+      const op = async (w: number) => {
+        const taskId = ids[w] as string;
+        if (variant === 'store') {
+          const task = await getTask(f.store, taskId);
+          if (task.messages.length !== m) throw new Error('getTask lost messages');
+        } else {
+          const rows = await rawQuery(f.raw[w] as pg.Client, RAW.getTaskWithMessages, [taskId]);
+          if (rows.rowCount !== m) throw new Error('raw read lost messages');
+        }
+      };
+      const { elapsedMs, done } = await drive(f.options.workers, n, op, (d) =>
+        progress(`${d}/${n}`),
+      );
+      return { ops: done, elapsedMs };
+    },
+  };
+}
+
+export interface StorePhaseResult {
+  readonly cases: CaseResult[];
+}
+
+/** Raw node-postgres floor against the store through the `pg` adapter, case by case. */
+export async function runStorePhase(
+  schema: BenchSchema,
+  options: BenchOptions,
+  progress: (text: string) => void,
+): Promise<StorePhaseResult> {
+  const raw = await schema.rawClients(options.workers);
+  const store = schema.storeDb(options.workers);
+  const lease = await claimLease(store, { instanceId: INSTANCE, graceSeconds: 3_600 });
+  if (!lease.held) throw new Error('the bench could not take the lease in its own schema');
+  const f: Fixture = { schema, raw, store, epoch: lease.epoch, options };
+  const specs = [
+    createCase(f),
+    claimCase(f),
+    batchedClaimCase(f),
+    appendCase(f, 1),
+    appendCase(f, 10),
+    getTaskCase(f),
+  ];
+  const cases: CaseResult[] = [];
+  for (const spec of specs) cases.push(await measureCase(spec, options.rounds, progress));
+  await truncate(schema);
+  return { cases };
+}
+
+export type { RunResult };

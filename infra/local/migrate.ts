@@ -12,6 +12,9 @@ try {
       ? `applied ${result.applied.join(', ')} (schema version ${result.current})`
       : `up to date (schema version ${result.current})`,
   );
+} catch (error) {
+  console.error(`migrate failed: ${(error as Error).message}`);
+  process.exitCode = 1;
 } finally {
   await closeDeps();
 }

@@ -9,6 +9,10 @@ const service = await startLocalService({
   port: portFrom(process.env.PORT, 3000),
   host: process.env.HOST || '127.0.0.1',
   scheduleMs: scheduleOff ? 0 : 60_000,
+}).catch((error: unknown) => {
+  // Configuration and connection problems are the usual cause: the message says which.
+  console.error(`drydock-statemgmt did not start: ${(error as Error).message}`);
+  process.exit(1);
 });
 
 const where =

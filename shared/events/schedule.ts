@@ -4,7 +4,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { type LeaseTick, runLeaseTick } from '../api/leader.ts';
-import { ConfigError } from '../config.ts';
+import { ConfigError, getConfig } from '../config.ts';
 import { type Deps, getDeps, getLogger } from '../deps.ts';
 import { validate } from '../http/request.ts';
 
@@ -35,6 +35,9 @@ export function createLeaseScheduleHandler(
   options: ScheduleHandlerOptions = {},
 ): (event: unknown, context: Context) => Promise<LeaseTick> {
   const loadDeps = options.deps ?? getDeps;
+  // Read the configuration now, at module load: a bad environment fails the Lambda's init
+  // phase (visible at deploy time) rather than its first request.
+  if (!options.deps) getConfig();
   const logger = options.logger ?? getLogger();
   return middy<unknown, LeaseTick>()
     .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { z } from 'zod';
+import { getConfig } from '../config.ts';
 import { type Deps, getDeps, getLogger } from '../deps.ts';
 import { AppError, ValidationError } from '../errors.ts';
 import { validate } from '../http/request.ts';
@@ -41,6 +42,9 @@ export function createSqsHandler<T>(
   options: SqsHandlerOptions = {},
 ): SqsHandler {
   const processor = new BatchProcessor(EventType.SQS);
+  // Read the configuration now, at module load: a bad environment fails the Lambda's init
+  // phase (visible at deploy time) rather than its first request.
+  if (!options.deps) getConfig();
   const loadDeps = options.deps ?? getDeps;
   const logger = options.logger ?? getLogger();
 

@@ -4,6 +4,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
+import { getConfig } from '../config.ts';
 import { type Deps, getDeps, getLogger } from '../deps.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { errorToResponse } from './errors.ts';
@@ -114,6 +115,9 @@ export function createHttpHandler(
   options: HttpHandlerOptions = {},
 ): ApiHandler {
   const route = createRouter(routes);
+  // Read the configuration now, at module load: a bad environment fails the Lambda's init
+  // phase (visible at deploy time) rather than its first request.
+  if (!options.deps) getConfig();
   const loadDeps = options.deps ?? getDeps;
   const logger = options.logger ?? getLogger();
 

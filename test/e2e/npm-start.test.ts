@@ -24,7 +24,10 @@ function startProcess(env: Record<string, string>): Promise<Started> {
   });
   let out = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listen line after 90 s:\n${out}`)), 90_000);
+    const timer = setTimeout(
+      () => reject(new Error(`no listen line after 120 s:\n${out}`)),
+      120_000,
+    );
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
@@ -56,7 +59,11 @@ describe('npm start (the local server as a process)', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('serves over PGlite in a folder, prints a first curl, stops on Ctrl-C and keeps the data', async () => {
+  // Two cold starts of a real process (the first one initialises a PGlite folder), on a machine
+  // that runs other test files at the same time: allow well beyond vitest's 60 s default.
+  it('serves over PGlite in a folder, prints a first curl, stops on Ctrl-C and keeps the data', {
+    timeout: 240_000,
+  }, async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'drydock-pglite-'));
     const env = { PORT: '0', PGLITE_DATA_DIR: dataDir, LOG_LEVEL: 'WARN' };
 

@@ -1,0 +1,134 @@
+// The benchmark at smoke sizes, so its code cannot rot: every phase must run and produce numbers.
+// Speed is never asserted (the box is shared and noisy); structure and the one-round-trip
+// contract of the store are.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SKIP_SERVER } from '#test/support/pg-server.ts';
+import { DEFAULTS, PHASES, parseOptions, SMOKE } from './options.ts';
+import { type BenchResults, renderMarkdown } from './report.ts';
+import { runBench, writeResults } from './run.ts';
+import type { Summary } from './stats.ts';
+
+const positive = (s: Summary) => {
+  expect(s.samples.length).toBeGreaterThan(0);
+  expect(Number.isFinite(s.median)).toBe(true);
+  expect(s.median).toBeGreaterThan(0);
+};
+
+describe('bench options', () => {
+  it('reads flags over BENCH_* variables over the defaults', () => {
+    const options = parseOptions(['--rounds', '2', '--phases', 'http,store'], {
+      BENCH_ROUNDS: '9',
+      BENCH_APPENDS: '50',
+    });
+    expect(options).toMatchObject({ rounds: 2, appends: 50, creates: DEFAULTS.creates });
+    expect(options !== 'help' && options.phases).toEqual(['store', 'http']);
+    expect(parseOptions(['--smoke'], {})).toMatchObject({ rounds: SMOKE.rounds, quiet: true });
+    expect(() => parseOptions(['--phases', 'nope'], {})).toThrow(/unknown phase/);
+    expect(() => parseOptions(['--rounds', '0'], {})).toThrow(/positive/);
+  });
+});
+
+describe.skipIf(SKIP_SERVER)('bench smoke run', () => {
+  let results: BenchResults;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'drydock-bench-test-'));
+    results = await runBench(SMOKE);
+  }, 300_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('ran every phase without an error', () => {
+    expect(results.errors).toEqual({});
+    expect(results.options.phases).toEqual(PHASES);
+    expect(results.meta.machine.cores).toBeGreaterThan(0);
+    expect(results.meta.postgres.version).toMatch(/^\d+/);
+  });
+
+  it('measured every store case, raw and store, with a ratio per variant', () => {
+    const ids = results.store?.cases.map((c) => c.id);
+    expect(ids).toEqual([
+      'create',
+      'claim-complete',
+      'claim-batched',
+      'append-1',
+      'append-10',
+      'get-task',
+    ]);
+    for (const c of results.store?.cases ?? []) {
+      expect(Object.keys(c.variants)).toContain('store');
+      for (const v of Object.values(c.variants)) positive(v.opsPerSec);
+      for (const r of Object.values(c.ratios)) positive(r);
+      if (c.target) expect(typeof c.targetMet).toBe('boolean');
+    }
+  });
+
+  it('queried the latest build data and explained the plan', () => {
+    const b = results.buildData;
+    expect(b?.rows).toBe(SMOKE.buildRows);
+    for (const v of Object.values(b?.latest.variants ?? {})) positive(v.opsPerSec);
+    expect(b?.plan.scans.length).toBeGreaterThan(0);
+    expect(b?.plan.text).toMatch(/Execution Time/);
+  });
+
+  it('counted one statement and one Data API call per store operation', () => {
+    const store = results.statements?.store ?? [];
+    expect(store.length).toBeGreaterThan(20);
+    for (const op of store) {
+      expect({ op: op.operation, pg: op.pgStatements, dataApi: op.dataApiCalls }).toEqual({
+        op: op.operation,
+        pg: 1,
+        dataApi: 1,
+      });
+    }
+    // Through the HTTP stack the count is reported (an operation may compose several store
+    // calls); it must at least have reached the emulator.
+    const api = results.statements?.api ?? [];
+    expect(api.length).toBeGreaterThan(20);
+    for (const op of api) expect(op.dataApiCalls).toBeGreaterThanOrEqual(1);
+  });
+
+  it('loaded the local server and the bare server, and sampled the server memory', () => {
+    const h = results.http;
+    expect(h?.cases.map((c) => c.id)).toEqual(['get-task', 'post-message']);
+    for (const c of h?.cases ?? []) {
+      positive(c.service.requestsPerSec);
+      positive(c.bare.requestsPerSec);
+      positive(c.ratio);
+      expect(c.service.failures + c.bare.failures).toBe(0);
+      expect(c.responseBytes).toBeGreaterThan(0);
+    }
+    expect(h?.memory.service.peakKiB).toBeGreaterThan(0);
+  });
+
+  it('bundled functions with the construct and timed cold imports against the minimal handler', () => {
+    const b = results.bundles;
+    expect(b?.baseline.name).toBe('minimal');
+    expect(b?.functions.map((f) => f.name)).toEqual(SMOKE.functions);
+    for (const f of [b?.baseline, ...(b?.functions ?? [])]) {
+      expect(f?.bytes).toBeGreaterThan(0);
+      expect(f?.sourceMapBytes).toBeGreaterThan(0);
+      if (f) positive(f.initMs);
+    }
+    expect(b?.functions[0]?.bytes).toBeGreaterThan(b?.baseline.bytes ?? 0);
+  });
+
+  it('writes the raw figures as JSON and the table as Markdown', () => {
+    const file = writeResults(results, join(dir, 'bench.json'));
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ options: { rounds: 1 } });
+    const markdown = readFileSync(file.replace(/\.json$/, '.md'), 'utf8');
+    expect(markdown).toBe(`${renderMarkdown(results)}\n`);
+    for (const heading of [
+      'Store against the raw floor',
+      'Latest build data',
+      'Round trips',
+      'Local HTTP server',
+      'Lambda bundles',
+    ]) {
+      expect(markdown).toContain(heading);
+    }
+  });
+});

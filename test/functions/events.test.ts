@@ -261,4 +261,16 @@ from tasks where task_id = ${taskId}::uuid`,
     expect(result.applied).toEqual([]);
     expect(result.current).toBeGreaterThanOrEqual(1);
   });
+
+  it('fails the migration (and so the deploy) when the database is ahead of this build', async () => {
+    await exec(
+      service.db,
+      `insert into schema_migrations (version, name, checksum) values (9999, '9999_future', 'x')`,
+    );
+    try {
+      await expect(service.fns.migrate.handler()).rejects.toThrow(/does not know/);
+    } finally {
+      await exec(service.db, 'delete from schema_migrations where version = 9999');
+    }
+  });
 });

@@ -554,3 +554,57 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
     expect(failed.body.retry).toBe(false);
   });
 });
+
+describe('request logs', () => {
+  it('are one structured JSON line per request with ids, never bodies or causes in responses', async () => {
+    const { TEST_DRIVERS: drivers } = await import('#test/support/test-db.ts');
+    const service = await loadService(drivers.includes('pg') ? 'pg' : 'pglite', {
+      LOG_LEVEL: 'INFO',
+    });
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      lines.push(String(chunk));
+      return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof process.stdout.write;
+    try {
+      const res = answer(
+        await service.fns.tasks.handler(
+          apiEvent({
+            method: 'POST',
+            path: '/api/v1.0/tasks',
+            headers: { 'X-Correlation-Id': 'corr-42' },
+            body: {
+              action: 'verify_site',
+              design_ref: 'deckhand+https://deckhand/api?token=SECRET-TOKEN-123',
+            },
+          }),
+          lambdaContext('drydock-tasks'),
+        ),
+      );
+      expect(res.status).toBe(201);
+      expect(res.headers['X-Correlation-Id']).toBe('corr-42');
+    } finally {
+      process.stdout.write = write;
+      await service.close();
+    }
+    const records = lines
+      .join('')
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line));
+    const served = records.find((r) => r.message === 'request served');
+    expect(served).toMatchObject({
+      level: 'INFO',
+      service: 'drydock-statemgmt',
+      correlationId: 'corr-42',
+      method: 'POST',
+      path: '/api/v1.0/tasks',
+      status: 201,
+      function_name: 'drydock-tasks',
+    });
+    expect(served.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(lines.join('')).not.toContain('SECRET-TOKEN-123');
+    expect(lines.join('')).not.toContain('ASIAEXAMPLEKEY');
+  });
+});

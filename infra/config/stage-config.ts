@@ -61,6 +61,11 @@ export interface StageConfig {
   readonly schedule: boolean;
   readonly logLevel: string;
   readonly logRetentionDays: number;
+  /**
+   * Lambda architecture: arm64 by default (cheaper per GB-second). The bundles are plain
+   * JavaScript, so `x86_64` is safe where arm64 is not available, such as LocalStack on an x86 host.
+   */
+  readonly lambdaArchitecture: 'arm64' | 'x86_64';
   readonly api: {
     readonly rateLimit: number;
     readonly burstLimit: number;
@@ -99,6 +104,7 @@ const BASE: Defaults = {
   schedule: true,
   logLevel: 'INFO',
   logRetentionDays: 30,
+  lambdaArchitecture: 'arm64',
   // 1 MiB, as the functions' own default: no Drydock body comes close.
   api: { rateLimit: 100, burstLimit: 200, maxBodyBytes: 1024 * 1024 },
   queueMaxConcurrency: 5,
@@ -167,6 +173,7 @@ export function resolveStageConfig(node: ContextReader): StageConfig {
     schedule: readBoolean(node, 'schedule', d.schedule),
     logLevel: readString(node, 'logLevel', d.logLevel).toUpperCase(),
     logRetentionDays: num('logRetentionDays', d.logRetentionDays),
+    lambdaArchitecture: readArchitecture(node, d.lambdaArchitecture),
     api: {
       rateLimit: num('apiRateLimit', d.api.rateLimit),
       burstLimit: num('apiBurstLimit', d.api.burstLimit),
@@ -253,6 +260,17 @@ function validate(config: StageConfig): void {
       throw new ConfigError(`${key} must be a positive integer`);
     }
   }
+}
+
+function readArchitecture(
+  node: ContextReader,
+  fallback: StageConfig['lambdaArchitecture'],
+): StageConfig['lambdaArchitecture'] {
+  const value = readString(node, 'lambdaArchitecture', fallback);
+  if (value !== 'arm64' && value !== 'x86_64') {
+    throw new ConfigError('context lambdaArchitecture must be arm64 or x86_64');
+  }
+  return value;
 }
 
 function isStageName(value: string): value is StageName {

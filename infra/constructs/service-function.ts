@@ -21,9 +21,8 @@ import type { ServiceDatabase } from './service-database.ts';
 /** The repository root: entries, `package-lock.json` and `tsconfig.json` are resolved from it. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The runtime and architecture every function of the service runs on. */
+/** The runtime every function of the service runs on. */
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
-export const FUNCTION_ARCHITECTURE = lambda.Architecture.ARM_64;
 
 /**
  * ESM bundles still contain CommonJS dependencies (pg, parts of the SDK) that call `require`;
@@ -37,6 +36,8 @@ export const ESM_REQUIRE_BANNER =
 export interface ServiceFunctionProps {
   /** Entry file relative to the repository root, e.g. `functions/tasks.ts`. */
   readonly entry: string;
+  /** The export to run. @default 'handler' */
+  readonly handler?: string;
   readonly description: string;
   readonly config: StageConfig;
   /** Extra environment on top of the service-wide settings. */
@@ -70,10 +71,13 @@ export class ServiceFunction extends NodejsFunction {
 
     super(scope, id, {
       entry: `${PROJECT_ROOT}${props.entry}`,
-      handler: 'handler',
+      handler: props.handler ?? 'handler',
       description: props.description,
       runtime: FUNCTION_RUNTIME,
-      architecture: FUNCTION_ARCHITECTURE,
+      architecture:
+        config.lambdaArchitecture === 'x86_64'
+          ? lambda.Architecture.X86_64
+          : lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(30),
       role,

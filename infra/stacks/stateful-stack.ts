@@ -126,11 +126,6 @@ export class StatefulStack extends Stack {
           'Deletion protection is on in prod; dev clusters are disposable and removed with a final snapshot (RemovalPolicy.SNAPSHOT).',
       });
     }
-    Validations.of(cluster).acknowledge({
-      id: 'AwsSolutions-RDS11',
-      reason:
-        'No client connects over the network: the functions use the Data API (HTTPS), the security group has no ingress rule, and the subnets are isolated, so a non-default port hides nothing.',
-    });
     // The generated secret construct (`cluster.secret` is its attachment to the cluster).
     const secret = cluster.node.findChild('Secret');
     Validations.of(secret).acknowledge({

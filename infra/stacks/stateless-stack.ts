@@ -34,6 +34,8 @@ import { deadLetterAlarm, ServiceQueue } from '../constructs/service-queue.ts';
 
 /** API Gateway ends a REST integration after 29 s, so an HTTP function never needs longer. */
 const HTTP_TIMEOUT = Duration.seconds(29);
+/** Room for a Data API resume (15-30 s) inside one delivery of a queue batch. */
+const EVENT_TIMEOUT = Duration.seconds(60);
 /** Under one minute, so two schedule ticks never overlap. */
 const SCHEDULE_TIMEOUT = Duration.seconds(55);
 /** A fresh cluster may still be resuming or creating its database; migrations get room. */
@@ -50,6 +52,45 @@ export const FUNCTION_ENTRIES = {
   design: 'functions/design.ts',
 } as const;
 
+/**
+ * The service's Lambda functions: an entry file and the export it runs. An entry that serves HTTP
+ * and consumes a queue (or the schedule) exports one handler per event source, and each source gets
+ * its own function, so timeouts, concurrency and alarms fit the source.
+ */
+export const FUNCTION_SPECS = {
+  tasks: { entry: 'tasks', handler: 'handler', id: 'Tasks' },
+  taskEvents: { entry: 'tasks', handler: 'sqsHandler', id: 'TaskEvents' },
+  messages: { entry: 'messages', handler: 'handler', id: 'Messages' },
+  messageEvents: { entry: 'messages', handler: 'sqsHandler', id: 'MessageEvents' },
+  buildData: { entry: 'buildData', handler: 'handler', id: 'BuildData' },
+  buildDataEvents: { entry: 'buildData', handler: 'sqsHandler', id: 'BuildDataEvents' },
+  leader: { entry: 'leader', handler: 'handler', id: 'Leader' },
+  leaseSchedule: { entry: 'leader', handler: 'scheduledHandler', id: 'LeaseSchedule' },
+  migrate: { entry: 'migrate', handler: 'handler', id: 'Migrate' },
+  health: { entry: 'health', handler: 'handler', id: 'Health' },
+  design: { entry: 'design', handler: 'handler', id: 'Design' },
+} as const satisfies Record<
+  string,
+  { entry: keyof typeof FUNCTION_ENTRIES; handler: string; id: string }
+>;
+
+/** A key of {@link FUNCTION_SPECS}. */
+export type FunctionName = keyof typeof FUNCTION_SPECS;
+
+/** The functions that read or write the database (all but design resolution). */
+export const DATABASE_FUNCTIONS: readonly FunctionName[] = [
+  'tasks',
+  'taskEvents',
+  'messages',
+  'messageEvents',
+  'buildData',
+  'buildDataEvents',
+  'leader',
+  'leaseSchedule',
+  'migrate',
+  'health',
+];
+
 /** Options of {@link StatelessStack}. */
 export interface StatelessStackProps extends StackProps {
   readonly config: StageConfig;
@@ -59,7 +100,7 @@ export interface StatelessStackProps extends StackProps {
 /** The service's code and its interfaces: API Gateway, SQS, EventBridge, deploy trigger. */
 export class StatelessStack extends Stack {
   readonly api: apigateway.RestApi;
-  readonly functions: Readonly<Record<keyof typeof FUNCTION_ENTRIES, ServiceFunction>>;
+  readonly functions: Readonly<Record<FunctionName, ServiceFunction>>;
   readonly queues: {
     readonly tasks: ServiceQueue;
     readonly messages: ServiceQueue;
@@ -86,11 +127,11 @@ export class StatelessStack extends Stack {
     this.grantDesignSources(functions.design);
 
     this.queues = {
-      tasks: this.consumedQueue('TaskQueue', 'task requests', functions.tasks),
-      messages: this.consumedQueue('MessageQueue', 'result messages', functions.messages),
-      buildData: this.consumedQueue('BuildDataQueue', 'build data', functions.buildData),
+      tasks: this.consumedQueue('TaskQueue', 'task requests', functions.taskEvents),
+      messages: this.consumedQueue('MessageQueue', 'result messages', functions.messageEvents),
+      buildData: this.consumedQueue('BuildDataQueue', 'build data', functions.buildDataEvents),
     };
-    this.scheduleLeader(functions.leader);
+    this.scheduleLeader(functions.leaseSchedule);
     this.migrationTrigger = this.migrateOnDeploy(functions.migrate, database);
     this.api = this.restApi(functions);
     this.callerPolicy = this.createCallerPolicy();
@@ -106,20 +147,6 @@ export class StatelessStack extends Stack {
       RETENTION_DAYS: String(config.retentionDays),
       RETENTION_BATCH_SIZE: String(config.retentionBatchSize),
     };
-    const make = (
-      id: string,
-      entry: keyof typeof FUNCTION_ENTRIES,
-      description: string,
-      options: { environment?: Record<string, string>; timeout?: Duration } = {},
-    ) =>
-      new ServiceFunction(this, id, {
-        entry: FUNCTION_ENTRIES[entry],
-        description: `${config.prefix}: ${description}`,
-        config,
-        timeout: options.timeout ?? HTTP_TIMEOUT,
-        ...(options.environment ? { environment: options.environment } : {}),
-      });
-
     const design = config.design;
     const designEnvironment: Record<string, string> = {
       ...http,
@@ -135,45 +162,55 @@ export class StatelessStack extends Stack {
       designEnvironment.DESIGN_KEYSTONE_SECRET_ARN = design.keystoneSecretArn;
     }
 
-    const functions = {
-      tasks: make('Tasks', 'tasks', 'task routes and task request events', {
-        environment: { ...http, ...lease },
-      }),
-      messages: make('Messages', 'messages', 'result message routes and events', {
-        environment: http,
-      }),
-      buildData: make('BuildData', 'buildData', 'build data routes and events', {
-        environment: http,
-      }),
-      leader: make('Leader', 'leader', 'leader lease routes and the one-minute schedule', {
+    const settings: Record<
+      FunctionName,
+      { description: string; environment?: Record<string, string>; timeout?: Duration }
+    > = {
+      tasks: { description: 'task routes', environment: { ...http, ...lease } },
+      taskEvents: {
+        description: 'task request events (SQS)',
+        timeout: EVENT_TIMEOUT,
+        environment: lease,
+      },
+      messages: { description: 'result message routes', environment: http },
+      messageEvents: { description: 'result message events (SQS)', timeout: EVENT_TIMEOUT },
+      buildData: { description: 'build data routes', environment: http },
+      buildDataEvents: { description: 'build data events (SQS)', timeout: EVENT_TIMEOUT },
+      leader: { description: 'leader lease routes', environment: { ...http, ...lease } },
+      leaseSchedule: {
+        description: 'the one-minute lease schedule (EventBridge)',
         timeout: SCHEDULE_TIMEOUT,
         environment: {
-          ...http,
           ...lease,
           // One stable identity per deployment: every tick renews the same lease holder.
           LEASE_INSTANCE_ID: `${this.stackName}-scheduler`,
         },
-      }),
-      migrate: make('Migrate', 'migrate', 'deploy-time database migrations', {
-        timeout: MIGRATION_TIMEOUT,
-      }),
-      health: make('Health', 'health', 'health, versions and the OpenAPI document', {
-        environment: http,
-      }),
+      },
+      migrate: { description: 'deploy-time database migrations', timeout: MIGRATION_TIMEOUT },
+      health: { description: 'health, versions and the OpenAPI document', environment: http },
       // Design resolution reads remote documents and never the database: no database grant.
-      design: make('Design', 'design', 'design reference resolution and validation', {
+      design: {
+        description: 'design reference resolution and validation',
         environment: designEnvironment,
-      }),
+      },
     };
-    for (const fn of [
-      functions.tasks,
-      functions.messages,
-      functions.buildData,
-      functions.leader,
-      functions.migrate,
-      functions.health,
-    ]) {
-      fn.useDatabase(database);
+    const functions = Object.fromEntries(
+      (Object.keys(FUNCTION_SPECS) as FunctionName[]).map((name) => {
+        const spec = FUNCTION_SPECS[name];
+        const { description, environment, timeout } = settings[name];
+        const fn = new ServiceFunction(this, spec.id, {
+          entry: FUNCTION_ENTRIES[spec.entry],
+          handler: spec.handler,
+          description: `${config.prefix}: ${description}`,
+          config,
+          timeout: timeout ?? HTTP_TIMEOUT,
+          ...(environment ? { environment } : {}),
+        });
+        return [name, fn];
+      }),
+    ) as Record<FunctionName, ServiceFunction>;
+    for (const name of DATABASE_FUNCTIONS) {
+      functions[name].useDatabase(database);
     }
     for (const fn of Object.values(functions)) {
       const policy = fn.role?.node.tryFindChild('DefaultPolicy');
@@ -252,7 +289,7 @@ export class StatelessStack extends Stack {
       reason:
         'This queue is itself the dead-letter target of the lease schedule (rule target and async invocation failures); a DLQ of a DLQ would only move the problem.',
     });
-    new events.Rule(this, 'LeaseSchedule', {
+    new events.Rule(this, 'LeaseScheduleRule', {
       description: `${this.config.prefix}: claim or renew the leader lease every minute`,
       schedule: events.Schedule.rate(Duration.minutes(1)),
       // A dev stack may run with the schedule off (and then with an auto-pausing database).
@@ -294,23 +331,6 @@ export class StatelessStack extends Stack {
     // The role's policy (Data API and secret grants) must exist before the function runs.
     if (migrate.role) trigger.executeAfter(migrate.role);
 
-    const provider = Stack.of(this).node.tryFindChild(
-      'AWSCDK.TriggerCustomResourceProviderCustomResourceProvider',
-    );
-    if (provider) {
-      Validations.of(provider).acknowledge(
-        {
-          id: 'AwsSolutions-IAM4',
-          reason:
-            'CDK-owned trigger provider: its role uses AWSLambdaBasicExecutionRole for its own logs; the provider code and role are not configurable.',
-        },
-        {
-          id: 'AwsSolutions-L1',
-          reason:
-            'CDK-owned trigger provider: the runtime is chosen by aws-cdk-lib and moves with it; it only invokes the migration function during deployments.',
-        },
-      );
-    }
     return trigger;
   }
 
@@ -379,7 +399,8 @@ export class StatelessStack extends Stack {
       });
       Validations.of(method).acknowledge({
         id: 'AwsSolutions-COG4',
-        reason: 'Deliberately public probe; see APIG4.',
+        reason:
+          'Deliberately public, read-only probe without any authorizer (Cognito or IAM): load balancers and Drydock clients call it unauthenticated.',
       });
     };
 
@@ -395,13 +416,13 @@ export class StatelessStack extends Stack {
     const tasks = v1.addResource('tasks');
     tasks.addMethod('ANY', integrations.tasks);
     tasks.addMethod('POST', integrations.tasks, jsonObject);
-    const task = tasks.addResource('{id}');
+    const task = tasks.addResource('{task_id}');
     task.addMethod('ANY', integrations.tasks);
     task.addProxy({ defaultIntegration: integrations.tasks, anyMethod: true });
     task.addResource('messages').addMethod('ANY', integrations.messages);
 
     v1.addResource('nodes')
-      .addResource('{name}')
+      .addResource('{node_name}')
       .addResource('builddata')
       .addMethod('ANY', integrations.buildData);
 

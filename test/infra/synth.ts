@@ -6,9 +6,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
 import { addServiceStacks, type ServiceStacks } from '#infra/stacks/service-app.ts';
 
 /** `cdk.json`, whose context (feature flags, defaults) every test app starts from. */
@@ -178,4 +180,59 @@ export function apiMethods(
     });
   }
   return methods;
+}
+
+/** One `Validations.acknowledge()` in the app: rule id, where, why. */
+export interface Acknowledgement {
+  readonly ruleId: string;
+  readonly path: string;
+  readonly reason: string;
+}
+
+/** Every acknowledgement recorded in the construct tree. */
+export function acknowledgementsOf(root: IConstruct): Acknowledgement[] {
+  return root.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+          // Plain ids are stored with the annotation namespace, which cdk-nag strips too.
+          ruleId: id.replace(/^annotation::/i, ''),
+          path: construct.node.path,
+          reason,
+        })),
+      ),
+  );
+}
+
+/**
+ * What AwsSolutions would report if nothing were acknowledged: rule id → violating construct
+ * paths. The pack's acknowledgement lookup is switched off on this one instance only.
+ */
+export function unacknowledgedFindings(root: IConstruct): Map<string, string[]> {
+  const pack = new AwsSolutionsChecks(undefined, { verbose: false });
+  (pack as unknown as { isAcknowledged: () => boolean }).isAcknowledged = () => false;
+  const report = pack.validateScope(root);
+  return new Map(
+    report.violations.map((violation) => [
+      violation.ruleName,
+      violation.violatingResources.map((resource) => resource.constructPath ?? ''),
+    ]),
+  );
+}
+
+/**
+ * The service's AwsSolutions acknowledgements that silence no finding: each must be removed or
+ * its finding restored. (CDK records its own `CloudFormation-Validate::` acknowledgements too.)
+ */
+export function unusedAcknowledgements(root: IConstruct): Acknowledgement[] {
+  const findings = unacknowledgedFindings(root);
+  return acknowledgementsOf(root)
+    .filter((ack) => ack.ruleId.startsWith('AwsSolutions-'))
+    .filter(
+      (ack) =>
+        !(findings.get(ack.ruleId) ?? []).some(
+          (path) => path === ack.path || path.startsWith(`${ack.path}/`),
+        ),
+    );
 }

@@ -1,8 +1,9 @@
-/**
+/*
  * The Data API's modelled exceptions with their HTTP statuses (reference/aws.md §1.9), and the
  * pgjdbc-style text the service puts in a DatabaseErrorException.
  */
 
+/** Exception name → the HTTP status the service model gives it. */
 export const STATUS = {
   BadRequestException: 400,
   DatabaseErrorException: 400,
@@ -22,6 +23,7 @@ export const STATUS = {
   DatabaseUnavailableException: 504,
 } as const;
 
+/** The exception names the emulator can answer with. */
 export type ExceptionName = keyof typeof STATUS;
 
 /** An answer the emulator sends as an error: `x-amzn-ErrorType` header + JSON body. */

@@ -82,6 +82,7 @@ export async function columnMetadata(client: pg.PoolClient, fields: pg.FieldDef[
   );
 }
 
+/** Reads `resultSetOptions` from a request body. */
 export function resultOptions(body: Record<string, unknown>): ResultOptions {
   const o = (body.resultSetOptions ?? {}) as Record<string, unknown>;
   return {
@@ -113,6 +114,7 @@ export function encodeRecords(
   return records;
 }
 
+/** `formattedRecords`: objects keyed by column label; duplicate labels are refused. */
 export function formatJson(
   result: pg.QueryResult<unknown[]>,
   options: ResultOptions,

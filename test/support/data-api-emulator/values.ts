@@ -14,6 +14,7 @@ export interface WireParameter {
   typeHint?: unknown;
 }
 
+/** Parameters ready for the extended query protocol. */
 export interface BoundParameters {
   /** Parameter type OIDs sent in the Parse message (0 = let the server infer). */
   readonly oids: number[];
@@ -184,6 +185,7 @@ const ARRAYS: Record<number, number> = {
   3807: 3802,
 };
 
+/** What the emulator knows of a type OID (JDBC code, encoding); unknown types read as text. */
 export function typeInfo(oid: number, fallbackName?: string): TypeInfo {
   const known = TYPES[oid];
   if (known) return known;
@@ -194,6 +196,7 @@ export function typeInfo(oid: number, fallbackName?: string): TypeInfo {
   return { name: fallbackName ?? 'unknown', jdbc: 1111, kind: 'string' };
 }
 
+/** Whether an OID is one of the array types results encode as `arrayValue`. */
 export function isArrayType(oid: number): boolean {
   return ARRAYS[oid] !== undefined;
 }
@@ -255,6 +258,7 @@ export function parsePgArray(text: string): unknown[] {
   return parse();
 }
 
+/** `resultSetOptions` of a request: `longReturnType: STRING`, `decimalReturnType: DOUBLE_OR_LONG`. */
 export interface ResultOptions {
   longAsString: boolean;
   decimalAsNumber: boolean;

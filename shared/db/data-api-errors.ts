@@ -107,7 +107,11 @@ const TOO_LARGE = /(response|result).{0,40}(size|large|limit)|row.{0,40}(too lar
 export function translateDataApiError(error: unknown): Error {
   const { name, message, status, code } = shape(error);
   const options = { cause: error };
-  if (name === 'DatabaseErrorException') {
+  // v1 clusters reported SQL errors as BadRequestException with the same text; accept both.
+  if (
+    name === 'DatabaseErrorException' ||
+    (name === 'BadRequestException' && SQL_STATE_SUFFIX.test(message))
+  ) {
     const parsed = parseDatabaseError(message);
     if (parsed.sqlState) {
       return new SqlError(parsed.message, parsed.sqlState, parsed.constraint, options);

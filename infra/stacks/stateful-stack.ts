@@ -127,7 +127,9 @@ export class StatefulStack extends Stack {
       });
     }
     // The generated secret construct (`cluster.secret` is its attachment to the cluster).
-    const secret = cluster.node.findChild('Secret');
+    const secret = cluster.node.findChild('Secret') as secretsmanager.Secret;
+    // A retained prod cluster keeps the credentials that open it.
+    secret.applyRemovalPolicy(removalPolicy);
     Validations.of(secret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:

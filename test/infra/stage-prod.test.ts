@@ -51,6 +51,13 @@ describe('prod stage: data is protected', () => {
     });
   });
 
+  it('retains the cluster secret with the cluster', () => {
+    prod.statefulTemplate.hasResource('AWS::SecretsManager::Secret', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
   it('adds a reader for failover and keeps log groups', () => {
     expect(Object.keys(resourcesOf(prod.statefulTemplate, 'AWS::RDS::DBInstance'))).toHaveLength(2);
     for (const template of [prod.statefulTemplate, prod.statelessTemplate]) {

@@ -48,12 +48,16 @@ const EnvSchema = z
     POWERTOOLS_SERVICE_NAME: z.string().min(1).default('drydock-statemgmt'),
     // 1 MiB by default: API Gateway itself stops at 10 MB, and no Drydock body comes close.
     MAX_BODY_BYTES: intVar(64, 10 * 1024 * 1024).default(1024 * 1024),
-    DESIGN_FILE_ROOTS: listVar.default([]),
+    DESIGN_FILE_ROOTS: listVar
+      .refine((roots) => roots.every((root) => root.startsWith('/')), {
+        message: 'every root must be an absolute folder',
+      })
+      .default([]),
     DESIGN_ALLOW_HOSTS: listVar.default([]),
     DESIGN_HTTP_CREDENTIALS_SECRET_ARN: arn.optional(),
     DESIGN_KEYSTONE_SECRET_ARN: arn.optional(),
-    DESIGN_MAX_BYTES: intVar(1, 100 * 1024 * 1024).default(10 * 1024 * 1024),
-    DESIGN_CACHE_TTL_SECONDS: intVar(0, 86_400).default(300),
+    DESIGN_MAX_BYTES: intVar(1, 100 * 1024 * 1024).default(4 * 1024 * 1024),
+    DESIGN_CACHE_TTL_SECONDS: intVar(0, 86_400).default(180),
     DESIGN_HTTP_TIMEOUT_MS: intVar(1, 900_000).default(10_000),
     DESIGN_HTTP_RETRIES: intVar(0, 10).default(2),
   })

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { assertStorableDesignRef } from '../design-refs/design-ref.ts';
 import { ACTIONS, RESULT_STATUSES, TASK_STATUSES, USER_ACTIONS } from '../domain.ts';
 
 /**
@@ -44,13 +45,21 @@ const Epoch = z
   .meta({ description: 'Lease epoch (fencing token).' });
 const InstanceId = Name.meta({ description: 'The orchestrator instance id.' });
 
-/** A design reference: a URI; user:password in it is refused (Drydock stored and echoed it, defect 34). */
+/**
+ * A design reference as stored on a task: a supported scheme, a well-formed URI, and no
+ * credentials in it (Drydock stored and echoed them, defect 34; they belong in the per-host
+ * credentials secret).
+ */
 const DesignRef = z
   .string()
   .min(1)
   .max(LIMITS.designRef)
-  .refine((value) => !/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(value), {
-    message: 'design_ref must not carry credentials; configure them on the service instead',
+  .superRefine((value, ctx) => {
+    try {
+      assertStorableDesignRef(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    }
   })
   .meta({
     description:

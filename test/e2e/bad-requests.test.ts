@@ -356,6 +356,27 @@ const CASES: BadRequest[] = [
     status: 400,
   },
   {
+    name: 'token-only credentials in design_ref',
+    method: 'POST',
+    path: '/tasks',
+    body: task({ design_ref: 'https://token@deckhand/x' }),
+    status: 400,
+  },
+  {
+    name: 'unsupported design_ref scheme',
+    method: 'POST',
+    path: '/tasks',
+    body: task({ design_ref: 'ftp://designs.example.com/site.yaml' }),
+    status: 400,
+  },
+  {
+    name: 'relative file design_ref',
+    method: 'POST',
+    path: '/tasks',
+    body: task({ design_ref: 'file://relative/site.yaml' }),
+    status: 400,
+  },
+  {
     name: 'empty design_ref',
     method: 'POST',
     path: '/tasks',

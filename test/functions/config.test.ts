@@ -54,8 +54,10 @@ describe('configuration', () => {
       fileRoots: ['/srv/designs', '/etc/drydock'],
       allowHosts: ['deckhand.local'],
       httpRetries: 0,
-      maxBytes: 10 * 1024 * 1024,
+      maxBytes: 4 * 1024 * 1024,
+      cacheTtlSeconds: 180,
     });
+    expect(() => loadConfig({ DESIGN_FILE_ROOTS: 'designs' })).toThrow(/DESIGN_FILE_ROOTS/);
   });
 
   it('fails the cold start naming every bad variable, never echoing values', () => {

@@ -148,12 +148,14 @@ export interface ReadTaskOptions {
   layers: number;
 }
 
-/** Build data of the given tasks, keyed by task id (one query per task). */
+/** Build data of the given tasks, keyed by task id: one statement for the whole tree. */
 async function buildDataOf(deps: Db, taskIds: readonly string[]) {
-  const lists = await Promise.all(
-    taskIds.map((taskId) => queryBuildData(deps.db, { taskId, verbosity: 2 })),
+  const items = await queryBuildData(deps.db, { taskIds, verbosity: 2, limit: 10_000 });
+  const byTask = new Map(
+    taskIds.map((taskId) => [taskId, [] as ReturnType<typeof toBuildDataDict>[]]),
   );
-  return new Map(taskIds.map((taskId, i) => [taskId, (lists[i] ?? []).map(toBuildDataDict)]));
+  for (const item of items) byTask.get(item.taskId)?.push(toBuildDataDict(item));
+  return byTask;
 }
 
 function subtaskErrors(tree: readonly TreeTask[]): Record<string, StatusDict> {

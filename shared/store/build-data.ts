@@ -80,7 +80,7 @@ export async function queryBuildData(db: Db, query: BuildDataQuery): Promise<Bui
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
     throw new ValidationError('limit must be an integer from 1 to 10000');
   }
-  if (query.nodeName === undefined && query.taskId === undefined) {
+  if (query.nodeName === undefined && query.taskId === undefined && query.taskIds === undefined) {
     throw new ValidationError('build data is queried by node name, task id, or both');
   }
   const node = p.text(query.nodeName ?? null);
@@ -116,6 +116,11 @@ items as (
     const conditions: SqlFragment[] = [];
     if (query.nodeName !== undefined) conditions.push(sql`b.node_name = ${node}::text`);
     if (query.taskId !== undefined) conditions.push(sql`b.task_id = ${task}::uuid`);
+    if (query.taskIds !== undefined) {
+      conditions.push(
+        sql`b.task_id in (select jsonb_array_elements_text(${p.json(query.taskIds)}::jsonb)::uuid)`,
+      );
+    }
     items = sql`with items as (
   select ${META_SELECT} from build_data b
   where ${sql.join(conditions, ' and ')}

@@ -170,6 +170,8 @@ export interface NewBuildData {
 export interface BuildDataQuery {
   nodeName?: string;
   taskId?: string;
+  /** Items of any of these tasks (a whole task tree's build data in one statement). */
+  taskIds?: readonly string[];
   /** Newest row per generator (requires nodeName). */
   latest?: boolean;
   /** 1 omits `dataElement`, 2 includes it. */

@@ -5,6 +5,7 @@ import { LeaseLostError } from '#shared/errors.ts';
 import { claimLease, renewLease } from '#shared/store/lease.ts';
 import { appendMessages } from '#shared/store/messages.ts';
 import { claimTasks, getTask, updateTask } from '#shared/store/tasks.ts';
+import type { LeaseClaim } from '#shared/store/types.ts';
 import { becomeLeader, queuedTask, resetTables } from '#test/support/store-fixtures.ts';
 import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
 
@@ -73,7 +74,7 @@ describe.each(RACE_DRIVERS)('races over real connections on %s', (driver) => {
         let epoch: number | null = null;
         while (Date.now() < deadline) {
           try {
-            const state =
+            const state: LeaseClaim =
               epoch === null
                 ? await claimLease(db, { instanceId: me, graceSeconds: 1 })
                 : {

@@ -59,6 +59,21 @@ describe.each(TEST_DRIVERS)('build data on %s', (driver) => {
     ]);
   });
 
+  it('reads the build data of several tasks in one statement', async () => {
+    const node = `node-${randomUUID()}`;
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    await postBuildData(t.db, [
+      item(node, a, 'lshw', '2026-06-01T00:00:00Z'),
+      item(node, b, 'lldp', '2026-06-02T00:00:00Z'),
+      item(node, c, 'lldp', '2026-06-03T00:00:00Z'),
+    ]);
+    const rows = await queryBuildData(t.db, { taskIds: [a, b], verbosity: 2 });
+    expect(rows.map((r) => [r.taskId, r.dataElement])).toEqual([
+      [b, '<lldp/>'],
+      [a, '<lshw/>'],
+    ]);
+  });
+
   it('returns the newest item per generator, with or without payload (verbosity 1 or 2)', async () => {
     const node = `node-${randomUUID()}`;
     const task = randomUUID();

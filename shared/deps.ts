@@ -43,6 +43,24 @@ export function getLogger(): Logger {
   return logger;
 }
 
+let invocation: { getRemainingTimeInMillis?: () => number } | undefined;
+
+/**
+ * Remembers the invocation being served, so the Data API adapter's resume retries, built once per
+ * container, never wait past this invocation's deadline. A container serves one at a time.
+ */
+export function trackInvocation(
+  context: { getRemainingTimeInMillis?: () => number } | undefined,
+): void {
+  invocation = context;
+}
+
+function remainingTimeMs(): number {
+  return typeof invocation?.getRemainingTimeInMillis === 'function'
+    ? invocation.getRemainingTimeInMillis()
+    : Number.POSITIVE_INFINITY;
+}
+
 // A Secrets Manager read happens once per container; the URL is then held by the pool only.
 async function readSecretString(secretId: string): Promise<string> {
   const { SecretsManagerClient, GetSecretValueCommand } = await import(
@@ -77,6 +95,7 @@ export async function createDb(config: DbConfig): Promise<Db> {
         resourceArn: config.resourceArn,
         secretArn: config.secretArn,
         database: config.database,
+        remainingTimeMs,
       });
   }
 }

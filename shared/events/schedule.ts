@@ -5,7 +5,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { type LeaseTick, runLeaseTick } from '../api/leader.ts';
 import { ConfigError, getConfig } from '../config.ts';
-import { type Deps, getDeps, getLogger } from '../deps.ts';
+import { type Deps, getDeps, getLogger, trackInvocation } from '../deps.ts';
 import { validate } from '../http/request.ts';
 
 /**
@@ -43,6 +43,7 @@ export function createLeaseScheduleHandler(
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event, context) => {
       const scheduled = validate(ScheduledEventSchema, event, 'event');
+      trackInvocation(context);
       const deps = await loadDeps();
       const instanceId = deps.config.lease.instanceId;
       if (!instanceId) throw new ConfigError('LEASE_INSTANCE_ID is required by the lease schedule');

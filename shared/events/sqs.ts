@@ -3,7 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { z } from 'zod';
 import { getConfig } from '../config.ts';
-import { type Deps, getDeps, getLogger } from '../deps.ts';
+import { type Deps, getDeps, getLogger, trackInvocation } from '../deps.ts';
 import { AppError, ValidationError } from '../errors.ts';
 import { validate } from '../http/request.ts';
 
@@ -49,6 +49,7 @@ export function createSqsHandler<T>(
   const logger = options.logger ?? getLogger();
 
   return async (event, context) => {
+    trackInvocation(context);
     const deps = await loadDeps();
     const recordHandler = async (record: SQSRecord) => {
       logger.appendKeys({ messageId: record.messageId });

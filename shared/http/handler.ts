@@ -5,7 +5,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { getConfig } from '../config.ts';
-import { type Deps, getDeps, getLogger } from '../deps.ts';
+import { type Deps, getDeps, getLogger, trackInvocation } from '../deps.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { errorToResponse } from './errors.ts';
 import { callerOf, parseJsonBody, queryParams, rawBody, validate } from './request.ts';
@@ -140,6 +140,7 @@ export function createHttpHandler(
         },
       });
     }
+    trackInvocation(context);
     const deps = await loadDeps();
     const spec = match.route;
     const text = rawBody(event, deps.config.http.maxBodyBytes);

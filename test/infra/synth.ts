@@ -222,17 +222,20 @@ export function unacknowledgedFindings(root: IConstruct): Map<string, string[]> 
 }
 
 /**
- * The service's AwsSolutions acknowledgements that silence no finding: each must be removed or
- * its finding restored. (CDK records its own `CloudFormation-Validate::` acknowledgements too.)
+ * The service's AwsSolutions acknowledgements that silence no finding, or that an ancestor's
+ * acknowledgement of the same rule already covers: each must go. (CDK records its own
+ * `CloudFormation-Validate::` acknowledgements too; those are not ours.)
  */
 export function unusedAcknowledgements(root: IConstruct): Acknowledgement[] {
   const findings = unacknowledgedFindings(root);
-  return acknowledgementsOf(root)
-    .filter((ack) => ack.ruleId.startsWith('AwsSolutions-'))
-    .filter(
-      (ack) =>
-        !(findings.get(ack.ruleId) ?? []).some(
-          (path) => path === ack.path || path.startsWith(`${ack.path}/`),
-        ),
-    );
+  const ours = acknowledgementsOf(root).filter((ack) => ack.ruleId.startsWith('AwsSolutions-'));
+  const within = (path: string, scope: string) => path === scope || path.startsWith(`${scope}/`);
+  return ours.filter(
+    (ack) =>
+      !(findings.get(ack.ruleId) ?? []).some((path) => within(path, ack.path)) ||
+      ours.some(
+        (other) =>
+          other !== ack && other.ruleId === ack.ruleId && ack.path.startsWith(`${other.path}/`),
+      ),
+  );
 }

@@ -97,8 +97,10 @@ describe.skipIf(SKIP_SERVER)('bench smoke run', () => {
     for (const c of h?.cases ?? []) {
       positive(c.service.requestsPerSec);
       positive(c.bare.requestsPerSec);
+      positive(c.bareStore.requestsPerSec);
       positive(c.ratio);
-      expect(c.service.failures + c.bare.failures).toBe(0);
+      positive(c.ratioToBareStore);
+      expect(c.service.failures + c.bare.failures + c.bareStore.failures).toBe(0);
       expect(c.responseBytes).toBeGreaterThan(0);
     }
     expect(h?.memory.service.peakKiB).toBeGreaterThan(0);

@@ -126,8 +126,10 @@ export async function runBuildDataPhase(
 ): Promise<BuildDataPhaseResult> {
   progress(`seeding ${options.buildRows} build_data rows`);
   const seeded = await seed(schema, options.buildRows);
-  const raw = await schema.rawClients(options.workers);
-  const store = schema.storeDb(options.workers);
+  // One connection, one query at a time: the target compares the latency of one query with the
+  // bare statement's, which concurrent load on two shared cores would blur into CPU queueing.
+  const raw = await schema.rawClients(1);
+  const store = schema.storeDb(1);
 
   // The same pseudo-random node sequence for every variant.
   const nodeFor = (i: number) => `node-${String(((i * 7919) % seeded.nodes) + 1).padStart(6, '0')}`;
@@ -146,7 +148,7 @@ export async function runBuildDataPhase(
   const latest = await measureCase(
     {
       id: 'build-latest',
-      label: `latest build data per generator, 1 node of ${options.buildRows.toLocaleString('en-US')} rows ×${options.workers}`,
+      label: `latest build data per generator, 1 node of ${options.buildRows.toLocaleString('en-US')} rows, sequential`,
       unit: 'queries',
       variants: [
         { id: 'bare', label: "the store's statement, sent bare (prepared)" },
@@ -173,7 +175,7 @@ export async function runBuildDataPhase(
           }
           if (found !== GENERATORS) throw new Error(`${variant}: ${found} generators for ${node}`);
         };
-        const { elapsedMs, done } = await drive(options.workers, n, op, (d) => report(`${d}/${n}`));
+        const { elapsedMs, done } = await drive(1, n, op, (d) => report(`${d}/${n}`));
         return { ops: done, elapsedMs };
       },
     },

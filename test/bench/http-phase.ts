@@ -34,8 +34,12 @@ export interface HttpCaseResult {
   readonly label: string;
   readonly service: LoadSummary;
   readonly bare: LoadSummary;
+  /** node:http + the same store call (pg adapter) + JSON.stringify: the database's share. */
+  readonly bareStore: LoadSummary;
   /** Per-round requests/s of the service divided by the bare server's. */
   readonly ratio: Summary;
+  /** Per-round requests/s of the service divided by bare + store's: our HTTP stack's share. */
+  readonly ratioToBareStore: Summary;
   readonly responseBytes: number;
 }
 
@@ -52,7 +56,11 @@ export interface HttpPhaseResult {
   readonly secondsPerRound: number;
   readonly serverDriver: string;
   readonly cases: HttpCaseResult[];
-  readonly memory: { readonly service: MemoryResult; readonly bare: MemoryResult };
+  readonly memory: {
+    readonly service: MemoryResult;
+    readonly bare: MemoryResult;
+    readonly bareStore: MemoryResult;
+  };
 }
 
 interface Canned {
@@ -146,6 +154,7 @@ export async function runHttpPhase(
   });
   const dir = mkdtempSync(join(tmpdir(), 'drydock-bench-'));
   let bare: ChildServer | undefined;
+  let bareStore: ChildServer | undefined;
   try {
     const idle = memoryOf(service.pid);
     const getPath = `${PREFIX}/tasks/${readTask.taskId}`;
@@ -163,9 +172,15 @@ export async function runHttpPhase(
     const file = join(dir, 'responses.json');
     writeFileSync(file, JSON.stringify(canned));
     bare = await startChildServer('test/bench/bare-server.ts', [file], process.env);
+    bareStore = await startChildServer('test/bench/store-server.ts', [], {
+      ...process.env,
+      DATABASE_URL: schema.url,
+    });
     const bareIdle = memoryOf(bare.pid);
+    const bareStoreIdle = memoryOf(bareStore.pid);
     const stopService = sampleMemory(service.pid);
     const stopBare = sampleMemory(bare.pid);
+    const stopBareStore = sampleMemory(bareStore.pid);
 
     const targets: { id: string; label: string; req: LoadRequest; bytes: number }[] = [
       {
@@ -181,9 +196,11 @@ export async function runHttpPhase(
         bytes: Buffer.byteLength(canned.POST.body),
       },
     ];
-    const servers = { service, bare } as const;
+    const servers = { service, bare, bareStore } as const;
     const runs: Record<string, LoadResult[]> = {};
-    const slots = targets.flatMap((t) => (['service', 'bare'] as const).map((s) => ({ t, s })));
+    const slots = targets.flatMap((t) =>
+      (['service', 'bare', 'bareStore'] as const).map((s) => ({ t, s })),
+    );
     const warmSeconds = Math.min(1, options.httpSeconds);
     for (const { t, s } of slots) {
       progress(`http warm-up ${t.id} ${s}`);
@@ -207,16 +224,22 @@ export async function runHttpPhase(
     }
     const serviceMemory = stopService();
     const bareMemory = stopBare();
+    const bareStoreMemory = stopBareStore();
     const cases = targets.map((t): HttpCaseResult => {
       const svc = runs[`${t.id}/service`] ?? [];
       const raw = runs[`${t.id}/bare`] ?? [];
+      const withStore = runs[`${t.id}/bareStore`] ?? [];
       return {
         id: t.id,
         label: t.label,
         service: summarizeLoads(svc),
         bare: summarizeLoads(raw),
+        bareStore: summarizeLoads(withStore),
         ratio: summarize(
           svc.map((r, i) => r.requestsPerSec / (raw[i]?.requestsPerSec ?? Number.NaN)),
+        ),
+        ratioToBareStore: summarize(
+          svc.map((r, i) => r.requestsPerSec / (withStore[i]?.requestsPerSec ?? Number.NaN)),
         ),
         responseBytes: t.bytes,
       };
@@ -237,11 +260,17 @@ export async function runHttpPhase(
           peakKiB: bareMemory.peakKiB,
           maxSampledKiB: bareMemory.maxRssKiB,
         },
+        bareStore: {
+          idleKiB: bareStoreIdle?.rssKiB ?? Number.NaN,
+          peakKiB: bareStoreMemory.peakKiB,
+          maxSampledKiB: bareStoreMemory.maxRssKiB,
+        },
       },
     };
   } finally {
     await service.stop();
     await bare?.stop();
+    await bareStore?.stop();
     await db.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -25,7 +25,7 @@ export interface BenchOptions {
   readonly messagesPerTask: number;
   /** build_data rows seeded for the latest-per-generator query. */
   readonly buildRows: number;
-  /** Latest-per-generator queries per round and variant. */
+  /** Latest-per-generator queries per round and variant (sequential, one connection). */
   readonly buildQueries: number;
   /** Seconds of load per HTTP target and round. */
   readonly httpSeconds: number;
@@ -44,18 +44,18 @@ export interface BenchOptions {
 export const DEFAULTS: BenchOptions = {
   rounds: 5,
   workers: 8,
-  creates: 4_000,
-  claims: 4_000,
-  batchedClaims: 20_000,
+  creates: 3_000,
+  claims: 2_000,
+  batchedClaims: 6_000,
   claimBatch: 20,
-  appends: 4_000,
-  reads: 2_000,
+  appends: 2_000,
+  reads: 1_000,
   messagesPerTask: 100,
   buildRows: 1_000_000,
-  buildQueries: 3_000,
-  httpSeconds: 4,
+  buildQueries: 2_000,
+  httpSeconds: 3,
   httpConnections: 8,
-  initRuns: 7,
+  initRuns: 5,
   functions: 'all',
   phases: PHASES,
   out: undefined,

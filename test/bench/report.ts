@@ -85,8 +85,14 @@ function buildDataSection(b: BuildDataPhaseResult): string[] {
       }
     : undefined;
   const plan = b.plan;
+  const ms = (id: string) => {
+    const v = c.variants[id];
+    return v ? `${fixed(1000 / v.opsPerSec.median, 3)} ms` : 'n/a';
+  };
   return [
     ...storeTable([c]),
+    '',
+    `Latency per query (1 / median rate): bare ${ms('bare')}, store ${ms('store')}, DISTINCT ON ${ms('distinct-on')}.`,
     '',
     `Store time ÷ bare time: ${timeRatio ? ratio(timeRatio) : 'n/a'} (target ≤ 1.2×). ` +
       `Seeded ${int(b.rows)} rows (${int(b.nodes)} nodes × ${b.generators} generators) in ${fixed(b.seedMs / 1000, 1)} s, ` +
@@ -139,18 +145,26 @@ function httpSection(h: HttpPhaseResult): string[] {
   return [
     `${h.connections} keep-alive connections, closed loop, ${h.secondsPerRound} s per round; server database: ${h.serverDriver}.`,
     '',
-    '| request | bare node:http, req/s | local server, req/s | server ÷ bare | server p50 / p95 / p99 ms | bare p50 / p95 / p99 ms | failures |',
-    '|---|---|---|---|---|---|---|',
+    '| request | bare node:http, req/s | node:http + store call, req/s | local server, req/s | server ÷ bare | server ÷ (node:http + store) | p50 / p95 / p99 ms: server | node:http + store | bare | failures |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...h.cases.map(
       (c) =>
         `| ${c.label}, ${bytes(c.responseBytes)} answer | ${spread(c.bare.requestsPerSec, int)} | ${spread(
-          c.service.requestsPerSec,
+          c.bareStore.requestsPerSec,
           int,
-        )} | ${ratio(c.ratio)} | ${pct(c.service)} | ${pct(c.bare)} | ${c.service.failures + c.bare.failures} |`,
+        )} | ${spread(c.service.requestsPerSec, int)} | ${ratio(c.ratio)} | ${ratio(c.ratioToBareStore)} | ${pct(
+          c.service,
+        )} | ${pct(c.bareStore)} | ${pct(c.bare)} | ${c.service.failures + c.bare.failures + c.bareStore.failures} |`,
     ),
     '',
+    "Bare node:http replays the service's own answer bytes (no database); node:http + store makes the same store call " +
+      'over the pg adapter (pool of 2) and JSON.stringify; so server ÷ bare is the whole cost of our stack including ' +
+      'Postgres on the same cores, and server ÷ (node:http + store) is the share of our HTTP layer (API Gateway event, ' +
+      'middy, zod, logger, Drydock shapes).',
+    '',
     `Memory (resident): local server ${kib(h.memory.service.idleKiB)} idle, peak ${kib(h.memory.service.peakKiB)} under load ` +
-      `(VmHWM; highest 50 ms sample ${kib(h.memory.service.maxSampledKiB)}); bare server peak ${kib(h.memory.bare.peakKiB)}.`,
+      `(VmHWM; highest 50 ms sample ${kib(h.memory.service.maxSampledKiB)}); bare server peak ${kib(h.memory.bare.peakKiB)}, ` +
+      `node:http + store peak ${kib(h.memory.bareStore.peakKiB)}.`,
   ];
 }
 

@@ -24,11 +24,15 @@ describe.each(RACE_DRIVERS)('races over real connections on %s', (driver) => {
   afterAll(async () => t.close());
   beforeEach(async () => resetTables(t.db));
 
-  it('16 claimers over 2,000 queued tasks claim each exactly once and lose none', async () => {
+  // Over the Data API every claim is an HTTPS call through the SDK (~4 ms each here), so that
+  // driver races over fewer tasks to keep the suite inside its time budget.
+  const queued = driver === 'data-api' ? 500 : 2000;
+
+  it(`16 claimers over ${queued} queued tasks claim each exactly once and lose none`, async () => {
     await t.db.query(
       statement(
         {},
-        sql`insert into tasks (action, status, design_ref) select 'noop', 'queued', 'file:///d/' || g from generate_series(1, 2000) g`,
+        sql`insert into tasks (action, status, design_ref) select 'noop', 'queued', 'file:///d/' || g from generate_series(1, ${queued}::int) g`,
       ),
     );
     const epoch = await becomeLeader(t.db, 'leader', 300);
@@ -49,14 +53,14 @@ describe.each(RACE_DRIVERS)('races over real connections on %s', (driver) => {
       }),
     );
     const all = claimedBy.flat();
-    expect(all).toHaveLength(2000);
-    expect(new Set(all).size).toBe(2000);
+    expect(all).toHaveLength(queued);
+    expect(new Set(all).size).toBe(queued);
     expect(claimedBy.filter((mine) => mine.length > 0).length).toBeGreaterThan(1); // really concurrent
     const [left] = await t.db.query(
       statement({ n: 'int' }, sql`select count(*)::int as n from tasks where status <> 'complete'`),
     );
     expect(left?.n).toBe(0);
-  });
+  }, 180_000);
 
   it('8 instances fighting for the lease never see two holders at once, and epochs only grow', async () => {
     const fighters = contenders.slice(0, 8);

@@ -106,6 +106,9 @@ export class ServiceFunction extends NodejsFunction {
         sourcesContent: false,
         // Ship the pinned SDK the tests ran against instead of whatever the runtime carries.
         bundleAwsSDK: true,
+        // PGlite (the embedded database of `npm start`) is loaded lazily and never in Lambda;
+        // leaving it out saves about 500 KiB per bundle.
+        externalModules: ['@electric-sql/pglite'],
         banner: ESM_REQUIRE_BANNER,
         tsconfig: `${PROJECT_ROOT}tsconfig.json`,
         // Sizes are reported by the infra tests; esbuild's per-file summary is noise in synth.

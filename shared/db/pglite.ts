@@ -1,4 +1,3 @@
-import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { assertColumns, bindValue, decodeNamedRow } from './decode.ts';
 import { translatePgError } from './pg.ts';
 import type { Db } from './port.ts';
@@ -14,13 +13,6 @@ interface Queryable {
 }
 
 const rawText = (value: string) => value;
-// Same as the pg adapter: keep timestamps and int8 as text for the shared decoder.
-const parsers = {
-  [pgliteTypes.INT8]: rawText,
-  [pgliteTypes.DATE]: rawText,
-  [pgliteTypes.TIMESTAMP]: rawText,
-  [pgliteTypes.TIMESTAMPTZ]: rawText,
-};
 
 async function run<C extends ColumnSpec>(
   client: Queryable,
@@ -49,6 +41,15 @@ async function run<C extends ColumnSpec>(
  * statements run one at a time; the default for `npm start` on a fresh machine.
  */
 export async function createPgliteDb(options: PgliteDbOptions = {}): Promise<Db> {
+  // Imported on demand: the Lambda bundles leave PGlite out (it is only for local use).
+  const { PGlite, types } = await import('@electric-sql/pglite');
+  // Same as the pg adapter: keep timestamps and int8 as text for the shared decoder.
+  const parsers = {
+    [types.INT8]: rawText,
+    [types.DATE]: rawText,
+    [types.TIMESTAMP]: rawText,
+    [types.TIMESTAMPTZ]: rawText,
+  };
   const instance = await PGlite.create(options.dataDir ?? 'memory://', { parsers });
   return {
     driver: 'pglite',

@@ -4,14 +4,15 @@ import { NotFoundError, ValidationError } from '../errors.ts';
 import { run, runRetryingOnConflict } from './run.ts';
 import type { AppendResult, MessageRecord, NewMessage } from './types.ts';
 
-const MESSAGE_COLUMNS = {
-  sequence: 'int',
-  message: 'text',
-  error: 'bool',
-  contextType: 'text',
-  context: 'text',
-  ts: 'timestamptz',
-  extra: 'json',
+/** The same columns, null on the one row a statement returns when it inserted or found none. */
+const OPTIONAL_MESSAGE_COLUMNS = {
+  sequence: 'int?',
+  message: 'text?',
+  error: 'bool?',
+  contextType: 'text?',
+  context: 'text?',
+  ts: 'timestamptz?',
+  extra: 'json?',
 } as const satisfies ColumnSpec;
 
 const MESSAGE_SELECT = sql`m.sequence as "sequence", m.message as "message", m.error as "error",
@@ -49,18 +50,7 @@ export async function appendMessages(
   const rows = await runRetryingOnConflict(
     db,
     statement(
-      {
-        ...MESSAGE_COLUMNS,
-        sequence: 'int?',
-        message: 'text?',
-        error: 'bool?',
-        contextType: 'text?',
-        context: 'text?',
-        ts: 'timestamptz?',
-        extra: 'json?',
-        found: 'bool',
-        fresh: 'int',
-      },
+      { ...OPTIONAL_MESSAGE_COLUMNS, found: 'bool', fresh: 'int' },
       sql`with input as (
   select * from jsonb_to_recordset(${p.json(batch)}::jsonb) as x(ord int, message text, error boolean,
     context_type text, context text, ts timestamptz, extra jsonb, idempotency_key text)
@@ -117,16 +107,7 @@ export async function listMessages(
   const rows = await run(
     db,
     statement(
-      {
-        ...MESSAGE_COLUMNS,
-        sequence: 'int?',
-        message: 'text?',
-        error: 'bool?',
-        contextType: 'text?',
-        context: 'text?',
-        ts: 'timestamptz?',
-        extra: 'json?',
-      },
+      OPTIONAL_MESSAGE_COLUMNS,
       sql`select ${MESSAGE_SELECT}
 from (select task_id from tasks where task_id = ${task}::uuid) as t
 left join lateral (

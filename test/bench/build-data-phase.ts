@@ -137,7 +137,7 @@ export async function runBuildDataPhase(
   const bareFor = async (node: string) => {
     await queryBuildData(recorder, { nodeName: node, latest: true, verbosity: 1 });
     const statement = recorder.last as Statement;
-    return { text: statement.text, values: statement.params.map(bindValue) };
+    return { statement, text: statement.text, values: statement.params.map(bindValue) };
   };
   const bare = await Promise.all(
     Array.from({ length: Math.min(options.buildQueries, seeded.nodes * 4) }, (_, i) =>
@@ -153,6 +153,7 @@ export async function runBuildDataPhase(
       variants: [
         { id: 'bare', label: "the store's statement, sent bare (prepared)" },
         { id: 'store', label: 'store queryBuildData({latest, verbosity 1})' },
+        { id: 'adapter', label: "the store's statement, prebuilt, through the pg adapter" },
         { id: 'distinct-on', label: 'naive DISTINCT ON (generator), for scale' },
       ],
       target: { variant: 'store', atLeast: 1 / 1.2, text: '≤ 1.2× the bare time' },
@@ -164,6 +165,10 @@ export async function runBuildDataPhase(
           if (variant === 'store') {
             found = (await queryBuildData(store, { nodeName: node, latest: true, verbosity: 1 }))
               .length;
+          } else if (variant === 'adapter') {
+            found = (
+              await store.query((bare[i % bare.length] as { statement: Statement }).statement)
+            ).length;
           } else if (variant === 'bare') {
             const q = bare[i % bare.length] as { text: string; values: unknown[] };
             found =

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { migrate } from '#shared/db/migrate.ts';
 import { migrations } from '#shared/db/migrations.generated.ts';
@@ -14,13 +15,23 @@ export interface BenchSchema {
   readonly name: string;
   /** A connection string whose sessions live in the schema. */
   readonly url: string;
-  /** `workers` dedicated node-postgres clients: the raw floor's connections. */
-  rawClients(workers: number): Promise<pg.Client[]>;
+  /**
+   * `workers` dedicated node-postgres clients: the raw floor's connections. Every connection
+   * carries `application_name`, so its server processes can be found for CPU accounting.
+   */
+  rawClients(workers: number, applicationName?: string): Promise<pg.Client[]>;
   /** The store's `pg` adapter with a pool as large as the raw floor's client count. */
-  storeDb(maxConnections: number): Db;
+  storeDb(maxConnections: number, applicationName?: string): Db;
   /** One admin statement inside the schema (seeding, VACUUM, EXPLAIN). */
   query(text: string, values?: unknown[]): Promise<pg.QueryResult>;
   drop(): Promise<void>;
+}
+
+// In the URL: node-postgres lets connection-string fields override the config object's.
+function withApplicationName(url: string, name: string): string {
+  const named = new URL(url);
+  named.searchParams.set('application_name', name);
+  return named.toString();
 }
 
 export async function createBenchSchema(): Promise<BenchSchema> {
@@ -53,17 +64,20 @@ export async function createBenchSchema(): Promise<BenchSchema> {
   return {
     name,
     url,
-    async rawClients(workers) {
+    async rawClients(workers, applicationName = 'bench_raw') {
       const clients = Array.from(
         { length: workers },
-        () => new pg.Client({ connectionString: url }),
+        () => new pg.Client({ connectionString: withApplicationName(url, applicationName) }),
       );
       await Promise.all(clients.map((c) => c.connect()));
       owned.clients.push(...clients);
       return clients;
     },
-    storeDb(maxConnections) {
-      const db = createPgDb({ connectionString: url, maxConnections });
+    storeDb(maxConnections, applicationName = 'bench_store') {
+      const db = createPgDb({
+        connectionString: withApplicationName(url, applicationName),
+        maxConnections,
+      });
       owned.dbs.push(db);
       return db;
     },
@@ -87,4 +101,41 @@ export async function serverInfo(): Promise<Record<string, string>> {
       current_setting('max_connections') as max_connections`,
   );
   return { ...(result.rows[0] as Record<string, string>), host: new URL(TEST_DATABASE_URL).host };
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU (user + system, µs) spent so far by the server processes of the connections named
+ * `applicationName`, read from /proc (the server runs on this machine). Other sessions on the
+ * same server (test suites running alongside) are not counted.
+ */
+export async function backendCpu(
+  schema: BenchSchema,
+  applicationName: string,
+): Promise<Map<number, number>> {
+  const result = await schema.query(
+    'select pid from pg_stat_activity where application_name = $1 and datname = current_database()',
+    [applicationName],
+  );
+  const cpu = new Map<number, number>();
+  for (const { pid } of result.rows as { pid: number }[]) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // Fields 14 and 15 of stat (utime, stime) are at 11 and 12 after the command name.
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      cpu.set(pid, (ticks / CLOCK_TICKS_PER_SECOND) * 1e6);
+    } catch {
+      // The server is elsewhere or the process just ended: no figure for it.
+    }
+  }
+  return cpu;
+}
+
+/** CPU the named backends spent between two snapshots (new backends count from their start). */
+export function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, used] of after) total += used - (before.get(pid) ?? 0);
+  return total;
 }

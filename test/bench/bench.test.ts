@@ -60,7 +60,12 @@ describe.skipIf(SKIP_SERVER)('bench smoke run', () => {
     ]);
     for (const c of results.store?.cases ?? []) {
       expect(Object.keys(c.variants)).toContain('store');
-      for (const v of Object.values(c.variants)) positive(v.opsPerSec);
+      for (const v of Object.values(c.variants)) {
+        positive(v.opsPerSec);
+        positive(v.clientCpuUs);
+        // The server's CPU is read from /proc: present whenever Postgres runs on this machine.
+        expect(Number.isFinite(v.serverCpuUs.median)).toBe(true);
+      }
       for (const r of Object.values(c.ratios)) positive(r);
       if (c.target) expect(typeof c.targetMet).toBe('boolean');
     }

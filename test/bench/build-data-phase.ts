@@ -157,7 +157,7 @@ export async function runBuildDataPhase(
         { id: 'distinct-on', label: 'naive DISTINCT ON (generator), for scale' },
       ],
       target: { variant: 'store', atLeast: 1 / 1.2, text: '≤ 1.2× the bare time' },
-      async run(variant, scale, report) {
+      async run(variant, scale, report, meter) {
         const n = Math.max(1, Math.round(options.buildQueries * scale));
         const op = async (w: number, i: number) => {
           const node = nodeFor(i);
@@ -180,12 +180,15 @@ export async function runBuildDataPhase(
           }
           if (found !== GENERATORS) throw new Error(`${variant}: ${found} generators for ${node}`);
         };
+        await meter.begin();
         const { elapsedMs, done } = await drive(1, n, op, (d) => report(`${d}/${n}`));
+        await meter.end();
         return { ops: done, elapsedMs };
       },
     },
     options.rounds,
     progress,
+    schema,
   );
 
   const sample = bare[0] as { text: string; values: unknown[] };

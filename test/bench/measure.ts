@@ -1,3 +1,4 @@
+import { type BenchSchema, backendCpu, cpuBetween } from './bench-db.ts';
 import { type Summary, summarize } from './stats.ts';
 
 /** One timed run of a variant: how many operations completed in how long. */
@@ -18,8 +19,51 @@ export interface CaseSpec {
   /** Items per operation, when an operation carries several (a batch of 10 messages). */
   readonly itemsPerOp?: number;
   readonly note?: string;
-  /** Runs one variant at `scale` (1 = the configured size), preparation excluded from timing. */
-  run(variant: string, scale: number, progress: (text: string) => void): Promise<RunResult>;
+  /**
+   * Runs one variant at `scale` (1 = the configured size), preparation excluded from timing;
+   * calls `meter.begin()` / `meter.end()` around the timed part for the CPU accounting.
+   */
+  run(
+    variant: string,
+    scale: number,
+    progress: (text: string) => void,
+    meter: Meter,
+  ): Promise<RunResult>;
+}
+
+/** Brackets the timed part of a run for the CPU accounting. */
+export interface Meter {
+  begin(): Promise<void>;
+  end(): Promise<void>;
+}
+
+/** The application_name of the connections a variant uses (bench-db.ts names them). */
+function backendOf(variant: string): string {
+  return variant === 'store' || variant === 'adapter' ? 'bench_store' : 'bench_raw';
+}
+
+/**
+ * Measures CPU per operation: this process's (client) and the variant's own server backends',
+ * so the figures hold even while other sessions load the same server.
+ */
+function createMeter(schema: BenchSchema | undefined, variant: string) {
+  let client = 0;
+  let server = 0;
+  let clientAt: NodeJS.CpuUsage | undefined;
+  let serverAt: Map<number, number> | undefined;
+  const meter: Meter = {
+    async begin() {
+      serverAt = schema ? await backendCpu(schema, backendOf(variant)) : undefined;
+      clientAt = process.cpuUsage();
+    },
+    async end() {
+      const used = process.cpuUsage(clientAt);
+      client += used.user + used.system;
+      if (schema && serverAt)
+        server += cpuBetween(serverAt, await backendCpu(schema, backendOf(variant)));
+    },
+  };
+  return { meter, totals: () => ({ client, server: schema ? server : Number.NaN }) };
 }
 
 export interface CaseResult {
@@ -28,7 +72,17 @@ export interface CaseResult {
   readonly unit: string;
   readonly floor: string;
   readonly itemsPerOp: number;
-  readonly variants: Record<string, { label: string; opsPerSec: Summary; ops: number[] }>;
+  readonly variants: Record<
+    string,
+    {
+      label: string;
+      opsPerSec: Summary;
+      ops: number[];
+      /** CPU µs per operation in this process (client) and in the variant's server backends. */
+      clientCpuUs: Summary;
+      serverCpuUs: Summary;
+    }
+  >;
   /** Per-round throughput ratio variant / floor, summarised (the ratio of each round, not of medians). */
   readonly ratios: Record<string, Summary>;
   readonly target: CaseSpec['target'] | null;
@@ -45,19 +99,36 @@ export async function measureCase(
   spec: CaseSpec,
   rounds: number,
   progress: (text: string) => void,
+  schema?: BenchSchema,
 ): Promise<CaseResult> {
   const ids = spec.variants.map((v) => v.id);
-  for (const id of ids) await spec.run(id, 0.1, (t) => progress(`${spec.id} warm-up ${id} ${t}`));
+  for (const id of ids) {
+    await spec.run(
+      id,
+      0.1,
+      (t) => progress(`${spec.id} warm-up ${id} ${t}`),
+      createMeter(undefined, id).meter,
+    );
+  }
   const rates: Record<string, number[]> = Object.fromEntries(ids.map((id) => [id, []]));
   const ops: Record<string, number[]> = Object.fromEntries(ids.map((id) => [id, []]));
+  const clientCpu: Record<string, number[]> = Object.fromEntries(ids.map((id) => [id, []]));
+  const serverCpu: Record<string, number[]> = Object.fromEntries(ids.map((id) => [id, []]));
   for (let round = 0; round < rounds; round += 1) {
     const order = ids.map((_, i) => ids[(i + round) % ids.length] as string);
     for (const id of order) {
-      const result = await spec.run(id, 1, (t) =>
-        progress(`${spec.id} round ${round + 1}/${rounds} ${id}: ${t}`),
+      const cpu = createMeter(schema, id);
+      const result = await spec.run(
+        id,
+        1,
+        (t) => progress(`${spec.id} round ${round + 1}/${rounds} ${id}: ${t}`),
+        cpu.meter,
       );
       rates[id]?.push((result.ops / result.elapsedMs) * 1000);
       ops[id]?.push(result.ops);
+      const used = cpu.totals();
+      clientCpu[id]?.push(used.client / result.ops);
+      serverCpu[id]?.push(used.server / result.ops);
     }
   }
   const floor = ids[0] as string;
@@ -83,6 +154,8 @@ export async function measureCase(
           label: v.label,
           opsPerSec: summarize(rates[v.id] as number[]),
           ops: ops[v.id] as number[],
+          clientCpuUs: summarize(clientCpu[v.id] as number[]),
+          serverCpuUs: summarize(serverCpu[v.id] as number[]),
         },
       ]),
     ),

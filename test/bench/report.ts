@@ -74,6 +74,22 @@ function storeTable(cases: readonly CaseResult[]): string[] {
   return lines;
 }
 
+/** CPU per operation: the box is CPU-bound, so these explain the ratios better than noisy rates. */
+function cpuTable(cases: readonly CaseResult[]): string[] {
+  const lines = [
+    '| operation | variant | client CPU µs/op | server CPU µs/op (its own backends) |',
+    '|---|---|---|---|',
+  ];
+  for (const c of cases) {
+    for (const [id, v] of Object.entries(c.variants)) {
+      lines.push(
+        `| ${id === c.floor ? c.label : ''} | ${id} | ${spread(v.clientCpuUs, int)} | ${spread(v.serverCpuUs, int)} |`,
+      );
+    }
+  }
+  return lines;
+}
+
 function buildDataSection(b: BuildDataPhaseResult): string[] {
   const c = b.latest;
   const timeRatio = c.ratios.store
@@ -91,6 +107,8 @@ function buildDataSection(b: BuildDataPhaseResult): string[] {
   };
   return [
     ...storeTable([c]),
+    '',
+    ...cpuTable([c]),
     '',
     `Latency per query (1 / median rate): bare ${ms('bare')}, store ${ms('store')}, DISTINCT ON ${ms('distinct-on')}.`,
     '',
@@ -207,7 +225,16 @@ export function renderMarkdown(r: BenchResults): string {
       `client and server on the same machine${m.durationMs ? `; the run took ${fixed(m.durationMs / 60_000, 1)} min` : ''}.`,
     '',
   ];
-  if (r.store) out.push('#### Store against the raw floor', '', ...storeTable(r.store.cases), '');
+  if (r.store) {
+    out.push('#### Store against the raw floor', '', ...storeTable(r.store.cases), '');
+    out.push(
+      'CPU per operation (per round, then the median; client = this process, server = the Postgres backends of the ' +
+        "variant's own connections, from /proc):",
+      '',
+      ...cpuTable(r.store.cases),
+      '',
+    );
+  }
   for (const c of r.store?.cases ?? []) if (c.note) out.push(`Note (${c.id}): ${c.note}.`, '');
   if (r.buildData)
     out.push('#### Latest build data per generator', '', ...buildDataSection(r.buildData), '');

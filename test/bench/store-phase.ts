@@ -82,7 +82,7 @@ function createCase(f: Fixture): CaseSpec {
       { id: 'store', label: 'store createTask' },
     ],
     target: { variant: 'store', atLeast: 0.8, text: '≥ 0.8×' },
-    async run(variant, scale, progress) {
+    async run(variant, scale, progress, meter) {
       await truncate(f.schema);
       const n = scaled(f.options.creates, scale);
       const op =
@@ -96,6 +96,7 @@ function createCase(f: Fixture): CaseSpec {
                 status: 'queued',
                 createdBy: 'bench',
               });
+      await meter.begin();
       const { elapsedMs, done } = await drive(
         f.options.workers,
         n,
@@ -104,6 +105,7 @@ function createCase(f: Fixture): CaseSpec {
         },
         (d) => progress(`${d}/${n}`),
       );
+      await meter.end();
       return { ops: done, elapsedMs };
     },
   };
@@ -119,7 +121,7 @@ function claimCase(f: Fixture): CaseSpec {
       { id: 'store', label: 'store claimTasks(limit 1) + updateTask({epoch})' },
     ],
     target: { variant: 'store', atLeast: 0.85, text: '≥ 0.85×' },
-    async run(variant, scale, progress) {
+    async run(variant, scale, progress, meter) {
       const n = scaled(f.options.claims, scale);
       await seedQueued(f.schema, n);
       let processed = 0;
@@ -146,9 +148,11 @@ function claimCase(f: Fixture): CaseSpec {
               return true;
             };
       // Each worker keeps claiming until the queue is empty; the bound only stops runaway loops.
+      await meter.begin();
       const { elapsedMs } = await drive(f.options.workers, n * 2 + f.options.workers, op, () =>
         progress(`${processed}/${n}`),
       );
+      await meter.end();
       await checkDrained(f.schema, n, processed);
       return { ops: processed, elapsedMs };
     },
@@ -176,7 +180,7 @@ function batchedClaimCase(f: Fixture): CaseSpec {
     note:
       'the store has no batched completion (updateTask takes one task), so its batched drain sends ' +
       `1 + ${batch} statements per batch where the floor sends 2; raw-each is the floor with the same shape`,
-    async run(variant, scale, progress) {
+    async run(variant, scale, progress, meter) {
       const n = scaled(f.options.batchedClaims, scale);
       await seedQueued(f.schema, n);
       let processed = 0;
@@ -203,9 +207,11 @@ function batchedClaimCase(f: Fixture): CaseSpec {
         processed += ids.length;
         return true;
       };
+      await meter.begin();
       const { elapsedMs } = await drive(f.options.workers, n + f.options.workers * 2, op, () =>
         progress(`${processed}/${n}`),
       );
+      await meter.end();
       await checkDrained(f.schema, n, processed);
       return { ops: processed, elapsedMs };
     },
@@ -232,7 +238,7 @@ function appendCase(f: Fixture, size: 1 | 10): CaseSpec {
       { id: 'store', label: `store appendMessages(${size})` },
     ],
     ...(size === 1 ? { target: { variant: 'store', atLeast: 0.8, text: '≥ 0.8×' } } : {}),
-    async run(variant, scale, progress) {
+    async run(variant, scale, progress, meter) {
       // One task per worker, so the measurement is the statement, not row-lock queueing.
       const ids = await seedTasks(f.schema, f.options.workers, 0);
       const n = scaled(f.options.appends, scale);
@@ -266,9 +272,11 @@ function appendCase(f: Fixture, size: 1 | 10): CaseSpec {
           ]);
         }
       };
+      await meter.begin();
       const { elapsedMs, done } = await drive(f.options.workers, n, op, (d) =>
         progress(`${d}/${n}`),
       );
+      await meter.end();
       const stored = await f.schema.query('select count(*)::int as n from result_message');
       if ((stored.rows[0] as { n: number }).n !== n * size)
         throw new Error('append count mismatch');
@@ -287,7 +295,7 @@ function getTaskCase(f: Fixture): CaseSpec {
       { id: 'raw', label: 'raw t.* LEFT JOIN messages' },
       { id: 'store', label: 'store getTask' },
     ],
-    async run(variant, scale, progress) {
+    async run(variant, scale, progress, meter) {
       const ids = await seedTasks(f.schema, f.options.workers, m);
       const n = scaled(f.options.reads, scale);
       const op = async (w: number) => {
@@ -300,9 +308,11 @@ function getTaskCase(f: Fixture): CaseSpec {
           if (rows.rowCount !== m) throw new Error('raw read lost messages');
         }
       };
+      await meter.begin();
       const { elapsedMs, done } = await drive(f.options.workers, n, op, (d) =>
         progress(`${d}/${n}`),
       );
+      await meter.end();
       return { ops: done, elapsedMs };
     },
   };
@@ -332,7 +342,7 @@ export async function runStorePhase(
     getTaskCase(f),
   ];
   const cases: CaseResult[] = [];
-  for (const spec of specs) cases.push(await measureCase(spec, options.rounds, progress));
+  for (const spec of specs) cases.push(await measureCase(spec, options.rounds, progress, schema));
   await truncate(schema);
   return { cases };
 }

@@ -105,6 +105,7 @@ describe.skipIf(SKIP_SERVER)('bench smoke run', () => {
       positive(c.bareStore.requestsPerSec);
       positive(c.ratio);
       positive(c.ratioToBareStore);
+      positive(c.service.serverCpuUs);
       expect(c.service.failures + c.bare.failures + c.bareStore.failures).toBe(0);
       expect(c.responseBytes).toBeGreaterThan(0);
     }

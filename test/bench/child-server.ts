@@ -105,3 +105,15 @@ export function sampleMemory(
     return { maxRssKiB, peakKiB };
   };
 }
+
+/** CPU (user + system, µs) a process has used so far, from /proc (Linux only; NaN elsewhere). */
+export function processCpuUs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat: 11 and 12 after the command name.
+    return ((Number(fields[11]) + Number(fields[12])) / 100) * 1e6;
+  } catch {
+    return Number.NaN;
+  }
+}

@@ -5,7 +5,13 @@ import { request } from 'undici';
 import { appendMessages } from '#shared/store/messages.ts';
 import { createTask } from '#shared/store/tasks.ts';
 import type { BenchSchema } from './bench-db.ts';
-import { type ChildServer, memoryOf, sampleMemory, startChildServer } from './child-server.ts';
+import {
+  type ChildServer,
+  memoryOf,
+  processCpuUs,
+  sampleMemory,
+  startChildServer,
+} from './child-server.ts';
 import { type LoadRequest, type LoadResult, runLoad } from './load.ts';
 import type { BenchOptions } from './options.ts';
 import { type Summary, summarize } from './stats.ts';
@@ -27,6 +33,8 @@ export interface LoadSummary {
   readonly p99Ms: Summary;
   readonly requests: number;
   readonly failures: number;
+  /** CPU µs per request of the server process alone (the database's own CPU not included). */
+  readonly serverCpuUs: Summary;
 }
 
 export interface HttpCaseResult {
@@ -98,8 +106,11 @@ async function capture(
   return { status: response.statusCode, headers, body: text };
 }
 
-function summarizeLoads(runs: readonly LoadResult[]): LoadSummary {
+type MeasuredLoad = LoadResult & { readonly serverCpuUs: number };
+
+function summarizeLoads(runs: readonly MeasuredLoad[]): LoadSummary {
   return {
+    serverCpuUs: summarize(runs.map((r) => r.serverCpuUs)),
     requestsPerSec: summarize(runs.map((r) => r.requestsPerSec)),
     p50Ms: summarize(runs.map((r) => r.p50Ms)),
     p95Ms: summarize(runs.map((r) => r.p95Ms)),
@@ -197,7 +208,7 @@ export async function runHttpPhase(
       },
     ];
     const servers = { service, bare, bareStore } as const;
-    const runs: Record<string, LoadResult[]> = {};
+    const runs: Record<string, MeasuredLoad[]> = {};
     const slots = targets.flatMap((t) =>
       (['service', 'bare', 'bareStore'] as const).map((s) => ({ t, s })),
     );
@@ -212,14 +223,16 @@ export async function runHttpPhase(
         progress(
           `http round ${round + 1}/${options.rounds} ${t.id} ${s} (${options.httpSeconds} s)`,
         );
+        const cpuBefore = processCpuUs(servers[s].pid);
         const result = await runLoad(
           servers[s].url,
           t.req,
           options.httpConnections,
           options.httpSeconds,
         );
+        const serverCpuUs = (processCpuUs(servers[s].pid) - cpuBefore) / result.requests;
         runs[`${t.id}/${s}`] ??= [];
-        runs[`${t.id}/${s}`]?.push(result);
+        runs[`${t.id}/${s}`]?.push({ ...result, serverCpuUs });
       }
     }
     const serviceMemory = stopService();

@@ -175,6 +175,17 @@ function httpSection(h: HttpPhaseResult): string[] {
         )} | ${pct(c.bareStore)} | ${pct(c.bare)} | ${c.service.failures + c.bare.failures + c.bareStore.failures} |`,
     ),
     '',
+    "Server-process CPU per request, µs (median; the database's own CPU not included): " +
+      h.cases
+        .map(
+          (c) =>
+            `${c.id}: local server ${int(c.service.serverCpuUs.median)}, node:http + store ${int(
+              c.bareStore.serverCpuUs.median,
+            )}, bare ${int(c.bare.serverCpuUs.median)}`,
+        )
+        .join('; ') +
+      '.',
+    '',
     "Bare node:http replays the service's own answer bytes (no database); node:http + store makes the same store call " +
       'over the pg adapter (pool of 2) and JSON.stringify; so server ÷ bare is the whole cost of our stack including ' +
       'Postgres on the same cores, and server ÷ (node:http + store) is the share of our HTTP layer (API Gateway event, ' +

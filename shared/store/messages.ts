@@ -36,6 +36,10 @@ export async function appendMessages(
   if (messages.length === 0 || messages.length > MAX_APPEND_BATCH) {
     throw new ValidationError(`append between 1 and ${MAX_APPEND_BATCH} messages`);
   }
+  const [only] = messages;
+  if (messages.length === 1 && only && only.idempotencyKey === undefined) {
+    return appendOne(db, taskId, only);
+  }
   const batch = messages.map((m, ord) => ({
     ord,
     message: m.message,
@@ -120,4 +124,35 @@ order by m.sequence`,
   );
   if (rows.length === 0) throw new NotFoundError(`task ${taskId} does not exist`);
   return rows.filter((r) => r.sequence !== null) as unknown as MessageRecord[];
+}
+
+/**
+ * One message without an idempotency key, the commonest append: no recordset to unpack and no
+ * replay lookup, just the counter bump and the insert it numbers. The time is sent as text and
+ * parsed by the server, as in the batch path, so a malformed one is the same 400 on every driver.
+ */
+async function appendOne(db: Db, taskId: string, m: NewMessage): Promise<AppendResult> {
+  const task = p.uuid(taskId);
+  const rows = await run(
+    db,
+    statement(
+      { ...OPTIONAL_MESSAGE_COLUMNS, found: 'bool' },
+      sql`with bump as (
+  update tasks set message_seq = message_seq + 1, error_count = error_count + ${m.error ? 1 : 0}::int
+  where task_id = ${task}::uuid
+  returning message_seq
+),
+m as (
+  insert into result_message (task_id, sequence, message, error, context_type, context, ts, extra)
+  select ${task}::uuid, bump.message_seq, ${m.message}::text, ${m.error}::boolean, ${m.contextType}::text,
+    ${m.context}::text, coalesce(${p.text(m.ts ?? null)}::timestamptz, now()), ${p.json(m.extra ?? {})}::jsonb
+  from bump
+  returning *
+)
+select ${MESSAGE_SELECT}, exists (select 1 from bump) as "found"
+from (select 1) as one left join m on true`,
+    ),
+  );
+  if (!rows[0]?.found) throw new NotFoundError(`task ${taskId} does not exist`);
+  return { appended: rows as unknown as MessageRecord[], duplicates: 0 };
 }

@@ -1,4 +1,4 @@
-import { type ColumnSpec, type Row, sql } from '../db/sql.ts';
+import { type ColumnSpec, type Row, type SqlFragment, sql } from '../db/sql.ts';
 import type { Action, ResultStatus, TaskStatus } from '../domain.ts';
 import type { MessageRecord, ResultLink, TaskRecord } from './types.ts';
 
@@ -32,13 +32,8 @@ export const TASK_COLUMNS = {
   messageCount: 'int',
 } as const satisfies ColumnSpec;
 
-/**
- * The select list for a task row aliased `t` (a table or a CTE returning `tasks.*`). The subtask
- * list is derived from `parent_task_id` (an index probe), so no array column can be rewritten by a
- * stale writer as Drydock's `subtask_id_list` was.
- */
-export const TASK_SELECT = sql`t.task_id as "taskId", t.parent_task_id as "parentTaskId",
-  coalesce((select jsonb_agg(c.task_id order by c.seq) from tasks c where c.parent_task_id = t.task_id), '[]'::jsonb) as "subtaskIds",
+function taskSelect(subtaskIds: SqlFragment): SqlFragment {
+  return sql`t.task_id as "taskId", t.parent_task_id as "parentTaskId", ${subtaskIds} as "subtaskIds",
   t.action as "action", t.status as "status", t.design_ref as "designRef", t.node_filter as "nodeFilter",
   t.result_status as "resultStatus", t.result_message as "resultMessage", t.result_reason as "resultReason",
   t.result_successes as "resultSuccesses", t.result_failures as "resultFailures", t.result_links as "resultLinks",
@@ -46,6 +41,19 @@ export const TASK_SELECT = sql`t.task_id as "taskId", t.parent_task_id as "paren
   t.terminated_by as "terminatedBy", t.created as "created", t.created_by as "createdBy", t.updated as "updated",
   t.version as "version", t.claimed_epoch as "claimedEpoch", t.claimed_by as "claimedBy", t.claimed_at as "claimedAt",
   t.message_seq as "messageCount"`;
+}
+
+/**
+ * The select list for a task row aliased `t` (a table or a CTE returning `tasks.*`). The subtask
+ * list is derived from `parent_task_id` (an index probe), so no array column can be rewritten by a
+ * stale writer as Drydock's `subtask_id_list` was.
+ */
+export const TASK_SELECT = taskSelect(
+  sql`coalesce((select jsonb_agg(c.task_id order by c.seq) from tasks c where c.parent_task_id = t.task_id), '[]'::jsonb)`,
+);
+
+/** The select list for a task just inserted: it cannot have subtasks yet, so no probe. */
+export const NEW_TASK_SELECT = taskSelect(sql`'[]'::jsonb`);
 
 type TaskRow = Row<typeof TASK_COLUMNS>;
 

@@ -59,14 +59,12 @@ export async function requeueStranded(
   input: { instance_id: string; epoch: number; limit?: number | undefined },
 ): Promise<{ requeued: number; terminated: number; more: boolean }> {
   const limit = input.limit ?? REQUEUE_BATCH;
-  const lease = await readLease(deps.db);
-  // The store fences by epoch; the instance check makes a caller naming the wrong id fail too.
-  if (!lease || lease.holder !== input.instance_id || lease.epoch !== input.epoch) {
-    throw new LeaseLostError(
-      `${input.instance_id} does not hold the lease at epoch ${input.epoch}`,
-    );
-  }
-  const done = await requeueStrandedTasks(deps.db, { epoch: input.epoch, limit });
+  // One statement: the store checks the live lease's holder and epoch itself (412 otherwise).
+  const done = await requeueStrandedTasks(deps.db, {
+    epoch: input.epoch,
+    instanceId: input.instance_id,
+    limit,
+  });
   return { ...done, more: done.requeued + done.terminated === limit };
 }
 

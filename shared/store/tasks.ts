@@ -570,17 +570,20 @@ order by t.seq`,
 /**
  * Gives back work stranded by a dead epoch: tasks claimed under an older epoch and still running
  * go back to `queued` (or to `terminated` when termination was requested), each with a message
- * saying why. Only the live holder at `epoch` may do this; bounded by `limit` per call.
+ * saying why. Only the live holder at `epoch` (and, when named, `instanceId`) may do this;
+ * bounded by `limit` per call.
  */
 export async function requeueStrandedTasks(
   db: Db,
-  options: { epoch: number; limit: number },
+  options: { epoch: number; limit: number; instanceId?: string },
 ): Promise<{ requeued: number; terminated: number }> {
+  const holder =
+    options.instanceId === undefined ? sql.empty : sql` and holder = ${options.instanceId}::text`;
   const rows = await run(
     db,
     statement(
       { requeued: 'int', terminated: 'int', leaseHeld: 'bool' },
-      sql`with lease as (${LIVE_LEASE} and epoch = ${options.epoch}::bigint),
+      sql`with lease as (${LIVE_LEASE} and epoch = ${options.epoch}::bigint${holder}),
 stranded as (
   select task_id, claimed_epoch from tasks
   where status in ('running', 'terminating') and claimed_epoch < (select epoch from lease)

@@ -510,6 +510,9 @@ describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
         requeueStrandedTasks(t.db, { epoch: oldEpoch, limit: 10 }),
       ).rejects.toBeInstanceOf(LeaseLostError);
       const epoch = await becomeLeader(t.db, 'leader-b');
+      await expect(
+        requeueStrandedTasks(t.db, { epoch, limit: 10, instanceId: 'leader-a' }),
+      ).rejects.toBeInstanceOf(LeaseLostError);
       expect(await requeueStrandedTasks(t.db, { epoch, limit: 10 })).toEqual({
         requeued: 1,
         terminated: 1,

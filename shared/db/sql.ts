@@ -120,7 +120,9 @@ export function sql(strings: TemplateStringsArray, ...values: unknown[]): Tagged
   const params: Param[] = [];
   values.forEach((value, i) => {
     if (isFragment(value)) {
-      text += shiftPlaceholders(value.text, params.length);
+      // A fragment without parameters has no placeholders to renumber (the long, constant select
+      // lists): skip the scan.
+      text += value.params.length === 0 ? value.text : shiftPlaceholders(value.text, params.length);
       params.push(...value.params);
     } else {
       params.push(inferParam(value));
@@ -137,7 +139,10 @@ sql.join = (fragments: readonly SqlFragment[], separator: string): TaggedFragmen
   const params: Param[] = [];
   fragments.forEach((fragment, i) => {
     if (i > 0) text += separator;
-    text += shiftPlaceholders(fragment.text, params.length);
+    text +=
+      fragment.params.length === 0
+        ? fragment.text
+        : shiftPlaceholders(fragment.text, params.length);
     params.push(...fragment.params);
   });
   return Object.freeze({ text, params, [FRAGMENT]: true as const });

@@ -15,7 +15,7 @@ interface Started {
   output: () => string;
 }
 
-/** Runs `node infra/local/server.ts` (what `npm start` runs) and waits for its listen line. */
+/** Runs `node infra/local/server.ts` (what `npm start` runs) and waits for its whole banner. */
 function startProcess(env: Record<string, string>): Promise<Started> {
   const child = spawn(NODE, ['infra/local/server.ts'], {
     cwd: ROOT,
@@ -31,7 +31,9 @@ function startProcess(env: Record<string, string>): Promise<Started> {
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (m) {
+      // The banner is several lines; a pipe may deliver them in separate chunks, so wait for
+      // its last line before the test reads it.
+      if (m && out.includes('Ctrl-C stops it.')) {
         clearTimeout(timer);
         resolve({ child, url: m[1] as string, output: () => out });
       }

@@ -28,7 +28,8 @@ import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts'
 
 /**
  * Every store operation is one statement (one round trip): the counting wrapper sees exactly one
- * `query` per call. The table below is what the README reports.
+ * `query` per call, and over the Data API the emulator sees exactly one ExecuteStatement. The
+ * list below is what the README reports.
  */
 describe.each(TEST_DRIVERS)('statements per store operation on %s', (driver) => {
   let t: TestDb;
@@ -40,10 +41,16 @@ describe.each(TEST_DRIVERS)('statements per store operation on %s', (driver) => 
   it('is one for every operation', async () => {
     const db = countingDb(t.db);
     const counts: Record<string, number> = {};
+    // On the Data API the emulator also counts the HTTPS calls the Lambda would pay for: exactly
+    // one ExecuteStatement, with no transaction, metadata round trip or retry on top.
+    const apiCalls: Record<string, unknown> = {};
     const measure = async <T>(name: string, op: () => Promise<T>): Promise<T> => {
       db.reset();
+      t.resetDataApiCalls?.();
       const value = await op();
       counts[name] = db.statements;
+      const calls = t.dataApiCalls?.();
+      if (calls && !(calls.total === 1 && calls.ExecuteStatement === 1)) apiCalls[name] = calls;
       return value;
     };
     const lease = await measure('claimLease', () =>
@@ -121,6 +128,8 @@ describe.each(TEST_DRIVERS)('statements per store operation on %s', (driver) => 
     );
     await measure('checkDatabase', () => checkDatabase(db));
     expect(Object.entries(counts).filter(([, n]) => n !== 1)).toEqual([]);
+    expect(apiCalls).toEqual({});
+    if (driver === 'data-api') expect(t.dataApiCalls).toBeTypeOf('function');
     expect(Object.keys(counts)).toHaveLength(24);
   });
 });

@@ -61,21 +61,6 @@ function remainingTimeMs(): number {
     : Number.POSITIVE_INFINITY;
 }
 
-// A Secrets Manager read happens once per container; the URL is then held by the pool only.
-async function readSecretString(secretId: string): Promise<string> {
-  const { SecretsManagerClient, GetSecretValueCommand } = await import(
-    '@aws-sdk/client-secrets-manager'
-  );
-  const client = new SecretsManagerClient({});
-  try {
-    const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-    if (!out.SecretString) throw new Error('the database URL secret has no string value');
-    return out.SecretString.trim();
-  } finally {
-    client.destroy();
-  }
-}
-
 /**
  * Builds the `Db` adapter the configuration names. Lambda containers serve one request at a
  * time, so the `pg` pool stays small; statement timeouts keep a stuck query inside the Lambda's.
@@ -85,7 +70,16 @@ export async function createDb(config: DbConfig): Promise<Db> {
     case 'pglite':
       return createPgliteDb(config.dataDir === 'memory://' ? {} : { dataDir: config.dataDir });
     case 'pg': {
-      const url = 'url' in config ? config.url : await readSecretString(config.urlSecretArn);
+      // Read once per container (the same Secrets Manager reader the design resolver uses); the
+      // URL is then held by the pool only. Loaded on demand: only this branch needs the client.
+      const url =
+        'url' in config
+          ? config.url
+          : (
+              await (await import('./design-refs/secrets.ts')).createSecretsManagerReader()(
+                config.urlSecretArn,
+              )
+            ).trim();
       return createPgDb({ connectionString: url, maxConnections: 2, statementTimeoutMs: 25_000 });
     }
     case 'data-api':

@@ -97,19 +97,6 @@ export const USER_ACTIONS = [
   'relabel_nodes',
 ] as const satisfies readonly Action[];
 
-/** Actions the orchestrator takes from the queue (Drydock's `watch_for_tasks` list). */
-export const QUEUE_ACTIONS = [
-  'noop',
-  'validate_design',
-  'verify_site',
-  'prepare_site',
-  'verify_nodes',
-  'prepare_nodes',
-  'deploy_nodes',
-  'relabel_nodes',
-  'destroy_nodes',
-] as const satisfies readonly Action[];
-
 /**
  * Allowed status transitions for conditional updates. A change outside this table is refused
  * (409) instead of overwriting whatever a concurrent writer set, Drydock's lost-update defect.

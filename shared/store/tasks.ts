@@ -675,6 +675,3 @@ select (select count(*) from gone)::int as "deleted", (select count(*) from cand
   const row = rows[0] ?? { deleted: 0, candidates: 0 };
   return { deletedTasks: row.deleted, more: row.candidates > options.batchSize };
 }
-
-/** Statuses a caller may name in filters. Re-exported for schema builders. */
-export type { TaskStatus };

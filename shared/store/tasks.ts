@@ -1,6 +1,6 @@
 import type { Db } from '../db/port.ts';
 import { type ColumnSpec, p, type SqlFragment, sql, statement } from '../db/sql.ts';
-import { type Action, STATUS_TRANSITIONS, TASK_STATUSES, type TaskStatus } from '../domain.ts';
+import { type Action, STATUS_TRANSITIONS, TASK_STATUSES } from '../domain.ts';
 import { ConflictError, LeaseLostError, NotFoundError, ValidationError } from '../errors.ts';
 import { isUniqueViolation, run, runRetryingOnConflict } from './run.ts';
 import {

@@ -27,6 +27,18 @@ export class ValidationError extends AppError {
   }
 }
 
+/** 401: the caller did not authenticate (no token, or one that is not valid). */
+export class UnauthorizedError extends AppError {
+  override readonly name = 'UnauthorizedError';
+  readonly status = 401;
+}
+
+/** 403: the caller is authenticated but not allowed to do this. */
+export class ForbiddenError extends AppError {
+  override readonly name = 'ForbiddenError';
+  readonly status = 403;
+}
+
 /** 404: the task (or other resource) does not exist. */
 export class NotFoundError extends AppError {
   override readonly name = 'NotFoundError';
@@ -37,6 +49,18 @@ export class NotFoundError extends AppError {
 export class ConflictError extends AppError {
   override readonly name = 'ConflictError';
   readonly status = 409;
+}
+
+/** 422: the request is well formed but cannot be applied (an idempotency key replayed with another body). */
+export class UnprocessableError extends AppError {
+  override readonly name = 'UnprocessableError';
+  readonly status = 422;
+}
+
+/** 428: a write that must be conditional came without its precondition (If-Match or a lease epoch). */
+export class PreconditionRequiredError extends AppError {
+  override readonly name = 'PreconditionRequiredError';
+  readonly status = 428;
 }
 
 /** 412: a precondition of the write does not hold (the caller is not the current lease holder). */
@@ -54,6 +78,12 @@ export class LeaseLostError extends PreconditionFailedError {
 export class PayloadTooLargeError extends AppError {
   override readonly name = 'PayloadTooLargeError';
   readonly status = 413;
+}
+
+/** 415: the request body is in an encoding or media type the service does not take. */
+export class UnsupportedMediaTypeError extends AppError {
+  override readonly name = 'UnsupportedMediaTypeError';
+  readonly status = 415;
 }
 
 /** 503: the database (or another dependency) is unreachable; retrying later may succeed. */

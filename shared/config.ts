@@ -60,6 +60,12 @@ const EnvSchema = z
     DESIGN_CACHE_TTL_SECONDS: intVar(0, 86_400).default(180),
     DESIGN_HTTP_TIMEOUT_MS: intVar(1, 900_000).default(10_000),
     DESIGN_HTTP_RETRIES: intVar(0, 10).default(2),
+    KEYSTONE_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s):// URL' }).optional(),
+    KEYSTONE_SECRET_ARN: arn.optional(),
+    KEYSTONE_SECRET_FILE: z.string().startsWith('/', 'expected an absolute path').optional(),
+    KEYSTONE_CACHE_SECONDS: intVar(0, 3_600).default(60),
+    KEYSTONE_TIMEOUT_MS: intVar(100, 25_000).default(5_000),
+    KEYSTONE_POLICY: z.string().optional(),
   })
   .superRefine((env, ctx) => {
     if (env.DB_DRIVER === 'pg' && !env.DATABASE_URL && !env.DATABASE_SECRET_ARN) {
@@ -67,6 +73,14 @@ const EnvSchema = z
         code: 'custom',
         path: ['DATABASE_URL'],
         message: 'DB_DRIVER=pg needs DATABASE_URL or DATABASE_SECRET_ARN',
+      });
+    }
+    if (env.KEYSTONE_URL && !env.KEYSTONE_SECRET_ARN && !env.KEYSTONE_SECRET_FILE) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['KEYSTONE_SECRET_ARN'],
+        message:
+          'KEYSTONE_URL needs the service credentials: KEYSTONE_SECRET_ARN (or, locally, KEYSTONE_SECRET_FILE)',
       });
     }
     if (env.DB_DRIVER === 'data-api') {
@@ -102,6 +116,21 @@ export interface DesignConfig {
   readonly httpRetries: number;
 }
 
+/**
+ * Keystone tokens for callers (`shared/auth/`): set when `KEYSTONE_URL` is. The policy document
+ * is kept as text here and parsed by the authoriser when it starts, so a bad one fails there.
+ */
+export interface KeystoneConfig {
+  readonly url: string;
+  /** Secrets Manager ARN of the service's own credentials (`secretFile` instead, locally). */
+  readonly secretArn: string | undefined;
+  readonly secretFile: string | undefined;
+  readonly cacheTtlSeconds: number;
+  readonly timeoutMs: number;
+  /** JSON mapping of rule name to check string (Drydock's `policy.yaml` shape). */
+  readonly policy: string | undefined;
+}
+
 /** The service configuration: parsed once, frozen. */
 export interface Config {
   readonly db: DbConfig;
@@ -110,6 +139,8 @@ export interface Config {
   readonly log: { readonly level: (typeof LOG_LEVELS)[number]; readonly serviceName: string };
   readonly http: { readonly maxBodyBytes: number };
   readonly design: DesignConfig;
+  /** Undefined: no Keystone; the API is IAM-only on AWS and open locally. */
+  readonly keystone: KeystoneConfig | undefined;
 }
 
 /** Thrown by `loadConfig` with every problem listed (never the values: some are secrets). */
@@ -172,6 +203,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       httpTimeoutMs: e.DESIGN_HTTP_TIMEOUT_MS,
       httpRetries: e.DESIGN_HTTP_RETRIES,
     },
+    keystone: e.KEYSTONE_URL
+      ? {
+          url: e.KEYSTONE_URL,
+          secretArn: e.KEYSTONE_SECRET_ARN,
+          secretFile: e.KEYSTONE_SECRET_FILE,
+          cacheTtlSeconds: e.KEYSTONE_CACHE_SECONDS,
+          timeoutMs: e.KEYSTONE_TIMEOUT_MS,
+          policy: e.KEYSTONE_POLICY,
+        }
+      : undefined,
   });
 }
 

@@ -88,7 +88,26 @@ export class UnsupportedMediaTypeError extends AppError {
 
 /** 503: the database (or another dependency) is unreachable; retrying later may succeed. */
 export class UnavailableError extends AppError {
-  override readonly name = 'UnavailableError';
+  override readonly name: string = 'UnavailableError';
   readonly status = 503;
   override readonly retry = true;
+}
+
+/** What callers are told when Keystone cannot answer (the local server and API Gateway alike). */
+export const IDENTITY_UNAVAILABLE_MESSAGE =
+  'The identity service (Keystone) is unavailable; retry later.';
+
+/**
+ * 503: Keystone cannot answer whether a token is valid (down, slow, refusing the service's own
+ * credentials). Callers see one generic message; `reason` (status codes and setting names, never
+ * a token or credential) is for the log.
+ */
+export class IdentityUnavailableError extends UnavailableError {
+  override readonly name = 'IdentityUnavailableError';
+  readonly reason: string;
+
+  constructor(reason: string, options?: ErrorOptions) {
+    super(IDENTITY_UNAVAILABLE_MESSAGE, options);
+    this.reason = reason;
+  }
 }

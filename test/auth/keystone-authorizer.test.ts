@@ -1,0 +1,417 @@
+/**
+ * The Keystone authoriser as API Gateway runs it: REQUEST authoriser events in, IAM policies and
+ * context out, against a Keystone stand-in over real HTTP and the service's credentials from a
+ * Secrets Manager stand-in through the real SDK client. Time is an injected clock shared with the
+ * stand-in, so expiry and the cache's bound are tested without waiting.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createRequestAuthorizer } from '#shared/auth/authorizer.ts';
+import { keystoneAuthenticatorFor } from '#shared/auth/keystone-authenticator.ts';
+import { RULE_NAMES } from '#shared/auth/rules.ts';
+import type { KeystoneConfig } from '#shared/config.ts';
+import { createSecretsManagerReader } from '#shared/design-refs/secrets.ts';
+import {
+  type KeystoneStandIn,
+  STAND_IN_USERS,
+  startKeystoneStandIn,
+} from '#test/support/keystone-stand-in.ts';
+import {
+  type SecretsManagerStandIn,
+  startSecretsManagerStandIn,
+} from '#test/support/secrets-manager-stand-in.ts';
+
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:drydock/keystone-AbCdEf';
+const SERVICE_PASSWORD = 'drydock-password';
+const METHOD_ARN = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/dev/GET/api/v1.0/tasks';
+
+const clock = { t: Date.parse('2026-11-30T12:00:00Z'), now: () => clock.t };
+/** How far Keystone's clock runs behind the service's (0 but in the clock-skew case). */
+let keystoneLagMs = 0;
+
+let keystone: KeystoneStandIn;
+let secrets: SecretsManagerStandIn;
+
+beforeAll(async () => {
+  keystone = await startKeystoneStandIn({
+    users: STAND_IN_USERS,
+    now: () => clock.t - keystoneLagMs,
+    tokenLifetimeMs: 60 * 60_000,
+  });
+  secrets = await startSecretsManagerStandIn({
+    [SECRET_ARN]: JSON.stringify({
+      auth_url: keystone.url,
+      username: 'drydock',
+      password: SERVICE_PASSWORD,
+      project_name: 'service',
+    }),
+  });
+});
+afterEach(async () => {
+  keystone.fail('none');
+  keystoneLagMs = 0;
+});
+afterAll(async () => {
+  await Promise.all([keystone?.close(), secrets?.close()]);
+});
+
+/** A logger that keeps every line, to check what was (and was not) logged. */
+function captureLogger() {
+  const lines: string[] = [];
+  const keep = (level: string) => (message: string, attributes: Record<string, unknown>) => {
+    lines.push(`${level} ${message} ${JSON.stringify(attributes)}`);
+  };
+  return { lines, debug: keep('debug'), info: keep('info'), warn: keep('warn') };
+}
+
+const secretsClient = () =>
+  new SecretsManagerClient({
+    endpoint: secrets.endpoint,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret-key' },
+    maxAttempts: 1,
+  });
+
+function authorizer(overrides: Partial<KeystoneConfig> = {}) {
+  const logger = captureLogger();
+  const authenticator = keystoneAuthenticatorFor(
+    {
+      url: keystone.url,
+      secretArn: SECRET_ARN,
+      secretFile: undefined,
+      cacheTtlSeconds: 60,
+      timeoutMs: 2_000,
+      policy: undefined,
+      ...overrides,
+    },
+    { logger, now: clock.now, readSecret: createSecretsManagerReader(secretsClient()) },
+  );
+  return { handler: createRequestAuthorizer(() => authenticator, logger), logger };
+}
+
+/** The event API Gateway sends a REQUEST authoriser for `GET /api/v1.0/tasks`. */
+function authorizerEvent(headers: Record<string, string> = {}): APIGatewayRequestAuthorizerEvent {
+  const all = { Host: 'abc123.execute-api.eu-west-1.amazonaws.com', ...headers };
+  return {
+    type: 'REQUEST',
+    methodArn: METHOD_ARN,
+    resource: '/api/v1.0/tasks',
+    path: '/api/v1.0/tasks',
+    httpMethod: 'GET',
+    headers: all,
+    multiValueHeaders: Object.fromEntries(Object.entries(all).map(([k, v]) => [k, [v]])),
+    pathParameters: {},
+    queryStringParameters: {},
+    multiValueQueryStringParameters: {},
+    stageVariables: {},
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc123',
+      authorizer: undefined,
+      httpMethod: 'GET',
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: '10.0.0.9',
+        user: null,
+        userAgent: 'python-requests/2.28.1',
+        userArn: null,
+      },
+      path: '/dev/api/v1.0/tasks',
+      protocol: 'HTTP/1.1',
+      requestId: randomUUID(),
+      requestTimeEpoch: clock.t,
+      resourceId: 'res123',
+      resourcePath: '/api/v1.0/tasks',
+      stage: 'dev',
+    },
+  };
+}
+
+const withToken = (token: string) => authorizerEvent({ 'X-Auth-Token': token });
+const validations = () => keystone.counts.validations;
+
+/** A port nobody listens on: Keystone "down". */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('the Keystone REQUEST authoriser', () => {
+  it('allows a valid admin token: an Allow policy on the stage and the principal as context', async () => {
+    const { handler } = authorizer();
+    const token = keystone.issue('admin', { project: 'admin' });
+    const result = await handler(withToken(token));
+    expect(result.principalId).toBe('u-admin');
+    expect(result.policyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Action: 'execute-api:Invoke',
+          Effect: 'Allow',
+          Resource: 'arn:aws:execute-api:eu-west-1:123456789012:abc123/dev/*',
+        },
+      ],
+    });
+    expect(result.context).toEqual({
+      auth: 'keystone',
+      user: 'admin',
+      user_id: 'u-admin',
+      user_domain_id: 'default',
+      project_id: 'p-admin',
+      project_name: 'admin',
+      project_domain_id: 'default',
+      domain_id: '',
+      roles: 'admin',
+      is_admin_project: 'true',
+      granted: RULE_NAMES.join(','),
+    });
+    // API Gateway takes only strings, numbers and booleans as context values.
+    for (const value of Object.values(result.context ?? {})) expect(typeof value).toBe('string');
+
+    // As keystonemiddleware: GET /v3/auth/tokens, the service's own token in X-Auth-Token and
+    // the caller's in X-Subject-Token; the catalog is not needed.
+    const validation = keystone.seen.filter((r) => r.method === 'GET').at(-1);
+    expect(validation).toMatchObject({ path: '/v3/auth/tokens', query: '?nocatalog' });
+    expect(validation?.headers['x-subject-token']).toBe(token);
+    expect(validation?.headers['x-auth-token']).not.toBe(token);
+    const signIn = keystone.seen.find((r) => r.method === 'POST');
+    expect(signIn?.path).toBe('/v3/auth/tokens');
+  });
+
+  it('lets a token without the role through with no rule granted (the function answers 403)', async () => {
+    const { handler } = authorizer();
+    const result = await handler(withToken(keystone.issue('reader', { project: 'admin' })));
+    expect(result.context).toMatchObject({ user: 'reader', roles: 'reader', granted: '' });
+    // Unscoped and domain-scoped tokens are valid too; their roles decide.
+    const unscoped = await handler(withToken(keystone.issue('admin')));
+    expect(unscoped.context).toMatchObject({ project_id: '', roles: '', granted: '' });
+  });
+
+  it('applies KEYSTONE_POLICY overrides to the rules it grants', async () => {
+    const { handler } = authorizer({
+      policy: '{"physical_provisioner:read_task": "role:admin or role:reader"}',
+    });
+    const reader = await handler(withToken(keystone.issue('reader', { project: 'admin' })));
+    expect(reader.context?.granted).toBe('physical_provisioner:read_task');
+  });
+
+  it('refuses missing, malformed, unknown, revoked and expired tokens as Unauthorized', async () => {
+    const { handler } = authorizer({ cacheTtlSeconds: 0 });
+    const before = validations();
+    await expect(handler(authorizerEvent())).rejects.toThrow(/^Unauthorized$/);
+    await expect(handler(withToken('   '))).rejects.toThrow(/^Unauthorized$/);
+    await expect(handler(withToken('token with spaces'))).rejects.toThrow(/^Unauthorized$/);
+    await expect(handler(withToken('t\u00e9st'))).rejects.toThrow(/^Unauthorized$/);
+    await expect(handler(withToken('x'.repeat(8193)))).rejects.toThrow(/^Unauthorized$/);
+    const twice = authorizerEvent({ 'X-Auth-Token': 'gAAAAAone' });
+    twice.multiValueHeaders = { 'X-Auth-Token': ['gAAAAAone', 'gAAAAAtwo'] };
+    await expect(handler(twice)).rejects.toThrow(/^Unauthorized$/);
+    // None of those reached Keystone.
+    expect(validations()).toBe(before);
+
+    await expect(handler(withToken('gAAAAAnever-issued'))).rejects.toThrow(/^Unauthorized$/);
+    const revoked = keystone.issue('admin', { project: 'admin' });
+    keystone.revoke(revoked);
+    await expect(handler(withToken(revoked))).rejects.toThrow(/^Unauthorized$/);
+    const expiring = keystone.issue('admin', { project: 'admin' }, { lifetimeMs: 1_000 });
+    await expect(handler(withToken(expiring))).resolves.toMatchObject({ principalId: 'u-admin' });
+    clock.t += 1_000;
+    await expect(handler(withToken(expiring))).rejects.toThrow(/^Unauthorized$/);
+    expect(validations()).toBe(before + 4);
+  });
+
+  it("refuses a token past its expires_at even when Keystone's clock says otherwise", async () => {
+    const { handler } = authorizer({ cacheTtlSeconds: 0 });
+    const token = keystone.issue('admin', { project: 'admin' }, { lifetimeMs: 1_000 });
+    keystoneLagMs = 5_000;
+    clock.t += 1_000;
+    const before = validations();
+    await expect(handler(withToken(token))).rejects.toThrow(/^Unauthorized$/);
+    // Keystone did answer 200: the service's own check refused it, as keystonemiddleware does.
+    expect(validations()).toBe(before + 1);
+    expect(keystone.seen.at(-1)?.method).toBe('GET');
+  });
+
+  it('takes the header in any case, as API Gateway passes it on', async () => {
+    const { handler } = authorizer();
+    const token = keystone.issue('admin', { project: 'admin' });
+    const event = authorizerEvent({ 'x-auth-token': token });
+    event.multiValueHeaders = null;
+    await expect(handler(event)).resolves.toMatchObject({ principalId: 'u-admin' });
+  });
+
+  it('fails (AUTHORIZER_FAILURE, 503) when Keystone is down, failing, garbled or slow: never Unauthorized', async () => {
+    const token = keystone.issue('admin', { project: 'admin' });
+    const down = authorizer({ url: `http://127.0.0.1:${await closedPort()}/v3` });
+    const refusedConnection = await down.handler(withToken(token)).catch((e: Error) => e);
+    expect(refusedConnection).toBeInstanceOf(Error);
+    expect((refusedConnection as Error).message).toBe('The identity service is unavailable');
+    expect(down.logger.lines.join('\n')).toMatch(/keystone unavailable .*ECONNREFUSED/);
+
+    const { handler, logger } = authorizer({ timeoutMs: 300 });
+    for (const mode of ['error', 'garbage', 'hang'] as const) {
+      keystone.fail(mode);
+      const error = await handler(withToken(token)).catch((e: Error) => e);
+      expect((error as Error).message, mode).toBe('The identity service is unavailable');
+    }
+    expect(logger.lines.join('\n')).toContain('HTTP 500');
+  });
+
+  it('keeps a positive answer for KEYSTONE_CACHE_SECONDS and not a moment longer', async () => {
+    const { handler } = authorizer({ cacheTtlSeconds: 60 });
+    const token = keystone.issue('admin', { project: 'admin' });
+    const before = validations();
+    await handler(withToken(token));
+    await handler(withToken(token));
+    expect(validations()).toBe(before + 1);
+
+    // Revoked in Keystone: still accepted from the cache until the bound, refused after it.
+    keystone.revoke(token);
+    clock.t += 59_999;
+    await expect(handler(withToken(token))).resolves.toMatchObject({ principalId: 'u-admin' });
+    expect(validations()).toBe(before + 1);
+    clock.t += 1;
+    await expect(handler(withToken(token))).rejects.toThrow(/^Unauthorized$/);
+    expect(validations()).toBe(before + 2);
+  });
+
+  it("never keeps an answer past the token's own expiry", async () => {
+    const { handler } = authorizer({ cacheTtlSeconds: 600 });
+    const token = keystone.issue('admin', { project: 'admin' }, { lifetimeMs: 10_000 });
+    await handler(withToken(token));
+    clock.t += 9_999;
+    await expect(handler(withToken(token))).resolves.toMatchObject({ principalId: 'u-admin' });
+    clock.t += 1;
+    await expect(handler(withToken(token))).rejects.toThrow(/^Unauthorized$/);
+  });
+
+  it('never keeps a refusal or an outage: the next request asks Keystone again', async () => {
+    const { handler } = authorizer({ cacheTtlSeconds: 60 });
+    const before = validations();
+    await expect(handler(withToken('gAAAAAunknown'))).rejects.toThrow(/^Unauthorized$/);
+    await expect(handler(withToken('gAAAAAunknown'))).rejects.toThrow(/^Unauthorized$/);
+    expect(validations()).toBe(before + 2);
+
+    const token = keystone.issue('admin', { project: 'admin' });
+    keystone.fail('error');
+    await expect(handler(withToken(token))).rejects.toThrow('unavailable');
+    keystone.fail('none');
+    await expect(handler(withToken(token))).resolves.toMatchObject({ principalId: 'u-admin' });
+  });
+
+  it('signs the service in once, and again when Keystone refuses its token', async () => {
+    const { handler } = authorizer({ cacheTtlSeconds: 0 });
+    const signIns = keystone.counts.signIns;
+    await handler(withToken(keystone.issue('admin', { project: 'admin' })));
+    await handler(withToken(keystone.issue('admin', { project: 'admin' })));
+    expect(keystone.counts.signIns).toBe(signIns + 1);
+    const serviceToken = keystone.seen.filter((r) => r.method === 'GET').at(-1)?.headers[
+      'x-auth-token'
+    ] as string;
+    keystone.revoke(serviceToken);
+    await expect(
+      handler(withToken(keystone.issue('admin', { project: 'admin' }))),
+    ).resolves.toMatchObject({ principalId: 'u-admin' });
+    expect(keystone.counts.signIns).toBe(signIns + 2);
+  });
+
+  it('answers 503 when the service credentials are refused or unreadable, and logs neither them nor tokens', async () => {
+    const wrongArn = `${SECRET_ARN.slice(0, -7)}-wrong1`;
+    secrets.set(
+      wrongArn,
+      JSON.stringify({
+        username: 'drydock',
+        password: 'not-the-password',
+        project_name: 'service',
+      }),
+    );
+    const token = keystone.issue('admin', { project: 'admin' });
+    const refused = authorizer({ secretArn: wrongArn });
+    await expect(refused.handler(withToken(token))).rejects.toThrow('unavailable');
+    expect(refused.logger.lines.join('\n')).toContain(
+      'Keystone refused the service credentials in KEYSTONE_SECRET_ARN (HTTP 401)',
+    );
+    const missing = authorizer({
+      secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:nothing-AbCdEf',
+    });
+    await expect(missing.handler(withToken(token))).rejects.toThrow('unavailable');
+    expect(missing.logger.lines.join('\n')).toContain('KEYSTONE_SECRET_ARN');
+
+    const { handler, logger } = authorizer();
+    await handler(withToken(token));
+    await handler(withToken(token)).catch(() => undefined);
+    await handler(withToken('gAAAAAunknown')).catch(() => undefined);
+    const logged = [...refused.logger.lines, ...missing.logger.lines, ...logger.lines].join('\n');
+    expect(logged).toContain('keystone token accepted');
+    for (const request of keystone.seen) {
+      for (const header of ['x-auth-token', 'x-subject-token']) {
+        const value = request.headers[header];
+        if (typeof value === 'string') expect(logged).not.toContain(value);
+      }
+    }
+    for (const secret of [SERVICE_PASSWORD, 'not-the-password', 'gAAAAAunknown']) {
+      expect(logged).not.toContain(secret);
+    }
+  });
+});
+
+describe('the deployed entry point (functions/keystone-authorizer.ts)', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+    vi.resetModules();
+  });
+
+  it('reads its service credentials from Secrets Manager and answers an API Gateway event', async () => {
+    Object.assign(process.env, {
+      LOG_LEVEL: 'SILENT',
+      KEYSTONE_URL: keystone.url,
+      KEYSTONE_SECRET_ARN: SECRET_ARN,
+      KEYSTONE_POLICY: '{"physical_provisioner:read_task": "role:reader"}',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'AKIDTEST',
+      AWS_SECRET_ACCESS_KEY: 'test-secret-key',
+    });
+    vi.resetModules();
+    const reads = secrets.reads.length;
+    const { handler } = await import('#functions/keystone-authorizer.ts');
+    // The token is issued on the real clock, which the entry point uses.
+    const result = await handler(withToken(keystone.issue('reader', { project: 'admin' })));
+    expect(result.context).toMatchObject({
+      user: 'reader',
+      granted: 'physical_provisioner:read_task',
+    });
+    expect(secrets.reads.slice(reads)).toEqual([SECRET_ARN]);
+    await expect(handler(authorizerEvent())).rejects.toThrow(/^Unauthorized$/);
+  });
+
+  it('fails its cold start on a policy document it cannot read', async () => {
+    Object.assign(process.env, {
+      LOG_LEVEL: 'SILENT',
+      KEYSTONE_URL: keystone.url,
+      KEYSTONE_SECRET_ARN: SECRET_ARN,
+      KEYSTONE_POLICY: '{"physical_provisioner:read_task": "role:admin or"}',
+    });
+    vi.resetModules();
+    await expect(import('#functions/keystone-authorizer.ts')).rejects.toThrow(
+      /KEYSTONE_POLICY: rule physical_provisioner:read_task/,
+    );
+  });
+});

@@ -98,7 +98,11 @@ function operationOf(route: AnyRoute, components: Json): Json {
         }
       : {}),
     responses,
-    security: [{ sigv4: [] }],
+    // A route without a policy rule is public; the others take SigV4 or a Keystone token,
+    // depending on the stage's API (see shared/auth/README.md).
+    security: route.policy ? [{ sigv4: [] }, { keystone: [] }] : [],
+    ...(route.policy ? { 'x-drydock-policy': route.policy } : {}),
+    ...(route.bodyPolicy ? { 'x-drydock-body-policy': route.bodyPolicy.pattern } : {}),
   };
 }
 
@@ -140,6 +144,13 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[], version: strin
           name: 'Authorization',
           in: 'header',
           description: 'API Gateway IAM authorisation (AWS Signature Version 4)',
+        },
+        keystone: {
+          type: 'apiKey',
+          name: 'X-Auth-Token',
+          in: 'header',
+          description:
+            "A Keystone token, held to Drydock's policy rules (x-drydock-policy on each operation)",
         },
       },
     },

@@ -46,12 +46,25 @@ export function idempotencyKeyOf(
 export function requestContextOf(
   request: RouteRequest<unknown, unknown, unknown>,
 ): Record<string, unknown> {
+  const keystone = request.caller.keystone;
   return {
     source: 'api',
     request_id: request.requestId,
     principal: principalOf(request.caller),
     account_id: request.caller.accountId,
     source_ip: request.caller.sourceIp,
+    // Drydock's own context fields for a Keystone caller (its `DrydockRequestContext`).
+    ...(keystone
+      ? {
+          auth: 'keystone',
+          user_id: keystone.userId,
+          user_domain_id: keystone.userDomainId,
+          project_id: keystone.projectId,
+          project_domain_id: keystone.projectDomainId,
+          roles: keystone.roles,
+          is_admin_project: keystone.isAdminProject,
+        }
+      : {}),
   };
 }
 

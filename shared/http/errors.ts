@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DbUnavailableError } from '../db/port.ts';
-import { AppError, ValidationError } from '../errors.ts';
+import { AppError, IdentityUnavailableError, ValidationError } from '../errors.ts';
 
 /** Drydock's error body (`return_error`), plus the validation issues when there are some. */
 export interface ErrorBody {
@@ -35,7 +35,12 @@ export function errorToResponse(
   }
   if (error instanceof AppError) {
     const log = error.status >= 500 ? logger.warn.bind(logger) : logger.info.bind(logger);
-    log('request refused', { status: error.status, errorName: error.name, reason: error.message });
+    log('request refused', {
+      status: error.status,
+      errorName: error.name,
+      // Keystone outages say why for the log only; the caller sees the generic message.
+      reason: error instanceof IdentityUnavailableError ? error.reason : error.message,
+    });
     return {
       status: error.status,
       body: { type: 'error', message: error.message, retry: error.retry },

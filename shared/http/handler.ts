@@ -4,6 +4,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
+import { enforcePolicy } from '../auth/enforce.ts';
 import { getConfig } from '../config.ts';
 import { type Deps, getDeps, getLogger, trackInvocation } from '../deps.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
@@ -140,9 +141,12 @@ export function createHttpHandler(
         },
       });
     }
+    // Drydock enforces a route's rule before it reads the body; the action's rule needs the body.
+    const spec = match.route;
+    const caller = callerOf(event);
+    enforcePolicy(caller.keystone, spec.policy);
     trackInvocation(context);
     const deps = await loadDeps();
-    const spec = match.route;
     const text = rawBody(event, deps.config.http.maxBodyBytes);
     const params = validate(spec.params ?? NO_INPUT, match.params, 'path');
     const query = validate(spec.query ?? NO_INPUT, queryParams(event), 'query');
@@ -153,12 +157,13 @@ export function createHttpHandler(
     } else if (text !== null && text.trim() !== '') {
       throw new ValidationError(`${spec.method} ${spec.path} takes no request body.`);
     }
+    if (spec.bodyPolicy) enforcePolicy(caller.keystone, spec.bodyPolicy.of(body));
     const response = await spec.handle({
       params,
       query,
       body,
       headers: event.headers ?? {},
-      caller: callerOf(event),
+      caller,
       requestId: requestIdOf(event, context),
       deps,
     });

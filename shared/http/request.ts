@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { z } from 'zod';
+import { keystonePrincipalFromContext } from '../auth/principal.ts';
 import { PayloadTooLargeError, ValidationError } from '../errors.ts';
 import type { Caller } from './route.ts';
 
@@ -90,7 +91,7 @@ export function queryParams(event: APIGatewayProxyEvent): Record<string, string>
   );
 }
 
-/** The caller as API Gateway's IAM authoriser saw it. */
+/** The caller as API Gateway's authorisation saw it: IAM's identity or the Keystone authoriser's. */
 export function callerOf(event: APIGatewayProxyEvent): Caller {
   const identity = event.requestContext?.identity;
   return {
@@ -98,10 +99,14 @@ export function callerOf(event: APIGatewayProxyEvent): Caller {
     caller: identity?.caller ?? null,
     accountId: identity?.accountId ?? null,
     sourceIp: identity?.sourceIp ?? null,
+    keystone: keystonePrincipalFromContext(event.requestContext?.authorizer),
   };
 }
 
-/** `created_by` for a caller: the principal ARN, else the caller id, else null (anonymous). */
+/**
+ * `created_by` for a caller: the Keystone user name (Drydock's `context.user`), else the IAM
+ * principal ARN, else the caller id, else null (anonymous).
+ */
 export function principalOf(caller: Caller): string | null {
-  return caller.userArn ?? caller.caller ?? null;
+  return caller.keystone?.user ?? caller.userArn ?? caller.caller ?? null;
 }

@@ -1,15 +1,22 @@
 import type { z } from 'zod';
+import type { KeystonePrincipal } from '../auth/principal.ts';
+import type { RuleName } from '../auth/rules.ts';
 import type { Deps } from '../deps.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** Who called, from API Gateway's IAM authorisation (`requestContext.identity`), never the body. */
+/**
+ * Who called, from API Gateway's authorisation, never the body: IAM's `requestContext.identity`,
+ * or the Keystone authoriser's `requestContext.authorizer`.
+ */
 export interface Caller {
   /** The IAM principal ARN; `created_by` is this (or `caller` when there is no ARN). */
   readonly userArn: string | null;
   readonly caller: string | null;
   readonly accountId: string | null;
   readonly sourceIp: string | null;
+  /** The Keystone caller, when the request came with a token; `created_by` is its user name. */
+  readonly keystone: KeystonePrincipal | null;
 }
 
 /** A validated request, as a route's handler sees it. */
@@ -55,6 +62,17 @@ export interface Route<P = unknown, Q = unknown, B = unknown> {
   /** A JSON body; required unless `bodyOptional`. Routes without it refuse a body. */
   readonly body?: z.ZodType<B>;
   readonly bodyOptional?: boolean;
+  /**
+   * The policy rule a Keystone caller must pass (Drydock's name, e.g.
+   * `physical_provisioner:read_task`). Without one the route is public: no token is asked for
+   * (API Gateway leaves its method unauthorised, the local server lets it through).
+   */
+  readonly policy?: RuleName;
+  /**
+   * A second rule that depends on the validated body, checked after it (Drydock checks
+   * `physical_provisioner:<action>` on POST /tasks besides `create_task`). `pattern` documents it.
+   */
+  readonly bodyPolicy?: { readonly pattern: string; of(body: B): RuleName | undefined };
   /** Documented request headers (e.g. `If-Match`). */
   readonly requestHeaders?: Readonly<Record<string, string>>;
   readonly responses: Readonly<Record<number, ResponseDoc>>;

@@ -177,6 +177,8 @@ export interface ApiRequest {
   body?: unknown;
   base64?: boolean;
   userArn?: string | null;
+  /** A Lambda authoriser's context (the Keystone authoriser's): replaces the IAM identity. */
+  authorizer?: Record<string, string>;
 }
 
 /** An API Gateway REST API proxy event, shaped as API Gateway sends it with IAM authorisation. */
@@ -213,7 +215,7 @@ export function apiEvent(request: ApiRequest): APIGatewayProxyEvent {
     requestContext: {
       accountId: '123456789012',
       apiId: 'abc123',
-      authorizer: null,
+      authorizer: request.authorizer ?? null,
       httpMethod: request.method,
       path: `/prod${request.path}`,
       protocol: 'HTTP/1.1',
@@ -237,7 +239,12 @@ export function apiEvent(request: ApiRequest): APIGatewayProxyEvent {
         sourceIp: '10.0.0.7',
         user: 'AROAEXAMPLE:orchestrator',
         userAgent: 'drydock-test',
-        userArn: request.userArn === undefined ? TEST_PRINCIPAL : request.userArn,
+        userArn:
+          request.authorizer !== undefined
+            ? null
+            : request.userArn === undefined
+              ? TEST_PRINCIPAL
+              : request.userArn,
       },
     },
   };

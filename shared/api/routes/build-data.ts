@@ -21,6 +21,7 @@ export const buildDataRoutes: readonly AnyRoute[] = [
     operationId: 'getNodeBuildData',
     summary: "A node's build data: newest per generator (latest, default) or all, newest first",
     tag: 'build-data',
+    policy: 'physical_provisioner:read_build_data',
     params: NodeParamsSchema,
     query: NodeBuildDataQuerySchema,
     responses: {
@@ -46,6 +47,7 @@ export const buildDataRoutes: readonly AnyRoute[] = [
     operationId: 'postNodeBuildData',
     summary: 'Record build data for a node: one item or an array of up to 100',
     tag: 'build-data',
+    policy: 'physical_provisioner:create_build_data',
     params: NodeParamsSchema,
     body: PostBuildDataBodySchema,
     requestHeaders: { 'Idempotency-Key': 'optional; a replayed batch stores nothing' },

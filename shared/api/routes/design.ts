@@ -42,6 +42,7 @@ export function createDesignRoutes(options: DesignRouteOptions): readonly AnyRou
       summary:
         'Resolve a design reference: its documents, count per kind, sha256, size and validation messages',
       tag: 'designs',
+      policy: 'physical_provisioner:read_data',
       body: z.strictObject({ design_ref: z.string().min(1).max(MAX_REF) }),
       responses: {
         200: { description: 'The resolved design', schema: z.record(z.string(), z.unknown()) },
@@ -79,6 +80,7 @@ export function createDesignRoutes(options: DesignRouteOptions): readonly AnyRou
       summary:
         "Drydock's design validation: 200 with code 200 when valid, 400 with code 400 otherwise",
       tag: 'designs',
+      policy: 'physical_provisioner:validate_site_design',
       // Drydock's clients send {rel: 'design', href, type: 'application/x-yaml'}; extra keys are ignored.
       body: z.object({
         href: z.string().min(1).max(MAX_REF),

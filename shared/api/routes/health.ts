@@ -31,6 +31,7 @@ export function createHealthRoutes(openapi: unknown): readonly AnyRoute[] {
       operationId: 'healthExtended',
       summary: "Drydock's HealthCheck Status body (database, lease)",
       tag: 'health',
+      policy: 'physical_provisioner:health_data',
       responses: {
         200: { description: 'Healthy', schema: z.record(z.string(), z.unknown()) },
         503: { description: 'Unhealthy', schema: z.record(z.string(), z.unknown()) },
@@ -62,6 +63,7 @@ export function createHealthRoutes(openapi: unknown): readonly AnyRoute[] {
       operationId: 'openapi',
       summary: 'This OpenAPI 3.1 document',
       tag: 'health',
+      policy: 'physical_provisioner:read_api_document',
       responses: { 200: { description: 'OpenAPI 3.1 document' } },
       async handle() {
         return { status: 200, body: openapi };

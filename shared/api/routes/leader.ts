@@ -28,6 +28,7 @@ export const leaderRoutes: readonly AnyRoute[] = [
     operationId: 'getLease',
     summary: 'The lease as the database sees it (holder, epoch, expiry, active)',
     tag: 'leader',
+    policy: 'physical_provisioner:read_lease',
     responses: {
       200: { description: 'The lease', schema: LeaseDictSchema },
       404: err('Nobody ever claimed it'),
@@ -42,6 +43,7 @@ export const leaderRoutes: readonly AnyRoute[] = [
     operationId: 'claimLease',
     summary: 'Claim the lease (or refresh it when held); `held` says who won',
     tag: 'leader',
+    policy: 'physical_provisioner:hold_lease',
     body: LeaseClaimBodySchema,
     responses: {
       200: { description: 'The lease after the claim', schema: LeaseDictSchema },
@@ -57,6 +59,7 @@ export const leaderRoutes: readonly AnyRoute[] = [
     operationId: 'renewLease',
     summary: "Extend the holder's lease",
     tag: 'leader',
+    policy: 'physical_provisioner:hold_lease',
     body: LeaseRenewBodySchema,
     responses: {
       200: { description: 'The renewed lease', schema: LeaseDictSchema },
@@ -73,6 +76,7 @@ export const leaderRoutes: readonly AnyRoute[] = [
     operationId: 'abdicateLease',
     summary: 'Give the lease up now',
     tag: 'leader',
+    policy: 'physical_provisioner:hold_lease',
     body: LeaseAbdicateBodySchema,
     responses: {
       204: { description: 'Given up' },
@@ -90,6 +94,7 @@ export const leaderRoutes: readonly AnyRoute[] = [
     operationId: 'requeueStranded',
     summary: 'The holder requeues tasks left running under dead epochs (after a takeover)',
     tag: 'leader',
+    policy: 'physical_provisioner:hold_lease',
     body: RequeueBodySchema,
     responses: {
       200: {

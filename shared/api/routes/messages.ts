@@ -21,6 +21,7 @@ export const messageRoutes: readonly AnyRoute[] = [
     operationId: 'appendMessages',
     summary: 'Append one message or an array of them (in order, numbered without gaps)',
     tag: 'messages',
+    policy: 'physical_provisioner:append_messages',
     params: TaskIdParamsSchema,
     body: AppendMessagesBodySchema,
     requestHeaders: { 'Idempotency-Key': 'optional; a replayed batch appends nothing' },
@@ -50,6 +51,7 @@ export const messageRoutes: readonly AnyRoute[] = [
     operationId: 'listMessages',
     summary: "A page of a task's messages after sequence `after` (next page: X-Next-Cursor / Link)",
     tag: 'messages',
+    policy: 'physical_provisioner:read_task',
     params: TaskIdParamsSchema,
     query: ListMessagesQuerySchema,
     responses: {

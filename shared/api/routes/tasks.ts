@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { actionRule } from '../../auth/rules.ts';
 import { API_PREFIX, etagOf, nextLink, originOf, parseIfMatch } from '../../http/conventions.ts';
 import { principalOf } from '../../http/request.ts';
 import { type AnyRoute, defineRoute } from '../../http/route.ts';
@@ -48,6 +49,7 @@ export const taskRoutes: readonly AnyRoute[] = [
     operationId: 'listTasks',
     summary: 'List tasks, newest first, a page at a time (next page: X-Next-Cursor / Link)',
     tag: 'tasks',
+    policy: 'physical_provisioner:read_task',
     query: ListTasksQuerySchema,
     responses: {
       200: {
@@ -82,6 +84,9 @@ export const taskRoutes: readonly AnyRoute[] = [
     operationId: 'createTask',
     summary: 'Create a top-level task (status queued); Idempotency-Key makes retries safe',
     tag: 'tasks',
+    policy: 'physical_provisioner:create_task',
+    // Drydock checks the action's own rule too (`task_deploy_nodes` → deploy_nodes).
+    bodyPolicy: { pattern: 'physical_provisioner:{action}', of: (body) => actionRule(body.action) },
     body: CreateTaskBodySchema,
     requestHeaders: { 'Idempotency-Key': 'optional; a replay returns the first task with 200' },
     responses: {
@@ -113,6 +118,7 @@ export const taskRoutes: readonly AnyRoute[] = [
     summary:
       'Purge finished task trees older than `days` (default RETENTION_DAYS); never running ones',
     tag: 'tasks',
+    policy: 'physical_provisioner:delete_tasks',
     query: DeleteTasksQuerySchema,
     responses: {
       200: {
@@ -139,6 +145,7 @@ export const taskRoutes: readonly AnyRoute[] = [
     operationId: 'claimTasks',
     summary: 'The lease holder claims the oldest queued tasks (fenced by its epoch)',
     tag: 'tasks',
+    policy: 'physical_provisioner:claim_tasks',
     body: ClaimBodySchema,
     responses: {
       200: { description: 'The claimed tasks (possibly none)', schema: TaskList },
@@ -155,6 +162,7 @@ export const taskRoutes: readonly AnyRoute[] = [
     operationId: 'getTask',
     summary: 'A task with its messages; builddata, subtaskerrors, layers=N|-1 as Drydock',
     tag: 'tasks',
+    policy: 'physical_provisioner:read_task',
     params: TaskIdParamsSchema,
     query: GetTaskQuerySchema,
     responses: {
@@ -181,6 +189,7 @@ export const taskRoutes: readonly AnyRoute[] = [
     operationId: 'updateTask',
     summary: 'Conditionally change status, result or retry (If-Match: the version read)',
     tag: 'tasks',
+    policy: 'physical_provisioner:update_task',
     params: TaskIdParamsSchema,
     body: UpdateTaskBodySchema,
     requestHeaders: { 'If-Match': 'optional; the version (ETag) the change is based on' },
@@ -204,6 +213,7 @@ export const taskRoutes: readonly AnyRoute[] = [
     operationId: 'getTaskBuildData',
     summary: 'Build data recorded under a task, newest first',
     tag: 'build-data',
+    policy: 'physical_provisioner:read_build_data',
     params: TaskIdParamsSchema,
     query: BuildDataReadQuerySchema,
     responses: {
@@ -235,6 +245,7 @@ export const taskRoutes: readonly AnyRoute[] = [
     operationId: 'listSubtasks',
     summary: 'Subtasks in registration order (which=all|active|complete)',
     tag: 'tasks',
+    policy: 'physical_provisioner:read_task',
     params: TaskIdParamsSchema,
     query: SubtaskQuerySchema,
     responses: {
@@ -254,6 +265,7 @@ export const taskRoutes: readonly AnyRoute[] = [
     operationId: 'createSubtask',
     summary: 'Register a subtask (status requested); refused while the parent is terminating',
     tag: 'tasks',
+    policy: 'physical_provisioner:create_subtask',
     params: TaskIdParamsSchema,
     body: CreateSubtaskBodySchema,
     responses: {
@@ -287,6 +299,7 @@ export const taskRoutes: readonly AnyRoute[] = [
     operationId: 'terminateTask',
     summary: 'Request termination (recursive: also every unfinished descendant)',
     tag: 'tasks',
+    policy: 'physical_provisioner:terminate_task',
     params: TaskIdParamsSchema,
     body: TerminateBodySchema,
     bodyOptional: true,
@@ -309,6 +322,7 @@ export const taskRoutes: readonly AnyRoute[] = [
     operationId: 'rollUpResults',
     summary: "Roll finished subtasks' results up into the task",
     tag: 'tasks',
+    policy: 'physical_provisioner:update_task',
     params: TaskIdParamsSchema,
     body: RollupBodySchema,
     bodyOptional: true,

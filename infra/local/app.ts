@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createRouter, type RouteMatch } from '#shared/http/router.ts';
 import type { HttpFunction } from './functions.ts';
+import type { RequestGate } from './keystone.ts';
 
 /** The identity every local request carries, as API Gateway's IAM authoriser would report it. */
 export const LOCAL_IDENTITY = {
@@ -154,7 +155,7 @@ interface Dispatch {
  * route table would. A path no function owns still goes to a handler (the first one), so the
  * 404 has the same body and headers as a deployed API's.
  */
-export function createLocalServer(functions: readonly HttpFunction[]): Server {
+export function createLocalServer(functions: readonly HttpFunction[], gate?: RequestGate): Server {
   if (functions.length === 0) throw new Error('no HTTP functions found under functions/');
   const routers = functions.map((fn) => ({ fn, route: createRouter(fn.routes) }));
   const dispatch = (method: string, path: string): Dispatch => {
@@ -187,7 +188,8 @@ export function createLocalServer(functions: readonly HttpFunction[]): Server {
         const resource = match.kind === 'found' ? match.route.path : url.pathname;
         const params = match.kind === 'found' ? match.params : null;
         const event = toApiGatewayEvent(req, body, resource, params);
-        send(res, await fn.handler(event, localContext(`drydock-${fn.name}`)));
+        const refused = gate ? await gate(event, match) : undefined;
+        send(res, refused ?? (await fn.handler(event, localContext(`drydock-${fn.name}`))));
       })
       .catch((error: unknown) => {
         // The handlers map every error themselves; reaching here is a bug in this host.

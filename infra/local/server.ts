@@ -27,6 +27,11 @@ console.log(
     ? 'lease schedule: off (LOCAL_SCHEDULE=off)'
     : `lease schedule: every minute for ${process.env.LEASE_INSTANCE_ID}`,
 );
+console.log(
+  process.env.KEYSTONE_URL
+    ? `auth: Keystone tokens (X-Auth-Token) validated at ${process.env.KEYSTONE_URL}`
+    : 'auth: open (every request is the local IAM identity; set KEYSTONE_URL to require tokens)',
+);
 console.log(`try: curl -i ${service.url}/api/v1.0/health`);
 console.log(
   `     curl -s -X POST ${service.url}/api/v1.0/tasks -H 'Content-Type: application/json' ` +

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { applyMigrations } from '#shared/api/migrations.ts';
-import { closeDeps, getDeps } from '#shared/deps.ts';
+import { keystoneAuthenticatorFor } from '#shared/auth/keystone-authenticator.ts';
+import { closeDeps, createLogger, getDeps } from '#shared/deps.ts';
 import { createLocalServer, listen, localContext } from './app.ts';
 import { loadHttpFunctions } from './functions.ts';
+import { createKeystoneGate } from './keystone.ts';
 
 export interface LocalServiceOptions {
   readonly port: number;
@@ -37,14 +39,26 @@ export function scheduledEvent(): Record<string, unknown> {
 
 /**
  * Starts the service as `npm start` runs it: the configured database (PGlite in `.data/pglite`
- * by default), migrations applied, every HTTP function served, the lease schedule ticking.
+ * by default), migrations applied, every HTTP function served (behind Keystone tokens when
+ * `KEYSTONE_URL` is set), the lease schedule ticking.
  * Configuration comes from the environment, exactly as in a Lambda.
  */
 export async function startLocalService(options: LocalServiceOptions): Promise<LocalService> {
   const deps = await getDeps();
   await applyMigrations(deps);
   const functions = await loadHttpFunctions();
-  const server = createLocalServer(functions);
+  const keystone = deps.config.keystone;
+  // The gate's own logger: the functions' one carries the last invocation's Lambda context.
+  const gateLogger = createLogger(deps.config);
+  const server = createLocalServer(
+    functions,
+    keystone
+      ? createKeystoneGate(keystoneAuthenticatorFor(keystone, { logger: gateLogger }), {
+          keystoneUrl: keystone.url,
+          logger: gateLogger,
+        })
+      : undefined,
+  );
   const address = await listen(server, options.port, options.host);
   const { scheduledHandler } = await import('#functions/leader.ts');
 

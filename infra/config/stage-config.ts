@@ -5,6 +5,8 @@
  * `isLocal` and `isProd`.
  */
 import type { Node } from 'constructs';
+import { parse as parseYaml } from 'yaml';
+import { PolicyError, parsePolicyDocument } from '#shared/auth/policy.ts';
 
 /** The stages the app knows; `local` targets LocalStack's free services. */
 export const STAGE_NAMES = ['dev', 'prod', 'local'] as const;
@@ -45,6 +47,33 @@ export interface DesignConfig {
   readonly cacheTtlSeconds: number;
 }
 
+/** Who may call the API: SigV4 (IAM), a Keystone token, or either on its own API. */
+export const API_AUTH_MODES = ['iam', 'keystone', 'both'] as const;
+
+/** One of {@link API_AUTH_MODES}. */
+export type ApiAuth = (typeof API_AUTH_MODES)[number];
+
+/** The Keystone authoriser's settings; set when `apiAuth` is `keystone` or `both`. */
+export interface KeystoneStageConfig {
+  /** Keystone's identity endpoint, reachable from Lambda (`https://keystone.example:5000/v3`). */
+  readonly url: string;
+  /** Complete ARN of the secret holding the service's own Keystone credentials. */
+  readonly secretArn: string;
+  /** Seconds a positive validation is reused (0–3600). */
+  readonly cacheSeconds: number;
+  /** Bound on each request to Keystone. */
+  readonly timeoutMs: number;
+  /** Rule name → check string overrides (Drydock's policy.yaml), already validated. */
+  readonly policy: Readonly<Record<string, string>>;
+}
+
+/** A custom domain serving an API at its root (Drydock's clients drop any base path). */
+export interface ApiDomainConfig {
+  readonly name: string;
+  /** ACM certificate for `name`, in the stack's region. */
+  readonly certificateArn: string;
+}
+
 /** Everything the stacks read. */
 export interface StageConfig {
   readonly stage: StageName;
@@ -71,7 +100,12 @@ export interface StageConfig {
     readonly burstLimit: number;
     /** Function-level body cap (`MAX_BODY_BYTES`); API Gateway's own hard cap is 10 MB. */
     readonly maxBodyBytes: number;
+    /** `iam` (one API, SigV4), `keystone` (one API, tokens) or `both` (one API of each). */
+    readonly auth: ApiAuth;
+    /** The custom domain of the API Drydock's clients use (the Keystone one when there is one). */
+    readonly domain: ApiDomainConfig | undefined;
   };
+  readonly keystone: KeystoneStageConfig | undefined;
   /** Upper bound of concurrent Lambda pollers per SQS queue, to protect the database. */
   readonly queueMaxConcurrency: number;
   readonly leaseGraceSeconds: number;
@@ -89,7 +123,12 @@ export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_LOCAL_DATABASE_URL =
   'postgres://postgres:postgres@host.docker.internal:5432/drydock';
 
-type Defaults = Omit<StageConfig, 'stage' | 'isLocal' | 'isProd' | 'prefix'>;
+type Defaults = Omit<
+  StageConfig,
+  'stage' | 'isLocal' | 'isProd' | 'prefix' | 'api' | 'keystone'
+> & {
+  readonly api: Omit<StageConfig['api'], 'auth' | 'domain'>;
+};
 
 const BASE: Defaults = {
   database: {
@@ -178,7 +217,10 @@ export function resolveStageConfig(node: ContextReader): StageConfig {
       rateLimit: num('apiRateLimit', d.api.rateLimit),
       burstLimit: num('apiBurstLimit', d.api.burstLimit),
       maxBodyBytes: num('maxBodyBytes', d.api.maxBodyBytes),
+      auth: readApiAuth(node),
+      domain: readApiDomain(node),
     },
+    keystone: undefined,
     queueMaxConcurrency: num('queueMaxConcurrency', d.queueMaxConcurrency),
     leaseGraceSeconds: num('leaseGraceSeconds', d.leaseGraceSeconds),
     retentionDays: num('retentionDays', d.retentionDays),
@@ -195,7 +237,118 @@ export function resolveStageConfig(node: ContextReader): StageConfig {
     alarmTopicArn: readOptionalString(node, 'alarmTopicArn'),
   };
   validate(config);
-  return config;
+  return { ...config, keystone: readKeystone(node, config) };
+}
+
+function readApiAuth(node: ContextReader): ApiAuth {
+  const value = readString(node, 'apiAuth', 'iam');
+  if (!(API_AUTH_MODES as readonly string[]).includes(value)) {
+    throw new ConfigError(`context apiAuth must be one of ${API_AUTH_MODES.join(', ')}`);
+  }
+  return value as ApiAuth;
+}
+
+function readApiDomain(node: ContextReader): ApiDomainConfig | undefined {
+  const name = readOptionalString(node, 'apiDomainName');
+  const certificateArn = readOptionalString(node, 'apiCertificateArn');
+  if (name === undefined && certificateArn === undefined) return undefined;
+  if (name === undefined || certificateArn === undefined) {
+    throw new ConfigError('context apiDomainName and apiCertificateArn go together');
+  }
+  if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(name)) {
+    throw new ConfigError('context apiDomainName must be a lower-case DNS name');
+  }
+  if (!/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/.test(certificateArn)) {
+    throw new ConfigError('context apiCertificateArn must be an ACM certificate ARN');
+  }
+  return { name, certificateArn };
+}
+
+/** Lambda's whole environment is capped at 4 KB; the policy must leave room for the rest. */
+const MAX_POLICY_CHARS = 3_000;
+
+function readKeystone(node: ContextReader, config: StageConfig): KeystoneStageConfig | undefined {
+  const keys = [
+    'keystoneUrl',
+    'keystoneSecretArn',
+    'keystoneCacheSeconds',
+    'keystoneTimeoutMs',
+    'keystonePolicy',
+  ];
+  if (config.api.auth === 'iam') {
+    const set = keys.filter((key) => readRaw(node, key) !== undefined);
+    if (set.length > 0) {
+      throw new ConfigError(
+        `context ${set.join(', ')} only apply with apiAuth=keystone or apiAuth=both`,
+      );
+    }
+    return undefined;
+  }
+  const url = readOptionalString(node, 'keystoneUrl');
+  if (url === undefined) {
+    throw new ConfigError(`context apiAuth=${config.api.auth} needs keystoneUrl`);
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError('context keystoneUrl must be a URL');
+  }
+  if (parsed.protocol !== 'https:' && (config.isProd || parsed.protocol !== 'http:')) {
+    throw new ConfigError(
+      config.isProd
+        ? 'context keystoneUrl must be https:// in prod'
+        : 'context keystoneUrl must be http(s)://',
+    );
+  }
+  const secretArn = readSecretArn(node, 'keystoneSecretArn');
+  if (secretArn === undefined) {
+    throw new ConfigError(`context apiAuth=${config.api.auth} needs keystoneSecretArn`);
+  }
+  const cacheSeconds = readNumber(node, 'keystoneCacheSeconds', 60);
+  if (!Number.isInteger(cacheSeconds) || cacheSeconds < 0 || cacheSeconds > 3_600) {
+    throw new ConfigError('context keystoneCacheSeconds must be an integer from 0 to 3600');
+  }
+  const timeoutMs = readNumber(node, 'keystoneTimeoutMs', 5_000);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 25_000) {
+    throw new ConfigError('context keystoneTimeoutMs must be an integer from 100 to 25000');
+  }
+  const raw = readRaw(node, 'keystonePolicy');
+  if (raw !== undefined && typeof raw !== 'string' && (typeof raw !== 'object' || raw === null)) {
+    throw new ConfigError('context keystonePolicy must be a mapping or a YAML/JSON string');
+  }
+  let policy: Readonly<Record<string, string>>;
+  try {
+    // Drydock's policy.yaml pasted as is, JSON, or a cdk.json mapping; the function gets JSON.
+    let document: unknown = raw;
+    if (typeof raw === 'string') {
+      try {
+        document = parseYaml(raw);
+      } catch (error) {
+        throw new PolicyError(
+          `context keystonePolicy is neither YAML nor JSON: ${(error as Error).message.split('\n')[0]}`,
+        );
+      }
+    }
+    policy = parsePolicyDocument(
+      document as Record<string, unknown> | undefined,
+      'context keystonePolicy',
+    );
+  } catch (error) {
+    if (error instanceof PolicyError) throw new ConfigError(error.message);
+    throw error;
+  }
+  if (JSON.stringify(policy).length > MAX_POLICY_CHARS) {
+    throw new ConfigError(
+      `context keystonePolicy is over ${MAX_POLICY_CHARS} characters as JSON (Lambda's environment holds 4 KB)`,
+    );
+  }
+  return { url, secretArn, cacheSeconds, timeoutMs, policy };
+}
+
+function readRaw(node: ContextReader, key: string): unknown {
+  const value: unknown = node.tryGetContext(key);
+  return value === null || value === '' ? undefined : value;
 }
 
 function validate(config: StageConfig): void {

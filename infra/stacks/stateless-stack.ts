@@ -14,6 +14,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -27,7 +28,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as triggers from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
-import type { StageConfig } from '../config/stage-config.ts';
+import { UNAUTHENTICATED_MESSAGE } from '#shared/auth/authenticate.ts';
+import { IDENTITY_UNAVAILABLE_MESSAGE } from '#shared/errors.ts';
+import type { ApiDomainConfig, KeystoneStageConfig, StageConfig } from '../config/stage-config.ts';
 import type { ServiceDatabase } from '../constructs/service-database.ts';
 import { ServiceFunction, toRetention } from '../constructs/service-function.ts';
 import { deadLetterAlarm, ServiceQueue } from '../constructs/service-queue.ts';
@@ -51,6 +54,9 @@ export const FUNCTION_ENTRIES = {
   health: 'functions/health.ts',
   design: 'functions/design.ts',
 } as const;
+
+/** The Keystone REQUEST authoriser's entry; it exists only when the stage takes Keystone tokens. */
+export const KEYSTONE_AUTHORIZER_ENTRY = 'functions/keystone-authorizer.ts';
 
 /**
  * The service's Lambda functions: an entry file and the export it runs. An entry that serves HTTP
@@ -99,7 +105,12 @@ export interface StatelessStackProps extends StackProps {
 
 /** The service's code and its interfaces: API Gateway, SQS, EventBridge, deploy trigger. */
 export class StatelessStack extends Stack {
+  /** The stage's API: IAM-authorised, or Keystone-authorised when `apiAuth` is `keystone`. */
   readonly api: apigateway.RestApi;
+  /** The API taking Keystone tokens: `api` itself (`keystone`), a second API (`both`), or none. */
+  readonly keystoneApi: apigateway.RestApi | undefined;
+  /** The REQUEST authoriser function behind `keystoneApi`. */
+  readonly keystoneAuthorizer: ServiceFunction | undefined;
   readonly functions: Readonly<Record<FunctionName, ServiceFunction>>;
   readonly queues: {
     readonly tasks: ServiceQueue;
@@ -133,7 +144,18 @@ export class StatelessStack extends Stack {
     };
     this.scheduleLeader(functions.leaseSchedule);
     this.migrationTrigger = this.migrateOnDeploy(functions.migrate, database);
-    this.api = this.restApi(functions);
+    this.keystoneAuthorizer = config.keystone
+      ? this.createKeystoneAuthorizer(config.keystone)
+      : undefined;
+    const auth = config.api.auth;
+    this.api = this.restApi('Api', auth === 'keystone' ? 'keystone' : 'iam', functions);
+    this.keystoneApi =
+      auth === 'keystone'
+        ? this.api
+        : auth === 'both'
+          ? this.restApi('KeystoneApi', 'keystone', functions)
+          : undefined;
+    if (config.api.domain) this.customDomain(config.api.domain, this.keystoneApi ?? this.api);
     this.callerPolicy = this.createCallerPolicy();
     this.functionErrorAlarms(functions);
     this.outputs();
@@ -212,17 +234,39 @@ export class StatelessStack extends Stack {
     for (const name of DATABASE_FUNCTIONS) {
       functions[name].useDatabase(database);
     }
-    for (const fn of Object.values(functions)) {
-      const policy = fn.role?.node.tryFindChild('DefaultPolicy');
-      if (policy) {
-        Validations.of(policy).acknowledge({
-          id: 'AwsSolutions-IAM5[Resource::*]',
-          reason:
-            'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so AWS requires Resource "*".',
-        });
-      }
-    }
+    for (const fn of Object.values(functions)) acknowledgeTracing(fn);
     return functions;
+  }
+
+  /**
+   * The Lambda REQUEST authoriser for Keystone tokens: no database, the service credentials'
+   * secret only, and the policy document validated at synthesis (`resolveStageConfig`).
+   */
+  private createKeystoneAuthorizer(keystone: KeystoneStageConfig): ServiceFunction {
+    const environment: Record<string, string> = {
+      KEYSTONE_URL: keystone.url,
+      KEYSTONE_SECRET_ARN: keystone.secretArn,
+      KEYSTONE_CACHE_SECONDS: String(keystone.cacheSeconds),
+      KEYSTONE_TIMEOUT_MS: String(keystone.timeoutMs),
+    };
+    if (Object.keys(keystone.policy).length > 0) {
+      environment.KEYSTONE_POLICY = JSON.stringify(keystone.policy);
+    }
+    const fn = new ServiceFunction(this, 'KeystoneAuthorizer', {
+      entry: KEYSTONE_AUTHORIZER_ENTRY,
+      description: `${this.config.prefix}: Keystone token authoriser (API Gateway REQUEST)`,
+      config: this.config,
+      // A retried sign-in and a validation, each bounded by the Keystone timeout, and margin.
+      timeout: Duration.millis(Math.max(10_000, 3 * keystone.timeoutMs)),
+      environment,
+    });
+    secretsmanager.Secret.fromSecretCompleteArn(
+      this,
+      'KeystoneSecret',
+      keystone.secretArn,
+    ).grantRead(fn);
+    acknowledgeTracing(fn);
+    return fn;
   }
 
   /** Secrets and buckets for design references, only when the context configures them. */
@@ -334,22 +378,39 @@ export class StatelessStack extends Stack {
     return trigger;
   }
 
-  private restApi(functions: StatelessStack['functions']): apigateway.RestApi {
+  /**
+   * One REST API over the service's functions, the same resource tree whatever authorises it:
+   * `iam` (SigV4 on every method) or `keystone` (the REQUEST authoriser on every method). The two
+   * public probes take no authorisation on either. API Gateway allows one authorisation type per
+   * method and a Lambda authoriser cannot check a SigV4 signature, so "either" (`apiAuth=both`)
+   * is two APIs built here twice over the same functions.
+   */
+  private restApi(
+    id: 'Api' | 'KeystoneApi',
+    kind: 'iam' | 'keystone',
+    functions: StatelessStack['functions'],
+  ): apigateway.RestApi {
     const { config } = this;
-    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
+    const first = id === 'Api';
+    const accessLogs = new logs.LogGroup(this, `${id}AccessLogs`, {
       retention: toRetention(config.logRetentionDays),
       removalPolicy: config.isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
-    const api = new apigateway.RestApi(this, 'Api', {
-      restApiName: config.prefix,
-      description: 'Drydock statemgmt: tasks, result messages, build data, leases, designs',
+    const authorizer =
+      kind === 'keystone' ? this.keystoneRequestAuthorizer(`${id}Authorizer`) : undefined;
+    const api = new apigateway.RestApi(this, id, {
+      restApiName: first ? config.prefix : `${config.prefix}-keystone`,
+      description: `Drydock statemgmt: tasks, result messages, build data, leases, designs (${kind === 'iam' ? 'SigV4' : 'Keystone tokens'})`,
       endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
-      // Secure by default: every method needs a SigV4 signature unless it opts out below.
-      defaultMethodOptions: { authorizationType: apigateway.AuthorizationType.IAM },
+      // Secure by default: every method needs a SigV4 signature (or a Keystone token) unless it
+      // opts out below.
+      defaultMethodOptions: authorizer
+        ? { authorizationType: apigateway.AuthorizationType.CUSTOM, authorizer }
+        : { authorizationType: apigateway.AuthorizationType.IAM },
       // Access and execution logs need the account-level CloudWatch role; it is shared by every
-      // API in the account and region, so it stays when this stack goes.
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      // API in the account and region, so it stays when this stack goes. The first API sets it.
+      cloudWatchRole: first,
+      ...(first ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       deployOptions: {
         stageName: config.stage,
         accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
@@ -375,7 +436,13 @@ export class StatelessStack extends Stack {
     });
     // RestApi adds an unnamed `Endpoint` output; `ApiUrl` below replaces it with a stable name.
     api.node.tryRemoveChild('Endpoint');
+    if (!first) {
+      // Logging on this stage needs the account's CloudWatch role, which the first API sets.
+      const account = this.api.node.tryFindChild('Account');
+      if (account) api.deploymentStage.node.addDependency(account);
+    }
     this.drydockErrorResponses(api);
+    if (kind === 'keystone') this.keystoneErrorResponses(api);
 
     const integrate = (fn: ServiceFunction) =>
       new apigateway.LambdaIntegration(fn, { proxy: true, allowTestInvoke: false });
@@ -435,12 +502,13 @@ export class StatelessStack extends Stack {
     Validations.of(api).acknowledge({
       id: 'AwsSolutions-COG4',
       reason:
-        'Callers are orchestrators and operators with AWS identities: methods use IAM (SigV4) authorization, not Cognito user pools; the two public probes use none by design (see APIG4).',
+        kind === 'iam'
+          ? 'Callers are orchestrators and operators with AWS identities: methods use IAM (SigV4) authorization, not Cognito user pools; the two public probes use none by design (see APIG4).'
+          : "Callers are Drydock's own clients (CLI, Shipyard) with Keystone tokens: methods use a Lambda REQUEST authoriser that validates them against Keystone, not Cognito user pools; the two public probes use none by design (see APIG4).",
     });
     Validations.of(api).acknowledge({
       id: 'AwsSolutions-APIG3',
-      reason:
-        'Every data method requires SigV4 and the stage is throttled; a WAF web ACL (about 6 USD a month plus rules) can be associated per account when the API is exposed beyond trusted callers.',
+      reason: `Every data method requires ${kind === 'iam' ? 'SigV4' : 'a Keystone token'} and the stage is throttled; a WAF web ACL (about 6 USD a month plus rules) can be associated per account when the API is exposed beyond trusted callers.`,
     });
     const cloudWatchRole = api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole) {
@@ -451,6 +519,74 @@ export class StatelessStack extends Stack {
       });
     }
     return api;
+  }
+
+  /**
+   * The REQUEST authoriser of a Keystone API. API Gateway's result cache is off: it would keep
+   * whatever the authoriser said (refusals included) for its whole TTL, keyed by the token alone,
+   * and could not honour a token's expiry; the authoriser keeps positive answers itself, bounded
+   * by `keystoneCacheSeconds` and by the token's `expires_at`. A request without `X-Auth-Token`
+   * is refused by API Gateway (401) without invoking it.
+   */
+  private keystoneRequestAuthorizer(id: string): apigateway.RequestAuthorizer {
+    if (!this.keystoneAuthorizer) throw new Error('the Keystone authoriser function is missing');
+    return new apigateway.RequestAuthorizer(this, id, {
+      handler: this.keystoneAuthorizer,
+      authorizerName: `${this.config.prefix}-keystone`,
+      identitySources: [apigateway.IdentitySource.header('X-Auth-Token')],
+      resultsCacheTtl: Duration.seconds(0),
+    });
+  }
+
+  /**
+   * The authoriser's refusals in Drydock's `return_error` shape: 401 (missing or bad token, with
+   * Keystone's `WWW-Authenticate` as keystonemiddleware sends it) and 503 when it could not ask
+   * Keystone (AUTHORIZER_FAILURE: the authoriser threw), so clients retry instead of
+   * re-authenticating.
+   */
+  private keystoneErrorResponses(api: apigateway.RestApi): void {
+    const keystone = this.config.keystone;
+    const body = (message: string, retry: boolean) =>
+      `{"type":"error","message":${JSON.stringify(message)},"retry":${retry},"request_id":"$context.requestId"}`;
+    api.addGatewayResponse('Unauthenticated', {
+      type: apigateway.ResponseType.UNAUTHORIZED,
+      statusCode: '401',
+      responseHeaders: keystone ? { 'WWW-Authenticate': `'Keystone uri="${keystone.url}"'` } : {},
+      templates: { 'application/json': body(UNAUTHENTICATED_MESSAGE, false) },
+    });
+    api.addGatewayResponse('IdentityUnavailable', {
+      type: apigateway.ResponseType.AUTHORIZER_FAILURE,
+      statusCode: '503',
+      templates: { 'application/json': body(IDENTITY_UNAVAILABLE_MESSAGE, true) },
+    });
+  }
+
+  /**
+   * A custom domain serving `api` at its root: Drydock's CLI and Shipyard build their URLs as
+   * `<scheme>://<host>[:port]/api/v1.0/…` and drop any path of the endpoint they are given, so
+   * the stage's `/dev` prefix must go. TLS 1.2 at least.
+   */
+  private customDomain(domain: ApiDomainConfig, api: apigateway.RestApi): void {
+    const name = new apigateway.DomainName(this, 'ApiDomain', {
+      domainName: domain.name,
+      certificate: acm.Certificate.fromCertificateArn(
+        this,
+        'ApiCertificate',
+        domain.certificateArn,
+      ),
+      endpointType: apigateway.EndpointType.REGIONAL,
+      securityPolicy: apigateway.SecurityPolicy.TLS_1_2,
+    });
+    name.addBasePathMapping(api, { stage: api.deploymentStage });
+    new CfnOutput(this, 'ApiDomainUrl', {
+      description: "The API at the domain's root: the URL Drydock's clients are given",
+      value: `https://${domain.name}/`,
+    });
+    new CfnOutput(this, 'ApiDomainTarget', {
+      description: `Point ${domain.name} here (DNS CNAME, or a Route 53 alias with ApiDomainHostedZoneId)`,
+      value: name.domainNameAliasDomainName,
+    });
+    new CfnOutput(this, 'ApiDomainHostedZoneId', { value: name.domainNameAliasHostedZoneId });
   }
 
   /**
@@ -494,33 +630,47 @@ export class StatelessStack extends Stack {
     }
   }
 
-  /** What a caller attaches to call the API and send to the queues, nothing else. */
+  /**
+   * What a caller attaches to call the API and send to the queues, nothing else. Without an
+   * IAM-authorised API (`apiAuth=keystone`) it covers the queues only: IAM decides nothing there.
+   */
   private createCallerPolicy(): iam.ManagedPolicy {
     const queues = [this.queues.tasks, this.queues.messages, this.queues.buildData];
+    const iamApi = this.config.api.auth === 'keystone' ? undefined : this.api;
     const policy = new iam.ManagedPolicy(this, 'CallerPolicy', {
-      description: `${this.config.prefix}: call the API (SigV4) and send events to its queues`,
+      description: iamApi
+        ? `${this.config.prefix}: call the API (SigV4) and send events to its queues`
+        : `${this.config.prefix}: send events to the service's queues`,
       statements: [
-        new iam.PolicyStatement({
-          actions: ['execute-api:Invoke'],
-          resources: [this.api.arnForExecuteApi('*', '/*', this.config.stage)],
-        }),
+        ...(iamApi
+          ? [
+              new iam.PolicyStatement({
+                actions: ['execute-api:Invoke'],
+                resources: [iamApi.arnForExecuteApi('*', '/*', this.config.stage)],
+              }),
+            ]
+          : []),
         new iam.PolicyStatement({
           actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
           resources: queues.map((q) => q.queue.queueArn),
         }),
       ],
     });
-    const apiLogicalId = this.getLogicalId(this.api.node.defaultChild as CfnElement);
-    Validations.of(policy).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiLogicalId}>/${this.config.stage}/*/*]`,
-      reason:
-        'execute-api:Invoke on this API and stage only; the trailing method/path wildcard covers the service routes a caller is meant to use, and IAM has no narrower form for "every route of one API".',
-    });
+    if (iamApi) {
+      const apiLogicalId = this.getLogicalId(iamApi.node.defaultChild as CfnElement);
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiLogicalId}>/${this.config.stage}/*/*]`,
+        reason:
+          'execute-api:Invoke on this API and stage only; the trailing method/path wildcard covers the service routes a caller is meant to use, and IAM has no narrower form for "every route of one API".',
+      });
+    }
     return policy;
   }
 
   private functionErrorAlarms(functions: StatelessStack['functions']): void {
-    for (const [name, fn] of Object.entries(functions)) {
+    const all: [string, ServiceFunction][] = Object.entries(functions);
+    if (this.keystoneAuthorizer) all.push(['keystoneAuthorizer', this.keystoneAuthorizer]);
+    for (const [name, fn] of all) {
       const alarm = new cloudwatch.Alarm(this, `${capitalize(name)}Errors`, {
         alarmDescription: `${this.config.prefix}: ${name} function errors (unhandled exceptions, timeouts)`,
         metric: fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
@@ -531,25 +681,41 @@ export class StatelessStack extends Stack {
       });
       if (this.alarmAction) alarm.addAlarmAction(this.alarmAction);
     }
-    const serverErrors = new cloudwatch.Alarm(this, 'ApiServerErrors', {
-      alarmDescription: `${this.config.prefix}: API 5xx responses`,
-      metric: this.api.metricServerError({
-        period: Duration.minutes(5),
-        statistic: cloudwatch.Stats.SUM,
-      }),
-      threshold: 5,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    if (this.alarmAction) serverErrors.addAlarmAction(this.alarmAction);
+    const apis: [string, apigateway.RestApi][] = [['Api', this.api]];
+    if (this.keystoneApi && this.keystoneApi !== this.api) {
+      apis.push(['KeystoneApi', this.keystoneApi]);
+    }
+    for (const [id, api] of apis) {
+      // Keystone outages surface here too: the authoriser's failures are answered 503.
+      const serverErrors = new cloudwatch.Alarm(this, `${id}ServerErrors`, {
+        alarmDescription: `${this.config.prefix}: ${id === 'Api' ? 'API' : 'Keystone API'} 5xx responses`,
+        metric: api.metricServerError({
+          period: Duration.minutes(5),
+          statistic: cloudwatch.Stats.SUM,
+        }),
+        threshold: 5,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      if (this.alarmAction) serverErrors.addAlarmAction(this.alarmAction);
+    }
   }
 
   private outputs(): void {
     new CfnOutput(this, 'ApiUrl', {
-      description: 'Base URL; routes are under api/v1.0/ (SigV4, service execute-api)',
+      description:
+        this.config.api.auth === 'keystone'
+          ? 'Base URL; routes are under api/v1.0/ (a Keystone token in X-Auth-Token)'
+          : 'Base URL; routes are under api/v1.0/ (SigV4, service execute-api)',
       value: this.api.url,
     });
+    if (this.keystoneApi && this.keystoneApi !== this.api) {
+      new CfnOutput(this, 'KeystoneApiUrl', {
+        description: 'Base URL of the same routes for Keystone tokens (X-Auth-Token)',
+        value: this.keystoneApi.url,
+      });
+    }
     const queues: [string, ServiceQueue][] = [
       ['TaskQueue', this.queues.tasks],
       ['MessageQueue', this.queues.messages],
@@ -562,6 +728,18 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'CallerPolicyArn', {
       description: 'Attach to a role or user that calls the API or sends queue events',
       value: this.callerPolicy.managedPolicyArn,
+    });
+  }
+}
+
+/** X-Ray's two write actions support no resource-level permission: acknowledged per role. */
+function acknowledgeTracing(fn: ServiceFunction): void {
+  const policy = fn.role?.node.tryFindChild('DefaultPolicy');
+  if (policy) {
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so AWS requires Resource "*".',
     });
   }
 }

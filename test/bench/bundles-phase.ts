@@ -95,11 +95,15 @@ export async function runBundlesPhase(
   options: BenchOptions,
   progress: (text: string) => void,
 ): Promise<BundlesPhaseResult> {
-  const { FUNCTION_ENTRIES } = await import('#infra/stacks/stateless-stack.ts');
+  const { FUNCTION_ENTRIES, KEYSTONE_AUTHORIZER_ENTRY } = await import(
+    '#infra/stacks/stateless-stack.ts'
+  );
+  // The authoriser is deployed only with Keystone tokens on, and measured always.
+  const entries = { ...FUNCTION_ENTRIES, keystoneAuthorizer: KEYSTONE_AUTHORIZER_ENTRY };
   const outdir = mkdtempSync(join(tmpdir(), 'drydock-bench-cdk-'));
   try {
     progress('bundling with the ServiceFunction construct (esbuild)');
-    const wanted = Object.entries(FUNCTION_ENTRIES).filter(
+    const wanted = Object.entries(entries).filter(
       ([name]) => options.functions === 'all' || options.functions.includes(name),
     );
     if (wanted.length === 0) throw new Error(`no function named ${String(options.functions)}`);

@@ -121,7 +121,7 @@ export const USAGE = `npm run bench -- [options]   (every option also reads BENC
   --http-seconds S        load per HTTP target and round (default ${DEFAULTS.httpSeconds})
   --http-connections N    keep-alive connections of the load generator (default ${DEFAULTS.httpConnections})
   --init-runs N           cold imports per bundle (default ${DEFAULTS.initRuns})
-  --functions a,b         Lambda entries to bundle, by FUNCTION_ENTRIES name (default all)
+  --functions a,b         Lambda entries to bundle, by FUNCTION_ENTRIES name or keystoneAuthorizer (default all)
   --out FILE              JSON output (default test/bench/results/bench-<timestamp>.json)
   --quiet                 no progress lines
 `;

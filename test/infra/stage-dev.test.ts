@@ -257,6 +257,9 @@ describe('dev stage: REST API', () => {
       expect(method.authorization, route).toBe(PUBLIC.includes(route) ? 'NONE' : 'AWS_IAM');
     }
     expect(PUBLIC.every((route) => methods.has(route))).toBe(true);
+    // IAM only by default: no Keystone authoriser, one API.
+    dev.statelessTemplate.resourceCountIs('AWS::ApiGateway::Authorizer', 0);
+    dev.statelessTemplate.resourceCountIs('AWS::ApiGateway::RestApi', 1);
   });
 
   it('routes every prefix to its function', () => {

@@ -149,10 +149,11 @@ export function statementsOf(
 
 /**
  * The API's methods as `METHOD /path`, with their authorization type and integration target,
- * rebuilt from the Resource parent chain.
+ * rebuilt from the Resource parent chain; `restApi` (a logical id) picks one API of several.
  */
 export function apiMethods(
   template: Template,
+  restApi?: string,
 ): Map<
   string,
   { authorization: string; integrationUri: string; properties: Record<string, unknown> }
@@ -172,6 +173,7 @@ export function apiMethods(
   >();
   for (const method of Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'))) {
     const properties = method.Properties as Record<string, unknown>;
+    if (restApi && (properties.RestApiId as { Ref?: string })?.Ref !== restApi) continue;
     const path = pathOf(properties.ResourceId) || '/';
     methods.set(`${properties.HttpMethod as string} ${path}`, {
       authorization: properties.AuthorizationType as string,

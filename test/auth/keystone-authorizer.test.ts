@@ -347,6 +347,17 @@ describe('the Keystone REQUEST authoriser', () => {
     expect(refused.logger.lines.join('\n')).toContain(
       'Keystone refused the service credentials in KEYSTONE_SECRET_ARN (HTTP 401)',
     );
+    // A service user without the service (or admin) role may not validate others' tokens.
+    const unprivilegedArn = `${SECRET_ARN.slice(0, -7)}-reader`;
+    secrets.set(
+      unprivilegedArn,
+      JSON.stringify({ username: 'reader', password: 'reader-password', project_name: 'admin' }),
+    );
+    const unprivileged = authorizer({ secretArn: unprivilegedArn });
+    await expect(unprivileged.handler(withToken(token))).rejects.toThrow('unavailable');
+    expect(unprivileged.logger.lines.join('\n')).toContain(
+      'Keystone does not let the service user validate tokens (HTTP 403)',
+    );
     const missing = authorizer({
       secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:nothing-AbCdEf',
     });
@@ -357,7 +368,12 @@ describe('the Keystone REQUEST authoriser', () => {
     await handler(withToken(token));
     await handler(withToken(token)).catch(() => undefined);
     await handler(withToken('gAAAAAunknown')).catch(() => undefined);
-    const logged = [...refused.logger.lines, ...missing.logger.lines, ...logger.lines].join('\n');
+    const logged = [
+      ...refused.logger.lines,
+      ...unprivileged.logger.lines,
+      ...missing.logger.lines,
+      ...logger.lines,
+    ].join('\n');
     expect(logged).toContain('keystone token accepted');
     for (const request of keystone.seen) {
       for (const header of ['x-auth-token', 'x-subject-token']) {
@@ -365,7 +381,12 @@ describe('the Keystone REQUEST authoriser', () => {
         if (typeof value === 'string') expect(logged).not.toContain(value);
       }
     }
-    for (const secret of [SERVICE_PASSWORD, 'not-the-password', 'gAAAAAunknown']) {
+    for (const secret of [
+      SERVICE_PASSWORD,
+      'not-the-password',
+      'reader-password',
+      'gAAAAAunknown',
+    ]) {
       expect(logged).not.toContain(secret);
     }
   });

@@ -5,11 +5,11 @@ import { createHttpHandler } from '#shared/http/handler.ts';
 /** The routes this function serves (read by the local server and the OpenAPI generator). */
 export const routes = leaderRoutes;
 
-/** API Gateway REST API: GET /leader, POST /leader/claim|renew|abdicate. */
+/** API Gateway REST API: GET /leader, POST /leader/claim|renew|abdicate|requeue. */
 export const handler = createHttpHandler(routes);
 
 /**
- * EventBridge, every minute: claim or renew the lease for LEASE_INSTANCE_ID; as holder, requeue
- * work stranded by dead epochs and run the daily retention.
+ * EventBridge, every minute: recover the work of dead lease epochs (holding no lease itself,
+ * unless LEASE_MODE=hold) and run the daily retention.
  */
 export const scheduledHandler = createLeaseScheduleHandler();

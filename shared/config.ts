@@ -37,6 +37,7 @@ const EnvSchema = z
     DB_NAME: z.string().min(1).optional(),
     PGLITE_DATA_DIR: z.string().min(1).default('.data/pglite'),
     LEASE_GRACE_SECONDS: intVar(1, 86_400).default(DEFAULT_LEASE_GRACE_SECONDS),
+    LEASE_MODE: z.enum(['watch', 'hold']).default('watch'),
     LEASE_INSTANCE_ID: z.string().min(1).max(256).optional(),
     RETENTION_DAYS: intVar(1, 36_500).default(90),
     RETENTION_BATCH_SIZE: intVar(1, 10_000).default(500),
@@ -68,6 +69,23 @@ const EnvSchema = z
     KEYSTONE_POLICY: z.string().optional(),
   })
   .superRefine((env, ctx) => {
+    // Holding the lease in the schedule is for an orchestrator that runs inside it, and only
+    // then: a schedule renewing a lease for an orchestrator elsewhere keeps a dead one "alive".
+    if (env.LEASE_MODE === 'hold' && !env.LEASE_INSTANCE_ID) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LEASE_INSTANCE_ID'],
+        message: 'LEASE_MODE=hold needs LEASE_INSTANCE_ID (the orchestrator inside the schedule)',
+      });
+    }
+    if (env.LEASE_MODE === 'watch' && env.LEASE_INSTANCE_ID) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LEASE_INSTANCE_ID'],
+        message:
+          'LEASE_INSTANCE_ID is read only with LEASE_MODE=hold; the schedule holds no lease otherwise',
+      });
+    }
     if (env.DB_DRIVER === 'pg' && !env.DATABASE_URL && !env.DATABASE_SECRET_ARN) {
       ctx.addIssue({
         code: 'custom',
@@ -134,7 +152,13 @@ export interface KeystoneConfig {
 /** The service configuration: parsed once, frozen. */
 export interface Config {
   readonly db: DbConfig;
-  readonly lease: { readonly graceSeconds: number; readonly instanceId: string | undefined };
+  /**
+   * `watch` (default): the schedule holds no lease; it recovers the work of dead epochs. `hold`:
+   * the schedule claims and renews the lease for `instanceId`, an orchestrator running inside it.
+   */
+  readonly lease:
+    | { readonly graceSeconds: number; readonly mode: 'watch' }
+    | { readonly graceSeconds: number; readonly mode: 'hold'; readonly instanceId: string };
   readonly retention: { readonly days: number; readonly batchSize: number };
   readonly log: { readonly level: (typeof LOG_LEVELS)[number]; readonly serviceName: string };
   readonly http: { readonly maxBodyBytes: number };
@@ -189,7 +213,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   }
   return deepFreeze({
     db,
-    lease: { graceSeconds: e.LEASE_GRACE_SECONDS, instanceId: e.LEASE_INSTANCE_ID },
+    lease:
+      e.LEASE_MODE === 'hold'
+        ? {
+            graceSeconds: e.LEASE_GRACE_SECONDS,
+            mode: 'hold',
+            instanceId: e.LEASE_INSTANCE_ID as string,
+          }
+        : { graceSeconds: e.LEASE_GRACE_SECONDS, mode: 'watch' },
     retention: { days: e.RETENTION_DAYS, batchSize: e.RETENTION_BATCH_SIZE },
     log: { level: e.LOG_LEVEL, serviceName: e.POWERTOOLS_SERVICE_NAME },
     http: { maxBodyBytes: e.MAX_BODY_BYTES },

@@ -2,14 +2,20 @@
  * Terminology
  * - task: a unit of orchestrator work (an action on a design, optionally narrowed by a node
  *   filter). Top-level tasks are queued by callers and claimed by the lease holder; subtasks are
- *   registered under a parent by the orchestrator while it works.
+ *   registered under a parent by the orchestrator while it works; internal tasks are parentless
+ *   tasks the lease holder creates for itself (Drydock's node check task, its health Noop).
+ * - retry: a finished task with failures run again for the failed entities (Drydock's
+ *   `retry_task`); `retry` counts the attempts and marks the subtasks of each attempt.
+ * - roll-up: a task's result recomputed from its finished subtasks (Drydock's `bubble_results`
+ *   for the entity lists, `align_result` for the status).
  * - result: a task's outcome summary (status, message, reason, successes, failures, links) and
  *   its error count.
  * - result message: one line of a task's log, numbered per task from 1 without gaps.
  * - build data: what was collected about a node while building it (lshw, lldp, script output);
  *   kept per node, newest first, and kept when its task is purged.
  * - lease: the single `active_instance` row; its holder is the one orchestrator instance allowed
- *   to claim tasks. Every takeover bumps its epoch, the fencing token writes carry.
+ *   to claim tasks. Every takeover bumps its epoch, the fencing token writes carry; a task is
+ *   owned by the epoch that claimed or created it, and recovered when that epoch is dead.
  * - design reference: a URI naming a site design; the service resolves it, never stores designs.
  */
 
@@ -98,13 +104,21 @@ export const USER_ACTIONS = [
 ] as const satisfies readonly Action[];
 
 /**
- * Allowed status transitions for conditional updates. A change outside this table is refused
- * (409) instead of overwriting whatever a concurrent writer set, Drydock's lost-update defect.
+ * Status moves a conditional update (`PATCH /tasks/{id}`, the SQS `update_task` event) may make,
+ * written from what Drydock's orchestrator and drivers save (each edge with the Drydock code
+ * path that needs it: `shared/store/README.md`). Staying put is always allowed (a repeated save).
+ * Everything else is refused (409) rather than overwriting what a concurrent writer set: a
+ * finished task never changes status through an update, and a terminating task never runs again.
+ *
+ * Other operations make their own moves and check them in their own statement: claim
+ * (queued → running, or → terminated when termination was requested), terminate
+ * (requested|queued → terminated, running → terminating), retry (complete → running, the one way
+ * back from complete) and recovery (a dead epoch's running → queued, or its unfinished → terminated).
  */
 export const STATUS_TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
-  requested: ['queued', 'running', 'terminated'],
-  queued: ['running', 'terminated'],
-  running: ['complete', 'terminating', 'terminated', 'queued'],
+  requested: ['running', 'complete', 'terminated'],
+  queued: ['terminated'],
+  running: ['complete', 'terminated'],
   terminating: ['terminated', 'complete'],
   terminated: [],
   complete: [],

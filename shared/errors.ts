@@ -47,8 +47,13 @@ export class NotFoundError extends AppError {
 
 /** 409: the change conflicts with the current state (stale version, refused transition, duplicate). */
 export class ConflictError extends AppError {
-  override readonly name = 'ConflictError';
+  override readonly name: string = 'ConflictError';
   readonly status = 409;
+}
+
+/** 409: a retry past its `max_attempts` (Drydock's `MaxRetriesReached`); the task says so too. */
+export class MaxRetriesReachedError extends ConflictError {
+  override readonly name = 'MaxRetriesReachedError';
 }
 
 /** 422: the request is well formed but cannot be applied (an idempotency key replayed with another body). */

@@ -109,6 +109,12 @@ export interface StageConfig {
   /** Upper bound of concurrent Lambda pollers per SQS queue, to protect the database. */
   readonly queueMaxConcurrency: number;
   readonly leaseGraceSeconds: number;
+  /**
+   * Unset (the default): the lease schedule holds no lease and recovers dead leaders' work. Set
+   * only for an orchestrator running inside the scheduled function: the schedule then claims and
+   * renews the lease for this instance id (`LEASE_MODE=hold`).
+   */
+  readonly leaseHoldInstanceId: string | undefined;
   readonly retentionDays: number;
   readonly retentionBatchSize: number;
   readonly design: DesignConfig;
@@ -148,6 +154,7 @@ const BASE: Defaults = {
   api: { rateLimit: 100, burstLimit: 200, maxBodyBytes: 1024 * 1024 },
   queueMaxConcurrency: 5,
   leaseGraceSeconds: 90,
+  leaseHoldInstanceId: undefined,
   retentionDays: 90,
   retentionBatchSize: 500,
   design: {
@@ -223,6 +230,7 @@ export function resolveStageConfig(node: ContextReader): StageConfig {
     keystone: undefined,
     queueMaxConcurrency: num('queueMaxConcurrency', d.queueMaxConcurrency),
     leaseGraceSeconds: num('leaseGraceSeconds', d.leaseGraceSeconds),
+    leaseHoldInstanceId: readOptionalString(node, 'leaseHoldInstanceId'),
     retentionDays: num('retentionDays', d.retentionDays),
     retentionBatchSize: num('retentionBatchSize', d.retentionBatchSize),
     design: {

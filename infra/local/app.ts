@@ -138,9 +138,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
 
 function send(res: ServerResponse, result: APIGatewayProxyResult): void {
   const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
+  const headers = (result.headers ?? {}) as Record<string, string>;
   res.writeHead(result.statusCode, {
-    ...(result.headers as Record<string, string>),
-    'Content-Length': Buffer.byteLength(body),
+    ...headers,
+    // A HEAD answer has no body but says how long the GET body is.
+    'Content-Length':
+      body.length === 0 ? (headers['Content-Length'] ?? 0) : Buffer.byteLength(body),
   });
   res.end(body);
 }
@@ -163,7 +166,9 @@ export function createLocalServer(functions: readonly HttpFunction[], gate?: Req
     for (const { fn, route } of routers) {
       const match = route(method, path);
       if (match.kind === 'found') return { fn, match };
-      if (match.kind === 'method-not-allowed') fallback ??= { fn, match };
+      // A path some function owns with other methods (or OPTIONS): that function answers.
+      if (match.kind === 'method-not-allowed' || match.kind === 'options')
+        fallback ??= { fn, match };
     }
     return fallback ?? { fn: functions[0] as HttpFunction, match: { kind: 'not-found' } };
   };

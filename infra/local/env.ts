@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
-import { hostname } from 'node:os';
 
 /**
  * Fills in local defaults before the service reads its configuration: the driver follows what
  * is configured (`DATABASE_URL` → pg, `DB_CLUSTER_ARN` → Data API, else PGlite in
- * `.data/pglite`), and the lease schedule ticks for `local-<hostname>` unless told otherwise.
+ * `.data/pglite`). The lease schedule holds no lease of its own (as deployed), so an
+ * orchestrator started against `npm start` leads at once; `LEASE_MODE=hold` with
+ * `LEASE_INSTANCE_ID` makes the local schedule hold it, for an orchestrator running inside it.
  * Everything else is read by `shared/config.ts`, as in a Lambda.
  */
 export function applyLocalDefaults(env: NodeJS.ProcessEnv = process.env): void {
@@ -13,7 +14,6 @@ export function applyLocalDefaults(env: NodeJS.ProcessEnv = process.env): void {
     else if (env.DATABASE_URL || env.DATABASE_SECRET_ARN) env.DB_DRIVER = 'pg';
     else env.DB_DRIVER = 'pglite';
   }
-  env.LEASE_INSTANCE_ID ||= `local-${hostname()}`;
   if (env.DB_DRIVER === 'pglite') {
     env.PGLITE_DATA_DIR ||= '.data/pglite';
     if (env.PGLITE_DATA_DIR !== 'memory://') mkdirSync(env.PGLITE_DATA_DIR, { recursive: true });

@@ -25,7 +25,9 @@ console.log(`drydock-statemgmt listening on ${service.url} (${where})`);
 console.log(
   scheduleOff
     ? 'lease schedule: off (LOCAL_SCHEDULE=off)'
-    : `lease schedule: every minute for ${process.env.LEASE_INSTANCE_ID}`,
+    : process.env.LEASE_MODE === 'hold'
+      ? `lease schedule: every minute, holding the lease for ${process.env.LEASE_INSTANCE_ID}`
+      : "lease schedule: every minute, holding no lease (recovers dead leaders' work, daily retention)",
 );
 console.log(
   process.env.KEYSTONE_URL

@@ -202,11 +202,11 @@ export class StatelessStack extends Stack {
       leaseSchedule: {
         description: 'the one-minute lease schedule (EventBridge)',
         timeout: SCHEDULE_TIMEOUT,
-        environment: {
-          ...lease,
-          // One stable identity per deployment: every tick renews the same lease holder.
-          LEASE_INSTANCE_ID: `${this.stackName}-scheduler`,
-        },
+        // By default the schedule holds no lease: it must never keep a dead orchestrator's lease
+        // alive. Holding it is an explicit mode, for an orchestrator running inside the function.
+        environment: config.leaseHoldInstanceId
+          ? { ...lease, LEASE_MODE: 'hold', LEASE_INSTANCE_ID: config.leaseHoldInstanceId }
+          : lease,
       },
       migrate: { description: 'deploy-time database migrations', timeout: MIGRATION_TIMEOUT },
       health: { description: 'health, versions and the OpenAPI document', environment: http },
@@ -455,23 +455,26 @@ export class StatelessStack extends Stack {
       design: integrate(functions.design),
     };
     const jsonObject = this.jsonObjectValidation(api);
+    // GET with the HEAD and OPTIONS every route answers (the functions serve both).
     const publicGet = (resource: apigateway.Resource) => {
-      const method = resource.addMethod('GET', integrations.health, {
-        authorizationType: apigateway.AuthorizationType.NONE,
-      });
-      Validations.of(method).acknowledge({
-        id: 'AwsSolutions-APIG4',
-        reason:
-          'Deliberately public, read-only liveness and version probes (Drydock clients call them unauthenticated); they write nothing and reveal no data.',
-      });
+      for (const verb of ['GET', 'HEAD', 'OPTIONS']) {
+        const method = resource.addMethod(verb, integrations.health, {
+          authorizationType: apigateway.AuthorizationType.NONE,
+        });
+        Validations.of(method).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'Deliberately public, read-only liveness and version probes (Drydock clients call them unauthenticated); they write nothing and reveal no data.',
+        });
+      }
     };
 
     publicGet(api.root.addResource('versions'));
     const v1 = api.root.addResource('api').addResource('v1.0');
     const health = v1.addResource('health');
     publicGet(health);
-    health.addResource('extended').addMethod('GET', integrations.health);
-    v1.addResource('openapi.json').addMethod('GET', integrations.health);
+    health.addResource('extended').addMethod('ANY', integrations.health);
+    v1.addResource('openapi.json').addMethod('ANY', integrations.health);
 
     // ANY plus greedy paths: the functions own their routing and answer wrong methods with 405
     // in Drydock's error shape instead of API Gateway's "Missing Authentication Token".

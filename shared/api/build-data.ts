@@ -8,13 +8,14 @@ type WireBuildData = z.infer<typeof NewBuildDataSchema>;
 
 /**
  * Stores build data collected on a node, in one statement. Idempotency keys as for messages:
- * the item's own, else `<batchKey>:<index>`.
+ * the item's own, else `<batchKey>:<index>`. Fenced by the orchestrator's `epoch` when given.
  */
 export async function recordBuildData(
   deps: Pick<Deps, 'db'>,
   nodeName: string,
   items: readonly WireBuildData[],
   batchKey?: string,
+  epoch?: number,
 ): Promise<{ inserted: BuildDataDict[]; duplicates: number }> {
   const result = await postBuildData(
     deps.db,
@@ -30,6 +31,7 @@ export async function recordBuildData(
         ...(key ? { idempotencyKey: key } : {}),
       };
     }),
+    { epoch },
   );
   return { inserted: result.inserted.map(toBuildDataDict), duplicates: result.duplicates };
 }

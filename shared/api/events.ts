@@ -1,10 +1,11 @@
 import type { SQSRecord } from 'aws-lambda';
 import type { z } from 'zod';
 import type { Deps } from '../deps.ts';
+import { MaxRetriesReachedError } from '../errors.ts';
 import { recordBuildData } from './build-data.ts';
 import { appendTaskMessages } from './messages.ts';
 import type { BuildDataEventSchema, MessageEventSchema, TaskEventSchema } from './schemas.ts';
-import { changeTask, createSubtask, createUserTask, type Origin } from './tasks.ts';
+import { changeTask, createSubtask, createUserTask, type Origin, retry } from './tasks.ts';
 
 /**
  * The SQS event consumers' use cases. Each event's idempotency key is its own `event_id` when it
@@ -27,26 +28,42 @@ function originOf(record: SQSRecord, key: string): Origin {
   };
 }
 
-/** Applies a task event: create a task (top-level with the POST /tasks rules, or a subtask), or change one. */
+/**
+ * Applies a task event: create a task (top-level with the POST /tasks rules, an internal task
+ * with the lease epoch, or a subtask), change one, or retry one. Orchestrator writes carry the
+ * lease epoch as over HTTP; a stale one fails the record (412) and writes nothing.
+ */
 export async function applyTaskEvent(
   deps: Deps,
   event: z.infer<typeof TaskEventSchema>,
   record: SQSRecord,
 ): Promise<void> {
   const key = event.event_id ?? record.messageId;
-  if (event.type === 'create_task') {
-    const origin = originOf(record, `sqs:${key}`);
-    if (event.parent_task_id) {
-      await createSubtask(deps, event.parent_task_id, event, origin);
-    } else {
-      await createUserTask(deps, { ...event, design_ref: event.design_ref ?? '' }, origin);
+  switch (event.type) {
+    case 'create_task': {
+      const origin = originOf(record, `sqs:${key}`);
+      if (event.parent_task_id) {
+        await createSubtask(deps, event.parent_task_id, event, origin);
+      } else {
+        await createUserTask(deps, { ...event, design_ref: event.design_ref ?? '' }, origin);
+      }
+      return;
     }
-    return;
+    case 'update_task':
+      await changeTask(deps, event.task_id, event, {
+        expectedVersion: event.expected_version,
+        eventKey: `sqs:${key}`,
+      });
+      return;
+    case 'retry_task':
+      try {
+        await retry(deps, event.task_id, event, `sqs:${key}`);
+      } catch (error) {
+        // Out of attempts is Drydock's normal answer, recorded on the task; not a poison message.
+        if (!(error instanceof MaxRetriesReachedError)) throw error;
+      }
+      return;
   }
-  await changeTask(deps, event.task_id, event, {
-    expectedVersion: event.expected_version,
-    eventKey: `sqs:${key}`,
-  });
 }
 
 /** Appends a message event's messages (keys `<event key>:<index>` unless a message has its own). */
@@ -55,7 +72,13 @@ export async function applyMessageEvent(
   event: z.infer<typeof MessageEventSchema>,
   record: SQSRecord,
 ): Promise<void> {
-  await appendTaskMessages(deps, event.task_id, event.messages, `sqs:${record.messageId}`);
+  await appendTaskMessages(
+    deps,
+    event.task_id,
+    event.messages,
+    `sqs:${record.messageId}`,
+    event.epoch,
+  );
 }
 
 /** Stores a build-data event's items (keys as for messages). */
@@ -64,5 +87,5 @@ export async function applyBuildDataEvent(
   event: z.infer<typeof BuildDataEventSchema>,
   record: SQSRecord,
 ): Promise<void> {
-  await recordBuildData(deps, event.node_name, event.items, `sqs:${record.messageId}`);
+  await recordBuildData(deps, event.node_name, event.items, `sqs:${record.messageId}`, event.epoch);
 }

@@ -70,10 +70,16 @@ export async function requeueStranded(
 
 /** What one tick of the lease schedule did, for its log line and its tests. */
 export interface LeaseTick {
-  instanceId: string;
+  mode: 'watch' | 'hold';
+  /** `hold` only: the schedule's own instance id. */
+  instanceId: string | null;
+  /** Whether the schedule itself holds the lease after the tick (only ever in `hold` mode). */
   held: boolean;
-  epoch: number | null;
+  /** The lease as the tick left it: holder and epoch, and whether it is live. */
   holder: string | null;
+  epoch: number | null;
+  live: boolean;
+  /** Recovered work of dead epochs. */
   requeued: number;
   terminated: number;
   retention: { ran: boolean; deletedTasks: number; more: boolean };
@@ -87,36 +93,64 @@ const REQUEUE_BATCHES_PER_TICK = 10;
 const RETENTION_BATCHES_PER_TICK = 50;
 
 /**
- * One tick of the one-minute schedule for `instanceId`: claim or renew the lease (a claim by the
- * holder refreshes it); while holding it, requeue tasks stranded by dead epochs, and once a day
- * (claimed by moving a timestamp in the database, so duplicate deliveries and other containers
- * do not repeat it) purge finished tasks older than the retention period in bounded batches.
- * `remainingMs` (the Lambda's remaining time) stops the retention loop before the timeout.
+ * One tick of the one-minute schedule. It keeps the lease honest rather than standing in for the
+ * orchestrator:
+ * - `watch` (the default) holds no lease and renews none: a lease lives only as long as its
+ *   holder's own claim and renew calls keep it (the evidence of life), so a silent holder's lease
+ *   lapses after the grace period. The tick recovers the work of dead epochs (older than the live
+ *   one after a takeover, or every epoch once the lease has lapsed): a caller's task goes back to
+ *   the queue, the rest of its tree ends terminated. A standby takes over by claiming, with or
+ *   without the schedule.
+ * - `hold` claims or renews the lease for `instanceId`, an orchestrator that runs inside the
+ *   scheduled function (its tick is its evidence of life), then recovers as the holder.
+ * Either way, once a day (claimed by moving a timestamp in the database, so duplicate deliveries
+ * and other containers do not repeat it) it purges finished tasks older than the retention period
+ * in bounded batches. `remainingMs` (the Lambda's remaining time) stops the retention loop early.
  */
 export async function runLeaseTick(
   deps: Pick<Deps, 'db' | 'config' | 'logger'>,
-  instanceId: string,
   remainingMs: () => number = () => Number.POSITIVE_INFINITY,
 ): Promise<LeaseTick> {
   const { config, db, logger } = deps;
-  const lease = await claimLease(db, { instanceId, graceSeconds: config.lease.graceSeconds });
   const tick: LeaseTick = {
-    instanceId,
-    held: lease.held,
-    epoch: lease.held ? lease.epoch : null,
-    holder: lease.holder,
+    mode: config.lease.mode,
+    instanceId: config.lease.mode === 'hold' ? config.lease.instanceId : null,
+    held: false,
+    holder: null,
+    epoch: null,
+    live: false,
     requeued: 0,
     terminated: 0,
     retention: { ran: false, deletedTasks: 0, more: false },
   };
-  if (!lease.held) return tick;
+  let holder: { epoch: number; instanceId: string } | undefined;
+  if (config.lease.mode === 'hold') {
+    const { instanceId } = config.lease;
+    const lease = await claimLease(db, { instanceId, graceSeconds: config.lease.graceSeconds });
+    Object.assign(tick, {
+      held: lease.held,
+      holder: lease.holder,
+      epoch: lease.epoch,
+      live: lease.active,
+    });
+    if (!lease.held) return tick;
+    holder = { epoch: lease.epoch, instanceId };
+  }
 
   try {
     for (let i = 0; i < REQUEUE_BATCHES_PER_TICK; i += 1) {
-      const done = await requeueStrandedTasks(db, { epoch: lease.epoch, limit: REQUEUE_BATCH });
+      const done = await requeueStrandedTasks(db, { ...holder, limit: REQUEUE_BATCH });
       tick.requeued += done.requeued;
       tick.terminated += done.terminated;
       if (done.requeued + done.terminated < REQUEUE_BATCH) break;
+    }
+    if (!holder) {
+      const lease = await readLease(db);
+      Object.assign(tick, {
+        holder: lease?.holder ?? null,
+        epoch: lease?.epoch ?? null,
+        live: lease?.active ?? false,
+      });
     }
     if (await claimMaintenance(db, { job: RETENTION_JOB, intervalSeconds: DAY_SECONDS })) {
       tick.retention.ran = true;
@@ -134,7 +168,7 @@ export async function runLeaseTick(
   } catch (error) {
     // Losing the lease mid-tick is normal (another instance took over); the next tick reclaims.
     if (!(error instanceof LeaseLostError)) throw error;
-    logger.warn('lease lost during the tick', { instanceId, epoch: lease.epoch });
+    logger.warn('lease lost during the tick', { ...holder });
     tick.held = false;
   }
   return tick;

@@ -13,13 +13,16 @@ export const DEFAULT_MESSAGE_PAGE = 100;
 /**
  * Appends messages to a task in one statement, in the given order. Each message's idempotency
  * key is its own `idempotency_key`, else `<batchKey>:<index>` when the request carries one (the
- * `Idempotency-Key` header, the SQS message id), so a replayed batch appends nothing.
+ * `Idempotency-Key` header, the SQS message id), so a replayed batch appends nothing. An
+ * orchestrator's append carries its lease `epoch` and is refused (412, nothing written) once that
+ * epoch is stale; other writers (a node's report, an operator's note) append without one.
  */
 export async function appendTaskMessages(
   deps: Pick<Deps, 'db'>,
   taskId: string,
   messages: readonly WireMessage[],
   batchKey?: string,
+  epoch?: number,
 ): Promise<{ appended: MessageDict[]; duplicates: number }> {
   const input: NewMessage[] = messages.map((m, i) => {
     const key = m.idempotency_key ?? (batchKey ? `${batchKey}:${i}` : undefined);
@@ -33,7 +36,7 @@ export async function appendTaskMessages(
       ...(key ? { idempotencyKey: key } : {}),
     };
   });
-  const result = await appendMessages(deps.db, taskId, input);
+  const result = await appendMessages(deps.db, taskId, input, { epoch });
   return { appended: result.appended.map(toMessageDict), duplicates: result.duplicates };
 }
 

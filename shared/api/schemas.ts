@@ -74,10 +74,23 @@ const queryInt = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.int().min(min).max(max));
 
-/** Query-string boolean; a bare flag (`?builddata`) counts as true. */
+const TRUE_WORDS = ['true', 'yes', 'on', 't', 'y', '1'];
+const FALSE_WORDS = ['false', 'no', 'off', 'f', 'n', '0'];
+
+/**
+ * Query-string boolean in the spellings Drydock's callers use (falcon's `get_param_as_bool`):
+ * true/false, yes/no, on/off, t/f, y/n, 1/0, in any case; a bare flag (`?builddata`) is true.
+ */
 const queryBool = z
-  .enum(['true', 'false', 'True', 'False', 'TRUE', 'FALSE', '1', '0', ''])
-  .transform((value) => value === '' || value === '1' || value.toLowerCase() === 'true');
+  .string()
+  .refine(
+    (value) => value === '' || [...TRUE_WORDS, ...FALSE_WORDS].includes(value.toLowerCase()),
+    {
+      message: 'expected a boolean: true/false, yes/no, on/off, t/f, 1/0',
+    },
+  )
+  .transform((value) => value === '' || TRUE_WORDS.includes(value.toLowerCase()))
+  .meta({ description: 'true/false, yes/no, on/off, t/f, 1/0 (any case); a bare flag is true.' });
 
 const Cursor = z
   .string()
@@ -118,14 +131,25 @@ export const ListTasksQuerySchema = z.strictObject({
   parent_task_id: TaskId.optional(),
   top_level: queryBool.optional(),
   created_by: Name.optional(),
-  limit: queryInt(1, LIMITS.listPage).optional(),
+  limit: queryInt(1, LIMITS.listPage).optional().meta({
+    description:
+      'Page size. Without limit (and cursor) every matching task comes back, with its messages, as Drydock answers.',
+  }),
   cursor: Cursor.optional(),
 });
 
 export const DeleteTasksQuerySchema = z.strictObject({
-  days: queryInt(1, LIMITS.days).optional().meta({
-    description: 'Purge finished tasks older than this many days (default: RETENTION_DAYS).',
-  }),
+  // Drydock's client sends `?days=None` when no days are given; Drydock then used its default.
+  days: z
+    .union([
+      z.enum(['', 'None', 'none', 'NONE', 'null']).transform(() => undefined),
+      queryInt(1, LIMITS.days),
+    ])
+    .optional()
+    .meta({
+      description:
+        'Purge finished tasks older than this many days; missing, empty or None: RETENTION_DAYS.',
+    }),
 });
 
 export const GetTaskQuerySchema = z.strictObject({
@@ -147,13 +171,21 @@ export const NodeBuildDataQuerySchema = z.strictObject({
   limit: queryInt(1, LIMITS.listPage).optional(),
 });
 
+const Retry = z.int().min(0).max(1_000_000);
+
 export const CreateTaskBodySchema = z
   .strictObject({
-    action: z.enum(USER_ACTIONS, {
-      error: `unsupported action; POST /tasks accepts ${USER_ACTIONS.join(', ')}`,
+    action: z.enum(ACTIONS, {
+      error: `unsupported action; POST /tasks accepts ${USER_ACTIONS.join(', ')} (and, with the lease epoch, any action)`,
     }),
-    design_ref: DesignRef,
+    design_ref: DesignRef.nullable().optional().meta({
+      description: "Required for a caller's task; optional for an internal task.",
+    }),
     node_filter: NodeFilterSchema.nullable().optional(),
+    epoch: Epoch.optional().meta({
+      description:
+        "The lease holder's epoch: creates an internal task (any action, status requested), fenced.",
+    }),
   })
   .meta({ id: 'CreateTaskRequest' });
 
@@ -163,6 +195,11 @@ export const CreateSubtaskBodySchema = z
     task_id: TaskId.optional().meta({ description: 'Caller-chosen id (idempotent retry).' }),
     design_ref: DesignRef.nullable().optional(),
     node_filter: NodeFilterSchema.nullable().optional(),
+    retry: Retry.optional().meta({
+      description:
+        "The retry sequence of the attempt creating it (Drydock's create_task(retry=…)).",
+    }),
+    epoch: Epoch.optional().meta({ description: "The lease holder's epoch (required, fenced)." }),
   })
   .meta({ id: 'CreateSubtaskRequest' });
 
@@ -186,8 +223,10 @@ export const UpdateTaskBodySchema = z
   .strictObject({
     status: z.enum(TASK_STATUSES).optional(),
     result: ResultChangeSchema.optional(),
-    retry: z.int().min(0).max(1_000_000).optional(),
-    epoch: Epoch.optional(),
+    retry: Retry.optional(),
+    epoch: Epoch.optional().meta({
+      description: "The lease holder's epoch (fenced); without it, If-Match is required.",
+    }),
   })
   .refine(hasChange, { message: 'nothing to change: give status, result or retry' })
   .meta({ id: 'UpdateTaskRequest' });
@@ -205,9 +244,41 @@ export const ClaimBodySchema = z
   })
   .meta({ id: 'ClaimRequest' });
 
+export const RetryBodySchema = z
+  .strictObject({
+    epoch: Epoch.optional().meta({ description: "The lease holder's epoch (required, fenced)." }),
+    max_attempts: z.int().min(0).max(1_000_000).optional().meta({
+      description: "Drydock's max_attempts: absent or 0 is no limit.",
+    }),
+  })
+  .meta({ id: 'RetryRequest' });
+
 export const RollupBodySchema = z
-  .strictObject({ action_filter: z.enum(ACTIONS).optional(), epoch: Epoch.optional() })
-  .meta({ id: 'RollupRequest' });
+  .strictObject({
+    epoch: Epoch.optional().meta({ description: "The lease holder's epoch (required, fenced)." }),
+    bubble: z
+      .strictObject({ action_filter: z.enum(ACTIONS).nullable().optional() })
+      .optional()
+      .meta({
+        description:
+          "Run Drydock's bubble_results(action_filter): successes and failures from the finished subtasks.",
+      }),
+    align: z
+      .strictObject({
+        action_filter: z.enum(ACTIONS).nullable().optional(),
+        reset_status: z.boolean().optional(),
+      })
+      .optional()
+      .meta({
+        description:
+          "Run Drydock's align_result(action_filter, reset_status=true): the result status from the finished subtasks.",
+      }),
+  })
+  .meta({
+    id: 'RollupRequest',
+    description:
+      'Without bubble and align, both run without a filter (bubble_results(); align_result()).',
+  });
 
 // ---------------------------------------------------------------------------------------------
 // Messages
@@ -224,9 +295,20 @@ export const NewMessageSchema = z
   })
   .meta({ id: 'NewMessage' });
 
+const MessageBatch = z.array(NewMessageSchema).min(1).max(LIMITS.batch);
+
 export const AppendMessagesBodySchema = z
-  .union([NewMessageSchema, z.array(NewMessageSchema).min(1).max(LIMITS.batch)])
-  .meta({ description: 'One message, or an array of them (appended in order, in one statement).' });
+  .union([
+    NewMessageSchema,
+    MessageBatch,
+    z.strictObject({ epoch: Epoch, messages: MessageBatch }).meta({
+      description: "An orchestrator's append, fenced by its lease epoch.",
+    }),
+  ])
+  .meta({
+    description:
+      'One message, an array of them (appended in order, in one statement), or {epoch, messages}.',
+  });
 
 export const ListMessagesQuerySchema = z.strictObject({
   after: queryInt(0, Number.MAX_SAFE_INTEGER)
@@ -249,9 +331,17 @@ export const NewBuildDataSchema = z
   })
   .meta({ id: 'NewBuildData' });
 
+const BuildDataBatch = z.array(NewBuildDataSchema).min(1).max(100);
+
 export const PostBuildDataBodySchema = z
-  .union([NewBuildDataSchema, z.array(NewBuildDataSchema).min(1).max(100)])
-  .meta({ description: 'One build data item, or an array of up to 100.' });
+  .union([
+    NewBuildDataSchema,
+    BuildDataBatch,
+    z.strictObject({ epoch: Epoch, items: BuildDataBatch }).meta({
+      description: "An orchestrator's post, fenced by its lease epoch.",
+    }),
+  ])
+  .meta({ description: 'One build data item, an array of up to 100, or {epoch, items}.' });
 
 // ---------------------------------------------------------------------------------------------
 // Leader
@@ -292,7 +382,8 @@ export const TaskEventSchema = z
       action: z.enum(ACTIONS),
       design_ref: DesignRef.nullable().optional(),
       node_filter: NodeFilterSchema.nullable().optional(),
-      status: z.enum(['requested', 'queued']).optional(),
+      retry: Retry.optional(),
+      epoch: Epoch.optional(),
     }),
     z.strictObject({
       type: z.literal('update_task'),
@@ -300,9 +391,16 @@ export const TaskEventSchema = z
       task_id: TaskId,
       status: z.enum(TASK_STATUSES).optional(),
       result: ResultChangeSchema.optional(),
-      retry: z.int().min(0).max(1_000_000).optional(),
+      retry: Retry.optional(),
       expected_version: z.int().min(1).optional(),
       epoch: Epoch.optional(),
+    }),
+    z.strictObject({
+      type: z.literal('retry_task'),
+      event_id: IdempotencyKey.optional(),
+      task_id: TaskId,
+      epoch: Epoch,
+      max_attempts: z.int().min(0).max(1_000_000).optional(),
     }),
   ])
   .meta({ id: 'TaskEvent' });
@@ -311,7 +409,8 @@ export const TaskEventSchema = z
 export const MessageEventSchema = z
   .strictObject({
     task_id: TaskId,
-    messages: z.array(NewMessageSchema).min(1).max(LIMITS.batch),
+    messages: MessageBatch,
+    epoch: Epoch.optional().meta({ description: "An orchestrator's lease epoch (fenced)." }),
   })
   .meta({ id: 'MessageEvent' });
 
@@ -319,7 +418,8 @@ export const MessageEventSchema = z
 export const BuildDataEventSchema = z
   .strictObject({
     node_name: Name,
-    items: z.array(NewBuildDataSchema).min(1).max(100),
+    items: BuildDataBatch,
+    epoch: Epoch.optional().meta({ description: "An orchestrator's lease epoch (fenced)." }),
   })
   .meta({ id: 'BuildDataEvent' });
 

@@ -1,21 +1,30 @@
 import type { z } from 'zod';
 import type { Deps } from '../deps.ts';
 import { type Action, USER_ACTIONS } from '../domain.ts';
-import { ValidationError } from '../errors.ts';
+import { PreconditionRequiredError, ValidationError } from '../errors.ts';
 import { queryBuildData } from '../store/build-data.ts';
 import {
   claimTasks,
   createTask,
   getTask,
   getTaskTree,
+  listMessagesOfTasks,
   listSubtasks,
   listTasks,
+  listTasksWithin,
   purgeFinishedTasks,
+  retryTask,
   rollUpResults,
   terminateTask,
   updateTask,
 } from '../store/tasks.ts';
-import type { SubtaskSelection, TaskChange, TaskRecord, TreeTask } from '../store/types.ts';
+import type {
+  MessageRecord,
+  SubtaskSelection,
+  TaskChange,
+  TaskRecord,
+  TreeTask,
+} from '../store/types.ts';
 import type {
   ClaimBodySchema,
   CreateSubtaskBodySchema,
@@ -56,6 +65,8 @@ export async function createUserTask(
   input: z.infer<typeof CreateTaskBodySchema> | CreateAnyTask,
   origin: Origin,
 ): Promise<{ task: TaskDict; created: boolean }> {
+  if (input.epoch !== undefined)
+    return createInternalTask(deps, { ...input, epoch: input.epoch }, origin);
   if (!(USER_ACTIONS as readonly string[]).includes(input.action)) {
     throw new ValidationError(
       `Unsupported action ${input.action}; a top-level task is one of ${USER_ACTIONS.join(', ')}.`,
@@ -80,17 +91,57 @@ export async function createUserTask(
   return { task: toTaskDict(task), created };
 }
 
-/** A create that may name its id and parent (subtasks, SQS events). */
+/** A create that may name its id, parent, retry sequence and epoch (subtasks, SQS events). */
 export interface CreateAnyTask {
   action: Action;
   task_id?: string | undefined;
   design_ref?: string | null | undefined;
   node_filter?: z.infer<typeof NodeFilterSchema> | null | undefined;
+  retry?: number | undefined;
+  epoch?: number | undefined;
 }
 
 /**
- * Registers a subtask under a parent (status `requested`, any action), refused while the parent
- * is terminating. A caller-chosen `task_id` makes a retried registration return the first one.
+ * The lease holder's own parentless task (Drydock's IdentifyNode check task, the storage task
+ * DeployNodes runs without registering it, the health Noop): any of the 37 actions, status
+ * `requested`, run in-process by the orchestrator and never queued; fenced by the epoch, which
+ * owns it (recovery ends it if that epoch dies).
+ */
+export async function createInternalTask(
+  deps: Db,
+  input: CreateAnyTask & { epoch: number },
+  origin: Origin,
+): Promise<{ task: TaskDict; created: boolean }> {
+  const { task, created } = await createTask(deps.db, {
+    ...(input.task_id ? { taskId: input.task_id } : {}),
+    action: input.action,
+    designRef: input.design_ref ?? null,
+    nodeFilter: input.node_filter ?? null,
+    status: 'requested',
+    epoch: input.epoch,
+    ...(input.retry !== undefined ? { retry: input.retry } : {}),
+    createdBy: origin.createdBy,
+    requestContext: origin.requestContext,
+    ...(origin.requestKey ? { requestKey: origin.requestKey } : {}),
+  });
+  return { task: toTaskDict(task), created };
+}
+
+/** Refuses (428) an orchestrator-only write that came without the lease epoch. */
+function requireEpoch(epoch: number | undefined, what: string): number {
+  if (epoch === undefined) {
+    throw new PreconditionRequiredError(
+      `${what} is an orchestrator write: it must carry the lease holder's epoch.`,
+    );
+  }
+  return epoch;
+}
+
+/**
+ * Registers a subtask under a parent (status `requested`, any action, Drydock's retry sequence
+ * when given), refused while the parent is terminating. Only the lease holder registers
+ * subtasks, so the epoch is required and fences the write. A caller-chosen `task_id` makes a
+ * retried registration return the first one.
  */
 export async function createSubtask(
   deps: Db,
@@ -98,6 +149,7 @@ export async function createSubtask(
   input: z.infer<typeof CreateSubtaskBodySchema> | CreateAnyTask,
   origin: Origin,
 ): Promise<{ task: TaskDict; created: boolean }> {
+  const epoch = requireEpoch(input.epoch, 'Creating a subtask');
   const requestKey = origin.requestKey ?? (input.task_id ? `subtask:${input.task_id}` : undefined);
   const { task, created } = await createTask(deps.db, {
     ...(input.task_id ? { taskId: input.task_id } : {}),
@@ -106,11 +158,66 @@ export async function createSubtask(
     designRef: input.design_ref ?? null,
     nodeFilter: input.node_filter ?? null,
     status: 'requested',
+    epoch,
+    ...(input.retry !== undefined ? { retry: input.retry } : {}),
     createdBy: origin.createdBy,
     requestContext: origin.requestContext,
     ...(requestKey ? { requestKey } : {}),
   });
   return { task: toTaskDict(task), created };
+}
+
+/** Tasks per internal page of the full listing; the byte budget usually ends a page first. */
+const FULL_LIST_TASKS = 500;
+/** Messages per internal page of the full listing. */
+const FULL_LIST_MESSAGES = 2000;
+/**
+ * Estimated bytes per internal page: well under the Data API's 1 MiB response limit, with room
+ * for the estimate's error (it counts each value's JSON plus a fixed envelope per row).
+ */
+const FULL_LIST_BYTES = 384 * 1024;
+
+/**
+ * Every task matching the filters, newest first, each with its messages: what Drydock's
+ * `GET /tasks` answers (Shipyard walks it for subtask errors). Read in pages sized so that no
+ * statement, and no Data API response, passes its limits: one statement per page of tasks and
+ * one per page of their messages (tasks without messages cost none).
+ */
+export async function listEveryTask(
+  deps: Db,
+  query: z.infer<typeof ListTasksQuerySchema>,
+): Promise<TaskDict[]> {
+  const filter = {
+    ...(query.status ? { status: query.status } : {}),
+    ...(query.action ? { action: query.action } : {}),
+    ...(query.parent_task_id ? { parentTaskId: query.parent_task_id } : {}),
+    ...(query.top_level ? { topLevel: true } : {}),
+    ...(query.created_by ? { createdBy: query.created_by } : {}),
+  };
+  const out: TaskDict[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: Awaited<ReturnType<typeof listTasksWithin>> = await listTasksWithin(
+      deps.db,
+      { ...filter, ...(cursor ? { cursor } : {}) },
+      { maxTasks: FULL_LIST_TASKS, maxBytes: FULL_LIST_BYTES },
+    );
+    const withMessages = page.tasks.filter((task) => task.messageCount > 0);
+    const messages = new Map<string, MessageRecord[]>(withMessages.map((t) => [t.taskId, []]));
+    let after: { index: number; sequence: number } | null = { index: 0, sequence: 0 };
+    while (after && withMessages.length > 0) {
+      const batch = await listMessagesOfTasks(
+        deps.db,
+        withMessages.map((task) => task.taskId),
+        { after, maxRows: FULL_LIST_MESSAGES, maxBytes: FULL_LIST_BYTES },
+      );
+      for (const { taskId, ...message } of batch.messages) messages.get(taskId)?.push(message);
+      after = batch.next;
+    }
+    for (const task of page.tasks) out.push(toTaskDict(task, messages.get(task.taskId) ?? []));
+    cursor = page.nextCursor;
+  } while (cursor);
+  return out;
 }
 
 /** A page of tasks, newest first, and the cursor of the next page (null on the last). */
@@ -267,6 +374,12 @@ export async function changeTask(
   input: UpdateTaskInput,
   condition: { expectedVersion?: number | undefined; eventKey?: string | undefined },
 ): Promise<TaskDict> {
+  // An unconditional update is the lost update Drydock's full-row save made (defect 15).
+  if (condition.expectedVersion === undefined && input.epoch === undefined) {
+    throw new PreconditionRequiredError(
+      'An update must be conditional: send If-Match with the version read (expected_version over SQS), or the lease epoch.',
+    );
+  }
   const task = await updateTask(deps.db, taskId, toChange(input), {
     ...(condition.expectedVersion !== undefined
       ? { expectedVersion: condition.expectedVersion }
@@ -298,17 +411,48 @@ export async function claim(deps: Db, input: z.infer<typeof ClaimBodySchema>): P
   return tasks.map((task) => toTaskDict(task));
 }
 
-/** Rolls finished subtasks' results up into the task (Drydock's bubble/align in one step). */
+/**
+ * Rolls finished subtasks' results up into the task: Drydock's `bubble_results` and
+ * `align_result`, each with its own action filter, either or both (both, unfiltered, when the
+ * body names neither, as Drydock's drivers call them). Fenced by the lease epoch.
+ */
 export async function rollUp(
   deps: Db,
   taskId: string,
   input: z.infer<typeof RollupBodySchema> | undefined,
 ): Promise<TaskDict> {
+  const epoch = requireEpoch(input?.epoch, 'A roll-up');
+  const neither = !input?.bubble && !input?.align;
+  const bubble = neither ? {} : input?.bubble;
+  const align = neither ? {} : input?.align;
   const task = await rollUpResults(deps.db, taskId, {
-    ...(input?.action_filter ? { actionFilter: input.action_filter } : {}),
-    ...(input?.epoch !== undefined ? { epoch: input.epoch } : {}),
+    epoch,
+    bubble: bubble && { actionFilter: bubble.action_filter ?? undefined },
+    align: align && {
+      actionFilter: align.action_filter ?? undefined,
+      resetStatus: 'reset_status' in align ? align.reset_status : undefined,
+    },
   });
   return toTaskDict(task);
+}
+
+/**
+ * Drydock's `retry_task(max_attempts)`: the task runs again for its failed entities, or nothing
+ * happens when there is nothing to retry (`retried: false`); past `max_attempts` a 409 that says
+ * so. Fenced by the lease epoch; `eventKey` makes an SQS redelivery a no-op.
+ */
+export async function retry(
+  deps: Db,
+  taskId: string,
+  input: { epoch?: number | undefined; max_attempts?: number | undefined },
+  eventKey?: string,
+): Promise<{ retried: boolean; task: TaskDict }> {
+  const outcome = await retryTask(deps.db, taskId, {
+    epoch: requireEpoch(input.epoch, 'A retry'),
+    maxAttempts: input.max_attempts,
+    ...(eventKey ? { eventKey } : {}),
+  });
+  return { retried: outcome.retried, task: toTaskDict(outcome.task) };
 }
 
 /** Most batches one `DELETE /tasks` runs, so a huge backlog cannot hold a request for minutes. */

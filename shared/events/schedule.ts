@@ -4,7 +4,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { type LeaseTick, runLeaseTick } from '../api/leader.ts';
-import { ConfigError, getConfig } from '../config.ts';
+import { getConfig } from '../config.ts';
 import { type Deps, getDeps, getLogger, trackInvocation } from '../deps.ts';
 import { validate } from '../http/request.ts';
 
@@ -27,9 +27,10 @@ export interface ScheduleHandlerOptions {
 }
 
 /**
- * The one-minute lease schedule: claim or renew for `LEASE_INSTANCE_ID`, and while holding the
- * lease requeue stranded work and run the daily retention (see `runLeaseTick`). An error fails
- * the invocation so it shows in the function's error metric; the next tick retries anyway.
+ * The one-minute lease schedule (see `runLeaseTick`): by default it holds no lease and keeps the
+ * lease honest, recovering the work of dead epochs; with `LEASE_MODE=hold` it holds the lease for
+ * `LEASE_INSTANCE_ID`, an orchestrator running inside it. Then the daily retention. An error
+ * fails the invocation so it shows in the function's error metric; the next tick retries anyway.
  */
 export function createLeaseScheduleHandler(
   options: ScheduleHandlerOptions = {},
@@ -45,10 +46,8 @@ export function createLeaseScheduleHandler(
       const scheduled = validate(ScheduledEventSchema, event, 'event');
       trackInvocation(context);
       const deps = await loadDeps();
-      const instanceId = deps.config.lease.instanceId;
-      if (!instanceId) throw new ConfigError('LEASE_INSTANCE_ID is required by the lease schedule');
       logger.appendKeys({ scheduleEventId: scheduled.id });
-      const tick = await runLeaseTick(deps, instanceId, () =>
+      const tick = await runLeaseTick(deps, () =>
         typeof context?.getRemainingTimeInMillis === 'function'
           ? context.getRemainingTimeInMillis()
           : Number.POSITIVE_INFINITY,

@@ -75,6 +75,12 @@ function envelope(
       'X-Drydock-Req': requestId,
       'X-Correlation-Id': correlationId,
     };
+    // HEAD is the GET answer without its body, errors included: same status and headers, and
+    // the length the body would have had.
+    if (request.event.httpMethod?.toUpperCase() === 'HEAD' && response.body !== '') {
+      response.headers['Content-Length'] = String(Buffer.byteLength(response.body));
+      response.body = '';
+    }
     logger.info('request served', {
       method: request.event.httpMethod,
       path: request.event.path,
@@ -107,7 +113,8 @@ function envelope(
 
 /**
  * Builds the Lambda handler serving a route table: header normalisation, Powertools logger
- * context, ids, routing (404/405), body and input validation, then the route's handler.
+ * context, ids, routing (404/405; OPTIONS answered with `Allow` and HEAD served by the GET route
+ * on every path, here once for all routes), body and input validation, then the route's handler.
  *
  * @example export const handler = createHttpHandler(taskRoutes)
  */
@@ -129,6 +136,9 @@ export function createHttpHandler(
     const match = route(event.httpMethod, event.path);
     if (match.kind === 'not-found') {
       throw new NotFoundError(`No route for ${event.httpMethod} ${event.path}.`);
+    }
+    if (match.kind === 'options') {
+      return { statusCode: 200, headers: { Allow: match.allow.join(', ') }, body: '' };
     }
     if (match.kind === 'method-not-allowed') {
       return toResult({

@@ -1,8 +1,12 @@
 import type { AnyRoute, HttpMethod } from './route.ts';
 
+/** A method the HTTP kit answers on every path, besides the routes' own. */
+export type KitMethod = 'HEAD' | 'OPTIONS';
+
 export type RouteMatch =
   | { kind: 'found'; route: AnyRoute; params: Record<string, string> }
-  | { kind: 'method-not-allowed'; allow: HttpMethod[] }
+  | { kind: 'options'; allow: (HttpMethod | KitMethod)[] }
+  | { kind: 'method-not-allowed'; allow: (HttpMethod | KitMethod)[] }
   | { kind: 'not-found' };
 
 interface CompiledRoute {
@@ -26,26 +30,38 @@ function compile(route: AnyRoute): CompiledRoute {
   return { route, pattern: new RegExp(`^${source}/?$`), names, literal: names.length === 0 };
 }
 
+/** The methods a path answers: its routes', HEAD wherever GET is, and OPTIONS everywhere. */
+function allowed(methods: readonly HttpMethod[]): (HttpMethod | KitMethod)[] {
+  const allow: (HttpMethod | KitMethod)[] = [...methods];
+  if (methods.includes('GET')) allow.splice(allow.indexOf('GET') + 1, 0, 'HEAD');
+  allow.push('OPTIONS');
+  return allow;
+}
+
 /**
  * Matches a request path against a route table. Literal routes win over templated ones
- * (`/tasks/claim` before `/tasks/{task_id}`), whatever the table's order. A path that exists
- * with another method is a 405 with `Allow`; anything else is a 404.
+ * (`/tasks/claim` before `/tasks/{task_id}`), whatever the table's order. HEAD is served by the
+ * path's GET route (the handler drops the body), OPTIONS by the kit itself with `Allow`, as
+ * Drydock's falcon resources answer; a path that exists with another method is a 405 with
+ * `Allow`; anything else is a 404. Done once here, so every route gets both.
  */
 export function createRouter(
   routes: readonly AnyRoute[],
 ): (method: string, path: string) => RouteMatch {
   const compiled = routes.map(compile).sort((a, b) => Number(b.literal) - Number(a.literal));
   return (method, path) => {
-    const allow: HttpMethod[] = [];
+    const asked = method.toUpperCase();
+    const wanted = asked === 'HEAD' ? 'GET' : asked;
+    const methods: HttpMethod[] = [];
     let literalHit = false;
     for (const candidate of compiled) {
       // A literal path that exists (with another method) shadows the templated ones.
       if (literalHit && !candidate.literal) break;
       const m = candidate.pattern.exec(path);
       if (!m) continue;
-      if (candidate.route.method !== method.toUpperCase()) {
+      if (candidate.route.method !== wanted) {
         if (candidate.literal) literalHit = true;
-        if (!allow.includes(candidate.route.method)) allow.push(candidate.route.method);
+        if (!methods.includes(candidate.route.method)) methods.push(candidate.route.method);
         continue;
       }
       const params: Record<string, string> = {};
@@ -60,6 +76,8 @@ export function createRouter(
       if (!decodable) return { kind: 'not-found' };
       return { kind: 'found', route: candidate.route, params };
     }
-    return allow.length > 0 ? { kind: 'method-not-allowed', allow } : { kind: 'not-found' };
+    if (methods.length === 0) return { kind: 'not-found' };
+    if (wanted === 'OPTIONS') return { kind: 'options', allow: allowed(methods) };
+    return { kind: 'method-not-allowed', allow: allowed(methods) };
   };
 }

@@ -1,6 +1,7 @@
 import type { Db } from '../db/port.ts';
 import { type ColumnSpec, p, type SqlFragment, sql, statement } from '../db/sql.ts';
 import { ValidationError } from '../errors.ts';
+import { checkFence, FENCE_COLUMNS, leaseFence } from './fence.ts';
 import { run } from './run.ts';
 import type { BuildDataQuery, BuildDataRecord, NewBuildData } from './types.ts';
 
@@ -36,6 +37,7 @@ export const MAX_BUILD_DATA_BATCH = 100;
 export async function postBuildData(
   db: Db,
   items: readonly NewBuildData[],
+  options: { epoch?: number | undefined } = {},
 ): Promise<{ inserted: BuildDataRecord[]; duplicates: number }> {
   if (items.length === 0 || items.length > MAX_BUILD_DATA_BATCH) {
     throw new ValidationError(`post between 1 and ${MAX_BUILD_DATA_BATCH} build-data items`);
@@ -50,25 +52,42 @@ export async function postBuildData(
     data_element: item.dataElement,
     idempotency_key: item.idempotencyKey ?? null,
   }));
+  // An orchestrator's post carries its lease epoch and lands only while that epoch is live.
+  const fence = leaseFence(options.epoch);
   const rows = await run(
     db,
     statement(
-      META_COLUMNS,
-      sql`with b as (
+      { ...OPTIONAL_META_COLUMNS, ...FENCE_COLUMNS },
+      sql`with ${fence.ctes}b as (
   insert into build_data (node_name, task_id, collected_date, generator, data_format, data_element, idempotency_key)
   select x.node_name, x.task_id, coalesce(x.collected_date, now()), x.generator, x.data_format, x.data_element,
     x.idempotency_key
   from jsonb_to_recordset(${p.json(batch)}::jsonb) as x(ord int, node_name text, task_id uuid,
     collected_date timestamptz, generator text, data_format text, data_element text, idempotency_key text)
+  where true${fence.guard}
   order by x.ord
   on conflict (idempotency_key) do nothing
   returning *
 )
-select ${META_SELECT} from b order by b.build_data_id`,
+select ${META_SELECT}, ${fence.columns} from (select 1) as one left join b on true order by b.build_data_id`,
     ),
   );
-  return { inserted: rows, duplicates: items.length - rows.length };
+  checkFence(rows[0], options.epoch);
+  const inserted = rows
+    .filter((row) => row.buildDataId !== null)
+    .map(({ leaseHeld: _held, liveEpoch: _live, ...row }) => row as BuildDataRecord);
+  return { inserted, duplicates: items.length - inserted.length };
 }
+
+/** META_COLUMNS, null on the one row a post returns when it stored nothing. */
+const OPTIONAL_META_COLUMNS = {
+  buildDataId: 'int?',
+  nodeName: 'text?',
+  taskId: 'uuid?',
+  collectedDate: 'timestamptz?',
+  generator: 'text?',
+  dataFormat: 'text?',
+} as const satisfies ColumnSpec;
 
 /**
  * Build data by node, by task, or by node and task, newest first; or, with `latest`, the newest

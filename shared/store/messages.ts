@@ -1,6 +1,7 @@
 import type { Db } from '../db/port.ts';
 import { type ColumnSpec, p, sql, statement } from '../db/sql.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
+import { checkFence, FENCE_COLUMNS, type LeaseFence, leaseFence } from './fence.ts';
 import { run, runRetryingOnConflict } from './run.ts';
 import type { AppendResult, MessageRecord, NewMessage } from './types.ts';
 
@@ -32,13 +33,15 @@ export async function appendMessages(
   db: Db,
   taskId: string,
   messages: readonly NewMessage[],
+  options: { epoch?: number | undefined } = {},
 ): Promise<AppendResult> {
   if (messages.length === 0 || messages.length > MAX_APPEND_BATCH) {
     throw new ValidationError(`append between 1 and ${MAX_APPEND_BATCH} messages`);
   }
+  const fence = leaseFence(options.epoch);
   const [only] = messages;
   if (messages.length === 1 && only && only.idempotencyKey === undefined) {
-    return appendOne(db, taskId, only);
+    return appendOne(db, taskId, only, fence, options.epoch);
   }
   const batch = messages.map((m, ord) => ({
     ord,
@@ -54,8 +57,8 @@ export async function appendMessages(
   const rows = await runRetryingOnConflict(
     db,
     statement(
-      { ...OPTIONAL_MESSAGE_COLUMNS, found: 'bool', fresh: 'int' },
-      sql`with input as (
+      { ...OPTIONAL_MESSAGE_COLUMNS, found: 'bool', fresh: 'int', ...FENCE_COLUMNS },
+      sql`with ${fence.ctes}input as (
   select * from jsonb_to_recordset(${p.json(batch)}::jsonb) as x(ord int, message text, error boolean,
     context_type text, context text, ts timestamptz, extra jsonb, idempotency_key text)
 ),
@@ -74,7 +77,7 @@ bump as (
   update tasks set
     message_seq = message_seq + (select count(*) from fresh),
     error_count = error_count + (select count(*) from fresh where error)
-  where task_id = ${task}::uuid and exists (select 1 from fresh)
+  where task_id = ${task}::uuid and exists (select 1 from fresh)${fence.guard}
   returning message_seq
 ),
 m as (
@@ -84,12 +87,14 @@ m as (
   from fresh f cross join bump
   returning *
 )
-select ${MESSAGE_SELECT}, exists (select 1 from found) as "found", (select count(*) from fresh)::int as "fresh"
+select ${MESSAGE_SELECT}, exists (select 1 from found) as "found", (select count(*) from fresh)::int as "fresh",
+  ${fence.columns}
 from (select 1) as one left join m on true
 order by m.sequence`,
     ),
     'result_message_idempotency_idx',
   );
+  checkFence(rows[0], options.epoch);
   if (!rows[0]?.found) throw new NotFoundError(`task ${taskId} does not exist`);
   const appended = rows.filter((r) => r.sequence !== null) as unknown as MessageRecord[];
   return { appended, duplicates: messages.length - appended.length };
@@ -131,15 +136,21 @@ order by m.sequence`,
  * replay lookup, just the counter bump and the insert it numbers. The time is sent as text and
  * parsed by the server, as in the batch path, so a malformed one is the same 400 on every driver.
  */
-async function appendOne(db: Db, taskId: string, m: NewMessage): Promise<AppendResult> {
+async function appendOne(
+  db: Db,
+  taskId: string,
+  m: NewMessage,
+  fence: LeaseFence,
+  epoch: number | undefined,
+): Promise<AppendResult> {
   const task = p.uuid(taskId);
   const rows = await run(
     db,
     statement(
-      { ...OPTIONAL_MESSAGE_COLUMNS, found: 'bool' },
-      sql`with bump as (
+      { ...OPTIONAL_MESSAGE_COLUMNS, found: 'bool', ...FENCE_COLUMNS },
+      sql`with ${fence.ctes}bump as (
   update tasks set message_seq = message_seq + 1, error_count = error_count + ${m.error ? 1 : 0}::int
-  where task_id = ${task}::uuid
+  where task_id = ${task}::uuid${fence.guard}
   returning message_seq
 ),
 m as (
@@ -149,10 +160,14 @@ m as (
   from bump
   returning *
 )
-select ${MESSAGE_SELECT}, exists (select 1 from bump) as "found"
+select ${MESSAGE_SELECT}, exists (select 1 from bump) as "found", ${fence.columns}
 from (select 1) as one left join m on true`,
     ),
   );
+  checkFence(rows[0], epoch);
   if (!rows[0]?.found) throw new NotFoundError(`task ${taskId} does not exist`);
-  return { appended: rows as unknown as MessageRecord[], duplicates: 0 };
+  return {
+    appended: rows.map(({ leaseHeld: _held, liveEpoch: _live, ...row }) => row) as MessageRecord[],
+    duplicates: 0,
+  };
 }

@@ -1,7 +1,14 @@
 import type { Db } from '../db/port.ts';
 import { type ColumnSpec, p, type SqlFragment, sql, statement } from '../db/sql.ts';
-import { type Action, STATUS_TRANSITIONS, TASK_STATUSES } from '../domain.ts';
-import { ConflictError, LeaseLostError, NotFoundError, ValidationError } from '../errors.ts';
+import { type Action, STATUS_TRANSITIONS, TASK_STATUSES, type TaskStatus } from '../domain.ts';
+import {
+  ConflictError,
+  LeaseLostError,
+  MaxRetriesReachedError,
+  NotFoundError,
+  ValidationError,
+} from '../errors.ts';
+import { fenced, LIVE_LEASE } from './fence.ts';
 import { isUniqueViolation, run, runRetryingOnConflict } from './run.ts';
 import {
   JOINED_MESSAGE_COLUMNS,
@@ -14,8 +21,13 @@ import {
 } from './task-row.ts';
 import type {
   ClaimRequest,
+  MessageRecord,
   NewTask,
   PurgeResult,
+  RecoveryResult,
+  RetryOptions,
+  RetryOutcome,
+  RollUpOptions,
   SubtaskSelection,
   TaskChange,
   TaskCondition,
@@ -36,6 +48,8 @@ const CREATE_COLUMNS = {
   wasCreated: 'bool?',
   parentStatus: 'text?',
   parentTerminate: 'bool?',
+  leaseHeld: 'bool',
+  liveEpoch: 'int?',
 } as const satisfies ColumnSpec;
 
 /**
@@ -43,6 +57,9 @@ const CREATE_COLUMNS = {
  * subtask" message on the parent, all in one statement. The parent's row is updated (its message
  * counter) under its row lock, so a concurrent terminate is seen: registration is refused once the
  * parent is terminating. A replay of the same `requestKey` returns the first task unchanged.
+ * With an `epoch` the create is fenced (nothing is written unless it is the live lease epoch) and
+ * the task is owned by that epoch; a subtask created without one inherits its parent's owner, so
+ * recovery after a dead leader finds every task of the tree it left.
  */
 export async function createTask(
   db: Db,
@@ -50,41 +67,47 @@ export async function createTask(
 ): Promise<{ task: TaskRecord; created: boolean }> {
   const parentId = p.uuid(input.parentTaskId ?? null);
   const requestKey = p.text(input.requestKey ?? null);
-  const values = sql`coalesce(${p.uuid(input.taskId ?? null)}::uuid, gen_random_uuid()), ${parentId}::uuid,
-    ${input.action}::text, ${input.status ?? 'requested'}::text, ${p.text(input.designRef ?? null)}::text,
+  const epoch = p.int(input.epoch ?? null);
+  const common = sql`${input.action}::text, ${input.status ?? 'requested'}::text, ${p.text(input.designRef ?? null)}::text,
     ${p.json(input.nodeFilter ?? null)}::jsonb, ${p.text(input.createdBy ?? null)}::text,
-    ${p.json(input.requestContext ?? null)}::jsonb, ${requestKey}::text`;
-  // The common case, a top-level task without an idempotency key, needs neither the replay
-  // lookup nor the parent's row: a plain insert (the hot path of POST /tasks).
-  const simple = input.parentTaskId === undefined && input.requestKey === undefined;
+    ${p.json(input.requestContext ?? null)}::jsonb, ${requestKey}::text, ${input.retry ?? 0}::int`;
+  const taskId = sql`coalesce(${p.uuid(input.taskId ?? null)}::uuid, gen_random_uuid())`;
+  // The common case, a top-level task from a caller without an idempotency key, needs neither
+  // the replay lookup, the lease nor the parent's row: a plain insert (the hot path of POST /tasks).
+  const simple =
+    input.parentTaskId === undefined && input.requestKey === undefined && input.epoch === undefined;
   const stmt = simple
     ? statement(
         CREATE_COLUMNS,
         sql`with t as (
   insert into tasks (task_id, parent_task_id, action, status, design_ref, node_filter, created_by,
-    request_context, request_key)
-  values (${values})
+    request_context, request_key, retry)
+  values (${taskId}, null, ${common})
   returning *
 )
-select ${NEW_TASK_SELECT}, true as "wasCreated", null::text as "parentStatus", null::boolean as "parentTerminate"
+select ${NEW_TASK_SELECT}, true as "wasCreated", null::text as "parentStatus", null::boolean as "parentTerminate",
+  true as "leaseHeld", null::bigint as "liveEpoch"
 from t`,
       )
     : statement(
         CREATE_COLUMNS,
-        sql`with existing as (
+        sql`with lease as (${LIVE_LEASE} and epoch = ${epoch}::bigint),
+allowed as (select 1 where ${epoch}::bigint is null or exists (select 1 from lease)),
+existing as (
   select * from tasks where ${requestKey}::text is not null and request_key = ${requestKey}::text
 ),
 parent as (
   update tasks set message_seq = message_seq + 1
-  where task_id = ${parentId}::uuid and not exists (select 1 from existing)
+  where task_id = ${parentId}::uuid and not exists (select 1 from existing) and exists (select 1 from allowed)
     and not terminate and status not in ('terminating', 'terminated')
-  returning task_id, message_seq
+  returning task_id, message_seq, claimed_epoch
 ),
 ins as (
   insert into tasks (task_id, parent_task_id, action, status, design_ref, node_filter, created_by,
-    request_context, request_key)
-  select ${values}
-  where not exists (select 1 from existing)
+    request_context, request_key, retry, created_epoch, claimed_epoch)
+  select ${taskId}, ${parentId}::uuid, ${common}, ${epoch}::bigint,
+    coalesce(${epoch}::bigint, (select claimed_epoch from parent))
+  where not exists (select 1 from existing) and exists (select 1 from allowed)
     and (${parentId}::uuid is null or exists (select 1 from parent))
   returning *
 ),
@@ -96,9 +119,11 @@ started as (
 )
 select ${TASK_SELECT}, t.was_created as "wasCreated",
   (select status from tasks where task_id = ${parentId}::uuid) as "parentStatus",
-  (select terminate from tasks where task_id = ${parentId}::uuid) as "parentTerminate"
+  (select terminate from tasks where task_id = ${parentId}::uuid) as "parentTerminate",
+  exists (select 1 from allowed) as "leaseHeld", (${LIVE_LEASE}) as "liveEpoch"
 from (select 1) as one
-left join (select *, true as was_created from ins union all select *, false from existing) t on true`,
+left join (select *, true as was_created from ins union all select *, false from existing) t
+  on exists (select 1 from allowed)`,
       );
   let rows: Awaited<ReturnType<typeof run<typeof CREATE_COLUMNS>>>;
   try {
@@ -110,6 +135,7 @@ left join (select *, true as was_created from ins union all select *, false from
     throw error;
   }
   const row = rows[0];
+  if (row && !row.leaseHeld) throw fenced(input.epoch, row.liveEpoch);
   if (!row || row.taskId === null) {
     if (input.parentTaskId && row?.parentStatus == null) {
       throw new NotFoundError(`parent task ${input.parentTaskId} does not exist`);
@@ -202,6 +228,129 @@ order by t.seq desc limit ${filter.limit + 1}::int`,
   };
 }
 
+/**
+ * A page of every task matching `filter` (without its own limit), newest first, sized for the
+ * Data API: it stops after `maxTasks` tasks or once the tasks' estimated JSON passes `maxBytes`,
+ * whichever comes first, but always returns at least one task. `GET /tasks` without `limit` walks
+ * these pages to return every task, as Drydock does, with no response over the Data API's 1 MiB.
+ */
+export async function listTasksWithin(
+  db: Db,
+  filter: Omit<TaskFilter, 'limit'>,
+  budget: { maxTasks: number; maxBytes: number },
+): Promise<{ tasks: TaskRecord[]; nextCursor: string | null }> {
+  const conditions: SqlFragment[] = [sql`true`];
+  if (filter.cursor !== undefined)
+    conditions.push(sql`t.seq < ${decodeCursor(filter.cursor)}::bigint`);
+  if (filter.status) conditions.push(sql`t.status = ${filter.status}::text`);
+  if (filter.action) conditions.push(sql`t.action = ${filter.action}::text`);
+  if (filter.parentTaskId)
+    conditions.push(sql`t.parent_task_id = ${p.uuid(filter.parentTaskId)}::uuid`);
+  if (filter.topLevel) conditions.push(sql`t.parent_task_id is null`);
+  if (filter.createdBy) conditions.push(sql`t.created_by = ${filter.createdBy}::text`);
+  const rows = await run(
+    db,
+    statement(
+      { ...TASK_COLUMNS, seq: 'int', more: 'bool' },
+      sql`with page as (
+  select t.* from tasks t
+  where ${sql.join(conditions, ' and ')}
+  order by t.seq desc limit ${budget.maxTasks + 1}::int
+),
+sized as (
+  -- The row's JSON, its subtask ids, and the Data API's per-field envelope: an estimate on the
+  -- safe side of what the final select sends.
+  select page.task_id, page.seq,
+    sum(octet_length(row_to_json(page)::text) + 1024
+        + 40 * (select count(*) from tasks c where c.parent_task_id = page.task_id))
+      over (order by page.seq desc) as running,
+    row_number() over (order by page.seq desc) as n
+  from page
+),
+kept as (
+  select * from sized where n <= ${budget.maxTasks}::int and (n = 1 or running <= ${budget.maxBytes}::bigint)
+)
+select ${TASK_SELECT}, t.seq as "seq", (select count(*) from sized) > (select count(*) from kept) as "more"
+from kept k join tasks t on t.task_id = k.task_id order by t.seq desc`,
+    ),
+  );
+  const last = rows.at(-1);
+  return {
+    tasks: rows.map(toTaskRecord),
+    nextCursor: last?.more ? encodeCursor(last.seq) : null,
+  };
+}
+
+/**
+ * Messages of several tasks (in the order the ids are given, each task's in sequence order)
+ * after a position, sized like `listTasksWithin`: at most `maxRows` rows and about `maxBytes`,
+ * always at least one. `next` is the position to continue from, or null when none are left.
+ */
+export async function listMessagesOfTasks(
+  db: Db,
+  taskIds: readonly string[],
+  options: { after: { index: number; sequence: number }; maxRows: number; maxBytes: number },
+): Promise<{
+  messages: (MessageRecord & { taskId: string })[];
+  next: { index: number; sequence: number } | null;
+}> {
+  const { after } = options;
+  const rows = await run(
+    db,
+    statement(
+      {
+        taskId: 'uuid',
+        idx: 'int',
+        sequence: 'int',
+        message: 'text',
+        error: 'bool',
+        contextType: 'text',
+        context: 'text',
+        ts: 'timestamptz',
+        extra: 'json',
+        more: 'bool',
+      },
+      sql`with ids as (
+  select x.id::uuid as task_id, x.idx::int as idx
+  from jsonb_array_elements_text(${p.json(taskIds)}::jsonb) with ordinality as x(id, idx)
+  where x.idx >= ${after.index}::int
+),
+page as (
+  select ids.task_id, ids.idx, m.sequence, m.message, m.error, m.context_type, m.context, m.ts, m.extra
+  from ids cross join lateral (
+    select * from result_message r
+    where r.task_id = ids.task_id and (ids.idx > ${after.index}::int or r.sequence > ${after.sequence}::bigint)
+    order by r.sequence limit ${options.maxRows + 1}::int
+  ) m
+  order by ids.idx, m.sequence
+  limit ${options.maxRows + 1}::int
+),
+sized as (
+  select page.*,
+    sum(octet_length(message) + octet_length(context) + octet_length(context_type) + octet_length(extra::text) + 400)
+      over (order by idx, sequence) as running,
+    row_number() over (order by idx, sequence) as n
+  from page
+),
+kept as (
+  select * from sized where n <= ${options.maxRows}::int and (n = 1 or running <= ${options.maxBytes}::bigint)
+)
+select k.task_id as "taskId", k.idx as "idx", k.sequence as "sequence", k.message as "message",
+  k.error as "error", k.context_type as "contextType", k.context as "context", k.ts as "ts",
+  k.extra as "extra", (select count(*) from sized) > (select count(*) from kept) as "more"
+from kept k order by k.idx, k.sequence`,
+    ),
+  );
+  const last = rows.at(-1);
+  return {
+    messages: rows.map(({ idx: _idx, more: _more, extra, ...m }) => ({
+      ...m,
+      extra: extra as Record<string, unknown>,
+    })),
+    next: last?.more ? { index: last.idx, sequence: last.sequence } : null,
+  };
+}
+
 /** Subtasks of a parent in registration order: all, active (not finished) or complete (finished). */
 export async function listSubtasks(
   db: Db,
@@ -282,9 +431,6 @@ const UPDATE_COLUMNS = {
   duplicate: 'bool',
 } as const satisfies ColumnSpec;
 
-/** The lease row when it is live: writes carrying an epoch must match it. */
-const LIVE_LEASE = sql`select epoch from active_instance where lease_id = 1 and expires_at > now()`;
-
 /**
  * Conditional status/result change: applied only when the expected version still holds (If-Match),
  * the status move is in `STATUS_TRANSITIONS`, and the writer's lease epoch is current. Fields not
@@ -307,8 +453,9 @@ export async function updateTask(
   if (target !== undefined) {
     sets.push(sql`status = ${target}::text`);
     if (target === 'terminated') sets.push(sql`terminated = coalesce(terminated, now())`);
-    if (target === 'queued' || target === 'requested') {
-      sets.push(sql`claimed_epoch = null, claimed_by = null, claimed_at = null`);
+    // A fenced writer running the task owns it from now on (recovery ends it if that epoch dies).
+    if (target === 'running' && condition.epoch !== undefined) {
+      sets.push(sql`claimed_epoch = ${condition.epoch}::bigint`);
     }
     // Staying put is allowed (a retried write); otherwise only the listed moves.
     const from = TASK_STATUSES.filter(
@@ -376,17 +523,26 @@ left join tasks cur on cur.task_id = ${id}::uuid`,
   if (row?.taskId) return toTaskRecord(row as Parameters<typeof toTaskRecord>[0]);
   if (!row || row.currentStatus === null) throw new NotFoundError(`task ${taskId} does not exist`);
   if (row.duplicate) return getTask(db, taskId);
-  if (epoch !== undefined && row.leaseEpoch !== epoch) {
-    throw new LeaseLostError(
-      `lease epoch ${epoch} is not the current one (${row.leaseEpoch ?? 'none live'}); the write was fenced`,
-    );
-  }
+  if (epoch !== undefined && row.leaseEpoch !== epoch) throw fenced(epoch, row.leaseEpoch);
   if (condition.expectedVersion !== undefined && row.currentVersion !== condition.expectedVersion) {
     throw new ConflictError(
       `task ${taskId} is at version ${row.currentVersion}, not ${condition.expectedVersion}; read it again`,
     );
   }
-  throw new ConflictError(`task ${taskId} cannot move from ${row.currentStatus} to ${target}`);
+  throw new ConflictError(refusedMove(taskId, row.currentStatus, target));
+}
+
+/** Why a status move is refused, with the operation that does make it when there is one. */
+function refusedMove(taskId: string, from: string, to: TaskStatus | undefined): string {
+  const base = `task ${taskId} cannot move from ${from} to ${to}`;
+  if (from === 'complete' && to === 'running') {
+    return `${base}: a finished task runs again only through POST /tasks/{id}/retry`;
+  }
+  if (from === 'queued' && to === 'running') {
+    return `${base}: the lease holder starts queued tasks through POST /tasks/claim`;
+  }
+  if (to === 'queued') return `${base}: only recovery after a dead leader requeues a task`;
+  return base;
 }
 
 const TERMINATE_COLUMNS = { ...TASK_COLUMNS, isRoot: 'bool' } as const satisfies ColumnSpec;
@@ -439,19 +595,72 @@ select ${TASK_SELECT}, true as "isRoot" from tasks t where t.task_id = ${p.uuid(
 }
 
 /**
- * Rolls the finished subtasks' results up into the parent (Drydock's `bubble_results` then
- * `align_result`): successes from subtasks matching the action filter; failures from every
- * subtask of the parent's retry sequence (all of them when the parent's retry is 0); the status
- * `success` when the task has no subtasks at all, else from the matching finished subtasks:
- * success only → success, failure only → failure, both → partial_success, none → incomplete.
+ * One entity list of Drydock's `bubble_results`: the entities of the finished subtasks that pass
+ * `keep`, each once, in the order they were first reported (subtasks in registration order, then
+ * each subtask's own list order), never sorted.
+ */
+function bubbledList(column: SqlFragment, keep: SqlFragment): SqlFragment {
+  return sql`(select coalesce(jsonb_agg(e.v order by e.seq, e.ord), '[]'::jsonb) from (
+    select distinct on (x.v) x.v, d.seq, x.ord
+    from done d cross join lateral jsonb_array_elements(d.${column}) with ordinality as x(v, ord)
+    where ${keep}
+    order by x.v, d.seq, x.ord
+  ) e)`;
+}
+
+/**
+ * Rolls the finished (complete or terminated) subtasks' results up into the task, as Drydock's
+ * `Task.bubble_results(action_filter)` and `Task.align_result(action_filter, reset_status)` do,
+ * either or both in one statement:
+ * - bubble: successes from the subtasks matching its action filter; failures from every subtask
+ *   of the task's retry sequence (all of them while the task's retry is 0), whatever the filter;
+ *   both replace the task's lists.
+ * - align: starts from `success` when the task has no subtasks at all, else `incomplete` (with
+ *   `resetStatus`, the default), or from the stored status; then every finished subtask matching
+ *   its filter calls Drydock's `success()` when it succeeded or partly succeeded, and `failure()`
+ *   when it failed or partly succeeded within the retry sequence. That state machine makes a mix
+ *   `partial_success`, whatever the order.
  */
 export async function rollUpResults(
   db: Db,
   taskId: string,
-  options: { actionFilter?: Action; epoch?: number } = {},
+  options: RollUpOptions,
 ): Promise<TaskRecord> {
-  const filter = p.text(options.actionFilter ?? null);
+  const { bubble, align } = options;
+  if (!bubble && !align) throw new ValidationError('a roll-up runs bubble, align or both');
+  const id = p.uuid(taskId);
   const epoch = p.int(options.epoch ?? null);
+  const matches = (filter: Action | undefined) =>
+    filter === undefined ? sql`true` : sql`d.action = ${filter}::text`;
+  const sets: SqlFragment[] = [sql`version = t.version + 1`, sql`updated = now()`];
+  if (bubble) {
+    sets.push(
+      sql`result_successes = ${bubbledList(sql`result_successes`, matches(bubble.actionFilter))}`,
+      sql`result_failures = ${bubbledList(sql`result_failures`, sql`d.same_retry`)}`,
+    );
+  }
+  if (align) {
+    const start =
+      align.resetStatus === false
+        ? sql`parent.result_status`
+        : sql`case when exists (select 1 from kids) then 'incomplete' else 'success' end`;
+    const seen = matches(align.actionFilter);
+    sets.push(sql`result_status = (
+      select case
+        when not f.any_success and not f.any_failure then f.s0
+        when f.s0 = 'partial_success' then 'partial_success'
+        when f.s0 = 'success' then case when f.any_failure then 'partial_success' else 'success' end
+        when f.s0 = 'failure' then case when f.any_success then 'partial_success' else 'failure' end
+        when f.any_success and f.any_failure then 'partial_success'
+        when f.any_success then 'success'
+        else 'failure' end
+      from (
+        select (select ${start} from parent) as s0,
+          coalesce(bool_or(${seen} and d.result_status in ('success', 'partial_success')), false) as any_success,
+          coalesce(bool_or(${seen} and d.same_retry and d.result_status in ('failure', 'partial_success')), false) as any_failure
+        from done d
+      ) f)`);
+  }
   const rows = await run(
     db,
     statement(
@@ -463,36 +672,18 @@ export async function rollUpResults(
         leaseEpoch: 'int?',
       },
       sql`with lease as (${LIVE_LEASE}),
-parent as (select task_id, retry from tasks where task_id = ${p.uuid(taskId)}::uuid),
-kids as (select c.* from tasks c join parent on c.parent_task_id = parent.task_id),
-done as (
-  select d.*,
-    (${filter}::text is null or d.action = ${filter}::text) as matches,
-    (parent.retry = 0 or d.retry = parent.retry) as same_retry
-  from kids d cross join parent where d.status in ${FINISHED}
+parent as (select task_id, retry, result_status from tasks where task_id = ${id}::uuid),
+kids as (
+  select c.seq, c.action, c.status, c.retry, c.result_status, c.result_successes, c.result_failures
+  from tasks c join parent on c.parent_task_id = parent.task_id
 ),
-agg as (
-  select
-    (select count(*) from kids) as n_all,
-    coalesce(bool_or(matches and result_status in ('success', 'partial_success')), false) as any_success,
-    coalesce(bool_or(matches and same_retry and result_status in ('failure', 'partial_success')), false) as any_failure,
-    (select coalesce(jsonb_agg(x order by x), '[]'::jsonb) from (select distinct jsonb_array_elements_text(d.result_successes) as x from done d where d.matches) s) as successes,
-    (select coalesce(jsonb_agg(x order by x), '[]'::jsonb) from (select distinct jsonb_array_elements_text(d.result_failures) as x from done d where d.same_retry) f) as failures
-  from done
+done as (
+  select k.*, (parent.retry = 0 or k.retry = parent.retry) as same_retry
+  from kids k cross join parent where k.status in ${FINISHED}
 ),
 upd as (
-  update tasks t set
-    result_status = case when agg.n_all = 0 then 'success'
-                         when agg.any_success and agg.any_failure then 'partial_success'
-                         when agg.any_success then 'success'
-                         when agg.any_failure then 'failure'
-                         else 'incomplete' end,
-    result_successes = agg.successes,
-    result_failures = agg.failures,
-    version = t.version + 1,
-    updated = now()
-  from agg
-  where t.task_id = ${p.uuid(taskId)}::uuid
+  update tasks t set ${sql.join(sets, ', ')}
+  where t.task_id = ${id}::uuid
     and (${epoch}::bigint is null or exists (select 1 from lease where epoch = ${epoch}::bigint))
   returning t.*
 )
@@ -503,9 +694,102 @@ from (select 1) as one left join upd t on true`,
   const row = rows[0];
   if (row?.taskId) return toTaskRecord(row as Parameters<typeof toTaskRecord>[0]);
   if (!row?.found) throw new NotFoundError(`task ${taskId} does not exist`);
-  throw new LeaseLostError(
-    `lease epoch ${options.epoch} is not the current one (${row.leaseEpoch ?? 'none live'}); the write was fenced`,
+  throw fenced(options.epoch, row.leaseEpoch);
+}
+
+const RETRY_COLUMNS = {
+  ...TASK_COLUMNS,
+  verdict: 'text',
+  leaseEpoch: 'int?',
+} as const satisfies ColumnSpec;
+
+const RETRY_MESSAGE = 'Retrying task for failed entities.';
+const OUT_OF_ATTEMPTS_MESSAGE = 'Retry requested, out of attempts.';
+
+/**
+ * Drydock's `Task.retry_task(max_attempts)` in one statement. Only a task whose result is not
+ * `success` and that has failures is retried: it gets the message "Retrying task for failed
+ * entities.", its `retry` grows by one, its result status becomes `success` when it has
+ * successes (else `incomplete`), and a complete task runs again (complete → running, the one way
+ * back from complete; the epoch that retries owns it). Its failures stay, as Drydock's do: the
+ * next attempt works on them. With nothing to retry it changes nothing (`retried: false`). Past
+ * `maxAttempts` it posts "Retry requested, out of attempts." and answers 409, as Drydock raises
+ * `MaxRetriesReached`. Fenced by the epoch; refused (409) for a task terminated or being
+ * terminated, or one not yet run.
+ */
+export async function retryTask(
+  db: Db,
+  taskId: string,
+  options: RetryOptions,
+): Promise<RetryOutcome> {
+  const id = p.uuid(taskId);
+  const limit = options.maxAttempts ? options.maxAttempts : null;
+  const eventKey = p.text(options.eventKey ?? null);
+  const rows = await runRetryingOnConflict(
+    db,
+    statement(
+      RETRY_COLUMNS,
+      sql`with lease as (${LIVE_LEASE}),
+cur as (select * from tasks where task_id = ${id}::uuid),
+decision as (
+  select case
+    when exists (select 1 from applied_event where event_key = ${eventKey}::text) then 'duplicate'
+    when not exists (select 1 from lease where epoch = ${options.epoch}::bigint) then 'fenced'
+    when cur.result_status = 'success' or jsonb_array_length(cur.result_failures) = 0 then 'nothing'
+    when cur.terminate or cur.status not in ('complete', 'running') then 'refused'
+    when ${p.int(limit)}::int is not null and cur.retry >= ${p.int(limit)}::int then 'exhausted'
+    else 'retry' end as verdict
+  from cur
+),
+upd as (
+  update tasks t set
+    message_seq = t.message_seq + 1,
+    retry = case when d.verdict = 'retry' then t.retry + 1 else t.retry end,
+    result_status = case when d.verdict <> 'retry' then t.result_status
+      when jsonb_array_length(t.result_successes) > 0 then 'success' else 'incomplete' end,
+    status = case when d.verdict = 'retry' then 'running' else t.status end,
+    claimed_epoch = case when d.verdict = 'retry' then ${options.epoch}::bigint else t.claimed_epoch end,
+    version = case when d.verdict = 'retry' then t.version + 1 else t.version end,
+    updated = case when d.verdict = 'retry' then now() else t.updated end
+  from decision d
+  where t.task_id = ${id}::uuid and d.verdict in ('retry', 'exhausted')
+  returning t.*
+),
+note as (
+  insert into result_message (task_id, sequence, message, error, context_type, context)
+  select upd.task_id, upd.message_seq,
+    case when d.verdict = 'retry' then ${RETRY_MESSAGE}::text else ${OUT_OF_ATTEMPTS_MESSAGE}::text end,
+    false, 'NA', 'NA'
+  from upd cross join decision d
+),
+applied as (
+  insert into applied_event (event_key) select ${eventKey}::text from upd where ${eventKey}::text is not null
+)
+select ${TASK_SELECT}, d.verdict as "verdict", (select epoch from lease) as "leaseEpoch"
+from decision d
+cross join lateral (
+  select * from upd union all select * from cur where not exists (select 1 from upd)
+) t`,
+    ),
+    'applied_event_pkey',
   );
+  const row = rows[0];
+  if (!row) throw new NotFoundError(`task ${taskId} does not exist`);
+  const task = toTaskRecord(row);
+  switch (row.verdict) {
+    case 'fenced':
+      throw fenced(options.epoch, row.leaseEpoch);
+    case 'refused':
+      throw new ConflictError(
+        `task ${taskId} is ${task.status}${task.terminate ? ' and marked for termination' : ''}; it cannot be retried`,
+      );
+    case 'exhausted':
+      throw new MaxRetriesReachedError(
+        `${OUT_OF_ATTEMPTS_MESSAGE} Task ${taskId} has been retried ${task.retry} times of max_attempts ${limit}.`,
+      );
+    default:
+      return { retried: row.verdict === 'retry', task, duplicate: row.verdict === 'duplicate' };
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -568,55 +852,77 @@ order by t.seq`,
 }
 
 /**
- * Gives back work stranded by a dead epoch: tasks claimed under an older epoch and still running
- * go back to `queued` (or to `terminated` when termination was requested), each with a message
- * saying why. Only the live holder at `epoch` (and, when named, `instanceId`) may do this;
- * bounded by `limit` per call.
+ * Recovers the work of dead lease epochs: every unfinished task (requested, running or
+ * terminating) owned by an epoch older than the live one, or by any epoch when no lease is live.
+ * A caller's top-level task that was running goes back to `queued`, its result reset, so the next
+ * leader starts it again; everything else ends `terminated`: the subtasks and internal tasks the
+ * dead leader made (nobody else would ever finish them), and tasks whose termination was
+ * requested. Each gets a message naming the lost epoch, so no task of a dead leader stays running
+ * and the new leader finds a quiet tree. With `epoch` (and `instanceId`) only the live holder at
+ * that epoch may do it; without, it is the schedule's recovery, which needs no lease. Bounded by
+ * `limit` per call; rows another statement holds are left for the next call.
  */
 export async function requeueStrandedTasks(
   db: Db,
-  options: { epoch: number; limit: number; instanceId?: string },
-): Promise<{ requeued: number; terminated: number }> {
+  options: { limit: number; epoch?: number | undefined; instanceId?: string | undefined },
+): Promise<RecoveryResult> {
   const holder =
     options.instanceId === undefined ? sql.empty : sql` and holder = ${options.instanceId}::text`;
+  const epoch = p.int(options.epoch ?? null);
   const rows = await run(
     db,
     statement(
       { requeued: 'int', terminated: 'int', leaseHeld: 'bool' },
-      sql`with lease as (${LIVE_LEASE} and epoch = ${options.epoch}::bigint${holder}),
+      sql`with lease as (select epoch, expires_at > now() as live from active_instance where lease_id = 1),
+allowed as (
+  select 1 where ${epoch}::bigint is null
+    or exists (select 1 from active_instance where lease_id = 1 and expires_at > now()
+               and epoch = ${epoch}::bigint${holder})
+),
+-- Epochs below this one are dead: the live epoch, or every epoch there ever was after a lapse.
+bound as (select case when live then epoch else epoch + 1 end as epoch from lease where exists (select 1 from allowed)),
 stranded as (
-  select task_id, claimed_epoch from tasks
-  where status in ('running', 'terminating') and claimed_epoch < (select epoch from lease)
+  select task_id, claimed_epoch,
+    parent_task_id is null and created_epoch is null and status = 'running' and not terminate as requeue
+  from tasks
+  where status in ('requested', 'running', 'terminating') and claimed_epoch < (select epoch from bound)
   order by seq limit ${options.limit}::int
   for update skip locked
 ),
 upd as (
   update tasks t set
-    status = case when t.terminate or t.status = 'terminating' then 'terminated' else 'queued' end,
-    terminated = case when t.terminate or t.status = 'terminating' then coalesce(t.terminated, now()) else t.terminated end,
-    claimed_epoch = null, claimed_by = null, claimed_at = null,
+    status = case when s.requeue then 'queued' else 'terminated' end,
+    terminated = case when s.requeue then t.terminated else coalesce(t.terminated, now()) end,
+    result_status = case when s.requeue then 'incomplete' else t.result_status end,
+    result_successes = case when s.requeue then '[]'::jsonb else t.result_successes end,
+    result_failures = case when s.requeue then '[]'::jsonb else t.result_failures end,
+    claimed_epoch = case when s.requeue then null else t.claimed_epoch end,
+    claimed_by = case when s.requeue then null else t.claimed_by end,
+    claimed_at = case when s.requeue then null else t.claimed_at end,
     message_seq = t.message_seq + 1,
     version = t.version + 1,
     updated = now()
-  from stranded s where t.task_id = s.task_id
+  from stranded s
+  where t.task_id = s.task_id
   returning t.task_id, t.status, t.message_seq, s.claimed_epoch as old_epoch
 ),
 note as (
   insert into result_message (task_id, sequence, message, error, context_type, context)
   select task_id, message_seq,
-    case when status = 'queued' then 'Requeued: lease epoch ' || old_epoch || ' that claimed this task has ended'
-         else 'Terminated: lease epoch ' || old_epoch || ' that claimed this task has ended' end,
+    case when status = 'queued' then 'Requeued: lease epoch ' || old_epoch || ' that ran this task has ended'
+         else 'Terminated: lease epoch ' || old_epoch || ' that ran this task has ended' end,
     false, 'task', task_id::text
   from upd
 )
 select (select count(*) from upd where status = 'queued')::int as "requeued",
   (select count(*) from upd where status = 'terminated')::int as "terminated",
-  exists (select 1 from lease) as "leaseHeld"`,
+  exists (select 1 from allowed) as "leaseHeld"`,
     ),
   );
   const row = rows[0];
-  if (!row?.leaseHeld)
+  if (!row?.leaseHeld) {
     throw new LeaseLostError(`lease epoch ${options.epoch} is not live; requeue refused`);
+  }
   return { requeued: row.requeued, terminated: row.terminated };
 }
 

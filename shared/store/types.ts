@@ -80,6 +80,13 @@ export interface NewTask {
   requestContext?: Record<string, unknown> | null;
   /** Idempotency key: a replayed create returns the existing task with `created: false`. */
   requestKey?: string;
+  /**
+   * The creating orchestrator's lease epoch: the create is fenced by it (refused unless it is the
+   * live epoch) and the task is owned by it. Without one, a subtask is owned by its parent's epoch.
+   */
+  epoch?: number;
+  /** Drydock's retry sequence of the attempt that creates the subtask (`create_task(retry=…)`). */
+  retry?: number;
 }
 
 export interface TaskFilter {
@@ -203,6 +210,40 @@ export interface ClaimRequest {
   actions?: readonly Action[];
   /** How many tasks to claim in one statement (default 1). */
   limit?: number;
+}
+
+/** Which of Drydock's two roll-up steps to run; absent steps leave their fields untouched. */
+export interface RollUpOptions {
+  /** `bubble_results(action_filter)`: successes and failures from the finished subtasks. */
+  bubble?: { actionFilter?: Action | undefined } | undefined;
+  /** `align_result(action_filter, reset_status)`: the result status from the finished subtasks. */
+  align?: { actionFilter?: Action | undefined; resetStatus?: boolean | undefined } | undefined;
+  /** The writer's lease epoch (fenced). */
+  epoch?: number | undefined;
+}
+
+export interface RetryOptions {
+  /** The writer's lease epoch (fenced). */
+  epoch: number;
+  /** Drydock's `max_attempts`: absent or 0 is no limit. */
+  maxAttempts?: number | undefined;
+  /** Idempotency key of the event carrying the retry (SQS): applied at most once. */
+  eventKey?: string | undefined;
+}
+
+export interface RetryOutcome {
+  /** False when there was nothing to retry (Drydock's `retry_task` returning False). */
+  retried: boolean;
+  task: TaskRecord;
+  /** The event key was already applied: nothing was done this time. */
+  duplicate: boolean;
+}
+
+export interface RecoveryResult {
+  /** Top-level tasks from callers put back in the queue. */
+  requeued: number;
+  /** Tasks ended instead: orchestrator-made ones, and those whose termination was requested. */
+  terminated: number;
 }
 
 export interface PurgeResult {

@@ -75,7 +75,7 @@ const CALLS: readonly ApiCall[] = [
     name: 'POST /tasks/{id}/subtasks',
     method: 'POST',
     path: (s) => `${T}/${s.task}/subtasks`,
-    body: () => ({ action: 'prepare_nodes' }),
+    body: (s) => ({ action: 'prepare_nodes', epoch: s.epoch }),
     keep: (b, s) => {
       s.sub = taskIdOf(b);
     },
@@ -88,6 +88,7 @@ const CALLS: readonly ApiCall[] = [
     path: (s) => `${T}/${s.task}?subtaskerrors=true`,
   },
   { name: 'GET /tasks?limit=10', method: 'GET', path: () => `${T}?limit=10` },
+  { name: 'GET /tasks (every task, with messages)', method: 'GET', path: () => T },
   { name: 'GET /tasks/{id}/subtasks', method: 'GET', path: (s) => `${T}/${s.task}/subtasks` },
   {
     name: 'POST /tasks/claim',
@@ -114,6 +115,22 @@ const CALLS: readonly ApiCall[] = [
     body: () => Array.from({ length: 10 }, () => MSG),
   },
   { name: 'GET /tasks/{id}/messages', method: 'GET', path: (s) => `${T}/${s.task}/messages` },
+  {
+    name: 'PATCH /tasks/{id} (complete, a failure)',
+    method: 'PATCH',
+    path: (s) => `${T}/${s.sub}`,
+    body: (s) => ({
+      status: 'complete',
+      epoch: s.epoch,
+      result: { status: 'failure', add_failures: ['n1'] },
+    }),
+  },
+  {
+    name: 'POST /tasks/{id}/retry',
+    method: 'POST',
+    path: (s) => `${T}/${s.sub}/retry`,
+    body: (s) => ({ epoch: s.epoch, max_attempts: 3 }),
+  },
   {
     name: 'POST /nodes/{name}/builddata',
     method: 'POST',
@@ -191,7 +208,6 @@ export async function runApiCallsPhase(
       HOST: '127.0.0.1',
       PORT: '0',
       LOCAL_SCHEDULE: 'off',
-      LEASE_INSTANCE_ID: 'bench-api',
     });
     try {
       const state: State = {};

@@ -161,7 +161,6 @@ export async function runHttpPhase(
     HOST: '127.0.0.1',
     PORT: '0',
     LOCAL_SCHEDULE: 'off',
-    LEASE_INSTANCE_ID: 'bench-http',
   });
   const dir = mkdtempSync(join(tmpdir(), 'drydock-bench-'));
   let bare: ChildServer | undefined;

@@ -94,7 +94,11 @@ function operations(): Operation[] {
       name: 'createTask (subtask of a parent)',
       run: async (db, s) => {
         s.sub = (
-          await createTask(db, { action: 'prepare_nodes', parentTaskId: id(s, 'task') })
+          await createTask(db, {
+            action: 'prepare_nodes',
+            parentTaskId: id(s, 'task'),
+            epoch: s.epoch as number,
+          })
         ).task.taskId;
       },
     },
@@ -164,7 +168,8 @@ function operations(): Operation[] {
     },
     {
       name: 'rollUpResults',
-      run: (db, s) => rollUpResults(db, id(s, 'task'), { epoch: s.epoch as number }),
+      run: (db, s) =>
+        rollUpResults(db, id(s, 'task'), { bubble: {}, align: {}, epoch: s.epoch as number }),
     },
     {
       name: 'requeueStrandedTasks',

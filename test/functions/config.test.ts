@@ -6,7 +6,7 @@ describe('configuration', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
       db: { driver: 'pglite', dataDir: '.data/pglite' },
-      lease: { graceSeconds: 300, instanceId: undefined },
+      lease: { graceSeconds: 300, mode: 'watch' },
       retention: { days: 90, batchSize: 500 },
       log: { level: 'INFO', serviceName: 'drydock-statemgmt' },
       http: { maxBodyBytes: 1_048_576 },
@@ -38,6 +38,7 @@ describe('configuration', () => {
   it('parses the numbers, lists and design options', () => {
     const config = loadConfig({
       LEASE_GRACE_SECONDS: '2',
+      LEASE_MODE: 'hold',
       LEASE_INSTANCE_ID: 'orch-1',
       RETENTION_DAYS: '30',
       RETENTION_BATCH_SIZE: '50',
@@ -47,7 +48,7 @@ describe('configuration', () => {
       DESIGN_ALLOW_HOSTS: 'deckhand.local',
       DESIGN_HTTP_RETRIES: '0',
     });
-    expect(config.lease).toEqual({ graceSeconds: 2, instanceId: 'orch-1' });
+    expect(config.lease).toEqual({ graceSeconds: 2, mode: 'hold', instanceId: 'orch-1' });
     expect(config.retention).toEqual({ days: 30, batchSize: 50 });
     expect(config.log.level).toBe('DEBUG');
     expect(config.design).toMatchObject({
@@ -58,6 +59,13 @@ describe('configuration', () => {
       cacheTtlSeconds: 180,
     });
     expect(() => loadConfig({ DESIGN_FILE_ROOTS: 'designs' })).toThrow(/DESIGN_FILE_ROOTS/);
+  });
+
+  it('holds the lease in the schedule only as an explicit mode, with its instance id', () => {
+    expect(loadConfig({}).lease).toEqual({ graceSeconds: 300, mode: 'watch' });
+    expect(() => loadConfig({ LEASE_MODE: 'hold' })).toThrow(/LEASE_INSTANCE_ID/);
+    expect(() => loadConfig({ LEASE_INSTANCE_ID: 'orch-1' })).toThrow(/LEASE_MODE=hold/);
+    expect(() => loadConfig({ LEASE_MODE: 'always' })).toThrow(/LEASE_MODE/);
   });
 
   it('fails the cold start naming every bad variable, never echoing values', () => {

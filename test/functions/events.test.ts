@@ -23,8 +23,7 @@ describe.each(TEST_DRIVERS)('SQS consumers, the lease schedule and migrations on
 
   beforeAll(async () => {
     service = await loadService(driver, {
-      LEASE_INSTANCE_ID: SCHEDULE_INSTANCE,
-      LEASE_GRACE_SECONDS: '1',
+      LEASE_GRACE_SECONDS: '60',
       RETENTION_DAYS: '30',
       RETENTION_BATCH_SIZE: '1',
     });
@@ -32,6 +31,27 @@ describe.each(TEST_DRIVERS)('SQS consumers, the lease schedule and migrations on
   afterAll(async () => {
     await service?.close();
   });
+
+  const leader = (path: string, body: object) =>
+    service.fns.leader
+      .handler(
+        apiEvent({ method: 'POST', path: `/api/v1.0/leader/${path}`, body }),
+        lambdaContext(),
+      )
+      .then(answer);
+  /** Ends the holder's grace now, as if it had been silent that long (no sleeping). */
+  const lapse = () =>
+    exec(service.db, `update active_instance set expires_at = now() - interval '1 millisecond'`);
+  /** The live epoch of `instance`, claiming the lease (after ending any other holder's). */
+  const leadAs = async (instance: string): Promise<number> => {
+    let claim = await leader('claim', { instance_id: instance });
+    if (!claim.body.held) {
+      await lapse();
+      claim = await leader('claim', { instance_id: instance });
+    }
+    expect(claim.body.held).toBe(true);
+    return claim.body.epoch as number;
+  };
 
   const taskRow = async (taskId: string) =>
     (
@@ -45,8 +65,10 @@ from tasks where task_id = ${taskId}::uuid`,
     )[0];
 
   it('applies task events one by one: bad records fail alone, redelivery writes nothing', async () => {
+    const epoch = await leadAs('orch-sqs');
     const taskId = randomUUID();
     const subtaskId = randomUUID();
+    const internalId = randomUUID();
     const records = [
       sqsRecord({
         type: 'create_task',
@@ -64,19 +86,32 @@ from tasks where task_id = ${taskId}::uuid`,
         task_id: subtaskId,
         parent_task_id: taskId,
         action: 'deploy_node',
+        epoch,
       }),
-      sqsRecord({ type: 'update_task', task_id: taskId, status: 'running', event_id: 'start-1' }),
+      sqsRecord({
+        type: 'update_task',
+        task_id: subtaskId,
+        status: 'running',
+        epoch,
+        event_id: 'start-1',
+      }),
+      // Orchestrator writes without the lease epoch (or a stale one) fail and write nothing.
+      sqsRecord({ type: 'create_task', parent_task_id: taskId, action: 'deploy_node' }),
+      sqsRecord({ type: 'update_task', task_id: subtaskId, result: { message: 'blind' } }),
+      sqsRecord({ type: 'update_task', task_id: subtaskId, status: 'complete', epoch: epoch + 1 }),
+      sqsRecord({ type: 'create_task', task_id: internalId, action: 'identify_node', epoch }),
     ];
     const response = await service.fns.tasks.sqsHandler(sqsEvent(records), lambdaContext());
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
-      [1, 2, 3, 4, 5].map((i) => records[i]?.messageId).sort(),
+      [1, 2, 3, 4, 5, 8, 9, 10].map((i) => records[i]?.messageId).sort(),
     );
     expect(await taskRow(taskId)).toMatchObject({
-      status: 'running',
+      status: 'queued',
       createdBy: 'sqs:AROAEXAMPLE:producer',
       ctx: { source: 'sqs', message_id: records[0]?.messageId },
     });
-    expect(await taskRow(subtaskId)).toMatchObject({ status: 'requested' });
+    expect(await taskRow(subtaskId)).toMatchObject({ status: 'running' });
+    expect(await taskRow(internalId)).toMatchObject({ status: 'requested' });
 
     const before = await snapshot(service.db);
     const again = await service.fns.tasks.sqsHandler(
@@ -87,12 +122,83 @@ from tasks where task_id = ${taskId}::uuid`,
     // The same event_id under a new SQS message id is also applied once.
     const resent = await service.fns.tasks.sqsHandler(
       sqsEvent([
-        sqsRecord({ type: 'update_task', task_id: taskId, status: 'running', event_id: 'start-1' }),
+        sqsRecord({
+          type: 'update_task',
+          task_id: subtaskId,
+          status: 'running',
+          epoch,
+          event_id: 'start-1',
+        }),
       ]),
       lambdaContext(),
     );
     expect(resent.batchItemFailures).toEqual([]);
     expect(await snapshot(service.db)).toEqual(before);
+  });
+
+  it('retries over SQS as over HTTP: once per event, out of attempts recorded, stale refused', async () => {
+    const epoch = await leadAs('orch-sqs');
+    const parent = randomUUID();
+    const sub = randomUUID();
+    await service.fns.tasks.sqsHandler(
+      sqsEvent([
+        sqsRecord({ type: 'create_task', task_id: parent, action: 'noop', epoch }),
+        sqsRecord({
+          type: 'create_task',
+          task_id: sub,
+          parent_task_id: parent,
+          action: 'deploy_node',
+          epoch,
+        }),
+        sqsRecord({
+          type: 'update_task',
+          task_id: sub,
+          status: 'complete',
+          epoch,
+          result: { status: 'partial_success', add_successes: ['n1'], add_failures: ['n2'] },
+        }),
+      ]),
+      lambdaContext(),
+    );
+    const retry = sqsRecord({ type: 'retry_task', task_id: sub, epoch, max_attempts: 1 });
+    expect(
+      (await service.fns.tasks.sqsHandler(sqsEvent([retry]), lambdaContext())).batchItemFailures,
+    ).toEqual([]);
+    expect(await taskRow(sub)).toMatchObject({ status: 'running' });
+    const before = await snapshot(service.db);
+    await service.fns.tasks.sqsHandler(sqsEvent([{ ...retry }]), lambdaContext());
+    expect(await snapshot(service.db)).toEqual(before);
+    await service.fns.tasks.sqsHandler(
+      sqsEvent([
+        sqsRecord({
+          type: 'update_task',
+          task_id: sub,
+          status: 'complete',
+          epoch,
+          result: { status: 'partial_success' },
+        }),
+      ]),
+      lambdaContext(),
+    );
+    // Past max_attempts: Drydock's message on the task, and the record is done (not a poison message).
+    const exhausted = sqsRecord({ type: 'retry_task', task_id: sub, epoch, max_attempts: 1 });
+    expect(
+      (await service.fns.tasks.sqsHandler(sqsEvent([exhausted]), lambdaContext()))
+        .batchItemFailures,
+    ).toEqual([]);
+    const read = answer(
+      await service.fns.tasks.handler(
+        apiEvent({ method: 'GET', path: `/api/v1.0/tasks/${sub}` }),
+        lambdaContext(),
+      ),
+    );
+    expect(read.body.retry).toBe(1);
+    expect(read.body.result.details.messageList.map((m: { message: string }) => m.message)).toEqual(
+      ['Retrying task for failed entities.', 'Retry requested, out of attempts.'],
+    );
+    const stale = sqsRecord({ type: 'retry_task', task_id: sub, epoch: epoch + 1 });
+    const failed = await service.fns.tasks.sqsHandler(sqsEvent([stale]), lambdaContext());
+    expect(failed.batchItemFailures).toEqual([{ itemIdentifier: stale.messageId }]);
   });
 
   it('appends message events idempotently with contiguous sequences', async () => {
@@ -117,12 +223,13 @@ from tasks where task_id = ${taskId}::uuid`,
     const unknownTask = sqsRecord({ task_id: randomUUID(), messages: [message('lost')] });
     const badShape = sqsRecord({ task_id: taskId, messages: [{ message: 'no flags' }] });
     const good2 = sqsRecord({ task_id: taskId, messages: [message('c')] });
+    const staleEpoch = sqsRecord({ task_id: taskId, messages: [message('stale')], epoch: 999 });
     const res = await service.fns.messages.sqsHandler(
-      sqsEvent([good1, unknownTask, badShape, good2]),
+      sqsEvent([good1, unknownTask, badShape, staleEpoch, good2]),
       lambdaContext(),
     );
     expect(res.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
-      [unknownTask.messageId, badShape.messageId].sort(),
+      [unknownTask.messageId, badShape.messageId, staleEpoch.messageId].sort(),
     );
     const before = await snapshot(service.db);
     const replay = await service.fns.messages.sqsHandler(sqsEvent([good2, good1]), lambdaContext());
@@ -156,8 +263,14 @@ from tasks where task_id = ${taskId}::uuid`,
       items: [item, { ...item, generator: 'lshw' }],
     });
     const bad = sqsRecord({ node_name: 'rack1-node7', items: [{ ...item, data_element: '' }] });
-    const res = await service.fns.buildData.sqsHandler(sqsEvent([good, bad]), lambdaContext());
-    expect(res.batchItemFailures).toEqual([{ itemIdentifier: bad.messageId }]);
+    const stale = sqsRecord({ node_name: 'rack1-node7', items: [item], epoch: 999 });
+    const res = await service.fns.buildData.sqsHandler(
+      sqsEvent([good, bad, stale]),
+      lambdaContext(),
+    );
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
+      [bad.messageId, stale.messageId].sort(),
+    );
     const before = await snapshot(service.db);
     await service.fns.buildData.sqsHandler(sqsEvent([good]), lambdaContext());
     expect(await snapshot(service.db)).toEqual(before);
@@ -170,9 +283,11 @@ from tasks where task_id = ${taskId}::uuid`,
     expect(read.body).toHaveLength(2);
   });
 
-  it('ticks the lease schedule: claims, requeues a dead epoch’s work, runs retention once a day', async () => {
-    const { leader, tasks } = service.fns;
-    // An old finished task for retention, and a queued one for the stranded-work check.
+  it('ticks the lease schedule holding no lease: never renews a silent holder, recovers its work, runs retention once a day', async () => {
+    const { leader: leaderFn, tasks } = service.fns;
+    // Start from no lease at all: the schedule must not create one.
+    await exec(service.db, 'delete from active_instance');
+    await exec(service.db, `update tasks set status = 'complete' where status <> 'complete'`);
     const old = answer(
       await tasks.handler(
         apiEvent({
@@ -187,7 +302,6 @@ from tasks where task_id = ${taskId}::uuid`,
       service.db,
       `update tasks set status = 'complete', updated = now() - interval '45 days' where task_id = '${old}'`,
     );
-    await exec(service.db, `update tasks set status = 'complete' where status <> 'complete'`);
     const work = answer(
       await tasks.handler(
         apiEvent({
@@ -199,47 +313,64 @@ from tasks where task_id = ${taskId}::uuid`,
       ),
     ).body.task_id as string;
 
-    const first = await leader.scheduledHandler(scheduledEvent(), lambdaContext());
+    const first = await leaderFn.scheduledHandler(scheduledEvent(), lambdaContext());
     expect(first).toMatchObject({
-      held: true,
-      holder: SCHEDULE_INSTANCE,
+      mode: 'watch',
+      held: false,
+      holder: null,
+      live: false,
       retention: { ran: true, deletedTasks: 1 },
     });
-    const epoch1 = first.epoch as number;
-    // A duplicate delivery a moment later renews but does not run retention again.
-    const duplicate = await leader.scheduledHandler(scheduledEvent(), lambdaContext());
-    expect(duplicate).toMatchObject({ held: true, epoch: epoch1, retention: { ran: false } });
+    const noLease = answer(
+      await leaderFn.handler(
+        apiEvent({ method: 'GET', path: '/api/v1.0/leader' }),
+        lambdaContext(),
+      ),
+    );
+    expect(noLease.status).toBe(404);
 
-    // The schedule's instance claims the task, then goes silent; another instance takes over.
+    // An orchestrator leads at once (the schedule took nothing) and claims the task.
+    const epoch = await leadAs('orch-a');
     const claimed = answer(
       await tasks.handler(
         apiEvent({
           method: 'POST',
           path: '/api/v1.0/tasks/claim',
-          body: { instance_id: SCHEDULE_INSTANCE, epoch: epoch1 },
+          body: { instance_id: 'orch-a', epoch },
         }),
         lambdaContext(),
       ),
     );
     expect(claimed.body.map((t: { task_id: string }) => t.task_id)).toEqual([work]);
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
-    const takeover = answer(
-      await leader.handler(
-        apiEvent({
-          method: 'POST',
-          path: '/api/v1.0/leader/claim',
-          body: { instance_id: 'other', grace_seconds: 1 },
-        }),
-        lambdaContext(),
-      ),
-    );
-    expect(takeover.body).toMatchObject({ held: true, holder: 'other', epoch: epoch1 + 1 });
-    const notHolder = await leader.scheduledHandler(scheduledEvent(), lambdaContext());
-    expect(notHolder).toMatchObject({ held: false, holder: 'other', requeued: 0 });
+    const leaseRow = async () =>
+      (
+        await service.db.query(
+          statement(
+            { expires: 'timestamptz', renewed: 'timestamptz' },
+            sql`select expires_at as "expires", renewed_at as "renewed" from active_instance`,
+          ),
+        )
+      )[0];
+    const before = await leaseRow();
+    // A duplicate delivery a moment later: the live holder's work is left alone, its lease
+    // neither renewed nor taken, and retention does not run again.
+    const live = await leaderFn.scheduledHandler(scheduledEvent(), lambdaContext());
+    expect(live).toMatchObject({
+      held: false,
+      holder: 'orch-a',
+      epoch,
+      live: true,
+      requeued: 0,
+      retention: { ran: false },
+    });
+    expect(await leaseRow()).toEqual(before);
 
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
-    const back = await leader.scheduledHandler(scheduledEvent(), lambdaContext());
-    expect(back).toMatchObject({ held: true, epoch: epoch1 + 2, requeued: 1 });
+    // The holder falls silent past its grace: the schedule lets the lease lapse and gives the
+    // dead epoch's task back, with no standby needed.
+    await lapse();
+    const lapsed = await leaderFn.scheduledHandler(scheduledEvent(), lambdaContext());
+    expect(lapsed).toMatchObject({ held: false, holder: 'orch-a', live: false, requeued: 1 });
+    expect(await leaseRow()).toEqual({ ...before, expires: expect.any(String) });
     const task = answer(
       await tasks.handler(
         apiEvent({ method: 'GET', path: `/api/v1.0/tasks/${work}` }),
@@ -247,7 +378,34 @@ from tasks where task_id = ${taskId}::uuid`,
       ),
     );
     expect(task.body.status).toBe('queued');
-    expect(task.body.result.details.messageList.at(-1).message).toMatch(/^Requeued/);
+    expect(task.body.result.details.messageList.at(-1).message).toBe(
+      `Requeued: lease epoch ${epoch} that ran this task has ended`,
+    );
+    // A standby takes over at once, with a new epoch.
+    const standby = await leader('claim', { instance_id: 'orch-b' });
+    expect(standby.body).toMatchObject({ held: true, holder: 'orch-b', epoch: epoch + 1 });
+  });
+
+  it('holds the lease in the schedule only in the explicit hold mode', async () => {
+    // The handler kit and config from the same module instances as the loaded functions.
+    const { createLeaseScheduleHandler } = await import('#shared/events/schedule.ts');
+    const { loadConfig } = await import('#shared/config.ts');
+    const hold = loadConfig({
+      ...process.env,
+      LEASE_MODE: 'hold',
+      LEASE_INSTANCE_ID: SCHEDULE_INSTANCE,
+    });
+    const tick = createLeaseScheduleHandler({
+      deps: async () => ({ ...service.deps, config: hold }),
+    });
+    await leadAs('orch-c');
+    const refused = await tick(scheduledEvent(), lambdaContext());
+    expect(refused).toMatchObject({ mode: 'hold', held: false, holder: 'orch-c' });
+    await lapse();
+    const held = await tick(scheduledEvent(), lambdaContext());
+    expect(held).toMatchObject({ mode: 'hold', held: true, holder: SCHEDULE_INSTANCE, live: true });
+    const renewed = await tick(scheduledEvent(), lambdaContext());
+    expect(renewed).toMatchObject({ held: true, epoch: held.epoch });
   });
 
   it('refuses an event that is not the scheduled one', async () => {

@@ -36,6 +36,17 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
     return res.body as z.infer<typeof TaskDictSchema>;
   };
 
+  /** The lease for this file's orchestrator (claimed again after the lease test gives it up). */
+  const leaderEpoch = async (): Promise<number> => {
+    const res = await call('leader', {
+      method: 'POST',
+      path: '/api/v1.0/leader/claim',
+      body: { instance_id: 'orch-a', grace_seconds: 600 },
+    });
+    expect(res.body.held).toBe(true);
+    return res.body.epoch as number;
+  };
+
   beforeAll(async () => {
     service = await loadService(driver, { MAX_BODY_BYTES: '65536' });
   });
@@ -91,7 +102,29 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
       body: { action: 'noop', design_ref: DESIGN },
     });
     expect(noop.status).toBe(400);
-    expect(noop.body.message).toContain('unsupported action');
+    expect(noop.body.message).toMatch(/unsupported action/i);
+    const unknown = await call('tasks', {
+      method: 'POST',
+      path: '/api/v1.0/tasks',
+      body: { action: 'launch_rockets', design_ref: DESIGN },
+    });
+    expect(unknown.status).toBe(400);
+
+    // The lease holder's own parentless task: any action, no design needed, never queued.
+    const epoch = await leaderEpoch();
+    const internal = await call('tasks', {
+      method: 'POST',
+      path: '/api/v1.0/tasks',
+      body: { action: 'identify_node', epoch },
+    });
+    expect(internal.status).toBe(201);
+    expect(internal.body).toMatchObject({ status: 'requested', parent_task_id: null });
+    const stale = await call('tasks', {
+      method: 'POST',
+      path: '/api/v1.0/tasks',
+      body: { action: 'noop', epoch: epoch + 1 },
+    });
+    expect(stale.status).toBe(412);
 
     const request = {
       method: 'POST',
@@ -142,18 +175,71 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
     expect(bad.body.issues[0].path).toBe('path.task_id');
   });
 
+  it('serves the lease routes and fences claims by epoch', async () => {
+    const refused = await call('tasks', {
+      method: 'POST',
+      path: '/api/v1.0/tasks/claim',
+      body: { instance_id: 'orch-b', epoch: 1 },
+    });
+    expect(refused.status).toBe(412);
+    const lease = await call('leader', {
+      method: 'POST',
+      path: '/api/v1.0/leader/claim',
+      body: { instance_id: 'orch-a', grace_seconds: 60 },
+    });
+    expect(lease.status).toBe(200);
+    expect(LeaseDictSchema.parse(lease.body)).toMatchObject({ holder: 'orch-a', held: true });
+    const other = await call('leader', {
+      method: 'POST',
+      path: '/api/v1.0/leader/claim',
+      body: { instance_id: 'orch-b' },
+    });
+    expect(other.body).toMatchObject({ holder: 'orch-a', held: false });
+    const epoch = lease.body.epoch as number;
+    const claimed = await call('tasks', {
+      method: 'POST',
+      path: '/api/v1.0/tasks/claim',
+      body: { instance_id: 'orch-a', epoch, limit: 100 },
+    });
+    expect(claimed.status).toBe(200);
+    expect(claimed.body.length).toBeGreaterThan(0);
+    expect(claimed.body.every((t: { status: string }) => t.status !== 'queued')).toBe(true);
+    const stale = await call('leader', {
+      method: 'POST',
+      path: '/api/v1.0/leader/renew',
+      body: { instance_id: 'orch-a', epoch: epoch + 5 },
+    });
+    expect(stale.status).toBe(412);
+    const renewed = await call('leader', {
+      method: 'POST',
+      path: '/api/v1.0/leader/renew',
+      body: { instance_id: 'orch-a', epoch },
+    });
+    expect(renewed.status).toBe(200);
+    const gone = await call('leader', {
+      method: 'POST',
+      path: '/api/v1.0/leader/abdicate',
+      body: { instance_id: 'orch-a', epoch },
+    });
+    expect(gone.status).toBe(204);
+    expect(gone.headers['Content-Type']).toBeUndefined();
+    const after = await call('leader', { method: 'GET', path: '/api/v1.0/leader' });
+    expect(after.body).toMatchObject({ holder: 'orch-a', active: false });
+  });
+
   it('serves a task tree with layers, subtask errors across the whole tree, and build data', async () => {
     const root = await createTask();
+    const epoch = await leaderEpoch();
     const child = await call('tasks', {
       method: 'POST',
       path: `/api/v1.0/tasks/${root.task_id}/subtasks`,
-      body: { action: 'prepare_nodes' },
+      body: { action: 'prepare_nodes', epoch },
     });
     expect(child.status).toBe(201);
     const grandchild = await call('tasks', {
       method: 'POST',
       path: `/api/v1.0/tasks/${child.body.task_id}/subtasks`,
-      body: { action: 'deploy_node' },
+      body: { action: 'deploy_node', epoch },
     });
     const gid = grandchild.body.task_id as string;
     const msg = await call('messages', {
@@ -239,7 +325,18 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
     expect(ok.status).toBe(200);
     expect(ok.body.result).toMatchObject({ message: 'checked', successes: ['n1'] });
     expect(ok.headers.ETag).toBe('"2"');
-    const refused = await call('tasks', { method: 'PATCH', path, body: { status: 'complete' } });
+    const unconditional = await call('tasks', {
+      method: 'PATCH',
+      path,
+      body: { result: { message: 'blind' } },
+    });
+    expect(unconditional.status).toBe(428);
+    const refused = await call('tasks', {
+      method: 'PATCH',
+      path,
+      headers: { 'If-Match': '"2"' },
+      body: { status: 'complete' },
+    });
     expect(refused.status).toBe(409);
     const garbage = await call('tasks', {
       method: 'PATCH',
@@ -254,10 +351,11 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
 
   it('terminates recursively and then refuses new subtasks under the tree', async () => {
     const root = await createTask();
+    const epoch = await leaderEpoch();
     const child = await call('tasks', {
       method: 'POST',
       path: `/api/v1.0/tasks/${root.task_id}/subtasks`,
-      body: { action: 'prepare_nodes' },
+      body: { action: 'prepare_nodes', epoch },
     });
     const res = await call('tasks', {
       method: 'POST',
@@ -271,9 +369,15 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
     const late = await call('tasks', {
       method: 'POST',
       path: `/api/v1.0/tasks/${root.task_id}/subtasks`,
-      body: { action: 'prepare_nodes' },
+      body: { action: 'prepare_nodes', epoch },
     });
     expect(late.status).toBe(409);
+    const epochless = await call('tasks', {
+      method: 'POST',
+      path: `/api/v1.0/tasks/${child.body.task_id}/subtasks`,
+      body: { action: 'prepare_nodes' },
+    });
+    expect(epochless.status).toBe(428);
     const noBody = await call('tasks', {
       method: 'POST',
       path: `/api/v1.0/tasks/${child.body.task_id}/terminate`,
@@ -281,82 +385,62 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
     expect(noBody.status).toBe(200);
   });
 
-  it('serves the lease routes and fences claims by epoch', async () => {
-    const none = await call('leader', { method: 'GET', path: '/api/v1.0/leader' });
-    expect(none.status).toBe(404);
-    const refused = await call('tasks', {
-      method: 'POST',
-      path: '/api/v1.0/tasks/claim',
-      body: { instance_id: 'orch-a', epoch: 1 },
-    });
-    expect(refused.status).toBe(412);
-    const lease = await call('leader', {
-      method: 'POST',
-      path: '/api/v1.0/leader/claim',
-      body: { instance_id: 'orch-a', grace_seconds: 60 },
-    });
-    expect(lease.status).toBe(200);
-    expect(LeaseDictSchema.parse(lease.body)).toMatchObject({ holder: 'orch-a', held: true });
-    const other = await call('leader', {
-      method: 'POST',
-      path: '/api/v1.0/leader/claim',
-      body: { instance_id: 'orch-b' },
-    });
-    expect(other.body).toMatchObject({ holder: 'orch-a', held: false });
-    const epoch = lease.body.epoch as number;
-    const claimed = await call('tasks', {
-      method: 'POST',
-      path: '/api/v1.0/tasks/claim',
-      body: { instance_id: 'orch-a', epoch, limit: 100 },
-    });
-    expect(claimed.status).toBe(200);
-    expect(claimed.body.length).toBeGreaterThan(0);
-    expect(claimed.body.every((t: { status: string }) => t.status !== 'queued')).toBe(true);
-    const stale = await call('leader', {
-      method: 'POST',
-      path: '/api/v1.0/leader/renew',
-      body: { instance_id: 'orch-a', epoch: epoch + 5 },
-    });
-    expect(stale.status).toBe(412);
-    const renewed = await call('leader', {
-      method: 'POST',
-      path: '/api/v1.0/leader/renew',
-      body: { instance_id: 'orch-a', epoch },
-    });
-    expect(renewed.status).toBe(200);
-    const gone = await call('leader', {
-      method: 'POST',
-      path: '/api/v1.0/leader/abdicate',
-      body: { instance_id: 'orch-a', epoch },
-    });
-    expect(gone.status).toBe(204);
-    expect(gone.headers['Content-Type']).toBeUndefined();
-    const after = await call('leader', { method: 'GET', path: '/api/v1.0/leader' });
-    expect(after.body).toMatchObject({ holder: 'orch-a', active: false });
-  });
-
-  it('rolls subtask results up into the parent', async () => {
+  it('rolls subtask results up into the parent and retries a failed subtask, fenced', async () => {
     const root = await createTask();
+    const epoch = await leaderEpoch();
     const child = await call('tasks', {
       method: 'POST',
       path: `/api/v1.0/tasks/${root.task_id}/subtasks`,
-      body: { action: 'prepare_nodes' },
+      body: { action: 'prepare_nodes', epoch },
     });
     const cid = child.body.task_id as string;
     for (const status of ['running', 'complete']) {
       const r = await call('tasks', {
         method: 'PATCH',
         path: `/api/v1.0/tasks/${cid}`,
-        body: { status, result: { status: 'success', add_successes: ['n7'] } },
+        body: { status, epoch, result: { status: 'partial_success', add_successes: ['n7'] } },
       });
       expect(r.status).toBe(200);
     }
-    const rolled = await call('tasks', {
-      method: 'POST',
-      path: `/api/v1.0/tasks/${root.task_id}/rollup`,
-    });
+    const rollup = `/api/v1.0/tasks/${root.task_id}/rollup`;
+    expect((await call('tasks', { method: 'POST', path: rollup })).status).toBe(400);
+    expect((await call('tasks', { method: 'POST', path: rollup, body: {} })).status).toBe(428);
+    const rolled = await call('tasks', { method: 'POST', path: rollup, body: { epoch } });
     expect(rolled.status).toBe(200);
-    expect(rolled.body.result).toMatchObject({ status: 'success', successes: ['n7'] });
+    expect(rolled.body.result).toMatchObject({ status: 'partial_success', successes: ['n7'] });
+
+    const retry = `/api/v1.0/tasks/${cid}/retry`;
+    const nothing = await call('tasks', { method: 'POST', path: retry, body: { epoch } });
+    expect(nothing.body).toMatchObject({ retried: false, task: { status: 'complete', retry: 0 } });
+    await call('tasks', {
+      method: 'PATCH',
+      path: `/api/v1.0/tasks/${cid}`,
+      body: { epoch, result: { add_failures: ['n8'] } },
+    });
+    const again = await call('tasks', {
+      method: 'POST',
+      path: retry,
+      body: { epoch, max_attempts: 1 },
+    });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({
+      retried: true,
+      task: { status: 'running', retry: 1, result: { status: 'success' } },
+    });
+    expect(again.headers.ETag).toBe(`"${again.body.task.version}"`);
+    await call('tasks', {
+      method: 'PATCH',
+      path: `/api/v1.0/tasks/${cid}`,
+      body: { epoch, status: 'complete', result: { status: 'failure' } },
+    });
+    const out = await call('tasks', {
+      method: 'POST',
+      path: retry,
+      body: { epoch, max_attempts: 1 },
+    });
+    expect(out.status).toBe(409);
+    expect(out.body.message).toMatch(/out of attempts/);
+    expect((await call('tasks', { method: 'POST', path: retry, body: {} })).status).toBe(428);
   });
 
   it('pages messages with after/limit and a next cursor', async () => {
@@ -511,7 +595,7 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
     expect(b64.status).toBe(201);
     const wrong = await call('tasks', { method: 'PUT', path });
     expect(wrong.status).toBe(405);
-    expect(wrong.headers.Allow).toBe('GET, POST, DELETE');
+    expect(wrong.headers.Allow).toBe('GET, HEAD, POST, DELETE, OPTIONS');
   });
 
   it('answers 503 with retry when the database is unreachable, and a bare 500 for other failures', async () => {

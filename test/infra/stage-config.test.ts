@@ -98,6 +98,26 @@ describe('resolveStageConfig', () => {
   });
 });
 
+describe('the lease schedule', () => {
+  it('holds no lease by default, and holds one only for an explicit in-schedule orchestrator', () => {
+    expect(configFor({}).leaseHoldInstanceId).toBeUndefined();
+    const stage = synthStage('dev', { context: { leaseHoldInstanceId: 'orch-in-schedule' } });
+    try {
+      const schedule = Object.values(
+        resourcesOf(stage.statelessTemplate, 'AWS::Lambda::Function'),
+      ).find((fn) =>
+        String(fn.Properties?.Description ?? '').includes('the one-minute lease schedule'),
+      );
+      expect(schedule?.Properties?.Environment?.Variables).toMatchObject({
+        LEASE_MODE: 'hold',
+        LEASE_INSTANCE_ID: 'orch-in-schedule',
+      });
+    } finally {
+      stage.dispose();
+    }
+  }, 300_000);
+});
+
 describe('a dev stack without the schedule', () => {
   it('may scale the writer to zero: auto-pause on, the rule disabled', () => {
     const stage = synthStage('dev', {

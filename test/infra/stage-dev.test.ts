@@ -159,16 +159,17 @@ describe('dev stage: functions', () => {
     }
   });
 
-  it('gives the leader its lease identity and the design function its settings', () => {
+  it('gives the lease schedule its settings but no lease of its own, and the design function its settings', () => {
     const env = (id: string) => environmentOf(functionResource(dev.statelessTemplate, id));
     expect(env('LeaseSchedule')).toMatchObject({
-      LEASE_INSTANCE_ID: 'drydock-statemgmt-dev-stateless-scheduler',
       LEASE_GRACE_SECONDS: '90',
       RETENTION_DAYS: '90',
       RETENTION_BATCH_SIZE: '500',
     });
-    for (const id of FUNCTION_IDS.filter((name) => name !== 'LeaseSchedule')) {
+    // The schedule must never keep a dead orchestrator's lease alive: it holds none by default.
+    for (const id of FUNCTION_IDS) {
       expect(env(id)).not.toHaveProperty('LEASE_INSTANCE_ID');
+      expect(env(id)).not.toHaveProperty('LEASE_MODE');
     }
     expect(env('Design')).toMatchObject({
       MAX_BODY_BYTES: '1048576',
@@ -248,9 +249,12 @@ function loadBundle(bundle: string): { exports: string[]; initMs: number } {
 }
 
 describe('dev stage: REST API', () => {
-  const PUBLIC = ['GET /versions', 'GET /api/v1.0/health'];
+  const PUBLIC = ['GET', 'HEAD', 'OPTIONS'].flatMap((verb) => [
+    `${verb} /versions`,
+    `${verb} /api/v1.0/health`,
+  ]);
 
-  it('requires IAM on every method except GET /versions and GET /api/v1.0/health', () => {
+  it('requires IAM on every method except GET, HEAD and OPTIONS of /versions and /api/v1.0/health', () => {
     const methods = apiMethods(dev.statelessTemplate);
     expect(methods.size).toBeGreaterThan(PUBLIC.length);
     for (const [route, method] of methods) {
@@ -273,9 +277,13 @@ describe('dev stage: REST API', () => {
     };
     const expected: Record<string, string> = {
       'GET /versions': 'Health',
+      'HEAD /versions': 'Health',
+      'OPTIONS /versions': 'Health',
       'GET /api/v1.0/health': 'Health',
-      'GET /api/v1.0/health/extended': 'Health',
-      'GET /api/v1.0/openapi.json': 'Health',
+      'HEAD /api/v1.0/health': 'Health',
+      'OPTIONS /api/v1.0/health': 'Health',
+      'ANY /api/v1.0/health/extended': 'Health',
+      'ANY /api/v1.0/openapi.json': 'Health',
       'ANY /api/v1.0/tasks': 'Tasks',
       'POST /api/v1.0/tasks': 'Tasks',
       'ANY /api/v1.0/tasks/{task_id}': 'Tasks',

@@ -155,15 +155,20 @@ describe('API Gateway routes against the functions', () => {
     ['Design', designRoutes],
   ] as const;
 
-  it.each(tables)('sends every %s route to that function', (id, routes) => {
+  it.each(tables)('sends every %s route to that function, with HEAD and OPTIONS', (id, routes) => {
     expect(routes.length).toBeGreaterThan(0);
     for (const route of routes) {
       // A concrete path, as a caller sends it: parameters become sample values.
       const path = route.path.replace(/\{[^}]+\}/g, 'sample-1');
-      const resolved = resolve(route.method, path);
-      expect(resolved?.target, `${route.method} ${route.path} → ${resolved?.route}`).toBe(
-        functionLogicalId(local.statelessTemplate, id),
-      );
+      // The HTTP kit answers HEAD on every GET route and OPTIONS everywhere: API Gateway must
+      // let both through to the function.
+      const methods = [route.method, 'OPTIONS', ...(route.method === 'GET' ? ['HEAD'] : [])];
+      for (const method of methods) {
+        const resolved = resolve(method, path);
+        expect(resolved?.target, `${method} ${route.path} → ${resolved?.route}`).toBe(
+          functionLogicalId(local.statelessTemplate, id),
+        );
+      }
     }
   });
 });

@@ -1,10 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ValidationError } from '#shared/errors.ts';
+import { LeaseLostError, ValidationError } from '#shared/errors.ts';
 import { postBuildData, queryBuildData } from '#shared/store/build-data.ts';
-import { purgeFinishedTasks, updateTask } from '#shared/store/tasks.ts';
+import { purgeFinishedTasks } from '#shared/store/tasks.ts';
 import type { NewBuildData } from '#shared/store/types.ts';
-import { ageTask, queuedTask } from '#test/support/store-fixtures.ts';
+import {
+  ageTask,
+  becomeLeader,
+  expireLease,
+  forceTask,
+  queuedTask,
+} from '#test/support/store-fixtures.ts';
 import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
 
 const item = (
@@ -123,10 +129,24 @@ describe.each(TEST_DRIVERS)('build data on %s', (driver) => {
     expect(await queryBuildData(t.db, { nodeName: node, verbosity: 1 })).toHaveLength(1);
   });
 
+  it("stores an orchestrator's items only while its lease epoch is live", async () => {
+    const node = `node-${randomUUID()}`;
+    const epoch = await becomeLeader(t.db, `leader-${randomUUID()}`);
+    const one = [item(node, randomUUID(), 'lshw', '2026-06-01T00:00:00Z')];
+    expect((await postBuildData(t.db, one, { epoch })).inserted).toHaveLength(1);
+    await expect(postBuildData(t.db, one, { epoch: epoch + 1 })).rejects.toBeInstanceOf(
+      LeaseLostError,
+    );
+    await expireLease(t.db);
+    await expect(
+      postBuildData(t.db, [item(node, randomUUID(), 'lldp', '2026-06-02T00:00:00Z')], { epoch }),
+    ).rejects.toThrow(/fenced/);
+    expect(await queryBuildData(t.db, { nodeName: node, verbosity: 1 })).toHaveLength(1);
+  });
+
   it('outlives task retention', async () => {
     const task = await queuedTask(t.db);
-    await updateTask(t.db, task.taskId, { status: 'running' });
-    await updateTask(t.db, task.taskId, { status: 'complete' });
+    await forceTask(t.db, task.taskId, { status: 'complete' });
     const node = `node-${randomUUID()}`;
     await postBuildData(t.db, [item(node, task.taskId, 'lshw', '2026-05-01T00:00:00Z')]);
     await ageTask(t.db, task.taskId, 100);

@@ -47,8 +47,8 @@ describe.runIf(TEST_DRIVERS.includes('pg'))('indexes behind every lookup', () =>
       sql`select collected_date from build_data where node_name = 'n' and generator = 'g' order by collected_date desc limit 1`,
     ],
     [
-      'stranded work',
-      sql`select task_id from tasks where status in ('running', 'terminating') and claimed_epoch < 5`,
+      'work of dead epochs',
+      sql`select task_id from tasks where status in ('requested', 'running', 'terminating') and claimed_epoch < 5`,
     ],
   ])('%s uses an index', async (_name, query) => {
     expect(await plan(query)).not.toMatch(/Seq Scan/);

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, statement } from '#shared/db/sql.ts';
-import { NotFoundError, ValidationError } from '#shared/errors.ts';
+import { LeaseLostError, NotFoundError, ValidationError } from '#shared/errors.ts';
 import { appendMessages, listMessages } from '#shared/store/messages.ts';
 import { getTask } from '#shared/store/tasks.ts';
-import { queuedTask } from '#test/support/store-fixtures.ts';
+import { becomeLeader, expireLease, queuedTask } from '#test/support/store-fixtures.ts';
 import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
 
 const msg = (
@@ -24,6 +24,29 @@ describe.each(TEST_DRIVERS)('result messages on %s', (driver) => {
     t = await openTestDb(driver);
   });
   afterAll(async () => t.close());
+
+  it("appends an orchestrator's messages only while its lease epoch is live, one or many", async () => {
+    const task = await queuedTask(t.db);
+    const epoch = await becomeLeader(t.db, `leader-${randomUUID()}`);
+    await appendMessages(t.db, task.taskId, [msg('live')], { epoch });
+    for (const batch of [[msg('stale')], [msg('stale a'), msg('stale b', { error: true })]]) {
+      await expect(
+        appendMessages(t.db, task.taskId, batch, { epoch: epoch + 1 }),
+      ).rejects.toBeInstanceOf(LeaseLostError);
+    }
+    await expireLease(t.db);
+    await expect(appendMessages(t.db, task.taskId, [msg('late')], { epoch })).rejects.toThrow(
+      /fenced/,
+    );
+    // A caller that is not the orchestrator (a node's report, an operator) carries no epoch.
+    await appendMessages(t.db, task.taskId, [msg('from a node')]);
+    const after = await getTask(t.db, task.taskId);
+    expect(after.messages.map((m) => [m.sequence, m.message])).toEqual([
+      [1, 'live'],
+      [2, 'from a node'],
+    ]);
+    expect(after.result.errorCount).toBe(0);
+  });
 
   it('appends one and many with contiguous sequences and keeps the error count', async () => {
     const task = await queuedTask(t.db);

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql, statement } from '#shared/db/sql.ts';
 import { ValidationError } from '#shared/errors.ts';
 import { appendMessages } from '#shared/store/messages.ts';
-import { createTask, getTask, purgeFinishedTasks, updateTask } from '#shared/store/tasks.ts';
-import { ageTask, queuedTask, resetTables } from '#test/support/store-fixtures.ts';
+import { createTask, getTask, purgeFinishedTasks } from '#shared/store/tasks.ts';
+import { ageTask, forceTask, queuedTask, resetTables } from '#test/support/store-fixtures.ts';
 import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
 
 describe.each(TEST_DRIVERS)('retention on %s', (driver) => {
@@ -14,9 +14,9 @@ describe.each(TEST_DRIVERS)('retention on %s', (driver) => {
   afterAll(async () => t.close());
   beforeEach(async () => resetTables(t.db));
 
+  // Lifecycle rules are tested elsewhere: here tasks are simply put in the state retention sees.
   async function finish(taskId: string, status: 'complete' | 'terminated' = 'complete') {
-    await updateTask(t.db, taskId, { status: status === 'complete' ? 'running' : 'terminated' });
-    if (status === 'complete') await updateTask(t.db, taskId, { status: 'complete' });
+    await forceTask(t.db, taskId, { status });
   }
 
   const count = async (table: 'tasks' | 'result_message') =>
@@ -41,7 +41,7 @@ describe.each(TEST_DRIVERS)('retention on %s', (driver) => {
         { message: 'm', error: false, contextType: 'node', context: 'n' },
       ]);
       for (const id of [grandchild.taskId, child.taskId, root.taskId]) {
-        await updateTask(t.db, id, { status: 'running' });
+        await forceTask(t.db, id, { status: 'running' });
         await finish(id);
         await ageTask(t.db, id, 120);
       }
@@ -63,13 +63,13 @@ describe.each(TEST_DRIVERS)('retention on %s', (driver) => {
 
   it('never deletes a running task, nor a finished tree with an unfinished subtask', async () => {
     const running = await queuedTask(t.db);
-    await updateTask(t.db, running.taskId, { status: 'running' });
+    await forceTask(t.db, running.taskId, { status: 'running' });
     await ageTask(t.db, running.taskId, 365);
     const root = await queuedTask(t.db);
     const child = (await createTask(t.db, { parentTaskId: root.taskId, action: 'deploy_node' }))
       .task;
-    await updateTask(t.db, child.taskId, { status: 'running' });
-    await updateTask(t.db, root.taskId, { status: 'running' });
+    await forceTask(t.db, child.taskId, { status: 'running' });
+    await forceTask(t.db, root.taskId, { status: 'running' });
     await finish(root.taskId);
     await ageTask(t.db, root.taskId, 365);
     expect(await purgeFinishedTasks(t.db, { olderThanDays: 1, batchSize: 100 })).toEqual({

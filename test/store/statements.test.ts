@@ -15,10 +15,13 @@ import {
   createTask,
   getTask,
   getTaskTree,
+  listMessagesOfTasks,
   listSubtasks,
   listTasks,
+  listTasksWithin,
   purgeFinishedTasks,
   requeueStrandedTasks,
+  retryTask,
   rollUpResults,
   terminateTask,
   updateTask,
@@ -63,12 +66,18 @@ describe.each(TEST_DRIVERS)('statements per store operation on %s', (driver) => 
     const { task } = await measure('createTask', () =>
       createTask(db, { action: 'deploy_nodes', status: 'queued' }),
     );
-    await measure('createTask (subtask)', () =>
-      createTask(db, { action: 'deploy_node', parentTaskId: task.taskId }),
+    const { task: sub } = await measure('createTask (subtask)', () =>
+      createTask(db, { action: 'deploy_node', parentTaskId: task.taskId, epoch: lease.epoch }),
+    );
+    await measure('createTask (internal)', () =>
+      createTask(db, { action: 'identify_node', epoch: lease.epoch }),
     );
     await measure('getTask', () => getTask(db, task.taskId));
     await measure('listTasks', () => listTasks(db, { limit: 10, status: 'queued' }));
     await measure('listSubtasks', () => listSubtasks(db, task.taskId, 'active'));
+    await measure('listTasksWithin', () =>
+      listTasksWithin(db, {}, { maxTasks: 500, maxBytes: 384 * 1024 }),
+    );
     await measure('getTaskTree', () => getTaskTree(db, task.taskId, { layers: -1 }));
     await measure('claimTasks', () => claimTasks(db, { instanceId: 'me', epoch: lease.epoch }));
     await measure('appendMessages (1)', () =>
@@ -88,17 +97,50 @@ describe.each(TEST_DRIVERS)('statements per store operation on %s', (driver) => 
         })),
       ),
     );
+    await measure('appendMessages (fenced)', () =>
+      appendMessages(
+        db,
+        task.taskId,
+        [{ message: 'm', error: false, contextType: 'task', context: 'x' }],
+        { epoch: lease.epoch },
+      ),
+    );
     await measure('listMessages', () => listMessages(db, task.taskId, { after: 2, limit: 5 }));
+    await measure('listMessagesOfTasks', () =>
+      listMessagesOfTasks(db, [task.taskId], {
+        after: { index: 0, sequence: 0 },
+        maxRows: 2000,
+        maxBytes: 384 * 1024,
+      }),
+    );
     await measure('updateTask', () =>
       updateTask(db, task.taskId, { result: { addSuccesses: ['n1'] } }, { epoch: lease.epoch }),
     );
-    await measure('rollUpResults', () => rollUpResults(db, task.taskId));
+    await measure('updateTask (subtask complete)', () =>
+      updateTask(
+        db,
+        sub.taskId,
+        { status: 'complete', result: { status: 'failure', addFailures: ['n2'] } },
+        { epoch: lease.epoch },
+      ),
+    );
+    await measure('retryTask', () =>
+      retryTask(db, sub.taskId, { epoch: lease.epoch, maxAttempts: 3 }),
+    );
+    await measure('rollUpResults', () =>
+      rollUpResults(db, task.taskId, {
+        bubble: { actionFilter: 'deploy_node' },
+        align: {},
+        epoch: lease.epoch,
+      }),
+    );
     await measure('terminateTask', () =>
       terminateTask(db, task.taskId, { terminatedBy: 'op', recursive: true }),
     );
     await measure('requeueStrandedTasks', () =>
       requeueStrandedTasks(db, { epoch: lease.epoch, limit: 10 }),
     );
+    await measure('requeueStrandedTasks (schedule)', () => requeueStrandedTasks(db, { limit: 10 }));
     await measure('purgeFinishedTasks', () =>
       purgeFinishedTasks(db, { olderThanDays: 90, batchSize: 100 }),
     );
@@ -113,6 +155,21 @@ describe.each(TEST_DRIVERS)('statements per store operation on %s', (driver) => 
           dataElement: '<x/>',
         },
       ]),
+    );
+    await measure('postBuildData (fenced)', () =>
+      postBuildData(
+        db,
+        [
+          {
+            nodeName: node,
+            taskId: task.taskId,
+            generator: 'lldp',
+            dataFormat: 'text/xml',
+            dataElement: '<y/>',
+          },
+        ],
+        { epoch: lease.epoch },
+      ),
     );
     await measure('queryBuildData (latest)', () =>
       queryBuildData(db, { nodeName: node, latest: true, verbosity: 2 }),
@@ -130,6 +187,6 @@ describe.each(TEST_DRIVERS)('statements per store operation on %s', (driver) => 
     expect(Object.entries(counts).filter(([, n]) => n !== 1)).toEqual([]);
     expect(apiCalls).toEqual({});
     if (driver === 'data-api') expect(t.dataApiCalls).toBeTypeOf('function');
-    expect(Object.keys(counts)).toHaveLength(24);
+    expect(Object.keys(counts)).toHaveLength(32);
   });
 });

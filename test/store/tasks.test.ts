@@ -1,20 +1,36 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConflictError, LeaseLostError, NotFoundError, ValidationError } from '#shared/errors.ts';
+import { type ResultStatus, STATUS_TRANSITIONS, TASK_STATUSES } from '#shared/domain.ts';
+import {
+  ConflictError,
+  LeaseLostError,
+  MaxRetriesReachedError,
+  NotFoundError,
+  ValidationError,
+} from '#shared/errors.ts';
 import { appendMessages } from '#shared/store/messages.ts';
 import {
   claimTasks,
   createTask,
   getTask,
   getTaskTree,
+  listMessagesOfTasks,
   listSubtasks,
   listTasks,
+  listTasksWithin,
   requeueStrandedTasks,
+  retryTask,
   rollUpResults,
   terminateTask,
   updateTask,
 } from '#shared/store/tasks.ts';
-import { becomeLeader, queuedTask, resetTables } from '#test/support/store-fixtures.ts';
+import {
+  becomeLeader,
+  expireLease,
+  forceTask,
+  queuedTask,
+  resetTables,
+} from '#test/support/store-fixtures.ts';
 import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
 
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
@@ -251,20 +267,52 @@ describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
       expect(after.version).toBe(3);
     });
 
-    it('allows only listed status transitions', async () => {
-      const task = await queuedTask(t.db);
-      await expect(updateTask(t.db, task.taskId, { status: 'complete' })).rejects.toBeInstanceOf(
-        ConflictError,
+    // Every (from, to) pair: allowed exactly when Drydock's orchestrator or drivers save it
+    // (STATUS_TRANSITIONS, each edge with its code path in shared/store/README.md) or it stays put.
+    const statuses = TASK_STATUSES;
+    const pairs = statuses.flatMap((from) => statuses.map((to) => [from, to] as const));
+    it('allows exactly the listed status moves, and staying put', async () => {
+      const refused: string[] = [];
+      for (const [from, to] of pairs) {
+        const task = await queuedTask(t.db);
+        await forceTask(t.db, task.taskId, { status: from });
+        const allowed = from === to || STATUS_TRANSITIONS[from].includes(to);
+        const outcome = await updateTask(t.db, task.taskId, { status: to }).then(
+          (x) => x.status,
+          (error: unknown) => (error instanceof ConflictError ? 'refused' : String(error)),
+        );
+        expect(outcome, `${from} → ${to}`).toBe(allowed ? to : 'refused');
+        if (!allowed) refused.push(`${from}→${to}`);
+      }
+      // What Drydock never does, or only through another operation, stays refused.
+      expect(refused).toEqual(
+        expect.arrayContaining([
+          'queued→running', // claim
+          'complete→running', // retry
+          'terminating→running',
+          'terminated→complete',
+          'running→queued', // recovery
+          'requested→queued',
+        ]),
       );
-      await updateTask(t.db, task.taskId, { status: 'running' });
-      const done = await updateTask(t.db, task.taskId, {
-        status: 'complete',
-        result: { status: 'success' },
-      });
-      expect(done).toMatchObject({ status: 'complete', result: { status: 'success' } });
-      await expect(updateTask(t.db, task.taskId, { status: 'queued' })).rejects.toBeInstanceOf(
-        ConflictError,
+    });
+
+    it("saves Drydock's single-save moves: requested → complete, and requested → running → complete", async () => {
+      const parent = await queuedTask(t.db);
+      const once = (
+        await createTask(t.db, { parentTaskId: parent.taskId, action: 'create_boot_media' })
+      ).task;
+      expect(
+        await updateTask(t.db, once.taskId, { status: 'complete', result: { status: 'failure' } }),
+      ).toMatchObject({ status: 'complete', result: { status: 'failure' } });
+      const twice = (await createTask(t.db, { parentTaskId: parent.taskId, action: 'deploy_node' }))
+        .task;
+      await updateTask(t.db, twice.taskId, { status: 'running' });
+      await updateTask(t.db, twice.taskId, { status: 'running' });
+      expect((await updateTask(t.db, twice.taskId, { status: 'complete' })).status).toBe(
+        'complete',
       );
+      await expect(updateTask(t.db, twice.taskId, { status: 'running' })).rejects.toThrow(/retry/);
       await expect(updateTask(t.db, randomUUID(), { status: 'queued' })).rejects.toBeInstanceOf(
         NotFoundError,
       );
@@ -289,7 +337,7 @@ describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
       const task = await queuedTask(t.db);
       const epoch = await becomeLeader(t.db, 'leader-a', 1);
       await claimTasks(t.db, { instanceId: 'leader-a', epoch });
-      await new Promise((r) => setTimeout(r, 1_100));
+      await expireLease(t.db);
       const newEpoch = await becomeLeader(t.db, 'leader-b');
       expect(newEpoch).toBe(epoch + 1);
       await expect(
@@ -366,6 +414,7 @@ describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
   });
 
   describe('rollUpResults', () => {
+    const both = { bubble: {}, align: {} };
     async function finishedChild(
       parentTaskId: string,
       action: 'deploy_node' | 'prepare_nodes',
@@ -373,8 +422,7 @@ describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
       entities: { ok?: string[]; bad?: string[] },
       retry = 0,
     ) {
-      const { task } = await createTask(t.db, { parentTaskId, action });
-      await updateTask(t.db, task.taskId, { status: 'running', retry });
+      const { task } = await createTask(t.db, { parentTaskId, action, retry });
       await updateTask(t.db, task.taskId, {
         status: 'complete',
         result: { status, addSuccesses: entities.ok ?? [], addFailures: entities.bad ?? [] },
@@ -383,55 +431,229 @@ describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
 
     it('is success for a task without subtasks (Drydock #77)', async () => {
       const task = await queuedTask(t.db);
-      expect((await rollUpResults(t.db, task.taskId)).result.status).toBe('success');
+      expect((await rollUpResults(t.db, task.taskId, both)).result.status).toBe('success');
     });
 
     it('aggregates finished subtasks: success, failure, partial success; unfinished ones are ignored', async () => {
       const parent = await queuedTask(t.db);
       await createTask(t.db, { parentTaskId: parent.taskId, action: 'deploy_node' }); // still requested
-      expect((await rollUpResults(t.db, parent.taskId)).result.status).toBe('incomplete');
+      expect((await rollUpResults(t.db, parent.taskId, both)).result.status).toBe('incomplete');
       await finishedChild(parent.taskId, 'deploy_node', 'success', { ok: ['n1'] });
-      expect((await rollUpResults(t.db, parent.taskId)).result).toMatchObject({
+      expect((await rollUpResults(t.db, parent.taskId, both)).result).toMatchObject({
         status: 'success',
         successes: ['n1'],
       });
       await finishedChild(parent.taskId, 'deploy_node', 'failure', { bad: ['n2'] });
-      expect((await rollUpResults(t.db, parent.taskId)).result).toMatchObject({
+      expect((await rollUpResults(t.db, parent.taskId, both)).result).toMatchObject({
         status: 'partial_success',
         successes: ['n1'],
         failures: ['n2'],
       });
-      const onlyFailures = await queuedTask(t.db);
-      await finishedChild(onlyFailures.taskId, 'deploy_node', 'failure', { bad: ['n3'] });
-      expect((await rollUpResults(t.db, onlyFailures.taskId)).result.status).toBe('failure');
     });
 
-    it('takes successes only from matching actions but failures from every subtask of the retry sequence', async () => {
+    it('runs bubble and align each with its own filter, or one without the other', async () => {
       const parent = await queuedTask(t.db);
       await finishedChild(parent.taskId, 'prepare_nodes', 'success', { ok: ['p1'] });
       await finishedChild(parent.taskId, 'prepare_nodes', 'failure', { bad: ['p2'] });
       await finishedChild(parent.taskId, 'deploy_node', 'success', { ok: ['d1'] });
-      const rolled = await rollUpResults(t.db, parent.taskId, { actionFilter: 'deploy_node' });
+      const rolled = await rollUpResults(t.db, parent.taskId, {
+        bubble: { actionFilter: 'deploy_node' },
+        align: { actionFilter: 'deploy_node' },
+      });
       expect(rolled.result).toMatchObject({
         status: 'success',
         successes: ['d1'],
         failures: ['p2'],
       });
-
-      const retried = await queuedTask(t.db);
-      await updateTask(t.db, retried.taskId, { retry: 1 });
-      await finishedChild(retried.taskId, 'deploy_node', 'failure', { bad: ['old'] }, 0);
-      await finishedChild(retried.taskId, 'deploy_node', 'success', { ok: ['new'] }, 1);
-      const after = await rollUpResults(t.db, retried.taskId);
-      expect(after.result).toMatchObject({ status: 'success', successes: ['new'], failures: [] });
+      const unfiltered = await rollUpResults(t.db, parent.taskId, { align: {} });
+      expect(unfiltered.result).toMatchObject({
+        status: 'partial_success',
+        successes: ['d1'],
+        failures: ['p2'],
+      });
+      const listsOnly = await rollUpResults(t.db, parent.taskId, { bubble: {} });
+      expect(listsOnly.result).toMatchObject({
+        status: 'partial_success',
+        successes: ['p1', 'd1'],
+        failures: ['p2'],
+      });
+      await expect(rollUpResults(t.db, parent.taskId, {})).rejects.toBeInstanceOf(ValidationError);
     });
 
     it('is fenced by the lease epoch when one is given', async () => {
       const parent = await queuedTask(t.db);
-      await expect(rollUpResults(t.db, parent.taskId, { epoch: 42 })).rejects.toBeInstanceOf(
+      await expect(
+        rollUpResults(t.db, parent.taskId, { ...both, epoch: 42 }),
+      ).rejects.toBeInstanceOf(LeaseLostError);
+      expect((await getTask(t.db, parent.taskId)).version).toBe(parent.version);
+      await expect(rollUpResults(t.db, randomUUID(), both)).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  describe('retryTask', () => {
+    async function completedWith(successes: string[], failures: string[], result: ResultStatus) {
+      const parent = await queuedTask(t.db);
+      const { task } = await createTask(t.db, {
+        parentTaskId: parent.taskId,
+        action: 'deploy_node',
+      });
+      await forceTask(t.db, task.taskId, { status: 'complete', result, successes, failures });
+      return task.taskId;
+    }
+
+    it("does Drydock's retry_task: message, retry + 1, success when some succeeded, runs again", async () => {
+      const epoch = await becomeLeader(t.db);
+      const id = await completedWith(['n1'], ['n2'], 'partial_success');
+      const { retried, task } = await retryTask(t.db, id, { epoch, maxAttempts: 3 });
+      expect(retried).toBe(true);
+      expect(task).toMatchObject({
+        status: 'running',
+        retry: 1,
+        claimedEpoch: epoch,
+        result: { status: 'success', successes: ['n1'], failures: ['n2'] },
+      });
+      const messages = (await getTask(t.db, id)).messages;
+      expect(messages.map((m) => [m.message, m.error, m.contextType, m.context])).toEqual([
+        ['Retrying task for failed entities.', false, 'NA', 'NA'],
+      ]);
+      const none = await completedWith([], ['n3'], 'failure');
+      expect((await retryTask(t.db, none, { epoch })).task.result.status).toBe('incomplete');
+    });
+
+    it('retries nothing without failures, or when the result is success', async () => {
+      const epoch = await becomeLeader(t.db);
+      for (const [ok, bad, result] of [
+        [['n1'], [], 'success'],
+        [['n1'], ['n2'], 'success'],
+        [[], [], 'failure'],
+      ] as const) {
+        const id = await completedWith([...ok], [...bad], result);
+        const before = await getTask(t.db, id);
+        const outcome = await retryTask(t.db, id, { epoch, maxAttempts: 3 });
+        expect(outcome.retried).toBe(false);
+        expect(await getTask(t.db, id)).toEqual(before);
+      }
+    });
+
+    it('says "out of attempts" past max_attempts and answers 409; no limit with 0 or none', async () => {
+      const epoch = await becomeLeader(t.db);
+      const id = await completedWith([], ['n1'], 'failure');
+      await forceTask(t.db, id, { retry: 3 });
+      await expect(retryTask(t.db, id, { epoch, maxAttempts: 3 })).rejects.toBeInstanceOf(
+        MaxRetriesReachedError,
+      );
+      const after = await getTask(t.db, id);
+      expect(after).toMatchObject({ status: 'complete', retry: 3, result: { status: 'failure' } });
+      expect(after.messages.map((m) => m.message)).toEqual(['Retry requested, out of attempts.']);
+      expect((await retryTask(t.db, id, { epoch, maxAttempts: 0 })).task.retry).toBe(4);
+    });
+
+    it('is fenced, refuses terminated or unstarted tasks, and applies an event key once', async () => {
+      const epoch = await becomeLeader(t.db);
+      const id = await completedWith([], ['n1'], 'failure');
+      await expect(retryTask(t.db, id, { epoch: epoch + 1 })).rejects.toBeInstanceOf(
         LeaseLostError,
       );
-      await expect(rollUpResults(t.db, randomUUID())).rejects.toBeInstanceOf(NotFoundError);
+      const stopped = await completedWith([], ['n1'], 'failure');
+      await forceTask(t.db, stopped, { status: 'terminated' });
+      await expect(retryTask(t.db, stopped, { epoch })).rejects.toBeInstanceOf(ConflictError);
+      const first = await retryTask(t.db, id, { epoch, eventKey: 'evt-r' });
+      const again = await retryTask(t.db, id, { epoch, eventKey: 'evt-r' });
+      expect(again).toMatchObject({ duplicate: true, task: { retry: first.task.retry } });
+      await expect(retryTask(t.db, randomUUID(), { epoch })).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  describe("the orchestrator's creates", () => {
+    it('creates a parentless internal task of any action under the live epoch, owned by it', async () => {
+      const epoch = await becomeLeader(t.db);
+      const { task } = await createTask(t.db, { action: 'identify_node', epoch });
+      expect(task).toMatchObject({ parentTaskId: null, status: 'requested', claimedEpoch: epoch });
+      await expireLease(t.db);
+      await expect(createTask(t.db, { action: 'noop', epoch })).rejects.toBeInstanceOf(
+        LeaseLostError,
+      );
+      expect((await listTasks(t.db, { limit: 10 })).tasks).toHaveLength(1);
+    });
+
+    it("fences subtask registration and stamps the owner: the epoch, else the parent's", async () => {
+      const parent = await queuedTask(t.db);
+      const epoch = await becomeLeader(t.db);
+      await claimTasks(t.db, { instanceId: 'leader-a', epoch });
+      const fencedOut = createTask(t.db, {
+        parentTaskId: parent.taskId,
+        action: 'deploy_node',
+        epoch: epoch + 1,
+      });
+      await expect(fencedOut).rejects.toBeInstanceOf(LeaseLostError);
+      expect(await getTask(t.db, parent.taskId)).toMatchObject({ subtaskIds: [], messageCount: 0 });
+      const withEpoch = await createTask(t.db, {
+        parentTaskId: parent.taskId,
+        action: 'deploy_node',
+        epoch,
+        retry: 2,
+      });
+      expect(withEpoch.task).toMatchObject({ claimedEpoch: epoch, retry: 2 });
+      const inherited = await createTask(t.db, {
+        parentTaskId: withEpoch.task.taskId,
+        action: 'deploy_node',
+      });
+      expect(inherited.task.claimedEpoch).toBe(epoch);
+    });
+  });
+
+  describe('listing everything in sized pages', () => {
+    it('pages tasks and their messages by count and bytes, losing and repeating none', async () => {
+      const made: string[] = [];
+      for (let i = 0; i < 7; i += 1) {
+        const task = await queuedTask(t.db, {
+          designRef: `https://d.example/${'x'.repeat(i * 300)}`,
+        });
+        made.push(task.taskId);
+        if (i === 0) continue;
+        await appendMessages(
+          t.db,
+          task.taskId,
+          Array.from({ length: i }, (_, n) => ({
+            message: `m${n} ${'y'.repeat(500)}`,
+            error: false,
+            contextType: 'task',
+            context: task.taskId,
+          })),
+        );
+      }
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await listTasksWithin(t.db, cursor ? { cursor } : {}, {
+          maxTasks: 3,
+          maxBytes: 4000,
+        });
+        expect(page.tasks.length).toBeGreaterThanOrEqual(1);
+        expect(page.tasks.length).toBeLessThanOrEqual(3);
+        seen.push(...page.tasks.map((x) => x.taskId));
+        cursor = page.nextCursor ?? undefined;
+        pages += 1;
+      } while (cursor);
+      expect(seen).toEqual([...made].reverse());
+      expect(pages).toBeGreaterThan(3);
+
+      const ids = [...made].reverse();
+      const got: string[] = [];
+      let after: { index: number; sequence: number } | null = { index: 0, sequence: 0 };
+      let calls = 0;
+      while (after) {
+        const batch = await listMessagesOfTasks(t.db, ids, { after, maxRows: 4, maxBytes: 2000 });
+        got.push(...batch.messages.map((m) => `${m.taskId}:${m.sequence}`));
+        after = batch.next;
+        calls += 1;
+      }
+      const expected = ids.flatMap((id, i) =>
+        Array.from({ length: 6 - i }, (_, n) => `${id}:${n + 1}`),
+      );
+      expect(got).toEqual(expected);
+      expect(calls).toBeGreaterThan(expected.length / 4);
     });
   });
 
@@ -505,7 +727,7 @@ describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
       const oldEpoch = await becomeLeader(t.db, 'leader-a', 1);
       await claimTasks(t.db, { instanceId: 'leader-a', epoch: oldEpoch, limit: 2 });
       await terminateTask(t.db, b.taskId, { terminatedBy: 'op', recursive: false });
-      await new Promise((r) => setTimeout(r, 1_100));
+      await expireLease(t.db);
       await expect(
         requeueStrandedTasks(t.db, { epoch: oldEpoch, limit: 10 }),
       ).rejects.toBeInstanceOf(LeaseLostError);
@@ -529,6 +751,57 @@ describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
         requeued: 0,
         terminated: 0,
       });
+    });
+
+    it("ends the dead epoch's whole tree: unfinished subtasks and internal tasks, naming the epoch", async () => {
+      const root = await queuedTask(t.db);
+      const dead = await becomeLeader(t.db, 'leader-a');
+      await claimTasks(t.db, { instanceId: 'leader-a', epoch: dead });
+      await updateTask(t.db, root.taskId, { result: { status: 'failure', addFailures: ['n9'] } });
+      const sub = async (parentTaskId: string) =>
+        (await createTask(t.db, { parentTaskId, action: 'deploy_node', epoch: dead })).task;
+      const done = await sub(root.taskId);
+      await updateTask(t.db, done.taskId, { status: 'complete', result: { status: 'success' } });
+      const running = await sub(root.taskId);
+      await updateTask(t.db, running.taskId, { status: 'running' }, { epoch: dead });
+      const waiting = await sub(running.taskId);
+      const internal = (await createTask(t.db, { action: 'identify_node', epoch: dead })).task;
+      await expireLease(t.db);
+      const epoch = await becomeLeader(t.db, 'leader-b');
+      expect(await requeueStrandedTasks(t.db, { epoch, limit: 10 })).toEqual({
+        requeued: 1,
+        terminated: 3,
+      });
+      const after = await getTask(t.db, root.taskId);
+      expect(after).toMatchObject({
+        status: 'queued',
+        result: { status: 'incomplete', successes: [], failures: [] },
+      });
+      for (const id of [running.taskId, waiting.taskId, internal.taskId]) {
+        const task = await getTask(t.db, id);
+        expect(task.status, id).toBe('terminated');
+        expect(task.messages.at(-1)?.message).toBe(
+          `Terminated: lease epoch ${dead} that ran this task has ended`,
+        );
+      }
+      expect((await getTask(t.db, done.taskId)).status).toBe('complete');
+      expect((await listSubtasks(t.db, root.taskId, 'active')).map((x) => x.taskId)).toEqual([]);
+    });
+
+    it('recovers without a lease once the holder has lapsed (the schedule), and never a live epoch', async () => {
+      const task = await queuedTask(t.db);
+      const epoch = await becomeLeader(t.db, 'leader-a');
+      await claimTasks(t.db, { instanceId: 'leader-a', epoch });
+      expect(await requeueStrandedTasks(t.db, { limit: 10 })).toEqual({
+        requeued: 0,
+        terminated: 0,
+      });
+      await expireLease(t.db);
+      expect(await requeueStrandedTasks(t.db, { limit: 10 })).toEqual({
+        requeued: 1,
+        terminated: 0,
+      });
+      expect((await getTask(t.db, task.taskId)).status).toBe('queued');
     });
   });
 });

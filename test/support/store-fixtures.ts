@@ -1,5 +1,5 @@
 import type { Db } from '#shared/db/port.ts';
-import { sql, statement } from '#shared/db/sql.ts';
+import { p, sql, statement } from '#shared/db/sql.ts';
 import { claimLease } from '#shared/store/lease.ts';
 import { createTask } from '#shared/store/tasks.ts';
 import type { NewTask, TaskRecord } from '#shared/store/types.ts';
@@ -43,6 +43,47 @@ export async function ageTask(db: Db, taskId: string, days: number): Promise<voi
     statement(
       {},
       sql`update tasks set updated = now() - make_interval(days => ${days}::int), created = now() - make_interval(days => ${days}::int) where task_id = ${taskId}::uuid`,
+    ),
+  );
+}
+
+/**
+ * Ends the lease's grace period now, as if its holder had fallen silent that long ago: the
+ * holder's lease lapses on the database clock without the test sleeping through it.
+ */
+export async function expireLease(db: Db): Promise<void> {
+  await db.query(
+    statement(
+      {},
+      sql`update active_instance set expires_at = now() - interval '1 millisecond', renewed_at = least(renewed_at, now() - interval '1 millisecond') where lease_id = 1`,
+    ),
+  );
+}
+
+/** Puts a task straight into a state (status, result, retry): the fixture of lifecycle tables. */
+export async function forceTask(
+  db: Db,
+  taskId: string,
+  state: {
+    status?: string;
+    result?: string;
+    successes?: string[];
+    failures?: string[];
+    retry?: number;
+    terminate?: boolean;
+  },
+): Promise<void> {
+  await db.query(
+    statement(
+      {},
+      sql`update tasks set
+  status = coalesce(${p.text(state.status ?? null)}::text, status),
+  result_status = coalesce(${p.text(state.result ?? null)}::text, result_status),
+  result_successes = coalesce(${p.json(state.successes ?? null)}::jsonb, result_successes),
+  result_failures = coalesce(${p.json(state.failures ?? null)}::jsonb, result_failures),
+  retry = coalesce(${p.int(state.retry ?? null)}::int, retry),
+  terminate = coalesce(${p.bool(state.terminate ?? null)}::boolean, terminate)
+where task_id = ${p.uuid(taskId)}::uuid`,
     ),
   );
 }

@@ -57,15 +57,21 @@ export const buildDataRoutes: readonly AnyRoute[] = [
         schema: z.object({ inserted: z.array(BuildDataDictSchema), duplicates: z.int() }),
       },
       400: err('Bad body'),
+      412: err('Stale lease epoch'),
       413: err('Body too large'),
     },
     async handle({ deps, params, body, headers }) {
-      const items = Array.isArray(body) ? body : [body];
+      // One item, an array, or an orchestrator's {epoch, items} (fenced).
+      const envelope = !Array.isArray(body) && 'epoch' in body ? body : undefined;
+      const items =
+        envelope?.items ??
+        (Array.isArray(body) ? body : [body as Exclude<typeof body, { epoch: number }>]);
       const result = await recordBuildData(
         deps,
         params.node_name,
         items,
         idempotencyKeyOf(headers),
+        envelope?.epoch,
       );
       return { status: 201, body: result };
     },

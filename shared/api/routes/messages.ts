@@ -32,15 +32,21 @@ export const messageRoutes: readonly AnyRoute[] = [
       },
       400: err('Bad body'),
       404: err('No such task'),
+      412: err('Stale lease epoch'),
       413: err('Body too large'),
     },
     async handle({ deps, params, body, headers }) {
-      const messages = Array.isArray(body) ? body : [body];
+      // One message, an array, or an orchestrator's {epoch, messages} (fenced).
+      const envelope = !Array.isArray(body) && 'epoch' in body ? body : undefined;
+      const messages =
+        envelope?.messages ??
+        (Array.isArray(body) ? body : [body as Exclude<typeof body, { epoch: number }>]);
       const result = await appendTaskMessages(
         deps,
         params.task_id,
         messages,
         idempotencyKeyOf(headers),
+        envelope?.epoch,
       );
       return { status: 201, body: result };
     },

@@ -13,6 +13,7 @@ import {
   ErrorBodySchema,
   GetTaskQuerySchema,
   ListTasksQuerySchema,
+  RetryBodySchema,
   RollupBodySchema,
   TaskDictSchema,
   TaskIdParamsSchema,
@@ -24,11 +25,13 @@ import {
   claim,
   createSubtask,
   createUserTask,
+  listEveryTask,
   listTaskPage,
   listTaskSubtasks,
   purgeTasks,
   readTask,
   readTaskBuildData,
+  retry,
   rollUp,
   terminate,
 } from '../tasks.ts';
@@ -47,7 +50,8 @@ export const taskRoutes: readonly AnyRoute[] = [
     method: 'GET',
     path: TASKS,
     operationId: 'listTasks',
-    summary: 'List tasks, newest first, a page at a time (next page: X-Next-Cursor / Link)',
+    summary:
+      'List tasks, newest first: every task with its messages (as Drydock), or with limit a page at a time (next page: X-Next-Cursor / Link)',
     tag: 'tasks',
     policy: 'physical_provisioner:read_task',
     query: ListTasksQuerySchema,
@@ -60,6 +64,9 @@ export const taskRoutes: readonly AnyRoute[] = [
       400: err('Bad filter, limit or cursor'),
     },
     async handle({ deps, query }) {
+      if (query.limit === undefined && query.cursor === undefined) {
+        return { status: 200, body: await listEveryTask(deps, query) };
+      }
       const page = await listTaskPage(deps, query);
       return {
         status: 200,
@@ -82,7 +89,8 @@ export const taskRoutes: readonly AnyRoute[] = [
     method: 'POST',
     path: TASKS,
     operationId: 'createTask',
-    summary: 'Create a top-level task (status queued); Idempotency-Key makes retries safe',
+    summary:
+      "Create a top-level task (status queued, the 8 user actions), or with the lease holder's epoch an internal one (any action, status requested); Idempotency-Key makes retries safe",
     tag: 'tasks',
     policy: 'physical_provisioner:create_task',
     // Drydock checks the action's own rule too (`task_deploy_nodes` → deploy_nodes).
@@ -100,6 +108,7 @@ export const taskRoutes: readonly AnyRoute[] = [
         schema: TaskDictSchema,
       },
       400: err('Bad body or unsupported action'),
+      412: err('Stale lease epoch (internal task)'),
       413: err('Body too large'),
     },
     async handle(request) {
@@ -187,18 +196,22 @@ export const taskRoutes: readonly AnyRoute[] = [
     method: 'PATCH',
     path: `${TASKS}/{task_id}`,
     operationId: 'updateTask',
-    summary: 'Conditionally change status, result or retry (If-Match: the version read)',
+    summary:
+      'Conditionally change status, result or retry (If-Match: the version read; or the lease epoch)',
     tag: 'tasks',
     policy: 'physical_provisioner:update_task',
     params: TaskIdParamsSchema,
     body: UpdateTaskBodySchema,
-    requestHeaders: { 'If-Match': 'optional; the version (ETag) the change is based on' },
+    requestHeaders: {
+      'If-Match': 'the version (ETag) the change is based on; required unless the body has epoch',
+    },
     responses: {
       200: { description: 'The task after the change', schema: TaskDictSchema },
       400: err('Bad body or If-Match'),
       404: err('No such task'),
       409: err('Version moved on, or the status move is not allowed'),
       412: err('Stale lease epoch'),
+      428: err('Neither If-Match nor epoch'),
     },
     async handle({ deps, params, body, headers }) {
       const task = await changeTask(deps, params.task_id, body, {
@@ -263,7 +276,8 @@ export const taskRoutes: readonly AnyRoute[] = [
     method: 'POST',
     path: `${TASKS}/{task_id}/subtasks`,
     operationId: 'createSubtask',
-    summary: 'Register a subtask (status requested); refused while the parent is terminating',
+    summary:
+      'The lease holder registers a subtask (status requested; epoch required); refused while the parent is terminating',
     tag: 'tasks',
     policy: 'physical_provisioner:create_subtask',
     params: TaskIdParamsSchema,
@@ -278,6 +292,8 @@ export const taskRoutes: readonly AnyRoute[] = [
       400: err('Bad body'),
       404: err('No such parent'),
       409: err('The parent is terminating'),
+      412: err('Stale lease epoch'),
+      428: err('No epoch'),
     },
     async handle(request) {
       const { task, created } = await createSubtask(
@@ -318,19 +334,45 @@ export const taskRoutes: readonly AnyRoute[] = [
   }),
   defineRoute({
     method: 'POST',
+    path: `${TASKS}/{task_id}/retry`,
+    operationId: 'retryTask',
+    summary:
+      "Drydock's retry_task(max_attempts): run a finished task again for its failed entities (epoch required)",
+    tag: 'tasks',
+    params: TaskIdParamsSchema,
+    body: RetryBodySchema,
+    responses: {
+      200: {
+        description: 'retried: false when there was nothing to retry (the task is unchanged)',
+        schema: z.object({ retried: z.boolean(), task: TaskDictSchema }),
+      },
+      400: err('Bad id or body'),
+      404: err('No such task'),
+      409: err('Out of attempts (the task says so too), or the task is terminated or not yet run'),
+      412: err('Stale lease epoch'),
+      428: err('No epoch'),
+    },
+    async handle({ deps, params, body }) {
+      const outcome = await retry(deps, params.task_id, body);
+      return { status: 200, body: outcome, headers: { ETag: etagOf(outcome.task.version) } };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
     path: `${TASKS}/{task_id}/rollup`,
     operationId: 'rollUpResults',
-    summary: "Roll finished subtasks' results up into the task",
+    summary:
+      "Roll finished subtasks' results up into the task: Drydock's bubble_results and align_result, either or both (epoch required)",
     tag: 'tasks',
     policy: 'physical_provisioner:update_task',
     params: TaskIdParamsSchema,
     body: RollupBodySchema,
-    bodyOptional: true,
     responses: {
       200: { description: 'The task after the roll-up', schema: TaskDictSchema },
       400: err('Bad id or body'),
       404: err('No such task'),
       412: err('Stale lease epoch'),
+      428: err('No epoch'),
     },
     async handle({ deps, params, body }) {
       const task = await rollUp(deps, params.task_id, body);

@@ -5,7 +5,7 @@ import {
   ConfigError,
   resolveStageConfig,
 } from '#infra/config/stage-config.ts';
-import { CDK_JSON, resourcesOf, synthStage } from './synth.ts';
+import { CDK_JSON, environmentOf, resourcesOf, synthStage } from './synth.ts';
 
 const configFor = (context: Record<string, unknown>) =>
   resolveStageConfig({ tryGetContext: (key: string) => context[key] });
@@ -108,7 +108,7 @@ describe('the lease schedule', () => {
       ).find((fn) =>
         String(fn.Properties?.Description ?? '').includes('the one-minute lease schedule'),
       );
-      expect(schedule?.Properties?.Environment?.Variables).toMatchObject({
+      expect(schedule && environmentOf(schedule)).toMatchObject({
         LEASE_MODE: 'hold',
         LEASE_INSTANCE_ID: 'orch-in-schedule',
       });

@@ -10,6 +10,21 @@ import { LeaseLostError } from '../errors.ts';
 /** The lease's epoch while it is live (unexpired on the database clock). */
 export const LIVE_LEASE = sql`select epoch from active_instance where lease_id = 1 and expires_at > now()`;
 
+/**
+ * The live lease row at `epoch`, share-locked for the rest of the writer's transaction: the
+ * fence of every orchestrator write. The lock makes the fence strict. A takeover (or renewal)
+ * updates this row, so it waits for fenced writes already past their check to commit; a fenced
+ * write that reaches the row after a takeover committed re-reads the new row (READ COMMITTED
+ * follows the update) and finds another epoch. So every write of a deposed leader either
+ * committed before its successor took over or is refused: none lands on top of the new leader's
+ * work. (Without the lock a write whose snapshot predates the takeover could still apply after
+ * it.) `FOR KEY SHARE` would not do: a takeover changes no key, so it would not wait.
+ */
+export function fenceOf(epoch: SqlFragment): SqlFragment {
+  return sql`select epoch from active_instance
+  where lease_id = 1 and expires_at > now() and epoch = ${epoch}::bigint for share`;
+}
+
 /** The error of every write refused because its epoch is not the live one; it wrote nothing. */
 export function fenced(epoch: number | undefined, live: number | null | undefined): LeaseLostError {
   return new LeaseLostError(
@@ -44,7 +59,7 @@ export function leaseFence(epoch: number | undefined): LeaseFence {
   }
   return {
     ctes: sql`live as (${LIVE_LEASE}),
-fence as (select 1 from live where epoch = ${epoch}::bigint),
+fence as (${fenceOf(sql`${epoch}`)}),
 `,
     guard: sql` and exists (select 1 from fence)`,
     columns: sql`exists (select 1 from fence) as "leaseHeld", (select epoch from live) as "liveEpoch"`,

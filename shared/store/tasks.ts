@@ -8,7 +8,7 @@ import {
   NotFoundError,
   ValidationError,
 } from '../errors.ts';
-import { fenced, LIVE_LEASE } from './fence.ts';
+import { fenced, fenceOf, LIVE_LEASE } from './fence.ts';
 import { isUniqueViolation, run, runRetryingOnConflict } from './run.ts';
 import {
   JOINED_MESSAGE_COLUMNS,
@@ -91,7 +91,7 @@ from t`,
       )
     : statement(
         CREATE_COLUMNS,
-        sql`with lease as (${LIVE_LEASE} and epoch = ${epoch}::bigint),
+        sql`with lease as (${fenceOf(sql`${epoch}`)}),
 allowed as (select 1 where ${epoch}::bigint is null or exists (select 1 from lease)),
 existing as (
   select * from tasks where ${requestKey}::text is not null and request_key = ${requestKey}::text
@@ -428,6 +428,7 @@ const UPDATE_COLUMNS = {
   currentStatus: 'text?',
   currentVersion: 'int?',
   leaseEpoch: 'int?',
+  fenceHeld: 'bool',
   duplicate: 'bool',
 } as const satisfies ColumnSpec;
 
@@ -489,7 +490,10 @@ export async function updateTask(
     where.push(sql`version = ${condition.expectedVersion}::int`);
   }
   const { epoch, eventKey } = condition;
-  if (epoch !== undefined) where.push(sql`exists (${LIVE_LEASE} and epoch = ${epoch}::bigint)`);
+  // The fence is a CTE so the write and the verdict read the same (share-locked) lease row.
+  const fence =
+    epoch === undefined ? sql.empty : sql`fence as (${fenceOf(sql`${epoch}`)}),\n`;
+  if (epoch !== undefined) where.push(sql`exists (select 1 from fence)`);
   if (eventKey !== undefined) {
     where.push(sql`not exists (select 1 from applied_event where event_key = ${eventKey}::text)`);
   }
@@ -498,6 +502,7 @@ export async function updateTask(
       ? sql.empty
       : sql`, applied as (insert into applied_event (event_key) select ${eventKey}::text from upd)`;
   const leaseEpoch = epoch === undefined ? sql`null::bigint` : sql`(${LIVE_LEASE})`;
+  const fenceHeld = epoch === undefined ? sql`true` : sql`exists (select 1 from fence)`;
   const duplicate =
     eventKey === undefined
       ? sql`false`
@@ -506,13 +511,13 @@ export async function updateTask(
     db,
     statement(
       UPDATE_COLUMNS,
-      sql`with upd as (
+      sql`with ${fence}upd as (
   update tasks set ${sql.join(sets, ', ')}
   where ${sql.join(where, ' and ')}
   returning *
 )${applied}
 select ${TASK_SELECT}, cur.status as "currentStatus", cur.version as "currentVersion",
-  ${leaseEpoch} as "leaseEpoch", ${duplicate} as "duplicate"
+  ${leaseEpoch} as "leaseEpoch", ${fenceHeld} as "fenceHeld", ${duplicate} as "duplicate"
 from (select 1) as one
 left join upd t on true
 left join tasks cur on cur.task_id = ${id}::uuid`,
@@ -523,7 +528,7 @@ left join tasks cur on cur.task_id = ${id}::uuid`,
   if (row?.taskId) return toTaskRecord(row as Parameters<typeof toTaskRecord>[0]);
   if (!row || row.currentStatus === null) throw new NotFoundError(`task ${taskId} does not exist`);
   if (row.duplicate) return getTask(db, taskId);
-  if (epoch !== undefined && row.leaseEpoch !== epoch) throw fenced(epoch, row.leaseEpoch);
+  if (!row.fenceHeld) throw fenced(epoch, row.leaseEpoch);
   if (condition.expectedVersion !== undefined && row.currentVersion !== condition.expectedVersion) {
     throw new ConflictError(
       `task ${taskId} is at version ${row.currentVersion}, not ${condition.expectedVersion}; read it again`,
@@ -672,6 +677,7 @@ export async function rollUpResults(
         leaseEpoch: 'int?',
       },
       sql`with lease as (${LIVE_LEASE}),
+fence as (${fenceOf(sql`${epoch}`)}),
 parent as (select task_id, retry, result_status from tasks where task_id = ${id}::uuid),
 kids as (
   select c.seq, c.action, c.status, c.retry, c.result_status, c.result_successes, c.result_failures
@@ -684,7 +690,7 @@ done as (
 upd as (
   update tasks t set ${sql.join(sets, ', ')}
   where t.task_id = ${id}::uuid
-    and (${epoch}::bigint is null or exists (select 1 from lease where epoch = ${epoch}::bigint))
+    and (${epoch}::bigint is null or exists (select 1 from fence))
   returning t.*
 )
 select ${TASK_SELECT}, exists (select 1 from parent) as "found", (select epoch from lease) as "leaseEpoch"
@@ -730,11 +736,12 @@ export async function retryTask(
     statement(
       RETRY_COLUMNS,
       sql`with lease as (${LIVE_LEASE}),
+fence as (${fenceOf(sql`${options.epoch}`)}),
 cur as (select * from tasks where task_id = ${id}::uuid),
 decision as (
   select case
     when exists (select 1 from applied_event where event_key = ${eventKey}::text) then 'duplicate'
-    when not exists (select 1 from lease where epoch = ${options.epoch}::bigint) then 'fenced'
+    when not exists (select 1 from fence) then 'fenced'
     when cur.result_status = 'success' or jsonb_array_length(cur.result_failures) = 0 then 'nothing'
     when cur.terminate or cur.status not in ('complete', 'running') then 'refused'
     when ${p.int(limit)}::int is not null and cur.retry >= ${p.int(limit)}::int then 'exhausted'
@@ -815,6 +822,7 @@ export async function claimTasks(db: Db, request: ClaimRequest): Promise<TaskRec
   select epoch from active_instance
   where lease_id = 1 and holder = ${request.instanceId}::text and epoch = ${request.epoch}::bigint
     and expires_at > now()
+  for share
 ),
 next as (
   select task_id from tasks
@@ -877,7 +885,7 @@ export async function requeueStrandedTasks(
 allowed as (
   select 1 where ${epoch}::bigint is null
     or exists (select 1 from active_instance where lease_id = 1 and expires_at > now()
-               and epoch = ${epoch}::bigint${holder})
+               and epoch = ${epoch}::bigint${holder} for share)
 ),
 -- Epochs below this one are dead: the live epoch, or every epoch there ever was after a lapse.
 bound as (select case when live then epoch else epoch + 1 end as epoch from lease where exists (select 1 from allowed)),

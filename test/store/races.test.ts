@@ -2,11 +2,23 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '#shared/db/port.ts';
 import { sql, statement } from '#shared/db/sql.ts';
 import { LeaseLostError } from '#shared/errors.ts';
+import { postBuildData } from '#shared/store/build-data.ts';
 import { claimLease, renewLease } from '#shared/store/lease.ts';
 import { appendMessages } from '#shared/store/messages.ts';
-import { claimTasks, getTask, updateTask } from '#shared/store/tasks.ts';
+import {
+  claimTasks,
+  createTask,
+  getTask,
+  requeueStrandedTasks,
+  updateTask,
+} from '#shared/store/tasks.ts';
 import type { LeaseClaim } from '#shared/store/types.ts';
-import { becomeLeader, queuedTask, resetTables } from '#test/support/store-fixtures.ts';
+import {
+  becomeLeader,
+  expireLease,
+  queuedTask,
+  resetTables,
+} from '#test/support/store-fixtures.ts';
 import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -126,6 +138,138 @@ describe.each(RACE_DRIVERS)('races over real connections on %s', (driver) => {
       );
     }
   });
+
+  it('a deposed leader racing its successor: none of its writes lands after the takeover', async () => {
+    const parent = await queuedTask(t.db);
+    const a = await becomeLeader(t.db, 'leader-a', 300);
+    await claimTasks(t.db, { instanceId: 'leader-a', epoch: a });
+    const { task: sub } = await createTask(t.db, {
+      parentTaskId: parent.taskId,
+      action: 'deploy_node',
+      epoch: a,
+    });
+    await updateTask(t.db, sub.taskId, { status: 'running' }, { epoch: a });
+
+    // The old leader's threads, one connection each, write with its epoch without pause: every
+    // kind of orchestrator write, before, during and after the takeover.
+    const landed: string[] = [];
+    let flowing: () => void = () => {};
+    const forty = new Promise<void>((resolve) => {
+      flowing = resolve;
+    });
+    const lateSuccesses: string[] = [];
+    let refused = 0;
+    let takenOver = false;
+    let stop = false;
+    const write = (db: Db, marker: string, i: number): Promise<unknown> => {
+      switch (i % 4) {
+        case 0:
+          return appendMessages(
+            db,
+            parent.taskId,
+            [{ message: marker, error: false, contextType: 'task', context: 'a' }],
+            { epoch: a },
+          );
+        case 1:
+          return updateTask(db, sub.taskId, { result: { addSuccesses: [marker] } }, { epoch: a });
+        case 2:
+          return postBuildData(
+            db,
+            [
+              {
+                nodeName: 'n1',
+                taskId: sub.taskId,
+                generator: marker,
+                dataFormat: 'text/plain',
+                dataElement: 'x',
+              },
+            ],
+            { epoch: a },
+          );
+        default:
+          return createTask(db, {
+            parentTaskId: parent.taskId,
+            action: 'noop',
+            designRef: `https://stale.example/${marker}`,
+            epoch: a,
+          });
+      }
+    };
+    const deposed = contenders.slice(0, 6).map(async (db, w) => {
+      let refusedHere = 0;
+      for (let i = 0; !stop || refusedHere < 8; i += 1) {
+        const marker = `A ${w}-${i}`;
+        const after = takenOver;
+        try {
+          await write(db, marker, i);
+          landed.push(marker);
+          if (landed.length === 40) flowing();
+          if (after) lateSuccesses.push(marker);
+        } catch (error) {
+          if (!(error instanceof LeaseLostError)) throw error;
+          refused += 1;
+          refusedHere += 1;
+        }
+      }
+    });
+
+    // Let the old leader's writes flow, then its grace runs out and a new leader takes over.
+    await forty;
+    await expireLease(contenders[15] as Db);
+    const b = await claimLease(contenders[15] as Db, { instanceId: 'leader-b', graceSeconds: 300 });
+    takenOver = true;
+    expect(b).toMatchObject({ held: true, epoch: a + 1 });
+    // The new leader works: recovers the dead epoch's tree, writes its own messages.
+    const newLeader = contenders[14] as Db;
+    expect(await requeueStrandedTasks(newLeader, { epoch: b.epoch, limit: 1000 })).toMatchObject({
+      requeued: 1,
+    });
+    for (let i = 0; i < 20; i += 1) {
+      await appendMessages(
+        newLeader,
+        parent.taskId,
+        [{ message: `B ${i}`, error: false, contextType: 'task', context: 'b' }],
+        { epoch: b.epoch },
+      );
+    }
+    stop = true;
+    await Promise.all(deposed);
+
+    expect(lateSuccesses).toEqual([]);
+    expect(refused).toBeGreaterThanOrEqual(6 * 8);
+    // What landed is exactly what the old leader was told landed, and all of it came before the
+    // new leader's first write: the recovery message follows every one of the old messages.
+    const after = await getTask(t.db, parent.taskId);
+    const requeueMessage = after.messages.find((m) => m.message.startsWith('Requeued'));
+    const oldMessages = after.messages.filter((m) => m.message.startsWith('A '));
+    expect(oldMessages.map((m) => m.message).sort()).toEqual(
+      landed.filter((m) => Number(m.split('-')[1]) % 4 === 0).sort(),
+    );
+    expect(Math.max(...oldMessages.map((m) => m.sequence))).toBeLessThan(
+      requeueMessage?.sequence as number,
+    );
+    expect(after.messages.filter((m) => m.message.startsWith('B '))).toHaveLength(20);
+    const [rows] = await t.db.query(
+      statement(
+        { builds: 'int', lateBuilds: 'int', subtasks: 'int', unfinished: 'int' },
+        sql`select
+  (select count(*) from build_data where generator like 'A %')::int as "builds",
+  (select count(*) from build_data where generator like 'A %' and collected_date >= ${b.acquiredAt}::timestamptz)::int as "lateBuilds",
+  (select count(*) from tasks where design_ref like 'https://stale.example/%')::int as "subtasks",
+  (select count(*) from tasks where claimed_epoch = ${a}::bigint and status not in ('complete', 'terminated'))::int as "unfinished"`,
+      ),
+    );
+    expect(rows).toEqual({
+      builds: landed.filter((m) => Number(m.split('-')[1]) % 4 === 2).length,
+      lateBuilds: 0,
+      subtasks: landed.filter((m) => Number(m.split('-')[1]) % 4 === 3).length,
+      // Every task the old epoch owned was ended by the recovery: none was added after it.
+      unfinished: 0,
+    });
+    expect((await getTask(t.db, sub.taskId)).result.successes.sort()).toEqual(
+      landed.filter((m) => Number(m.split('-')[1]) % 4 === 1).sort(),
+    );
+  }, 120_000);
 
   it('8 writers appending to one task get contiguous sequences with no gaps or duplicates', async () => {
     const task = await queuedTask(t.db);

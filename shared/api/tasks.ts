@@ -19,6 +19,7 @@ import {
   updateTask,
 } from '../store/tasks.ts';
 import type {
+  MessageRange,
   MessageRecord,
   SubtaskSelection,
   TaskChange,
@@ -178,10 +179,35 @@ const FULL_LIST_MESSAGES = 2000;
 const FULL_LIST_BYTES = 384 * 1024;
 
 /**
+ * The message ranges of the next statement: the pending ranges, in order, up to `rows`
+ * messages (a task with more is split). A task's messages are numbered 1..messageCount with no
+ * gap, so the ranges name exactly the rows to read and no statement reads more than `rows`.
+ */
+function takeRanges(pending: MessageRange[], rows: number): MessageRange[] {
+  const chunk: MessageRange[] = [];
+  let left = rows;
+  while (left > 0 && pending.length > 0) {
+    const range = pending[0] as MessageRange;
+    const size = range.to - range.from + 1;
+    if (size <= left) {
+      chunk.push(range);
+      pending.shift();
+      left -= size;
+    } else {
+      chunk.push({ ...range, to: range.from + left - 1 });
+      pending[0] = { ...range, from: range.from + left };
+      left = 0;
+    }
+  }
+  return chunk;
+}
+
+/**
  * Every task matching the filters, newest first, each with its messages: what Drydock's
  * `GET /tasks` answers (Shipyard walks it for subtask errors). Read in pages sized so that no
  * statement, and no Data API response, passes its limits: one statement per page of tasks and
- * one per page of their messages (tasks without messages cost none).
+ * one per page of their messages (tasks without messages cost none). Messages appended while
+ * the listing runs, past the count the task page read, are left for the next listing.
  */
 export async function listEveryTask(
   deps: Db,
@@ -202,17 +228,26 @@ export async function listEveryTask(
       { ...filter, ...(cursor ? { cursor } : {}) },
       { maxTasks: FULL_LIST_TASKS, maxBytes: FULL_LIST_BYTES },
     );
-    const withMessages = page.tasks.filter((task) => task.messageCount > 0);
-    const messages = new Map<string, MessageRecord[]>(withMessages.map((t) => [t.taskId, []]));
-    let after: { index: number; sequence: number } | null = { index: 0, sequence: 0 };
-    while (after && withMessages.length > 0) {
-      const batch = await listMessagesOfTasks(
-        deps.db,
-        withMessages.map((task) => task.taskId),
-        { after, maxRows: FULL_LIST_MESSAGES, maxBytes: FULL_LIST_BYTES },
-      );
-      for (const { taskId, ...message } of batch.messages) messages.get(taskId)?.push(message);
-      after = batch.next;
+    const messages = new Map<string, MessageRecord[]>();
+    const pending: MessageRange[] = page.tasks
+      .filter((task) => task.messageCount > 0)
+      .map((task) => ({ taskId: task.taskId, from: 1, to: task.messageCount }));
+    while (pending.length > 0) {
+      const chunk = takeRanges(pending, FULL_LIST_MESSAGES);
+      const batch = await listMessagesOfTasks(deps.db, chunk, { maxBytes: FULL_LIST_BYTES });
+      for (const { taskId, ...message } of batch.messages) {
+        const list = messages.get(taskId) ?? [];
+        list.push(message);
+        messages.set(taskId, list);
+      }
+      if (batch.next) {
+        // Cut by size: what the statement did not return goes back in front, in order.
+        const { index, sequence } = batch.next;
+        const cut = chunk[index] as MessageRange;
+        const rest = chunk.slice(index + 1);
+        if (sequence < cut.to) rest.unshift({ ...cut, from: sequence + 1 });
+        pending.unshift(...rest);
+      }
     }
     for (const task of page.tasks) out.push(toTaskDict(task, messages.get(task.taskId) ?? []));
     cursor = page.nextCursor;

@@ -21,6 +21,7 @@ import {
 } from './task-row.ts';
 import type {
   ClaimRequest,
+  MessageRange,
   MessageRecord,
   NewTask,
   PurgeResult,
@@ -282,19 +283,20 @@ from kept k join tasks t on t.task_id = k.task_id order by t.seq desc`,
 }
 
 /**
- * Messages of several tasks (in the order the ids are given, each task's in sequence order)
- * after a position, sized like `listTasksWithin`: at most `maxRows` rows and about `maxBytes`,
- * always at least one. `next` is the position to continue from, or null when none are left.
+ * The messages of several tasks, range by range in the order given, sized like
+ * `listTasksWithin`: the rows are exactly the ranges' (so the caller bounds their number), cut
+ * once their estimated size passes `maxBytes`, always at least one. `next` is where the next
+ * call starts (the range index and the last sequence returned), or null when all came back.
  */
 export async function listMessagesOfTasks(
   db: Db,
-  taskIds: readonly string[],
-  options: { after: { index: number; sequence: number }; maxRows: number; maxBytes: number },
+  ranges: readonly MessageRange[],
+  options: { maxBytes: number },
 ): Promise<{
   messages: (MessageRecord & { taskId: string })[];
   next: { index: number; sequence: number } | null;
 }> {
-  const { after } = options;
+  const input = ranges.map((r, idx) => ({ idx, task_id: r.taskId, lo: r.from, hi: r.to }));
   const rows = await run(
     db,
     statement(
@@ -310,31 +312,26 @@ export async function listMessagesOfTasks(
         extra: 'json',
         more: 'bool',
       },
-      sql`with ids as (
-  select x.id::uuid as task_id, x.idx::int as idx
-  from jsonb_array_elements_text(${p.json(taskIds)}::jsonb) with ordinality as x(id, idx)
-  where x.idx >= ${after.index}::int
+      sql`with ranges as (
+  select * from jsonb_to_recordset(${p.json(input)}::jsonb) as r(idx int, task_id uuid, lo bigint, hi bigint)
 ),
 page as (
-  select ids.task_id, ids.idx, m.sequence, m.message, m.error, m.context_type, m.context, m.ts, m.extra
-  from ids cross join lateral (
-    select * from result_message r
-    where r.task_id = ids.task_id and (ids.idx > ${after.index}::int or r.sequence > ${after.sequence}::bigint)
-    order by r.sequence limit ${options.maxRows + 1}::int
+  select r.task_id, r.idx, m.sequence, m.message, m.error, m.context_type, m.context, m.ts, m.extra
+  from ranges r cross join lateral (
+    select * from result_message x
+    where x.task_id = r.task_id and x.sequence between r.lo and r.hi
+    order by x.sequence
   ) m
-  order by ids.idx, m.sequence
-  limit ${options.maxRows + 1}::int
 ),
 sized as (
+  -- Each value's size plus the Data API's per-field envelope: an estimate on the safe side.
   select page.*,
     sum(octet_length(message) + octet_length(context) + octet_length(context_type) + octet_length(extra::text) + 400)
       over (order by idx, sequence) as running,
     row_number() over (order by idx, sequence) as n
   from page
 ),
-kept as (
-  select * from sized where n <= ${options.maxRows}::int and (n = 1 or running <= ${options.maxBytes}::bigint)
-)
+kept as (select * from sized where n = 1 or running <= ${options.maxBytes}::bigint)
 select k.task_id as "taskId", k.idx as "idx", k.sequence as "sequence", k.message as "message",
   k.error as "error", k.context_type as "contextType", k.context as "context", k.ts as "ts",
   k.extra as "extra", (select count(*) from sized) > (select count(*) from kept) as "more"
@@ -491,8 +488,7 @@ export async function updateTask(
   }
   const { epoch, eventKey } = condition;
   // The fence is a CTE so the write and the verdict read the same (share-locked) lease row.
-  const fence =
-    epoch === undefined ? sql.empty : sql`fence as (${fenceOf(sql`${epoch}`)}),\n`;
+  const fence = epoch === undefined ? sql.empty : sql`fence as (${fenceOf(sql`${epoch}`)}),\n`;
   if (epoch !== undefined) where.push(sql`exists (select 1 from fence)`);
   if (eventKey !== undefined) {
     where.push(sql`not exists (select 1 from applied_event where event_key = ${eventKey}::text)`);

@@ -46,6 +46,13 @@ export interface TaskRecord {
 }
 
 /** One result message. */
+/** A run of one task's messages, by sequence (both ends included). */
+export interface MessageRange {
+  taskId: string;
+  from: number;
+  to: number;
+}
+
 export interface MessageRecord {
   sequence: number;
   message: string;

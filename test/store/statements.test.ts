@@ -107,9 +107,7 @@ describe.each(TEST_DRIVERS)('statements per store operation on %s', (driver) => 
     );
     await measure('listMessages', () => listMessages(db, task.taskId, { after: 2, limit: 5 }));
     await measure('listMessagesOfTasks', () =>
-      listMessagesOfTasks(db, [task.taskId], {
-        after: { index: 0, sequence: 0 },
-        maxRows: 2000,
+      listMessagesOfTasks(db, [{ taskId: task.taskId, from: 1, to: 20 }], {
         maxBytes: 384 * 1024,
       }),
     );

@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +47,26 @@ function startProcess(env: Record<string, string>): Promise<Started> {
   });
 }
 
+/** Runs shell text with bash (`-e`: the first failing command fails it), returning stdout. */
+function bash(script: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('bash', ['-e', '-c', script], { timeout: 60_000 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+    );
+  });
+}
+
+/** The documentation's examples point at the default port; the test's server has its own. */
+const onServer = (text: string, url: string) => text.replaceAll('http://127.0.0.1:3000', url);
+
+/** The root README's example command for a route (its table's Example column). */
+function readmeExample(readme: string, route: string): string {
+  const row = readme.split('\n').find((line) => line.startsWith(`| \`${route}\``));
+  const example = row && /\| `(curl [^`]+)`/.exec(row)?.[1];
+  if (!example) throw new Error(`no example for ${route} in README.md`);
+  return example;
+}
+
 function stopProcess(started: Started): Promise<number | null> {
   return new Promise((resolve) => {
     started.child.removeAllListeners('exit');
@@ -71,8 +91,48 @@ describe('npm start (the local server as a process)', () => {
 
     const first = await startProcess(env);
     expect(first.output()).toContain(`try: curl -i ${first.url}/api/v1.0/health`);
-    expect(first.output()).toContain('lease schedule: every minute for local-');
+    expect(first.output()).toContain('lease schedule: every minute, holding no lease');
     expect((await request(first.url, 'GET', '/api/v1.0/health')).status).toBe(204);
+    // The schedule ticked on start but took no lease: an orchestrator leads at once.
+    expect((await request(first.url, 'GET', '/api/v1.0/leader')).status).toBe(404);
+
+    // The root README's leader and claim examples, exactly as written, in the table's order.
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const setup = readme.split('\n').find((line) => line.startsWith('B=http://127.0.0.1:3000'));
+    expect(setup).toBeDefined();
+    const run = (command: string) => bash(onServer(`${setup}\n${command}`, first.url));
+    const claimed = JSON.parse(await run(readmeExample(readme, 'POST /leader/claim')));
+    expect(claimed).toMatchObject({ holder: 'orch-a', epoch: 1, held: true, active: true });
+    expect(JSON.parse(await run(readmeExample(readme, 'POST /tasks/claim')))).toEqual([]);
+    expect(JSON.parse(await run(readmeExample(readme, 'POST /leader/renew')))).toMatchObject({
+      holder: 'orch-a',
+      epoch: 1,
+    });
+    expect(JSON.parse(await run(readmeExample(readme, 'POST /leader/requeue')))).toEqual({
+      requeued: 0,
+      terminated: 0,
+      more: false,
+    });
+    expect(await run(readmeExample(readme, 'POST /leader/abdicate'))).toBe('');
+    expect(JSON.parse(await run(readmeExample(readme, 'GET /leader')))).toMatchObject({
+      holder: 'orch-a',
+      active: false,
+    });
+
+    // functions/README.md's orchestrator walkthrough, as written (it reads its epoch, now 2).
+    const guide = await readFile(new URL('../../functions/README.md', import.meta.url), 'utf8');
+    const walkthrough =
+      /## An orchestrator on a fresh `npm start`[\s\S]*?```sh\n([\s\S]*?)```/.exec(guide)?.[1];
+    expect(walkthrough).toBeDefined();
+    const out = await bash(onServer(walkthrough as string, first.url));
+    const tree = JSON.parse(out.slice(out.lastIndexOf('{"init_task_id"')));
+    expect(tree[tree.init_task_id].result).toMatchObject({
+      status: 'success',
+      successes: ['n1', 'n2'],
+      failures: ['n2'],
+    });
+    expect(tree[tree.init_task_id].status).toBe('complete');
+
     const created = await request(first.url, 'POST', '/api/v1.0/tasks', {
       body: {
         action: 'verify_site',
@@ -80,9 +140,6 @@ describe('npm start (the local server as a process)', () => {
       },
     });
     expect(created.status).toBe(201);
-    // The schedule ticked on start: this server's instance holds the lease.
-    const lease = await request(first.url, 'GET', '/api/v1.0/leader');
-    expect(lease.body.holder).toMatch(/^local-/);
     expect(await stopProcess(first)).toBe(0);
     expect(first.output()).toContain('SIGINT: stopping');
 

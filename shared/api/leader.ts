@@ -51,8 +51,9 @@ export async function abdicateLeaderLease(
 }
 
 /**
- * The holder gives back work stranded by dead epochs (tasks an earlier holder left running): a
- * new leader calls this right after taking over. Bounded per call; `more` asks for another.
+ * The holder recovers the work of dead epochs (what an earlier holder left unfinished): their
+ * running top-level tasks back to the queue, the rest of their unfinished tasks terminated. A new
+ * leader calls this right after taking over. Bounded per call; `more` asks for another.
  */
 export async function requeueStranded(
   deps: Pick<Deps, 'db'>,

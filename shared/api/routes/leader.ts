@@ -92,7 +92,8 @@ export const leaderRoutes: readonly AnyRoute[] = [
     method: 'POST',
     path: `${LEADER}/requeue`,
     operationId: 'requeueStranded',
-    summary: 'The holder requeues tasks left running under dead epochs (after a takeover)',
+    summary:
+      "The holder recovers dead epochs' work (after a takeover): their running top-level tasks requeued, their other unfinished tasks terminated",
     tag: 'leader',
     policy: 'physical_provisioner:hold_lease',
     body: RequeueBodySchema,

@@ -103,6 +103,11 @@ export const USER_ACTIONS = [
   'relabel_nodes',
 ] as const satisfies readonly Action[];
 
+/** Whether a caller may create a top-level task of this action (`POST /tasks` without an epoch). */
+export function isUserAction(action: string): action is (typeof USER_ACTIONS)[number] {
+  return (USER_ACTIONS as readonly string[]).includes(action);
+}
+
 /**
  * Status moves a conditional update (`PATCH /tasks/{id}`, the SQS `update_task` event) may make,
  * written from what Drydock's orchestrator and drivers save (each edge with the Drydock code

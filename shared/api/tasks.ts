@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Deps } from '../deps.ts';
-import { type Action, USER_ACTIONS } from '../domain.ts';
+import { type Action, isUserAction, USER_ACTIONS } from '../domain.ts';
 import { PreconditionRequiredError, ValidationError } from '../errors.ts';
 import { queryBuildData } from '../store/build-data.ts';
 import {
@@ -68,7 +68,7 @@ export async function createUserTask(
 ): Promise<{ task: TaskDict; created: boolean }> {
   if (input.epoch !== undefined)
     return createInternalTask(deps, { ...input, epoch: input.epoch }, origin);
-  if (!(USER_ACTIONS as readonly string[]).includes(input.action)) {
+  if (!isUserAction(input.action)) {
     throw new ValidationError(
       `Unsupported action ${input.action}; a top-level task is one of ${USER_ACTIONS.join(', ')}.`,
       [{ path: 'action', message: 'not a user-creatable action' }],

@@ -51,7 +51,7 @@ export const POLICY_RULES = {
   'physical_provisioner:health_data': drydock('Get health status (GET /health/extended)'),
   'physical_provisioner:validate_site_design': drydock('Validate site design'),
   'physical_provisioner:update_task': own(
-    "Change a task's status, result or retry, and roll subtask results up (the orchestrator)",
+    "Change a task's status, result or retry, retry it, and roll subtask results up (the orchestrator)",
   ),
   'physical_provisioner:create_subtask': own('Register a subtask under a task (the orchestrator)'),
   'physical_provisioner:terminate_task': own('Request termination of a task (and its subtasks)'),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { actionRule } from '../../auth/rules.ts';
+import { isUserAction } from '../../domain.ts';
 import { API_PREFIX, etagOf, nextLink, originOf, parseIfMatch } from '../../http/conventions.ts';
 import { principalOf } from '../../http/request.ts';
 import { type AnyRoute, defineRoute } from '../../http/route.ts';
@@ -94,7 +95,17 @@ export const taskRoutes: readonly AnyRoute[] = [
     tag: 'tasks',
     policy: 'physical_provisioner:create_task',
     // Drydock checks the action's own rule too (`task_deploy_nodes` → deploy_nodes).
-    bodyPolicy: { pattern: 'physical_provisioner:{action}', of: (body) => actionRule(body.action) },
+    // An internal task (the lease holder's, with its epoch) is an orchestrator write: it is held
+    // to the subtask rule rather than a user action's.
+    bodyPolicy: {
+      pattern: 'physical_provisioner:{action}',
+      of: (body) =>
+        body.epoch !== undefined
+          ? 'physical_provisioner:create_subtask'
+          : isUserAction(body.action)
+            ? actionRule(body.action)
+            : undefined,
+    },
     body: CreateTaskBodySchema,
     requestHeaders: { 'Idempotency-Key': 'optional; a replay returns the first task with 200' },
     responses: {
@@ -336,6 +347,7 @@ export const taskRoutes: readonly AnyRoute[] = [
     method: 'POST',
     path: `${TASKS}/{task_id}/retry`,
     operationId: 'retryTask',
+    policy: 'physical_provisioner:update_task',
     summary:
       "Drydock's retry_task(max_attempts): run a finished task again for its failed entities (epoch required)",
     tag: 'tasks',

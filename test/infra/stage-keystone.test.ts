@@ -70,9 +70,15 @@ const logicalIdOf = (stage: SynthesizedStage, prefix: string) => {
 /** `GET /versions`, `GET /api/v1.0/health`: the routes without a policy rule. */
 async function publicRoutes(): Promise<string[]> {
   const routes = (await loadHttpFunctions()).flatMap((fn) => fn.routes);
+  // The HTTP kit answers HEAD on a GET route and OPTIONS on every path: a public GET route is
+  // public with both.
   return routes
     .filter((route) => route.policy === undefined)
-    .map((route) => `${route.method} ${route.path}`)
+    .flatMap((route) =>
+      (route.method === 'GET' ? ['GET', 'HEAD', 'OPTIONS'] : [route.method]).map(
+        (method) => `${method} ${route.path}`,
+      ),
+    )
     .sort();
 }
 

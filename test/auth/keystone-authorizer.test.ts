@@ -413,7 +413,8 @@ describe('the deployed entry point (functions/keystone-authorizer.ts)', () => {
     vi.resetModules();
     const reads = secrets.reads.length;
     const { handler } = await import('#functions/keystone-authorizer.ts');
-    // The token is issued on the real clock, which the entry point uses.
+    // The entry point uses the real clock, so the stand-in issues this token on it too.
+    clock.t = Date.now();
     const result = await handler(withToken(keystone.issue('reader', { project: 'admin' })));
     expect(result.context).toMatchObject({
       user: 'reader',

@@ -5,7 +5,7 @@ import {
   type DrydockKind,
   isDrydockKind,
 } from './document-schemas.ts';
-import { parseYamlDocuments } from './parse-yaml.ts';
+import { DEFAULT_YAML_LIMITS, parseYamlDocuments, type YamlLimits } from './parse-yaml.ts';
 import {
   type DocumentReference,
   RULE_PROCESSING,
@@ -50,8 +50,14 @@ export type IngestedDesign = {
  * enforced are `DD001` warnings. Legacy documents are validated too (Drydock skipped them,
  * defect 37). Only a YAML syntax error throws (`DesignSyntaxError`, a 400 with line and column).
  */
-export function ingestDesign(text: string, options: { ts: string }): IngestedDesign {
-  const yamlDocs = parseYamlDocuments(text);
+export function ingestDesign(
+  text: string,
+  options: { ts: string; limits?: YamlLimits },
+): IngestedDesign {
+  const { documents: yamlDocs, duplicateKeys } = parseYamlDocuments(
+    text,
+    options.limits ?? DEFAULT_YAML_LIMITS,
+  );
   const documents: DesignDocument[] = [];
   const messages: ValidationMessage[] = [];
   const add = (
@@ -59,8 +65,13 @@ export function ingestDesign(text: string, options: { ts: string }): IngestedDes
     level: ValidationLevel,
     message: string,
     diagnostic: string,
-    docs: DocumentReference[] = [],
-  ) => messages.push(validationMessage({ name, level, message, diagnostic, docs, ts: options.ts }));
+    refs: DocumentReference[] = [],
+  ) =>
+    messages.push(
+      validationMessage({ name, level, message, diagnostic, documents: refs, ts: options.ts }),
+    );
+  // Document references by position in the stream, for the duplicate-key warnings.
+  const refByIndex = new Map<number, DocumentReference>();
 
   if (yamlDocs.length === 0) {
     add(
@@ -147,6 +158,10 @@ export function ingestDesign(text: string, options: { ts: string }): IngestedDes
       continue;
     }
 
+    refByIndex.set(index, {
+      schema: kind === undefined ? schema : `drydock/${kind}/v1`,
+      name: name ?? '',
+    });
     if (kind === undefined) {
       documents.push({
         schema,
@@ -204,6 +219,16 @@ export function ingestDesign(text: string, options: { ts: string }): IngestedDes
       data,
       position,
     });
+  }
+  for (const dup of duplicateKeys) {
+    const ref = refByIndex.get(dup.documentIndex);
+    add(
+      RULE_PROCESSING,
+      'Warning',
+      `Duplicate key '${dup.key}' at line ${dup.line}, column ${dup.column}: the last value is used`,
+      `Document ${dup.documentIndex + 1} repeats the key '${dup.key}' in one mapping; Drydock (PyYAML) keeps the last value, and so does this service. Remove the earlier one.`,
+      ref ? [ref] : [],
+    );
   }
   return { documents, messages };
 }

@@ -1,20 +1,21 @@
 /** Severity of a Drydock validation message. */
 export type ValidationLevel = 'Error' | 'Warning' | 'Info';
 
-/** A reference to the document a message is about (Drydock's `DocumentReference`). */
+/** A reference to the document a message is about (Drydock's `DocumentReference.to_dict()`). */
 export type DocumentReference = { schema: string; name: string };
 
 /**
- * One validation finding in Drydock's `ValidationMessage` shape. `name` is the rule code:
- * `DD001` for schema violations, `DD000` for documents that could not be processed.
+ * One validation finding in Drydock's `ValidationMessage.to_dict()` shape. `name` is the rule
+ * code (`DD001` schema, `DD000` unreadable document, `DD1001`… the orchestrator's rules).
  */
 export type ValidationMessage = {
+  kind: 'ValidationMessage';
   name: string;
   message: string;
   error: boolean;
   level: ValidationLevel;
   diagnostic: string;
-  docs: DocumentReference[];
+  documents: DocumentReference[];
   ts: string;
 };
 
@@ -24,7 +25,7 @@ export type ValidationStatus = {
   apiVersion: 'v1.0';
   metadata: Record<string, never>;
   message: string;
-  reason: string;
+  reason: string | null;
   status: 'Success' | 'Failure';
   details: { errorCount: number; messageList: ValidationMessage[] };
 };
@@ -33,22 +34,23 @@ export type ValidationStatus = {
 export const RULE_SCHEMA = 'DD001';
 export const RULE_PROCESSING = 'DD000';
 
-/** Builds a message; `error` follows the level, as Drydock's `add_detail_msg` counts it. */
+/** Builds a message; `error` follows the level, as Drydock's `report_error` sets it. */
 export function validationMessage(input: {
   name: string;
   message: string;
   level: ValidationLevel;
   diagnostic: string;
-  docs?: DocumentReference[];
+  documents?: DocumentReference[];
   ts: string;
 }): ValidationMessage {
   return {
+    kind: 'ValidationMessage',
     name: input.name,
     message: input.message,
     error: input.level === 'Error',
     level: input.level,
     diagnostic: input.diagnostic,
-    docs: input.docs ?? [],
+    documents: input.documents ?? [],
     ts: input.ts,
   };
 }
@@ -58,19 +60,21 @@ export function countErrors(messages: readonly ValidationMessage[]): number {
   return messages.filter((m) => m.error || m.level === 'Error').length;
 }
 
-/** Wraps messages in the Status envelope; the status fails as soon as one message is an error. */
+/**
+ * Wraps messages in the Status envelope with Drydock's overall messages (`Validator
+ * .validate_design`): "Site design passed validation" or "Site design failed validation." with
+ * the reason "See detail messages.".
+ */
 export function validationStatus(messages: readonly ValidationMessage[]): ValidationStatus {
   const errorCount = countErrors(messages);
+  const ok = errorCount === 0;
   return {
     kind: 'Status',
     apiVersion: 'v1.0',
     metadata: {},
-    message:
-      errorCount === 0
-        ? 'Site design is valid'
-        : `Site design is invalid: ${errorCount} error${errorCount === 1 ? '' : 's'}`,
-    reason: 'Validation',
-    status: errorCount === 0 ? 'Success' : 'Failure',
+    message: ok ? 'Site design passed validation' : 'Site design failed validation.',
+    reason: ok ? null : 'See detail messages.',
+    status: ok ? 'Success' : 'Failure',
     details: { errorCount, messageList: [...messages] },
   };
 }

@@ -1,0 +1,45 @@
+import type { SiteDesign } from '../site-model.ts';
+import type { DocumentReference, ValidationLevel } from '../validation.ts';
+
+/** Allowed platform selections, from configuration (a live provisioner's lists, in Drydock). */
+export type PlatformLists = {
+  images: readonly string[] | null;
+  kernels: readonly string[] | null;
+};
+
+/** What a rule sees: the compiled site and the settings a rule needs. */
+export type RuleContext = { site: SiteDesign; platform: PlatformLists };
+
+/** One finding of a rule, before the rule's name is put in front of the message. */
+export type Finding = {
+  level: ValidationLevel;
+  message: string;
+  documents: DocumentReference[];
+  diagnostic: string;
+};
+
+/**
+ * One of Drydock's orchestrator validation rules (`orchestrator/validations/*.py`): its code and
+ * name are Drydock's (some codes are shared by two rules in Drydock, and kept so).
+ */
+export type Rule = {
+  code: string;
+  name: string;
+  check(context: RuleContext): Finding[];
+  /**
+   * Whether a run without errors adds Drydock's "Validation successful." Info. Off for a run
+   * that could not check (platform selection without allowed lists): that is not a pass.
+   */
+  confirms?: (context: RuleContext) => boolean;
+};
+
+/** Collects findings with Drydock's `report_error`, `report_warn` and `report_info`. */
+export function findings() {
+  const list: Finding[] = [];
+  const add =
+    (level: Finding['level']) =>
+    (message: string, documents: DocumentReference[], diagnostic: string) => {
+      list.push({ level, message, documents, diagnostic });
+    };
+  return { list, error: add('Error'), warn: add('Warning'), info: add('Info') };
+}

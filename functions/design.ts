@@ -3,6 +3,11 @@ import { createDesignRoutes } from '#shared/api/routes/design.ts';
 import { getConfig } from '#shared/config.ts';
 import type { Db } from '#shared/db/port.ts';
 import { type Deps, getLogger } from '#shared/deps.ts';
+import {
+  createInlineAnalyzer,
+  createWorkerAnalyzer,
+  type DesignAnalyzer,
+} from '#shared/design/design-analyzer.ts';
 import { createDesignResolver, type DesignResolver } from '#shared/design-refs/design-resolver.ts';
 import { type ApiHandler, createHttpHandler } from '#shared/http/handler.ts';
 
@@ -10,12 +15,32 @@ import { type ApiHandler, createHttpHandler } from '#shared/http/handler.ts';
 const RESPONSE_MARGIN_MS = 1_000;
 const API_GATEWAY_BUDGET_MS = 28_000;
 
+// A design worker may use this much heap; a design needing more is refused, not the process.
+const WORKER_MEMORY_MB = 1024;
+
 const invocation = new AsyncLocalStorage<{ deadline: number }>();
 let designs: DesignResolver | undefined;
+let analyzer: DesignAnalyzer | undefined;
 
-/** The routes: POST /api/v1.0/designs/resolve and POST /api/v1.0/validatedesign. */
+// A Lambda serves one request at a time, so parsing inline delays nobody (and its bundle has no
+// worker file); `npm start` serves every function from one process and parses in workers
+// (DESIGN_WORKERS), so a large design never holds up other requests.
+const buildAnalyzer = (): DesignAnalyzer => {
+  const { workers } = getConfig().design;
+  return workers === 0
+    ? createInlineAnalyzer()
+    : createWorkerAnalyzer({
+        workers,
+        maxMemoryMb: WORKER_MEMORY_MB,
+        timeoutMs: API_GATEWAY_BUDGET_MS,
+      });
+};
+
+/** The routes: POST /api/v1.0/designs/resolve, /validatedesign and /nodefilter. */
 export const routes = createDesignRoutes({
   designs: () => (designs ??= createDesignResolver(getConfig().design, { logger: getLogger() })),
+  analyzer: () => (analyzer ??= buildAnalyzer()),
+  settings: () => ({ platform: getConfig().design.platform }),
   deadline: () => invocation.getStore()?.deadline,
 });
 

@@ -67,6 +67,22 @@ const EnvSchema = z
     KEYSTONE_CACHE_SECONDS: intVar(0, 3_600).default(60),
     KEYSTONE_TIMEOUT_MS: intVar(100, 25_000).default(5_000),
     KEYSTONE_POLICY: z.string().optional(),
+    DESIGN_KEYSTONE_CREDENTIALS_FILE: z
+      .string()
+      .startsWith('/', 'expected an absolute path')
+      .optional(),
+    // OpenStack's own variables (an `openrc` file), for validating Deckhand designs locally.
+    OS_AUTH_URL: z.string().min(1).optional(),
+    OS_USERNAME: z.string().min(1).optional(),
+    OS_PASSWORD: z.string().min(1).optional(),
+    OS_PROJECT_NAME: z.string().min(1).optional(),
+    OS_PROJECT_ID: z.string().min(1).optional(),
+    OS_USER_DOMAIN_NAME: z.string().min(1).optional(),
+    OS_PROJECT_DOMAIN_NAME: z.string().min(1).optional(),
+    DESIGN_PLATFORM_IMAGES: listVar.optional(),
+    DESIGN_PLATFORM_KERNELS: listVar.optional(),
+    DESIGN_WORKERS: intVar(0, 16).default(0),
+    AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
   })
   .superRefine((env, ctx) => {
     // Holding the lease in the schedule is for an orchestrator that runs inside it, and only
@@ -84,6 +100,15 @@ const EnvSchema = z
         path: ['LEASE_INSTANCE_ID'],
         message:
           'LEASE_INSTANCE_ID is read only with LEASE_MODE=hold; the schedule holds no lease otherwise',
+      });
+    }
+    // On AWS the Keystone password lives in Secrets Manager, never in a file or the environment.
+    if (env.AWS_LAMBDA_FUNCTION_NAME && (env.DESIGN_KEYSTONE_CREDENTIALS_FILE || env.OS_AUTH_URL)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.OS_AUTH_URL ? 'OS_AUTH_URL' : 'DESIGN_KEYSTONE_CREDENTIALS_FILE'],
+        message:
+          'local Keystone credentials are for npm start; on AWS set DESIGN_KEYSTONE_SECRET_ARN',
       });
     }
     if (env.DB_DRIVER === 'pg' && !env.DATABASE_URL && !env.DATABASE_SECRET_ARN) {
@@ -128,6 +153,21 @@ export interface DesignConfig {
   readonly allowHosts: readonly string[];
   readonly httpCredentialsSecretArn: string | undefined;
   readonly keystoneSecretArn: string | undefined;
+  /**
+   * Keystone credentials outside AWS (`npm start`): a JSON file shaped like the secret, or the
+   * `OS_*` variables of an openrc file. The secret ARN wins when both are set.
+   */
+  readonly keystoneLocal:
+    | { readonly file: string }
+    | { readonly env: Readonly<Record<string, string | undefined>> }
+    | undefined;
+  /** Images and kernels the provisioner offers (rule DD3001); null: not checked. */
+  readonly platform: {
+    readonly images: readonly string[] | null;
+    readonly kernels: readonly string[] | null;
+  };
+  /** Worker threads that parse and validate designs; 0 = in the request's thread (Lambda). */
+  readonly workers: number;
   readonly maxBytes: number;
   readonly cacheTtlSeconds: number;
   readonly httpTimeoutMs: number;
@@ -229,6 +269,26 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       allowHosts: e.DESIGN_ALLOW_HOSTS,
       httpCredentialsSecretArn: e.DESIGN_HTTP_CREDENTIALS_SECRET_ARN,
       keystoneSecretArn: e.DESIGN_KEYSTONE_SECRET_ARN,
+      keystoneLocal: e.DESIGN_KEYSTONE_CREDENTIALS_FILE
+        ? { file: e.DESIGN_KEYSTONE_CREDENTIALS_FILE }
+        : e.OS_AUTH_URL
+          ? {
+              env: {
+                OS_AUTH_URL: e.OS_AUTH_URL,
+                OS_USERNAME: e.OS_USERNAME,
+                OS_PASSWORD: e.OS_PASSWORD,
+                OS_PROJECT_NAME: e.OS_PROJECT_NAME,
+                OS_PROJECT_ID: e.OS_PROJECT_ID,
+                OS_USER_DOMAIN_NAME: e.OS_USER_DOMAIN_NAME,
+                OS_PROJECT_DOMAIN_NAME: e.OS_PROJECT_DOMAIN_NAME,
+              },
+            }
+          : undefined,
+      platform: {
+        images: e.DESIGN_PLATFORM_IMAGES ?? null,
+        kernels: e.DESIGN_PLATFORM_KERNELS ?? null,
+      },
+      workers: e.DESIGN_WORKERS,
       maxBytes: e.DESIGN_MAX_BYTES,
       cacheTtlSeconds: e.DESIGN_CACHE_TTL_SECONDS,
       httpTimeoutMs: e.DESIGN_HTTP_TIMEOUT_MS,

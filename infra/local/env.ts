@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
  * `.data/pglite`). The lease schedule holds no lease of its own (as deployed), so an
  * orchestrator started against `npm start` leads at once; `LEASE_MODE=hold` with
  * `LEASE_INSTANCE_ID` makes the local schedule hold it, for an orchestrator running inside it.
+ * Designs are parsed in two worker threads unless told otherwise.
  * Everything else is read by `shared/config.ts`, as in a Lambda.
  */
 export function applyLocalDefaults(env: NodeJS.ProcessEnv = process.env): void {
@@ -14,6 +15,9 @@ export function applyLocalDefaults(env: NodeJS.ProcessEnv = process.env): void {
     else if (env.DATABASE_URL || env.DATABASE_SECRET_ARN) env.DB_DRIVER = 'pg';
     else env.DB_DRIVER = 'pglite';
   }
+  // One process serves every function locally: designs are parsed in worker threads so a large
+  // one never delays other requests (a Lambda parses inline; it serves one request at a time).
+  env.DESIGN_WORKERS ||= '2';
   if (env.DB_DRIVER === 'pglite') {
     env.PGLITE_DATA_DIR ||= '.data/pglite';
     if (env.PGLITE_DATA_DIR !== 'memory://') mkdirSync(env.PGLITE_DATA_DIR, { recursive: true });

@@ -9,7 +9,12 @@ import { type DesignRef, type DesignRefScheme, parseDesignRef } from './design-r
 import { DesignRefError } from './errors.ts';
 import { createFileDriver } from './file-driver.ts';
 import { fetchHttp, type HttpFetchContext } from './http-fetch.ts';
-import { createKeystoneTokens, KeystoneSecretSchema } from './keystone.ts';
+import {
+  createKeystoneTokens,
+  type KeystoneCredentialsSource,
+  keystoneSetting,
+  loadKeystoneCredentials,
+} from './keystone.ts';
 import { type DesignLogger, silentLogger } from './logger.ts';
 import { createS3Driver } from './s3-driver.ts';
 import { createCachedSecret, createSecretsManagerReader, type SecretReader } from './secrets.ts';
@@ -45,6 +50,11 @@ export type DesignResolverSettings = {
   httpCredentialsSecretArn?: string | undefined;
   /** Secrets Manager secret: JSON `{ auth_url, username, password, project_name | project_id, user_domain_name, project_domain_name }`. */
   keystoneSecretArn?: string | undefined;
+  /** Under `npm start`: a local JSON file (same shape) or the `OS_*` variables of an openrc. */
+  keystoneLocal?:
+    | { readonly file: string }
+    | { readonly env: Readonly<Record<string, string | undefined>> }
+    | undefined;
   /** Cap on a design's size, raw and decompressed. */
   maxBytes: number;
   /** How long a fetched design is reused; 0 disables the cache. */
@@ -144,17 +154,23 @@ export function createDesignResolver(
         ttlMs: DESIGN_DEFAULTS.secretTtlMs,
       })
     : undefined;
-  const keystone = settings.keystoneSecretArn
+  const local = settings.keystoneLocal;
+  const keystoneSource: KeystoneCredentialsSource | undefined = settings.keystoneSecretArn
+    ? { kind: 'secret', arn: settings.keystoneSecretArn }
+    : local === undefined
+      ? undefined
+      : 'file' in local
+        ? { kind: 'file', path: local.file }
+        : { kind: 'env', env: local.env };
+  const keystone = keystoneSource
     ? createKeystoneTokens(
         http,
-        createCachedSecret({
-          arn: settings.keystoneSecretArn,
-          setting: 'DESIGN_KEYSTONE_SECRET_ARN',
-          schema: KeystoneSecretSchema,
-          read: readSecret,
+        loadKeystoneCredentials(keystoneSource, {
+          readSecret,
           now,
           ttlMs: DESIGN_DEFAULTS.secretTtlMs,
         }),
+        keystoneSetting(keystoneSource),
       )
     : undefined;
   let s3: S3Client | undefined;
@@ -184,7 +200,7 @@ export function createDesignResolver(
     if (!keystone) {
       throw new DesignRefError(
         'refused',
-        `${ref.scheme}:// references need Keystone credentials: set DESIGN_KEYSTONE_SECRET_ARN`,
+        `${ref.scheme}:// references need Keystone credentials: set DESIGN_KEYSTONE_SECRET_ARN (under npm start, DESIGN_KEYSTONE_CREDENTIALS_FILE or the OS_* variables also serve)`,
       );
     }
     if (ref.hasCredentials) {

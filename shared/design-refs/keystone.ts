@@ -1,8 +1,13 @@
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { DesignRefError } from './errors.ts';
 import { fetchHttp, type HttpFetchContext } from './http-fetch.ts';
+import { createCachedSecret, type SecretReader } from './secrets.ts';
 
-/** Shape of the secret named by `DESIGN_KEYSTONE_SECRET_ARN`. */
+/**
+ * Shape of the secret named by `DESIGN_KEYSTONE_SECRET_ARN` (and of the local file named by
+ * `DESIGN_KEYSTONE_CREDENTIALS_FILE`).
+ */
 export const KeystoneSecretSchema = z
   .object({
     auth_url: z.url(),
@@ -18,6 +23,66 @@ export const KeystoneSecretSchema = z
     path: ['project_name'],
   });
 export type KeystoneSecret = z.infer<typeof KeystoneSecretSchema>;
+
+/**
+ * Where the Keystone credentials for `deckhand+`/`promenade+` references come from: Secrets
+ * Manager on AWS; under `npm start` a local JSON file or OpenStack's `OS_*` variables (an
+ * operator's sourced openrc), so a Deckhand design can be validated from a workstation.
+ */
+export type KeystoneCredentialsSource =
+  | { kind: 'secret'; arn: string }
+  | { kind: 'file'; path: string }
+  | { kind: 'env'; env: Readonly<Record<string, string | undefined>> };
+
+/** The setting an operator changes for each source, as error messages name it. */
+export function keystoneSetting(source: KeystoneCredentialsSource): string {
+  if (source.kind === 'secret') return 'DESIGN_KEYSTONE_SECRET_ARN';
+  if (source.kind === 'file') return 'DESIGN_KEYSTONE_CREDENTIALS_FILE';
+  return 'the OS_* variables';
+}
+
+/**
+ * Reads the credentials of a source when first needed, validated; the secret and the file are
+ * read again after `ttlMs` (rotation, an edited file). Errors name the setting, never a value.
+ */
+export function loadKeystoneCredentials(
+  source: KeystoneCredentialsSource,
+  deps: { readSecret: SecretReader; now: () => number; ttlMs: number },
+): () => Promise<KeystoneSecret> {
+  const setting = keystoneSetting(source);
+  if (source.kind === 'env') {
+    const e = source.env;
+    const parsed = KeystoneSecretSchema.safeParse(
+      Object.fromEntries(
+        Object.entries({
+          auth_url: e.OS_AUTH_URL,
+          username: e.OS_USERNAME,
+          password: e.OS_PASSWORD,
+          project_name: e.OS_PROJECT_NAME,
+          project_id: e.OS_PROJECT_ID,
+          user_domain_name: e.OS_USER_DOMAIN_NAME,
+          project_domain_name: e.OS_PROJECT_DOMAIN_NAME,
+        }).filter(([, v]) => v !== undefined),
+      ),
+    );
+    return async () => {
+      if (parsed.success) return parsed.data;
+      const paths = parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ');
+      throw new DesignRefError(
+        'unavailable',
+        `${setting} do not give complete Keystone credentials (at: ${paths}; OS_AUTH_URL, OS_USERNAME, OS_PASSWORD and OS_PROJECT_NAME or OS_PROJECT_ID are needed)`,
+      );
+    };
+  }
+  return createCachedSecret({
+    arn: source.kind === 'secret' ? source.arn : source.path,
+    setting,
+    schema: KeystoneSecretSchema,
+    read: source.kind === 'secret' ? deps.readSecret : (path) => readFile(path, 'utf8'),
+    now: deps.now,
+    ttlMs: deps.ttlMs,
+  });
+}
 
 const TokenBodySchema = z.object({
   token: z.object({ expires_at: z.string().optional() }).loose(),
@@ -43,6 +108,7 @@ export type KeystoneTokens = {
 export function createKeystoneTokens(
   http: HttpFetchContext,
   secret: () => Promise<KeystoneSecret>,
+  setting = 'DESIGN_KEYSTONE_SECRET_ARN',
 ): KeystoneTokens {
   let current: { token: string; renewAt: number } | undefined;
   let inflight: Promise<string> | undefined;
@@ -85,7 +151,7 @@ export function createKeystoneTokens(
       ) {
         throw new DesignRefError(
           'rejected',
-          `Keystone refused the credentials configured by DESIGN_KEYSTONE_SECRET_ARN (${error.message})`,
+          `Keystone refused the credentials configured by ${setting} (${error.message})`,
           { cause: error },
         );
       }

@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import type { DesignResolver, ResolveOptions } from '#shared/design-refs/design-resolver.ts';
 import { DesignRefError } from '#shared/design-refs/errors.ts';
 import { ValidationError } from '#shared/errors.ts';
-import { type DesignDocument, ingestDesign } from './ingest-design.ts';
-import { DesignSyntaxError } from './parse-yaml.ts';
+import type { AnalysisRequest, AnalysisResult, DesignAnalyzer } from './design-analyzer.ts';
+import type { NodeFilterSet } from './node-filter.ts';
+import { DesignSyntaxError, type YamlLimits } from './parse-yaml.ts';
+import type { PlatformLists } from './rules/rule.ts';
 import {
   RULE_PROCESSING,
-  type ValidationMessage,
   type ValidationStatus,
   validationMessage,
   validationStatus,
@@ -16,28 +17,48 @@ import {
 export type DesignDeps = {
   designs: Pick<DesignResolver, 'resolve'>;
   clock: { now(): number };
+  /** Where designs are parsed, compiled and validated (a worker thread under `npm start`). */
+  analyzer: DesignAnalyzer;
+  /** Allowed platform selections (DD3001) and, for tests, a smaller YAML budget. */
+  settings: { platform: PlatformLists; limits?: YamlLimits };
 };
 
 /** Input of `resolveDesign`: the reference plus the caller's time limits. */
 export type ResolveDesignInput = { designRef: string } & ResolveOptions;
 
-/** A resolved, ingested and validated design (body of `POST /designs/resolve`). */
+/** The `POST /designs/resolve` answer, already serialised (it can be megabytes). */
 export type ResolvedDesign = {
   /** The reference with any credentials stripped. */
   designRef: string;
-  documents: DesignDocument[];
-  /** Documents per kind (`Region`, `Network`, ... or the schema of other services' documents). */
-  countsByKind: Record<string, number>;
   /** Hex SHA-256 of the fetched bytes, so callers can tell whether a design changed. */
   sha256: string;
   sizeBytes: number;
   fromCache: boolean;
-  /** The validation findings in Drydock's Status envelope. */
-  validation: ValidationStatus;
+  /** `{design_ref, sha256, size_bytes, from_cache, counts_by_kind, documents, validation}`. */
+  bodyJson: string;
 };
 
+/** Fetches a design and decodes it; only the reference, the source or bad UTF-8 throw. */
+async function fetchDesign(deps: DesignDeps, designRef: string, limits: ResolveOptions) {
+  const fetched = await deps.designs.resolve(designRef, limits);
+  return { fetched, text: decodeUtf8(fetched.bytes) };
+}
+
+function analyze<K extends AnalysisRequest['kind']>(
+  deps: DesignDeps,
+  request: Extract<AnalysisRequest, { kind: K }>,
+): Promise<Extract<AnalysisResult, { kind: K }>> {
+  return deps.analyzer.analyze(request) as Promise<Extract<AnalysisResult, { kind: K }>>;
+}
+
+function settingsOf(deps: DesignDeps) {
+  const ts = new Date(deps.clock.now()).toISOString();
+  const { platform, limits } = deps.settings;
+  return { ts, platform, ...(limits ? { limits } : {}) };
+}
+
 /**
- * Fetches a design, ingests both Drydock formats and validates every Drydock document.
+ * Fetches a design, ingests both Drydock formats, compiles the effective site and validates it.
  * Validation findings are data (in `validation`), not errors; only an unusable reference
  * (`ValidationError`, `DesignRefError`) or unreadable YAML (`DesignSyntaxError`, 400 with line
  * and column) throws.
@@ -48,20 +69,20 @@ export async function resolveDesign(
   input: ResolveDesignInput,
 ): Promise<ResolvedDesign> {
   const { designRef, ...limits } = input;
-  const fetched = await deps.designs.resolve(designRef, limits);
-  const text = decodeUtf8(fetched.bytes);
-  const ts = new Date(deps.clock.now()).toISOString();
-  const { documents, messages } = ingestDesign(text, { ts });
-  const countsByKind: Record<string, number> = {};
-  for (const doc of documents) countsByKind[doc.kind] = (countsByKind[doc.kind] ?? 0) + 1;
-  return {
-    designRef: fetched.designRef,
-    documents,
-    countsByKind,
+  const { fetched, text } = await fetchDesign(deps, designRef, limits);
+  const head = {
+    design_ref: fetched.designRef,
     sha256: createHash('sha256').update(fetched.bytes).digest('hex'),
-    sizeBytes: fetched.bytes.length,
-    fromCache: fetched.fromCache,
-    validation: validationStatus(messages),
+    size_bytes: fetched.bytes.length,
+    from_cache: fetched.fromCache,
+  };
+  const result = await analyze(deps, { kind: 'resolve', text, settings: settingsOf(deps), head });
+  return {
+    designRef: head.design_ref,
+    sha256: head.sha256,
+    sizeBytes: head.size_bytes,
+    fromCache: head.from_cache,
+    bodyJson: result.bodyJson,
   };
 }
 
@@ -72,31 +93,31 @@ export type ValidateDesignBody = ValidationStatus & { code: 200 | 400 };
 export type ValidateDesignInput = { href: string; rel?: string; type?: string } & ResolveOptions;
 
 /**
- * Drydock's `POST /validatedesign`: 200 with `code: 200` when the design is valid, 400 with
- * `code: 400` when it is not, including an unusable reference, a missing design and a YAML
- * syntax error (reported as a `DD000` message with line and column). Transient upstream
- * failures (unreachable source, 5xx, timeout) are thrown as `DesignRefError`, so the caller gets
- * a retryable 502/504 instead of a verdict on a design nobody could read.
+ * Drydock's `POST /validatedesign`: 200 with `code: 200` when the design passes every document
+ * check and rule, 400 with `code: 400` when it does not, including an unusable reference, a
+ * missing design and unreadable YAML (a `DD000` message with line and column). Transient
+ * upstream failures (unreachable source, 5xx, timeout) are thrown as `DesignRefError`, so the
+ * caller gets a retryable 502/504 instead of a verdict on a design nobody could read.
  */
 export async function validateDesign(
   deps: DesignDeps,
   input: ValidateDesignInput,
 ): Promise<{ statusCode: 200 | 400; body: ValidateDesignBody }> {
-  const ts = () => new Date(deps.clock.now()).toISOString();
   const failure = (message: string, diagnostic: string) => {
-    const msg: ValidationMessage = validationMessage({
+    const msg = validationMessage({
       name: RULE_PROCESSING,
       level: 'Error',
       message,
       diagnostic,
-      ts: ts(),
+      ts: new Date(deps.clock.now()).toISOString(),
     });
     return { statusCode: 400 as const, body: { ...validationStatus([msg]), code: 400 as const } };
   };
   const { href, rel: _rel, type: _type, ...limits } = input;
-  let resolved: ResolvedDesign;
+  let status: ValidationStatus;
   try {
-    resolved = await resolveDesign(deps, { designRef: href, ...limits });
+    const { text } = await fetchDesign(deps, href, limits);
+    status = (await analyze(deps, { kind: 'validate', text, settings: settingsOf(deps) })).status;
   } catch (error) {
     if (error instanceof DesignSyntaxError) {
       return failure(
@@ -115,11 +136,49 @@ export async function validateDesign(
     }
     throw error;
   }
-  const ok = resolved.validation.status === 'Success';
-  return {
-    statusCode: ok ? 200 : 400,
-    body: { ...resolved.validation, code: ok ? 200 : 400 },
-  };
+  const ok = status.status === 'Success';
+  return { statusCode: ok ? 200 : 400, body: { ...status, code: ok ? 200 : 400 } };
+}
+
+/** Input of `selectDesignNodes`: a design and a node filter (`null` selects every node). */
+export type SelectNodesInput = {
+  designRef: string;
+  nodeFilter: NodeFilterSet | null;
+} & ResolveOptions;
+
+/**
+ * The names of the nodes of a design that a node filter selects (Drydock's `POST /nodefilter`
+ * and `Orchestrator.process_node_filter`), in design order, for the API and for tasks whose
+ * `node_filter` must be resolved against their design. As in Drydock, rule findings do not stop
+ * the selection, but a design whose documents fail or that cannot be compiled does: a
+ * `ValidationError` listing its errors (as do an unusable reference and unreadable YAML).
+ * @example const nodes = await selectDesignNodes(deps, { designRef: task.designRef, nodeFilter: task.nodeFilter })
+ */
+export async function selectDesignNodes(
+  deps: DesignDeps,
+  input: SelectNodesInput,
+): Promise<string[]> {
+  const { designRef, nodeFilter, ...limits } = input;
+  const { text } = await fetchDesign(deps, designRef, limits);
+  const result = await analyze(deps, {
+    kind: 'nodes',
+    text,
+    settings: settingsOf(deps),
+    nodeFilter,
+  });
+  if (result.filterProblem !== null) {
+    throw new ValidationError(`Invalid node_filter: ${result.filterProblem}`, [
+      { path: 'node_filter', message: result.filterProblem },
+    ]);
+  }
+  if (result.nodes === null) {
+    const errors = result.status.details.messageList.filter((m) => m.error);
+    throw new ValidationError(
+      `Unable to render effective site design: ${errors.length} error${errors.length === 1 ? '' : 's'}`,
+      errors.slice(0, 100).map((m) => ({ path: m.name, message: m.message })),
+    );
+  }
+  return result.nodes;
 }
 
 function decodeUtf8(bytes: Buffer): string {

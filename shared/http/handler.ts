@@ -10,7 +10,7 @@ import { type Deps, getDeps, getLogger, trackInvocation } from '../deps.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { errorToResponse } from './errors.ts';
 import { callerOf, parseJsonBody, queryParams, rawBody, validate } from './request.ts';
-import type { AnyRoute, RouteResponse } from './route.ts';
+import { type AnyRoute, JsonText, type RouteResponse } from './route.ts';
 import { createRouter } from './router.ts';
 
 /** The Lambda handler type of every HTTP function (API Gateway REST API proxy integration). */
@@ -50,7 +50,11 @@ function toResult(response: RouteResponse): APIGatewayProxyResult {
         ),
       ),
     },
-    body: noBody ? '' : JSON.stringify(response.body),
+    body: noBody
+      ? ''
+      : response.body instanceof JsonText
+        ? response.body.text
+        : JSON.stringify(response.body),
   };
 }
 

@@ -31,10 +31,21 @@ export interface RouteRequest<P, Q, B> {
   readonly deps: Deps;
 }
 
+/**
+ * A response body already serialised as JSON: a large answer built where it was computed (a
+ * worker thread) is sent as it is instead of being serialised again on the request thread.
+ */
+export class JsonText {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
 /** What a route returns; the kit adds content type and request id headers. */
 export interface RouteResponse {
   readonly status: number;
-  /** JSON-serialised; omitted for 204. */
+  /** JSON-serialised (a `JsonText` is sent as is); omitted for 204. */
   readonly body?: unknown;
   /** Undefined values are left out. */
   readonly headers?: Readonly<Record<string, string | undefined>>;

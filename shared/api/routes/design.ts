@@ -1,33 +1,46 @@
 import { z } from 'zod';
-import { resolveDesign, validateDesign } from '../../design/resolve-design.ts';
+import type { DesignAnalyzer } from '../../design/design-analyzer.ts';
+import {
+  type DesignDeps,
+  resolveDesign,
+  selectDesignNodes,
+  validateDesign,
+} from '../../design/resolve-design.ts';
 import type { DesignResolver } from '../../design-refs/design-resolver.ts';
 import { API_PREFIX } from '../../http/conventions.ts';
-import { type AnyRoute, defineRoute } from '../../http/route.ts';
-import { ErrorBodySchema } from '../schemas.ts';
+import { type AnyRoute, defineRoute, JsonText } from '../../http/route.ts';
+import { ErrorBodySchema, NodeFilterSchema } from '../schemas.ts';
 
 // Far above real references, like the task API's design_ref limit.
 const MAX_REF = 4096;
 
-/** What the design routes need beyond the request: the container's resolver and the deadline. */
+/** What the design routes need beyond the request: the container's collaborators and deadline. */
 export interface DesignRouteOptions {
   /** The container's resolver (built once, lazily). */
   readonly designs: () => DesignResolver;
+  /** Where designs are parsed and validated (built once, lazily). */
+  readonly analyzer: () => DesignAnalyzer;
+  /** Allowed platform selections for DD3001, from configuration. */
+  readonly settings: () => DesignDeps['settings'];
   /** Absolute epoch-ms deadline of the current invocation, when known. */
   readonly deadline: () => number | undefined;
 }
 
 const StatusSchema = z.record(z.string(), z.unknown()).meta({
   description:
-    "Drydock's Validation Status: kind, apiVersion, metadata, message, reason, status, details{errorCount, messageList}",
+    "Drydock's Validation Status: kind, apiVersion, metadata, message, reason, status, details{errorCount, messageList[{kind: 'ValidationMessage', name, message, error, level, diagnostic, documents[{schema, name}], ts}]}",
 });
 
 /**
- * `POST /designs/resolve` (fetch, ingest and validate a design; credentials in the reference are
- * used for this fetch and never echoed) and Drydock's `POST /validatedesign`.
+ * `POST /designs/resolve` (fetch, ingest, compile and validate a design; credentials in the
+ * reference are used for this fetch and never echoed), Drydock's `POST /validatedesign` and
+ * Drydock's `POST /nodefilter`.
  */
 export function createDesignRoutes(options: DesignRouteOptions): readonly AnyRoute[] {
-  const depsOf = (clock: { now(): Date }) => ({
+  const depsOf = (clock: { now(): Date }): DesignDeps => ({
     designs: options.designs(),
+    analyzer: options.analyzer(),
+    settings: options.settings(),
     clock: { now: () => clock.now().getTime() },
   });
   const limits = () => {
@@ -47,7 +60,8 @@ export function createDesignRoutes(options: DesignRouteOptions): readonly AnyRou
       responses: {
         200: { description: 'The resolved design', schema: z.record(z.string(), z.unknown()) },
         400: {
-          description: 'Invalid or refused reference, or unreadable YAML',
+          description:
+            'Invalid or refused reference, unreadable YAML, or a design past the YAML limits',
           schema: ErrorBodySchema,
         },
         413: { description: 'The design is larger than DESIGN_MAX_BYTES', schema: ErrorBodySchema },
@@ -59,18 +73,7 @@ export function createDesignRoutes(options: DesignRouteOptions): readonly AnyRou
           designRef: body.design_ref,
           ...limits(),
         });
-        return {
-          status: 200,
-          body: {
-            design_ref: out.designRef,
-            sha256: out.sha256,
-            size_bytes: out.sizeBytes,
-            from_cache: out.fromCache,
-            counts_by_kind: out.countsByKind,
-            documents: out.documents,
-            validation: out.validation,
-          },
-        };
+        return { status: 200, body: new JsonText(out.bodyJson) };
       },
     }),
     defineRoute({
@@ -78,7 +81,7 @@ export function createDesignRoutes(options: DesignRouteOptions): readonly AnyRou
       path: `${API_PREFIX}/validatedesign`,
       operationId: 'validateDesign',
       summary:
-        "Drydock's design validation: 200 with code 200 when valid, 400 with code 400 otherwise",
+        "Drydock's design validation (document schemas, effective site, 18 rules): 200 with code 200 when valid, 400 with code 400 otherwise",
       tag: 'designs',
       policy: 'physical_provisioner:validate_site_design',
       // Drydock's clients send {rel: 'design', href, type: 'application/x-yaml'}; extra keys are ignored.
@@ -99,6 +102,40 @@ export function createDesignRoutes(options: DesignRouteOptions): readonly AnyRou
       async handle({ body, deps }) {
         const out = await validateDesign(depsOf(deps.clock), { href: body.href, ...limits() });
         return { status: out.statusCode, body: out.body };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: `${API_PREFIX}/nodefilter`,
+      operationId: 'selectNodes',
+      summary:
+        "Drydock's node filter: the names of the design's nodes the filter selects (every node without a filter)",
+      tag: 'designs',
+      body: z.object({
+        design_ref: z.string().min(1).max(MAX_REF),
+        node_filter: NodeFilterSchema.nullish(),
+      }),
+      responses: {
+        200: {
+          description: 'Node names, in design order',
+          schema: z.array(z.string()),
+        },
+        400: {
+          description:
+            'Invalid filter or reference, unreadable YAML, or a design that cannot be compiled (its errors listed in issues)',
+          schema: ErrorBodySchema,
+        },
+        413: { description: 'The design is larger than DESIGN_MAX_BYTES', schema: ErrorBodySchema },
+        502: { description: 'The source failed; retry', schema: ErrorBodySchema },
+        504: { description: 'The source did not answer in time; retry', schema: ErrorBodySchema },
+      },
+      async handle({ body, deps }) {
+        const nodes = await selectDesignNodes(depsOf(deps.clock), {
+          designRef: body.design_ref,
+          nodeFilter: body.node_filter ?? null,
+          ...limits(),
+        });
+        return { status: 200, body: nodes };
       },
     }),
   ];

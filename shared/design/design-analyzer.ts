@@ -1,0 +1,241 @@
+import { Worker } from 'node:worker_threads';
+import { type AnalysisSettings, type AnalysisTimings, analyzeDesign } from './analyze-design.ts';
+import { NodeFilterProblem, type NodeFilterSet, selectNodes } from './node-filter.ts';
+import { DesignLimitError, DesignSyntaxError } from './parse-yaml.ts';
+import type { ValidationStatus } from './validation.ts';
+
+/** What the service asks of a design's text. */
+export type AnalysisRequest =
+  | { kind: 'validate'; text: string; settings: AnalysisSettings }
+  | {
+      kind: 'resolve';
+      text: string;
+      settings: AnalysisSettings;
+      /** The answer's fields known before parsing (reference, digest, size, cache). */
+      head: Record<string, unknown>;
+    }
+  | { kind: 'nodes'; text: string; settings: AnalysisSettings; nodeFilter: NodeFilterSet | null };
+
+/** The answer to each kind of request: small, so handing it back between threads is cheap. */
+export type AnalysisResult =
+  | { kind: 'validate'; status: ValidationStatus; timings: AnalysisTimings }
+  | {
+      kind: 'resolve';
+      /** The whole `POST /designs/resolve` answer, serialised where it was built. */
+      bodyJson: string;
+    }
+  | {
+      kind: 'nodes';
+      status: ValidationStatus;
+      /** Selected node names; null when the design could not be compiled. */
+      nodes: string[] | null;
+      /** Why the filter could not be evaluated, when it could not. */
+      filterProblem: string | null;
+    };
+
+/** Runs analyses: in the calling thread, or in worker threads so the event loop stays free. */
+export type DesignAnalyzer = {
+  analyze(request: AnalysisRequest): Promise<AnalysisResult>;
+  close(): Promise<void>;
+};
+
+/** One analysis, synchronously: what both analyzers run. Throws `DesignSyntaxError`. */
+export function runAnalysis(request: AnalysisRequest): AnalysisResult {
+  const analysis = analyzeDesign(request.text, request.settings);
+  switch (request.kind) {
+    case 'validate':
+      return { kind: 'validate', status: analysis.status, timings: analysis.timings };
+    case 'resolve': {
+      const countsByKind: Record<string, number> = {};
+      for (const doc of analysis.documents) {
+        countsByKind[doc.kind] = (countsByKind[doc.kind] ?? 0) + 1;
+      }
+      const body = {
+        ...request.head,
+        counts_by_kind: countsByKind,
+        documents: analysis.documents,
+        validation: analysis.status,
+      };
+      return { kind: 'resolve', bodyJson: JSON.stringify(body) };
+    }
+    case 'nodes': {
+      if (analysis.site === null) {
+        return { kind: 'nodes', status: analysis.status, nodes: null, filterProblem: null };
+      }
+      try {
+        const nodes = selectNodes(analysis.site, request.nodeFilter);
+        return { kind: 'nodes', status: analysis.status, nodes, filterProblem: null };
+      } catch (error) {
+        if (!(error instanceof NodeFilterProblem)) throw error;
+        return {
+          kind: 'nodes',
+          status: analysis.status,
+          nodes: null,
+          filterProblem: error.message,
+        };
+      }
+    }
+  }
+}
+
+/** Analyses in the caller's thread: for a Lambda, which serves one request at a time. */
+export function createInlineAnalyzer(): DesignAnalyzer {
+  return {
+    analyze: async (request) => runAnalysis(request),
+    close: async () => {},
+  };
+}
+
+/** A failure as it crosses from a worker: errors lose their class on the way. */
+export type EncodedFailure =
+  | { kind: 'syntax' | 'limit'; reason: string; line: number; column: number }
+  | { kind: 'internal'; name: string; message: string };
+
+export function encodeFailure(error: unknown): EncodedFailure {
+  if (error instanceof DesignSyntaxError) {
+    return {
+      kind: error instanceof DesignLimitError ? 'limit' : 'syntax',
+      reason: error.issues[0]?.message ?? error.message,
+      line: error.line,
+      column: error.column,
+    };
+  }
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { kind: 'internal', name: e.name, message: e.message };
+}
+
+function decodeFailure(failure: EncodedFailure): Error {
+  if (failure.kind !== 'internal') {
+    const { reason, line, column } = failure;
+    return failure.kind === 'limit'
+      ? new DesignLimitError(reason, line, column)
+      : new DesignSyntaxError(reason, line, column);
+  }
+  return new Error(`design analysis failed (${failure.name}: ${failure.message})`);
+}
+
+/** Options of `createWorkerAnalyzer`. */
+export type WorkerAnalyzerOptions = {
+  /** Threads analysing at once; more requests wait their turn. */
+  workers: number;
+  /** Heap of one worker: a design needing more is refused, the server lives on. */
+  maxMemoryMb: number;
+  /** An analysis running longer is stopped (its worker replaced) and refused. */
+  timeoutMs: number;
+};
+
+type Job = {
+  request: AnalysisRequest;
+  resolve: (result: AnalysisResult) => void;
+  reject: (error: Error) => void;
+};
+
+type Slot = { worker: Worker | null; job: Job | null; timer: NodeJS.Timeout | null };
+
+const WORKER_URL = new URL('./design-worker.ts', import.meta.url);
+
+/**
+ * Analyses in worker threads, so parsing a 4 MiB design (about 2 s on a small machine) never
+ * holds up the requests the same process serves (`npm start` runs every function in one
+ * process). Workers start on first use, stay for the next design, and do not keep the process
+ * alive; a worker that runs out of memory or time is replaced and its request refused (400).
+ */
+export function createWorkerAnalyzer(options: WorkerAnalyzerOptions): DesignAnalyzer {
+  const slots: Slot[] = Array.from({ length: Math.max(1, options.workers) }, () => ({
+    worker: null,
+    job: null,
+    timer: null,
+  }));
+  const queue: Job[] = [];
+  let closed = false;
+
+  const finish = (slot: Slot): Job | null => {
+    const job = slot.job;
+    slot.job = null;
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+    return job;
+  };
+
+  const retire = (slot: Slot, worker: Worker, error: Error) => {
+    if (slot.worker !== worker) return;
+    slot.worker = null;
+    finish(slot)?.reject(error);
+    void worker.terminate();
+    dispatch();
+  };
+
+  const spawn = (slot: Slot): Worker => {
+    const worker = new Worker(WORKER_URL, {
+      resourceLimits: { maxOldGenerationSizeMb: options.maxMemoryMb },
+    });
+    worker.unref();
+    worker.on(
+      'message',
+      (message: { ok: true; result: AnalysisResult } | { ok: false; failure: EncodedFailure }) => {
+        const job = finish(slot);
+        if (job) {
+          if (message.ok) job.resolve(message.result);
+          else job.reject(decodeFailure(message.failure));
+        }
+        dispatch();
+      },
+    );
+    worker.on('error', (error: Error & { code?: string }) => {
+      const outOfMemory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
+      retire(
+        slot,
+        worker,
+        outOfMemory
+          ? new DesignLimitError(`needs more than ${options.maxMemoryMb} MB to read`, 1, 1)
+          : error,
+      );
+    });
+    worker.on('exit', () => {
+      retire(slot, worker, new Error('the design analysis worker stopped'));
+    });
+    slot.worker = worker;
+    return worker;
+  };
+
+  function dispatch(): void {
+    for (const slot of slots) {
+      if (closed || slot.job !== null || queue.length === 0) continue;
+      const job = queue.shift() as Job;
+      const worker = slot.worker ?? spawn(slot);
+      slot.job = job;
+      worker.ref();
+      slot.timer = setTimeout(() => {
+        retire(
+          slot,
+          worker,
+          new DesignLimitError(`took longer than ${options.timeoutMs} ms to analyse`, 1, 1),
+        );
+      }, options.timeoutMs);
+      worker.postMessage(job.request);
+    }
+    for (const slot of slots) if (slot.job === null) slot.worker?.unref();
+  }
+
+  return {
+    analyze(request) {
+      if (closed) return Promise.reject(new Error('the design analyzer is closed'));
+      return new Promise((resolve, reject) => {
+        queue.push({ request, resolve, reject });
+        dispatch();
+      });
+    },
+    async close() {
+      closed = true;
+      for (const job of queue.splice(0)) job.reject(new Error('the design analyzer is closed'));
+      await Promise.all(
+        slots.map(async (slot) => {
+          const worker = slot.worker;
+          slot.worker = null;
+          finish(slot)?.reject(new Error('the design analyzer is closed'));
+          if (worker) await worker.terminate();
+        }),
+      );
+    },
+  };
+}

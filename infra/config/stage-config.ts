@@ -45,6 +45,9 @@ export interface DesignConfig {
   readonly s3Buckets: readonly string[];
   readonly maxBytes: number;
   readonly cacheTtlSeconds: number;
+  /** Images and kernels the provisioner offers (rule DD3001); empty: reported as not checked. */
+  readonly platformImages: readonly string[];
+  readonly platformKernels: readonly string[];
 }
 
 /** Who may call the API: SigV4 (IAM), a Keystone token, or either on its own API. */
@@ -165,6 +168,8 @@ const BASE: Defaults = {
     s3Buckets: [],
     maxBytes: 10 * 1024 * 1024,
     cacheTtlSeconds: 300,
+    platformImages: [],
+    platformKernels: [],
   },
   alarmTopicArn: undefined,
 };
@@ -241,6 +246,8 @@ export function resolveStageConfig(node: ContextReader): StageConfig {
       s3Buckets: readList(node, 'designS3Buckets', d.design.s3Buckets),
       maxBytes: num('designMaxBytes', d.design.maxBytes),
       cacheTtlSeconds: num('designCacheTtlSeconds', d.design.cacheTtlSeconds),
+      platformImages: readList(node, 'designPlatformImages', d.design.platformImages),
+      platformKernels: readList(node, 'designPlatformKernels', d.design.platformKernels),
     },
     alarmTopicArn: readOptionalString(node, 'alarmTopicArn'),
   };

@@ -183,6 +183,12 @@ export class StatelessStack extends Stack {
     if (design.keystoneSecretArn) {
       designEnvironment.DESIGN_KEYSTONE_SECRET_ARN = design.keystoneSecretArn;
     }
+    if (design.platformImages.length > 0) {
+      designEnvironment.DESIGN_PLATFORM_IMAGES = design.platformImages.join(',');
+    }
+    if (design.platformKernels.length > 0) {
+      designEnvironment.DESIGN_PLATFORM_KERNELS = design.platformKernels.join(',');
+    }
 
     const settings: Record<
       FunctionName,
@@ -501,6 +507,9 @@ export class StatelessStack extends Stack {
     const validateDesign = v1.addResource('validatedesign');
     validateDesign.addMethod('ANY', integrations.design);
     validateDesign.addMethod('POST', integrations.design, jsonObject);
+    const nodeFilter = v1.addResource('nodefilter');
+    nodeFilter.addMethod('ANY', integrations.design);
+    nodeFilter.addMethod('POST', integrations.design, jsonObject);
 
     Validations.of(api).acknowledge({
       id: 'AwsSolutions-COG4',

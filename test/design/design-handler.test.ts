@@ -119,8 +119,8 @@ describe('POST /api/v1.0/designs/resolve', () => {
   it('answers a YAML syntax error as 400 with its line and column', async () => {
     const res = await resolve(`${server.origin}/broken.yaml`);
     expect(res.status).toBe(400);
-    expect(res.body.message).toContain('line 3, column 9');
-    expect(res.body.issues[0].path).toBe('yaml:3:9');
+    expect(res.body.message).toContain('line 3, column 10');
+    expect(res.body.issues[0].path).toBe('yaml:3:10');
   });
 
   it("stops at the invocation's remaining time", async () => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInlineAnalyzer } from '#shared/design/design-analyzer.ts';
 import { DesignSyntaxError } from '#shared/design/parse-yaml.ts';
 import { type DesignDeps, resolveDesign, validateDesign } from '#shared/design/resolve-design.ts';
 import type { DesignResolver } from '#shared/design-refs/design-resolver.ts';
@@ -32,7 +33,12 @@ beforeAll(async () => {
     { fileRoots: [fixtures], allowHosts: ['127.0.0.1'], httpRetries: 0 },
     { clock: { now: () => NOW } },
   );
-  deps = { designs: resolver, clock: { now: () => NOW } };
+  deps = {
+    designs: resolver,
+    clock: { now: () => NOW },
+    analyzer: createInlineAnalyzer(),
+    settings: { platform: { images: ['jammy'], kernels: ['hwe-22.04', 'generic', 'ga-22.04'] } },
+  };
 });
 afterAll(async () => {
   await resolver.close();
@@ -45,7 +51,14 @@ describe('resolveDesign', () => {
     const out = await resolveDesign(deps, { designRef: fixtureRef('site-deckhand.yaml') });
     expect(out.sha256).toBe(createHash('sha256').update(raw).digest('hex'));
     expect(out.sizeBytes).toBe(raw.length);
-    expect(out.countsByKind).toEqual({
+    const body = JSON.parse(out.bodyJson);
+    expect(body).toMatchObject({
+      design_ref: fixtureRef('site-deckhand.yaml'),
+      sha256: out.sha256,
+      size_bytes: raw.length,
+      from_cache: false,
+    });
+    expect(body.counts_by_kind).toEqual({
       Region: 1,
       Rack: 1,
       NetworkLink: 1,
@@ -56,20 +69,24 @@ describe('resolveDesign', () => {
       BootAction: 1,
       'promenade/Genesis/v1': 1,
     });
-    expect(out.documents).toHaveLength(10);
-    expect(out.validation).toMatchObject({
+    expect(body.documents).toHaveLength(10);
+    expect(body.validation).toMatchObject({
       kind: 'Status',
       apiVersion: 'v1.0',
       status: 'Success',
-      details: { errorCount: 0, messageList: [] },
+      message: 'Site design passed validation',
+      details: { errorCount: 0 },
     });
+    // Every rule ran and said so, as Drydock's rules do.
+    expect(body.validation.details.messageList).toHaveLength(18);
   });
 
   it('returns validation failures as data, not as an error', async () => {
     const out = await resolveDesign(deps, { designRef: fixtureRef('invalid-legacy.yaml') });
-    expect(out.validation.status).toBe('Failure');
-    expect(out.validation.details.errorCount).toBe(8);
-    expect(out.validation.details.messageList[0]?.ts).toBe('2026-11-24T21:00:00.000Z');
+    const { validation } = JSON.parse(out.bodyJson);
+    expect(validation.status).toBe('Failure');
+    expect(validation.details.errorCount).toBe(8);
+    expect(validation.details.messageList[0]?.ts).toBe('2026-11-24T21:00:00.000Z');
   });
 
   it('throws a 400 with line and column for unreadable YAML or non-UTF-8 bytes', async () => {
@@ -95,11 +112,32 @@ describe('validateDesign (POST /validatedesign)', () => {
         kind: 'Status',
         apiVersion: 'v1.0',
         metadata: {},
-        reason: 'Validation',
+        message: 'Site design passed validation',
+        reason: null,
         status: 'Success',
         code: 200,
         details: { errorCount: 0 },
       });
+      expect(body.details.messageList.map((m) => [m.name, m.level, m.message])).toEqual([
+        ['DD1001', 'Info', 'Rational Boot Storage: Validation successful.'],
+        ['DD2006', 'Info', 'CIDR Validity: Validation successful.'],
+        ['DD1008', 'Info', 'Hugepages: Validation successful.'],
+        ['DD2002', 'Info', 'IP Locality Check: Validation successful.'],
+        ['DD2003', 'Info', 'MTU Rationality: Validation successful.'],
+        ['DD2004', 'Info', 'Network Trunking Rationality: Validation successful.'],
+        ['DD2005', 'Info', 'Duplicated IP Check: Validation successful.'],
+        ['DD3001', 'Info', 'Platform Selection: Validation successful.'],
+        ['DD1006', 'Info', 'Network Bond Rationality: Validation successful.'],
+        ['DD2002', 'Info', 'Storage Partitioning: Validation successful.'],
+        ['DD2003', 'Info', 'Storage Sizing: Validation successful.'],
+        ['DD2004', 'Info', 'Storage Mountpoint: Validation successful.'],
+        ['DD1007', 'Info', 'Allowed Network Check: Validation successful.'],
+        ['DD3003', 'Info', 'Hostname Validity: Validation successful.'],
+        ['DD4001', 'Info', 'Valid IPMI Configuration: Validation successful.'],
+        ['DD4002', 'Info', 'Valid Libvirt Configuration: Validation successful.'],
+        ['DD4001', 'Info', 'Bootaction Definition: Validation successful.'],
+        ['DD4002', 'Info', 'Bootaction pkg_list Validation: Validation successful.'],
+      ]);
     }
   });
 
@@ -108,7 +146,13 @@ describe('validateDesign (POST /validatedesign)', () => {
       href: fixtureRef('invalid-deckhand.yaml'),
     });
     expect(statusCode).toBe(400);
-    expect(body).toMatchObject({ status: 'Failure', code: 400, details: { errorCount: 8 } });
+    expect(body).toMatchObject({
+      status: 'Failure',
+      message: 'Site design failed validation.',
+      reason: 'See detail messages.',
+      code: 400,
+      details: { errorCount: 8 },
+    });
     expect(body.details.messageList.every((m) => m.name === 'DD001' && m.level === 'Error')).toBe(
       true,
     );

@@ -296,6 +296,8 @@ describe('dev stage: REST API', () => {
       'POST /api/v1.0/designs/resolve': 'Design',
       'ANY /api/v1.0/validatedesign': 'Design',
       'POST /api/v1.0/validatedesign': 'Design',
+      'ANY /api/v1.0/nodefilter': 'Design',
+      'POST /api/v1.0/nodefilter': 'Design',
     };
     expect([...methods.keys()].sort()).toEqual(Object.keys(expected).sort());
     for (const [route, fn] of Object.entries(expected)) {
@@ -316,6 +318,7 @@ describe('dev stage: REST API', () => {
       'POST /api/v1.0/tasks',
       'POST /api/v1.0/designs/resolve',
       'POST /api/v1.0/validatedesign',
+      'POST /api/v1.0/nodefilter',
     ]) {
       expect(methods.get(route)?.properties).toMatchObject({
         RequestValidatorId: { Ref: Object.keys(validators)[0] },

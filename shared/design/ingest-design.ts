@@ -220,18 +220,31 @@ export function ingestDesign(
       position,
     });
   }
-  for (const dup of duplicateKeys) {
+  for (const dup of duplicateKeys.slice(0, MAX_DUPLICATE_KEY_WARNINGS)) {
     const ref = refByIndex.get(dup.documentIndex);
+    const key = dup.key.length > 100 ? `${dup.key.slice(0, 100)}…` : dup.key;
     add(
       RULE_PROCESSING,
       'Warning',
-      `Duplicate key '${dup.key}' at line ${dup.line}, column ${dup.column}: the last value is used`,
-      `Document ${dup.documentIndex + 1} repeats the key '${dup.key}' in one mapping; Drydock (PyYAML) keeps the last value, and so does this service. Remove the earlier one.`,
+      `Duplicate key '${key}' at line ${dup.line}, column ${dup.column}: the last value is used`,
+      `Document ${dup.documentIndex + 1} repeats the key '${key}' in one mapping; Drydock (PyYAML) keeps the last value, and so does this service. Remove the earlier one.`,
       ref ? [ref] : [],
+    );
+  }
+  const unlisted = duplicateKeys.length - MAX_DUPLICATE_KEY_WARNINGS;
+  if (unlisted > 0) {
+    add(
+      RULE_PROCESSING,
+      'Warning',
+      `${unlisted} further duplicate keys not listed`,
+      `Only the first ${MAX_DUPLICATE_KEY_WARNINGS} duplicate keys are listed.`,
     );
   }
   return { documents, messages };
 }
+
+/** Duplicate keys listed one by one; more are counted in one message, so answers stay bounded. */
+export const MAX_DUPLICATE_KEY_WARNINGS = 100;
 
 type Issue = { path: string; message: string; code: string };
 

@@ -280,7 +280,7 @@ describe('ingestDesign: duplicate keys as PyYAML reads them', () => {
       'schema: other/Thing/v1\nmetadata: {name: t}\ndata:\n  base: &b {x: 1, y: 2}\n  m: {<<: *b, y: 3}\n',
     );
     expect(messages).toEqual([]);
-    expect((documents[0]?.data as { m: unknown }).m).toEqual({ x: 1, y: 3 });
+    expect(documents[0]?.data).toMatchObject({ m: { x: 1, y: 3 } });
   });
 });
 

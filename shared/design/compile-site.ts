@@ -1,5 +1,5 @@
 import { applyHardwareProfile } from './device-aliases.ts';
-import { createProfileResolver } from './inherit-profiles.ts';
+import { createProfileResolver, type InheritanceProblem } from './inherit-profiles.ts';
 import { NodeFilterProblem, selectNodes } from './node-filter.ts';
 import { renderRouteDomains } from './route-domains.ts';
 import type { BaremetalNode, ModelProblem, SiteDesign } from './site-model.ts';
@@ -23,26 +23,28 @@ export function compileSite(described: SiteDesign): { site: SiteDesign; problems
   const hardware = new Map<string, SiteDesign['hardwareProfiles'][number]>();
   for (const h of described.hardwareProfiles) if (!hardware.has(h.name)) hardware.set(h.name, h);
 
+  // A broken profile chain is reported once, on the document naming the missing or looping parent.
+  const reported = new Set<string>();
+  const report = (problem: InheritanceProblem) => {
+    const key = `${problem.spec.ref.name}\u0000${problem.message}`;
+    if (reported.has(key)) return;
+    reported.add(key);
+    problems.push({ ref: problem.spec.ref, message: problem.message });
+  };
   const hostProfiles = described.hostProfiles.flatMap((p) => {
     const compiled = resolver.compile(p);
     if ('message' in compiled) {
-      problems.push({ ref: compiled.spec.ref, message: compiled.message });
+      report(compiled);
       return [];
     }
     return [compiled];
   });
-  const reported = new Set(problems.map((p) => `${p.ref.name}\u0000${p.message}`));
 
   const nodes: BaremetalNode[] = [];
   for (const node of described.nodes) {
     const inherited = resolver.compile(node);
     if ('message' in inherited) {
-      // A broken profile chain is reported once, on the profile, plus on a node naming it directly.
-      const key = `${inherited.spec.ref.name}\u0000${inherited.message}`;
-      if (!reported.has(key)) {
-        reported.add(key);
-        problems.push({ ref: inherited.spec.ref, message: inherited.message });
-      }
+      report(inherited);
       continue;
     }
     if (inherited.hardwareProfile === null) {

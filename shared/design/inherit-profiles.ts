@@ -177,7 +177,10 @@ export function createProfileResolver(profiles: readonly HostSpec[]): {
       return { spec: from, message: `HostProfile ${name} not found in design state` };
     }
     if (inProgress.has(name)) {
-      return { spec: from, message: `HostProfile ${name} inherits from itself` };
+      return {
+        spec: from,
+        message: `HostProfile ${name} is part of a circular host_profile chain`,
+      };
     }
     inProgress.add(name);
     const result = withParent(profile);

@@ -55,7 +55,7 @@ export const DEFAULT_YAML_LIMITS: YamlLimits = {
   maxDocuments: 10_000,
   maxValues: 2_000_000,
   maxExpandedChars: 16 * 1024 * 1024,
-  maxMergeKeys: 1_000_000,
+  maxMergeKeys: 200_000,
   maxDepth: 64,
 };
 

@@ -124,6 +124,24 @@ describe.skipIf(SKIP_SERVER)('bench smoke run', () => {
     expect(b?.functions[0]?.bytes).toBeGreaterThan(b?.baseline.bytes ?? 0);
   });
 
+  it('validated a generated site stage by stage against parsing alone', () => {
+    const d = results.design;
+    expect(d?.nodes).toBe(SMOKE.designNodes);
+    expect(d?.documents).toBeGreaterThan(SMOKE.designNodes);
+    for (const s of [
+      d?.parseAlone,
+      d?.stages.fetch,
+      d?.stages.parse,
+      d?.stages.total,
+      d?.largest.parseMs,
+    ]) {
+      if (s) positive(s);
+    }
+    if (d) positive(d.ratios.total);
+    expect(d?.largest.keys).toBe(SMOKE.designKeys);
+    expect(d?.worstCases).toEqual([]);
+  });
+
   it('writes the raw figures as JSON and the table as Markdown', () => {
     const file = writeResults(results, join(dir, 'bench.json'));
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ options: { rounds: 1 } });
@@ -135,6 +153,7 @@ describe.skipIf(SKIP_SERVER)('bench smoke run', () => {
       'Round trips',
       'Local HTTP server',
       'Lambda bundles',
+      'Design validation',
     ]) {
       expect(markdown).toContain(heading);
     }

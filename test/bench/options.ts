@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 
 /** The phases of a run, in the order they execute. */
-export const PHASES = ['store', 'build-data', 'statements', 'http', 'bundles'] as const;
+export const PHASES = ['store', 'build-data', 'statements', 'http', 'bundles', 'design'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface BenchOptions {
@@ -33,6 +33,12 @@ export interface BenchOptions {
   readonly httpConnections: number;
   /** Cold imports per bundle (each in a fresh process). */
   readonly initRuns: number;
+  /** Nodes of the generated site the design phase validates. */
+  readonly designNodes: number;
+  /** Keys of the largest accepted design whose parse time the design phase reports. */
+  readonly designKeys: number;
+  /** Whether the design phase times each worst case of the design tables. */
+  readonly designWorstCases: boolean;
   /** Lambda entries to bundle (names from FUNCTION_ENTRIES), or all of them. */
   readonly functions: readonly string[] | 'all';
   readonly phases: readonly Phase[];
@@ -56,6 +62,9 @@ export const DEFAULTS: BenchOptions = {
   httpSeconds: 3,
   httpConnections: 8,
   initRuns: 5,
+  designNodes: 500,
+  designKeys: 370_000,
+  designWorstCases: true,
   functions: 'all',
   phases: PHASES,
   out: undefined,
@@ -79,6 +88,9 @@ export const SMOKE: BenchOptions = {
   httpSeconds: 0.3,
   httpConnections: 2,
   initRuns: 1,
+  designNodes: 20,
+  designKeys: 2_000,
+  designWorstCases: false,
   // One esbuild run per function is most of a smoke run's time: one function proves the path.
   functions: ['health'],
   quiet: true,
@@ -99,6 +111,8 @@ const FLAGS = {
   'http-seconds': 'BENCH_HTTP_SECONDS',
   'http-connections': 'BENCH_HTTP_CONNECTIONS',
   'init-runs': 'BENCH_INIT_RUNS',
+  'design-nodes': 'BENCH_DESIGN_NODES',
+  'design-keys': 'BENCH_DESIGN_KEYS',
 } as const satisfies Record<string, string>;
 
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -121,6 +135,8 @@ export const USAGE = `npm run bench -- [options]   (every option also reads BENC
   --http-seconds S        load per HTTP target and round (default ${DEFAULTS.httpSeconds})
   --http-connections N    keep-alive connections of the load generator (default ${DEFAULTS.httpConnections})
   --init-runs N           cold imports per bundle (default ${DEFAULTS.initRuns})
+  --design-nodes N        nodes of the generated site the design phase validates (default ${DEFAULTS.designNodes})
+  --design-keys N         keys of the largest design whose parse is timed (default ${DEFAULTS.designKeys})
   --functions a,b         Lambda entries to bundle, by FUNCTION_ENTRIES name or keystoneAuthorizer (default all)
   --out FILE              JSON output (default test/bench/results/bench-<timestamp>.json)
   --quiet                 no progress lines

@@ -1,6 +1,7 @@
 import type { ApiOperationCount } from './api-calls-phase.ts';
 import type { BuildDataPhaseResult } from './build-data-phase.ts';
 import type { BundleResult, BundlesPhaseResult } from './bundles-phase.ts';
+import type { DesignPhaseResult } from './design-phase.ts';
 import type { HttpPhaseResult } from './http-phase.ts';
 import type { CaseResult } from './measure.ts';
 import type { BenchOptions } from './options.ts';
@@ -30,6 +31,7 @@ export interface BenchResults {
   statements?: { store: OperationCount[]; api: ApiOperationCount[] };
   http?: HttpPhaseResult;
   bundles?: BundlesPhaseResult;
+  design?: DesignPhaseResult;
   /** Phases that could not run, with why. */
   errors: Record<string, string>;
 }
@@ -217,6 +219,32 @@ function bundlesSection(b: BundlesPhaseResult): string[] {
   ];
 }
 
+function designSection(d: DesignPhaseResult): string[] {
+  const ms = (s: Summary) => spread(s, (n) => fixed(n, 1));
+  const lines = [
+    `A generated site of ${int(d.nodes)} nodes (${int(d.documents)} documents, ${bytes(d.bytes)}) validated in the calling thread, per stage; ` +
+      `parsing alone (\`parseYamlDocuments\`) takes ${ms(d.parseAlone)} ms.`,
+    '',
+    '| stage | ms | ÷ parsing alone |',
+    '|---|---|---|',
+    `| fetch (file://, UTF-8) | ${ms(d.stages.fetch)} | |`,
+    `| parse (YAML and document schemas) | ${ms(d.stages.parse)} | ${ratio(d.ratios.parse)} |`,
+    `| compile (inheritance, aliases, boot-action targets, route domains) | ${ms(d.stages.compile)} | ${ratio(d.ratios.compile)} |`,
+    `| rules (18) | ${ms(d.stages.rules)} | ${ratio(d.ratios.rules)} |`,
+    `| **total** | **${ms(d.stages.total)}** | ${ratio(d.ratios.total)} |`,
+    '',
+    `Target: a ${int(d.nodes)}-node site within ${int(d.targetMs)} ms: ${mark(d.met)}. ` +
+      `Largest accepted design (${int(d.largest.keys)} keys, ${bytes(d.largest.bytes)}): parsed in ${ms(d.largest.parseMs)} ms.`,
+  ];
+  if (d.worstCases.length > 0) {
+    lines.push('', '| worst case | size | ms | answer |', '|---|---|---|---|');
+    for (const c of d.worstCases) {
+      lines.push(`| ${c.name} | ${bytes(c.bytes)} | ${fixed(c.ms, 0)} | ${c.outcome} |`);
+    }
+  }
+  return lines;
+}
+
 /** The whole run as Markdown: machine and versions first, then one section per phase. */
 export function renderMarkdown(r: BenchResults): string {
   const m = r.meta;
@@ -254,6 +282,7 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.http)
     out.push('#### Local HTTP server against a bare Node server', '', ...httpSection(r.http), '');
   if (r.bundles) out.push('#### Lambda bundles', '', ...bundlesSection(r.bundles), '');
+  if (r.design) out.push('#### Design validation', '', ...designSection(r.design), '');
   const errors = Object.entries(r.errors);
   if (errors.length > 0) {
     out.push(

@@ -8,6 +8,7 @@ import { type BenchSchema, createBenchSchema, serverInfo } from './bench-db.ts';
 import { runBuildDataPhase } from './build-data-phase.ts';
 import { runBundlesPhase } from './bundles-phase.ts';
 import { ROOT } from './child-server.ts';
+import { runDesignPhase } from './design-phase.ts';
 import { runHttpPhase } from './http-phase.ts';
 import { type BenchOptions, type Phase, parseOptions, USAGE } from './options.ts';
 import { type BenchMeta, type BenchResults, renderMarkdown } from './report.ts';
@@ -37,7 +38,7 @@ async function meta(): Promise<BenchMeta> {
     node: process.version,
     postgres: await serverInfo(),
     packages: Object.fromEntries(
-      ['pg', 'undici', 'esbuild', 'aws-cdk-lib', '@aws-sdk/client-rds-data'].map((p) => [
+      ['pg', 'undici', 'esbuild', 'aws-cdk-lib', '@aws-sdk/client-rds-data', 'js-yaml'].map((p) => [
         p,
         packageVersion(p),
       ]),
@@ -73,6 +74,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     },
     bundles: async () => {
       results.bundles = await runBundlesPhase(options, progress.update);
+    },
+    design: async () => {
+      results.design = await runDesignPhase(options, progress.update);
     },
   };
   try {

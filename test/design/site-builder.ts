@@ -170,3 +170,41 @@ export function messagesOf(messages: readonly ValidationMessage[], code: string,
       diagnostic: m.diagnostic,
     }));
 }
+
+/**
+ * A site of `nodes` nodes built on the base site: /16 networks, ten racks, two host profiles
+ * (one inheriting from the other), every node with four addresses and its own rack and tags.
+ */
+export function generatedSite(nodes: number): Doc[] {
+  const docs = baseSite().filter((d) => d.schema !== 'drydock/BaremetalNode/v1');
+  for (const name of ['mgmt', 'storage', 'oob', 'pxe']) {
+    const data = find(docs, 'Network', name);
+    data.cidr = data.cidr.replace(/\.0\/24$/, '').replace(/\.\d+$/, '.0.0/16');
+  }
+  for (let r = 1; r < 10; r++) add(docs, 'Rack', `rack-${r}`, { labels: { row: `row-${r % 3}` } });
+  add(docs, 'HostProfile', 'compute-fast', {
+    host_profile: 'compute',
+    platform: { kernel: 'hwe-22.04', kernel_params: { isolcpus: 'hardwareprofile:cpuset.pinned' } },
+    metadata: { tags: ['fast'] },
+  });
+  for (let i = 0; i < nodes; i++) {
+    const host = `${(i + 1) >> 8}.${(i + 1) & 255}`;
+    add(docs, 'BaremetalNode', `node${String(i).padStart(4, '0')}`, {
+      host_profile: i % 2 === 0 ? 'compute' : 'compute-fast',
+      addressing: [
+        { network: 'pxe', address: 'dhcp' },
+        { network: 'mgmt', address: `10.1.${host}` },
+        { network: 'storage', address: `10.2.${host}` },
+        { network: 'oob', address: `10.3.${host}` },
+      ],
+      metadata: {
+        rack: i % 10 === 0 ? 'rack-a' : `rack-${i % 10}`,
+        boot_mac: `52:54:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
+        tags: [`group-${i % 7}`],
+        owner_data: { slot: String(i) },
+      },
+      interfaces: { bond0: { networks: ['mgmt', 'storage'] } },
+    });
+  }
+  return docs;
+}

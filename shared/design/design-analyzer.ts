@@ -130,7 +130,18 @@ type Job = {
   reject: (error: Error) => void;
 };
 
-type Slot = { worker: Worker | null; job: Job | null; timer: NodeJS.Timeout | null };
+type Slot = {
+  worker: Worker | null;
+  /** Whether the worker has loaded its modules: the time limit runs from then on. */
+  ready: boolean;
+  job: Job | null;
+  timer: NodeJS.Timeout | null;
+};
+
+type WorkerMessage =
+  | { ready: true }
+  | { ok: true; result: AnalysisResult }
+  | { ok: false; failure: EncodedFailure };
 
 const WORKER_URL = new URL('./design-worker.ts', import.meta.url);
 
@@ -143,6 +154,7 @@ const WORKER_URL = new URL('./design-worker.ts', import.meta.url);
 export function createWorkerAnalyzer(options: WorkerAnalyzerOptions): DesignAnalyzer {
   const slots: Slot[] = Array.from({ length: Math.max(1, options.workers) }, () => ({
     worker: null,
+    ready: false,
     job: null,
     timer: null,
   }));
@@ -170,17 +182,19 @@ export function createWorkerAnalyzer(options: WorkerAnalyzerOptions): DesignAnal
       resourceLimits: { maxOldGenerationSizeMb: options.maxMemoryMb },
     });
     worker.unref();
-    worker.on(
-      'message',
-      (message: { ok: true; result: AnalysisResult } | { ok: false; failure: EncodedFailure }) => {
-        const job = finish(slot);
-        if (job) {
-          if (message.ok) job.resolve(message.result);
-          else job.reject(decodeFailure(message.failure));
-        }
-        dispatch();
-      },
-    );
+    worker.on('message', (message: WorkerMessage) => {
+      if ('ready' in message) {
+        slot.ready = true;
+        if (slot.job) startTimer(slot, worker);
+        return;
+      }
+      const job = finish(slot);
+      if (job) {
+        if (message.ok) job.resolve(message.result);
+        else job.reject(decodeFailure(message.failure));
+      }
+      dispatch();
+    });
     worker.on('error', (error: Error & { code?: string }) => {
       const outOfMemory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
       retire(
@@ -195,7 +209,18 @@ export function createWorkerAnalyzer(options: WorkerAnalyzerOptions): DesignAnal
       retire(slot, worker, new Error('the design analysis worker stopped'));
     });
     slot.worker = worker;
+    slot.ready = false;
     return worker;
+  };
+
+  const startTimer = (slot: Slot, worker: Worker) => {
+    slot.timer = setTimeout(() => {
+      retire(
+        slot,
+        worker,
+        new DesignLimitError(`took longer than ${options.timeoutMs} ms to analyse`, 1, 1),
+      );
+    }, options.timeoutMs);
   };
 
   function dispatch(): void {
@@ -205,13 +230,7 @@ export function createWorkerAnalyzer(options: WorkerAnalyzerOptions): DesignAnal
       const worker = slot.worker ?? spawn(slot);
       slot.job = job;
       worker.ref();
-      slot.timer = setTimeout(() => {
-        retire(
-          slot,
-          worker,
-          new DesignLimitError(`took longer than ${options.timeoutMs} ms to analyse`, 1, 1),
-        );
-      }, options.timeoutMs);
+      if (slot.ready) startTimer(slot, worker);
       worker.postMessage(job.request);
     }
     for (const slot of slots) if (slot.job === null) slot.worker?.unref();

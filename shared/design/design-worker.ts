@@ -19,3 +19,5 @@ parentPort?.on('message', (request: AnalysisRequest) => {
     parentPort?.postMessage({ ok: false, failure: encodeFailure(error) });
   }
 });
+// Modules loaded: the pool starts the time limit of a request from here.
+parentPort?.postMessage({ ready: true });

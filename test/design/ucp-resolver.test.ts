@@ -1,5 +1,9 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '#shared/config.ts';
 import type { DesignResolver } from '#shared/design-refs/design-resolver.ts';
 import { DesignRefError } from '#shared/design-refs/errors.ts';
 import { createSecretsManagerReader } from '#shared/design-refs/secrets.ts';
@@ -236,5 +240,96 @@ describe('deckhand+http and promenade+http design references', () => {
     expect(e.failure).toBe('refused');
     expect(keystone.requests).toHaveLength(0);
     expect(deckhand.requests).toHaveLength(0);
+  });
+});
+
+describe('Keystone credentials from local settings (npm start)', () => {
+  const credentials = () => ({
+    auth_url: `${keystone.origin}/identity`,
+    username: 'drydock',
+    password: PASSWORD,
+    project_name: 'service',
+  });
+
+  it('reads them from the file DESIGN_KEYSTONE_CREDENTIALS_FILE names, without Secrets Manager', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'keystone-'));
+    const file = join(dir, 'keystone.json');
+    await writeFile(file, JSON.stringify(credentials()));
+    try {
+      const r = use(
+        testResolver(
+          { allowHosts: ['127.0.0.1'], keystoneLocal: { file } },
+          {
+            clock,
+            readSecret: async () => {
+              throw new Error('Secrets Manager is not used locally');
+            },
+          },
+        ),
+      );
+      const got = await r.resolve(
+        `deckhand+http://127.0.0.1:${deckhand.port}/api/v1.0/revisions/2`,
+      );
+      expect(got.bytes.toString()).toBe(DESIGN);
+      expect(lastAuthBody).toMatchObject({
+        auth: { scope: { project: { name: 'service', domain: { name: 'Default' } } } },
+      });
+      // A file that does not hold credentials is named, its content is not shown.
+      await writeFile(file, JSON.stringify({ ...credentials(), auth_url: 'nope' }));
+      const broken = use(
+        testResolver({ allowHosts: ['127.0.0.1'], keystoneLocal: { file } }, { clock }),
+      );
+      const e = await rejection(() =>
+        broken.resolve(`deckhand+http://127.0.0.1:${deckhand.port}/x`),
+      );
+      expect(e.message).toContain('DESIGN_KEYSTONE_CREDENTIALS_FILE');
+      expect(e.message).not.toContain(PASSWORD);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("takes OpenStack's OS_* variables (a sourced openrc), and names them when incomplete", async () => {
+    const env = {
+      OS_AUTH_URL: `${keystone.origin}/identity/v3`,
+      OS_USERNAME: 'drydock',
+      OS_PASSWORD: PASSWORD,
+      OS_PROJECT_NAME: 'service',
+      OS_USER_DOMAIN_NAME: 'Default',
+      OS_PROJECT_DOMAIN_NAME: 'Default',
+    };
+    const r = use(testResolver({ allowHosts: ['127.0.0.1'], keystoneLocal: { env } }, { clock }));
+    const got = await r.resolve(`promenade+http://127.0.0.1:${deckhand.port}/api/v1.0/config`);
+    expect(got.bytes.toString()).toBe(DESIGN);
+    await r.close();
+    const incomplete = use(
+      testResolver(
+        { allowHosts: ['127.0.0.1'], keystoneLocal: { env: { ...env, OS_PASSWORD: undefined } } },
+        { clock },
+      ),
+    );
+    const e = await rejection(() =>
+      incomplete.resolve(`deckhand+http://127.0.0.1:${deckhand.port}/x`),
+    );
+    expect(e.message).toContain(
+      'the OS_* variables do not give complete Keystone credentials (at: password',
+    );
+  });
+
+  it('is refused by the configuration on AWS, where the password belongs in Secrets Manager', () => {
+    expect(() =>
+      loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'design', OS_AUTH_URL: 'https://keystone.test/v3' }),
+    ).toThrow(
+      /OS_AUTH_URL: local Keystone credentials are for npm start; on AWS set DESIGN_KEYSTONE_SECRET_ARN/,
+    );
+    expect(
+      loadConfig({ DESIGN_KEYSTONE_CREDENTIALS_FILE: '/etc/drydock/keystone.json' }).design
+        .keystoneLocal,
+    ).toEqual({ file: '/etc/drydock/keystone.json' });
+    expect(
+      loadConfig({ OS_AUTH_URL: 'https://k/v3', OS_USERNAME: 'u' }).design.keystoneLocal,
+    ).toEqual({
+      env: expect.objectContaining({ OS_AUTH_URL: 'https://k/v3', OS_USERNAME: 'u' }),
+    });
   });
 });

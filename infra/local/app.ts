@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setImmediate } from 'node:timers/promises';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createRouter, type RouteMatch } from '#shared/http/router.ts';
 import type { HttpFunction } from './functions.ts';
@@ -136,7 +138,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   });
 }
 
-function send(res: ServerResponse, result: APIGatewayProxyResult): void {
+// Encoding a string answer to bytes is synchronous: a resolved design can be megabytes (tens of
+// milliseconds to encode), so large answers are written a slice at a time, giving the event loop
+// back between slices, and one response never holds up the others.
+const WRITE_SLICE_CHARS = 256 * 1024;
+
+async function send(res: ServerResponse, result: APIGatewayProxyResult): Promise<void> {
   const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
   const headers = (result.headers ?? {}) as Record<string, string>;
   res.writeHead(result.statusCode, {
@@ -145,7 +152,22 @@ function send(res: ServerResponse, result: APIGatewayProxyResult): void {
     'Content-Length':
       body.length === 0 ? (headers['Content-Length'] ?? 0) : Buffer.byteLength(body),
   });
-  res.end(body);
+  if (typeof body !== 'string' || body.length <= WRITE_SLICE_CHARS) {
+    res.end(body);
+    return;
+  }
+  for (let start = 0; start < body.length; ) {
+    let end = Math.min(start + WRITE_SLICE_CHARS, body.length);
+    // Never split a surrogate pair: each slice is encoded on its own.
+    const last = body.charCodeAt(end - 1);
+    if (end < body.length && last >= 0xd800 && last <= 0xdbff) end--;
+    const flushed = res.write(body.slice(start, end));
+    start = end;
+    await (flushed ? setImmediate() : Promise.race([once(res, 'drain'), once(res, 'close')]));
+    // The caller went away: nothing more to send.
+    if (res.destroyed) return;
+  }
+  res.end();
 }
 
 interface Dispatch {
@@ -179,7 +201,7 @@ export function createLocalServer(functions: readonly HttpFunction[], gate?: Req
     readBody(req, GATEWAY_MAX_BYTES)
       .then(async (body) => {
         if (body === null) {
-          send(res, {
+          await send(res, {
             statusCode: 413,
             headers: { 'Content-Type': 'application/json' },
             body: JSON.stringify({
@@ -194,7 +216,7 @@ export function createLocalServer(functions: readonly HttpFunction[], gate?: Req
         const params = match.kind === 'found' ? match.params : null;
         const event = toApiGatewayEvent(req, body, resource, params);
         const refused = gate ? await gate(event, match) : undefined;
-        send(res, refused ?? (await fn.handler(event, localContext(`drydock-${fn.name}`))));
+        await send(res, refused ?? (await fn.handler(event, localContext(`drydock-${fn.name}`))));
       })
       .catch((error: unknown) => {
         // The handlers map every error themselves; reaching here is a bug in this host.

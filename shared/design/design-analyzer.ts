@@ -1,26 +1,37 @@
+import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { type AnalysisSettings, type AnalysisTimings, analyzeDesign } from './analyze-design.ts';
 import { NodeFilterProblem, type NodeFilterSet, selectNodes } from './node-filter.ts';
-import { DesignLimitError, DesignSyntaxError } from './parse-yaml.ts';
+import { DesignLimitError, DesignSyntaxError, decodeDesign } from './parse-yaml.ts';
 import type { ValidationStatus } from './validation.ts';
 
-/** What the service asks of a design's text. */
+/**
+ * What the service asks of a design's bytes. The bytes (not text) cross to the worker: decoding
+ * and hashing megabytes is work for it too, not for the request thread.
+ */
 export type AnalysisRequest =
-  | { kind: 'validate'; text: string; settings: AnalysisSettings }
+  | { kind: 'validate'; bytes: Uint8Array; settings: AnalysisSettings }
   | {
       kind: 'resolve';
-      text: string;
+      bytes: Uint8Array;
       settings: AnalysisSettings;
-      /** The answer's fields known before parsing (reference, digest, size, cache). */
+      /** The answer's fields known before parsing (reference, size, cache). */
       head: Record<string, unknown>;
     }
-  | { kind: 'nodes'; text: string; settings: AnalysisSettings; nodeFilter: NodeFilterSet | null };
+  | {
+      kind: 'nodes';
+      bytes: Uint8Array;
+      settings: AnalysisSettings;
+      nodeFilter: NodeFilterSet | null;
+    };
 
 /** The answer to each kind of request: small, so handing it back between threads is cheap. */
 export type AnalysisResult =
   | { kind: 'validate'; status: ValidationStatus; timings: AnalysisTimings }
   | {
       kind: 'resolve';
+      /** Hex SHA-256 of the bytes. */
+      sha256: string;
       /** The whole `POST /designs/resolve` answer, serialised where it was built. */
       bodyJson: string;
     }
@@ -41,7 +52,7 @@ export type DesignAnalyzer = {
 
 /** One analysis, synchronously: what both analyzers run. Throws `DesignSyntaxError`. */
 export function runAnalysis(request: AnalysisRequest): AnalysisResult {
-  const analysis = analyzeDesign(request.text, request.settings);
+  const analysis = analyzeDesign(decodeDesign(request.bytes), request.settings);
   switch (request.kind) {
     case 'validate':
       return { kind: 'validate', status: analysis.status, timings: analysis.timings };
@@ -50,13 +61,15 @@ export function runAnalysis(request: AnalysisRequest): AnalysisResult {
       for (const doc of analysis.documents) {
         countsByKind[doc.kind] = (countsByKind[doc.kind] ?? 0) + 1;
       }
+      const sha256 = createHash('sha256').update(request.bytes).digest('hex');
       const body = {
         ...request.head,
+        sha256,
         counts_by_kind: countsByKind,
         documents: analysis.documents,
         validation: analysis.status,
       };
-      return { kind: 'resolve', bodyJson: JSON.stringify(body) };
+      return { kind: 'resolve', sha256, bodyJson: JSON.stringify(body) };
     }
     case 'nodes': {
       if (analysis.site === null) {

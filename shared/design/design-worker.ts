@@ -7,7 +7,7 @@ import { type AnalysisRequest, encodeFailure, runAnalysis } from './design-analy
 // On Linux a thread has its own nice value: this one yields the CPU to the request thread, so
 // parsing a large design slows itself down on a busy machine rather than the other requests.
 try {
-  setPriority(10);
+  setPriority(19);
 } catch {
   // Not permitted or not supported here: the analysis still runs off the event loop.
 }

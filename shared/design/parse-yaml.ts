@@ -85,6 +85,15 @@ export class DesignLimitError extends DesignSyntaxError {
   }
 }
 
+/** A design's bytes as text; bytes that are not UTF-8 are a `DesignSyntaxError`. */
+export function decodeDesign(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new DesignSyntaxError('the design is not UTF-8 text', 1, 1);
+  }
+}
+
 // PyYAML's booleans (what Drydock reads): unlike the YAML 1.1 draft, y/Y/n/N stay strings, so a
 // network named `n` keeps its name.
 const TRUE = new Set(['yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON']);

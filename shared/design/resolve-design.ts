@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { DesignResolver, ResolveOptions } from '#shared/design-refs/design-resolver.ts';
 import { DesignRefError } from '#shared/design-refs/errors.ts';
 import { ValidationError } from '#shared/errors.ts';
@@ -38,12 +37,6 @@ export type ResolvedDesign = {
   bodyJson: string;
 };
 
-/** Fetches a design and decodes it; only the reference, the source or bad UTF-8 throw. */
-async function fetchDesign(deps: DesignDeps, designRef: string, limits: ResolveOptions) {
-  const fetched = await deps.designs.resolve(designRef, limits);
-  return { fetched, text: decodeUtf8(fetched.bytes) };
-}
-
 function analyze<K extends AnalysisRequest['kind']>(
   deps: DesignDeps,
   request: Extract<AnalysisRequest, { kind: K }>,
@@ -69,17 +62,17 @@ export async function resolveDesign(
   input: ResolveDesignInput,
 ): Promise<ResolvedDesign> {
   const { designRef, ...limits } = input;
-  const { fetched, text } = await fetchDesign(deps, designRef, limits);
+  const fetched = await deps.designs.resolve(designRef, limits);
   const head = {
     design_ref: fetched.designRef,
-    sha256: createHash('sha256').update(fetched.bytes).digest('hex'),
     size_bytes: fetched.bytes.length,
     from_cache: fetched.fromCache,
   };
-  const result = await analyze(deps, { kind: 'resolve', text, settings: settingsOf(deps), head });
+  const { bytes } = fetched;
+  const result = await analyze(deps, { kind: 'resolve', bytes, settings: settingsOf(deps), head });
   return {
     designRef: head.design_ref,
-    sha256: head.sha256,
+    sha256: result.sha256,
     sizeBytes: head.size_bytes,
     fromCache: head.from_cache,
     bodyJson: result.bodyJson,
@@ -116,8 +109,8 @@ export async function validateDesign(
   const { href, rel: _rel, type: _type, ...limits } = input;
   let status: ValidationStatus;
   try {
-    const { text } = await fetchDesign(deps, href, limits);
-    status = (await analyze(deps, { kind: 'validate', text, settings: settingsOf(deps) })).status;
+    const { bytes } = await deps.designs.resolve(href, limits);
+    status = (await analyze(deps, { kind: 'validate', bytes, settings: settingsOf(deps) })).status;
   } catch (error) {
     if (error instanceof DesignSyntaxError) {
       return failure(
@@ -159,10 +152,10 @@ export async function selectDesignNodes(
   input: SelectNodesInput,
 ): Promise<string[]> {
   const { designRef, nodeFilter, ...limits } = input;
-  const { text } = await fetchDesign(deps, designRef, limits);
+  const { bytes } = await deps.designs.resolve(designRef, limits);
   const result = await analyze(deps, {
     kind: 'nodes',
-    text,
+    bytes,
     settings: settingsOf(deps),
     nodeFilter,
   });
@@ -179,12 +172,4 @@ export async function selectDesignNodes(
     );
   }
   return result.nodes;
-}
-
-function decodeUtf8(bytes: Buffer): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new DesignSyntaxError('the design is not UTF-8 text', 1, 1);
-  }
 }

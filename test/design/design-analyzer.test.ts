@@ -10,7 +10,11 @@ import { baseSite, PLATFORM, TS, toYaml } from './site-builder.ts';
 import { manyKeys } from './worst-cases.ts';
 
 const settings = { ts: TS, platform: PLATFORM };
-const validate = (text: string): AnalysisRequest => ({ kind: 'validate', text, settings });
+const validate = (text: string): AnalysisRequest => ({
+  kind: 'validate',
+  bytes: Buffer.from(text),
+  settings,
+});
 const analyzers: DesignAnalyzer[] = [];
 const worker = (options: Partial<Parameters<typeof createWorkerAnalyzer>[0]> = {}) => {
   const a = createWorkerAnalyzer({ workers: 1, maxMemoryMb: 512, timeoutMs: 60_000, ...options });
@@ -23,12 +27,12 @@ afterAll(async () => {
 
 describe('design analysis in worker threads', () => {
   it('answers as the inline analysis does, for every kind of request', async () => {
-    const text = toYaml(baseSite());
+    const bytes = Buffer.from(toYaml(baseSite()));
     const w = worker({ workers: 2 });
     for (const request of [
-      validate(text),
-      { kind: 'nodes', text, settings, nodeFilter: null } as const,
-      { kind: 'resolve', text, settings, head: { design_ref: 'file:///x' } } as const,
+      { kind: 'validate', bytes, settings } as const,
+      { kind: 'nodes', bytes, settings, nodeFilter: null } as const,
+      { kind: 'resolve', bytes, settings, head: { design_ref: 'file:///x' } } as const,
     ]) {
       const [inThread, inWorker] = await Promise.all([
         createInlineAnalyzer().analyze(request),

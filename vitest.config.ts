@@ -1,13 +1,26 @@
 import { defineConfig } from 'vitest/config';
 
+// The one test that asserts a latency bound runs after the rest, alone, so the suite's own
+// parallel files do not compete with the server it measures.
+const ALONE = ['test/e2e/design-responsiveness.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Two cores: files run in parallel across a small fork pool; each file gets its own schema.
     pool: 'forks',
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'suite', include: ['test/**/*.test.ts'], exclude: ALONE },
+      },
+      {
+        extends: true,
+        test: { name: 'alone', include: ALONE, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });

@@ -67,10 +67,7 @@ const EnvSchema = z
     KEYSTONE_CACHE_SECONDS: intVar(0, 3_600).default(60),
     KEYSTONE_TIMEOUT_MS: intVar(100, 25_000).default(5_000),
     KEYSTONE_POLICY: z.string().optional(),
-    DESIGN_KEYSTONE_CREDENTIALS_FILE: z
-      .string()
-      .startsWith('/', 'expected an absolute path')
-      .optional(),
+    DESIGN_KEYSTONE_SECRET_FILE: z.string().startsWith('/', 'expected an absolute path').optional(),
     // OpenStack's own variables (an `openrc` file), for validating Deckhand designs locally.
     OS_AUTH_URL: z.string().min(1).optional(),
     OS_USERNAME: z.string().min(1).optional(),
@@ -103,10 +100,10 @@ const EnvSchema = z
       });
     }
     // On AWS the Keystone password lives in Secrets Manager, never in a file or the environment.
-    if (env.AWS_LAMBDA_FUNCTION_NAME && (env.DESIGN_KEYSTONE_CREDENTIALS_FILE || env.OS_AUTH_URL)) {
+    if (env.AWS_LAMBDA_FUNCTION_NAME && (env.DESIGN_KEYSTONE_SECRET_FILE || env.OS_AUTH_URL)) {
       ctx.addIssue({
         code: 'custom',
-        path: [env.OS_AUTH_URL ? 'OS_AUTH_URL' : 'DESIGN_KEYSTONE_CREDENTIALS_FILE'],
+        path: [env.OS_AUTH_URL ? 'OS_AUTH_URL' : 'DESIGN_KEYSTONE_SECRET_FILE'],
         message:
           'local Keystone credentials are for npm start; on AWS set DESIGN_KEYSTONE_SECRET_ARN',
       });
@@ -269,8 +266,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       allowHosts: e.DESIGN_ALLOW_HOSTS,
       httpCredentialsSecretArn: e.DESIGN_HTTP_CREDENTIALS_SECRET_ARN,
       keystoneSecretArn: e.DESIGN_KEYSTONE_SECRET_ARN,
-      keystoneLocal: e.DESIGN_KEYSTONE_CREDENTIALS_FILE
-        ? { file: e.DESIGN_KEYSTONE_CREDENTIALS_FILE }
+      keystoneLocal: e.DESIGN_KEYSTONE_SECRET_FILE
+        ? { file: e.DESIGN_KEYSTONE_SECRET_FILE }
         : e.OS_AUTH_URL
           ? {
               env: {

@@ -200,7 +200,7 @@ export function createDesignResolver(
     if (!keystone) {
       throw new DesignRefError(
         'refused',
-        `${ref.scheme}:// references need Keystone credentials: set DESIGN_KEYSTONE_SECRET_ARN (under npm start, DESIGN_KEYSTONE_CREDENTIALS_FILE or the OS_* variables also serve)`,
+        `${ref.scheme}:// references need Keystone credentials: set DESIGN_KEYSTONE_SECRET_ARN (under npm start, DESIGN_KEYSTONE_SECRET_FILE or the OS_* variables also serve)`,
       );
     }
     if (ref.hasCredentials) {

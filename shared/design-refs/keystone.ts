@@ -6,7 +6,7 @@ import { createCachedSecret, type SecretReader } from './secrets.ts';
 
 /**
  * Shape of the secret named by `DESIGN_KEYSTONE_SECRET_ARN` (and of the local file named by
- * `DESIGN_KEYSTONE_CREDENTIALS_FILE`).
+ * `DESIGN_KEYSTONE_SECRET_FILE`).
  */
 export const KeystoneSecretSchema = z
   .object({
@@ -37,7 +37,7 @@ export type KeystoneCredentialsSource =
 /** The setting an operator changes for each source, as error messages name it. */
 export function keystoneSetting(source: KeystoneCredentialsSource): string {
   if (source.kind === 'secret') return 'DESIGN_KEYSTONE_SECRET_ARN';
-  if (source.kind === 'file') return 'DESIGN_KEYSTONE_CREDENTIALS_FILE';
+  if (source.kind === 'file') return 'DESIGN_KEYSTONE_SECRET_FILE';
   return 'the OS_* variables';
 }
 

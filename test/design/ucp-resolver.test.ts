@@ -251,7 +251,7 @@ describe('Keystone credentials from local settings (npm start)', () => {
     project_name: 'service',
   });
 
-  it('reads them from the file DESIGN_KEYSTONE_CREDENTIALS_FILE names, without Secrets Manager', async () => {
+  it('reads them from the file DESIGN_KEYSTONE_SECRET_FILE names, without Secrets Manager', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'keystone-'));
     const file = join(dir, 'keystone.json');
     await writeFile(file, JSON.stringify(credentials()));
@@ -282,7 +282,7 @@ describe('Keystone credentials from local settings (npm start)', () => {
       const e = await rejection(() =>
         broken.resolve(`deckhand+http://127.0.0.1:${deckhand.port}/x`),
       );
-      expect(e.message).toContain('DESIGN_KEYSTONE_CREDENTIALS_FILE');
+      expect(e.message).toContain('DESIGN_KEYSTONE_SECRET_FILE');
       expect(e.message).not.toContain(PASSWORD);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -323,7 +323,7 @@ describe('Keystone credentials from local settings (npm start)', () => {
       /OS_AUTH_URL: local Keystone credentials are for npm start; on AWS set DESIGN_KEYSTONE_SECRET_ARN/,
     );
     expect(
-      loadConfig({ DESIGN_KEYSTONE_CREDENTIALS_FILE: '/etc/drydock/keystone.json' }).design
+      loadConfig({ DESIGN_KEYSTONE_SECRET_FILE: '/etc/drydock/keystone.json' }).design
         .keystoneLocal,
     ).toEqual({ file: '/etc/drydock/keystone.json' });
     expect(

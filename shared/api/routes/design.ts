@@ -111,6 +111,8 @@ export function createDesignRoutes(options: DesignRouteOptions): readonly AnyRou
       summary:
         "Drydock's node filter: the names of the design's nodes the filter selects (every node without a filter)",
       tag: 'designs',
+      // Drydock's NodeFilterResource checks read_data.
+      policy: 'physical_provisioner:read_data',
       body: z.object({
         design_ref: z.string().min(1).max(MAX_REF),
         node_filter: NodeFilterSchema.nullish(),

@@ -37,6 +37,8 @@ import { deadLetterAlarm, ServiceQueue } from '../constructs/service-queue.ts';
 
 /** API Gateway ends a REST integration after 29 s, so an HTTP function never needs longer. */
 const HTTP_TIMEOUT = Duration.seconds(29);
+/** Memory of the design function (see where it is set). */
+const DESIGN_MEMORY_MB = 1_536;
 /** Room for a Data API resume (15-30 s) inside one delivery of a queue batch. */
 const EVENT_TIMEOUT = Duration.seconds(60);
 /** Under one minute, so two schedule ticks never overlap. */
@@ -192,7 +194,12 @@ export class StatelessStack extends Stack {
 
     const settings: Record<
       FunctionName,
-      { description: string; environment?: Record<string, string>; timeout?: Duration }
+      {
+        description: string;
+        environment?: Record<string, string>;
+        timeout?: Duration;
+        memorySize?: number;
+      }
     > = {
       tasks: { description: 'task routes', environment: { ...http, ...lease } },
       taskEvents: {
@@ -220,12 +227,15 @@ export class StatelessStack extends Stack {
       design: {
         description: 'design reference resolution and validation',
         environment: designEnvironment,
+        // Reading the largest design the cap admits (4 MiB, 370,000 keys) takes about 500 MB of
+        // heap, and Lambda's CPU grows with memory: 1,536 MB is about one vCPU.
+        memorySize: DESIGN_MEMORY_MB,
       },
     };
     const functions = Object.fromEntries(
       (Object.keys(FUNCTION_SPECS) as FunctionName[]).map((name) => {
         const spec = FUNCTION_SPECS[name];
-        const { description, environment, timeout } = settings[name];
+        const { description, environment, timeout, memorySize } = settings[name];
         const fn = new ServiceFunction(this, spec.id, {
           entry: FUNCTION_ENTRIES[spec.entry],
           handler: spec.handler,
@@ -233,6 +243,7 @@ export class StatelessStack extends Stack {
           config,
           timeout: timeout ?? HTTP_TIMEOUT,
           ...(environment ? { environment } : {}),
+          ...(memorySize ? { memorySize } : {}),
         });
         return [name, fn];
       }),

@@ -179,6 +179,9 @@ describe('dev stage: functions', () => {
     // Unconfigured design secrets are neither in the environment nor granted.
     expect(env('Design')).not.toHaveProperty('DESIGN_KEYSTONE_SECRET_ARN');
     expect(env('Tasks')).not.toHaveProperty('DESIGN_MAX_BYTES');
+    // The design function parses designs inline, the largest in about 500 MB of heap.
+    expect(functionResource(dev.statelessTemplate, 'Design').Properties?.MemorySize).toBe(1536);
+    expect(functionResource(dev.statelessTemplate, 'Tasks').Properties?.MemorySize).toBe(512);
   });
 
   it('bundles each real entry as a minified ESM file with a linked source map', () => {

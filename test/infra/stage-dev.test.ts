@@ -179,7 +179,7 @@ describe('dev stage: functions', () => {
     // Unconfigured design secrets are neither in the environment nor granted.
     expect(env('Design')).not.toHaveProperty('DESIGN_KEYSTONE_SECRET_ARN');
     expect(env('Tasks')).not.toHaveProperty('DESIGN_MAX_BYTES');
-    // The design function parses designs inline, the largest in about 500 MB of heap.
+    // The design function parses designs inline: more memory is more CPU.
     expect(functionResource(dev.statelessTemplate, 'Design').Properties?.MemorySize).toBe(1536);
     expect(functionResource(dev.statelessTemplate, 'Tasks').Properties?.MemorySize).toBe(512);
   });

@@ -227,9 +227,9 @@ export class StatelessStack extends Stack {
       design: {
         description: 'design reference resolution and validation',
         environment: designEnvironment,
-        // Designs are parsed inline here, and Lambda's CPU grows with memory: at 1,536 MB (about
-        // one vCPU) the largest design the 4 MiB cap admits (370,000 keys) reads in seconds, not
-        // the ten or so it would take at 512 MB. Its heap fits in 192 MB (measured).
+        // Designs are parsed inline here, and Lambda's CPU grows with memory: 1,536 MB is about
+        // one vCPU, on which the largest design the 4 MiB cap admits (370,000 keys) parsed in
+        // 2-4 s in the bench (2 shared cores). Its heap fits in 192 MB (measured).
         memorySize: DESIGN_MEMORY_MB,
       },
     };

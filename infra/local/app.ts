@@ -146,16 +146,18 @@ const WRITE_SLICE_CHARS = 256 * 1024;
 async function send(res: ServerResponse, result: APIGatewayProxyResult): Promise<void> {
   const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
   const headers = (result.headers ?? {}) as Record<string, string>;
-  res.writeHead(result.statusCode, {
-    ...headers,
-    // A HEAD answer has no body but says how long the GET body is.
-    'Content-Length':
-      body.length === 0 ? (headers['Content-Length'] ?? 0) : Buffer.byteLength(body),
-  });
   if (typeof body !== 'string' || body.length <= WRITE_SLICE_CHARS) {
+    res.writeHead(result.statusCode, {
+      ...headers,
+      // A HEAD answer has no body but says how long the GET body is.
+      'Content-Length':
+        body.length === 0 ? (headers['Content-Length'] ?? 0) : Buffer.byteLength(body),
+    });
     res.end(body);
     return;
   }
+  // Sent chunked: its byte length would be one more pass over megabytes on the event loop.
+  res.writeHead(result.statusCode, headers);
   for (let start = 0; start < body.length; ) {
     let end = Math.min(start + WRITE_SLICE_CHARS, body.length);
     // Never split a surrogate pair: each slice is encoded on its own.

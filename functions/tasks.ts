@@ -1,13 +1,14 @@
 import { applyTaskEvent } from '#shared/api/events.ts';
+import { queueRoutes } from '#shared/api/routes/queue.ts';
 import { taskRoutes } from '#shared/api/routes/tasks.ts';
 import { TaskEventSchema } from '#shared/api/schemas.ts';
 import { createSqsHandler } from '#shared/events/sqs.ts';
 import { createHttpHandler } from '#shared/http/handler.ts';
 
 /** The routes this function serves (read by the local server and the OpenAPI generator). */
-export const routes = taskRoutes;
+export const routes = [...taskRoutes, ...queueRoutes];
 
-/** API Gateway REST API (proxy integration): the task routes under /api/v1.0/tasks. */
+/** API Gateway REST API (proxy integration): the task routes under /api/v1.0/tasks, and /queue. */
 export const handler = createHttpHandler(routes);
 
 /** SQS consumer of task events (create_task / update_task), with partial batch responses. */

@@ -503,6 +503,7 @@ export class StatelessStack extends Stack {
     task.addMethod('ANY', integrations.tasks);
     task.addProxy({ defaultIntegration: integrations.tasks, anyMethod: true });
     task.addResource('messages').addMethod('ANY', integrations.messages);
+    v1.addResource('queue').addMethod('ANY', integrations.tasks);
 
     v1.addResource('nodes')
       .addResource('{node_name}')

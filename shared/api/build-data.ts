@@ -45,12 +45,14 @@ export async function readNodeBuildData(
   nodeName: string,
   options: {
     latest?: boolean | undefined;
+    task_id?: string | undefined;
     verbosity?: number | undefined;
     limit?: number | undefined;
   },
 ): Promise<BuildDataDict[]> {
   const items = await queryBuildData(deps.db, {
     nodeName,
+    ...(options.task_id ? { taskId: options.task_id } : {}),
     latest: options.latest ?? true,
     verbosity: options.verbosity === 1 ? 1 : 2,
     ...(options.limit ? { limit: options.limit } : {}),

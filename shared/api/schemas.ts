@@ -167,6 +167,7 @@ export const BuildDataReadQuerySchema = z.strictObject({
 
 export const NodeBuildDataQuerySchema = z.strictObject({
   latest: queryBool.optional().meta({ description: 'Newest row per generator (default true).' }),
+  task_id: TaskId.optional().meta({ description: 'Only build data recorded under this task.' }),
   verbosity: z.enum(['1', '2']).transform(Number).optional(),
   limit: queryInt(1, LIMITS.listPage).optional(),
 });
@@ -512,3 +513,46 @@ export const ErrorBodySchema = z
     request_id: z.string().optional(),
   })
   .meta({ id: 'Error' });
+
+// ---------------------------------------------------------------------------------------------
+// Queue health
+
+export const QueueQuerySchema = z.strictObject({
+  stale_after: queryInt(60, 604_800).optional().meta({
+    description:
+      'Seconds without a change or message after which a running task counts as stale (default 1800).',
+  }),
+});
+
+export const QueueHealthDictSchema = z
+  .strictObject({
+    db_now: z.string(),
+    stale_after_seconds: z.int(),
+    lease_epoch: z.int().nullable(),
+    queued: z.int(),
+    oldest_queued: z
+      .strictObject({
+        task_id: z.string(),
+        action: z.string(),
+        created: z.string(),
+        age_seconds: z.int(),
+      })
+      .nullable(),
+    running: z.int(),
+    stale: z.int(),
+    stranded: z.int(),
+    stuck: z.array(
+      z.strictObject({
+        task_id: z.string(),
+        parent_task_id: z.string().nullable(),
+        action: z.string(),
+        status: z.string(),
+        active_at: z.string(),
+        idle_seconds: z.int(),
+        claimed_epoch: z.int().nullable(),
+        stale: z.boolean(),
+        stranded: z.boolean(),
+      }),
+    ),
+  })
+  .meta({ id: 'QueueHealth' });

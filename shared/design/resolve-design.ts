@@ -82,8 +82,14 @@ export async function resolveDesign(
 /** Body of `POST /validatedesign`: Drydock's Validation Status plus its `code`. */
 export type ValidateDesignBody = ValidationStatus & { code: 200 | 400 };
 
-/** Input of `validateDesign`, Drydock's `{href, rel?, type?}` plus time limits. */
-export type ValidateDesignInput = { href: string; rel?: string; type?: string } & ResolveOptions;
+/**
+ * Input of `validateDesign`: Drydock's `{href, rel?, type?}`, or the design itself as `content`
+ * (an operator pasting a design), plus time limits.
+ */
+export type ValidateDesignInput = ({ href: string } | { content: string }) & {
+  rel?: string;
+  type?: string;
+} & ResolveOptions;
 
 /**
  * Drydock's `POST /validatedesign`: 200 with `code: 200` when the design passes every document
@@ -106,10 +112,16 @@ export async function validateDesign(
     });
     return { statusCode: 400 as const, body: { ...validationStatus([msg]), code: 400 as const } };
   };
-  const { href, rel: _rel, type: _type, ...limits } = input;
   let status: ValidationStatus;
   try {
-    const { bytes } = await deps.designs.resolve(href, limits);
+    let bytes: Buffer;
+    if ('content' in input) {
+      // Pasted by an operator: already here, bounded by the request body limit.
+      bytes = Buffer.from(input.content, 'utf8');
+    } else {
+      const { href, rel: _rel, type: _type, ...limits } = input;
+      bytes = (await deps.designs.resolve(href, limits)).bytes;
+    }
     status = (await analyze(deps, { kind: 'validate', bytes, settings: settingsOf(deps) })).status;
   } catch (error) {
     if (error instanceof DesignSyntaxError) {

@@ -178,3 +178,36 @@ describe('POST /api/v1.0/validatedesign', () => {
     expect(down.status).toBe(502);
   });
 });
+
+describe('POST /api/v1.0/validatedesign with the design inline', () => {
+  it('validates pasted YAML as it validates the same design by reference', async () => {
+    const { readFile } = await import('node:fs/promises');
+    for (const [file, status] of [
+      ['site-deckhand.yaml', 200],
+      ['invalid-deckhand.yaml', 400],
+    ] as const) {
+      const content = await readFile(`${fixtures}${file}`, 'utf8');
+      const inline = await validate({ content });
+      const byRef = await validate({ href: `file://${fixtures}${file}` });
+      expect(inline.status).toBe(status);
+      expect(inline.body.details).toEqual(
+        expect.objectContaining({ errorCount: byRef.body.details.errorCount }),
+      );
+      expect(inline.body.details.messageList.map((m: { name: string }) => m.name)).toEqual(
+        byRef.body.details.messageList.map((m: { name: string }) => m.name),
+      );
+    }
+    const broken = await validate({
+      content: 'schema: drydock/Rack/v1\nmetadata:\n  name: a: b\n',
+    });
+    expect(broken.status).toBe(400);
+    expect(broken.body.details.messageList[0]).toMatchObject({ name: 'DD000', level: 'Error' });
+  });
+
+  it('takes either href or content, never both or neither', async () => {
+    const both = await validate({ href: `file://${fixtures}site-deckhand.yaml`, content: 'a: 1' });
+    expect(both.status).toBe(400);
+    expect(both.body.message).toBeTypeOf('string');
+    expect((await validate({ content: '' })).status).toBe(400);
+  });
+});

@@ -292,6 +292,7 @@ describe('dev stage: REST API', () => {
       'ANY /api/v1.0/tasks/{task_id}': 'Tasks',
       'ANY /api/v1.0/tasks/{task_id}/{proxy+}': 'Tasks',
       'ANY /api/v1.0/tasks/{task_id}/messages': 'Messages',
+      'ANY /api/v1.0/queue': 'Tasks',
       'ANY /api/v1.0/nodes/{node_name}/builddata': 'BuildData',
       'ANY /api/v1.0/leader': 'Leader',
       'ANY /api/v1.0/leader/{proxy+}': 'Leader',

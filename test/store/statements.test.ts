@@ -10,6 +10,7 @@ import {
   renewLease,
 } from '#shared/store/lease.ts';
 import { appendMessages, listMessages } from '#shared/store/messages.ts';
+import { readQueueHealth } from '#shared/store/queue.ts';
 import {
   claimTasks,
   createTask,
@@ -182,9 +183,12 @@ describe.each(TEST_DRIVERS)('statements per store operation on %s', (driver) => 
       abdicateLease(db, { instanceId: 'me', epoch: lease.epoch }),
     );
     await measure('checkDatabase', () => checkDatabase(db));
+    await measure('readQueueHealth', () =>
+      readQueueHealth(db, { staleAfterSeconds: 60, listLimit: 10 }),
+    );
     expect(Object.entries(counts).filter(([, n]) => n !== 1)).toEqual([]);
     expect(apiCalls).toEqual({});
     if (driver === 'data-api') expect(t.dataApiCalls).toBeTypeOf('function');
-    expect(Object.keys(counts)).toHaveLength(32);
+    expect(Object.keys(counts)).toHaveLength(33);
   });
 });

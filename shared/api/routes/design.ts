@@ -84,12 +84,21 @@ export function createDesignRoutes(options: DesignRouteOptions): readonly AnyRou
         "Drydock's design validation (document schemas, effective site, 18 rules): 200 with code 200 when valid, 400 with code 400 otherwise",
       tag: 'designs',
       policy: 'physical_provisioner:validate_site_design',
-      // Drydock's clients send {rel: 'design', href, type: 'application/x-yaml'}; extra keys are ignored.
-      body: z.object({
-        href: z.string().min(1).max(MAX_REF),
-        rel: z.string().max(256).nullish(),
-        type: z.string().max(256).nullish(),
-      }),
+      // Drydock's clients send {rel: 'design', href, type: 'application/x-yaml'}; extra keys are
+      // ignored. `content` (the YAML itself, bounded by MAX_BODY_BYTES) is this service's
+      // addition, so an operator can validate a design that is not published anywhere yet.
+      body: z
+        .object({
+          href: z.string().min(1).max(MAX_REF).optional(),
+          content: z.string().min(1).optional().meta({
+            description: 'The design YAML itself, instead of href (not a Drydock field).',
+          }),
+          rel: z.string().max(256).nullish(),
+          type: z.string().max(256).nullish(),
+        })
+        .refine((body) => (body.href === undefined) !== (body.content === undefined), {
+          message: 'give either href (a design reference) or content (the design), not both',
+        }),
       responses: {
         200: { description: 'Valid design', schema: StatusSchema },
         400: {
@@ -100,7 +109,9 @@ export function createDesignRoutes(options: DesignRouteOptions): readonly AnyRou
         504: { description: 'The source did not answer in time; retry', schema: ErrorBodySchema },
       },
       async handle({ body, deps }) {
-        const out = await validateDesign(depsOf(deps.clock), { href: body.href, ...limits() });
+        const source =
+          body.content !== undefined ? { content: body.content } : { href: body.href ?? '' };
+        const out = await validateDesign(depsOf(deps.clock), { ...source, ...limits() });
         return { status: out.statusCode, body: out.body };
       },
     }),

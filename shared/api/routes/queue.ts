@@ -1,0 +1,28 @@
+import { API_PREFIX } from '../../http/conventions.ts';
+import { type AnyRoute, defineRoute } from '../../http/route.ts';
+import { queueHealth } from '../queue.ts';
+import { ErrorBodySchema, QueueHealthDictSchema, QueueQuerySchema } from '../schemas.ts';
+
+/** Queue health for operators (served by the `tasks` function): read-only, one statement. */
+export const queueRoutes: readonly AnyRoute[] = [
+  defineRoute({
+    method: 'GET',
+    path: `${API_PREFIX}/queue`,
+    operationId: 'getQueueHealth',
+    summary:
+      'Queue depth, the oldest queued task, and running tasks that are stale or stranded by a dead lease epoch',
+    tag: 'tasks',
+    policy: 'physical_provisioner:read_task',
+    query: QueueQuerySchema,
+    responses: {
+      200: { description: 'Queue health', schema: QueueHealthDictSchema },
+      400: { description: 'Bad stale_after', schema: ErrorBodySchema },
+    },
+    async handle({ deps, query }) {
+      return {
+        status: 200,
+        body: await queueHealth(deps, { staleAfterSeconds: query.stale_after }),
+      };
+    },
+  }),
+];

@@ -116,3 +116,32 @@ export class IdentityUnavailableError extends UnavailableError {
     this.reason = reason;
   }
 }
+
+/**
+ * What a client of the service (the CLI, the console) throws for an answer that is not a
+ * success: the status and Drydock's error body as the service sent them. Not mapped by the
+ * service; it is the other side of the mapping above.
+ */
+export class ApiAnswerError extends Error {
+  override readonly name = 'ApiAnswerError';
+  readonly status: number;
+  /** The parsed body (Drydock's `{type, message, retry}` or a Status), or the raw text. */
+  readonly body: unknown;
+  readonly retry: boolean;
+
+  constructor(status: number, body: unknown, what: string) {
+    const detail =
+      typeof body === 'object' && body !== null && 'message' in body
+        ? String((body as { message: unknown }).message)
+        : typeof body === 'string' && body !== ''
+          ? body.slice(0, 200)
+          : 'no details';
+    super(`${what}: ${status} ${detail}`);
+    this.status = status;
+    this.body = body;
+    this.retry =
+      typeof body === 'object' && body !== null && 'retry' in body
+        ? (body as { retry: unknown }).retry === true
+        : status >= 500;
+  }
+}

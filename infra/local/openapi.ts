@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { buildOpenApiDocument } from '#shared/api/openapi.ts';
+import { CLIENT_TYPES_FILE, generateClientTypesText } from './client-types.ts';
 import { loadHttpFunctions } from './functions.ts';
 
 /** Where the committed document lives (bundled into the health function). */
@@ -19,8 +20,12 @@ export async function generateOpenApiText(): Promise<string> {
   return `${JSON.stringify(document, null, 2)}\n`;
 }
 
-// `node infra/local/openapi.ts` rewrites functions/openapi.json after a route or schema change.
+// `node infra/local/openapi.ts` rewrites functions/openapi.json after a route or schema change,
+// and the client's types generated from it.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await writeFile(OPENAPI_FILE, await generateOpenApiText());
+  const text = await generateOpenApiText();
+  await writeFile(OPENAPI_FILE, text);
   console.log(`wrote ${OPENAPI_FILE}`);
+  await writeFile(CLIENT_TYPES_FILE, await generateClientTypesText(text));
+  console.log(`wrote ${CLIENT_TYPES_FILE}`);
 }

@@ -1,0 +1,2063 @@
+// Generated from functions/openapi.json by openapi-typescript (`npm run openapi`). DO NOT EDIT.
+// A test fails when this file and the document drift apart.
+
+export interface paths {
+    "/api/v1.0/designs/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resolve a design reference: its documents, count per kind, sha256, size and validation messages */
+        post: operations["resolveDesign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1.0/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness: 204 when the database answers, 503 otherwise; writes nothing */
+        get: operations["health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1.0/health/extended": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Drydock's HealthCheck Status body (database, lease) */
+        get: operations["healthExtended"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1.0/leader": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The lease as the database sees it (holder, epoch, expiry, active) */
+        get: operations["getLease"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1.0/leader/abdicate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give the lease up now */
+        post: operations["abdicateLease"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1.0/leader/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Claim the lease (or refresh it when held); `held` says who won */
+        post: operations["claimLease"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1.0/leader/renew": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Extend the holder's lease */
+        post: operations["renewLease"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1.0/leader/requeue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The holder requeues tasks left running under dead epochs (after a takeover) */
+        post: operations["requeueStranded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1.0/nodes/{node_name}/builddata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A node's build data: newest per generator (latest, default) or all, newest first */
+        get: operations["getNodeBuildData"];
+        put?: never;
+        /** Record build data for a node: one item or an array of up to 100 */
+        post: operations["postNodeBuildData"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1.0/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This OpenAPI 3.1 document */
+        get: operations["openapi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1.0/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Queue depth, the oldest queued task, and running tasks that are stale or stranded by a dead lease epoch */
+        get: operations["getQueueHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1.0/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List tasks, newest first, a page at a time (next page: X-Next-Cursor / Link) */
+        get: operations["listTasks"];
+        put?: never;
+        /** Create a top-level task (status queued); Idempotency-Key makes retries safe */
+        post: operations["createTask"];
+        /** Purge finished task trees older than `days` (default RETENTION_DAYS); never running ones */
+        delete: operations["purgeTasks"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1.0/tasks/{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A task with its messages; builddata, subtaskerrors, layers=N|-1 as Drydock */
+        get: operations["getTask"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Conditionally change status, result or retry (If-Match: the version read) */
+        patch: operations["updateTask"];
+        trace?: never;
+    };
+    "/api/v1.0/tasks/{task_id}/builddata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Build data recorded under a task, newest first */
+        get: operations["getTaskBuildData"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1.0/tasks/{task_id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A page of a task's messages after sequence `after` (next page: X-Next-Cursor / Link) */
+        get: operations["listMessages"];
+        put?: never;
+        /** Append one message or an array of them (in order, numbered without gaps) */
+        post: operations["appendMessages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1.0/tasks/{task_id}/rollup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Roll finished subtasks' results up into the task */
+        post: operations["rollUpResults"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1.0/tasks/{task_id}/subtasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Subtasks in registration order (which=all|active|complete) */
+        get: operations["listSubtasks"];
+        put?: never;
+        /** Register a subtask (status requested); refused while the parent is terminating */
+        post: operations["createSubtask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1.0/tasks/{task_id}/terminate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Request termination (recursive: also every unfinished descendant) */
+        post: operations["terminateTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1.0/tasks/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The lease holder claims the oldest queued tasks (fenced by its epoch) */
+        post: operations["claimTasks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1.0/validatedesign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Drydock's design validation: 200 with code 200 when valid, 400 with code 400 otherwise */
+        post: operations["validateDesign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Supported API versions */
+        get: operations["versions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        BuildData: {
+            collected_date: string;
+            data_element?: string;
+            data_format: string;
+            generator: string;
+            node_name: string;
+            task_id: string;
+        };
+        ClaimRequest: {
+            actions?: ("noop" | "validate_design" | "verify_site" | "prepare_site" | "verify_nodes" | "prepare_nodes" | "deploy_nodes" | "destroy_nodes" | "bootaction_report" | "relabel_nodes" | "validate_oob_services" | "config_node_pxe" | "set_node_boot" | "power_off_node" | "power_on_node" | "power_cycle_node" | "interrogate_oob" | "validate_node_services" | "create_network_template" | "create_storage_template" | "create_boot_media" | "configure_user_credentials" | "configure_node_provisioner" | "prepare_hardware_config" | "identify_node" | "configure_hardware" | "interrogate_node" | "apply_node_networking" | "apply_node_storage" | "apply_node_platform" | "deploy_node" | "destroy_node" | "validate_network_services" | "interrogate_port" | "config_port_provisioning" | "config_port_production" | "relabel_node")[];
+            /** @description Lease epoch (fencing token). */
+            epoch: number;
+            /** @description The orchestrator instance id. */
+            instance_id: string;
+            limit?: number;
+        };
+        CreateSubtaskRequest: {
+            /** @enum {string} */
+            action: "noop" | "validate_design" | "verify_site" | "prepare_site" | "verify_nodes" | "prepare_nodes" | "deploy_nodes" | "destroy_nodes" | "bootaction_report" | "relabel_nodes" | "validate_oob_services" | "config_node_pxe" | "set_node_boot" | "power_off_node" | "power_on_node" | "power_cycle_node" | "interrogate_oob" | "validate_node_services" | "create_network_template" | "create_storage_template" | "create_boot_media" | "configure_user_credentials" | "configure_node_provisioner" | "prepare_hardware_config" | "identify_node" | "configure_hardware" | "interrogate_node" | "apply_node_networking" | "apply_node_storage" | "apply_node_platform" | "deploy_node" | "destroy_node" | "validate_network_services" | "interrogate_port" | "config_port_provisioning" | "config_port_production" | "relabel_node";
+            design_ref?: string | null;
+            node_filter?: components["schemas"]["NodeFilter"] | null;
+            /**
+             * Format: uuid
+             * @description Caller-chosen id (idempotent retry).
+             */
+            task_id?: string;
+        };
+        CreateTaskRequest: {
+            /** @enum {string} */
+            action: "validate_design" | "verify_site" | "prepare_site" | "verify_nodes" | "prepare_nodes" | "deploy_nodes" | "destroy_nodes" | "relabel_nodes";
+            /** @description Design reference URI, e.g. deckhand+https://host/api/v1.0/revisions/1/rendered-documents. */
+            design_ref: string;
+            node_filter?: components["schemas"]["NodeFilter"] | null;
+        };
+        Error: {
+            issues?: {
+                message: string;
+                path: string;
+            }[];
+            message: string;
+            request_id?: string;
+            retry: boolean;
+            /** @constant */
+            type: "error";
+        };
+        Lease: {
+            acquired_at: string;
+            active: boolean;
+            db_now: string;
+            epoch: number;
+            expires_at: string;
+            held?: boolean;
+            holder: string;
+            renewed_at: string;
+        };
+        LeaseAbdicateRequest: {
+            /** @description Lease epoch (fencing token). */
+            epoch: number;
+            /** @description The orchestrator instance id. */
+            instance_id: string;
+        };
+        LeaseClaimRequest: {
+            /** @description Seconds without renewal before another instance may take over (default LEASE_GRACE_SECONDS). */
+            grace_seconds?: number;
+            /** @description The orchestrator instance id. */
+            instance_id: string;
+        };
+        LeaseRenewRequest: {
+            /** @description Lease epoch (fencing token). */
+            epoch: number;
+            /** @description Seconds without renewal before another instance may take over (default LEASE_GRACE_SECONDS). */
+            grace_seconds?: number;
+            /** @description The orchestrator instance id. */
+            instance_id: string;
+        };
+        NewBuildData: {
+            /**
+             * Format: date-time
+             * @description ISO-8601 timestamp.
+             */
+            collected_date?: string;
+            data_element: string;
+            data_format: string;
+            generator: string;
+            /** @description A replay with the same key writes nothing. */
+            idempotency_key?: string;
+            /**
+             * Format: uuid
+             * @description A task id (UUID).
+             */
+            task_id: string;
+        };
+        NewMessage: {
+            context: string;
+            context_type: string;
+            error: boolean;
+            extra?: {
+                [key: string]: unknown;
+            };
+            /** @description A replay with the same key writes nothing. */
+            idempotency_key?: string;
+            message: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 timestamp.
+             */
+            ts?: string;
+        };
+        /** @description Narrows a task to a set of nodes. */
+        NodeFilter: {
+            filter_set: {
+                /** @enum {string} */
+                filter_type: "union" | "intersection";
+                node_labels?: {
+                    [key: string]: string;
+                };
+                node_names?: string[];
+                node_tags?: string[];
+                rack_labels?: {
+                    [key: string]: string;
+                };
+                rack_names?: string[];
+            }[];
+            /** @enum {string} */
+            filter_set_type: "union" | "intersection";
+        };
+        QueueHealth: {
+            db_now: string;
+            lease_epoch: number | null;
+            oldest_queued: {
+                action: string;
+                age_seconds: number;
+                created: string;
+                task_id: string;
+            } | null;
+            queued: number;
+            running: number;
+            stale: number;
+            stale_after_seconds: number;
+            stranded: number;
+            stuck: {
+                action: string;
+                active_at: string;
+                claimed_epoch: number | null;
+                idle_seconds: number;
+                parent_task_id: string | null;
+                stale: boolean;
+                status: string;
+                stranded: boolean;
+                task_id: string;
+            }[];
+        };
+        RequeueRequest: {
+            /** @description Lease epoch (fencing token). */
+            epoch: number;
+            /** @description The orchestrator instance id. */
+            instance_id: string;
+            limit?: number;
+        };
+        ResultChange: {
+            add_failures?: string[];
+            add_links?: {
+                href: string;
+                rel: string;
+            }[];
+            add_successes?: string[];
+            message?: string | null;
+            reason?: string | null;
+            /** @enum {string} */
+            status?: "incomplete" | "success" | "partial_success" | "failure" | "unreported";
+        };
+        RollupRequest: {
+            /** @enum {string} */
+            action_filter?: "noop" | "validate_design" | "verify_site" | "prepare_site" | "verify_nodes" | "prepare_nodes" | "deploy_nodes" | "destroy_nodes" | "bootaction_report" | "relabel_nodes" | "validate_oob_services" | "config_node_pxe" | "set_node_boot" | "power_off_node" | "power_on_node" | "power_cycle_node" | "interrogate_oob" | "validate_node_services" | "create_network_template" | "create_storage_template" | "create_boot_media" | "configure_user_credentials" | "configure_node_provisioner" | "prepare_hardware_config" | "identify_node" | "configure_hardware" | "interrogate_node" | "apply_node_networking" | "apply_node_storage" | "apply_node_platform" | "deploy_node" | "destroy_node" | "validate_network_services" | "interrogate_port" | "config_port_provisioning" | "config_port_production" | "relabel_node";
+            /** @description Lease epoch (fencing token). */
+            epoch?: number;
+        };
+        Task: {
+            /** @enum {string} */
+            action: "noop" | "validate_design" | "verify_site" | "prepare_site" | "verify_nodes" | "prepare_nodes" | "deploy_nodes" | "destroy_nodes" | "bootaction_report" | "relabel_nodes" | "validate_oob_services" | "config_node_pxe" | "set_node_boot" | "power_off_node" | "power_on_node" | "power_cycle_node" | "interrogate_oob" | "validate_node_services" | "create_network_template" | "create_storage_template" | "create_boot_media" | "configure_user_credentials" | "configure_node_provisioner" | "prepare_hardware_config" | "identify_node" | "configure_hardware" | "interrogate_node" | "apply_node_networking" | "apply_node_storage" | "apply_node_platform" | "deploy_node" | "destroy_node" | "validate_network_services" | "interrogate_port" | "config_port_provisioning" | "config_port_production" | "relabel_node";
+            /** @constant */
+            apiVersion: "v1";
+            build_data?: components["schemas"]["BuildData"][];
+            created: string;
+            created_by: string | null;
+            design_ref: string | null;
+            /** @constant */
+            kind: "Task";
+            node_filter: {
+                [key: string]: unknown;
+            } | null;
+            parent_task_id: string | null;
+            result: components["schemas"]["TaskStatus"];
+            retry: number;
+            /** @enum {string} */
+            status: "requested" | "queued" | "running" | "terminating" | "terminated" | "complete";
+            subtask_errors?: {
+                [key: string]: components["schemas"]["TaskStatus"];
+            };
+            subtask_id_list: string[];
+            task_id: string;
+            terminate: boolean;
+            terminated: string | null;
+            terminated_by: string | null;
+            updated: string;
+            version: number;
+        };
+        TaskStatus: {
+            /** @constant */
+            apiVersion: "v1.0";
+            details: {
+                errorCount: number;
+                messageList: components["schemas"]["TaskStatusMessage"][];
+            };
+            failures: string[];
+            /** @constant */
+            kind: "Status";
+            links: {
+                href: string;
+                rel: string;
+            }[];
+            message: string | null;
+            metadata: {
+                [key: string]: unknown;
+            };
+            reason: string | null;
+            /** @enum {string} */
+            status: "incomplete" | "success" | "partial_success" | "failure" | "unreported";
+            successes: string[];
+            task_id?: string;
+        };
+        TaskStatusMessage: {
+            context: string;
+            context_type: string;
+            error: boolean;
+            extra: {
+                [key: string]: unknown;
+            };
+            message: string;
+            sequence: number;
+            ts: string;
+        };
+        TerminateRequest: {
+            recursive?: boolean;
+        };
+        UpdateTaskRequest: {
+            /** @description Lease epoch (fencing token). */
+            epoch?: number;
+            result?: components["schemas"]["ResultChange"];
+            retry?: number;
+            /** @enum {string} */
+            status?: "requested" | "queued" | "running" | "terminating" | "terminated" | "complete";
+        };
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    resolveDesign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    design_ref: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The resolved design */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Invalid or refused reference, or unreadable YAML */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The design is larger than DESIGN_MAX_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The source failed or refused the service */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The source did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    health: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Healthy */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    healthExtended: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Healthy */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unhealthy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    getLease: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lease */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Lease"];
+                };
+            };
+            /** @description Nobody ever claimed it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    abdicateLease: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LeaseAbdicateRequest"];
+            };
+        };
+        responses: {
+            /** @description Given up */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not the holder at that epoch */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    claimLease: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LeaseClaimRequest"];
+            };
+        };
+        responses: {
+            /** @description The lease after the claim */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Lease"];
+                };
+            };
+            /** @description Bad body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    renewLease: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LeaseRenewRequest"];
+            };
+        };
+        responses: {
+            /** @description The renewed lease */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Lease"];
+                };
+            };
+            /** @description Bad body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The lease lapsed or another instance holds it */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    requeueStranded: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequeueRequest"];
+            };
+        };
+        responses: {
+            /** @description Counts; more = call again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        more: boolean;
+                        requeued: number;
+                        terminated: number;
+                    };
+                };
+            };
+            /** @description Bad body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not the holder at that epoch */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getNodeBuildData: {
+        parameters: {
+            query?: {
+                /** @description Newest row per generator (default true). */
+                latest?: "0" | "1" | "true" | "false" | "True" | "False" | "TRUE" | "FALSE" | "";
+                limit?: string;
+                /** @description Only build data recorded under this task. */
+                task_id?: string;
+                verbosity?: "1" | "2";
+            };
+            header?: never;
+            path: {
+                node_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Build data */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BuildData"][];
+                };
+            };
+            /** @description Bad query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No build data found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postNodeBuildData: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description optional; a replayed batch stores nothing */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                node_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewBuildData"] | components["schemas"]["NewBuildData"][];
+            };
+        };
+        responses: {
+            /** @description Stored (without payloads; duplicates: replays skipped) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        duplicates: number;
+                        inserted: components["schemas"]["BuildData"][];
+                    };
+                };
+            };
+            /** @description Bad body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    openapi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OpenAPI 3.1 document */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getQueueHealth: {
+        parameters: {
+            query?: {
+                /** @description Seconds without a change or message after which a running task counts as stale (default 1800). */
+                stale_after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queue health */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueHealth"];
+                };
+            };
+            /** @description Bad stale_after */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listTasks: {
+        parameters: {
+            query?: {
+                action?: "noop" | "validate_design" | "verify_site" | "prepare_site" | "verify_nodes" | "prepare_nodes" | "deploy_nodes" | "destroy_nodes" | "bootaction_report" | "relabel_nodes" | "validate_oob_services" | "config_node_pxe" | "set_node_boot" | "power_off_node" | "power_on_node" | "power_cycle_node" | "interrogate_oob" | "validate_node_services" | "create_network_template" | "create_storage_template" | "create_boot_media" | "configure_user_credentials" | "configure_node_provisioner" | "prepare_hardware_config" | "identify_node" | "configure_hardware" | "interrogate_node" | "apply_node_networking" | "apply_node_storage" | "apply_node_platform" | "deploy_node" | "destroy_node" | "validate_network_services" | "interrogate_port" | "config_port_provisioning" | "config_port_production" | "relabel_node";
+                created_by?: string;
+                /** @description Opaque cursor from the X-Next-Cursor header of the previous page. */
+                cursor?: string;
+                limit?: string;
+                /** @description A task id (UUID). */
+                parent_task_id?: string;
+                status?: "requested" | "queued" | "running" | "terminating" | "terminated" | "complete";
+                top_level?: "0" | "1" | "true" | "false" | "True" | "False" | "TRUE" | "FALSE" | "";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A JSON array of tasks */
+            200: {
+                headers: {
+                    /** @description cursor of the next page */
+                    "X-Next-Cursor"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"][];
+                };
+            };
+            /** @description Bad filter, limit or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description optional; a replay returns the first task with 200 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTaskRequest"];
+            };
+        };
+        responses: {
+            /** @description Replay of an Idempotency-Key: the task it created */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description the task URL */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Bad body or unsupported action */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    purgeTasks: {
+        parameters: {
+            query?: {
+                /** @description Purge finished tasks older than this many days (default: RETENTION_DAYS). */
+                days?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Counts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        days: number;
+                        deleted_tasks: number;
+                        message: string;
+                        more: boolean;
+                    };
+                };
+            };
+            /** @description days is not a positive integer */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTask: {
+        parameters: {
+            query?: {
+                builddata?: "0" | "1" | "true" | "false" | "True" | "False" | "TRUE" | "FALSE" | "";
+                /** @description 0 = the task only; N = N layers as a map; -1 = the whole tree. */
+                layers?: string;
+                subtaskerrors?: "0" | "1" | "true" | "false" | "True" | "False" | "TRUE" | "FALSE" | "";
+            };
+            header?: never;
+            path: {
+                /** @description A task id (UUID). */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task, or with layers the map {init_task_id, <id>: task, …} */
+            200: {
+                headers: {
+                    /** @description the task version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"] | {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Bad id or query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description optional; the version (ETag) the change is based on */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description A task id (UUID). */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTaskRequest"];
+            };
+        };
+        responses: {
+            /** @description The task after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Bad body or If-Match */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Version moved on, or the status move is not allowed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Stale lease epoch */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTaskBuildData: {
+        parameters: {
+            query?: {
+                limit?: string;
+                verbosity?: "1" | "2";
+            };
+            header?: never;
+            path: {
+                /** @description A task id (UUID). */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Build data */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BuildData"][];
+                };
+            };
+            /** @description Bad id or query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No build data for this task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listMessages: {
+        parameters: {
+            query?: {
+                /** @description Sequence to start after. */
+                after?: string;
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A task id (UUID). */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Messages in sequence order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskStatusMessage"][];
+                };
+            };
+            /** @description Bad id or query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    appendMessages: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description optional; a replayed batch appends nothing */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description A task id (UUID). */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewMessage"] | components["schemas"]["NewMessage"][];
+            };
+        };
+        responses: {
+            /** @description Appended (duplicates: replays skipped) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        appended: components["schemas"]["TaskStatusMessage"][];
+                        duplicates: number;
+                    };
+                };
+            };
+            /** @description Bad body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rollUpResults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A task id (UUID). */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RollupRequest"];
+            };
+        };
+        responses: {
+            /** @description The task after the roll-up */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Bad id or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Stale lease epoch */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listSubtasks: {
+        parameters: {
+            query?: {
+                which?: "all" | "active" | "complete";
+            };
+            header?: never;
+            path: {
+                /** @description A task id (UUID). */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Subtasks */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"][];
+                };
+            };
+            /** @description Bad id or query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createSubtask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A task id (UUID). */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSubtaskRequest"];
+            };
+        };
+        responses: {
+            /** @description Replay (same task_id or Idempotency-Key) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description the subtask URL */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Bad body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such parent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The parent is terminating */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    terminateTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A task id (UUID). */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TerminateRequest"];
+            };
+        };
+        responses: {
+            /** @description The tasks this changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"][];
+                };
+            };
+            /** @description Bad id or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    claimTasks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClaimRequest"];
+            };
+        };
+        responses: {
+            /** @description The claimed tasks (possibly none) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"][];
+                };
+            };
+            /** @description Bad body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not the live lease holder at that epoch */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    validateDesign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The design YAML itself, instead of href (not a Drydock field). */
+                    content?: string;
+                    href?: string;
+                    rel?: string | null;
+                    type?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Valid design */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Invalid design, reference or YAML (Status body, code 400) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The source failed; retry */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The source did not answer in time; retry */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    versions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Versions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: {
+                            path: string;
+                            status: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+}

@@ -15,7 +15,9 @@ import {
   JOINED_MESSAGE_SELECT,
   NEW_TASK_SELECT,
   TASK_COLUMNS,
+  TASK_HEAD_COLUMNS,
   TASK_SELECT,
+  taskHeadSelect,
   toJoinedMessage,
   toTaskRecord,
 } from './task-row.ts';
@@ -155,7 +157,7 @@ left join (select *, true as was_created from ins union all select *, false from
 // Read
 
 const TASK_WITH_MESSAGES = {
-  ...TASK_COLUMNS,
+  ...TASK_HEAD_COLUMNS,
   ...JOINED_MESSAGE_COLUMNS,
 } as const satisfies ColumnSpec;
 
@@ -165,7 +167,7 @@ export async function getTask(db: Db, taskId: string): Promise<TaskWithMessages>
     db,
     statement(
       TASK_WITH_MESSAGES,
-      sql`select ${TASK_SELECT}, ${JOINED_MESSAGE_SELECT}
+      sql`select ${taskHeadSelect(sql.empty)}, ${JOINED_MESSAGE_SELECT}
 from tasks t left join result_message m on m.task_id = t.task_id
 where t.task_id = ${p.uuid(taskId)}::uuid
 order by m.sequence`,
@@ -388,14 +390,14 @@ export async function getTaskTree(
   const rows = await run(
     db,
     statement(
-      { ...TASK_COLUMNS, layer: 'int', ...JOINED_MESSAGE_COLUMNS },
+      { ...TASK_HEAD_COLUMNS, layer: 'int', ...JOINED_MESSAGE_COLUMNS },
       sql`with recursive tree as (
   select task_id, 1 as layer from tasks where task_id = ${p.uuid(rootTaskId)}::uuid
   union all
   select c.task_id, tree.layer + 1 from tasks c join tree on c.parent_task_id = tree.task_id
   where ${options.layers}::int < 0 or tree.layer < ${options.layers}::int
 )
-select ${TASK_SELECT}, tree.layer as "layer", ${JOINED_MESSAGE_SELECT}
+select ${taskHeadSelect(sql`partition by t.task_id`)}, tree.layer as "layer", ${JOINED_MESSAGE_SELECT}
 from tree join tasks t on t.task_id = tree.task_id
 left join result_message m on m.task_id = t.task_id
 order by tree.layer, t.seq, m.sequence`,

@@ -7,6 +7,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { createRouter, type RouteMatch } from '#shared/http/router.ts';
 import type { HttpFunction } from './functions.ts';
 import type { RequestGate } from './keystone.ts';
+import { isApiPath, type StaticFiles } from './static-files.ts';
 
 /** The identity every local request carries, as API Gateway's IAM authoriser would report it. */
 export const LOCAL_IDENTITY = {
@@ -182,7 +183,11 @@ interface Dispatch {
  * route table would. A path no function owns still goes to a handler (the first one), so the
  * 404 has the same body and headers as a deployed API's.
  */
-export function createLocalServer(functions: readonly HttpFunction[], gate?: RequestGate): Server {
+export function createLocalServer(
+  functions: readonly HttpFunction[],
+  gate?: RequestGate,
+  options: { staticFiles?: StaticFiles | undefined } = {},
+): Server {
   if (functions.length === 0) throw new Error('no HTTP functions found under functions/');
   const routers = functions.map((fn) => ({ fn, route: createRouter(fn.routes) }));
   const dispatch = (method: string, path: string): Dispatch => {
@@ -199,6 +204,15 @@ export function createLocalServer(functions: readonly HttpFunction[], gate?: Req
 
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    // Everything outside the API is the console's (a static single-page app), when it is served.
+    if (options.staticFiles && !isApiPath(url.pathname)) {
+      options.staticFiles.serve(req, res).catch((error: unknown) => {
+        console.error('local server: static file error', error);
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
+        res.end('Local server error.\n');
+      });
+      return;
+    }
     const { fn, match } = dispatch(req.method ?? 'GET', url.pathname);
     readBody(req, GATEWAY_MAX_BYTES)
       .then(async (body) => {

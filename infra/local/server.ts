@@ -3,12 +3,17 @@ import { applyLocalDefaults, portFrom } from './env.ts';
 
 applyLocalDefaults();
 const { startLocalService } = await import('./service.ts');
+const { createStaticFiles } = await import('./static-files.ts');
+const { prepareConsole } = await import('../console/console-build.ts');
 
 const scheduleOff = /^(0|off|false|no)$/i.test(process.env.LOCAL_SCHEDULE ?? '');
 const service = await startLocalService({
   port: portFrom(process.env.PORT, 3000),
   host: process.env.HOST || '127.0.0.1',
   scheduleMs: scheduleOff ? 0 : 60_000,
+  // The console at `/`: built already by `npm ci`, rebuilt in the background if its sources
+  // changed since, so the API answers at once either way.
+  staticFiles: createStaticFiles({ root: prepareConsole((line) => console.log(line)) }),
 }).catch((error: unknown) => {
   // Configuration and connection problems are the usual cause: the message says which.
   console.error(`drydock-statemgmt did not start: ${(error as Error).message}`);
@@ -34,6 +39,7 @@ console.log(
     ? `auth: Keystone tokens (X-Auth-Token) validated at ${process.env.KEYSTONE_URL}`
     : 'auth: open (every request is the local IAM identity; set KEYSTONE_URL to require tokens)',
 );
+console.log(`console: ${service.url}/`);
 console.log(`try: curl -i ${service.url}/api/v1.0/health`);
 console.log(
   `     curl -s -X POST ${service.url}/api/v1.0/tasks -H 'Content-Type: application/json' ` +

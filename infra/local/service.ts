@@ -5,12 +5,15 @@ import { closeDeps, createLogger, getDeps } from '#shared/deps.ts';
 import { createLocalServer, listen, localContext } from './app.ts';
 import { loadHttpFunctions } from './functions.ts';
 import { createKeystoneGate } from './keystone.ts';
+import type { StaticFiles } from './static-files.ts';
 
 export interface LocalServiceOptions {
   readonly port: number;
   readonly host: string;
   /** Tick the lease schedule every `scheduleMs` (0 = never; tests drive `tick()` themselves). */
   readonly scheduleMs: number;
+  /** Serves the console at `/` (everything outside the API); none: API only. */
+  readonly staticFiles?: StaticFiles | undefined;
 }
 
 export interface LocalService {
@@ -58,6 +61,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
           logger: gateLogger,
         })
       : undefined,
+    { staticFiles: options.staticFiles },
   );
   const address = await listen(server, options.port, options.host);
   const { scheduledHandler } = await import('#functions/leader.ts');

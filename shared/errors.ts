@@ -145,3 +145,8 @@ export class ApiAnswerError extends Error {
         : status >= 500;
   }
 }
+
+/** A command line the CLI cannot run: the message says what to change. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}

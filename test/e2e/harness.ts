@@ -1,3 +1,4 @@
+import type { StaticFiles } from '#infra/local/static-files.ts';
 import type { Db } from '#shared/db/port.ts';
 import { prepareEnvironment } from '#test/functions/harness.ts';
 import type { TestDriver } from '#test/support/test-db.ts';
@@ -16,10 +17,16 @@ export interface RunningServer {
 export async function startServer(
   driver: TestDriver,
   env: Readonly<Record<string, string>> = {},
+  options: { staticFiles?: StaticFiles } = {},
 ): Promise<RunningServer> {
   const prepared = await prepareEnvironment(driver, env);
   const { startLocalService } = await import('#infra/local/service.ts');
-  const service = await startLocalService({ port: 0, host: '127.0.0.1', scheduleMs: 0 });
+  const service = await startLocalService({
+    port: 0,
+    host: '127.0.0.1',
+    scheduleMs: 0,
+    staticFiles: options.staticFiles,
+  });
   const { getDeps } = await import('#shared/deps.ts');
   const deps = await getDeps();
   return {

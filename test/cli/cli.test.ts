@@ -1,0 +1,285 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningServer, request, startServer } from '#test/e2e/harness.ts';
+import { DESIGN_REF, DeployFlow } from '#test/support/deploy-flow.ts';
+import { ageTask } from '#test/support/store-fixtures.ts';
+import { runCli, startCli } from './run-cli.ts';
+
+const fixtures = fileURLToPath(new URL('../fixtures/designs/', import.meta.url));
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+
+/**
+ * `drydock-state` as an operator and a script run it: a process against the local server,
+ * every command, `--json` parsed, exit codes as documented in infra/cli/README.md.
+ */
+describe('drydock-state against the local server', () => {
+  let server: RunningServer;
+  let cli: (args: readonly string[], input?: string) => ReturnType<typeof runCli>;
+  beforeAll(async () => {
+    server = await startServer('pglite', { DESIGN_FILE_ROOTS: fixtures, LOG_LEVEL: 'SILENT' });
+    cli = (args, input) => runCli(args, { DRYDOCK_URL: server.url }, input);
+  });
+  afterAll(async () => server?.stop());
+
+  const json = async (args: readonly string[]) => {
+    const result = await cli([...args, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    return JSON.parse(result.stdout);
+  };
+
+  it('answers usage errors with 2 and help with 0', async () => {
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    for (const command of [
+      'tasks list',
+      'tasks wait',
+      'messages tail',
+      'design validate',
+      'console',
+    ]) {
+      expect(help.stdout).toContain(command);
+    }
+    expect((await cli([])).code).toBe(2);
+    const unknown = await cli(['tasks', 'explode']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'tasks explode'");
+    expect((await cli(['tasks', 'list', '--frobnicate'])).code).toBe(2);
+    const stray = await cli(['lease', 'show', '--days', '3']);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toContain('lease show takes no --days');
+    expect((await cli(['tasks', 'show'])).stderr).toContain('missing the task id');
+    expect((await cli(['tasks', 'wait', 'x', '--timeout', 'soon'])).code).toBe(2);
+    expect((await cli(['purge'])).code).toBe(2);
+    expect((await cli(['tasks', 'list', '--auth', 'magic'])).code).toBe(2);
+  });
+
+  it('says there is no lease (3) before any orchestrator claimed it', async () => {
+    const none = await cli(['lease', 'show', '--json']);
+    expect(none.code).toBe(3);
+    expect(JSON.parse(none.stdout)).toBeNull();
+  });
+
+  it('creates, lists and shows tasks', async () => {
+    const created = await json([
+      'tasks',
+      'create',
+      'verify_site',
+      '--design-ref',
+      DESIGN_REF,
+      '--node',
+      'n1',
+      '--node',
+      'n2',
+      '--idempotency-key',
+      'cli-create-1',
+    ]);
+    expect(created).toMatchObject({ action: 'verify_site', status: 'queued' });
+    expect(created.node_filter.filter_set[0].node_names).toEqual(['n1', 'n2']);
+    // The same key again: the same task (the API's idempotency, through the CLI).
+    const again = await cli([
+      'tasks',
+      'create',
+      'verify_site',
+      '--design-ref',
+      DESIGN_REF,
+      '--idempotency-key',
+      'cli-create-1',
+    ]);
+    expect(again.code).toBe(0);
+    expect(again.stdout.trim()).toBe(created.task_id);
+
+    const listed = await json(['tasks', 'list', '--status', 'queued', '--action', 'verify_site']);
+    expect(listed.map((t: { task_id: string }) => t.task_id)).toContain(created.task_id);
+    expect(
+      await json(['tasks', 'list', '--status', 'complete', '--action', 'verify_site']),
+    ).toEqual([]);
+    const human = await cli(['tasks', 'list', '--since', '1h']);
+    expect(human.stdout).toMatch(/^TASK\s+ACTION\s+STATUS\s+RESULT/m);
+    expect(human.stdout).toContain(created.task_id);
+
+    const shown = await json(['tasks', 'show', created.task_id]);
+    expect(shown.task_id).toBe(created.task_id);
+    const humanShow = await cli(['tasks', 'show', created.task_id]);
+    expect(humanShow.stdout).toMatch(/status:\s+queued/);
+
+    const refused = await cli(['tasks', 'create', 'deploy_node', '--design-ref', DESIGN_REF]);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain('400');
+    const missing = await cli(['tasks', 'show', '00000000-0000-4000-8000-000000000000']);
+    expect(missing.code).toBe(3);
+  });
+
+  it("follows a deploy: wait's progress and exit codes, messages -f, the tree, build data", async () => {
+    const flow = new DeployFlow(server.url, 'orch-cli');
+    await flow.lead();
+    const taskId = await flow.start(['n1', 'n2']);
+
+    // wait: 6 when the timeout runs out first.
+    const impatient = await cli([
+      'tasks',
+      'wait',
+      taskId,
+      '--timeout',
+      '300ms',
+      '--interval',
+      '100ms',
+    ]);
+    expect(impatient.code).toBe(6);
+    expect(impatient.stderr).toContain('timed out');
+
+    const waiting = startCli(['tasks', 'wait', taskId, '--interval', '100ms', '--json'], {
+      DRYDOCK_URL: server.url,
+    });
+    const tail = startCli(['messages', 'tail', taskId, '-f', '--interval', '100ms', '--json'], {
+      DRYDOCK_URL: server.url,
+    });
+    await waiting.waitFor(/deploy_nodes \w{8}: running/, 'err');
+    await tail.waitFor(/Starting deploy_nodes/);
+
+    for (const node of ['n1', 'n2']) {
+      await flow.startNode(node);
+      await flow.lshw(node, 0, '2026-01-01T00:00:00Z');
+      await flow.lshw(node, 1);
+    }
+    await flow.message(taskId, 'Both nodes are deploying', false, 'task', taskId);
+    await tail.waitFor(/Both nodes are deploying/);
+    await flow.finishNode('n1', true);
+    await flow.finishNode('n2', false);
+    await flow.message(taskId, 'n2 failed', true, 'node', 'n2');
+    await flow.finish();
+
+    expect(await waiting.exit()).toBe(1);
+    const finalTask = JSON.parse(waiting.stdout());
+    expect(finalTask).toMatchObject({ task_id: taskId, status: 'complete' });
+    expect(waiting.stderr()).toMatch(/2 subtasks/);
+    expect(await tail.exit()).toBe(0);
+    const tailed = tail
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(tailed.map((m: { message: string }) => m.message)).toEqual(
+      expect.arrayContaining(['Starting deploy_nodes', 'Both nodes are deploying', 'n2 failed']),
+    );
+    expect(tailed.map((m: { sequence: number }) => m.sequence)).toEqual(
+      tailed.map((_: unknown, i: number) => i + 1),
+    );
+
+    // Errors only, from a sequence on, without following.
+    const errors = await cli(['messages', 'tail', taskId, '--errors', '--after', '1']);
+    expect(errors.code).toBe(0);
+    expect(errors.stdout).toContain('ERROR n2 failed');
+    expect(errors.stdout).not.toContain('Both nodes are deploying');
+
+    const tree = await json(['tasks', 'show', taskId, '--tree']);
+    expect(tree.init_task_id).toBe(taskId);
+    expect(Object.keys(tree).filter((k) => UUID.test(k))).toHaveLength(3);
+    const humanTree = await cli(['tasks', 'show', taskId, '--tree']);
+    expect(humanTree.stdout).toMatch(/^deploy_nodes .* complete/m);
+    expect(humanTree.stdout).toMatch(/^ {2}deploy_node .* complete failure/m);
+
+    // A task that succeeded: 0.
+    const n1Task = flow.subtasks.get('n1') as string;
+    expect((await cli(['tasks', 'wait', n1Task])).code).toBe(0);
+
+    const latest = await json(['builddata', 'node', 'n1']);
+    expect(latest).toHaveLength(1);
+    expect(latest[0]).toMatchObject({ generator: 'lshw', task_id: n1Task });
+    expect(latest[0].data_element).toBeUndefined();
+    const history = await json(['builddata', 'node', 'n1', '--all', '--data']);
+    expect(history).toHaveLength(2);
+    expect(history[1].collected_date).toBe('2026-01-01T00:00:00.000000Z');
+    expect(history[0].data_element).toContain('<product>ProLiant DL380 Gen10</product>');
+    const byTask = await json(['builddata', 'task', n1Task]);
+    expect(byTask).toHaveLength(2);
+    const humanData = await cli(['builddata', 'node', 'n1', '--data', '--generator', 'lshw']);
+    expect(humanData.stdout).toContain('== n1 lshw');
+    expect((await cli(['builddata', 'node', 'no-such-node'])).code).toBe(3);
+    expect((await cli(['builddata', 'task', taskId])).code).toBe(3);
+
+    const lease = await json(['lease', 'show']);
+    expect(lease).toMatchObject({ holder: 'orch-cli', active: true });
+    expect((await cli(['lease', 'show'])).stdout).toMatch(/holder:\s+orch-cli/);
+  });
+
+  it('shows queue health', async () => {
+    await request(server.url, 'POST', '/api/v1.0/tasks', {
+      body: { action: 'prepare_site', design_ref: DESIGN_REF },
+    });
+    const health = await json(['queue', 'show', '--stale-after', '10m']);
+    expect(health.stale_after_seconds).toBe(600);
+    expect(health.queued).toBeGreaterThanOrEqual(1);
+    expect(health.oldest_queued.task_id).toMatch(UUID);
+    const human = await cli(['queue', 'show']);
+    expect(human.stdout).toMatch(/queued:\s+\d+/);
+  });
+
+  it('terminates a task and its subtasks', async () => {
+    const flow = new DeployFlow(server.url, 'orch-cli');
+    await flow.lead();
+    const taskId = await flow.start(['t1']);
+    const subtask = await flow.startNode('t1');
+    const changed = await json(['tasks', 'terminate', taskId]);
+    expect(changed.map((t: { task_id: string }) => t.task_id).sort()).toEqual(
+      [taskId, subtask].sort(),
+    );
+    const after = await request(server.url, 'GET', `/api/v1.0/tasks/${subtask}`);
+    expect(after.body.terminate).toBe(true);
+    const single = await json(['tasks', 'create', 'verify_site', '--design-ref', DESIGN_REF]);
+    const alone = await json(['tasks', 'terminate', single.task_id, '--no-recursive']);
+    expect(alone).toHaveLength(1);
+    // A terminated task never succeeded: wait says 1.
+    expect((await cli(['tasks', 'wait', single.task_id])).code).toBe(1);
+  });
+
+  it('calls the retry route (404 until the service has it: exit 3 naming the route)', async () => {
+    const task = await json(['tasks', 'create', 'verify_site', '--design-ref', DESIGN_REF]);
+    const retried = await cli(['tasks', 'retry', task.task_id, '--max-attempts', '3']);
+    expect(retried.code).toBe(3);
+    expect(retried.stderr).toContain(`POST /api/v1.0/tasks/${task.task_id}/retry`);
+  });
+
+  it('validates a design by reference, from a file and from standard input', async () => {
+    const byRef = await cli(['design', 'validate', `file://${fixtures}site-deckhand.yaml`]);
+    expect(byRef.code, byRef.stderr).toBe(0);
+    expect(byRef.stdout).toMatch(/^valid/);
+    const fromFile = await cli([
+      'design',
+      'validate',
+      `${fixtures}invalid-deckhand.yaml`,
+      '--json',
+    ]);
+    expect(fromFile.code).toBe(1);
+    const status = JSON.parse(fromFile.stdout);
+    expect(status).toMatchObject({ kind: 'Status', code: 400 });
+    expect(status.details.errorCount).toBeGreaterThan(0);
+    const human = await cli(['design', 'validate', `${fixtures}invalid-deckhand.yaml`]);
+    expect(human.stdout).toMatch(/^invalid/);
+    expect(human.stdout).toMatch(/^Error\s+DD001/m);
+    const stdin = await cli(
+      ['design', 'validate', '-'],
+      await readFile(`${fixtures}site-legacy.yaml`, 'utf8'),
+    );
+    expect(stdin.code, stdin.stderr).toBe(0);
+    expect((await cli(['design', 'validate', '/no/such/file.yaml'])).code).toBe(2);
+  });
+
+  it('purges finished tasks older than --days', async () => {
+    const task = await json(['tasks', 'create', 'verify_site', '--design-ref', DESIGN_REF]);
+    await json(['tasks', 'terminate', task.task_id]);
+    await ageTask(server.db, task.task_id, 40);
+    const none = await json(['purge', '--days', '50']);
+    expect(none.deleted_tasks).toBe(0);
+    const purged = await json(['purge', '--days', '30']);
+    expect(purged.deleted_tasks).toBe(1);
+    expect((await cli(['tasks', 'show', task.task_id])).code).toBe(3);
+    expect((await cli(['purge', '--days', '0'])).code).toBe(2);
+  });
+
+  it('says 7 when the service does not answer', async () => {
+    const down = await runCli(['tasks', 'list'], { DRYDOCK_URL: 'http://127.0.0.1:9' });
+    expect(down.code).toBe(7);
+    expect(down.stderr).toContain('the service did not answer');
+  });
+});

@@ -12,7 +12,7 @@ export function ResultBadge(props: { status: string }) {
 /** A figure with its label, for summaries. */
 export function Figure(props: { label: string; value: string | number; warn?: boolean }) {
   return (
-    <div class={`figure ${props.warn ? 'warn' : ''}`}>
+    <div class={`figure ${props.warn ? 'warn' : ''}`} data-figure={props.label}>
       <dt>{props.label}</dt>
       <dd>{typeof props.value === 'number' ? props.value.toLocaleString('en') : props.value}</dd>
     </div>

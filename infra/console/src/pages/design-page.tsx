@@ -75,7 +75,7 @@ export function DesignPage() {
               mode === 'ref' ? { href: source } : { content: source },
             );
             setResult(status);
-            return `${status.status}: ${plural(status.details.errorCount, 'error')}.`;
+            return 'Validated.';
           }}
         >
           <p>
@@ -98,9 +98,9 @@ function ValidationResult(props: { status: ValidationStatus }) {
   return (
     <section class="panel" aria-labelledby="verdict-title" data-testid="validation-result">
       <h2 id="verdict-title" class={ok ? 'ok' : 'failed'}>
-        {ok ? 'Valid' : 'Invalid'}: {status.message ?? status.status} (
-        {plural(status.details.errorCount, 'error')})
+        {ok ? 'Valid design' : 'Invalid design'}: {plural(status.details.errorCount, 'error')}
       </h2>
+      {status.message ? <p class="hint">{status.message}</p> : null}
       {groups.length === 0 ? <p class="empty">No messages.</p> : null}
       {groups.map((group) => (
         <details key={group.rule} open={group.errors > 0} class="rule">
@@ -118,7 +118,7 @@ function ValidationResult(props: { status: ValidationStatus }) {
               <h3 class="mono">{doc.document}</h3>
               <ul class="vmsgs">
                 {doc.messages.map((m, i) => (
-                  <li key={i} class={`vmsg level-${m.level ?? 'Info'}`}>
+                  <li key={i} class="vmsg">
                     <span class={`badge level-${m.level ?? 'Info'}`}>{m.level ?? 'Info'}</span>{' '}
                     {m.message}
                     {m.diagnostic ? <p class="hint">{m.diagnostic}</p> : null}

@@ -107,7 +107,7 @@ function TaskHead(props: { task: Task; tree: TaskTree; onDone: () => void }) {
           {task.action} <span class="mono id">{task.task_id}</span>
         </h1>
         <p class="badges">
-          <StatusBadge status={task.status} /> <ResultBadge status={task.result.status} />
+          <StatusBadge status={task.status} /> <ResultBadge status={task.result.status} />{' '}
           {task.terminate && task.status !== 'terminated' ? (
             <span class="badge status-terminating">termination requested</span>
           ) : null}
@@ -119,8 +119,8 @@ function TaskHead(props: { task: Task; tree: TaskTree; onDone: () => void }) {
           title={`Terminate ${task.action} ${shortId(task.task_id)}?`}
           confirmLabel="Terminate the task and its subtasks"
           danger
-          disabled={finished}
-          disabledReason="The task has finished"
+          disabled={finished || task.terminate}
+          disabledReason={finished ? 'The task has finished' : 'Termination was requested already'}
           run={async () => {
             const changed = await api.terminateTask(task.task_id, true);
             return `Termination requested for ${plural(changed.length, 'task')}.`;

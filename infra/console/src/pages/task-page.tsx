@@ -40,10 +40,13 @@ export function TaskPage(props: { taskId: string }) {
     // A finished tree changes only through an operator's retry: read it far less often.
     { key: taskId, intervalMs: (tree) => (tree && isTreeFinished(tree) ? 15_000 : 2000) },
   );
-  const buildData = useLive(() => api.getTaskBuildData(taskId, { verbosity: 1 }), {
-    key: taskId,
-    intervalMs: 10_000,
-  });
+  // Read after the tree, so the first paint does not wait behind it on a single-connection
+  // local database.
+  const treeRead = live.data !== undefined;
+  const buildData = useLive(
+    async () => (treeRead ? api.getTaskBuildData(taskId, { verbosity: 1 }) : undefined),
+    { key: `${taskId}:${treeRead}`, intervalMs: 10_000 },
+  );
   const tree = live.data;
   const root = useMemo(() => (tree ? buildTree(tree) : null), [tree]);
   const rendered = useRef(false);

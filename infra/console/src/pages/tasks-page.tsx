@@ -222,7 +222,7 @@ export function TasksPage(props: { query: URLSearchParams }) {
       ) : live.error ? null : (
         <p class="loading">Reading tasks…</p>
       )}
-      <section class="panel" aria-labelledby="purge-title">
+      <section class="panel purge" aria-labelledby="purge-title">
         <h2 id="purge-title">Purge old tasks</h2>
         <p class="hint">
           Deletes finished task trees (complete or terminated) older than the given age, with their

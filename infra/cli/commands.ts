@@ -3,6 +3,7 @@ import { text as readStream } from 'node:stream/consumers';
 import {
   type ApiClient,
   type BuildData,
+  type CreateTaskRequest,
   documentsOf,
   isFinished,
   type Message,
@@ -41,7 +42,7 @@ export interface CommandContext {
   /** Options of this command, as parsed. */
   readonly options: Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
   readonly args: readonly string[];
-  /** Sleeps between polls; a test-free seam, not a test hook: `wait` and `tail -f` poll. */
+  /** Waits between polls (`tasks wait`, `messages tail -f`). */
   readonly sleep: (ms: number) => Promise<void>;
 }
 
@@ -211,7 +212,8 @@ export async function tasksCreate(ctx: CommandContext): Promise<number> {
   const nodes = (ctx.options.node as string[] | undefined) ?? [];
   const task = await ctx.client.createTask(
     {
-      action: action as never,
+      // The service checks the action (a user action, else 400 naming the allowed ones).
+      action: action as CreateTaskRequest['action'],
       design_ref: designRef,
       ...(nodes.length > 0
         ? {

@@ -22,7 +22,7 @@ import {
   tasksTerminate,
   tasksWait,
 } from './commands.ts';
-import { type AuthMode, connect } from './connection.ts';
+import { type AuthMode, type Connection, connect } from './connection.ts';
 import { Output } from './output.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -31,7 +31,7 @@ interface Command {
   readonly usage: string;
   readonly summary: string;
   readonly options: Options;
-  run(ctx: CommandContext): Promise<number>;
+  run(ctx: CommandContext, connection: Connection): Promise<number>;
 }
 
 const GLOBAL: Options = {
@@ -146,7 +146,7 @@ const COMMANDS: Record<string, Command> = {
     usage: 'console [--port N]',
     summary: 'serve the console on 127.0.0.1, its API calls signed as configured',
     options: { port: { type: 'string' } },
-    run: async () => EXIT.internal, // replaced below: it runs until interrupted
+    run: runConsole,
   },
 };
 
@@ -180,7 +180,8 @@ function exitCodeOf(error: unknown): number {
   return EXIT.internal;
 }
 
-async function runConsole(ctx: CommandContext, connection: ReturnType<typeof connect>) {
+/** `console`: serves until interrupted (Ctrl-C), then exits 0. */
+async function runConsole(ctx: CommandContext, connection: Connection): Promise<number> {
   const { createConsoleProxy } = await import('./console-proxy.ts');
   const { createStaticFiles } = await import('#infra/local/static-files.ts');
   const { prepareConsole } = await import('#infra/console/console-build.ts');
@@ -263,7 +264,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       args: positionals.slice(name.split(' ').length),
       sleep: (ms) => sleep(ms),
     };
-    return name === 'console' ? await runConsole(ctx, connection) : await command.run(ctx);
+    return await command.run(ctx, connection);
   } catch (error) {
     out.endProgress();
     const code = exitCodeOf(error);

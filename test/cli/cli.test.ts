@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, request, startServer } from '#test/e2e/harness.ts';
 import { DESIGN_REF, DeployFlow } from '#test/support/deploy-flow.ts';
@@ -29,7 +31,19 @@ describe('drydock-state against the local server', () => {
   };
 
   it('answers usage errors with 2 and help with 0', async () => {
-    const help = await cli(['--help']);
+    // Independent processes: run side by side.
+    const [help, none, unknown, badOption, stray, missing, badDuration, noDays, badAuth] =
+      await Promise.all([
+        cli(['--help']),
+        cli([]),
+        cli(['tasks', 'explode']),
+        cli(['tasks', 'list', '--frobnicate']),
+        cli(['lease', 'show', '--days', '3']),
+        cli(['tasks', 'show']),
+        cli(['tasks', 'wait', 'x', '--timeout', 'soon']),
+        cli(['purge']),
+        cli(['tasks', 'list', '--auth', 'magic']),
+      ]);
     expect(help.code).toBe(0);
     for (const command of [
       'tasks list',
@@ -40,18 +54,25 @@ describe('drydock-state against the local server', () => {
     ]) {
       expect(help.stdout).toContain(command);
     }
-    expect((await cli([])).code).toBe(2);
-    const unknown = await cli(['tasks', 'explode']);
+    expect(none.code).toBe(2);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown command 'tasks explode'");
-    expect((await cli(['tasks', 'list', '--frobnicate'])).code).toBe(2);
-    const stray = await cli(['lease', 'show', '--days', '3']);
+    expect(badOption.code).toBe(2);
     expect(stray.code).toBe(2);
     expect(stray.stderr).toContain('lease show takes no --days');
-    expect((await cli(['tasks', 'show'])).stderr).toContain('missing the task id');
-    expect((await cli(['tasks', 'wait', 'x', '--timeout', 'soon'])).code).toBe(2);
-    expect((await cli(['purge'])).code).toBe(2);
-    expect((await cli(['tasks', 'list', '--auth', 'magic'])).code).toBe(2);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('missing the task id');
+    expect(badDuration.code).toBe(2);
+    expect(noDays.code).toBe(2);
+    expect(badAuth.code).toBe(2);
+  });
+
+  it('is the package bin: `npx drydock-state` runs it on the project Node', async () => {
+    const { stdout } = await promisify(execFile)('npx', ['drydock-state', '--help'], {
+      cwd: fileURLToPath(new URL('../../', import.meta.url)),
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(stdout).toMatch(/^usage: drydock-state/);
   });
 
   it('says there is no lease (3) before any orchestrator claimed it', async () => {
@@ -89,24 +110,23 @@ describe('drydock-state against the local server', () => {
     expect(again.code).toBe(0);
     expect(again.stdout.trim()).toBe(created.task_id);
 
-    const listed = await json(['tasks', 'list', '--status', 'queued', '--action', 'verify_site']);
+    const [listed, none, human, shown, humanShow, refused, missing] = await Promise.all([
+      json(['tasks', 'list', '--status', 'queued', '--action', 'verify_site']),
+      json(['tasks', 'list', '--status', 'complete', '--action', 'verify_site']),
+      cli(['tasks', 'list', '--since', '1h']),
+      json(['tasks', 'show', created.task_id]),
+      cli(['tasks', 'show', created.task_id]),
+      cli(['tasks', 'create', 'deploy_node', '--design-ref', DESIGN_REF]),
+      cli(['tasks', 'show', '00000000-0000-4000-8000-000000000000']),
+    ]);
     expect(listed.map((t: { task_id: string }) => t.task_id)).toContain(created.task_id);
-    expect(
-      await json(['tasks', 'list', '--status', 'complete', '--action', 'verify_site']),
-    ).toEqual([]);
-    const human = await cli(['tasks', 'list', '--since', '1h']);
+    expect(none).toEqual([]);
     expect(human.stdout).toMatch(/^TASK\s+ACTION\s+STATUS\s+RESULT/m);
     expect(human.stdout).toContain(created.task_id);
-
-    const shown = await json(['tasks', 'show', created.task_id]);
     expect(shown.task_id).toBe(created.task_id);
-    const humanShow = await cli(['tasks', 'show', created.task_id]);
     expect(humanShow.stdout).toMatch(/status:\s+queued/);
-
-    const refused = await cli(['tasks', 'create', 'deploy_node', '--design-ref', DESIGN_REF]);
     expect(refused.code).toBe(4);
     expect(refused.stderr).toContain('400');
-    const missing = await cli(['tasks', 'show', '00000000-0000-4000-8000-000000000000']);
     expect(missing.code).toBe(3);
   });
 
@@ -166,41 +186,51 @@ describe('drydock-state against the local server', () => {
       tailed.map((_: unknown, i: number) => i + 1),
     );
 
+    // The rest reads the finished deploy: side by side.
+    const n1Task = flow.subtasks.get('n1') as string;
+    const [errors, tree, humanTree, n1Wait, latest, history, byTask, humanData, noNode, noData] =
+      await Promise.all([
+        cli(['messages', 'tail', taskId, '--errors', '--after', '1']),
+        json(['tasks', 'show', taskId, '--tree']),
+        cli(['tasks', 'show', taskId, '--tree']),
+        cli(['tasks', 'wait', n1Task]),
+        json(['builddata', 'node', 'n1']),
+        json(['builddata', 'node', 'n1', '--all', '--data']),
+        json(['builddata', 'task', n1Task]),
+        cli(['builddata', 'node', 'n1', '--data', '--generator', 'lshw']),
+        cli(['builddata', 'node', 'no-such-node']),
+        cli(['builddata', 'task', taskId]),
+      ]);
     // Errors only, from a sequence on, without following.
-    const errors = await cli(['messages', 'tail', taskId, '--errors', '--after', '1']);
     expect(errors.code).toBe(0);
     expect(errors.stdout).toContain('ERROR n2 failed');
     expect(errors.stdout).not.toContain('Both nodes are deploying');
 
-    const tree = await json(['tasks', 'show', taskId, '--tree']);
     expect(tree.init_task_id).toBe(taskId);
     expect(Object.keys(tree).filter((k) => UUID.test(k))).toHaveLength(3);
-    const humanTree = await cli(['tasks', 'show', taskId, '--tree']);
     expect(humanTree.stdout).toMatch(/^deploy_nodes .* complete/m);
     expect(humanTree.stdout).toMatch(/^ {2}deploy_node .* complete failure/m);
 
     // A task that succeeded: 0.
-    const n1Task = flow.subtasks.get('n1') as string;
-    expect((await cli(['tasks', 'wait', n1Task])).code).toBe(0);
+    expect(n1Wait.code).toBe(0);
 
-    const latest = await json(['builddata', 'node', 'n1']);
     expect(latest).toHaveLength(1);
     expect(latest[0]).toMatchObject({ generator: 'lshw', task_id: n1Task });
     expect(latest[0].data_element).toBeUndefined();
-    const history = await json(['builddata', 'node', 'n1', '--all', '--data']);
     expect(history).toHaveLength(2);
     expect(history[1].collected_date).toBe('2026-01-01T00:00:00.000000Z');
     expect(history[0].data_element).toContain('<product>ProLiant DL380 Gen10</product>');
-    const byTask = await json(['builddata', 'task', n1Task]);
     expect(byTask).toHaveLength(2);
-    const humanData = await cli(['builddata', 'node', 'n1', '--data', '--generator', 'lshw']);
     expect(humanData.stdout).toContain('== n1 lshw');
-    expect((await cli(['builddata', 'node', 'no-such-node'])).code).toBe(3);
-    expect((await cli(['builddata', 'task', taskId])).code).toBe(3);
+    expect(noNode.code).toBe(3);
+    expect(noData.code).toBe(3);
 
-    const lease = await json(['lease', 'show']);
+    const [lease, humanLease] = await Promise.all([
+      json(['lease', 'show']),
+      cli(['lease', 'show']),
+    ]);
     expect(lease).toMatchObject({ holder: 'orch-cli', active: true });
-    expect((await cli(['lease', 'show'])).stdout).toMatch(/holder:\s+orch-cli/);
+    expect(humanLease.stdout).toMatch(/holder:\s+orch-cli/);
   });
 
   it('shows queue health', async () => {
@@ -241,28 +271,23 @@ describe('drydock-state against the local server', () => {
   });
 
   it('validates a design by reference, from a file and from standard input', async () => {
-    const byRef = await cli(['design', 'validate', `file://${fixtures}site-deckhand.yaml`]);
+    const [byRef, fromFile, human, stdin, unreadable] = await Promise.all([
+      cli(['design', 'validate', `file://${fixtures}site-deckhand.yaml`]),
+      cli(['design', 'validate', `${fixtures}invalid-deckhand.yaml`, '--json']),
+      cli(['design', 'validate', `${fixtures}invalid-deckhand.yaml`]),
+      cli(['design', 'validate', '-'], await readFile(`${fixtures}site-legacy.yaml`, 'utf8')),
+      cli(['design', 'validate', '/no/such/file.yaml']),
+    ]);
     expect(byRef.code, byRef.stderr).toBe(0);
     expect(byRef.stdout).toMatch(/^valid/);
-    const fromFile = await cli([
-      'design',
-      'validate',
-      `${fixtures}invalid-deckhand.yaml`,
-      '--json',
-    ]);
     expect(fromFile.code).toBe(1);
     const status = JSON.parse(fromFile.stdout);
     expect(status).toMatchObject({ kind: 'Status', code: 400 });
     expect(status.details.errorCount).toBeGreaterThan(0);
-    const human = await cli(['design', 'validate', `${fixtures}invalid-deckhand.yaml`]);
     expect(human.stdout).toMatch(/^invalid/);
     expect(human.stdout).toMatch(/^Error\s+DD001/m);
-    const stdin = await cli(
-      ['design', 'validate', '-'],
-      await readFile(`${fixtures}site-legacy.yaml`, 'utf8'),
-    );
     expect(stdin.code, stdin.stderr).toBe(0);
-    expect((await cli(['design', 'validate', '/no/such/file.yaml'])).code).toBe(2);
+    expect(unreadable.code).toBe(2);
   });
 
   it('purges finished tasks older than --days', async () => {

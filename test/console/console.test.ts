@@ -114,24 +114,25 @@ describe('the console in a browser', () => {
     await tree.locator(`li[data-task-id="${taskId}"]`).waitFor();
     await page.locator('.message', { hasText: 'Starting deploy_nodes' }).waitFor();
 
+    // Each step's changes land between two reads of the page (it polls): one wait per step.
     const first = await flow.startNode('web-01');
-    await tree.locator(`li[data-task-id="${first}"]`).waitFor();
     await flow.message(first, 'IPMI power on failed, retrying', true, 'node', 'web-01');
+    await tree.locator(`li[data-task-id="${first}"]`).waitFor();
     const error = page.locator('.message.error', { hasText: 'IPMI power on failed' });
     await error.waitFor();
     // It arrived while the page was open: marked new, and highlighted as an error.
     expect(await error.getAttribute('class')).toContain('new');
+
     await flow.lshw('web-01', 0);
     await flow.finishNode('web-01', true);
+    const second = await flow.startNode('web-02');
     await tree
       .locator(`li[data-task-id="${first}"] .tree-row .badge`, { hasText: 'complete' })
       .waitFor();
-    await page.locator('#rollup-title').waitFor();
-    await page.locator('[data-figure="success"] dd', { hasText: '1' }).waitFor();
-
-    const second = await flow.startNode('web-02');
     await tree.locator(`li[data-task-id="${second}"]`).waitFor();
-    await page.getByText('Failures in the tree').waitFor({ state: 'detached' });
+    await page.locator('[data-figure="success"] dd', { hasText: '1' }).waitFor();
+    expect(await page.getByText('Failures in the tree').count()).toBe(0);
+
     await flow.finishNode('web-02', false);
     await page.getByText('Failures in the tree (1):').waitFor();
     // The subtask's own page lists the build data recorded under it, linked to the node.

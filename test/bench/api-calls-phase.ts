@@ -89,6 +89,7 @@ const CALLS: readonly ApiCall[] = [
   },
   { name: 'GET /tasks?limit=10', method: 'GET', path: () => `${T}?limit=10` },
   { name: 'GET /tasks (every task, with messages)', method: 'GET', path: () => T },
+  { name: 'GET /queue', method: 'GET', path: () => '/api/v1.0/queue' },
   { name: 'GET /tasks/{id}/subtasks', method: 'GET', path: (s) => `${T}/${s.task}/subtasks` },
   {
     name: 'POST /tasks/claim',

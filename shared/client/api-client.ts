@@ -146,6 +146,18 @@ export function createApiClient(options: ApiClientOptions) {
       };
     },
 
+    /** A task's direct subtasks in registration order, without their messages. */
+    async listSubtasks(
+      taskId: string,
+      which: 'all' | 'active' | 'complete' = 'all',
+    ): Promise<Task[]> {
+      const { data, error, response } = await api.GET('/api/v1.0/tasks/{task_id}/subtasks', {
+        params: { path: { task_id: taskId }, query: which === 'all' ? {} : { which } },
+      });
+      if (!data) fail(`list subtasks of ${taskId}`, response, error);
+      return data;
+    },
+
     /** `POST /tasks`: a queued top-level task; the idempotency key makes a retry safe. */
     async createTask(body: CreateTaskRequest, idempotencyKey?: string): Promise<Task> {
       const { data, error, response } = await api.POST('/api/v1.0/tasks', {

@@ -1,4 +1,4 @@
-import { useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Task, TaskTree } from '#shared/client/api-client.ts';
 import { api } from '../api.ts';
 import { ActionButton } from '../components/action-button.tsx';
@@ -23,13 +23,31 @@ const SHOWN_MESSAGES = 300;
 export const RENDER_MARKS = {
   fetched: 'drydock:task-tree-fetched',
   rendered: 'drydock:task-page-rendered',
+  complete: 'drydock:task-page-complete',
 } as const;
+
+/**
+ * The first view of a tree: the task and its direct subtasks, two light reads (no subtask
+ * messages) that answer several times faster than the whole tree with every message, so a large
+ * deploy's page shows its tree at once; the whole tree replaces it when it arrives.
+ */
+async function readPreview(taskId: string): Promise<TaskTree> {
+  const [root, subtasks] = await Promise.all([api.getTask(taskId), api.listSubtasks(taskId)]);
+  return {
+    rootId: root.task_id,
+    tasks: new Map([root, ...subtasks].map((task) => [task.task_id, task])),
+  };
+}
 
 export function TaskPage(props: { taskId: string }) {
   const { taskId } = props;
   const firstFetch = useRef(true);
+  // The preview goes first: on a local database with one connection, the whole tree's read
+  // would otherwise hold it up.
+  const previewRead = useMemo(() => readPreview(taskId), [taskId]);
   const live = useLive(
     async () => {
+      await previewRead.catch(() => undefined);
       const tree = await api.getTaskTree(taskId);
       if (firstFetch.current) {
         firstFetch.current = false;
@@ -47,15 +65,32 @@ export function TaskPage(props: { taskId: string }) {
     async () => (treeRead ? api.getTaskBuildData(taskId, { verbosity: 1 }) : undefined),
     { key: `${taskId}:${treeRead}`, intervalMs: 10_000 },
   );
-  const tree = live.data;
+  const [preview, setPreview] = useState<TaskTree | undefined>(undefined);
+  useEffect(() => {
+    let current = true;
+    previewRead.then(
+      (first) => current && setPreview(first),
+      // The whole tree's read reports errors; the preview is only a head start.
+      () => {},
+    );
+    return () => {
+      current = false;
+    };
+  }, [previewRead]);
+  const full = live.data;
+  const tree = full ?? preview;
   const root = useMemo(() => (tree ? buildTree(tree) : null), [tree]);
-  const rendered = useRef(false);
+  const marks = useRef({ rendered: false, complete: false });
   useLayoutEffect(() => {
-    if (root && !rendered.current) {
-      rendered.current = true;
+    if (root && !marks.current.rendered) {
+      marks.current.rendered = true;
       performance.mark(RENDER_MARKS.rendered);
     }
-  }, [root]);
+    if (root && full && !marks.current.complete) {
+      marks.current.complete = true;
+      performance.mark(RENDER_MARKS.complete);
+    }
+  }, [root, full]);
 
   if (!tree || !root) {
     return (
@@ -79,12 +114,21 @@ export function TaskPage(props: { taskId: string }) {
         <div>
           <TaskSummary task={task} />
           <ResultPanel task={task} />
-          <RollUpPanel rollup={rollUp(root)} />
+          {full ? <RollUpPanel rollup={rollUp(root)} /> : <LoadingPanel title="Roll-up" />}
           <BuildDataPanel items={buildData.data} taskId={task.task_id} />
         </div>
         <TreePanel root={root} />
       </div>
-      <MessagesPanel tree={tree} />
+      {full ? <MessagesPanel tree={full} /> : <LoadingPanel title="Messages" />}
+    </section>
+  );
+}
+
+function LoadingPanel(props: { title: string }) {
+  return (
+    <section class="panel">
+      <h2>{props.title}</h2>
+      <p class="loading">Reading the whole tree…</p>
     </section>
   );
 }

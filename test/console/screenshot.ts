@@ -71,7 +71,7 @@ try {
   await mkdir(ARTIFACTS, { recursive: true });
   const shots: [string, string, string][] = [
     ['tasks', '#/tasks', 'table.tasks tbody tr'],
-    ['task', `#/tasks/${deploy.taskId}`, '[data-testid=task-tree] li'],
+    ['task', `#/tasks/${deploy.taskId}`, '.messages-log'],
     ['queue', '#/queue', '[data-testid=queue-figures]'],
     ['lease', '#/lease', '#holder-title'],
     ['node', `#/nodes/${nodes[0]}`, 'table.history tbody tr'],

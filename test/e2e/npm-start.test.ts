@@ -92,6 +92,12 @@ describe('npm start (the local server as a process)', () => {
     const first = await startProcess(env);
     expect(first.output()).toContain(`try: curl -i ${first.url}/api/v1.0/health`);
     expect(first.output()).toContain('lease schedule: every minute, holding no lease');
+    // The console at `/`, from the build `npm ci` made (or one made now if its sources changed).
+    expect(first.output()).toContain(`console: ${first.url}/`);
+    const page = await fetch(`${first.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await page.text()).toContain('<div id="app">');
     expect((await request(first.url, 'GET', '/api/v1.0/health')).status).toBe(204);
     // The schedule ticked on start but took no lease: an orchestrator leads at once.
     expect((await request(first.url, 'GET', '/api/v1.0/leader')).status).toBe(404);

@@ -245,12 +245,32 @@ export async function tasksTerminate(ctx: CommandContext): Promise<number> {
   return EXIT.ok;
 }
 
+/**
+ * Drydock's retry through the service's retry operation. The service fences it by the lease
+ * epoch: the live holder's is used (read first) unless `--epoch` names one.
+ */
 export async function tasksRetry(ctx: CommandContext): Promise<number> {
   const id = arg(ctx, 0, 'the task id');
-  const maxAttempts = positiveInt(str(ctx.options['max-attempts']), '--max-attempts', 1000);
-  const task = await ctx.client.retryTask(id, maxAttempts === undefined ? {} : { maxAttempts });
-  if (ctx.out.json) ctx.out.data(task);
-  else ctx.out.line(`retry ${task.retry} of ${task.task_id}: ${task.status}`);
+  const maxAttempts = positiveInt(str(ctx.options['max-attempts']), '--max-attempts', 1_000_000);
+  let epoch = positiveInt(str(ctx.options.epoch), '--epoch', Number.MAX_SAFE_INTEGER);
+  if (epoch === undefined) {
+    const lease = await ctx.client.getLease();
+    if (!lease?.active) {
+      throw new UsageError(
+        'no orchestrator holds the lease, and a retry runs under the live epoch: pass --epoch',
+      );
+    }
+    epoch = lease.epoch;
+  }
+  const outcome = await ctx.client.retryTask(id, { epoch, maxAttempts });
+  if (ctx.out.json) ctx.out.data(outcome);
+  else if (outcome.retried) {
+    ctx.out.line(
+      `retry ${outcome.task.retry} of ${outcome.task.task_id} under epoch ${epoch}: ${outcome.task.status}`,
+    );
+  } else {
+    ctx.out.line(`nothing to retry: ${outcome.task.task_id} has no failed entities`);
+  }
   return EXIT.ok;
 }
 

@@ -79,9 +79,9 @@ const COMMANDS: Record<string, Command> = {
     run: tasksTerminate,
   },
   'tasks retry': {
-    usage: 'tasks retry <task-id> [--max-attempts N]',
-    summary: "run a finished task again for its failed entities (Drydock's retry)",
-    options: { 'max-attempts': { type: 'string' } },
+    usage: 'tasks retry <task-id> [--max-attempts N] [--epoch N]',
+    summary: "run a finished task again for its failed entities (Drydock's retry_task)",
+    options: { 'max-attempts': { type: 'string' }, epoch: { type: 'string' } },
     run: tasksRetry,
   },
   'tasks wait': {

@@ -56,17 +56,6 @@ export interface ApiClientOptions {
   readonly fetch?: (request: Request) => Promise<Response>;
 }
 
-/**
- * Operations the client calls before the service documents them: the method and path it will use.
- * A test fails as soon as one appears in `functions/openapi.json`, so it is moved to the typed
- * calls then.
- */
-export const PENDING_OPERATIONS = [
-  { method: 'post', path: '/api/v1.0/tasks/{task_id}/retry', use: 'retryTask' },
-] as const;
-
-const PREFIX = '/api/v1.0';
-
 function fail(what: string, response: Response, body: unknown): never {
   throw new ApiAnswerError(response.status, body, what);
 }
@@ -76,17 +65,6 @@ export function createApiClient(options: ApiClientOptions) {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const fetcher = options.fetch ?? ((request: Request) => globalThis.fetch(request));
   const api = createClient<paths>({ baseUrl, fetch: fetcher });
-
-  /** One request outside the typed paths (pending operations): JSON in, JSON out. */
-  const untyped = async (method: string, path: string, body: unknown): Promise<Response> => {
-    return fetcher(
-      new Request(`${baseUrl}${path}`, {
-        method,
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-        body: JSON.stringify(body),
-      }),
-    );
-  };
 
   return {
     /** `GET /health`: true when the service and its database answer. */
@@ -178,16 +156,24 @@ export function createApiClient(options: ApiClientOptions) {
       return data;
     },
 
-    /** Drydock's `retry_task`: run a finished task again for its failed entities. */
-    async retryTask(taskId: string, options: { maxAttempts?: number } = {}): Promise<Task> {
-      const response = await untyped(
-        'POST',
-        `${PREFIX}/tasks/${encodeURIComponent(taskId)}/retry`,
-        options.maxAttempts === undefined ? {} : { max_attempts: options.maxAttempts },
-      );
-      const body = await readBody(response);
-      if (!response.ok) fail(`retry task ${taskId}`, response, body);
-      return body as Task;
+    /**
+     * Drydock's `retry_task(max_attempts)`: a finished task runs again for its failed entities,
+     * under the lease holder's `epoch` (the service fences it). `retried` is false when there
+     * was nothing to retry.
+     */
+    async retryTask(
+      taskId: string,
+      options: { epoch: number; maxAttempts?: number | undefined },
+    ): Promise<{ retried: boolean; task: Task }> {
+      const { data, error, response } = await api.POST('/api/v1.0/tasks/{task_id}/retry', {
+        params: { path: { task_id: taskId } },
+        body: {
+          epoch: options.epoch,
+          ...(options.maxAttempts === undefined ? {} : { max_attempts: options.maxAttempts }),
+        },
+      });
+      if (!data) fail(`retry task ${taskId}`, response, error);
+      return data;
     },
 
     /** Messages after sequence `after`, in order; `nextAfter` is set when more are waiting. */
@@ -305,16 +291,6 @@ function isValidationStatus(value: unknown): value is ValidationStatus {
     (value as { kind?: unknown }).kind === 'Status' &&
     typeof (value as { details?: unknown }).details === 'object'
   );
-}
-
-async function readBody(response: Response): Promise<unknown> {
-  const text = await response.text();
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }
 
 /** The documents a validation message names, whichever spelling the service used. */

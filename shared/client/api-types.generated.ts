@@ -130,7 +130,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The holder requeues tasks left running under dead epochs (after a takeover) */
+        /** The holder recovers dead epochs' work (after a takeover): their running top-level tasks requeued, their other unfinished tasks terminated */
         post: operations["requeueStranded"];
         delete?: never;
         options?: never;
@@ -197,10 +197,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List tasks, newest first, a page at a time (next page: X-Next-Cursor / Link) */
+        /** List tasks, newest first: every task with its messages (as Drydock), or with limit a page at a time (next page: X-Next-Cursor / Link) */
         get: operations["listTasks"];
         put?: never;
-        /** Create a top-level task (status queued); Idempotency-Key makes retries safe */
+        /** Create a top-level task (status queued, the 8 user actions), or with the lease holder's epoch an internal one (any action, status requested); Idempotency-Key makes retries safe */
         post: operations["createTask"];
         /** Purge finished task trees older than `days` (default RETENTION_DAYS); never running ones */
         delete: operations["purgeTasks"];
@@ -223,7 +223,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Conditionally change status, result or retry (If-Match: the version read) */
+        /** Conditionally change status, result or retry (If-Match: the version read; or the lease epoch) */
         patch: operations["updateTask"];
         trace?: never;
     };
@@ -262,6 +262,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1.0/tasks/{task_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Drydock's retry_task(max_attempts): run a finished task again for its failed entities (epoch required) */
+        post: operations["retryTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1.0/tasks/{task_id}/rollup": {
         parameters: {
             query?: never;
@@ -271,7 +288,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Roll finished subtasks' results up into the task */
+        /** Roll finished subtasks' results up into the task: Drydock's bubble_results and align_result, either or both (epoch required) */
         post: operations["rollUpResults"];
         delete?: never;
         options?: never;
@@ -289,7 +306,7 @@ export interface paths {
         /** Subtasks in registration order (which=all|active|complete) */
         get: operations["listSubtasks"];
         put?: never;
-        /** Register a subtask (status requested); refused while the parent is terminating */
+        /** The lease holder registers a subtask (status requested; epoch required); refused while the parent is terminating */
         post: operations["createSubtask"];
         delete?: never;
         options?: never;
@@ -389,7 +406,11 @@ export interface components {
             /** @enum {string} */
             action: "noop" | "validate_design" | "verify_site" | "prepare_site" | "verify_nodes" | "prepare_nodes" | "deploy_nodes" | "destroy_nodes" | "bootaction_report" | "relabel_nodes" | "validate_oob_services" | "config_node_pxe" | "set_node_boot" | "power_off_node" | "power_on_node" | "power_cycle_node" | "interrogate_oob" | "validate_node_services" | "create_network_template" | "create_storage_template" | "create_boot_media" | "configure_user_credentials" | "configure_node_provisioner" | "prepare_hardware_config" | "identify_node" | "configure_hardware" | "interrogate_node" | "apply_node_networking" | "apply_node_storage" | "apply_node_platform" | "deploy_node" | "destroy_node" | "validate_network_services" | "interrogate_port" | "config_port_provisioning" | "config_port_production" | "relabel_node";
             design_ref?: string | null;
+            /** @description The lease holder's epoch (required, fenced). */
+            epoch?: number;
             node_filter?: components["schemas"]["NodeFilter"] | null;
+            /** @description The retry sequence of the attempt creating it (Drydock's create_task(retry=…)). */
+            retry?: number;
             /**
              * Format: uuid
              * @description Caller-chosen id (idempotent retry).
@@ -398,9 +419,11 @@ export interface components {
         };
         CreateTaskRequest: {
             /** @enum {string} */
-            action: "validate_design" | "verify_site" | "prepare_site" | "verify_nodes" | "prepare_nodes" | "deploy_nodes" | "destroy_nodes" | "relabel_nodes";
-            /** @description Design reference URI, e.g. deckhand+https://host/api/v1.0/revisions/1/rendered-documents. */
-            design_ref: string;
+            action: "noop" | "validate_design" | "verify_site" | "prepare_site" | "verify_nodes" | "prepare_nodes" | "deploy_nodes" | "destroy_nodes" | "bootaction_report" | "relabel_nodes" | "validate_oob_services" | "config_node_pxe" | "set_node_boot" | "power_off_node" | "power_on_node" | "power_cycle_node" | "interrogate_oob" | "validate_node_services" | "create_network_template" | "create_storage_template" | "create_boot_media" | "configure_user_credentials" | "configure_node_provisioner" | "prepare_hardware_config" | "identify_node" | "configure_hardware" | "interrogate_node" | "apply_node_networking" | "apply_node_storage" | "apply_node_platform" | "deploy_node" | "destroy_node" | "validate_network_services" | "interrogate_port" | "config_port_provisioning" | "config_port_production" | "relabel_node";
+            /** @description Required for a caller's task; optional for an internal task. */
+            design_ref?: string | null;
+            /** @description The lease holder's epoch: creates an internal task (any action, status requested), fenced. */
+            epoch?: number;
             node_filter?: components["schemas"]["NodeFilter"] | null;
         };
         Error: {
@@ -540,10 +563,24 @@ export interface components {
             /** @enum {string} */
             status?: "incomplete" | "success" | "partial_success" | "failure" | "unreported";
         };
+        RetryRequest: {
+            /** @description The lease holder's epoch (required, fenced). */
+            epoch?: number;
+            /** @description Drydock's max_attempts: absent or 0 is no limit. */
+            max_attempts?: number;
+        };
+        /** @description Without bubble and align, both run without a filter (bubble_results(); align_result()). */
         RollupRequest: {
-            /** @enum {string} */
-            action_filter?: "noop" | "validate_design" | "verify_site" | "prepare_site" | "verify_nodes" | "prepare_nodes" | "deploy_nodes" | "destroy_nodes" | "bootaction_report" | "relabel_nodes" | "validate_oob_services" | "config_node_pxe" | "set_node_boot" | "power_off_node" | "power_on_node" | "power_cycle_node" | "interrogate_oob" | "validate_node_services" | "create_network_template" | "create_storage_template" | "create_boot_media" | "configure_user_credentials" | "configure_node_provisioner" | "prepare_hardware_config" | "identify_node" | "configure_hardware" | "interrogate_node" | "apply_node_networking" | "apply_node_storage" | "apply_node_platform" | "deploy_node" | "destroy_node" | "validate_network_services" | "interrogate_port" | "config_port_provisioning" | "config_port_production" | "relabel_node";
-            /** @description Lease epoch (fencing token). */
+            /** @description Run Drydock's align_result(action_filter, reset_status=true): the result status from the finished subtasks. */
+            align?: {
+                action_filter?: ("noop" | "validate_design" | "verify_site" | "prepare_site" | "verify_nodes" | "prepare_nodes" | "deploy_nodes" | "destroy_nodes" | "bootaction_report" | "relabel_nodes" | "validate_oob_services" | "config_node_pxe" | "set_node_boot" | "power_off_node" | "power_on_node" | "power_cycle_node" | "interrogate_oob" | "validate_node_services" | "create_network_template" | "create_storage_template" | "create_boot_media" | "configure_user_credentials" | "configure_node_provisioner" | "prepare_hardware_config" | "identify_node" | "configure_hardware" | "interrogate_node" | "apply_node_networking" | "apply_node_storage" | "apply_node_platform" | "deploy_node" | "destroy_node" | "validate_network_services" | "interrogate_port" | "config_port_provisioning" | "config_port_production" | "relabel_node") | null;
+                reset_status?: boolean;
+            };
+            /** @description Run Drydock's bubble_results(action_filter): successes and failures from the finished subtasks. */
+            bubble?: {
+                action_filter?: ("noop" | "validate_design" | "verify_site" | "prepare_site" | "verify_nodes" | "prepare_nodes" | "deploy_nodes" | "destroy_nodes" | "bootaction_report" | "relabel_nodes" | "validate_oob_services" | "config_node_pxe" | "set_node_boot" | "power_off_node" | "power_on_node" | "power_cycle_node" | "interrogate_oob" | "validate_node_services" | "create_network_template" | "create_storage_template" | "create_boot_media" | "configure_user_credentials" | "configure_node_provisioner" | "prepare_hardware_config" | "identify_node" | "configure_hardware" | "interrogate_node" | "apply_node_networking" | "apply_node_storage" | "apply_node_platform" | "deploy_node" | "destroy_node" | "validate_network_services" | "interrogate_port" | "config_port_provisioning" | "config_port_production" | "relabel_node") | null;
+            };
+            /** @description The lease holder's epoch (required, fenced). */
             epoch?: number;
         };
         Task: {
@@ -615,7 +652,7 @@ export interface components {
             recursive?: boolean;
         };
         UpdateTaskRequest: {
-            /** @description Lease epoch (fencing token). */
+            /** @description The lease holder's epoch (fenced); without it, If-Match is required. */
             epoch?: number;
             result?: components["schemas"]["ResultChange"];
             retry?: number;
@@ -1021,7 +1058,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Newest row per generator (default true). */
-                latest?: "0" | "1" | "true" | "false" | "True" | "False" | "TRUE" | "FALSE" | "";
+                latest?: string;
                 limit?: string;
                 /** @description Only build data recorded under this task. */
                 task_id?: string;
@@ -1087,7 +1124,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["NewBuildData"] | components["schemas"]["NewBuildData"][];
+                "application/json": components["schemas"]["NewBuildData"] | components["schemas"]["NewBuildData"][] | {
+                    /** @description Lease epoch (fencing token). */
+                    epoch: number;
+                    items: components["schemas"]["NewBuildData"][];
+                };
             };
         };
         responses: {
@@ -1105,6 +1146,15 @@ export interface operations {
             };
             /** @description Bad body */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Stale lease epoch */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1207,11 +1257,13 @@ export interface operations {
                 created_by?: string;
                 /** @description Opaque cursor from the X-Next-Cursor header of the previous page. */
                 cursor?: string;
+                /** @description Page size. Without limit (and cursor) every matching task comes back, with its messages, as Drydock answers. */
                 limit?: string;
                 /** @description A task id (UUID). */
                 parent_task_id?: string;
                 status?: "requested" | "queued" | "running" | "terminating" | "terminated" | "complete";
-                top_level?: "0" | "1" | "true" | "false" | "True" | "False" | "TRUE" | "FALSE" | "";
+                /** @description true/false, yes/no, on/off, t/f, 1/0 (any case); a bare flag is true. */
+                top_level?: string;
             };
             header?: never;
             path?: never;
@@ -1295,6 +1347,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Stale lease epoch (internal task) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Body too large */
             413: {
                 headers: {
@@ -1318,8 +1379,8 @@ export interface operations {
     purgeTasks: {
         parameters: {
             query?: {
-                /** @description Purge finished tasks older than this many days (default: RETENTION_DAYS). */
-                days?: string;
+                /** @description Purge finished tasks older than this many days; missing, empty or None: RETENTION_DAYS. */
+                days?: ("" | "None" | "none" | "NONE" | "null") | string;
             };
             header?: never;
             path?: never;
@@ -1364,10 +1425,12 @@ export interface operations {
     getTask: {
         parameters: {
             query?: {
-                builddata?: "0" | "1" | "true" | "false" | "True" | "False" | "TRUE" | "FALSE" | "";
+                /** @description true/false, yes/no, on/off, t/f, 1/0 (any case); a bare flag is true. */
+                builddata?: string;
                 /** @description 0 = the task only; N = N layers as a map; -1 = the whole tree. */
                 layers?: string;
-                subtaskerrors?: "0" | "1" | "true" | "false" | "True" | "False" | "TRUE" | "FALSE" | "";
+                /** @description true/false, yes/no, on/off, t/f, 1/0 (any case); a bare flag is true. */
+                subtaskerrors?: string;
             };
             header?: never;
             path: {
@@ -1424,7 +1487,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description optional; the version (ETag) the change is based on */
+                /** @description the version (ETag) the change is based on; required unless the body has epoch */
                 "If-Match"?: string;
             };
             path: {
@@ -1477,6 +1540,15 @@ export interface operations {
             };
             /** @description Stale lease epoch */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Neither If-Match nor epoch */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1617,7 +1689,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["NewMessage"] | components["schemas"]["NewMessage"][];
+                "application/json": components["schemas"]["NewMessage"] | components["schemas"]["NewMessage"][] | {
+                    /** @description Lease epoch (fencing token). */
+                    epoch: number;
+                    messages: components["schemas"]["NewMessage"][];
+                };
             };
         };
         responses: {
@@ -1651,8 +1727,101 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Stale lease epoch */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retryTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A task id (UUID). */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetryRequest"];
+            };
+        };
+        responses: {
+            /** @description retried: false when there was nothing to retry (the task is unchanged) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        retried: boolean;
+                        task: components["schemas"]["Task"];
+                    };
+                };
+            };
+            /** @description Bad id or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Out of attempts (the task says so too), or the task is terminated or not yet run */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Stale lease epoch */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No epoch */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1681,7 +1850,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["RollupRequest"];
             };
@@ -1716,6 +1885,15 @@ export interface operations {
             };
             /** @description Stale lease epoch */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No epoch */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1833,6 +2011,24 @@ export interface operations {
             };
             /** @description The parent is terminating */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Stale lease epoch */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No epoch */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };

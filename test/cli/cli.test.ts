@@ -263,11 +263,31 @@ describe('drydock-state against the local server', () => {
     expect((await cli(['tasks', 'wait', single.task_id])).code).toBe(1);
   });
 
-  it('calls the retry route (404 until the service has it: exit 3 naming the route)', async () => {
-    const task = await json(['tasks', 'create', 'verify_site', '--design-ref', DESIGN_REF]);
-    const retried = await cli(['tasks', 'retry', task.task_id, '--max-attempts', '3']);
-    expect(retried.code).toBe(3);
-    expect(retried.stderr).toContain(`POST /api/v1.0/tasks/${task.task_id}/retry`);
+  it("retries a finished task through the service's retry, under the live lease epoch", async () => {
+    const flow = new DeployFlow(server.url, 'orch-cli');
+    await flow.lead();
+    const taskId = await flow.run(['r1', 'r2'], { failing: ['r2'], lshw: false });
+    const retried = await json(['tasks', 'retry', taskId, '--max-attempts', '1']);
+    expect(retried.retried).toBe(true);
+    expect(retried.task).toMatchObject({ task_id: taskId, retry: 1, status: 'running' });
+    const messages = await request(server.url, 'GET', `/api/v1.0/tasks/${taskId}/messages`);
+    expect(messages.body.at(-1).message).toBe('Retrying task for failed entities.');
+
+    // It fails again; a second attempt is one too many: the service refuses it (4).
+    await flow.call('PATCH', `/tasks/${taskId}`, {
+      status: 'complete',
+      epoch: flow.epoch,
+      result: { status: 'failure', add_failures: ['r2'] },
+    });
+    const spent = await cli(['tasks', 'retry', taskId, '--max-attempts', '1']);
+    expect(spent.code).toBe(4);
+    expect(spent.stderr).toContain('409');
+    // A stale epoch is refused too; a task that succeeded has nothing to retry.
+    const stale = await cli(['tasks', 'retry', taskId, '--epoch', String(flow.epoch + 7)]);
+    expect(stale.code).toBe(4);
+    const fine = await cli(['tasks', 'retry', flow.subtasks.get('r1') as string]);
+    expect(fine.code, fine.stderr).toBe(0);
+    expect(fine.stdout).toContain('nothing to retry');
   });
 
   it('validates a design by reference, from a file and from standard input', async () => {

@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { CLIENT_TYPES_FILE, generateClientTypesText } from '#infra/local/client-types.ts';
 import { OPENAPI_FILE } from '#infra/local/openapi.ts';
-import { PENDING_OPERATIONS } from '#shared/client/api-client.ts';
 
 describe('the typed client and the OpenAPI document', () => {
   it('has its types generated from the committed document (run `npm run openapi`)', async () => {
@@ -11,17 +10,5 @@ describe('the typed client and the OpenAPI document', () => {
     expect(committed, 'shared/client/api-types.generated.ts is stale: run `npm run openapi`').toBe(
       fresh,
     );
-  });
-
-  it('calls a route outside the document only while the service does not document it yet', async () => {
-    const document = JSON.parse(await readFile(OPENAPI_FILE, 'utf8')) as {
-      paths: Record<string, Record<string, unknown>>;
-    };
-    for (const pending of PENDING_OPERATIONS) {
-      expect(
-        document.paths[pending.path]?.[pending.method],
-        `${pending.method.toUpperCase()} ${pending.path} is documented now: make ${pending.use} a typed call`,
-      ).toBeUndefined();
-    }
   });
 });

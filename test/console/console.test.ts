@@ -176,7 +176,7 @@ describe('the console in a browser', () => {
     await done(page, 'task-terminated');
   });
 
-  it('offers retry on a finished task and shows what the service answers', async () => {
+  it('retries a finished task through the UI, after a confirmation, and the API shows it', async () => {
     const taskId = await flow.run(['app-01'], { failing: ['app-01'] });
     const page = await open(`#/tasks/${taskId}`);
     await page.getByRole('button', { name: 'Terminate', exact: true }).waitFor();
@@ -186,11 +186,12 @@ describe('the console in a browser', () => {
     await page.getByRole('button', { name: 'Retry', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: /Retry deploy_nodes/ });
     await dialog.getByRole('button', { name: 'Retry the failed entities' }).click();
-    // The service has no retry route yet: the dialog stays open with its answer.
-    await dialog
-      .getByRole('alert')
-      .filter({ hasText: `/tasks/${taskId}/retry` })
-      .waitFor();
+    await page.getByText(`Retry 1 under epoch ${flow.epoch}: the task is running.`).waitFor();
+    const retried = await request(server.url, 'GET', `/api/v1.0/tasks/${taskId}`);
+    expect(retried.body).toMatchObject({ retry: 1, status: 'running' });
+    expect(retried.body.result.details.messageList.at(-1).message).toBe(
+      'Retrying task for failed entities.',
+    );
     await done(page, 'task-retry');
   });
 

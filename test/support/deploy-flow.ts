@@ -115,6 +115,7 @@ export class DeployFlow {
   async startNode(node: string): Promise<string> {
     const sub = await this.call('POST', `/tasks/${this.taskId}/subtasks`, {
       action: 'deploy_node',
+      epoch: this.epoch,
       node_filter: {
         filter_set_type: 'union',
         filter_set: [{ filter_type: 'union', node_names: [node] }],
@@ -133,11 +134,10 @@ export class DeployFlow {
     contextType = 'node',
     context = 'n/a',
   ): Promise<void> {
+    // The orchestrator's append, fenced by its epoch.
     await this.call('POST', `/tasks/${taskId}/messages`, {
-      message,
-      error,
-      context_type: contextType,
-      context,
+      epoch: this.epoch,
+      messages: [{ message, error, context_type: contextType, context }],
     });
   }
 
@@ -145,11 +145,16 @@ export class DeployFlow {
   async lshw(node: string, revision: number, collectedDate?: string): Promise<void> {
     const taskId = this.subtasks.get(node) ?? this.taskId;
     await this.call('POST', `/nodes/${node}/builddata`, {
-      task_id: taskId,
-      generator: 'lshw',
-      data_format: 'text/xml',
-      data_element: lshwXml(node, revision),
-      ...(collectedDate ? { collected_date: collectedDate } : {}),
+      epoch: this.epoch,
+      items: [
+        {
+          task_id: taskId,
+          generator: 'lshw',
+          data_format: 'text/xml',
+          data_element: lshwXml(node, revision),
+          ...(collectedDate ? { collected_date: collectedDate } : {}),
+        },
+      ],
     });
   }
 
@@ -197,15 +202,18 @@ export class DeployFlow {
     const failing = new Set(options.failing ?? []);
     for (const node of nodes) {
       const id = await this.startNode(node);
-      await this.call('POST', `/tasks/${id}/messages`, [
-        { message: `Power cycling ${node}`, error: false, context_type: 'node', context: node },
-        {
-          message: `${node} booted the installer`,
-          error: false,
-          context_type: 'node',
-          context: node,
-        },
-      ]);
+      await this.call('POST', `/tasks/${id}/messages`, {
+        epoch: this.epoch,
+        messages: [
+          { message: `Power cycling ${node}`, error: false, context_type: 'node', context: node },
+          {
+            message: `${node} booted the installer`,
+            error: false,
+            context_type: 'node',
+            context: node,
+          },
+        ],
+      });
       if (options.lshw !== false) await this.lshw(node, 0);
       await this.finishNode(node, !failing.has(node));
     }

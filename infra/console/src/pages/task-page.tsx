@@ -187,16 +187,22 @@ function TaskHead(props: { task: Task; tree: TaskTree; onDone: () => void }) {
           disabled={!finished}
           disabledReason="Only a finished task can be retried"
           run={async () => {
-            const retried = await api.retryTask(task.task_id);
-            return `Retry ${retried.retry} started: the task is ${retried.status}.`;
+            // The service fences a retry by the lease epoch: it runs under the live leader's.
+            const lease = await api.getLease();
+            if (!lease?.active) {
+              throw new Error('No orchestrator holds the lease: a retry runs under its epoch.');
+            }
+            const outcome = await api.retryTask(task.task_id, { epoch: lease.epoch });
+            return outcome.retried
+              ? `Retry ${outcome.task.retry} under epoch ${lease.epoch}: the task is ${outcome.task.status}.`
+              : 'Nothing to retry: the task has no failed entities.';
           }}
           onDone={props.onDone}
         >
           <p>
-            Runs the task again for the entities that failed (
-            {plural(task.result.failures.length, 'failure')}
-            ), as Drydock's retry does. The service refuses it when the task succeeded or has used
-            up its attempts.
+            Drydock's retry: the task runs again for the entities that failed (
+            {plural(task.result.failures.length, 'failure')}), under the current orchestrator lease.
+            The service refuses it for a terminated task or one that has used up its attempts.
           </p>
         </ActionButton>
       </div>

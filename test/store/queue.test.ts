@@ -70,7 +70,7 @@ where task_id in (${busyTask?.taskId}::uuid, ${quietTask?.taskId}::uuid)`,
     await appendMessages(t.db, busyTask?.taskId as string, [
       { message: 'still deploying', error: false, contextType: 'node', context: 'n1' },
     ]);
-    // A subtask running without a claim of its own, silent for three hours: stale, not stranded.
+    // A subtask started by the live leader, silent for three hours: stale, not stranded.
     // (Registering it posts a message on its parent, the busy task.)
     const { task: subtask } = await createTask(t.db, {
       action: 'deploy_node',
@@ -98,7 +98,8 @@ where task_id in (${busyTask?.taskId}::uuid, ${quietTask?.taskId}::uuid)`,
       parentTaskId: busyTask?.taskId,
       action: 'deploy_node',
       status: 'running',
-      claimedEpoch: null,
+      // The orchestrator's update that started it stamped it with the live epoch.
+      claimedEpoch: liveEpoch,
     });
     expect(health.stuck[0]?.idleSeconds).toBeGreaterThan(3 * HOUR - 60);
     expect(health.stuck[2]?.claimedEpoch).toBe(deadEpoch);

@@ -138,6 +138,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1.0/nodefilter": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Drydock's node filter: the names of the design's nodes the filter selects (every node without a filter) */
+        post: operations["selectNodes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1.0/nodes/{node_name}/builddata": {
         parameters: {
             query?: never;
@@ -357,7 +374,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Drydock's design validation: 200 with code 200 when valid, 400 with code 400 otherwise */
+        /** Drydock's design validation (document schemas, effective site, 18 rules): 200 with code 200 when valid, 400 with code 400 otherwise */
         post: operations["validateDesign"];
         delete?: never;
         options?: never;
@@ -694,7 +711,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid or refused reference, or unreadable YAML */
+            /** @description Invalid or refused reference, unreadable YAML, or a design past the YAML limits */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1045,6 +1062,78 @@ export interface operations {
             };
             /** @description Unexpected error (the body names the request id) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    selectNodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    design_ref: string;
+                    node_filter?: components["schemas"]["NodeFilter"] | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Node names, in design order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string[];
+                };
+            };
+            /** @description Invalid filter or reference, unreadable YAML, or a design that cannot be compiled (its errors listed in issues) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The design is larger than DESIGN_MAX_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The source failed; retry */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The source did not answer in time; retry */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };

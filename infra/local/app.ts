@@ -1,9 +1,11 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setImmediate } from 'node:timers/promises';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { parseQueryString } from '#shared/http/input.ts';
 import { createRouter, type RouteMatch } from '#shared/http/router.ts';
 import type { HttpFunction } from './functions.ts';
 import type { RequestGate } from './keystone.ts';
@@ -22,27 +24,48 @@ export const LOCAL_IDENTITY = {
  */
 const GATEWAY_MAX_BYTES = 10 * 1024 * 1024;
 
-function headerMaps(req: IncomingMessage) {
-  const headers: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i] as string;
-    const value = req.rawHeaders[i + 1] as string;
-    headers[name] = value;
+/**
+ * Single- and multi-value maps as API Gateway builds them (the last value wins in the single
+ * map). The maps have no prototype: a header or parameter named `constructor` or `__proto__`
+ * is a name like any other, not a property every object already has.
+ */
+function valueMaps(pairs: readonly (readonly [string, string])[], foldCase: boolean) {
+  const single: Record<string, string> = Object.create(null);
+  const multi: Record<string, string[]> = Object.create(null);
+  const spelling = new Map<string, string>();
+  for (const [raw, value] of pairs) {
+    // Header names are case-insensitive: values of `If-Match` and `if-match` are one header.
+    const folded = foldCase ? raw.toLowerCase() : raw;
+    const name = spelling.get(folded) ?? raw;
+    spelling.set(folded, name);
+    single[name] = value;
     multi[name] = [...(multi[name] ?? []), value];
   }
-  return { headers, multi };
+  return { single, multi };
+}
+
+function headerMaps(req: IncomingMessage) {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    pairs.push([req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string]);
+  }
+  const { single, multi } = valueMaps(pairs, true);
+  return { headers: single, multi };
 }
 
 function queryMaps(url: URL) {
-  if ([...url.searchParams.keys()].length === 0) return { single: null, multi: null };
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
-  for (const [key, value] of url.searchParams) {
-    single[key] = value;
-    multi[key] = [...(multi[key] ?? []), value];
-  }
-  return { single, multi };
+  // Decoded here rather than by URLSearchParams, which turns an invalid escape into U+FFFD.
+  const pairs = parseQueryString(url.search);
+  if (pairs.length === 0) return { single: null, multi: null };
+  return valueMaps(pairs, false);
+}
+
+/** The body as API Gateway passes it: text when it is UTF-8, else base64 (binary). */
+function eventBody(body: Buffer): { body: string | null; isBase64Encoded: boolean } {
+  if (body.length === 0) return { body: null, isBase64Encoded: false };
+  return isUtf8(body)
+    ? { body: body.toString('utf8'), isBase64Encoded: false }
+    : { body: body.toString('base64'), isBase64Encoded: true };
 }
 
 /**
@@ -70,8 +93,7 @@ export function toApiGatewayEvent(
     multiValueQueryStringParameters: query.multi,
     pathParameters,
     stageVariables: null,
-    body: body.length === 0 ? null : body.toString('utf8'),
-    isBase64Encoded: false,
+    ...eventBody(body),
     requestContext: {
       accountId: LOCAL_IDENTITY.accountId,
       apiId: 'local',

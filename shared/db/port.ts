@@ -45,6 +45,10 @@ export const SQL_STATE = {
   checkViolation: '23514',
   notNullViolation: '23502',
   invalidTextRepresentation: '22P02',
+  /** e.g. NUL in `text` ("invalid byte sequence for encoding UTF8: 0x00"). */
+  characterNotInRepertoire: '22021',
+  /** e.g. `\u0000` in `jsonb` ("unsupported Unicode escape sequence"). */
+  untranslatableCharacter: '22P05',
   serializationFailure: '40001',
   deadlockDetected: '40P01',
   queryCanceled: '57014',

@@ -4,7 +4,8 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type { z } from 'zod';
 import { getConfig } from '../config.ts';
 import { type Deps, getDeps, getLogger, trackInvocation } from '../deps.ts';
-import { AppError, ValidationError } from '../errors.ts';
+import { AppError } from '../errors.ts';
+import { parseJsonText } from '../http/input.ts';
 import { validate } from '../http/request.ts';
 
 /** The Lambda handler type of every SQS consumer (with `ReportBatchItemFailures`). */
@@ -16,14 +17,6 @@ export type ApplyEvent<T> = (deps: Deps, event: T, record: SQSRecord) => Promise
 export interface SqsHandlerOptions {
   readonly deps?: () => Promise<Deps>;
   readonly logger?: Logger;
-}
-
-function parseRecordBody(record: SQSRecord): unknown {
-  try {
-    return JSON.parse(record.body);
-  } catch (error) {
-    throw new ValidationError(`Malformed JSON in SQS message: ${(error as Error).message}`);
-  }
 }
 
 /**
@@ -54,7 +47,7 @@ export function createSqsHandler<T>(
     const recordHandler = async (record: SQSRecord) => {
       logger.appendKeys({ messageId: record.messageId });
       try {
-        const body = validate(schema, parseRecordBody(record), 'event');
+        const body = validate(schema, parseJsonText(record.body, 'event'), 'event');
         await apply(deps, body, record);
       } catch (error) {
         // The body is never logged: it may be large, and design references may carry secrets.

@@ -12,17 +12,18 @@ export function etagOf(version: number): string {
 
 /**
  * The expected version from `If-Match` (`"3"`, `W/"3"` or `3`); undefined when absent. Anything
- * else (a list, `*`, garbage) is a 400: a conditional update must name exactly one version.
+ * else (a list, `*`, an unbalanced quote, garbage) is a 400: a conditional update must name
+ * exactly one version. A repeated header is refused before this (`assertSoundHeaders`).
  */
 export function parseIfMatch(value: string | undefined): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
-  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(value);
+  const m = /^\s*(?:W\/"(\d{1,9})"|"(\d{1,9})"|(\d{1,9}))\s*$/.exec(value);
   if (!m) {
     throw new ValidationError('If-Match must be one task version, e.g. If-Match: "3".', [
       { path: 'headers.if-match', message: 'expected one version' },
     ]);
   }
-  return Number(m[1]);
+  return Number(m[1] ?? m[2] ?? m[3]);
 }
 
 /** The `Idempotency-Key` header, bounded like every other key. */

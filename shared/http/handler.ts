@@ -9,7 +9,15 @@ import { getConfig } from '../config.ts';
 import { type Deps, getDeps, getLogger, trackInvocation } from '../deps.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { errorToResponse } from './errors.ts';
-import { callerOf, parseJsonBody, queryParams, rawBody, validate } from './request.ts';
+import { assertSoundInput } from './input.ts';
+import {
+  assertSoundHeaders,
+  callerOf,
+  parseJsonBody,
+  queryParams,
+  rawBody,
+  validate,
+} from './request.ts';
 import { type AnyRoute, JsonText, type RouteResponse } from './route.ts';
 import { createRouter } from './router.ts';
 
@@ -161,7 +169,9 @@ export function createHttpHandler(
     enforcePolicy(caller.keystone, spec.policy);
     trackInvocation(context);
     const deps = await loadDeps();
+    assertSoundHeaders(event);
     const text = rawBody(event, deps.config.http.maxBodyBytes);
+    assertSoundInput(match.params, 'path');
     const params = validate(spec.params ?? NO_INPUT, match.params, 'path');
     const query = validate(spec.query ?? NO_INPUT, queryParams(event), 'query');
     let body: unknown;

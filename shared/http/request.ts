@@ -1,7 +1,8 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { z } from 'zod';
 import { keystonePrincipalFromContext } from '../auth/principal.ts';
-import { PayloadTooLargeError, ValidationError } from '../errors.ts';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
+import { assertSoundInput, decodeUtf8, parseJsonText } from './input.ts';
 import type { Caller } from './route.ts';
 
 /** Turns zod issues into the taxonomy's `{path, message}` list. */
@@ -30,19 +31,55 @@ export function validate<T>(schema: z.ZodType<T>, input: unknown, where: string)
   );
 }
 
-/** The raw body as text, checked against the size limit before anything parses it. */
+/**
+ * The raw body as text, checked against the size limit before anything parses it. A binary
+ * (base64) body must decode as UTF-8: bytes that are not would otherwise become U+FFFD.
+ */
 export function rawBody(event: APIGatewayProxyEvent, maxBytes: number): string | null {
   if (event.body === null || event.body === undefined) return null;
-  const text = event.isBase64Encoded
-    ? Buffer.from(event.body, 'base64').toString('utf8')
-    : event.body;
-  const size = Buffer.byteLength(text, 'utf8');
+  const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : undefined;
+  const size = bytes ? bytes.length : Buffer.byteLength(event.body, 'utf8');
   if (size > maxBytes) {
     throw new PayloadTooLargeError(
       `Request body of ${size} bytes is larger than the limit of ${maxBytes} bytes.`,
     );
   }
-  return text;
+  return bytes ? decodeUtf8(bytes, 'body') : event.body;
+}
+
+/** Headers a request may carry once: two values would leave the service guessing which counts. */
+const SINGLE_VALUED_HEADERS = ['content-type', 'content-encoding', 'if-match', 'idempotency-key'];
+
+/**
+ * Checks the request's headers before anything reads them: a compressed body (any
+ * `Content-Encoding` but `identity`) is 415, since nothing here inflates it and a gzip bomb must
+ * not be parsed as JSON; a header that must be single-valued but is repeated is 400; a header
+ * value with NUL or ill-formed Unicode is 400. Header names are not data: unknown ones, however
+ * they are spelt, are ignored.
+ */
+export function assertSoundHeaders(event: APIGatewayProxyEvent): void {
+  const headers = event.headers ?? {};
+  const multi = event.multiValueHeaders ?? {};
+  const hasBody = event.body !== null && event.body !== undefined && event.body !== '';
+  const codings = (multi['content-encoding'] ?? [headers['content-encoding'] ?? ''])
+    .flatMap((value) => (value ?? '').split(','))
+    .map((coding) => coding.trim().toLowerCase())
+    .filter((coding) => coding !== '' && coding !== 'identity');
+  if (hasBody && codings.length > 0) {
+    throw new UnsupportedMediaTypeError(
+      `Content-Encoding ${codings.join(', ').slice(0, 64)} is not accepted: send the body uncompressed.`,
+    );
+  }
+  for (const name of SINGLE_VALUED_HEADERS) {
+    if ((multi[name]?.length ?? 0) > 1) {
+      throw new ValidationError(`The ${name} header is given more than once.`, [
+        { path: `headers.${name}`, message: 'repeated header' },
+      ]);
+    }
+  }
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value === 'string') assertSoundInput(value, `headers.${name}`);
+  }
 }
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;
@@ -65,16 +102,12 @@ export function parseJsonBody(
       `Content-Type must be application/json (got ${contentType ? JSON.stringify(contentType.slice(0, 100)) : 'none'}).`,
     );
   }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ValidationError(`Malformed JSON body: ${(error as Error).message}`);
-  }
+  return parseJsonText(text, 'body');
 }
 
 /**
  * Single-valued query parameters. A repeated parameter (`?limit=1&limit=2`) is refused rather
- * than silently taking one of the values.
+ * than silently taking one of the values; names and values pass the edge check.
  */
 export function queryParams(event: APIGatewayProxyEvent): Record<string, string> {
   const multi = event.multiValueQueryStringParameters ?? {};
@@ -86,9 +119,11 @@ export function queryParams(event: APIGatewayProxyEvent): Record<string, string>
     }
   }
   const single = event.queryStringParameters ?? {};
-  return Object.fromEntries(
+  const params = Object.fromEntries(
     Object.entries(single).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
+  assertSoundInput(params, 'query');
+  return params;
 }
 
 /** The caller as API Gateway's authorisation saw it: IAM's identity or the Keystone authoriser's. */

@@ -1,3 +1,4 @@
+import { decodeUrlComponent } from './input.ts';
 import type { AnyRoute, HttpMethod } from './route.ts';
 
 /** A method the HTTP kit answers on every path, besides the routes' own. */
@@ -64,16 +65,12 @@ export function createRouter(
         if (!methods.includes(candidate.route.method)) methods.push(candidate.route.method);
         continue;
       }
+      // Invalid escapes (%FF) decode to lone surrogates, which the handler's edge check refuses
+      // with the parameter's name: a malformed node name is a bad request, not a missing route.
       const params: Record<string, string> = {};
-      let decodable = true;
       candidate.names.forEach((name, i) => {
-        try {
-          params[name] = decodeURIComponent(m[i + 1] as string);
-        } catch {
-          decodable = false;
-        }
+        params[name] = decodeUrlComponent(m[i + 1] as string);
       });
-      if (!decodable) return { kind: 'not-found' };
       return { kind: 'found', route: candidate.route, params };
     }
     if (methods.length === 0) return { kind: 'not-found' };

@@ -29,6 +29,13 @@ function translate(error: unknown): unknown {
       case '22008': // datetime field overflow
       case '22003': // numeric value out of range
         return new ValidationError('a value has the wrong format', [], { cause: error });
+      // Text the database cannot hold (NUL, an untranslatable character): the edge refuses
+      // these first; this is the second line for any path that reaches SQL without it.
+      case SQL_STATE.characterNotInRepertoire:
+      case SQL_STATE.untranslatableCharacter:
+        return new ValidationError('a value holds a character the database cannot store', [], {
+          cause: error,
+        });
       case SQL_STATE.checkViolation:
         return new ValidationError(`a value is not allowed (${error.constraint ?? 'check'})`, [], {
           cause: error,

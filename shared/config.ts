@@ -18,6 +18,13 @@ const listVar = z.string().transform((value) =>
     .filter((item) => item !== ''),
 );
 
+/**
+ * A `DESIGN_ALLOW_HOSTS` entry: `host`, `host:port`, `[ipv6]`, `[ipv6]:port` or a bare IPv6
+ * address. A bare host exempts the scheme's default port only (see `address-guard.ts`).
+ */
+const ALLOW_ENTRY =
+  /^(?:\[[0-9a-fA-F:.]+\]|[^:[\]\s]+)(?::(?:[1-9]\d{0,3}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5]))?$|^[0-9a-fA-F:]*:[0-9a-fA-F:.]*$/;
+
 const arn = z.string().regex(/^arn:aws[a-zA-Z-]*:[a-z0-9-]+:/, 'expected an ARN');
 
 /**
@@ -54,7 +61,11 @@ const EnvSchema = z
         message: 'every root must be an absolute folder',
       })
       .default([]),
-    DESIGN_ALLOW_HOSTS: listVar.default([]),
+    DESIGN_ALLOW_HOSTS: listVar
+      .refine((hosts) => hosts.every((host) => ALLOW_ENTRY.test(host)), {
+        message: 'every entry must be host, host:port, [ipv6] or [ipv6]:port',
+      })
+      .default([]),
     DESIGN_HTTP_CREDENTIALS_SECRET_ARN: arn.optional(),
     DESIGN_KEYSTONE_SECRET_ARN: arn.optional(),
     DESIGN_MAX_BYTES: intVar(1, 100 * 1024 * 1024).default(4 * 1024 * 1024),

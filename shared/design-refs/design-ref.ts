@@ -21,7 +21,10 @@ export type DesignRef = {
   scheme: DesignRefScheme;
   /** The reference as a URL (for `<svc>+http(s)` the scheme is already stripped to http(s)). */
   url: URL;
-  /** The reference with userinfo removed: what logs, errors, responses and cache keys use. */
+  /**
+   * The reference with userinfo and query values removed (`redactUrl`): what logs, errors and
+   * responses show.
+   */
   redacted: string;
   /** Whether the reference embeds a username or password. */
   hasCredentials: boolean;
@@ -69,7 +72,7 @@ export function parseDesignRef(ref: string): DesignRef {
     throw invalid(`design reference is not a valid ${scheme} URI`);
   }
   const hasCredentials = url.username !== '' || url.password !== '';
-  const redacted = redact(scheme, url);
+  const redacted = redactUrl(url, scheme.slice(0, plus + 1));
   const fail = (reason: string): ValidationError =>
     invalid(`design reference ${redacted} is invalid: ${reason}`);
 
@@ -80,6 +83,11 @@ export function parseDesignRef(ref: string): DesignRef {
         throw fail(`file references need an absolute path (file:///path), not host '${url.host}'`);
       }
       if (hasCredentials) throw fail('file references cannot carry credentials');
+      // An encoded NUL (%00) or control character cannot be part of a file name; the operating
+      // system would refuse the path with an error that looks like an outage.
+      if (/%(?:[01][0-9a-f]|7f)/i.test(url.pathname)) {
+        throw fail('the path holds an encoded control character (such as %00)');
+      }
       if (url.pathname === '/' || url.pathname.endsWith('/')) {
         throw fail('the path names a folder, not a file');
       }
@@ -129,14 +137,34 @@ export function redactDesignRef(ref: string): string {
   }
 }
 
-function redact(scheme: string, url: URL): string {
+/** What a redacted query value reads as. */
+export const REDACTED = 'redacted';
+
+/**
+ * The one redaction of a URL for display, used wherever a design reference or a fetched URL is
+ * shown (errors, logs, responses, redirect hops): userinfo and the fragment are removed, and
+ * every query value is replaced by `redacted`, keeping the names (`?token=redacted`), because
+ * presigned URLs and `?token=` references carry their credential there. `prefix` restores a
+ * `deckhand+` style scheme prefix. Cache keys must not use it: two references differing only
+ * in a query value are different designs.
+ * @example redactUrl(new URL('https://u:p@h/x?token=t#f')) // 'https://h/x?token=redacted'
+ */
+export function redactUrl(url: URL, prefix = ''): string {
   const copy = new URL(url.href);
   copy.username = '';
   copy.password = '';
   // The fragment is never sent anywhere and may be used to smuggle tokens; leave it out.
   copy.hash = '';
-  const plus = scheme.indexOf('+');
-  return plus === -1 ? copy.href : `${scheme.slice(0, plus + 1)}${copy.href}`;
+  copy.search = '';
+  const query = url.search
+    .slice(1)
+    .split('&')
+    .filter((pair) => pair !== '')
+    // A bare `?abc` is all value; of `name=value` the name stays.
+    .map((pair) =>
+      pair.includes('=') ? `${pair.slice(0, pair.indexOf('='))}=${REDACTED}` : REDACTED,
+    );
+  return `${prefix}${copy.href}${query.length > 0 ? `?${query.join('&')}` : ''}`;
 }
 
 function invalid(message: string): ValidationError {

@@ -3,7 +3,7 @@ import type { lookup as dnsLookup } from 'node:dns';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Agent } from 'undici';
 import { z } from 'zod';
-import { createAllowHosts, createGuardedLookup } from './address-guard.ts';
+import { createAllowHosts, createGuardedConnector } from './address-guard.ts';
 import { DesignCache } from './design-cache.ts';
 import { type DesignRef, type DesignRefScheme, parseDesignRef } from './design-ref.ts';
 import { DesignRefError } from './errors.ts';
@@ -44,7 +44,10 @@ export const DESIGN_DEFAULTS = {
 export type DesignResolverSettings = {
   /** Absolute folders `file://` references may read; empty disables `file://`. */
   fileRoots: readonly string[];
-  /** Host names or IPs exempt from the SSRF guard (exact match, case-insensitive). */
+  /**
+   * Hosts exempt from the SSRF guard (exact match, case-insensitive), each `host` (the scheme's
+   * default port only) or `host:port`.
+   */
   allowHosts: readonly string[];
   /** Secrets Manager secret: JSON `{ "<host>" | "<host:port>": { username, password } }`. */
   httpCredentialsSecretArn?: string | undefined;
@@ -125,10 +128,10 @@ export function createDesignResolver(
   const allowHosts = createAllowHosts(settings.allowHosts);
   const readSecret = deps.readSecret ?? createSecretsManagerReader();
   const agent = new Agent({
-    connect: {
-      lookup: createGuardedLookup(allowHosts, deps.lookup),
+    connect: createGuardedConnector(allowHosts, {
       timeout: Math.min(5_000, settings.httpTimeoutMs),
-    },
+      ...(deps.lookup ? { resolve: deps.lookup } : {}),
+    }),
     headersTimeout: settings.httpTimeoutMs,
     bodyTimeout: settings.httpTimeoutMs,
     maxResponseSize: settings.maxBytes,
@@ -250,13 +253,14 @@ export function createDesignResolver(
     maxBytes: deps.cacheMaxBytes ?? DESIGN_DEFAULTS.cacheMaxBytes,
     now,
   });
-  // Keys of references with embedded credentials get a keyed hash of the userinfo, so a caller
-  // without the right credentials never gets another caller's cached copy, while the key holds
-  // no credential. The key is random per container and never leaves it.
+  // The redacted reference plus a keyed hash of what redaction removed (userinfo, query): a
+  // caller without the right credentials never gets another caller's cached copy, two
+  // references differing only in a query value stay two entries, and the key holds no secret.
+  // The hash key is random per container and never leaves it.
   const cacheSalt = randomBytes(32);
   const cacheKey = (ref: DesignRef) =>
-    ref.hasCredentials
-      ? `${ref.redacted} ${createHmac('sha256', cacheSalt).update(`${ref.url.username}:${ref.url.password}`).digest('base64url')}`
+    ref.hasCredentials || ref.url.search !== ''
+      ? `${ref.redacted} ${createHmac('sha256', cacheSalt).update(`${ref.url.username}:${ref.url.password}${ref.url.search}`).digest('base64url')}`
       : ref.redacted;
 
   return {

@@ -2,6 +2,7 @@ import { setTimeout as sleepFor } from 'node:timers/promises';
 import { brotliDecompressSync, gunzipSync, inflateSync, zstdDecompressSync } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import { type AllowHosts, assertHostPermitted } from './address-guard.ts';
+import { redactUrl } from './design-ref.ts';
 import { DesignRefError } from './errors.ts';
 import type { DesignLogger } from './logger.ts';
 
@@ -116,7 +117,7 @@ async function attemptOnce(
   let headers: Record<string, string> = { ...req.headers };
   const method = req.method ?? 'GET';
   for (let hop = 0; ; hop++) {
-    const shown = hop === 0 ? req.shown : shownUrl(url);
+    const shown = hop === 0 ? req.shown : redactUrl(url);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new DesignRefError(
         'refused',
@@ -381,12 +382,4 @@ async function discard(body: Dispatcher.ResponseData['body']): Promise<void> {
   } catch {
     // A broken error body changes nothing about the outcome.
   }
-}
-
-function shownUrl(url: URL): string {
-  const copy = new URL(url.href);
-  copy.username = '';
-  copy.password = '';
-  copy.hash = '';
-  return copy.href;
 }

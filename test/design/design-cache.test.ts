@@ -35,7 +35,10 @@ const clock = { t: 1_000_000, now: () => clock.t };
 
 describe('design cache', () => {
   it('serves a design again until the TTL runs out, then fetches anew', async () => {
-    const r = testResolver({ allowHosts: ['127.0.0.1'], cacheTtlSeconds: 180 }, { clock });
+    const r = testResolver(
+      { allowHosts: [`127.0.0.1:${server.port}`], cacheTtlSeconds: 180 },
+      { clock },
+    );
     const ref = `${server.origin}/site.yaml`;
     expect((await r.resolve(ref)).fromCache).toBe(false);
     clock.t += 179_000;
@@ -51,7 +54,7 @@ describe('design cache', () => {
 
   it('never caches a failure', async () => {
     const r = testResolver(
-      { allowHosts: ['127.0.0.1'], cacheTtlSeconds: 180, httpRetries: 0 },
+      { allowHosts: [`127.0.0.1:${server.port}`], cacheTtlSeconds: 180, httpRetries: 0 },
       { clock },
     );
     const ref = `${server.origin}/flaky.yaml`;
@@ -65,7 +68,10 @@ describe('design cache', () => {
 
   it('does not hand a copy fetched with credentials to a caller with other or no credentials', async () => {
     const logger = captureLogger();
-    const r = testResolver({ allowHosts: ['127.0.0.1'], cacheTtlSeconds: 180 }, { clock, logger });
+    const r = testResolver(
+      { allowHosts: [`127.0.0.1:${server.port}`], cacheTtlSeconds: 180 },
+      { clock, logger },
+    );
     const path = `127.0.0.1:${server.port}/private.yaml`;
     await r.resolve(`http://ops:right-pw@${path}`);
     expect((await r.resolve(`http://ops:right-pw@${path}`)).fromCache).toBe(true);
@@ -77,7 +83,10 @@ describe('design cache', () => {
   });
 
   it('is disabled by a TTL of 0', async () => {
-    const r = testResolver({ allowHosts: ['127.0.0.1'], cacheTtlSeconds: 0 }, { clock });
+    const r = testResolver(
+      { allowHosts: [`127.0.0.1:${server.port}`], cacheTtlSeconds: 0 },
+      { clock },
+    );
     await r.resolve(`${server.origin}/a.yaml`);
     expect((await r.resolve(`${server.origin}/a.yaml`)).fromCache).toBe(false);
     await r.close();

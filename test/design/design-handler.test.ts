@@ -44,7 +44,7 @@ beforeAll(async () => {
   });
   Object.assign(process.env, {
     DESIGN_FILE_ROOTS: fixtures,
-    DESIGN_ALLOW_HOSTS: '127.0.0.1',
+    DESIGN_ALLOW_HOSTS: `127.0.0.1:${server.port}`,
     DESIGN_HTTP_RETRIES: '0',
     DESIGN_HTTP_TIMEOUT_MS: '5000',
     DESIGN_CACHE_TTL_SECONDS: '0',

@@ -6,7 +6,8 @@ import { DesignRefError } from '#shared/design-refs/errors.ts';
 import { captureLogger, rejection, startServer, type TestServer, testResolver } from './servers.ts';
 
 const DESIGN = 'schema: drydock/Region/v1\nmetadata: {name: r}\ndata: {}\n';
-const ALLOW = ['127.0.0.1'];
+/** The test server's host and port: a bare host would exempt port 80 only. */
+const allow = () => [`127.0.0.1:${server.port}`];
 
 let server: TestServer;
 // Per-path scripted answers; counters live in the request log.
@@ -116,7 +117,7 @@ const hits = (path: string) => server.requests.filter((r) => r.url.startsWith(pa
 
 describe('http(s) design references', () => {
   it('fetches a design from an allow-listed server', async () => {
-    const r = use(testResolver({ allowHosts: ALLOW }));
+    const r = use(testResolver({ allowHosts: allow() }));
     const got = await r.resolve(`${server.origin}/site.yaml`);
     expect(got.bytes.toString()).toBe(DESIGN);
     expect(got).toMatchObject({
@@ -128,7 +129,7 @@ describe('http(s) design references', () => {
 
   it('sends basic auth from credentials embedded in the reference, never showing them', async () => {
     const logger = captureLogger();
-    const r = use(testResolver({ allowHosts: ALLOW }, { logger }));
+    const r = use(testResolver({ allowHosts: allow() }, { logger }));
     const ref = `http://designer:pa%20ss%3Aword@127.0.0.1:${server.port}/basic.yaml`;
     const got = await r.resolve(ref);
     expect(got.bytes.toString()).toBe(DESIGN);
@@ -149,7 +150,7 @@ describe('http(s) design references', () => {
     const r = use(
       testResolver(
         {
-          allowHosts: ALLOW,
+          allowHosts: allow(),
           httpCredentialsSecretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:creds',
         },
         {
@@ -169,7 +170,7 @@ describe('http(s) design references', () => {
   });
 
   it('never ingests an error page: 404 is not found, 403 is rejected, neither retried', async () => {
-    const r = use(testResolver({ allowHosts: ALLOW }));
+    const r = use(testResolver({ allowHosts: allow() }));
     const e404 = (await rejection(() =>
       r.resolve(`${server.origin}/missing.yaml`),
     )) as DesignRefError;
@@ -185,7 +186,7 @@ describe('http(s) design references', () => {
 
   it('retries 500 and 429 with backoff, then succeeds', async () => {
     const logger = captureLogger();
-    const r = use(testResolver({ allowHosts: ALLOW, httpRetries: 2 }, { logger }));
+    const r = use(testResolver({ allowHosts: allow(), httpRetries: 2 }, { logger }));
     failuresLeft.set('/flaky.yaml', 2);
     expect((await r.resolve(`${server.origin}/flaky.yaml`)).bytes.toString()).toBe(DESIGN);
     expect(hits('/flaky.yaml')).toBe(3);
@@ -196,7 +197,7 @@ describe('http(s) design references', () => {
   });
 
   it('gives up after the configured retries with a retryable 502', async () => {
-    const r = use(testResolver({ allowHosts: ALLOW, httpRetries: 1 }));
+    const r = use(testResolver({ allowHosts: allow(), httpRetries: 1 }));
     const e = (await rejection(() =>
       r.resolve(`${server.origin}/always-500.yaml`),
     )) as DesignRefError;
@@ -205,7 +206,7 @@ describe('http(s) design references', () => {
   });
 
   it('makes exactly one attempt when retries are 0', async () => {
-    const r = use(testResolver({ allowHosts: ALLOW, httpRetries: 0 }));
+    const r = use(testResolver({ allowHosts: allow(), httpRetries: 0 }));
     failuresLeft.set('/flaky.yaml', 1);
     await rejection(() => r.resolve(`${server.origin}/flaky.yaml`));
     expect(hits('/flaky.yaml')).toBe(1);
@@ -214,7 +215,7 @@ describe('http(s) design references', () => {
   it('never retries past the deadline', async () => {
     const r = use(
       testResolver(
-        { allowHosts: ALLOW, httpRetries: 50 },
+        { allowHosts: allow(), httpRetries: 50 },
         { retryBaseDelayMs: 100, retryMaxDelayMs: 100 },
       ),
     );
@@ -234,7 +235,7 @@ describe('http(s) design references', () => {
   });
 
   it('times out a server that never answers, and one that stalls mid-body', async () => {
-    const r = use(testResolver({ allowHosts: ALLOW, httpTimeoutMs: 300, httpRetries: 1 }));
+    const r = use(testResolver({ allowHosts: allow(), httpTimeoutMs: 300, httpRetries: 1 }));
     const started = Date.now();
     const headers = (await rejection(() =>
       r.resolve(`${server.origin}/slow-headers.yaml`),
@@ -251,7 +252,7 @@ describe('http(s) design references', () => {
   });
 
   it('stops at the deadline even when timeouts are long', async () => {
-    const r = use(testResolver({ allowHosts: ALLOW, httpTimeoutMs: 10_000 }));
+    const r = use(testResolver({ allowHosts: allow(), httpTimeoutMs: 10_000 }));
     const started = Date.now();
     const e = (await rejection(() =>
       r.resolve(`${server.origin}/slow-headers.yaml`, { deadline: Date.now() + 300 }),
@@ -262,7 +263,7 @@ describe('http(s) design references', () => {
   });
 
   it('honours the caller abort signal', async () => {
-    const r = use(testResolver({ allowHosts: ALLOW }));
+    const r = use(testResolver({ allowHosts: allow() }));
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 200);
     const e = (await rejection(() =>
@@ -273,7 +274,7 @@ describe('http(s) design references', () => {
   });
 
   it('caps the response size, declared or streamed', async () => {
-    const r = use(testResolver({ allowHosts: ALLOW, maxBytes: 64 * 1024 }));
+    const r = use(testResolver({ allowHosts: allow(), maxBytes: 64 * 1024 }));
     for (const path of ['/big.yaml', '/big-chunked.yaml']) {
       const e = (await rejection(() => r.resolve(`${server.origin}${path}`))) as DesignRefError;
       expect([e.failure, e.status, e.retry], path).toEqual(['too_large', 413, false]);
@@ -281,7 +282,7 @@ describe('http(s) design references', () => {
   });
 
   it('decompresses gzip, and stops a gzip bomb at the cap', async () => {
-    const r = use(testResolver({ allowHosts: ALLOW, maxBytes: 1024 * 1024 }));
+    const r = use(testResolver({ allowHosts: allow(), maxBytes: 1024 * 1024 }));
     expect((await r.resolve(`${server.origin}/gzip.yaml`)).bytes.toString()).toBe(DESIGN);
     const e = (await rejection(() =>
       r.resolve(`${server.origin}/gzip-bomb.yaml`),
@@ -291,7 +292,7 @@ describe('http(s) design references', () => {
   });
 
   it('follows up to three redirects and refuses a fourth', async () => {
-    const r = use(testResolver({ allowHosts: ALLOW }));
+    const r = use(testResolver({ allowHosts: allow() }));
     expect((await r.resolve(`${server.origin}/redirect?n=3`)).bytes.toString()).toBe(DESIGN);
     const e = (await rejection(() => r.resolve(`${server.origin}/redirect?n=4`))) as DesignRefError;
     expect(e.failure).toBe('rejected');
@@ -301,7 +302,7 @@ describe('http(s) design references', () => {
 
   it('re-checks every redirect target with the SSRF guard', async () => {
     // 127.0.0.1 is allow-listed, but neither `localhost` nor the metadata service is.
-    const r = use(testResolver({ allowHosts: ALLOW }));
+    const r = use(testResolver({ allowHosts: allow() }));
     const targets = [
       `http://localhost:${server.port}/site.yaml`,
       'http://169.254.169.254/latest/meta-data/iam/security-credentials/',
@@ -322,7 +323,7 @@ describe('http(s) design references', () => {
       res.end(DESIGN);
     });
     try {
-      const r = use(testResolver({ allowHosts: ALLOW }));
+      const r = use(testResolver({ allowHosts: [...allow(), `127.0.0.1:${other.port}`] }));
       const target = `${other.origin}/site.yaml`;
       await r.resolve(
         `http://designer:pw@127.0.0.1:${server.port}/redirect-to?target=${encodeURIComponent(target)}`,
@@ -383,14 +384,14 @@ describe('SSRF guard', () => {
     }) as unknown as typeof realLookup;
     await refused('http://mixed.design.test/site.yaml', [], { lookup });
     // Allow-listing the name exempts it: the socket goes to the address the lookup returned.
-    const r = use(testResolver({ allowHosts: ['pinned.design.test'] }, { lookup }));
+    const r = use(testResolver({ allowHosts: [`pinned.design.test:${server.port}`] }, { lookup }));
     const got = await r.resolve(`http://pinned.design.test:${server.port}/site.yaml`);
     expect(got.bytes.toString()).toBe(DESIGN);
     expect(resolutions).toContain('pinned.design.test');
   });
 
   it('allows exactly the allow-listed hosts', async () => {
-    const r = use(testResolver({ allowHosts: ['LOCALHOST'] }));
+    const r = use(testResolver({ allowHosts: [`LOCALHOST:${server.port}`] }));
     expect((await r.resolve(`http://localhost:${server.port}/site.yaml`)).bytes.toString()).toBe(
       DESIGN,
     );

@@ -30,7 +30,7 @@ beforeAll(async () => {
     res.end();
   });
   resolver = testResolver(
-    { fileRoots: [fixtures], allowHosts: ['127.0.0.1'], httpRetries: 0 },
+    { fileRoots: [fixtures], allowHosts: [`127.0.0.1:${server.port}`], httpRetries: 0 },
     { clock: { now: () => NOW } },
   );
   deps = {

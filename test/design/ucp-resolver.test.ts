@@ -109,6 +109,9 @@ const secretsClient = () =>
     maxAttempts: 1,
   });
 
+/** The allow-list entries of the Keystone and Deckhand test servers (each on its own port). */
+const ucpHosts = () => [`127.0.0.1:${keystone.port}`, `127.0.0.1:${deckhand.port}`];
+
 /** Registers the resolver for closing after the test. */
 const use = (r: DesignResolver) => {
   resolver = r;
@@ -118,7 +121,7 @@ const use = (r: DesignResolver) => {
 function ucpResolver(logger = captureLogger()) {
   return use(
     testResolver(
-      { allowHosts: ['127.0.0.1'], keystoneSecretArn: KEYSTONE_ARN },
+      { allowHosts: ucpHosts(), keystoneSecretArn: KEYSTONE_ARN },
       { clock, logger, readSecret: createSecretsManagerReader(secretsClient()) },
     ),
   );
@@ -175,7 +178,7 @@ describe('deckhand+http and promenade+http design references', () => {
     const logger = captureLogger();
     const r = use(
       testResolver(
-        { allowHosts: ['127.0.0.1'], keystoneSecretArn: KEYSTONE_ARN },
+        { allowHosts: ucpHosts(), keystoneSecretArn: KEYSTONE_ARN },
         {
           clock,
           logger,
@@ -202,7 +205,7 @@ describe('deckhand+http and promenade+http design references', () => {
   it('reports an unreadable or malformed secret by setting name, not content', async () => {
     const r = use(
       testResolver(
-        { allowHosts: ['127.0.0.1'], keystoneSecretArn: KEYSTONE_ARN },
+        { allowHosts: ucpHosts(), keystoneSecretArn: KEYSTONE_ARN },
         {
           clock,
           readSecret: async () => JSON.stringify({ auth_url: 'not a url', password: PASSWORD }),
@@ -216,7 +219,7 @@ describe('deckhand+http and promenade+http design references', () => {
   });
 
   it('refuses deckhand references when Keystone is not configured', async () => {
-    const r = use(testResolver({ allowHosts: ['127.0.0.1'] }));
+    const r = use(testResolver({ allowHosts: ucpHosts() }));
     const e = (await rejection(() =>
       r.resolve(`deckhand+https://127.0.0.1:${deckhand.port}/x`),
     )) as DesignRefError;

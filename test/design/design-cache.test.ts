@@ -34,6 +34,23 @@ afterEach(() => {
 const clock = { t: 1_000_000, now: () => clock.t };
 
 describe('design cache', () => {
+  it('keeps references that differ only in a query value apart, though both show redacted', async () => {
+    const r = testResolver(
+      { allowHosts: [`127.0.0.1:${server.port}`], cacheTtlSeconds: 180 },
+      { clock },
+    );
+    const first = await r.resolve(`${server.origin}/site.yaml?rev=1&token=a`);
+    const second = await r.resolve(`${server.origin}/site.yaml?rev=2&token=b`);
+    expect([first.fromCache, second.fromCache]).toEqual([false, false]);
+    expect(second.designRef).toBe(`${server.origin}/site.yaml?rev=redacted&token=redacted`);
+    expect((await r.resolve(`${server.origin}/site.yaml?rev=1&token=a`)).fromCache).toBe(true);
+    expect(server.requests.map((q) => q.url)).toEqual([
+      '/site.yaml?rev=1&token=a',
+      '/site.yaml?rev=2&token=b',
+    ]);
+    await r.close();
+  });
+
   it('serves a design again until the TTL runs out, then fetches anew', async () => {
     const r = testResolver(
       { allowHosts: [`127.0.0.1:${server.port}`], cacheTtlSeconds: 180 },

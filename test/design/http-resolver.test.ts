@@ -390,6 +390,22 @@ describe('SSRF guard', () => {
     expect(resolutions).toContain('pinned.design.test');
   });
 
+  it('exempts an allow-listed host on its listed port only; a bare host means the default port', async () => {
+    // Allowing 127.0.0.1 must not open every port of it (the Lambda runtime API is on 9001).
+    await refused(`${server.origin}/site.yaml`, ['127.0.0.1']);
+    await refused(`${server.origin}/site.yaml`, [`127.0.0.1:${server.port + 1}`]);
+    // A name whose lookup gives the test server: exempt on the listed port, guarded elsewhere.
+    const lookup = ((_h: string, options: object, callback: (...a: unknown[]) => void) =>
+      realLookup('127.0.0.1', options, callback as never)) as unknown as typeof realLookup;
+    await refused(`http://named.design.test:${server.port}/site.yaml`, ['named.design.test'], {
+      lookup,
+    });
+    expect(server.requests).toHaveLength(0);
+    const r = use(testResolver({ allowHosts: [`named.design.test:${server.port}`] }, { lookup }));
+    const got = await r.resolve(`http://named.design.test:${server.port}/site.yaml`);
+    expect(got.bytes.toString()).toBe(DESIGN);
+  });
+
   it('allows exactly the allow-listed hosts', async () => {
     const r = use(testResolver({ allowHosts: [`LOCALHOST:${server.port}`] }));
     expect((await r.resolve(`http://localhost:${server.port}/site.yaml`)).bytes.toString()).toBe(

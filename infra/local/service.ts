@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { applyMigrations } from '#shared/api/migrations.ts';
 import { keystoneAuthenticatorFor } from '#shared/auth/keystone-authenticator.ts';
 import { closeDeps, createLogger, getDeps } from '#shared/deps.ts';
+import { errorForLog } from '#shared/http/errors.ts';
 import { createLocalServer, listen, localContext } from './app.ts';
 import { loadHttpFunctions } from './functions.ts';
 import { createKeystoneGate } from './keystone.ts';
@@ -71,7 +72,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     // Ticks never overlap, as a one-minute rule with a short function would not.
     running ??= scheduledHandler(scheduledEvent(), localContext('drydock-leader-schedule', 60_000))
       .catch((error: unknown) => {
-        deps.logger.error('lease tick failed', { error });
+        deps.logger.error('lease tick failed', { error: errorForLog(error) });
         return undefined;
       })
       .finally(() => {

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { getConfig } from '../config.ts';
 import { type Deps, getDeps, getLogger, trackInvocation } from '../deps.ts';
 import { AppError } from '../errors.ts';
+import { errorForLog } from '../http/errors.ts';
 import { parseJsonText } from '../http/input.ts';
 import { validate } from '../http/request.ts';
 
@@ -56,7 +57,7 @@ export function createSqsHandler<T>(
           messageId: record.messageId,
           errorName: (error as Error).name,
           reason: known ? (error as Error).message : undefined,
-          error: known ? undefined : error,
+          error: known ? undefined : errorForLog(error),
         });
         throw error;
       } finally {

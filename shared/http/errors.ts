@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { DbUnavailableError } from '../db/port.ts';
+import { DbUnavailableError, SqlError } from '../db/port.ts';
 import { AppError, IdentityUnavailableError, ValidationError } from '../errors.ts';
 
 /** Drydock's error body (`return_error`), plus the validation issues when there are some. */
@@ -47,7 +47,7 @@ export function errorToResponse(
     };
   }
   if (error instanceof DbUnavailableError) {
-    logger.error('database unavailable', { error });
+    logger.error('database unavailable', { error: errorForLog(error) });
     return {
       status: 503,
       body: {
@@ -58,7 +58,7 @@ export function errorToResponse(
       },
     };
   }
-  logger.error('unexpected error', { error });
+  logger.error('unexpected error', { error: errorForLog(error) });
   return {
     status: 500,
     body: {
@@ -68,4 +68,42 @@ export function errorToResponse(
       request_id: requestId,
     },
   };
+}
+
+/**
+ * Whether an error comes from a database driver. Their messages and fields (`detail`, `where`,
+ * `hint`, `internalQuery`, a Data API message's `Detail:` lines) quote rows and request values:
+ * a failing statement's `where` once carried a secret from a message's `extra` into the log.
+ */
+function isDriverError(error: Error): boolean {
+  const e = error as unknown as Record<string, unknown>;
+  return (
+    error instanceof SqlError ||
+    error.name.startsWith('DataApi') ||
+    '$metadata' in e ||
+    ('severity' in e && 'routine' in e) ||
+    error.name === 'DatabaseError'
+  );
+}
+
+/**
+ * An error as the logs may show it: names, codes, SQLSTATE and constraint through the whole
+ * cause chain; message and stack only for errors that are not a driver's (ours, programming
+ * errors). Every log line that carries an error goes through this, never the error itself.
+ * @example logger.error('unexpected error', { error: errorForLog(error) })
+ */
+export function errorForLog(error: unknown, depth = 0): Record<string, unknown> {
+  if (!(error instanceof Error)) return { type: typeof error };
+  const e = error as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = { name: error.name };
+  const code = error instanceof SqlError ? error.sqlState : e.code;
+  if (typeof code === 'string' || typeof code === 'number') out.code = code;
+  const constraint = error instanceof SqlError ? error.constraint : e.constraint;
+  if (typeof constraint === 'string') out.constraint = constraint;
+  if (!isDriverError(error)) {
+    out.message = error.message;
+    out.stack = error.stack;
+  }
+  if (error.cause !== undefined && depth < 5) out.cause = errorForLog(error.cause, depth + 1);
+  return out;
 }

@@ -10,7 +10,10 @@ import { changeTask, createSubtask, createUserTask, type Origin, retry } from '.
 /**
  * The SQS event consumers' use cases. Each event's idempotency key is its own `event_id` when it
  * has one, else the SQS message id, so a redelivery (same message id) or a re-send by the
- * producer (same event id) is applied once.
+ * producer (same event id) is applied once. Keys are scoped (a create's to its parent, an
+ * update's to its task, build data to its node, messages to their task), and a key that comes
+ * back with another body is refused (422): the record fails and ends in the DLQ instead of
+ * being acknowledged as a duplicate of something else.
  */
 
 /** Who sent an SQS message: its sender's IAM principal id (the queue policy decides who may). */
@@ -50,9 +53,10 @@ export async function applyTaskEvent(
       return;
     }
     case 'update_task':
+      // Scoped to the task: an event id reused for another task is another event.
       await changeTask(deps, event.task_id, event, {
         expectedVersion: event.expected_version,
-        eventKey: `sqs:${key}`,
+        eventKey: `sqs:${event.task_id}:${key}`,
       });
       return;
     case 'retry_task':

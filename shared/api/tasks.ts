@@ -26,6 +26,7 @@ import type {
   TaskRecord,
   TreeTask,
 } from '../store/types.ts';
+import { requestFingerprint } from './idempotency.ts';
 import type {
   ClaimBodySchema,
   CreateSubtaskBodySchema,
@@ -51,6 +52,20 @@ export interface Origin {
   readonly requestContext: Record<string, unknown>;
   /** Idempotency key of the request (header or SQS message id). */
   readonly requestKey?: string | undefined;
+}
+
+/**
+ * What a create's idempotency key is compared on: the fields that decide the task (not the
+ * epoch: a new leader replaying its predecessor's registration makes the same request).
+ */
+function createFingerprint(input: CreateAnyTask): string {
+  return requestFingerprint({
+    action: input.action,
+    task_id: input.task_id ?? null,
+    design_ref: input.design_ref ?? null,
+    node_filter: input.node_filter ?? null,
+    retry: input.retry ?? null,
+  });
 }
 
 /** Default page size of `GET /tasks` (Drydock returned every task; defect 13). */
@@ -87,7 +102,9 @@ export async function createUserTask(
     status: 'queued',
     createdBy: origin.createdBy,
     requestContext: origin.requestContext,
-    ...(origin.requestKey ? { requestKey: origin.requestKey } : {}),
+    ...(origin.requestKey
+      ? { requestKey: origin.requestKey, requestHash: createFingerprint(input) }
+      : {}),
   });
   return { task: toTaskDict(task), created };
 }
@@ -123,7 +140,9 @@ export async function createInternalTask(
     ...(input.retry !== undefined ? { retry: input.retry } : {}),
     createdBy: origin.createdBy,
     requestContext: origin.requestContext,
-    ...(origin.requestKey ? { requestKey: origin.requestKey } : {}),
+    ...(origin.requestKey
+      ? { requestKey: origin.requestKey, requestHash: createFingerprint(input) }
+      : {}),
   });
   return { task: toTaskDict(task), created };
 }
@@ -142,7 +161,9 @@ function requireEpoch(epoch: number | undefined, what: string): number {
  * Registers a subtask under a parent (status `requested`, any action, Drydock's retry sequence
  * when given), refused while the parent is terminating. Only the lease holder registers
  * subtasks, so the epoch is required and fences the write. A caller-chosen `task_id` makes a
- * retried registration return the first one.
+ * retried registration return the first one; keys are scoped to the parent, so a key or id
+ * already used elsewhere never answers with that other task (an id registered elsewhere is 409,
+ * a key replayed with another body 422).
  */
 export async function createSubtask(
   deps: Db,
@@ -163,7 +184,7 @@ export async function createSubtask(
     ...(input.retry !== undefined ? { retry: input.retry } : {}),
     createdBy: origin.createdBy,
     requestContext: origin.requestContext,
-    ...(requestKey ? { requestKey } : {}),
+    ...(requestKey ? { requestKey, requestHash: createFingerprint(input) } : {}),
   });
   return { task: toTaskDict(task), created };
 }
@@ -420,7 +441,19 @@ export async function changeTask(
       ? { expectedVersion: condition.expectedVersion }
       : {}),
     ...(input.epoch !== undefined ? { epoch: input.epoch } : {}),
-    ...(condition.eventKey ? { eventKey: condition.eventKey } : {}),
+    ...(condition.eventKey
+      ? {
+          eventKey: condition.eventKey,
+          eventHash: requestFingerprint({
+            task_id: taskId,
+            status: input.status,
+            result: input.result,
+            retry: input.retry,
+            epoch: input.epoch,
+            expected_version: condition.expectedVersion,
+          }),
+        }
+      : {}),
   });
   return toTaskDict(task);
 }

@@ -1,6 +1,6 @@
 import type { Db } from '../db/port.ts';
 import { type ColumnSpec, p, type SqlFragment, sql, statement } from '../db/sql.ts';
-import { ValidationError } from '../errors.ts';
+import { UnprocessableError, ValidationError } from '../errors.ts';
 import { checkFence, FENCE_COLUMNS, leaseFence } from './fence.ts';
 import { run } from './run.ts';
 import type { BuildDataQuery, BuildDataRecord, NewBuildData } from './types.ts';
@@ -29,10 +29,21 @@ const META_SELECT = sql`b.build_data_id as "buildDataId", b.node_name as "nodeNa
 /** Most build-data items one post accepts. */
 export const MAX_BUILD_DATA_BATCH = 100;
 
+/** A stored row `d` carries the same item as input row `x` (an omitted date matches any). */
+const SAME_AS_STORED = sql`d.task_id = x.task_id and d.generator = x.generator
+    and d.data_format = x.data_format and d.data_element = x.data_element
+    and (x.collected_date is null or d.collected_date = x.collected_date)`;
+
+/** Two input rows `x` and `y` carry the same item. */
+const SAME_IN_BATCH = sql`y.task_id = x.task_id and y.generator = x.generator
+    and y.data_format = x.data_format and y.data_element = x.data_element
+    and y.collected_date is not distinct from x.collected_date`;
+
 /**
  * Stores one or many build-data items in one statement (a JSON recordset, no array parameters).
- * An item whose idempotency key is already stored is skipped. Returns the stored items without
- * their payloads.
+ * Idempotency keys are scoped to the node: an item whose key the node already has is skipped as a
+ * replay, unless it carries another payload, which refuses the whole batch (422) — as does one
+ * key given to two different items of the batch. Returns the stored items without payloads.
  */
 export async function postBuildData(
   db: Db,
@@ -57,25 +68,41 @@ export async function postBuildData(
   const rows = await run(
     db,
     statement(
-      { ...OPTIONAL_META_COLUMNS, ...FENCE_COLUMNS },
-      sql`with ${fence.ctes}b as (
+      { ...OPTIONAL_META_COLUMNS, ...FENCE_COLUMNS, clash: 'bool' },
+      sql`with ${fence.ctes}x as (
+  select * from jsonb_to_recordset(${p.json(batch)}::jsonb) as x(ord int, node_name text, task_id uuid,
+    collected_date timestamptz, generator text, data_format text, data_element text, idempotency_key text)
+),
+clash as (
+  select 1 from x join build_data d on d.node_name = x.node_name and d.idempotency_key = x.idempotency_key
+  where not (${SAME_AS_STORED})
+  union all
+  select 1 from x join x y on y.node_name = x.node_name and y.idempotency_key = x.idempotency_key and y.ord > x.ord
+  where not (${SAME_IN_BATCH})
+),
+b as (
   insert into build_data (node_name, task_id, collected_date, generator, data_format, data_element, idempotency_key)
   select x.node_name, x.task_id, coalesce(x.collected_date, now()), x.generator, x.data_format, x.data_element,
     x.idempotency_key
-  from jsonb_to_recordset(${p.json(batch)}::jsonb) as x(ord int, node_name text, task_id uuid,
-    collected_date timestamptz, generator text, data_format text, data_element text, idempotency_key text)
-  where true${fence.guard}
+  from x
+  where not exists (select 1 from clash)${fence.guard}
   order by x.ord
-  on conflict (idempotency_key) do nothing
+  on conflict (node_name, idempotency_key) where idempotency_key is not null do nothing
   returning *
 )
-select ${META_SELECT}, ${fence.columns} from (select 1) as one left join b on true order by b.build_data_id`,
+select ${META_SELECT}, ${fence.columns}, exists (select 1 from clash) as "clash"
+from (select 1) as one left join b on true order by b.build_data_id`,
     ),
   );
   checkFence(rows[0], options.epoch);
+  if (rows[0]?.clash) {
+    throw new UnprocessableError(
+      'an idempotency key of this node was first used for another build-data item; a replay must repeat the item, new data needs a new key',
+    );
+  }
   const inserted = rows
     .filter((row) => row.buildDataId !== null)
-    .map(({ leaseHeld: _held, liveEpoch: _live, ...row }) => row as BuildDataRecord);
+    .map(({ leaseHeld: _held, liveEpoch: _live, clash: _clash, ...row }) => row as BuildDataRecord);
   return { inserted, duplicates: items.length - inserted.length };
 }
 

@@ -1,6 +1,6 @@
 import type { Db } from '../db/port.ts';
 import { type ColumnSpec, p, sql, statement } from '../db/sql.ts';
-import { NotFoundError, ValidationError } from '../errors.ts';
+import { NotFoundError, UnprocessableError, ValidationError } from '../errors.ts';
 import { checkFence, FENCE_COLUMNS, type LeaseFence, leaseFence } from './fence.ts';
 import { run, runRetryingOnConflict } from './run.ts';
 import type { AppendResult, MessageRecord, NewMessage } from './types.ts';
@@ -19,6 +19,14 @@ const OPTIONAL_MESSAGE_COLUMNS = {
 const MESSAGE_SELECT = sql`m.sequence as "sequence", m.message as "message", m.error as "error",
   m.context_type as "contextType", m.context as "context", m.ts as "ts", m.extra as "extra"`;
 
+/** A stored message `r` is input message `i` again (an omitted time matches any). */
+const SAME_AS_STORED = sql`r.message = i.message and r.error = i.error and r.context_type = i.context_type
+    and r.context = i.context and r.extra = i.extra and (i.ts is null or r.ts = i.ts)`;
+
+/** Input messages `i` and `j` are the same message. */
+const SAME_IN_BATCH = sql`j.message = i.message and j.error = i.error and j.context_type = i.context_type
+    and j.context = i.context and j.extra = i.extra and j.ts is not distinct from i.ts`;
+
 /** Most messages one append accepts; larger batches should be split by the caller. */
 export const MAX_APPEND_BATCH = 1000;
 
@@ -26,8 +34,10 @@ export const MAX_APPEND_BATCH = 1000;
  * Appends one or many messages to a task in one statement. Sequence numbers come from the task
  * row's counter, bumped under its row lock, so concurrent appends get contiguous, ordered ranges
  * with no gaps or duplicates. Messages whose idempotency key the task already has are skipped (a
- * replayed batch inserts nothing); `error_count` grows by the new error messages only. `extra` is
- * stored as a JSON object and messages are never truncated.
+ * replayed batch inserts nothing), unless the key came with another message: then nothing is
+ * appended and the replay is refused (422), as is one key given to two different messages of the
+ * batch. `error_count` grows by the new error messages only. `extra` is stored as a JSON object
+ * and messages are never truncated.
  */
 export async function appendMessages(
   db: Db,
@@ -57,19 +67,27 @@ export async function appendMessages(
   const rows = await runRetryingOnConflict(
     db,
     statement(
-      { ...OPTIONAL_MESSAGE_COLUMNS, found: 'bool', fresh: 'int', ...FENCE_COLUMNS },
+      { ...OPTIONAL_MESSAGE_COLUMNS, found: 'bool', fresh: 'int', ...FENCE_COLUMNS, clash: 'bool' },
       sql`with ${fence.ctes}input as (
   select * from jsonb_to_recordset(${p.json(batch)}::jsonb) as x(ord int, message text, error boolean,
     context_type text, context text, ts timestamptz, extra jsonb, idempotency_key text)
 ),
 found as (select 1 from tasks where task_id = ${task}::uuid),
+clash as (
+  select 1 from input i join result_message r
+    on r.task_id = ${task}::uuid and r.idempotency_key = i.idempotency_key
+  where not (${SAME_AS_STORED})
+  union all
+  select 1 from input i join input j on j.idempotency_key = i.idempotency_key and j.ord > i.ord
+  where not (${SAME_IN_BATCH})
+),
 fresh as (
   select d.*, row_number() over (order by d.ord) as n
   from (
     select distinct on (coalesce(i.idempotency_key, '#' || i.ord)) i.*
     from input i
-    where i.idempotency_key is null or not exists (
-      select 1 from result_message r where r.task_id = ${task}::uuid and r.idempotency_key = i.idempotency_key)
+    where not exists (select 1 from clash) and (i.idempotency_key is null or not exists (
+      select 1 from result_message r where r.task_id = ${task}::uuid and r.idempotency_key = i.idempotency_key))
     order by coalesce(i.idempotency_key, '#' || i.ord), i.ord
   ) d
 ),
@@ -88,7 +106,7 @@ m as (
   returning *
 )
 select ${MESSAGE_SELECT}, exists (select 1 from found) as "found", (select count(*) from fresh)::int as "fresh",
-  ${fence.columns}
+  ${fence.columns}, exists (select 1 from clash) as "clash"
 from (select 1) as one left join m on true
 order by m.sequence`,
     ),
@@ -96,6 +114,11 @@ order by m.sequence`,
   );
   checkFence(rows[0], options.epoch);
   if (!rows[0]?.found) throw new NotFoundError(`task ${taskId} does not exist`);
+  if (rows[0].clash) {
+    throw new UnprocessableError(
+      `an idempotency key of task ${taskId} was first used for another message; a replay must repeat the message, a new message needs a new key`,
+    );
+  }
   const appended = rows.filter((r) => r.sequence !== null) as unknown as MessageRecord[];
   return { appended, duplicates: messages.length - appended.length };
 }

@@ -6,6 +6,7 @@ import {
   LeaseLostError,
   MaxRetriesReachedError,
   NotFoundError,
+  UnprocessableError,
   ValidationError,
 } from '../errors.ts';
 import { fenced, fenceOf, LIVE_LEASE } from './fence.ts';
@@ -53,13 +54,16 @@ const CREATE_COLUMNS = {
   parentTerminate: 'bool?',
   leaseHeld: 'bool',
   liveEpoch: 'int?',
+  sameRequest: 'bool?',
 } as const satisfies ColumnSpec;
 
 /**
  * Creates a task; with a parent, also registers it as a subtask and posts Drydock's "Started
  * subtask" message on the parent, all in one statement. The parent's row is updated (its message
  * counter) under its row lock, so a concurrent terminate is seen: registration is refused once the
- * parent is terminating. A replay of the same `requestKey` returns the first task unchanged.
+ * parent is terminating. A replay of the same `requestKey` (scoped to the parent; top-level tasks
+ * share one scope) returns the first task unchanged, if it repeats the request (`requestHash`);
+ * another request under the same key is refused (422).
  * With an `epoch` the create is fenced (nothing is written unless it is the live lease epoch) and
  * the task is owned by that epoch; a subtask created without one inherits its parent's owner, so
  * recovery after a dead leader finds every task of the tree it left.
@@ -70,10 +74,12 @@ export async function createTask(
 ): Promise<{ task: TaskRecord; created: boolean }> {
   const parentId = p.uuid(input.parentTaskId ?? null);
   const requestKey = p.text(input.requestKey ?? null);
+  const requestHash = p.text(input.requestHash ?? null);
   const epoch = p.int(input.epoch ?? null);
   const common = sql`${input.action}::text, ${input.status ?? 'requested'}::text, ${p.text(input.designRef ?? null)}::text,
     ${p.json(input.nodeFilter ?? null)}::jsonb, ${p.text(input.createdBy ?? null)}::text,
-    ${p.json(input.requestContext ?? null)}::jsonb, ${requestKey}::text, ${input.retry ?? 0}::int`;
+    ${p.json(input.requestContext ?? null)}::jsonb, ${requestKey}::text, ${input.retry ?? 0}::int,
+    ${requestHash}::text`;
   const taskId = sql`coalesce(${p.uuid(input.taskId ?? null)}::uuid, gen_random_uuid())`;
   // The common case, a top-level task from a caller without an idempotency key, needs neither
   // the replay lookup, the lease nor the parent's row: a plain insert (the hot path of POST /tasks).
@@ -84,12 +90,12 @@ export async function createTask(
         CREATE_COLUMNS,
         sql`with t as (
   insert into tasks (task_id, parent_task_id, action, status, design_ref, node_filter, created_by,
-    request_context, request_key, retry)
+    request_context, request_key, retry, request_hash)
   values (${taskId}, null, ${common})
   returning *
 )
 select ${NEW_TASK_SELECT}, true as "wasCreated", null::text as "parentStatus", null::boolean as "parentTerminate",
-  true as "leaseHeld", null::bigint as "liveEpoch"
+  true as "leaseHeld", null::bigint as "liveEpoch", true as "sameRequest"
 from t`,
       )
     : statement(
@@ -97,7 +103,9 @@ from t`,
         sql`with lease as (${fenceOf(sql`${epoch}`)}),
 allowed as (select 1 where ${epoch}::bigint is null or exists (select 1 from lease)),
 existing as (
-  select * from tasks where ${requestKey}::text is not null and request_key = ${requestKey}::text
+  select * from tasks
+  where ${requestKey}::text is not null and request_key = ${requestKey}::text
+    and parent_task_id is not distinct from ${parentId}::uuid
 ),
 parent as (
   update tasks set message_seq = message_seq + 1
@@ -107,7 +115,7 @@ parent as (
 ),
 ins as (
   insert into tasks (task_id, parent_task_id, action, status, design_ref, node_filter, created_by,
-    request_context, request_key, retry, created_epoch, claimed_epoch)
+    request_context, request_key, retry, request_hash, created_epoch, claimed_epoch)
   select ${taskId}, ${parentId}::uuid, ${common}, ${epoch}::bigint,
     coalesce(${epoch}::bigint, (select claimed_epoch from parent))
   where not exists (select 1 from existing) and exists (select 1 from allowed)
@@ -123,17 +131,21 @@ started as (
 select ${TASK_SELECT}, t.was_created as "wasCreated",
   (select status from tasks where task_id = ${parentId}::uuid) as "parentStatus",
   (select terminate from tasks where task_id = ${parentId}::uuid) as "parentTerminate",
-  exists (select 1 from allowed) as "leaseHeld", (${LIVE_LEASE}) as "liveEpoch"
+  exists (select 1 from allowed) as "leaseHeld", (${LIVE_LEASE}) as "liveEpoch",
+  (t.request_hash is null or ${requestHash}::text is null or t.request_hash = ${requestHash}::text) as "sameRequest"
 from (select 1) as one
 left join (select *, true as was_created from ins union all select *, false from existing) t
   on exists (select 1 from allowed)`,
       );
   let rows: Awaited<ReturnType<typeof run<typeof CREATE_COLUMNS>>>;
   try {
-    rows = await runRetryingOnConflict(db, stmt, 'tasks_request_key_key');
+    rows = await runRetryingOnConflict(db, stmt, 'tasks_request_key_idx');
   } catch (error) {
     if (isUniqueViolation(error, 'tasks_pkey')) {
-      throw new ConflictError(`task ${input.taskId} already exists`, { cause: error });
+      throw new ConflictError(
+        `task ${input.taskId} already exists${input.parentTaskId ? ' outside this parent' : ''}; a new task needs a new id`,
+        { cause: error },
+      );
     }
     throw error;
   }
@@ -145,6 +157,13 @@ left join (select *, true as was_created from ins union all select *, false from
     }
     throw new ConflictError(
       `parent task ${input.parentTaskId} is terminating; it accepts no new subtasks`,
+    );
+  }
+  if (row.sameRequest === false) {
+    throw new UnprocessableError(
+      `idempotency key ${JSON.stringify(input.requestKey)} was first used for a different request` +
+        `${input.parentTaskId ? ` under task ${input.parentTaskId}` : ''} (task ${row.taskId}); ` +
+        'a replay must repeat the request, a new request needs a new key',
     );
   }
   return {
@@ -429,6 +448,7 @@ const UPDATE_COLUMNS = {
   leaseEpoch: 'int?',
   fenceHeld: 'bool',
   duplicate: 'bool',
+  sameEvent: 'bool',
 } as const satisfies ColumnSpec;
 
 /**
@@ -488,7 +508,7 @@ export async function updateTask(
   if (condition.expectedVersion !== undefined) {
     where.push(sql`version = ${condition.expectedVersion}::int`);
   }
-  const { epoch, eventKey } = condition;
+  const { epoch, eventKey, eventHash } = condition;
   // The fence is a CTE so the write and the verdict read the same (share-locked) lease row.
   const fence = epoch === undefined ? sql.empty : sql`fence as (${fenceOf(sql`${epoch}`)}),\n`;
   if (epoch !== undefined) where.push(sql`exists (select 1 from fence)`);
@@ -498,13 +518,19 @@ export async function updateTask(
   const applied =
     eventKey === undefined
       ? sql.empty
-      : sql`, applied as (insert into applied_event (event_key) select ${eventKey}::text from upd)`;
+      : sql`, applied as (insert into applied_event (event_key, request_hash)
+  select ${eventKey}::text, ${p.text(eventHash ?? null)}::text from upd)`;
   const leaseEpoch = epoch === undefined ? sql`null::bigint` : sql`(${LIVE_LEASE})`;
   const fenceHeld = epoch === undefined ? sql`true` : sql`exists (select 1 from fence)`;
   const duplicate =
     eventKey === undefined
       ? sql`false`
       : sql`exists (select 1 from applied_event where event_key = ${eventKey}::text)`;
+  const sameEvent =
+    eventHash === undefined || eventKey === undefined
+      ? sql`true`
+      : sql`coalesce((select request_hash is null or request_hash = ${eventHash}::text
+    from applied_event where event_key = ${eventKey}::text), true)`;
   const rows = await runRetryingOnConflict(
     db,
     statement(
@@ -515,7 +541,8 @@ export async function updateTask(
   returning *
 )${applied}
 select ${TASK_SELECT}, cur.status as "currentStatus", cur.version as "currentVersion",
-  ${leaseEpoch} as "leaseEpoch", ${fenceHeld} as "fenceHeld", ${duplicate} as "duplicate"
+  ${leaseEpoch} as "leaseEpoch", ${fenceHeld} as "fenceHeld", ${duplicate} as "duplicate",
+  ${sameEvent} as "sameEvent"
 from (select 1) as one
 left join upd t on true
 left join tasks cur on cur.task_id = ${id}::uuid`,
@@ -525,6 +552,11 @@ left join tasks cur on cur.task_id = ${id}::uuid`,
   const row = rows[0];
   if (row?.taskId) return toTaskRecord(row as Parameters<typeof toTaskRecord>[0]);
   if (!row || row.currentStatus === null) throw new NotFoundError(`task ${taskId} does not exist`);
+  if (row.duplicate && !row.sameEvent) {
+    throw new UnprocessableError(
+      `event ${JSON.stringify(eventKey)} was already applied with another change; a redelivery must repeat it`,
+    );
+  }
   if (row.duplicate) return getTask(db, taskId);
   if (!row.fenceHeld) throw fenced(epoch, row.leaseEpoch);
   if (condition.expectedVersion !== undefined && row.currentVersion !== condition.expectedVersion) {

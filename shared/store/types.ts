@@ -85,7 +85,10 @@ export interface NewTask {
   createdBy?: string | null;
   /** Stored, never returned. Must not hold credentials. */
   requestContext?: Record<string, unknown> | null;
-  /** Idempotency key: a replayed create returns the existing task with `created: false`. */
+  /**
+   * Idempotency key, scoped to the parent (top-level tasks share one scope): a replayed create
+   * returns the existing task with `created: false`.
+   */
   requestKey?: string;
   /**
    * The creating orchestrator's lease epoch: the create is fenced by it (refused unless it is the
@@ -94,6 +97,8 @@ export interface NewTask {
   epoch?: number;
   /** Drydock's retry sequence of the attempt that creates the subtask (`create_task(retry=…)`). */
   retry?: number;
+  /** Fingerprint of the request the key came with; a replay with another one is refused (422). */
+  requestHash?: string;
 }
 
 export interface TaskFilter {
@@ -139,6 +144,8 @@ export interface TaskCondition {
   epoch?: number;
   /** Idempotency key of the event carrying this change (SQS): applied at most once. */
   eventKey?: string;
+  /** Fingerprint of that event; a replay of the key with another one is refused (422). */
+  eventHash?: string;
 }
 
 export interface NewMessage {

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, statement } from '#shared/db/sql.ts';
-import { LeaseLostError, NotFoundError, ValidationError } from '#shared/errors.ts';
+import {
+  LeaseLostError,
+  NotFoundError,
+  UnprocessableError,
+  ValidationError,
+} from '#shared/errors.ts';
 import { appendMessages, listMessages } from '#shared/store/messages.ts';
 import { getTask } from '#shared/store/tasks.ts';
 import { becomeLeader, expireLease, queuedTask } from '#test/support/store-fixtures.ts';
@@ -100,15 +105,30 @@ describe.each(TEST_DRIVERS)('result messages on %s', (driver) => {
     const replay = await appendMessages(t.db, task.taskId, batch);
     expect(replay).toEqual({ appended: [], duplicates: 2 });
     const mixed = await appendMessages(t.db, task.taskId, [
-      msg('y again', { idempotencyKey: 'k2' }),
+      msg('y', { idempotencyKey: 'k2' }),
       msg('z', { idempotencyKey: 'k3' }),
-      msg('z twice', { idempotencyKey: 'k3' }),
+      msg('z', { idempotencyKey: 'k3' }),
     ]);
     expect(mixed.appended.map((m) => [m.sequence, m.message])).toEqual([[3, 'z']]);
     expect(mixed.duplicates).toBe(2);
     const reloaded = await getTask(t.db, task.taskId);
     expect(reloaded.result.errorCount).toBe(1);
     expect(reloaded.messages.map((m) => m.sequence)).toEqual([1, 2, 3]);
+  });
+
+  it('refuses a key that comes back with another message, appending nothing of the batch', async () => {
+    const task = await queuedTask(t.db);
+    await appendMessages(t.db, task.taskId, [msg('y', { idempotencyKey: 'k2' })]);
+    for (const batch of [
+      [msg('fresh'), msg('y again', { idempotencyKey: 'k2' })],
+      [msg('y', { idempotencyKey: 'k2', error: true })],
+      [msg('z', { idempotencyKey: 'k3' }), msg('z twice', { idempotencyKey: 'k3' })],
+    ]) {
+      await expect(appendMessages(t.db, task.taskId, batch)).rejects.toBeInstanceOf(
+        UnprocessableError,
+      );
+    }
+    expect((await getTask(t.db, task.taskId)).messages.map((m) => m.message)).toEqual(['y']);
   });
 
   it('pages after a sequence with a limit', async () => {

@@ -1,0 +1,19 @@
+-- Idempotency keys are scoped, and each remembers the request it came with.
+--
+-- A task's create key belongs to its parent (top-level tasks share one scope): the same key on
+-- POST /tasks and on a subtask registration names two different requests, not one. A build-data
+-- key belongs to its node. Messages were already keyed per task. A replay must repeat the
+-- request: `request_hash` (tasks, applied events) is a fingerprint of the request body, compared
+-- on replay; build data and messages are compared column by column. Rows written before this
+-- migration have no fingerprint and replay as before.
+
+alter table tasks add column request_hash text;
+alter table tasks drop constraint tasks_request_key_key;
+create unique index tasks_request_key_idx on tasks (request_key, parent_task_id) nulls not distinct
+  where request_key is not null;
+
+alter table build_data drop constraint build_data_idempotency_key_key;
+create unique index build_data_idempotency_idx on build_data (node_name, idempotency_key)
+  where idempotency_key is not null;
+
+alter table applied_event add column request_hash text;

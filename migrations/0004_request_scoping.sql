@@ -17,3 +17,17 @@ create unique index build_data_idempotency_idx on build_data (node_name, idempot
   where idempotency_key is not null;
 
 alter table applied_event add column request_hash text;
+
+-- Bounds, so no task grows past what one answer can carry (Lambda answers stop at 6 MB, a Data
+-- API result at 1 MiB and a row at 64 KB). The API refuses a request that alone exceeds them
+-- (413); these constraints refuse what accumulates: successes, failures and links added over
+-- many updates or rolled up from subtasks (409). NOT VALID: enforced on every new write, while
+-- rows written before this migration are left as they are.
+alter table tasks add constraint tasks_result_lists_bound check (
+  octet_length(result_successes::text) + octet_length(result_failures::text)
+    + octet_length(result_links::text) <= 49152) not valid;
+alter table tasks add constraint tasks_node_filter_bound check (
+  node_filter is null or octet_length(node_filter::text) <= 65536) not valid;
+alter table result_message add constraint result_message_bound check (
+  octet_length(message) + octet_length(context) + octet_length(context_type)
+    + octet_length(extra::text) <= 65536) not valid;

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Deps } from '../deps.ts';
 import { appendMessages, listMessages } from '../store/messages.ts';
 import type { NewMessage } from '../store/types.ts';
+import { bounds } from './bounds.ts';
 import type { NewMessageSchema } from './schemas.ts';
 import { type MessageDict, toMessageDict } from './shapes.ts';
 
@@ -24,6 +25,7 @@ export async function appendTaskMessages(
   batchKey?: string,
   epoch?: number,
 ): Promise<{ appended: MessageDict[]; duplicates: number }> {
+  bounds.messages(messages);
   const input: NewMessage[] = messages.map((m, i) => {
     const key = m.idempotency_key ?? (batchKey ? `${batchKey}:${i}` : undefined);
     return {
@@ -40,18 +42,21 @@ export async function appendTaskMessages(
   return { appended: result.appended.map(toMessageDict), duplicates: result.duplicates };
 }
 
-/** A page of a task's messages after sequence `after`, and the `after` of the next page. */
+/**
+ * A page of a task's messages after sequence `after`, and the `after` of the next page: set when
+ * the page is full or the answer's byte budget ended it early.
+ */
 export async function pageTaskMessages(
   deps: Pick<Deps, 'db'>,
   taskId: string,
   options: { after?: number | undefined; limit?: number | undefined },
 ): Promise<{ messages: MessageDict[]; nextAfter: number | null; limit: number }> {
   const limit = options.limit ?? DEFAULT_MESSAGE_PAGE;
-  const messages = await listMessages(deps.db, taskId, { after: options.after ?? 0, limit });
-  const last = messages.at(-1);
+  const page = await listMessages(deps.db, taskId, { after: options.after ?? 0, limit });
+  const last = page.messages.at(-1);
   return {
-    messages: messages.map(toMessageDict),
-    nextAfter: messages.length === limit && last ? last.sequence : null,
+    messages: page.messages.map(toMessageDict),
+    nextAfter: page.more && last ? last.sequence : null,
     limit,
   };
 }

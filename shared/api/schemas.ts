@@ -455,6 +455,21 @@ export const StatusDictSchema = z
   })
   .meta({ id: 'TaskStatus' });
 
+const TruncatedPart = z.strictObject({
+  shown: z.int(),
+  total: z.int(),
+  next: z.string().meta({ description: 'Where the rest is read, a page at a time.' }),
+});
+
+/** What an answer left out to stay within its size bound, and where to read it. */
+export const TruncationSchema = z
+  .strictObject({ messages: TruncatedPart.optional(), tasks: TruncatedPart.optional() })
+  .meta({
+    id: 'Truncation',
+    description:
+      'Present when embedded messages (or, in a tree, tasks) were cut to keep the answer within its bound.',
+  });
+
 export const TaskDictSchema = z
   .strictObject({
     kind: z.literal('Task'),
@@ -477,6 +492,7 @@ export const TaskDictSchema = z
     version: z.int(),
     build_data: z.array(z.lazy(() => BuildDataDictSchema)).optional(),
     subtask_errors: z.record(z.string(), StatusDictSchema).optional(),
+    truncated: TruncationSchema.optional(),
   })
   .meta({ id: 'Task' });
 

@@ -60,6 +60,16 @@ export interface TaskDict {
   version: number;
   build_data?: BuildDataDict[];
   subtask_errors?: Record<string, StatusDict>;
+  /** Present when the answer had to leave something out to stay within its size bound. */
+  truncated?: Truncation;
+}
+
+/** What an answer left out, and where to read it. */
+export interface Truncation {
+  /** The task's messages: `shown` of `total` are embedded; page the rest from `next`. */
+  messages?: { shown: number; total: number; next: string };
+  /** The tree's tasks: `shown` of `total` are in the answer; walk the rest from `next`. */
+  tasks?: { shown: number; total: number; next: string };
 }
 
 export interface BuildDataDict {

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Deps } from '../deps.ts';
 import { type Action, isUserAction, USER_ACTIONS } from '../domain.ts';
 import { PreconditionRequiredError, ValidationError } from '../errors.ts';
+import { API_PREFIX } from '../http/conventions.ts';
 import { queryBuildData } from '../store/build-data.ts';
 import {
   claimTasks,
@@ -15,6 +16,7 @@ import {
   purgeFinishedTasks,
   retryTask,
   rollUpResults,
+  type TaskTree,
   terminateTask,
   updateTask,
 } from '../store/tasks.ts';
@@ -24,8 +26,10 @@ import type {
   SubtaskSelection,
   TaskChange,
   TaskRecord,
+  TaskWithMessages,
   TreeTask,
 } from '../store/types.ts';
+import { bounds } from './bounds.ts';
 import { requestFingerprint } from './idempotency.ts';
 import type {
   ClaimBodySchema,
@@ -94,6 +98,7 @@ export async function createUserTask(
       { path: 'design_ref', message: 'required' },
     ]);
   }
+  bounds.nodeFilter(input.node_filter);
   const { task, created } = await createTask(deps.db, {
     ...('task_id' in input && input.task_id ? { taskId: input.task_id } : {}),
     action: input.action,
@@ -130,6 +135,7 @@ export async function createInternalTask(
   input: CreateAnyTask & { epoch: number },
   origin: Origin,
 ): Promise<{ task: TaskDict; created: boolean }> {
+  bounds.nodeFilter(input.node_filter);
   const { task, created } = await createTask(deps.db, {
     ...(input.task_id ? { taskId: input.task_id } : {}),
     action: input.action,
@@ -172,6 +178,7 @@ export async function createSubtask(
   origin: Origin,
 ): Promise<{ task: TaskDict; created: boolean }> {
   const epoch = requireEpoch(input.epoch, 'Creating a subtask');
+  bounds.nodeFilter(input.node_filter);
   const requestKey = origin.requestKey ?? (input.task_id ? `subtask:${input.task_id}` : undefined);
   const { task, created } = await createTask(deps.db, {
     ...(input.task_id ? { taskId: input.task_id } : {}),
@@ -321,6 +328,37 @@ async function buildDataOf(deps: Db, taskIds: readonly string[]) {
   return byTask;
 }
 
+/**
+ * A task answer with its embedded messages cut says so (answers stay within the read budget,
+ * `store/bounds.ts`): how many are shown, how many the task has, and where the rest are.
+ */
+function withTruncation(dict: TaskDict, task: TaskWithMessages): TaskDict {
+  const shown = task.messages.length;
+  if (shown >= task.messageCount) return dict;
+  const after = task.messages.at(-1)?.sequence ?? 0;
+  dict.truncated = {
+    ...dict.truncated,
+    messages: {
+      shown,
+      total: task.messageCount,
+      next: `${API_PREFIX}/tasks/${task.taskId}/messages?after=${after}`,
+    },
+  };
+  return dict;
+}
+
+/** The tree answer's note when not every task of the tree fitted. */
+function treeTruncation(tree: TaskTree, rootTaskId: string): TaskDict['truncated'] {
+  if (tree.length >= tree.total) return undefined;
+  return {
+    tasks: {
+      shown: tree.length,
+      total: tree.total,
+      next: `${API_PREFIX}/tasks?parent_task_id=${rootTaskId}`,
+    },
+  };
+}
+
 function subtaskErrors(tree: readonly TreeTask[]): Record<string, StatusDict> {
   const errors: Record<string, StatusDict> = {};
   for (const node of tree) {
@@ -342,7 +380,7 @@ export async function readTask(
 ): Promise<{ body: TaskDict | Record<string, unknown>; version: number }> {
   if (!options.subtaskerrors && options.layers === 0) {
     const task = await getTask(deps.db, taskId);
-    const body = toTaskDict(task, task.messages);
+    const body = withTruncation(toTaskDict(task, task.messages), task);
     if (options.builddata) body.build_data = (await buildDataOf(deps, [taskId])).get(taskId) ?? [];
     return { body, version: task.version };
   }
@@ -362,18 +400,21 @@ export async function readTask(
       )
     : undefined;
   const dicts = shown.map((node) => {
-    const dict = toTaskDict(node, node.messages);
+    const dict = withTruncation(toTaskDict(node, node.messages), node);
     if (buildData) dict.build_data = buildData.get(node.taskId) ?? [];
     return dict;
   });
+  const cut = treeTruncation(tree, root.taskId);
   if (options.layers === 0) {
     const body = dicts[0] as TaskDict;
     if (errors) body.subtask_errors = errors;
+    if (cut) body.truncated = { ...body.truncated, ...cut };
     return { body, version: root.version };
   }
   const body: Record<string, unknown> = { init_task_id: root.taskId };
   for (const dict of dicts) body[dict.task_id] = dict;
   if (errors) body.subtask_errors = errors;
+  if (cut) body.truncated = cut;
   return { body, version: root.version };
 }
 
@@ -436,6 +477,7 @@ export async function changeTask(
       'An update must be conditional: send If-Match with the version read (expected_version over SQS), or the lease epoch.',
     );
   }
+  bounds.resultChange(input.result);
   const task = await updateTask(deps.db, taskId, toChange(input), {
     ...(condition.expectedVersion !== undefined
       ? { expectedVersion: condition.expectedVersion }

@@ -1,6 +1,7 @@
 import type { Db } from '../db/port.ts';
 import { type ColumnSpec, p, sql, statement } from '../db/sql.ts';
 import { NotFoundError, UnprocessableError, ValidationError } from '../errors.ts';
+import { READ_BUDGET_BYTES } from './bounds.ts';
 import { checkFence, FENCE_COLUMNS, type LeaseFence, leaseFence } from './fence.ts';
 import { run, runRetryingOnConflict } from './run.ts';
 import type { AppendResult, MessageRecord, NewMessage } from './types.ts';
@@ -123,12 +124,22 @@ order by m.sequence`,
   return { appended, duplicates: messages.length - appended.length };
 }
 
-/** A page of a task's messages after sequence `after`, in order. */
+/** A page of messages, and whether more follow it. */
+export interface MessagePage {
+  messages: MessageRecord[];
+  /** The page was full, or the byte budget ended it early: read on after its last message. */
+  more: boolean;
+}
+
+/**
+ * A page of a task's messages after sequence `after`, in order: at most `limit` of them and
+ * `READ_BUDGET_BYTES` of rows (always at least one message, so paging moves on).
+ */
 export async function listMessages(
   db: Db,
   taskId: string,
   options: { after: number; limit: number },
-): Promise<MessageRecord[]> {
+): Promise<MessagePage> {
   if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > 1000) {
     throw new ValidationError('limit must be an integer from 1 to 1000');
   }
@@ -139,19 +150,30 @@ export async function listMessages(
   const rows = await run(
     db,
     statement(
-      OPTIONAL_MESSAGE_COLUMNS,
-      sql`select ${MESSAGE_SELECT}
+      { ...OPTIONAL_MESSAGE_COLUMNS, fetched: 'int?' },
+      sql`select ${MESSAGE_SELECT}, m.fetched as "fetched"
 from (select task_id from tasks where task_id = ${task}::uuid) as t
 left join lateral (
-  select * from result_message r
-  where r.task_id = t.task_id and r.sequence > ${options.after}::bigint
-  order by r.sequence limit ${options.limit}::int
+  select * from (
+    select r.*, count(*) over () as fetched, row_number() over w as n,
+      sum(octet_length(r.message) + octet_length(r.context) + octet_length(r.context_type)
+        + octet_length(r.extra::text) + 96) over w as running
+    from (
+      select * from result_message r
+      where r.task_id = t.task_id and r.sequence > ${options.after}::bigint
+      order by r.sequence limit ${options.limit}::int
+    ) r
+    window w as (order by r.sequence)
+  ) b
+  where b.running <= ${READ_BUDGET_BYTES}::bigint or b.n = 1
 ) m on true
 order by m.sequence`,
     ),
   );
   if (rows.length === 0) throw new NotFoundError(`task ${taskId} does not exist`);
-  return rows.filter((r) => r.sequence !== null) as unknown as MessageRecord[];
+  const messages = rows.filter((r) => r.sequence !== null) as unknown as MessageRecord[];
+  const fetched = rows[0]?.fetched ?? 0;
+  return { messages, more: messages.length === options.limit || fetched > messages.length };
 }
 
 /**

@@ -1,6 +1,13 @@
 import { type Db, DbUnavailableError, SQL_STATE, SqlError } from '../db/port.ts';
 import type { ColumnSpec, Row, Statement } from '../db/sql.ts';
-import { UnavailableError, ValidationError } from '../errors.ts';
+import {
+  type AppError,
+  ConflictError,
+  PayloadTooLargeError,
+  UnavailableError,
+  ValidationError,
+} from '../errors.ts';
+import { BOUND_CONSTRAINTS, TASK_BOUNDS } from './bounds.ts';
 
 /**
  * Runs one store statement and turns driver failures into the taxonomy: an unreachable database
@@ -37,12 +44,39 @@ function translate(error: unknown): unknown {
           cause: error,
         });
       case SQL_STATE.checkViolation:
-        return new ValidationError(`a value is not allowed (${error.constraint ?? 'check'})`, [], {
-          cause: error,
-        });
+        return (
+          boundViolation(error) ??
+          new ValidationError(`a value is not allowed (${error.constraint ?? 'check'})`, [], {
+            cause: error,
+          })
+        );
     }
   }
   return error;
+}
+
+/**
+ * A write past one of the task bounds (`bounds.ts`): 413 when the request alone is too large,
+ * 409 when it is what the task already holds that the request would grow past the bound.
+ */
+function boundViolation(error: SqlError): AppError | undefined {
+  const kind = BOUND_CONSTRAINTS[error.constraint as keyof typeof BOUND_CONSTRAINTS];
+  if (kind === 'accumulated') {
+    return new ConflictError(
+      `the task's successes, failures and links would grow past ${TASK_BOUNDS.resultListsBytes} bytes; ` +
+        'the write was refused (report fewer or shorter entity names)',
+      { cause: error },
+    );
+  }
+  if (kind === 'request') {
+    return new PayloadTooLargeError(
+      error.constraint === 'result_message_bound'
+        ? `a message (text, context and extra) may hold at most ${TASK_BOUNDS.messageBytes} bytes`
+        : `a node filter may hold at most ${TASK_BOUNDS.nodeFilterBytes} bytes of JSON`,
+      { cause: error },
+    );
+  }
+  return undefined;
 }
 
 /** Whether `error` is a unique violation of `constraint`. */

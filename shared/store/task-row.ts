@@ -32,14 +32,11 @@ export const TASK_COLUMNS = {
   messageCount: 'int',
 } as const satisfies ColumnSpec;
 
-function taskSelect(
-  subtaskIds: SqlFragment,
-  wide: (column: SqlFragment) => SqlFragment = (c) => c,
-): SqlFragment {
+function taskSelect(subtaskIds: SqlFragment): SqlFragment {
   return sql`t.task_id as "taskId", t.parent_task_id as "parentTaskId", ${subtaskIds} as "subtaskIds",
-  t.action as "action", t.status as "status", ${wide(sql`t.design_ref`)} as "designRef", ${wide(sql`t.node_filter`)} as "nodeFilter",
-  t.result_status as "resultStatus", ${wide(sql`t.result_message`)} as "resultMessage", ${wide(sql`t.result_reason`)} as "resultReason",
-  ${wide(sql`t.result_successes`)} as "resultSuccesses", ${wide(sql`t.result_failures`)} as "resultFailures", ${wide(sql`t.result_links`)} as "resultLinks",
+  t.action as "action", t.status as "status", t.design_ref as "designRef", t.node_filter as "nodeFilter",
+  t.result_status as "resultStatus", t.result_message as "resultMessage", t.result_reason as "resultReason",
+  t.result_successes as "resultSuccesses", t.result_failures as "resultFailures", t.result_links as "resultLinks",
   t.error_count as "errorCount", t.retry as "retry", t.terminate as "terminate", t.terminated as "terminated",
   t.terminated_by as "terminatedBy", t.created as "created", t.created_by as "createdBy", t.updated as "updated",
   t.version as "version", t.claimed_epoch as "claimedEpoch", t.claimed_by as "claimedBy", t.claimed_at as "claimedAt",
@@ -55,35 +52,10 @@ const SUBTASK_IDS = sql`coalesce((select jsonb_agg(c.task_id order by c.seq) fro
 
 export const TASK_SELECT = taskSelect(SUBTASK_IDS);
 
-/**
- * The select list of a task joined to its messages (alias `t`, messages `m`), one row per
- * message: the wide columns (subtask list, design reference, node filter, result texts and entity
- * lists) only on the task's first row and null on the others, which the readers ignore. Repeating
- * them cost a task with 500 subtasks (and so 500 "Started subtask" messages) 500 evaluations of
- * its subtask list and about 10 MB of repeated JSON per read; now it is one of each.
- */
-export function taskHeadSelect(partition: SqlFragment): SqlFragment {
-  const first = sql`row_number() over (${partition} order by m.sequence) = 1`;
-  return taskSelect(
-    sql`case when ${first} then ${SUBTASK_IDS} end`,
-    (column) => sql`case when ${first} then ${column} end`,
-  );
-}
-
-/** Output columns of `taskHeadSelect`: the wide ones may be null (on rows after the first). */
-export const TASK_HEAD_COLUMNS = {
-  ...TASK_COLUMNS,
-  subtaskIds: 'json?',
-  nodeFilter: 'json?',
-  resultSuccesses: 'json?',
-  resultFailures: 'json?',
-  resultLinks: 'json?',
-} as const satisfies ColumnSpec;
-
 /** The select list for a task just inserted: it cannot have subtasks yet, so no probe. */
 export const NEW_TASK_SELECT = taskSelect(sql`'[]'::jsonb`);
 
-type TaskRow = Row<typeof TASK_COLUMNS> | Row<typeof TASK_HEAD_COLUMNS>;
+type TaskRow = Row<typeof TASK_COLUMNS>;
 
 /** Builds the record from a decoded task row. */
 export function toTaskRecord(row: TaskRow): TaskRecord {

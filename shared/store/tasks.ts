@@ -9,6 +9,7 @@ import {
   UnprocessableError,
   ValidationError,
 } from '../errors.ts';
+import { EMBEDDED_MESSAGES, READ_BUDGET_BYTES } from './bounds.ts';
 import { fenced, fenceOf, LIVE_LEASE } from './fence.ts';
 import { isUniqueViolation, run, runRetryingOnConflict } from './run.ts';
 import {
@@ -16,9 +17,7 @@ import {
   JOINED_MESSAGE_SELECT,
   NEW_TASK_SELECT,
   TASK_COLUMNS,
-  TASK_HEAD_COLUMNS,
   TASK_SELECT,
-  taskHeadSelect,
   toJoinedMessage,
   toTaskRecord,
 } from './task-row.ts';
@@ -176,24 +175,45 @@ left join (select *, true as was_created from ins union all select *, false from
 // Read
 
 const TASK_WITH_MESSAGES = {
-  ...TASK_HEAD_COLUMNS,
+  ...TASK_COLUMNS,
   ...JOINED_MESSAGE_COLUMNS,
 } as const satisfies ColumnSpec;
 
-/** One task with its messages in sequence order: one statement, a join instead of N+1 reads. */
+/** Bytes a message row adds to an answer: its text fields and `extra`, plus framing. */
+const MESSAGE_BYTES = sql`(octet_length(r.message) + octet_length(r.context) + octet_length(r.context_type)
+    + octet_length(r.extra::text) + 96)`;
+
+/** Bytes a task row adds to an answer: the whole row as text. */
+const TASK_BYTES = sql`octet_length(t::text)`;
+
+/**
+ * One task with its first messages in sequence order, in one statement: the task row, then one
+ * row per message (the task columns null there, so a message row carries the message only).
+ * At most `EMBEDDED_MESSAGES` messages and `READ_BUDGET_BYTES` of them; `messageCount` says how
+ * many the task has, so the caller can tell what was left for paging.
+ */
 export async function getTask(db: Db, taskId: string): Promise<TaskWithMessages> {
+  const id = p.uuid(taskId);
   const rows = await run(
     db,
     statement(
       TASK_WITH_MESSAGES,
-      sql`select ${taskHeadSelect(sql.empty)}, ${JOINED_MESSAGE_SELECT}
-from tasks t left join result_message m on m.task_id = t.task_id
-where t.task_id = ${p.uuid(taskId)}::uuid
-order by m.sequence`,
+      sql`with msgs as (
+  select r.*, sum(${MESSAGE_BYTES}) over (order by r.sequence) as running
+  from (select * from result_message where task_id = ${id}::uuid order by sequence limit ${EMBEDDED_MESSAGES}::int) r
+)
+select ${TASK_SELECT}, ${JOINED_MESSAGE_SELECT}
+from tasks t left join result_message m on false
+where t.task_id = ${id}::uuid
+union all
+select ${TASK_SELECT}, ${JOINED_MESSAGE_SELECT}
+from msgs m left join tasks t on false
+where m.running <= ${READ_BUDGET_BYTES}::bigint
+order by "msgSequence" nulls first`,
     ),
   );
   const first = rows[0];
-  if (!first) throw new NotFoundError(`task ${taskId} does not exist`);
+  if (!first || first.taskId === null) throw new NotFoundError(`task ${taskId} does not exist`);
   const messages = rows.map(toJoinedMessage).filter((m) => m !== null);
   return { ...toTaskRecord(first), messages };
 }
@@ -233,20 +253,32 @@ export async function listTasks(
     conditions.push(sql`t.parent_task_id = ${p.uuid(filter.parentTaskId)}::uuid`);
   if (filter.topLevel) conditions.push(sql`t.parent_task_id is null`);
   if (filter.createdBy) conditions.push(sql`t.created_by = ${filter.createdBy}::text`);
+  // One more row than the page tells whether a next page exists; the byte budget may end the
+  // page earlier (always after at least one task), and then the cursor continues from there.
   const rows = await run(
     db,
     statement(
-      { ...TASK_COLUMNS, seq: 'int' },
-      sql`select ${TASK_SELECT}, t.seq as "seq" from tasks t
-where ${sql.join(conditions, ' and ')}
-order by t.seq desc limit ${filter.limit + 1}::int`,
+      { ...TASK_COLUMNS, seq: 'int', bytes: 'int', fetched: 'int', running: 'int', n: 'int' },
+      sql`select * from (
+  select p.*, count(*) over ()::int as "fetched", sum(p."bytes") over w as "running",
+    row_number() over w as "n"
+  from (
+    select ${TASK_SELECT}, t.seq as "seq", ${TASK_BYTES} as "bytes" from tasks t
+    where ${sql.join(conditions, ' and ')}
+    order by t.seq desc limit ${filter.limit + 1}::int
+  ) p
+  window w as (order by p."seq" desc)
+) q
+where q."running" <= ${READ_BUDGET_BYTES}::bigint or q."n" = 1
+order by q."seq" desc`,
     ),
   );
   const page = rows.slice(0, filter.limit);
   const last = page.at(-1);
+  const more = rows.length > filter.limit || (rows[0]?.fetched ?? 0) > rows.length;
   return {
     tasks: page.map(toTaskRecord),
-    nextCursor: rows.length > filter.limit && last ? encodeCursor(last.seq) : null,
+    nextCursor: more && last ? encodeCursor(last.seq) : null,
   };
 }
 
@@ -393,47 +425,67 @@ order by t.seq`,
   return rows.map(toTaskRecord);
 }
 
+/** A task tree, breadth first, and how many tasks the whole tree has (more than shown when cut). */
+export type TaskTree = TreeTask[] & { total: number };
+
 /**
  * The task tree under `rootTaskId` down to `layers` layers (1 = the root only, -1 = all), breadth
- * first, every task with its messages: one recursive statement instead of Drydock's two reads
- * per node.
+ * first, every task with its first messages: one recursive statement instead of Drydock's two
+ * reads per node. Tasks come first (the root always), then messages in tree order, all within
+ * `READ_BUDGET_BYTES`; `total` and each task's `messageCount` say what was left out.
  */
 export async function getTaskTree(
   db: Db,
   rootTaskId: string,
   options: { layers: number },
-): Promise<TreeTask[]> {
+): Promise<TaskTree> {
   if (!Number.isInteger(options.layers) || (options.layers < 1 && options.layers !== -1)) {
     throw new ValidationError('layers must be -1 or a positive integer');
   }
   const rows = await run(
     db,
     statement(
-      { ...TASK_HEAD_COLUMNS, layer: 'int', ...JOINED_MESSAGE_COLUMNS },
+      { ...TASK_COLUMNS, layer: 'int', pos: 'int', total: 'int', ...JOINED_MESSAGE_COLUMNS },
       sql`with recursive tree as (
   select task_id, 1 as layer from tasks where task_id = ${p.uuid(rootTaskId)}::uuid
   union all
   select c.task_id, tree.layer + 1 from tasks c join tree on c.parent_task_id = tree.task_id
   where ${options.layers}::int < 0 or tree.layer < ${options.layers}::int
+),
+ordered as (
+  select tree.task_id, tree.layer, row_number() over w as pos, sum(${TASK_BYTES}) over w as running
+  from tree join tasks t on t.task_id = tree.task_id
+  window w as (order by tree.layer, t.seq)
+),
+kept as (select * from ordered where running <= ${READ_BUDGET_BYTES}::bigint or pos = 1),
+msgs as (
+  select r.*, k.layer, k.pos,
+    (select max(running) from kept) + sum(${MESSAGE_BYTES}) over (order by k.pos, r.sequence) as running
+  from kept k cross join lateral (
+    select * from result_message where task_id = k.task_id order by sequence limit ${EMBEDDED_MESSAGES}::int
+  ) r
 )
-select ${taskHeadSelect(sql`partition by t.task_id`)}, tree.layer as "layer", ${JOINED_MESSAGE_SELECT}
-from tree join tasks t on t.task_id = tree.task_id
-left join result_message m on m.task_id = t.task_id
-order by tree.layer, t.seq, m.sequence`,
+select ${TASK_SELECT}, k.layer as "layer", k.pos::int as "pos", (select count(*) from ordered)::int as "total",
+  ${JOINED_MESSAGE_SELECT}
+from kept k join tasks t on t.task_id = k.task_id left join result_message m on false
+union all
+select ${TASK_SELECT}, m.layer, m.pos::int, (select count(*) from ordered)::int, ${JOINED_MESSAGE_SELECT}
+from msgs m left join tasks t on false
+where m.running <= ${READ_BUDGET_BYTES}::bigint
+order by "pos", "msgSequence" nulls first`,
     ),
   );
   if (rows.length === 0) throw new NotFoundError(`task ${rootTaskId} does not exist`);
   const tree: TreeTask[] = [];
   for (const row of rows) {
-    let current = tree.at(-1);
-    if (!current || current.taskId !== row.taskId) {
-      current = { ...toTaskRecord(row), layer: row.layer, messages: [] };
-      tree.push(current);
+    if (row.taskId !== null) {
+      tree.push({ ...toTaskRecord(row), layer: row.layer, messages: [] });
+      continue;
     }
     const message = toJoinedMessage(row);
-    if (message) current.messages.push(message);
+    if (message) tree.at(-1)?.messages.push(message);
   }
-  return tree;
+  return Object.assign(tree, { total: rows[0]?.total ?? tree.length });
 }
 
 // ---------------------------------------------------------------------------------------------

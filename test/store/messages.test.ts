@@ -139,12 +139,16 @@ describe.each(TEST_DRIVERS)('result messages on %s', (driver) => {
       Array.from({ length: 7 }, (_, i) => msg(`m${i + 1}`)),
     );
     expect(
-      (await listMessages(t.db, task.taskId, { after: 0, limit: 3 })).map((m) => m.sequence),
+      (await listMessages(t.db, task.taskId, { after: 0, limit: 3 })).messages.map(
+        (m) => m.sequence,
+      ),
     ).toEqual([1, 2, 3]);
-    expect(
-      (await listMessages(t.db, task.taskId, { after: 5, limit: 3 })).map((m) => m.message),
-    ).toEqual(['m6', 'm7']);
-    expect(await listMessages(t.db, task.taskId, { after: 7, limit: 3 })).toEqual([]);
+    const last = await listMessages(t.db, task.taskId, { after: 5, limit: 3 });
+    expect([last.messages.map((m) => m.message), last.more]).toEqual([['m6', 'm7'], false]);
+    expect(await listMessages(t.db, task.taskId, { after: 7, limit: 3 })).toEqual({
+      messages: [],
+      more: false,
+    });
   });
 
   it('answers not found for a missing task and refuses bad input', async () => {

@@ -1,0 +1,32 @@
+/**
+ * How much one task may hold and one read may return, so that every answer fits what carries it:
+ * a Lambda answer stops at 6 MB, a Data API result at 1 MiB and a Data API row at 64 KB.
+ * Migration 0004 enforces the write bounds as constraints (named here), so every writer (the
+ * API, the SQS consumers, roll-up) meets them; the API refuses a request that alone exceeds one
+ * before it reaches the database.
+ */
+export const TASK_BOUNDS = {
+  /** A task's successes, failures and links together, as JSON (`tasks_result_lists_bound`). */
+  resultListsBytes: 48 * 1024,
+  /** A task's node filter as JSON (`tasks_node_filter_bound`). */
+  nodeFilterBytes: 64 * 1024,
+  /** One message: text, context, context type and `extra` as JSON (`result_message_bound`). */
+  messageBytes: 64 * 1024,
+} as const;
+
+/**
+ * Bytes of rows one read statement returns at most: a page of tasks or messages, a task with
+ * its messages, a task tree. Half the Data API's 1 MiB result, so JSON escaping and field
+ * framing still fit; the first row is always returned, so paging always moves on.
+ */
+export const READ_BUDGET_BYTES = 512 * 1024;
+
+/** Messages embedded in one task of an answer at most; the rest are paged (`/messages`). */
+export const EMBEDDED_MESSAGES = 1000;
+
+/** The write-bound constraints and the status a violation maps to. */
+export const BOUND_CONSTRAINTS = {
+  tasks_result_lists_bound: 'accumulated',
+  tasks_node_filter_bound: 'request',
+  result_message_bound: 'request',
+} as const;

@@ -43,6 +43,9 @@ const EnvSchema = z
     DB_SECRET_ARN: arn.optional(),
     DB_NAME: z.string().min(1).optional(),
     PGLITE_DATA_DIR: z.string().min(1).default('.data/pglite'),
+    // Under the API functions' 30 s: a statement past it is cancelled by the server, and the
+    // client gives up 2 s later on a database that stopped answering altogether (503).
+    DB_STATEMENT_TIMEOUT_MS: intVar(100, 300_000).default(25_000),
     LEASE_GRACE_SECONDS: intVar(1, 86_400).default(DEFAULT_LEASE_GRACE_SECONDS),
     LEASE_MODE: z.enum(['watch', 'hold']).default('watch'),
     LEASE_INSTANCE_ID: z.string().min(1).max(256).optional(),
@@ -146,8 +149,8 @@ const EnvSchema = z
 /** How the composition root reaches the database. */
 export type DbConfig =
   | { readonly driver: 'pglite'; readonly dataDir: string }
-  | { readonly driver: 'pg'; readonly url: string }
-  | { readonly driver: 'pg'; readonly urlSecretArn: string }
+  | { readonly driver: 'pg'; readonly url: string; readonly statementTimeoutMs: number }
+  | { readonly driver: 'pg'; readonly urlSecretArn: string; readonly statementTimeoutMs: number }
   | {
       readonly driver: 'data-api';
       readonly resourceArn: string;
@@ -254,8 +257,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     };
   } else if (e.DB_DRIVER === 'pg') {
     db = e.DATABASE_URL
-      ? { driver: 'pg', url: e.DATABASE_URL }
-      : { driver: 'pg', urlSecretArn: e.DATABASE_SECRET_ARN as string };
+      ? { driver: 'pg', url: e.DATABASE_URL, statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS }
+      : {
+          driver: 'pg',
+          urlSecretArn: e.DATABASE_SECRET_ARN as string,
+          statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+        };
   } else {
     db = { driver: 'pglite', dataDir: e.PGLITE_DATA_DIR };
   }

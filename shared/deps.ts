@@ -80,7 +80,11 @@ export async function createDb(config: DbConfig): Promise<Db> {
                 config.urlSecretArn,
               )
             ).trim();
-      return createPgDb({ connectionString: url, maxConnections: 2, statementTimeoutMs: 25_000 });
+      return createPgDb({
+        connectionString: url,
+        maxConnections: 2,
+        statementTimeoutMs: config.statementTimeoutMs,
+      });
     }
     case 'data-api':
       // The endpoint comes from AWS_ENDPOINT_URL_RDS_DATA when set (the SDK reads it), so the

@@ -137,6 +137,12 @@ export function translateDataApiError(error: unknown): Error {
       options,
     );
   }
+  if (name === 'AbortError') {
+    return new DbUnavailableError(
+      "the Data API did not answer before the invocation's deadline; the statement may or may not have run",
+      options,
+    );
+  }
   if (name === 'TimeoutError') {
     return new DbUnavailableError(
       'the Data API did not answer within the client timeout; the statement may or may not have run',

@@ -52,6 +52,10 @@ export interface DataApiDbOptions {
 /** Above the Data API's own 45 s call limit, so a slow statement fails there, not here. */
 export const DATA_API_REQUEST_TIMEOUT_MS = 60_000;
 
+/** Kept free of the invocation's remaining time when a call is cut short by it. */
+const CALL_MARGIN_MS = 1_000;
+const MIN_CALL_MS = 250;
+
 const DEFAULT_RETRY: Required<DataApiRetryOptions> = {
   budgetMs: 40_000,
   baseDelayMs: 250,
@@ -133,6 +137,15 @@ export function createDataApiDb(options: DataApiDbOptions): Db {
     secretArn: options.secretArn,
   };
   const send = <T>(call: () => Promise<T>) => withRetry(call, retry, remainingTimeMs);
+  // Each call also ends with the invocation: a Data API endpoint that stops answering (a
+  // frozen connection, not a refused one) must not hold the request until Lambda kills it; the
+  // caller gets a 503 with time left to send it.
+  const callOptions = () => {
+    const left = remainingTimeMs() - CALL_MARGIN_MS;
+    return Number.isFinite(left) && left < DATA_API_REQUEST_TIMEOUT_MS
+      ? { abortSignal: AbortSignal.timeout(Math.max(MIN_CALL_MS, left)) }
+      : {};
+  };
 
   async function execute<C extends ColumnSpec>(
     statement: Statement<C>,
@@ -148,6 +161,7 @@ export function createDataApiDb(options: DataApiDbOptions): Db {
           ...(parameters.length > 0 ? { parameters } : {}),
           ...(transactionId ? { transactionId } : {}),
         }),
+        callOptions(),
       ),
     );
     const records = output.records ?? [];

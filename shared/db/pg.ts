@@ -11,6 +11,14 @@ export interface PgDbOptions {
   readonly maxConnections?: number;
   /** Server-side `statement_timeout` in ms (0 = none). */
   readonly statementTimeoutMs?: number;
+  /**
+   * Client-side deadline of one statement, in ms: a database that stops answering without
+   * closing the connection (a frozen host, a dropped route) never delivers the server's own
+   * timeout, so the client gives up itself, answers `DbUnavailableError` and drops the
+   * connection. Default: the statement timeout plus 2 s (so the server's cancel, a cleaner
+   * end, comes first); none when there is no statement timeout.
+   */
+  readonly queryTimeoutMs?: number;
   /** Extra `-c` settings for every connection, e.g. `{ TimeZone: 'Europe/Berlin' }` in tests. */
   readonly sessionSettings?: Readonly<Record<string, string>>;
 }
@@ -78,6 +86,12 @@ export function translatePgError(error: unknown): Error {
   ) {
     return new DbUnavailableError('database unavailable', { cause: error });
   }
+  if (error.message === 'Query read timeout') {
+    return new DbUnavailableError(
+      'the database did not answer within the statement deadline; the statement may or may not have run',
+      { cause: error },
+    );
+  }
   return error;
 }
 
@@ -123,10 +137,16 @@ export function createPgDb(options: PgDbOptions): Db {
       : {}),
     ...options.sessionSettings,
   };
+  const queryTimeoutMs =
+    options.queryTimeoutMs ??
+    (options.statementTimeoutMs ? options.statementTimeoutMs + 2_000 : undefined);
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.maxConnections ?? 10,
+    // Also how long a request waits for a pool slot: with every connection stuck on a silent
+    // database, the next request answers 503 after this instead of queueing without end.
     connectionTimeoutMillis: 5_000,
+    ...(queryTimeoutMs ? { query_timeout: queryTimeoutMs } : {}),
     idleTimeoutMillis: 30_000,
     types,
     options: Object.entries(settings)

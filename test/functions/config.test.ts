@@ -19,11 +19,16 @@ describe('configuration', () => {
     expect(loadConfig({ DB_DRIVER: 'pg', DATABASE_URL: 'postgres://u@h/db' }).db).toEqual({
       driver: 'pg',
       url: 'postgres://u@h/db',
+      statementTimeoutMs: 25_000,
     });
     const secret = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-url-AbCdEf';
-    expect(loadConfig({ DB_DRIVER: 'pg', DATABASE_SECRET_ARN: secret }).db).toEqual({
+    expect(
+      loadConfig({ DB_DRIVER: 'pg', DATABASE_SECRET_ARN: secret, DB_STATEMENT_TIMEOUT_MS: '9000' })
+        .db,
+    ).toEqual({
       driver: 'pg',
       urlSecretArn: secret,
+      statementTimeoutMs: 9_000,
     });
     expect(
       loadConfig({

@@ -1,7 +1,9 @@
 // `npm run migrate`: applies pending migrations to the configured database, then exits.
+import { holdDataFolder } from './data-lock.ts';
 import { applyLocalDefaults } from './env.ts';
 
 applyLocalDefaults();
+holdDataFolder();
 const { applyMigrations } = await import('#shared/api/migrations.ts');
 const { closeDeps, getDeps } = await import('#shared/deps.ts');
 

@@ -1,7 +1,10 @@
 // `npm start`: the service on http://127.0.0.1:3000 over the same handlers the Lambdas run.
+import { holdDataFolder } from './data-lock.ts';
 import { applyLocalDefaults, portFrom } from './env.ts';
 
 applyLocalDefaults();
+// One process per PGlite folder: a second `npm start` on it is refused before it opens it.
+const lock = holdDataFolder();
 const { startLocalService } = await import('./service.ts');
 const { createStaticFiles } = await import('./static-files.ts');
 const { prepareConsole } = await import('../console/console-build.ts');
@@ -17,6 +20,7 @@ const service = await startLocalService({
 }).catch((error: unknown) => {
   // Configuration and connection problems are the usual cause: the message says which.
   console.error(`drydock-statemgmt did not start: ${(error as Error).message}`);
+  lock?.release();
   process.exit(1);
 });
 
@@ -53,7 +57,10 @@ const stop = (signal: string) => {
   stopping = true;
   console.log(`${signal}: stopping`);
   service.stop().then(
-    () => process.exit(0),
+    () => {
+      lock?.release();
+      process.exit(0);
+    },
     (error: unknown) => {
       console.error('stop failed', error);
       process.exit(1);

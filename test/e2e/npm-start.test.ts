@@ -67,6 +67,23 @@ function readmeExample(readme: string, route: string): string {
   return example;
 }
 
+/** Runs the server to its exit (it is expected to refuse to start): exit code and output. */
+function runToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(NODE, ['infra/local/server.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })));
+}
+
 function stopProcess(started: Started): Promise<number | null> {
   return new Promise((resolve) => {
     started.child.removeAllListeners('exit');
@@ -146,13 +163,21 @@ describe('npm start (the local server as a process)', () => {
       },
     });
     expect(created.status).toBe(201);
+    // A second server on the same folder refuses to start (before opening it) and says why.
+    const second = await runToExit(env);
+    expect(second.code).toBe(1);
+    expect(second.output).toContain(`${dataDir} is in use by another drydock-statemgmt (pid`);
+    expect(
+      (await request(first.url, 'GET', `/api/v1.0/tasks/${created.body.task_id}`)).status,
+    ).toBe(200);
     expect(await stopProcess(first)).toBe(0);
     expect(first.output()).toContain('SIGINT: stopping');
 
-    const second = await startProcess(env);
-    const again = await request(second.url, 'GET', `/api/v1.0/tasks/${created.body.task_id}`);
+    // Stopped, the folder is free again.
+    const restarted = await startProcess(env);
+    const again = await request(restarted.url, 'GET', `/api/v1.0/tasks/${created.body.task_id}`);
     expect(again.status).toBe(200);
     expect(again.body.status).toBe('queued');
-    expect(await stopProcess(second)).toBe(0);
+    expect(await stopProcess(restarted)).toBe(0);
   });
 });

@@ -1,0 +1,1483 @@
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+
+/**
+ * Hostile requests: what an attacker or a broken client sends beyond the plain bad requests of
+ * `bad-requests.test.ts`. Each case is sent as raw bytes to the local server (the same handlers
+ * the Lambdas run) on every driver; the runner compares a checksum of every table before and
+ * after it. The table is plain data so the same file measures any build of the service.
+ *
+ * Placeholders, filled per run: `{T}`, `{T2}` seeded top-level tasks; `"{E}"` the lease epoch of
+ * `orch-a`; `{K}` a fresh key and `{U}` a fresh UUID per case; `{S}` the task a setup step
+ * created; `{V}` the ETag the last setup step answered; `{ROOT}` the design file root;
+ * `{DP}` the port of the allow-listed design server; `{SP}` the service's own port.
+ */
+
+export type HostileClass =
+  | 'nul'
+  | 'unicode'
+  | 'utf8-bytes'
+  | 'url-escapes'
+  | 'depth'
+  | 'prototype'
+  | 'design-file'
+  | 'redaction'
+  | 'ssrf'
+  | 'allow-list'
+  | 'json-errors'
+  | 'protocol'
+  | 'idempotency'
+  | 'bounds';
+
+export interface SetupStep {
+  readonly method: string;
+  readonly path: string;
+  readonly body?: unknown;
+  readonly headers?: readonly (readonly [string, string])[];
+  /** Remember the answer's `task_id` as `{S}`. */
+  readonly captureTask?: boolean;
+  /** Send this step this many times. */
+  readonly repeat?: number;
+}
+
+/** A problem with an answer, or undefined when it is right. */
+export type AnswerCheck = (answer: {
+  // biome-ignore lint/suspicious/noExplicitAny: checks read arbitrary JSON
+  body: any;
+  text: string;
+  bytes: number;
+  headers: Record<string, unknown>;
+}) => string | undefined;
+
+export interface HostileCase {
+  readonly name: string;
+  readonly kind: HostileClass;
+  readonly method: string;
+  /** Under /api/v1.0 unless it starts with `/api/` or `/versions`; sent verbatim. */
+  readonly path: string;
+  /** An object is sent as JSON; a string or Buffer as is. */
+  readonly body?: unknown;
+  readonly headers?: readonly (readonly [string, string])[];
+  readonly status: number;
+  /** The request is expected to change a table (default: it must not). */
+  readonly writes?: boolean;
+  readonly setup?: readonly SetupStep[];
+  readonly check?: AnswerCheck;
+}
+
+const DESIGN = 'deckhand+https://deckhand.example/api/v1.0/revisions/1/rendered-documents';
+const JSON_TYPE = ['Content-Type', 'application/json'] as const;
+
+const task = (extra: object = {}) => ({ action: 'verify_site', design_ref: DESIGN, ...extra });
+const filter = (set: object) => ({
+  filter_set_type: 'union',
+  filter_set: [{ filter_type: 'union', ...set }],
+});
+const message = (extra: object = {}) => ({
+  message: 'm',
+  error: false,
+  context_type: 'task',
+  context: 'c',
+  ...extra,
+});
+const item = (extra: object = {}) => ({
+  task_id: '{T}',
+  generator: 'lshw',
+  data_format: 'text/xml',
+  data_element: '<x/>',
+  ...extra,
+});
+
+/** The answer body does not quote `secret` anywhere. */
+const doesNotEcho =
+  (secret: string): AnswerCheck =>
+  ({ text }) =>
+    text.includes(secret) ? `the answer echoes ${secret}` : undefined;
+
+/** A refusal that names the offending field. */
+const names =
+  (field: string): AnswerCheck =>
+  ({ text }) =>
+    text.includes(field) ? undefined : `the refusal does not name ${field}: ${text.slice(0, 300)}`;
+
+const MIB = 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// Every string a request can carry, with a poison in it
+
+interface StringSite {
+  readonly where: string;
+  readonly method: string;
+  readonly path: string;
+  readonly body: (poison: string) => unknown;
+  /** A word the refusal must mention. */
+  readonly field: string;
+}
+
+const STRING_SITES: readonly StringSite[] = [
+  {
+    where: 'design_ref',
+    method: 'POST',
+    path: '/tasks',
+    field: 'design_ref',
+    body: (x) => task({ design_ref: `${DESIGN}${x}` }),
+  },
+  {
+    where: 'node filter node_names',
+    method: 'POST',
+    path: '/tasks',
+    field: 'node_names',
+    body: (x) => task({ node_filter: filter({ node_names: [`n1${x}`] }) }),
+  },
+  {
+    where: 'node filter node_tags',
+    method: 'POST',
+    path: '/tasks',
+    field: 'node_tags',
+    body: (x) => task({ node_filter: filter({ node_tags: [`t${x}`] }) }),
+  },
+  {
+    where: 'node filter label key',
+    method: 'POST',
+    path: '/tasks',
+    field: 'node_labels',
+    body: (x) => task({ node_filter: filter({ node_labels: { [`k${x}`]: 'v' } }) }),
+  },
+  {
+    where: 'node filter label value',
+    method: 'POST',
+    path: '/tasks',
+    field: 'node_labels',
+    body: (x) => task({ node_filter: filter({ node_labels: { k: `v${x}` } }) }),
+  },
+  {
+    where: 'node filter rack_names',
+    method: 'POST',
+    path: '/tasks',
+    field: 'rack_names',
+    body: (x) => task({ node_filter: filter({ rack_names: [`r${x}`] }) }),
+  },
+  {
+    where: 'node filter rack label',
+    method: 'POST',
+    path: '/tasks',
+    field: 'rack_labels',
+    body: (x) => task({ node_filter: filter({ rack_labels: { row: `a${x}` } }) }),
+  },
+  {
+    where: 'subtask design_ref',
+    method: 'POST',
+    path: '/tasks/{T}/subtasks',
+    field: 'design_ref',
+    body: (x) => ({ action: 'noop', design_ref: `${DESIGN}${x}` }),
+  },
+  {
+    where: 'subtask node filter',
+    method: 'POST',
+    path: '/tasks/{T}/subtasks',
+    field: 'node_names',
+    body: (x) => ({ action: 'noop', node_filter: filter({ node_names: [`n${x}`] }) }),
+  },
+  {
+    where: 'result message',
+    method: 'PATCH',
+    path: '/tasks/{T}',
+    field: 'message',
+    body: (x) => ({ result: { message: `done${x}` } }),
+  },
+  {
+    where: 'result reason',
+    method: 'PATCH',
+    path: '/tasks/{T}',
+    field: 'reason',
+    body: (x) => ({ result: { reason: `why${x}` } }),
+  },
+  {
+    where: 'result successes',
+    method: 'PATCH',
+    path: '/tasks/{T}',
+    field: 'add_successes',
+    body: (x) => ({ result: { add_successes: [`n1${x}`] } }),
+  },
+  {
+    where: 'result failures',
+    method: 'PATCH',
+    path: '/tasks/{T}',
+    field: 'add_failures',
+    body: (x) => ({ result: { add_failures: [`n2${x}`] } }),
+  },
+  {
+    where: 'result link rel',
+    method: 'PATCH',
+    path: '/tasks/{T}',
+    field: 'rel',
+    body: (x) => ({ result: { add_links: [{ rel: `log${x}`, href: 'https://l/1' }] } }),
+  },
+  {
+    where: 'result link href',
+    method: 'PATCH',
+    path: '/tasks/{T}',
+    field: 'href',
+    body: (x) => ({ result: { add_links: [{ rel: 'log', href: `https://l/1${x}` }] } }),
+  },
+  {
+    where: 'message text',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    field: 'message',
+    body: (x) => message({ message: `PXE${x} failed` }),
+  },
+  {
+    where: 'message context_type',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    field: 'context_type',
+    body: (x) => message({ context_type: `node${x}` }),
+  },
+  {
+    where: 'message context',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    field: 'context',
+    body: (x) => message({ context: `n1${x}` }),
+  },
+  {
+    where: 'message extra key',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    field: 'extra',
+    body: (x) => message({ extra: { [`key${x}`]: 1 } }),
+  },
+  {
+    where: 'message extra value',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    field: 'extra',
+    body: (x) => message({ extra: { k: `v${x}` } }),
+  },
+  {
+    where: 'message extra nested value',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    field: 'extra',
+    body: (x) => message({ extra: { a: { b: [1, `v${x}`] } } }),
+  },
+  {
+    where: 'message idempotency key',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    field: 'idempotency_key',
+    body: (x) => message({ idempotency_key: `k${x}` }),
+  },
+  {
+    where: 'second message of a batch',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    field: 'message',
+    body: (x) => [message(), message({ message: `b${x}` })],
+  },
+  {
+    where: 'build data generator',
+    method: 'POST',
+    path: '/nodes/n1/builddata',
+    field: 'generator',
+    body: (x) => item({ generator: `lshw${x}` }),
+  },
+  {
+    where: 'build data format',
+    method: 'POST',
+    path: '/nodes/n1/builddata',
+    field: 'data_format',
+    body: (x) => item({ data_format: `text/xml${x}` }),
+  },
+  {
+    where: 'build data element',
+    method: 'POST',
+    path: '/nodes/n1/builddata',
+    field: 'data_element',
+    body: (x) => item({ data_element: `<x>${x}</x>` }),
+  },
+  {
+    where: 'build data idempotency key',
+    method: 'POST',
+    path: '/nodes/n1/builddata',
+    field: 'idempotency_key',
+    body: (x) => item({ idempotency_key: `k${x}` }),
+  },
+  {
+    where: 'lease claim instance id',
+    method: 'POST',
+    path: '/leader/claim',
+    field: 'instance_id',
+    body: (x) => ({ instance_id: `orch-z${x}` }),
+  },
+  {
+    where: 'lease renew instance id',
+    method: 'POST',
+    path: '/leader/renew',
+    field: 'instance_id',
+    body: (x) => ({ instance_id: `orch-a${x}`, epoch: '{E}' }),
+  },
+  {
+    where: 'lease abdicate instance id',
+    method: 'POST',
+    path: '/leader/abdicate',
+    field: 'instance_id',
+    body: (x) => ({ instance_id: `orch-a${x}`, epoch: '{E}' }),
+  },
+  {
+    where: 'requeue instance id',
+    method: 'POST',
+    path: '/leader/requeue',
+    field: 'instance_id',
+    body: (x) => ({ instance_id: `orch-a${x}`, epoch: '{E}' }),
+  },
+  {
+    where: 'task claim instance id',
+    method: 'POST',
+    path: '/tasks/claim',
+    field: 'instance_id',
+    body: (x) => ({ instance_id: `orch-a${x}`, epoch: '{E}' }),
+  },
+  {
+    where: 'design resolve reference',
+    method: 'POST',
+    path: '/designs/resolve',
+    field: 'design_ref',
+    body: (x) => ({ design_ref: `file://{ROOT}/site${x}.yaml` }),
+  },
+  {
+    where: 'validatedesign href',
+    method: 'POST',
+    path: '/validatedesign',
+    field: 'href',
+    body: (x) => ({ href: `file://{ROOT}/site${x}.yaml` }),
+  },
+  {
+    where: 'a key of the body',
+    method: 'POST',
+    path: '/tasks',
+    field: 'body',
+    body: (x) => ({ ...task(), [`action${x}`]: 'x' }),
+  },
+  {
+    where: 'a key of a filter set',
+    method: 'POST',
+    path: '/tasks',
+    field: 'filter_set',
+    body: (x) => task({ node_filter: filter({ [`node_names${x}`]: ['n1'] }) }),
+  },
+];
+
+const POISONS = [
+  { label: 'NUL', text: '\u0000', kind: 'nul' },
+  { label: 'lone high surrogate', text: '\ud800', kind: 'unicode' },
+  { label: 'lone low surrogate', text: '\udfff', kind: 'unicode' },
+] as const;
+
+const poisonedStrings: HostileCase[] = POISONS.flatMap((poison) =>
+  STRING_SITES.map(
+    (site): HostileCase => ({
+      name: `${poison.label} in ${site.where}`,
+      kind: poison.kind,
+      method: site.method,
+      path: site.path,
+      body: site.body(poison.text),
+      status: 400,
+      check: names(site.field),
+    }),
+  ),
+);
+
+// ---------------------------------------------------------------------------------------------
+// Percent-escapes in the path and query: NUL, an encoded surrogate, invalid and overlong UTF-8
+
+const URL_POISONS = ['%00', '%ED%A0%80', '%FF', '%C0%80'];
+const URL_SITES: readonly { where: string; method: string; path: string; body?: unknown }[] = [
+  { where: 'created_by filter', method: 'GET', path: '/tasks?created_by=arn{P}' },
+  { where: 'node name of a build-data read', method: 'GET', path: '/nodes/n{P}/builddata' },
+  {
+    where: 'node name of a build-data post',
+    method: 'POST',
+    path: '/nodes/n{P}/builddata',
+    body: item(),
+  },
+  { where: 'message cursor', method: 'GET', path: '/tasks/{T}/messages?after=1{P}' },
+  { where: 'task cursor', method: 'GET', path: '/tasks?cursor=AAAA{P}' },
+  { where: 'action filter', method: 'GET', path: '/tasks?action=deploy_nodes{P}' },
+  { where: 'retention days', method: 'DELETE', path: '/tasks?days=30{P}' },
+  { where: 'task id in the path', method: 'GET', path: '/tasks/{T}{P}' },
+];
+
+const urlEscapes: HostileCase[] = URL_POISONS.flatMap((poison) =>
+  URL_SITES.map(
+    (site): HostileCase => ({
+      name: `${poison} in the ${site.where}`,
+      kind: 'url-escapes',
+      method: site.method,
+      path: site.path.replace('{P}', poison),
+      ...(site.body === undefined ? {} : { body: site.body }),
+      status: 400,
+    }),
+  ),
+);
+
+// ---------------------------------------------------------------------------------------------
+// Bodies that are not UTF-8
+
+const BYTE_POISONS: readonly { label: string; bytes: number[] }[] = [
+  { label: 'byte FF', bytes: [0xff] },
+  { label: 'overlong NUL C0 80', bytes: [0xc0, 0x80] },
+  { label: 'UTF-8-encoded surrogate ED A0 80', bytes: [0xed, 0xa0, 0x80] },
+  { label: 'truncated sequence E2 82', bytes: [0xe2, 0x82] },
+];
+const MARK = '@@bytes@@';
+const BYTE_SITES: readonly { where: string; path: string; body: unknown }[] = [
+  { where: 'message text', path: '/tasks/{T}/messages', body: message({ message: `a${MARK}b` }) },
+  { where: 'design_ref', path: '/tasks', body: task({ design_ref: `${DESIGN}${MARK}` }) },
+  {
+    where: 'build data element',
+    path: '/nodes/n1/builddata',
+    body: item({ data_element: `<x>${MARK}</x>` }),
+  },
+  { where: 'lease instance id', path: '/leader/claim', body: { instance_id: `orch-z${MARK}` } },
+];
+
+/** The JSON text of `body` with raw bytes where the marker was. */
+function withBytes(body: unknown, bytes: number[]): Buffer {
+  const [before, after] = JSON.stringify(body).split(MARK) as [string, string];
+  return Buffer.concat([Buffer.from(before), Buffer.from(bytes), Buffer.from(after)]);
+}
+
+const utf8Bytes: HostileCase[] = BYTE_POISONS.flatMap((poison) =>
+  BYTE_SITES.map(
+    (site): HostileCase => ({
+      name: `${poison.label} in the ${site.where} bytes`,
+      kind: 'utf8-bytes',
+      method: 'POST',
+      path: site.path,
+      body: withBytes(site.body, poison.bytes),
+      headers: [JSON_TYPE],
+      status: 400,
+    }),
+  ),
+);
+
+// ---------------------------------------------------------------------------------------------
+// Nesting depth
+
+const nested = (levels: number, leaf: unknown = 1, array = false): unknown => {
+  let value = leaf;
+  for (let i = 0; i < levels; i += 1) value = array ? [value] : { a: value };
+  return value;
+};
+/** Deep JSON as text, built without recursion (JSON.stringify itself fails past a few thousand). */
+const deepText = (prefix: string, levels: number, suffix: string) =>
+  `${prefix}${'['.repeat(levels)}1${']'.repeat(levels)}${suffix}`;
+
+const depth: HostileCase[] = [
+  {
+    name: 'extra nested 60 levels (accepted)',
+    kind: 'depth',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: message({ extra: nested(60) as object }),
+    status: 201,
+    writes: true,
+  },
+  {
+    name: 'extra nested 70 levels of objects',
+    kind: 'depth',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: message({ extra: nested(70) as object }),
+    status: 400,
+    check: names('deep'),
+  },
+  {
+    name: 'extra nested 70 levels of arrays',
+    kind: 'depth',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: message({ extra: { a: nested(70, 1, true) } }),
+    status: 400,
+  },
+  {
+    name: 'extra nested 5,000 levels',
+    kind: 'depth',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: deepText(
+      '{"message":"m","error":false,"context_type":"t","context":"c","extra":{"a":',
+      5_000,
+      '}}',
+    ),
+    headers: [JSON_TYPE],
+    status: 400,
+  },
+  {
+    name: 'extra nested 100,000 levels',
+    kind: 'depth',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: deepText(
+      '{"message":"m","error":false,"context_type":"t","context":"c","extra":{"a":',
+      100_000,
+      '}}',
+    ),
+    headers: [JSON_TYPE],
+    status: 400,
+  },
+  {
+    name: 'a body of 10,000 nested arrays',
+    kind: 'depth',
+    method: 'POST',
+    path: '/tasks',
+    body: deepText('', 10_000, ''),
+    headers: [JSON_TYPE],
+    status: 400,
+  },
+  {
+    name: 'deep value in an unknown build-data field',
+    kind: 'depth',
+    method: 'POST',
+    path: '/nodes/n1/builddata',
+    body: deepText('{"task_id":"{T}","x":', 5_000, '}'),
+    headers: [JSON_TYPE],
+    status: 400,
+  },
+  {
+    name: 'deep value in a PATCH body',
+    kind: 'depth',
+    method: 'PATCH',
+    path: '/tasks/{T}',
+    body: deepText('{"result":{"add_links":', 5_000, '}}'),
+    headers: [JSON_TYPE],
+    status: 400,
+  },
+  {
+    name: 'deep value in a lease claim',
+    kind: 'depth',
+    method: 'POST',
+    path: '/leader/claim',
+    body: deepText('{"instance_id":', 5_000, '}'),
+    headers: [JSON_TYPE],
+    status: 400,
+  },
+  {
+    name: 'deep value in a design reference body',
+    kind: 'depth',
+    method: 'POST',
+    path: '/designs/resolve',
+    body: deepText('{"design_ref":', 5_000, '}'),
+    headers: [JSON_TYPE],
+    status: 400,
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Names that are properties of every plain object
+
+const PROTO_NAMES = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty'];
+
+const prototype: HostileCase[] = [
+  ...PROTO_NAMES.map(
+    (n): HostileCase => ({
+      name: `query parameter ${n} on GET /tasks`,
+      kind: 'prototype',
+      method: 'GET',
+      path: `/tasks?${n}=1`,
+      status: 400,
+      check: names(n),
+    }),
+  ),
+  ...PROTO_NAMES.map(
+    (n): HostileCase => ({
+      name: `query parameter ${n} on GET /health`,
+      kind: 'prototype',
+      method: 'GET',
+      path: `/health?${n}=1`,
+      status: 400,
+    }),
+  ),
+  ...PROTO_NAMES.map(
+    (n): HostileCase => ({
+      name: `header ${n} on GET /tasks/{id}`,
+      kind: 'prototype',
+      method: 'GET',
+      path: '/tasks/{T}',
+      headers: [[n, 'x']],
+      status: 200,
+    }),
+  ),
+  ...PROTO_NAMES.map(
+    (n): HostileCase => ({
+      name: `header ${n} on a message append`,
+      kind: 'prototype',
+      method: 'POST',
+      path: '/tasks/{T}/messages',
+      body: message(),
+      headers: [[n, 'x']],
+      status: 201,
+      writes: true,
+    }),
+  ),
+  ...PROTO_NAMES.filter((n) => n !== '__proto__').map(
+    (n): HostileCase => ({
+      name: `extra key ${n} kept as data`,
+      kind: 'prototype',
+      method: 'POST',
+      path: '/tasks/{T}/messages',
+      body: `{"message":"m","error":false,"context_type":"t","context":"c","extra":{"${n}":{"x":1}}}`,
+      headers: [JSON_TYPE],
+      status: 201,
+      writes: true,
+      check: ({ body }) =>
+        JSON.stringify(body?.appended?.[0]?.extra) === `{"${n}":{"x":1}}`
+          ? undefined
+          : `extra came back as ${JSON.stringify(body?.appended?.[0]?.extra)}`,
+    }),
+  ),
+  {
+    name: 'extra key __proto__ (dropped by JavaScript: refused)',
+    kind: 'prototype',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: '{"message":"m","error":false,"context_type":"t","context":"c","extra":{"__proto__":{"x":1}}}',
+    headers: [JSON_TYPE],
+    status: 400,
+    check: names('__proto__'),
+  },
+  {
+    name: 'node label key __proto__',
+    kind: 'prototype',
+    method: 'POST',
+    path: '/tasks',
+    body: `{"action":"verify_site","design_ref":"${DESIGN}","node_filter":{"filter_set_type":"union","filter_set":[{"filter_type":"union","node_labels":{"__proto__":"x"}}]}}`,
+    headers: [JSON_TYPE],
+    status: 400,
+  },
+  {
+    name: 'body key __proto__',
+    kind: 'prototype',
+    method: 'POST',
+    path: '/tasks',
+    body: `{"action":"verify_site","design_ref":"${DESIGN}","__proto__":{"status":"running"}}`,
+    headers: [JSON_TYPE],
+    status: 400,
+  },
+  {
+    name: 'query parameter __proto__ twice',
+    kind: 'prototype',
+    method: 'GET',
+    path: '/tasks?__proto__=1&__proto__=2',
+    status: 400,
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Design references: files, secrets in query strings, the address guard, the allow-list
+
+const resolve = (ref: string) => ({ design_ref: ref });
+
+const designFile: HostileCase[] = [
+  {
+    name: 'file reference to a regular file (accepted)',
+    kind: 'design-file',
+    method: 'POST',
+    path: '/designs/resolve',
+    body: resolve('file://{ROOT}/site.yaml'),
+    status: 200,
+  },
+  {
+    name: 'file reference with %00 before the extension',
+    kind: 'design-file',
+    method: 'POST',
+    path: '/designs/resolve',
+    body: resolve('file://{ROOT}/site%00.txt'),
+    status: 400,
+  },
+  {
+    name: 'file reference with %00 in a folder',
+    kind: 'design-file',
+    method: 'POST',
+    path: '/designs/resolve',
+    body: resolve('file://{ROOT}/a%00b/site.yaml'),
+    status: 400,
+  },
+  {
+    name: 'file reference ending in %00',
+    kind: 'design-file',
+    method: 'POST',
+    path: '/designs/resolve',
+    body: resolve('file://{ROOT}/site.yaml%00'),
+    status: 400,
+  },
+  {
+    name: 'validatedesign href with %00',
+    kind: 'design-file',
+    method: 'POST',
+    path: '/validatedesign',
+    body: { href: 'file://{ROOT}/site%00.yaml' },
+    status: 400,
+  },
+  {
+    name: 'task design_ref with %00',
+    kind: 'design-file',
+    method: 'POST',
+    path: '/tasks',
+    body: task({ design_ref: 'file://{ROOT}/site%00.yaml' }),
+    status: 400,
+  },
+  {
+    name: 'file reference to a folder',
+    kind: 'design-file',
+    method: 'POST',
+    path: '/designs/resolve',
+    body: resolve('file://{ROOT}/folder.yaml'),
+    status: 400,
+  },
+  {
+    name: 'file reference to a symlink to /dev/zero',
+    kind: 'design-file',
+    method: 'POST',
+    path: '/designs/resolve',
+    body: resolve('file://{ROOT}/zero.yaml'),
+    status: 400,
+  },
+  {
+    name: 'file reference to a unix socket',
+    kind: 'design-file',
+    method: 'POST',
+    path: '/designs/resolve',
+    body: resolve('file://{ROOT}/socket.yaml'),
+    status: 400,
+  },
+  // Last of its class: before the fix it blocks a libuv thread until the test writes to it.
+  {
+    name: 'file reference to a FIFO',
+    kind: 'design-file',
+    method: 'POST',
+    path: '/designs/resolve',
+    body: resolve('file://{ROOT}/fifo.yaml'),
+    status: 400,
+  },
+];
+
+const redaction: HostileCase[] = [
+  {
+    name: 'token in a refused https reference',
+    kind: 'redaction',
+    method: 'POST',
+    path: '/designs/resolve',
+    body: resolve('https://10.0.0.1/site.yaml?token=TOPSECRET1'),
+    status: 400,
+    check: doesNotEcho('TOPSECRET1'),
+  },
+  {
+    name: 'signature in a metadata-address reference',
+    kind: 'redaction',
+    method: 'POST',
+    path: '/designs/resolve',
+    body: resolve('http://169.254.169.254/latest?X-Amz-Signature=TOPSECRET2'),
+    status: 400,
+    check: doesNotEcho('TOPSECRET2'),
+  },
+  {
+    name: 'token in a file reference',
+    kind: 'redaction',
+    method: 'POST',
+    path: '/designs/resolve',
+    body: resolve('file://{ROOT}/site.yaml?token=TOPSECRET3'),
+    status: 400,
+    check: doesNotEcho('TOPSECRET3'),
+  },
+  {
+    name: 'token in an s3 reference',
+    kind: 'redaction',
+    method: 'POST',
+    path: '/designs/resolve',
+    body: resolve('s3://bucket/site.yaml?token=TOPSECRET4'),
+    status: 400,
+    check: doesNotEcho('TOPSECRET4'),
+  },
+  {
+    name: 'token in a validatedesign href',
+    kind: 'redaction',
+    method: 'POST',
+    path: '/validatedesign',
+    body: { href: 'https://10.0.0.1/site.yaml?token=TOPSECRET5' },
+    status: 400,
+    check: doesNotEcho('TOPSECRET5'),
+  },
+  {
+    name: 'signature in a reference to a port the allow-list does not name',
+    kind: 'redaction',
+    method: 'POST',
+    path: '/designs/resolve',
+    body: resolve('http://[::1]:1/site.yaml?sig=TOPSECRET6'),
+    status: 400,
+    check: doesNotEcho('TOPSECRET6'),
+  },
+  {
+    name: 'signature in an unreachable allowed reference',
+    kind: 'redaction',
+    method: 'POST',
+    path: '/designs/resolve',
+    body: resolve('http://[::1]/site.yaml?sig=TOPSECRET7'),
+    status: 502,
+    check: doesNotEcho('TOPSECRET7'),
+  },
+  {
+    name: 'token in a stored design_ref of a refused task',
+    kind: 'redaction',
+    method: 'POST',
+    path: '/tasks',
+    body: task({ design_ref: 'https://u:p@deckhand/x?token=TOPSECRET8' }),
+    status: 400,
+    check: doesNotEcho('TOPSECRET8'),
+  },
+];
+
+const SSRF: readonly [string, string][] = [
+  ['IPv4-translated ::ffff:0:127.0.0.1', 'http://[::ffff:0:7f00:1]/site.yaml'],
+  ['IPv4-translated ::ffff:0:169.254.169.254', 'http://[::ffff:0:a9fe:a9fe]/site.yaml'],
+  ['6to4 of 127.0.0.1', 'http://[2002:7f00:1::]/site.yaml'],
+  ['6to4 of 169.254.169.254', 'http://[2002:a9fe:a9fe::1]/site.yaml'],
+  ['6to4 of 10.0.0.1', 'http://[2002:a00:1::]/site.yaml'],
+  ['local-use NAT64 of 127.0.0.1', 'http://[64:ff9b:1::7f00:1]/site.yaml'],
+  ['local-use NAT64 anywhere in the /48', 'http://[64:ff9b:1:ffff::1]/site.yaml'],
+  ['Teredo with 127.0.0.1 as client', 'http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/site.yaml'],
+  ['Teredo with a public client', 'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/site.yaml'],
+  ['discard-only 100::1', 'http://[100::1]/site.yaml'],
+  ['discard-only top of the /64', 'http://[100::ffff:ffff:ffff:ffff]/site.yaml'],
+  ['site-local fec0::1', 'http://[fec0::1]/site.yaml'],
+  ['site-local feff::1', 'http://[feff::1]/site.yaml'],
+  ['NAT64 well-known of 127.0.0.1', 'http://[64:ff9b::7f00:1]/site.yaml'],
+  ['IPv4-mapped 127.0.0.1', 'http://[::ffff:127.0.0.1]/site.yaml'],
+  ['6to4 of a public address (the relay is the risk)', 'http://[2002:808:808::1]/site.yaml'],
+];
+
+const ssrf: HostileCase[] = SSRF.map(
+  ([label, ref]): HostileCase => ({
+    name: `address guard: ${label}`,
+    kind: 'ssrf',
+    method: 'POST',
+    path: '/designs/resolve',
+    body: resolve(ref),
+    status: 400,
+  }),
+);
+
+const allowList: HostileCase[] = [
+  {
+    name: 'allow-listed host and port (accepted)',
+    kind: 'allow-list',
+    method: 'POST',
+    path: '/designs/resolve',
+    body: resolve('http://127.0.0.1:{DP}/site.yaml'),
+    status: 200,
+  },
+  {
+    name: 'allow-listed host on another port (the service itself)',
+    kind: 'allow-list',
+    method: 'POST',
+    path: '/designs/resolve',
+    body: resolve('http://127.0.0.1:{SP}/api/v1.0/health'),
+    status: 400,
+  },
+  {
+    name: 'allow-listed host on its default port when only a port is listed',
+    kind: 'allow-list',
+    method: 'POST',
+    path: '/designs/resolve',
+    body: resolve('http://127.0.0.1/site.yaml'),
+    status: 400,
+  },
+  {
+    name: 'bare allow-listed host on a non-default port',
+    kind: 'allow-list',
+    method: 'POST',
+    path: '/designs/resolve',
+    body: resolve('http://[::1]:{DP}/site.yaml'),
+    status: 400,
+  },
+  {
+    name: 'bare allow-listed host on an explicit default port',
+    kind: 'allow-list',
+    method: 'POST',
+    path: '/designs/resolve',
+    body: resolve('http://[::1]:80/site.yaml'),
+    status: 502,
+  },
+  {
+    name: 'a name for an allow-listed address',
+    kind: 'allow-list',
+    method: 'POST',
+    path: '/designs/resolve',
+    body: resolve('http://localhost:{DP}/site.yaml'),
+    status: 400,
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// What a JSON parse error may say
+
+const jsonErrors: HostileCase[] = [
+  {
+    name: 'form-encoded body',
+    kind: 'json-errors',
+    method: 'POST',
+    path: '/tasks',
+    body: 'action=TOPSECRET9&x=1',
+    headers: [JSON_TYPE],
+    status: 400,
+    check: doesNotEcho('TOPSECRET9'),
+  },
+  {
+    name: 'bare word in an object',
+    kind: 'json-errors',
+    method: 'POST',
+    path: '/tasks',
+    body: '{"action": TOPSECRET10}',
+    headers: [JSON_TYPE],
+    status: 400,
+    check: doesNotEcho('TOPSECRET10'),
+  },
+  {
+    name: 'bare word in a batch',
+    kind: 'json-errors',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: '[{"message":"m"},TOPSECRET11]',
+    headers: [JSON_TYPE],
+    status: 400,
+    check: doesNotEcho('TOPSECRET11'),
+  },
+  {
+    name: 'parse error says where',
+    kind: 'json-errors',
+    method: 'POST',
+    path: '/tasks',
+    body: '{"action":"verify_site",,}',
+    headers: [JSON_TYPE],
+    status: 400,
+    check: ({ text }) => (/position|line|column/.test(text) ? undefined : `no position in ${text}`),
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Protocol corners
+
+const patchS = (
+  headers: readonly (readonly [string, string])[],
+): Omit<HostileCase, 'name' | 'status'> => ({
+  kind: 'protocol',
+  method: 'PATCH',
+  path: '/tasks/{S}',
+  body: { retry: 1 },
+  headers: [JSON_TYPE, ...headers],
+  setup: [{ method: 'POST', path: '/tasks', body: task(), captureTask: true }],
+});
+const encoded = (coding: string, bytes: Buffer): Omit<HostileCase, 'name' | 'status'> => ({
+  kind: 'protocol',
+  method: 'POST',
+  path: '/tasks',
+  body: bytes,
+  headers: [JSON_TYPE, ['Content-Encoding', coding]],
+});
+const TASK_JSON = Buffer.from(JSON.stringify(task()));
+
+const protocol: HostileCase[] = [
+  {
+    name: 'If-Match given twice',
+    ...patchS([
+      ['If-Match', '"1"'],
+      ['If-Match', '"1"'],
+    ]),
+    status: 400,
+  },
+  {
+    name: 'If-Match with an unbalanced opening quote',
+    ...patchS([['If-Match', '"1']]),
+    status: 400,
+  },
+  {
+    name: 'If-Match with an unbalanced closing quote',
+    ...patchS([['If-Match', '1"']]),
+    status: 400,
+  },
+  {
+    name: 'weak If-Match with an unbalanced quote',
+    ...patchS([['If-Match', 'W/"1']]),
+    status: 400,
+  },
+  { name: 'If-Match of any version', ...patchS([['If-Match', '*']]), status: 400 },
+  { name: 'If-Match listing two versions', ...patchS([['If-Match', '"1", "2"']]), status: 400 },
+  {
+    name: 'a Latin-1 body declared as such',
+    kind: 'protocol',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: Buffer.from(JSON.stringify(message({ message: 'caf\u00e9' })), 'latin1'),
+    headers: [['Content-Type', 'application/json; charset=iso-8859-1']],
+    status: 400,
+  },
+  {
+    name: 'If-Match of the current version (accepted)',
+    ...patchS([['If-Match', '"1"']]),
+    status: 200,
+    writes: true,
+  },
+  {
+    name: 'Idempotency-Key given twice',
+    kind: 'protocol',
+    method: 'POST',
+    path: '/tasks',
+    body: task(),
+    headers: [JSON_TYPE, ['Idempotency-Key', 'a-{K}'], ['Idempotency-Key', 'b-{K}']],
+    status: 400,
+  },
+  {
+    name: 'Content-Type given twice',
+    kind: 'protocol',
+    method: 'POST',
+    path: '/tasks',
+    body: task(),
+    headers: [['Content-Type', 'text/plain'], JSON_TYPE],
+    status: 400,
+  },
+  { name: 'gzip body', ...encoded('gzip', gzipSync(TASK_JSON)), status: 415 },
+  { name: 'deflate body', ...encoded('deflate', deflateSync(TASK_JSON)), status: 415 },
+  { name: 'brotli body', ...encoded('br', brotliCompressSync(TASK_JSON)), status: 415 },
+  { name: 'GZIP in capitals', ...encoded('GZIP', gzipSync(TASK_JSON)), status: 415 },
+  {
+    name: 'gzip listed with identity',
+    ...encoded('gzip, identity', gzipSync(TASK_JSON)),
+    status: 415,
+  },
+  { name: 'an unknown coding on plain JSON', ...encoded('x-custom', TASK_JSON), status: 415 },
+  {
+    name: 'Content-Encoding given twice',
+    kind: 'protocol',
+    method: 'POST',
+    path: '/tasks',
+    body: gzipSync(TASK_JSON),
+    headers: [JSON_TYPE, ['Content-Encoding', 'identity'], ['Content-Encoding', 'gzip']],
+    status: 415,
+  },
+  {
+    name: 'identity coding (accepted)',
+    ...encoded('identity', TASK_JSON),
+    status: 201,
+    writes: true,
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Idempotency keys are scoped, and a replay must repeat the request
+
+const key = (k = '{K}'): readonly (readonly [string, string])[] => [['Idempotency-Key', k]];
+const postTask = (body: unknown, k?: string): SetupStep => ({
+  method: 'POST',
+  path: '/tasks',
+  body,
+  headers: key(k),
+});
+
+const idempotency: HostileCase[] = [
+  {
+    name: 'key of a top-level task reused for a subtask',
+    kind: 'idempotency',
+    method: 'POST',
+    path: '/tasks/{T}/subtasks',
+    body: { action: 'noop' },
+    headers: key(),
+    setup: [postTask(task())],
+    status: 201,
+    writes: true,
+    check: ({ body }) =>
+      body?.parent_task_id ? undefined : 'answered with the unrelated top-level task',
+  },
+  {
+    name: 'subtask id registered under another parent',
+    kind: 'idempotency',
+    method: 'POST',
+    path: '/tasks/{T2}/subtasks',
+    body: { action: 'noop', task_id: '{U}' },
+    setup: [
+      { method: 'POST', path: '/tasks/{T}/subtasks', body: { action: 'noop', task_id: '{U}' } },
+    ],
+    status: 409,
+  },
+  {
+    name: 'task key replayed with another body',
+    kind: 'idempotency',
+    method: 'POST',
+    path: '/tasks',
+    body: task({ action: 'deploy_nodes' }),
+    headers: key(),
+    setup: [postTask(task())],
+    status: 422,
+  },
+  {
+    name: 'task key replayed with the same body (replay)',
+    kind: 'idempotency',
+    method: 'POST',
+    path: '/tasks',
+    body: task(),
+    headers: key(),
+    setup: [postTask(task())],
+    status: 200,
+  },
+  {
+    name: 'subtask key replayed with another action',
+    kind: 'idempotency',
+    method: 'POST',
+    path: '/tasks/{T}/subtasks',
+    body: { action: 'deploy_node' },
+    headers: key(),
+    setup: [
+      { method: 'POST', path: '/tasks/{T}/subtasks', body: { action: 'noop' }, headers: key() },
+    ],
+    status: 422,
+  },
+  {
+    name: 'subtask id replayed with another action',
+    kind: 'idempotency',
+    method: 'POST',
+    path: '/tasks/{T}/subtasks',
+    body: { action: 'deploy_node', task_id: '{U}' },
+    setup: [
+      { method: 'POST', path: '/tasks/{T}/subtasks', body: { action: 'noop', task_id: '{U}' } },
+    ],
+    status: 422,
+  },
+  {
+    name: 'subtask id replayed unchanged (replay)',
+    kind: 'idempotency',
+    method: 'POST',
+    path: '/tasks/{T}/subtasks',
+    body: { action: 'noop', task_id: '{U}' },
+    setup: [
+      { method: 'POST', path: '/tasks/{T}/subtasks', body: { action: 'noop', task_id: '{U}' } },
+    ],
+    status: 200,
+  },
+  {
+    name: 'subtask id of an existing top-level task',
+    kind: 'idempotency',
+    method: 'POST',
+    path: '/tasks/{T}/subtasks',
+    body: { action: 'noop', task_id: '{T2}' },
+    status: 409,
+  },
+  {
+    name: 'subtask key replayed after a top-level task used it (replay)',
+    kind: 'idempotency',
+    method: 'POST',
+    path: '/tasks/{T}/subtasks',
+    body: { action: 'noop' },
+    headers: key(),
+    setup: [
+      postTask(task()),
+      { method: 'POST', path: '/tasks/{T}/subtasks', body: { action: 'noop' }, headers: key() },
+    ],
+    status: 200,
+  },
+  {
+    name: 'build-data key of node A used for node B',
+    kind: 'idempotency',
+    method: 'POST',
+    path: '/nodes/b-{K}/builddata',
+    body: item(),
+    headers: key(),
+    setup: [{ method: 'POST', path: '/nodes/a-{K}/builddata', body: item(), headers: key() }],
+    status: 201,
+    writes: true,
+    check: ({ body }) =>
+      body?.inserted?.length === 1 ? undefined : `inserted ${JSON.stringify(body)}`,
+  },
+  {
+    name: 'build-data item key of node A used for node B',
+    kind: 'idempotency',
+    method: 'POST',
+    path: '/nodes/b-{K}/builddata',
+    body: item({ idempotency_key: '{K}' }),
+    setup: [
+      { method: 'POST', path: '/nodes/a-{K}/builddata', body: item({ idempotency_key: '{K}' }) },
+    ],
+    status: 201,
+    writes: true,
+    check: ({ body }) =>
+      body?.inserted?.length === 1 ? undefined : `inserted ${JSON.stringify(body)}`,
+  },
+  {
+    name: 'build-data key replayed with another payload',
+    kind: 'idempotency',
+    method: 'POST',
+    path: '/nodes/a-{K}/builddata',
+    body: item({ data_element: '<y/>' }),
+    headers: key(),
+    setup: [{ method: 'POST', path: '/nodes/a-{K}/builddata', body: item(), headers: key() }],
+    status: 422,
+  },
+  {
+    name: 'build-data key replayed unchanged (replay)',
+    kind: 'idempotency',
+    method: 'POST',
+    path: '/nodes/a-{K}/builddata',
+    body: item(),
+    headers: key(),
+    setup: [{ method: 'POST', path: '/nodes/a-{K}/builddata', body: item(), headers: key() }],
+    status: 201,
+    check: ({ body }) =>
+      body?.duplicates === 1 ? undefined : `duplicates ${JSON.stringify(body)}`,
+  },
+  {
+    name: 'build-data batch with one key for two payloads',
+    kind: 'idempotency',
+    method: 'POST',
+    path: '/nodes/a-{K}/builddata',
+    body: [
+      item({ idempotency_key: '{K}' }),
+      item({ idempotency_key: '{K}', data_element: '<y/>' }),
+    ],
+    status: 422,
+  },
+  {
+    name: 'message key replayed with another text',
+    kind: 'idempotency',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: message({ idempotency_key: '{K}', message: 'second' }),
+    setup: [
+      {
+        method: 'POST',
+        path: '/tasks/{T}/messages',
+        body: message({ idempotency_key: '{K}', message: 'first' }),
+      },
+    ],
+    status: 422,
+  },
+  {
+    name: 'message batch key replayed with another batch',
+    kind: 'idempotency',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: [message({ message: 'x' })],
+    headers: key(),
+    setup: [
+      {
+        method: 'POST',
+        path: '/tasks/{T}/messages',
+        body: [message({ message: 'y' })],
+        headers: key(),
+      },
+    ],
+    status: 422,
+  },
+  {
+    name: 'message batch key replayed unchanged (replay)',
+    kind: 'idempotency',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: [message()],
+    headers: key(),
+    setup: [{ method: 'POST', path: '/tasks/{T}/messages', body: [message()], headers: key() }],
+    status: 201,
+    check: ({ body }) =>
+      body?.duplicates === 1 ? undefined : `duplicates ${JSON.stringify(body)}`,
+  },
+  {
+    name: 'message batch with one key for two texts',
+    kind: 'idempotency',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: [
+      message({ idempotency_key: '{K}' }),
+      message({ idempotency_key: '{K}', message: 'other' }),
+    ],
+    status: 422,
+  },
+  {
+    name: 'message key of one task used on another',
+    kind: 'idempotency',
+    method: 'POST',
+    path: '/tasks/{T2}/messages',
+    body: message({ idempotency_key: '{K}' }),
+    setup: [
+      { method: 'POST', path: '/tasks/{T}/messages', body: message({ idempotency_key: '{K}' }) },
+    ],
+    status: 201,
+    writes: true,
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Answers and tasks stay within their bounds
+
+const names1k = (count: number, width: number, tag: string) =>
+  Array.from(
+    { length: count },
+    (_, i) => `${tag}-${String(i).padStart(6, '0')}-${'n'.repeat(width)}`,
+  );
+const big = (chars: number) => 'x'.repeat(chars);
+const withinLambda: AnswerCheck = ({ bytes }) =>
+  bytes < MIB ? undefined : `answered ${bytes} bytes`;
+const bigTask: SetupStep[] = [
+  { method: 'POST', path: '/tasks', body: task(), captureTask: true },
+  {
+    method: 'POST',
+    path: '/tasks/{S}/messages',
+    body: message({ message: big(60_000) }),
+    repeat: 24,
+  },
+];
+const entityPatch = (tag: string, count: number, width: number): SetupStep => ({
+  method: 'PATCH',
+  path: '/tasks/{S}',
+  body: { result: { add_successes: names1k(count, width, tag) } },
+  headers: [['If-Match', '{V}']],
+});
+
+const bounds: HostileCase[] = [
+  {
+    name: 'task with 24 messages of 60 KB',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks/{S}',
+    setup: bigTask,
+    status: 200,
+    check: (a) =>
+      withinLambda(a) ??
+      (a.body?.truncated?.messages ? undefined : 'nothing says the messages were cut'),
+  },
+  {
+    name: 'task tree with 24 messages of 60 KB',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks/{S}?layers=-1',
+    setup: bigTask,
+    status: 200,
+    check: withinLambda,
+  },
+  {
+    name: 'task with subtask errors and 24 messages of 60 KB',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks/{S}?subtaskerrors=true',
+    setup: bigTask,
+    status: 200,
+    check: withinLambda,
+  },
+  {
+    name: 'a page of 1000 messages of 60 KB',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks/{S}/messages?limit=1000',
+    setup: bigTask,
+    status: 200,
+    check: (a) =>
+      withinLambda(a) ?? (a.headers['x-next-cursor'] ? undefined : 'no cursor to the rest'),
+  },
+  {
+    name: 'one PATCH adding 1,000 names of 1 KB',
+    kind: 'bounds',
+    method: 'PATCH',
+    path: '/tasks/{S}',
+    body: { result: { add_successes: names1k(1000, 1000, 'a') } },
+    headers: [JSON_TYPE, ['If-Match', '{V}']],
+    setup: [{ method: 'POST', path: '/tasks', body: task(), captureTask: true }],
+    status: 413,
+  },
+  {
+    name: 'the PATCH that grows the entity lists past the bound',
+    kind: 'bounds',
+    method: 'PATCH',
+    path: '/tasks/{S}',
+    body: { result: { add_failures: names1k(20, 1000, 'c') } },
+    headers: [JSON_TYPE, ['If-Match', '{V}']],
+    setup: [
+      { method: 'POST', path: '/tasks', body: task(), captureTask: true },
+      entityPatch('a', 20, 1000),
+      entityPatch('b', 20, 1000),
+    ],
+    status: 409,
+  },
+  {
+    name: 'a node filter of 70 KB on a task',
+    kind: 'bounds',
+    method: 'POST',
+    path: '/tasks',
+    body: task({ node_filter: filter({ node_names: names1k(70, 1000, 'n') }) }),
+    status: 413,
+  },
+  {
+    name: 'a node filter of 70 KB on a subtask',
+    kind: 'bounds',
+    method: 'POST',
+    path: '/tasks/{T}/subtasks',
+    body: { action: 'noop', node_filter: filter({ node_names: names1k(70, 1000, 'n') }) },
+    status: 413,
+  },
+  {
+    name: 'a message with 70 KB of extra',
+    kind: 'bounds',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: message({ extra: { blob: big(70_000) } }),
+    status: 413,
+  },
+  {
+    name: 'a message whose text and extra pass 64 KiB together',
+    kind: 'bounds',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: message({ message: big(40_000), extra: { blob: big(30_000) } }),
+    status: 413,
+  },
+  {
+    name: 'a page of 1000 tasks holding 40 KB of names each',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks?limit=1000',
+    setup: Array.from({ length: 14 }, (_, i) => [
+      { method: 'POST', path: '/tasks', body: task(), captureTask: true },
+      entityPatch(`p${i}`, 40, 1000),
+    ]).flat(),
+    status: 200,
+    check: (a) =>
+      withinLambda(a) ?? (a.headers['x-next-cursor'] ? undefined : 'no cursor to the rest'),
+  },
+  {
+    name: 'entity lists within the bound (accepted)',
+    kind: 'bounds',
+    method: 'PATCH',
+    path: '/tasks/{S}',
+    body: { result: { add_failures: names1k(10, 1000, 'c') } },
+    headers: [JSON_TYPE, ['If-Match', '{V}']],
+    setup: [
+      { method: 'POST', path: '/tasks', body: task(), captureTask: true },
+      entityPatch('a', 20, 1000),
+    ],
+    status: 200,
+    writes: true,
+  },
+];
+
+/** Every hostile case, in the order the runner sends them (the FIFO case ends its class). */
+export const HOSTILE_CASES: readonly HostileCase[] = [
+  ...poisonedStrings,
+  ...urlEscapes,
+  ...utf8Bytes,
+  ...depth,
+  ...prototype,
+  ...redaction,
+  ...ssrf,
+  ...allowList,
+  ...jsonErrors,
+  ...protocol,
+  ...idempotency,
+  ...bounds,
+  ...designFile,
+];

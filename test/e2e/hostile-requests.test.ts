@@ -52,6 +52,7 @@ describe.each(TEST_DRIVERS)('hostile requests over HTTP on %s', (driver) => {
   let socket: NetServer | undefined;
   const vars: Record<string, string> = {};
   const outcomes: Outcome[] = [];
+  const sharedTasks = new Map<string, string>();
   const saved = { ...process.env };
 
   beforeAll(async () => {
@@ -156,7 +157,9 @@ describe.each(TEST_DRIVERS)('hostile requests over HTTP on %s', (driver) => {
 
   async function runCase(c: HostileCase): Promise<Outcome> {
     const local: Record<string, string> = { K: randomUUID().slice(0, 13), U: randomUUID() };
-    for (const step of c.setup ?? []) {
+    const shared = c.sharedSetup === undefined ? undefined : sharedTasks.get(c.sharedSetup);
+    if (shared !== undefined) local.S = shared;
+    for (const step of shared === undefined ? (c.setup ?? []) : []) {
       for (let i = 0; i < (step.repeat ?? 1); i += 1) {
         const answer = await send(step, local);
         if (answer.status === 0 || answer.status >= 300) {
@@ -167,6 +170,9 @@ describe.each(TEST_DRIVERS)('hostile requests over HTTP on %s', (driver) => {
         if (step.captureTask) local.S = answer.body.task_id;
         if (typeof answer.headers.etag === 'string') local.V = answer.headers.etag;
       }
+    }
+    if (c.sharedSetup !== undefined && shared === undefined && local.S) {
+      sharedTasks.set(c.sharedSetup, local.S);
     }
     const before = await snapshot(server.db);
     const answer = await send(c, local);

@@ -261,7 +261,7 @@ describe('Keystone credentials from local settings (npm start)', () => {
     try {
       const r = use(
         testResolver(
-          { allowHosts: ['127.0.0.1'], keystoneLocal: { file } },
+          { allowHosts: ucpHosts(), keystoneLocal: { file } },
           {
             clock,
             readSecret: async () => {
@@ -280,7 +280,7 @@ describe('Keystone credentials from local settings (npm start)', () => {
       // A file that does not hold credentials is named, its content is not shown.
       await writeFile(file, JSON.stringify({ ...credentials(), auth_url: 'nope' }));
       const broken = use(
-        testResolver({ allowHosts: ['127.0.0.1'], keystoneLocal: { file } }, { clock }),
+        testResolver({ allowHosts: ucpHosts(), keystoneLocal: { file } }, { clock }),
       );
       const e = await rejection(() =>
         broken.resolve(`deckhand+http://127.0.0.1:${deckhand.port}/x`),
@@ -301,13 +301,13 @@ describe('Keystone credentials from local settings (npm start)', () => {
       OS_USER_DOMAIN_NAME: 'Default',
       OS_PROJECT_DOMAIN_NAME: 'Default',
     };
-    const r = use(testResolver({ allowHosts: ['127.0.0.1'], keystoneLocal: { env } }, { clock }));
+    const r = use(testResolver({ allowHosts: ucpHosts(), keystoneLocal: { env } }, { clock }));
     const got = await r.resolve(`promenade+http://127.0.0.1:${deckhand.port}/api/v1.0/config`);
     expect(got.bytes.toString()).toBe(DESIGN);
     await r.close();
     const incomplete = use(
       testResolver(
-        { allowHosts: ['127.0.0.1'], keystoneLocal: { env: { ...env, OS_PASSWORD: undefined } } },
+        { allowHosts: ucpHosts(), keystoneLocal: { env: { ...env, OS_PASSWORD: undefined } } },
         { clock },
       ),
     );

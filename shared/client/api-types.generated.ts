@@ -627,6 +627,7 @@ export interface components {
             terminate: boolean;
             terminated: string | null;
             terminated_by: string | null;
+            truncated?: components["schemas"]["Truncation"];
             updated: string;
             version: number;
         };
@@ -667,6 +668,21 @@ export interface components {
         };
         TerminateRequest: {
             recursive?: boolean;
+        };
+        /** @description Present when embedded messages (or, in a tree, tasks) were cut to keep the answer within its bound. */
+        Truncation: {
+            messages?: {
+                /** @description Where the rest is read, a page at a time. */
+                next: string;
+                shown: number;
+                total: number;
+            };
+            tasks?: {
+                /** @description Where the rest is read, a page at a time. */
+                next: string;
+                shown: number;
+                total: number;
+            };
         };
         UpdateTaskRequest: {
             /** @description The lease holder's epoch (fenced); without it, If-Match is required. */

@@ -97,8 +97,24 @@ describe('drydock-state against the local server', () => {
     ]);
     expect(created).toMatchObject({ action: 'verify_site', status: 'queued' });
     expect(created.node_filter.filter_set[0].node_names).toEqual(['n1', 'n2']);
-    // The same key again: the same task (the API's idempotency, through the CLI).
+    // The same request under the same key again: the same task (the API's idempotency, through
+    // the CLI); another request under that key is refused (422, exit 4), not answered with it.
     const again = await cli([
+      'tasks',
+      'create',
+      'verify_site',
+      '--design-ref',
+      DESIGN_REF,
+      '--node',
+      'n1',
+      '--node',
+      'n2',
+      '--idempotency-key',
+      'cli-create-1',
+    ]);
+    expect(again.code).toBe(0);
+    expect(again.stdout.trim()).toBe(created.task_id);
+    const otherRequest = await cli([
       'tasks',
       'create',
       'verify_site',
@@ -107,8 +123,7 @@ describe('drydock-state against the local server', () => {
       '--idempotency-key',
       'cli-create-1',
     ]);
-    expect(again.code).toBe(0);
-    expect(again.stdout.trim()).toBe(created.task_id);
+    expect(otherRequest.code).toBe(4);
 
     const [listed, none, human, shown, humanShow, refused, missing] = await Promise.all([
       json(['tasks', 'list', '--status', 'queued', '--action', 'verify_site']),

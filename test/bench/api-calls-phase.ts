@@ -191,7 +191,7 @@ export async function runApiCallsPhase(
   progress: (text: string) => void,
 ): Promise<ApiOperationCount[]> {
   await schema.query(
-    'truncate tasks, result_message, build_data, active_instance, applied_event, maintenance_claim',
+    'truncate tasks, result_message, build_data, active_instance, applied_event, maintenance_claim, boot_action, boot_action_status',
   );
   const { emulator, resourceArn, database } = await startEmulatorFor(schema);
   try {

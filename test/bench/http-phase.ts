@@ -130,7 +130,9 @@ export async function runHttpPhase(
   options: BenchOptions,
   progress: (text: string) => void,
 ): Promise<HttpPhaseResult> {
-  await schema.query('truncate tasks, result_message, applied_event');
+  await schema.query(
+    'truncate tasks, result_message, applied_event, boot_action, boot_action_status',
+  );
   const db = schema.storeDb(2);
   const readTask = (
     await createTask(db, { action: 'deploy_nodes', status: 'queued', designRef: 'https://d/1' })

@@ -193,7 +193,7 @@ function operations(): Operation[] {
 
 async function reset(schema: BenchSchema): Promise<void> {
   await schema.query(
-    'truncate tasks, result_message, build_data, active_instance, applied_event, maintenance_claim',
+    'truncate tasks, result_message, build_data, active_instance, applied_event, maintenance_claim, boot_action, boot_action_status',
   );
 }
 

@@ -31,7 +31,9 @@ interface Fixture {
 }
 
 async function truncate(schema: BenchSchema): Promise<void> {
-  await schema.query('truncate tasks, result_message, applied_event');
+  await schema.query(
+    'truncate tasks, result_message, applied_event, boot_action, boot_action_status',
+  );
 }
 
 /** N queued tasks in one statement, then VACUUM ANALYZE so both sides start from the same table. */

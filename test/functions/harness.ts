@@ -314,6 +314,8 @@ const TABLES = [
   'active_instance',
   'applied_event',
   'maintenance_claim',
+  'boot_action',
+  'boot_action_status',
 ] as const;
 
 /**

@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateBootActionKey, newBootActionId } from '#shared/bootactions/key.ts';
+import {
+  createBootActionContext,
+  getBootAction,
+  getBootActionContext,
+  listNodeBootActions,
+  reportBootAction,
+} from '#shared/store/boot-actions.ts';
 import { postBuildData, queryBuildData } from '#shared/store/build-data.ts';
 import { checkDatabase } from '#shared/store/health.ts';
 import {
@@ -176,6 +184,57 @@ describe.each(TEST_DRIVERS)('statements per store operation on %s', (driver) => 
     await measure('queryBuildData (node+task)', () =>
       queryBuildData(db, { nodeName: node, taskId: task.taskId, verbosity: 1 }),
     );
+    const key = generateBootActionKey();
+    const bootNode = `boot-${randomUUID()}`;
+    const ids = [newBootActionId(), newBootActionId(), newBootActionId()];
+    const newActions = ids.map((actionId, i) => ({
+      actionId,
+      actionName: `action-${i}`,
+      actionStatus: 'incomplete' as const,
+    }));
+    const bootContext = {
+      nodeName: bootNode,
+      taskId: sub.taskId,
+      identityKeyHash: key.hash,
+      actions: newActions,
+    };
+    await measure('createBootActionContext', () =>
+      createBootActionContext(db, bootContext, { epoch: lease.epoch }),
+    );
+    await measure('createBootActionContext (replacing)', () =>
+      createBootActionContext(
+        db,
+        {
+          ...bootContext,
+          actions: newActions.map((a) => ({ ...a, actionId: newBootActionId() })),
+        },
+        { epoch: lease.epoch },
+      ),
+    );
+    const bootActions = await measure('listNodeBootActions', () =>
+      listNodeBootActions(db, bootNode),
+    );
+    await measure('getBootActionContext', () => getBootActionContext(db, bootNode));
+    const bootActionId = bootActions[0]?.actionId ?? '';
+    await measure('getBootAction', () => getBootAction(db, bootActionId));
+    await measure('reportBootAction (details)', () =>
+      reportBootAction(db, {
+        actionId: bootActionId,
+        identityKeyHash: key.hash,
+        details: [
+          { message: 'a', error: false },
+          { message: 'b', error: true },
+        ],
+      }),
+    );
+    await measure('reportBootAction (final)', () =>
+      reportBootAction(db, {
+        actionId: bootActionId,
+        identityKeyHash: key.hash,
+        status: 'success',
+        details: [{ message: 'done', error: false }],
+      }),
+    );
     await measure('claimMaintenance', () =>
       claimMaintenance(db, { job: 'retention', intervalSeconds: 60 }),
     );
@@ -189,6 +248,6 @@ describe.each(TEST_DRIVERS)('statements per store operation on %s', (driver) => 
     expect(Object.entries(counts).filter(([, n]) => n !== 1)).toEqual([]);
     expect(apiCalls).toEqual({});
     if (driver === 'data-api') expect(t.dataApiCalls).toBeTypeOf('function');
-    expect(Object.keys(counts)).toHaveLength(33);
+    expect(Object.keys(counts)).toHaveLength(40);
   });
 });

@@ -59,11 +59,11 @@ function bash(script: string): Promise<string> {
 /** The documentation's examples point at the default port; the test's server has its own. */
 const onServer = (text: string, url: string) => text.replaceAll('http://127.0.0.1:3000', url);
 
-/** The root README's example command for a route (its table's Example column). */
+/** functions/README.md's example command for a route (its table's Example column). */
 function readmeExample(readme: string, route: string): string {
   const row = readme.split('\n').find((line) => line.startsWith(`| \`${route}\``));
   const example = row && /\| `(curl [^`]+)`/.exec(row)?.[1];
-  if (!example) throw new Error(`no example for ${route} in README.md`);
+  if (!example) throw new Error(`no example for ${route} in functions/README.md`);
   return example;
 }
 
@@ -119,8 +119,8 @@ describe('npm start (the local server as a process)', () => {
     // The schedule ticked on start but took no lease: an orchestrator leads at once.
     expect((await request(first.url, 'GET', '/api/v1.0/leader')).status).toBe(404);
 
-    // The root README's leader and claim examples, exactly as written, in the table's order.
-    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    // The route table's leader and claim examples, exactly as written, in the table's order.
+    const readme = await readFile(new URL('../../functions/README.md', import.meta.url), 'utf8');
     const setup = readme.split('\n').find((line) => line.startsWith('B=http://127.0.0.1:3000'));
     expect(setup).toBeDefined();
     const run = (command: string) => bash(onServer(`${setup}\n${command}`, first.url));
@@ -143,9 +143,8 @@ describe('npm start (the local server as a process)', () => {
     });
 
     // functions/README.md's orchestrator walkthrough, as written (it reads its epoch, now 2).
-    const guide = await readFile(new URL('../../functions/README.md', import.meta.url), 'utf8');
     const walkthrough =
-      /## An orchestrator on a fresh `npm start`[\s\S]*?```sh\n([\s\S]*?)```/.exec(guide)?.[1];
+      /## An orchestrator on a fresh `npm start`[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(walkthrough).toBeDefined();
     const out = await bash(onServer(walkthrough as string, first.url));
     const tree = JSON.parse(out.slice(out.lastIndexOf('{"init_task_id"')));

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SKIP_SERVER } from '#test/support/pg-server.ts';
 import { DEFAULTS, PHASES, parseOptions, SMOKE } from './options.ts';
-import { type BenchResults, renderMarkdown } from './report.ts';
+import { type BenchResults, renderMarkdown, renderResultsPage } from './report.ts';
 import { runBench, writeResults } from './run.ts';
 import type { Summary } from './stats.ts';
 
@@ -28,6 +28,8 @@ describe('bench options', () => {
     expect(parseOptions(['--smoke'], {})).toMatchObject({ rounds: SMOKE.rounds, quiet: true });
     expect(() => parseOptions(['--phases', 'nope'], {})).toThrow(/unknown phase/);
     expect(() => parseOptions(['--rounds', '0'], {})).toThrow(/positive/);
+    expect(parseOptions([], {})).toMatchObject({ writeResults: false });
+    expect(parseOptions(['--write-results'], {})).toMatchObject({ writeResults: true });
   });
 });
 
@@ -157,5 +159,10 @@ describe.skipIf(SKIP_SERVER)('bench smoke run', () => {
     ]) {
       expect(markdown).toContain(heading);
     }
+    // RESULTS.md: the same run, its headings one level up under the page's title.
+    const page = renderResultsPage(results);
+    expect(page.startsWith('# Latest benchmark results\n')).toBe(true);
+    expect(page).toContain(`\n## Benchmark run ${results.meta.date}\n`);
+    expect(page).toContain('\n### Store against the raw floor\n');
   });
 });

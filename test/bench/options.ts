@@ -44,6 +44,8 @@ export interface BenchOptions {
   readonly phases: readonly Phase[];
   /** Where the raw figures go (a timestamped file under test/bench/results by default). */
   readonly out: string | undefined;
+  /** Whether the run's Markdown also replaces test/bench/RESULTS.md (the results kept in git). */
+  readonly writeResults: boolean;
   readonly quiet: boolean;
 }
 
@@ -68,6 +70,7 @@ export const DEFAULTS: BenchOptions = {
   functions: 'all',
   phases: PHASES,
   out: undefined,
+  writeResults: false,
   quiet: false,
 };
 
@@ -139,6 +142,7 @@ export const USAGE = `npm run bench -- [options]   (every option also reads BENC
   --design-keys N         keys of the largest design whose parse is timed (default ${DEFAULTS.designKeys})
   --functions a,b         Lambda entries to bundle, by FUNCTION_ENTRIES name or keystoneAuthorizer (default all)
   --out FILE              JSON output (default test/bench/results/bench-<timestamp>.json)
+  --write-results         also write the Markdown to test/bench/RESULTS.md (the results kept in git)
   --quiet                 no progress lines
 `;
 
@@ -161,6 +165,7 @@ export function parseOptions(
       phases: { type: 'string' },
       functions: { type: 'string' },
       out: { type: 'string' },
+      'write-results': { type: 'boolean' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -200,6 +205,7 @@ export function parseOptions(
     functions,
     phases,
     out: values.out ?? env.BENCH_OUT ?? undefined,
+    writeResults: values['write-results'] === true || env.BENCH_WRITE_RESULTS === '1',
     quiet: values.quiet === true || base.quiet,
   };
 }

@@ -294,3 +294,18 @@ export function renderMarkdown(r: BenchResults): string {
   }
   return out.join('\n');
 }
+
+/**
+ * test/bench/RESULTS.md (`--write-results`): the latest run kept in the repository, its headings
+ * one level up so the run is the page's first section.
+ */
+export function renderResultsPage(r: BenchResults): string {
+  return [
+    '# Latest benchmark results',
+    '',
+    'Written by `npm run bench -- --write-results` (see [`README.md`](../README.md#benchmarks) for how to',
+    "read it); the run's raw figures go to `test/bench/results/` (git-ignored).",
+    '',
+    renderMarkdown(r).replace(/^#(#+) /gm, '$1 '),
+  ].join('\n');
+}

@@ -1,5 +1,6 @@
 // `npm run bench`: how close the service is to the floor Postgres sets, as ratios measured in one
-// run on the local server. See USAGE in options.ts for sizes and phases; README "Benchmarks".
+// run on the local server. See USAGE in options.ts for sizes and phases; test/README.md "Benchmarks".
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, type as osType, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,7 +12,7 @@ import { ROOT } from './child-server.ts';
 import { runDesignPhase } from './design-phase.ts';
 import { runHttpPhase } from './http-phase.ts';
 import { type BenchOptions, type Phase, parseOptions, USAGE } from './options.ts';
-import { type BenchMeta, type BenchResults, renderMarkdown } from './report.ts';
+import { type BenchMeta, type BenchResults, renderMarkdown, renderResultsPage } from './report.ts';
 import { runStatementsPhase } from './statements-phase.ts';
 import { createProgress } from './stats.ts';
 import { runStorePhase } from './store-phase.ts';
@@ -111,6 +112,17 @@ export function writeResults(results: BenchResults, out: string | undefined): st
   return file;
 }
 
+/** Replaces test/bench/RESULTS.md with this run, formatted by Biome as `npm run check` expects. */
+export function writeResultsPage(results: BenchResults): string {
+  const page = join(ROOT, 'test/bench/RESULTS.md');
+  writeFileSync(page, `${renderResultsPage(results)}\n`);
+  execFileSync(join(ROOT, 'node_modules/.bin/biome'), ['format', '--write', page], {
+    cwd: ROOT,
+    stdio: 'ignore',
+  });
+  return page;
+}
+
 if (import.meta.main) {
   const options = parseOptions(process.argv.slice(2));
   if (options === 'help') {
@@ -119,6 +131,7 @@ if (import.meta.main) {
     const results = await runBench(options);
     const file = writeResults(results, options.out);
     process.stdout.write(`${renderMarkdown(results)}\n\nRaw figures: ${file}\n`);
+    if (options.writeResults) process.stdout.write(`Results page: ${writeResultsPage(results)}\n`);
     if (Object.keys(results.errors).length > 0) process.exitCode = 1;
   }
 }

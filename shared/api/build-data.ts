@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Deps } from '../deps.ts';
+import { withMeta } from '../store/bounds.ts';
 import { postBuildData, queryBuildData } from '../store/build-data.ts';
 import type { NewBuildDataSchema } from './schemas.ts';
 import { type BuildDataDict, toBuildDataDict } from './shapes.ts';
@@ -38,7 +39,8 @@ export async function recordBuildData(
 
 /**
  * A node's build data: by default the newest item per generator (the blueprint's default, which
- * Drydock's API contradicted, defect 4); with `latest=false` every item, newest first.
+ * Drydock's API contradicted, defect 4); with `latest=false` every item, newest first. Within one
+ * read's budget; `nextCursor` continues the list.
  */
 export async function readNodeBuildData(
   deps: Pick<Deps, 'db'>,
@@ -48,14 +50,16 @@ export async function readNodeBuildData(
     task_id?: string | undefined;
     verbosity?: number | undefined;
     limit?: number | undefined;
+    cursor?: string | undefined;
   },
-): Promise<BuildDataDict[]> {
+): Promise<BuildDataDict[] & { nextCursor: string | null }> {
   const items = await queryBuildData(deps.db, {
     nodeName,
     ...(options.task_id ? { taskId: options.task_id } : {}),
     latest: options.latest ?? true,
     verbosity: options.verbosity === 1 ? 1 : 2,
     ...(options.limit ? { limit: options.limit } : {}),
+    ...(options.cursor ? { cursor: options.cursor } : {}),
   });
-  return items.map(toBuildDataDict);
+  return withMeta(items.map(toBuildDataDict), { nextCursor: items.nextCursor });
 }

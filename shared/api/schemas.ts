@@ -92,7 +92,7 @@ const queryBool = z
   .transform((value) => value === '' || TRUE_WORDS.includes(value.toLowerCase()))
   .meta({ description: 'true/false, yes/no, on/off, t/f, 1/0 (any case); a bare flag is true.' });
 
-const Cursor = z
+export const Cursor = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a cursor from this service')
   .meta({ description: 'Opaque cursor from the X-Next-Cursor header of the previous page.' });
@@ -163,6 +163,7 @@ export const GetTaskQuerySchema = z.strictObject({
 export const BuildDataReadQuerySchema = z.strictObject({
   verbosity: z.enum(['1', '2']).transform(Number).optional(),
   limit: queryInt(1, LIMITS.listPage).optional(),
+  cursor: Cursor.optional(),
 });
 
 export const NodeBuildDataQuerySchema = z.strictObject({
@@ -170,6 +171,7 @@ export const NodeBuildDataQuerySchema = z.strictObject({
   task_id: TaskId.optional().meta({ description: 'Only build data recorded under this task.' }),
   verbosity: z.enum(['1', '2']).transform(Number).optional(),
   limit: queryInt(1, LIMITS.listPage).optional(),
+  cursor: Cursor.optional(),
 });
 
 const Retry = z.int().min(0).max(1_000_000);
@@ -463,11 +465,18 @@ const TruncatedPart = z.strictObject({
 
 /** What an answer left out to stay within its size bound, and where to read it. */
 export const TruncationSchema = z
-  .strictObject({ messages: TruncatedPart.optional(), tasks: TruncatedPart.optional() })
+  .strictObject({
+    messages: TruncatedPart.optional(),
+    tasks: TruncatedPart.optional(),
+    build_data: z
+      .strictObject({ next: z.string() })
+      .optional()
+      .meta({ description: 'Embedded build data was cut: page it from next.' }),
+  })
   .meta({
     id: 'Truncation',
     description:
-      'Present when embedded messages (or, in a tree, tasks) were cut to keep the answer within its bound.',
+      'Present when embedded messages, build data (or, in a tree, tasks) were cut to keep the answer within its bound.',
   });
 
 export const TaskDictSchema = z

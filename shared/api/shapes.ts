@@ -70,6 +70,8 @@ export interface Truncation {
   messages?: { shown: number; total: number; next: string };
   /** The tree's tasks: `shown` of `total` are in the answer; walk the rest from `next`. */
   tasks?: { shown: number; total: number; next: string };
+  /** The build data embedded with `builddata=true`: not all of it fitted; page it from `next`. */
+  build_data?: { next: string };
 }
 
 export interface BuildDataDict {

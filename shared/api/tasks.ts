@@ -3,6 +3,7 @@ import type { Deps } from '../deps.ts';
 import { type Action, isUserAction, USER_ACTIONS } from '../domain.ts';
 import { PreconditionRequiredError, ValidationError } from '../errors.ts';
 import { API_PREFIX } from '../http/conventions.ts';
+import { EMBEDDED_MESSAGES, READ_BUDGET_BYTES, withMeta } from '../store/bounds.ts';
 import { queryBuildData } from '../store/build-data.ts';
 import {
   claimTasks,
@@ -29,6 +30,7 @@ import type {
   TaskWithMessages,
   TreeTask,
 } from '../store/types.ts';
+import { AnswerBudget } from './answer-budget.ts';
 import { bounds } from './bounds.ts';
 import { requestFingerprint } from './idempotency.ts';
 import type {
@@ -230,17 +232,34 @@ function takeRanges(pending: MessageRange[], rows: number): MessageRange[] {
   return chunk;
 }
 
+/** Bytes a message adds to a task answer, counted as `store/tasks.ts` counts it for one task. */
+function messageBytes(m: MessageRecord): number {
+  return (
+    Buffer.byteLength(m.message) +
+    Buffer.byteLength(m.context) +
+    Buffer.byteLength(m.contextType) +
+    Buffer.byteLength(JSON.stringify(m.extra)) +
+    96
+  );
+}
+
 /**
  * Every task matching the filters, newest first, each with its messages: what Drydock's
  * `GET /tasks` answers (Shipyard walks it for subtask errors). Read in pages sized so that no
  * statement, and no Data API response, passes its limits: one statement per page of tasks and
  * one per page of their messages (tasks without messages cost none). Messages appended while
  * the listing runs, past the count the task page read, are left for the next listing.
+ *
+ * The answer is bounded like every other (`answer-budget.ts`): each task embeds its first
+ * messages as `GET /tasks/{id}` does (at most `EMBEDDED_MESSAGES` and `READ_BUDGET_BYTES`, the
+ * rest named in its `truncated`), and the list stops before the task that would pass
+ * `ANSWER_BUDGET_BYTES`; `nextCursor` then continues the listing (`GET /tasks?cursor=…`).
  */
 export async function listEveryTask(
   deps: Db,
   query: z.infer<typeof ListTasksQuerySchema>,
-): Promise<TaskDict[]> {
+  budget: AnswerBudget = new AnswerBudget(),
+): Promise<TaskDict[] & { nextCursor: string | null }> {
   const filter = {
     ...(query.status ? { status: query.status } : {}),
     ...(query.action ? { action: query.action } : {}),
@@ -249,7 +268,7 @@ export async function listEveryTask(
     ...(query.created_by ? { createdBy: query.created_by } : {}),
   };
   const out: TaskDict[] = [];
-  let cursor: string | null = null;
+  let cursor: string | null = query.cursor ?? null;
   do {
     const page: Awaited<ReturnType<typeof listTasksWithin>> = await listTasksWithin(
       deps.db,
@@ -257,13 +276,30 @@ export async function listEveryTask(
       { maxTasks: FULL_LIST_TASKS, maxBytes: FULL_LIST_BYTES },
     );
     const messages = new Map<string, MessageRecord[]>();
+    const embedded = new Map<string, number>();
     const pending: MessageRange[] = page.tasks
       .filter((task) => task.messageCount > 0)
-      .map((task) => ({ taskId: task.taskId, from: 1, to: task.messageCount }));
-    while (pending.length > 0) {
+      .map((task) => ({
+        taskId: task.taskId,
+        from: 1,
+        to: Math.min(task.messageCount, EMBEDDED_MESSAGES),
+      }));
+    // Messages are read only while the answer has room for them: a page may name far more
+    // than one answer carries.
+    let room = budget.left;
+    while (pending.length > 0 && room > 0) {
       const chunk = takeRanges(pending, FULL_LIST_MESSAGES);
       const batch = await listMessagesOfTasks(deps.db, chunk, { maxBytes: FULL_LIST_BYTES });
+      const full = new Set<string>();
       for (const { taskId, ...message } of batch.messages) {
+        const size = messageBytes(message);
+        const used = embedded.get(taskId) ?? 0;
+        room -= size;
+        if (full.has(taskId) || used + size > READ_BUDGET_BYTES) {
+          full.add(taskId);
+          continue;
+        }
+        embedded.set(taskId, used + size);
         const list = messages.get(taskId) ?? [];
         list.push(message);
         messages.set(taskId, list);
@@ -276,11 +312,27 @@ export async function listEveryTask(
         if (sequence < cut.to) rest.unshift({ ...cut, from: sequence + 1 });
         pending.unshift(...rest);
       }
+      // A task whose embedded messages reached the bound reads no more of them.
+      if (full.size > 0)
+        pending.splice(0, pending.length, ...pending.filter((r) => !full.has(r.taskId)));
     }
-    for (const task of page.tasks) out.push(toTaskDict(task, messages.get(task.taskId) ?? []));
+    // Tasks whose messages were not all read (the answer ran out of room first) end the answer.
+    const unread = new Set(pending.map((range) => range.taskId));
+    for (const [i, task] of page.tasks.entries()) {
+      const list = messages.get(task.taskId) ?? [];
+      const dict = withTruncation(toTaskDict(task, list), { ...task, messages: list });
+      if ((unread.has(task.taskId) && out.length > 0) || !budget.take(dict)) {
+        // The answer stops before this task; the listing continues from the one before it.
+        return withMeta(out, { nextCursor: i > 0 ? (page.cursors[i - 1] as string) : cursor });
+      }
+      out.push(dict);
+      if (unread.has(task.taskId)) {
+        return withMeta(out, { nextCursor: page.cursors[i] as string });
+      }
+    }
     cursor = page.nextCursor;
   } while (cursor);
-  return out;
+  return withMeta(out, { nextCursor: null });
 }
 
 /** A page of tasks, newest first, and the cursor of the next page (null on the last). */
@@ -301,14 +353,21 @@ export async function listTaskPage(
   return { tasks: page.tasks.map((task) => toTaskDict(task)), nextCursor: page.nextCursor, limit };
 }
 
-/** Subtasks of a task in registration order. */
+/**
+ * Subtasks of a task in registration order, within one read's budget; `nextCursor` continues
+ * after the last one when it cut the list.
+ */
 export async function listTaskSubtasks(
   deps: Db,
   taskId: string,
   which: SubtaskSelection,
-): Promise<TaskDict[]> {
-  const tasks = await listSubtasks(deps.db, taskId, which);
-  return tasks.map((task) => toTaskDict(task));
+  cursor?: string,
+): Promise<TaskDict[] & { nextCursor: string | null }> {
+  const tasks = await listSubtasks(deps.db, taskId, which, { cursor });
+  return withMeta(
+    tasks.map((task) => toTaskDict(task)),
+    { nextCursor: tasks.nextCursor },
+  );
 }
 
 export interface ReadTaskOptions {
@@ -318,14 +377,22 @@ export interface ReadTaskOptions {
   layers: number;
 }
 
-/** Build data of the given tasks, keyed by task id: one statement for the whole tree. */
+/**
+ * Build data of the given tasks, keyed by task id: one statement for the whole tree, within one
+ * read's budget; `cut` when it left items out (the answer says where to page them).
+ */
 async function buildDataOf(deps: Db, taskIds: readonly string[]) {
   const items = await queryBuildData(deps.db, { taskIds, verbosity: 2, limit: 10_000 });
   const byTask = new Map(
     taskIds.map((taskId) => [taskId, [] as ReturnType<typeof toBuildDataDict>[]]),
   );
   for (const item of items) byTask.get(item.taskId)?.push(toBuildDataDict(item));
-  return byTask;
+  return Object.assign(byTask, { cut: items.nextCursor !== null });
+}
+
+/** The note of an answer whose embedded build data was cut: where each task's is paged. */
+function buildDataTruncation(taskId: string): NonNullable<TaskDict['truncated']> {
+  return { build_data: { next: `${API_PREFIX}/tasks/${taskId}/builddata` } };
 }
 
 /**
@@ -381,7 +448,11 @@ export async function readTask(
   if (!options.subtaskerrors && options.layers === 0) {
     const task = await getTask(deps.db, taskId);
     const body = withTruncation(toTaskDict(task, task.messages), task);
-    if (options.builddata) body.build_data = (await buildDataOf(deps, [taskId])).get(taskId) ?? [];
+    if (options.builddata) {
+      const buildData = await buildDataOf(deps, [taskId]);
+      body.build_data = buildData.get(taskId) ?? [];
+      if (buildData.cut) body.truncated = { ...body.truncated, ...buildDataTruncation(taskId) };
+    }
     return { body, version: task.version };
   }
   const tree = await getTaskTree(deps.db, taskId, {
@@ -401,7 +472,11 @@ export async function readTask(
     : undefined;
   const dicts = shown.map((node) => {
     const dict = withTruncation(toTaskDict(node, node.messages), node);
-    if (buildData) dict.build_data = buildData.get(node.taskId) ?? [];
+    if (buildData) {
+      dict.build_data = buildData.get(node.taskId) ?? [];
+      if (buildData.cut)
+        dict.truncated = { ...dict.truncated, ...buildDataTruncation(node.taskId) };
+    }
     return dict;
   });
   const cut = treeTruncation(tree, root.taskId);
@@ -418,18 +493,22 @@ export async function readTask(
   return { body, version: root.version };
 }
 
-/** Build data recorded under a task, newest first (kept after the task itself is purged). */
+/**
+ * Build data recorded under a task, newest first (kept after the task itself is purged), within
+ * one read's budget; `nextCursor` continues the list.
+ */
 export async function readTaskBuildData(
   deps: Db,
   taskId: string,
-  options: { verbosity: 1 | 2; limit?: number | undefined },
+  options: { verbosity: 1 | 2; limit?: number | undefined; cursor?: string | undefined },
 ) {
   const items = await queryBuildData(deps.db, {
     taskId,
     verbosity: options.verbosity,
     ...(options.limit ? { limit: options.limit } : {}),
+    ...(options.cursor ? { cursor: options.cursor } : {}),
   });
-  return items.map(toBuildDataDict);
+  return withMeta(items.map(toBuildDataDict), { nextCursor: items.nextCursor });
 }
 
 export interface UpdateTaskInput {
@@ -500,14 +579,20 @@ export async function changeTask(
   return toTaskDict(task);
 }
 
-/** Requests termination (Drydock had no terminate API; defect 17). Returns the tasks changed. */
+/**
+ * Requests termination (Drydock had no terminate API; defect 17). Returns the tasks changed,
+ * the root first, within one read's budget, and how many were changed in all.
+ */
 export async function terminate(
   deps: Db,
   taskId: string,
   options: { recursive: boolean; terminatedBy: string | null },
-): Promise<TaskDict[]> {
+): Promise<TaskDict[] & { total: number }> {
   const changed = await terminateTask(deps.db, taskId, options);
-  return changed.map((task) => toTaskDict(task));
+  return withMeta(
+    changed.map((task) => toTaskDict(task)),
+    { total: changed.total },
+  );
 }
 
 /** The lease holder claims the oldest queued tasks (fenced by its epoch). */

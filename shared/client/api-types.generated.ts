@@ -162,7 +162,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A node's build data: newest per generator (latest, default) or all, newest first */
+        /** A node's build data: newest per generator (latest, default) or all, newest first (next page: X-Next-Cursor / Link) */
         get: operations["getNodeBuildData"];
         put?: never;
         /** Record build data for a node: one item or an array of up to 100 */
@@ -214,7 +214,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List tasks, newest first: every task with its messages (as Drydock), or with limit a page at a time (next page: X-Next-Cursor / Link) */
+        /** List tasks, newest first: without limit every task with its messages (as Drydock) up to the answer bound, with limit a page at a time; the rest: X-Next-Cursor / Link */
         get: operations["listTasks"];
         put?: never;
         /** Create a top-level task (status queued, the 8 user actions), or with the lease holder's epoch an internal one (any action, status requested); Idempotency-Key makes retries safe */
@@ -251,7 +251,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Build data recorded under a task, newest first */
+        /** Build data recorded under a task, newest first (next page: X-Next-Cursor / Link) */
         get: operations["getTaskBuildData"];
         put?: never;
         post?: never;
@@ -320,7 +320,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Subtasks in registration order (which=all|active|complete) */
+        /** Subtasks in registration order (which=all|active|complete; next page: X-Next-Cursor / Link) */
         get: operations["listSubtasks"];
         put?: never;
         /** The lease holder registers a subtask (status requested; epoch required); refused while the parent is terminating */
@@ -669,8 +669,12 @@ export interface components {
         TerminateRequest: {
             recursive?: boolean;
         };
-        /** @description Present when embedded messages (or, in a tree, tasks) were cut to keep the answer within its bound. */
+        /** @description Present when embedded messages, build data (or, in a tree, tasks) were cut to keep the answer within its bound. */
         Truncation: {
+            /** @description Embedded build data was cut: page it from next. */
+            build_data?: {
+                next: string;
+            };
             messages?: {
                 /** @description Where the rest is read, a page at a time. */
                 next: string;
@@ -1162,6 +1166,8 @@ export interface operations {
     getNodeBuildData: {
         parameters: {
             query?: {
+                /** @description Opaque cursor from the X-Next-Cursor header of the previous page. */
+                cursor?: string;
                 /** @description Newest row per generator (default true). */
                 latest?: string;
                 limit?: string;
@@ -1180,6 +1186,8 @@ export interface operations {
             /** @description Build data */
             200: {
                 headers: {
+                    /** @description cursor of the rest, when the answer stopped at its bound */
+                    "X-Next-Cursor"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1675,6 +1683,8 @@ export interface operations {
     getTaskBuildData: {
         parameters: {
             query?: {
+                /** @description Opaque cursor from the X-Next-Cursor header of the previous page. */
+                cursor?: string;
                 limit?: string;
                 verbosity?: "1" | "2";
             };
@@ -1690,6 +1700,8 @@ export interface operations {
             /** @description Build data */
             200: {
                 headers: {
+                    /** @description cursor of the rest, when the answer stopped at its bound */
+                    "X-Next-Cursor"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2020,6 +2032,8 @@ export interface operations {
     listSubtasks: {
         parameters: {
             query?: {
+                /** @description Opaque cursor from the X-Next-Cursor header of the previous page. */
+                cursor?: string;
                 which?: "all" | "active" | "complete";
             };
             header?: never;
@@ -2034,6 +2048,8 @@ export interface operations {
             /** @description Subtasks */
             200: {
                 headers: {
+                    /** @description cursor of the rest, when the answer stopped at its bound */
+                    "X-Next-Cursor"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2168,9 +2184,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The tasks this changed */
+            /** @description The tasks this changed, the root first, up to the answer bound (X-Total-Count: how many it changed) */
             200: {
                 headers: {
+                    /** @description how many tasks it changed (more than listed when cut) */
+                    "X-Total-Count"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -30,3 +30,14 @@ export const BOUND_CONSTRAINTS = {
   tasks_node_filter_bound: 'request',
   result_message_bound: 'request',
 } as const;
+
+/**
+ * `list` with `meta` as properties that are not enumerable: a list answer that says what it left
+ * out (`nextCursor`, `total`) stays a plain array to JSON and to equality checks.
+ */
+export function withMeta<T extends unknown[], M extends object>(list: T, meta: M): T & M {
+  for (const [key, value] of Object.entries(meta)) {
+    Object.defineProperty(list, key, { value, enumerable: false });
+  }
+  return list as T & M;
+}

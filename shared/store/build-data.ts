@@ -1,6 +1,7 @@
 import type { Db } from '../db/port.ts';
 import { type ColumnSpec, p, type SqlFragment, sql, statement } from '../db/sql.ts';
 import { UnprocessableError, ValidationError } from '../errors.ts';
+import { READ_BUDGET_BYTES, withMeta } from './bounds.ts';
 import { checkFence, FENCE_COLUMNS, leaseFence } from './fence.ts';
 import { run } from './run.ts';
 import type { BuildDataQuery, BuildDataRecord, NewBuildData } from './types.ts';
@@ -116,12 +117,37 @@ const OPTIONAL_META_COLUMNS = {
   dataFormat: 'text?',
 } as const satisfies ColumnSpec;
 
+/** Cursor text: the position (collected date in microseconds, id) of the last item of a page. */
+function encodeBuildDataCursor(micros: number, id: number): string {
+  return Buffer.from(`b:${micros}:${id}`).toString('base64url');
+}
+
+function decodeBuildDataCursor(cursor: string): { micros: number; id: number } {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const match = /^b:(-?\d{1,17}):([1-9]\d{0,15})$/.exec(text);
+  if (!match) {
+    throw new ValidationError('invalid cursor', [
+      { path: 'cursor', message: 'not a build-data cursor from this API' },
+    ]);
+  }
+  return { micros: Number(match[1]), id: Number(match[2]) };
+}
+
+/** An item's position in the listing order, comparable with a cursor's. */
+const POSITION = (alias: SqlFragment) =>
+  sql`((extract(epoch from ${alias}.collected_date) * 1000000)::bigint, ${alias}.build_data_id)`;
+
 /**
  * Build data by node, by task, or by node and task, newest first; or, with `latest`, the newest
  * item per generator of a node. Verbosity 1 leaves the payload out. Fixes Drydock's dropped task
- * filter, its invalid `latest` SQL and its ignored verbosity.
+ * filter, its invalid `latest` SQL and its ignored verbosity. At most `limit` items and
+ * `READ_BUDGET_BYTES` of them (payloads included), always at least one; `nextCursor` continues
+ * after the last item when either cut the list.
  */
-export async function queryBuildData(db: Db, query: BuildDataQuery): Promise<BuildDataRecord[]> {
+export async function queryBuildData(
+  db: Db,
+  query: BuildDataQuery,
+): Promise<BuildDataRecord[] & { nextCursor: string | null }> {
   const limit = query.limit ?? 1000;
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
     throw new ValidationError('limit must be an integer from 1 to 10000');
@@ -131,6 +157,11 @@ export async function queryBuildData(db: Db, query: BuildDataQuery): Promise<Bui
   }
   const node = p.text(query.nodeName ?? null);
   const task = p.uuid(query.taskId ?? null);
+  const cursor = query.cursor === undefined ? undefined : decodeBuildDataCursor(query.cursor);
+  const after = (alias: SqlFragment) =>
+    cursor === undefined
+      ? sql.empty
+      : sql` and ${POSITION(alias)} < (${cursor.micros}::bigint, ${cursor.id}::bigint)`;
   let items: SqlFragment;
   if (query.latest) {
     if (query.nodeName === undefined)
@@ -150,13 +181,13 @@ export async function queryBuildData(db: Db, query: BuildDataQuery): Promise<Bui
 items as (
   select l.* from gens
   cross join lateral (
-    select ${META_SELECT} from build_data b
+    select ${META_SELECT}, ${POSITION(sql`b`)} as pos from build_data b
     where b.node_name = ${node}::text and b.generator = gens.generator ${taskFilter}
     order by b.collected_date desc, b.build_data_id desc limit 1
   ) l
-  where gens.generator is not null
+  where gens.generator is not null${cursor === undefined ? sql.empty : sql` and l.pos < (${cursor.micros}::bigint, ${cursor.id}::bigint)`}
   order by l."collectedDate" desc, l."buildDataId" desc
-  limit ${limit}::int
+  limit ${limit + 1}::int
 )`;
   } else {
     const conditions: SqlFragment[] = [];
@@ -169,19 +200,49 @@ items as (
     }
     items = sql`with items as (
   select ${META_SELECT} from build_data b
-  where ${sql.join(conditions, ' and ')}
+  where ${sql.join(conditions, ' and ')}${after(sql`b`)}
   order by b.collected_date desc, b.build_data_id desc
-  limit ${limit}::int
+  limit ${limit + 1}::int
 )`;
   }
+  // One more item than the limit tells whether the list goes on; the byte budget may end it
+  // earlier (after one item at least), counting payloads only when they are sent.
+  const payload = query.verbosity === 2 ? sql`octet_length(d.data_element)` : sql`0`;
+  const kept = sql`,
+sized as (
+  select i."buildDataId", i."nodeName", i."taskId", i."collectedDate", i."generator", i."dataFormat",
+    (extract(epoch from i."collectedDate") * 1000000)::bigint as "micros",
+    sum(256 + octet_length(i."nodeName") + octet_length(i."generator") + octet_length(i."dataFormat") + ${payload})
+      over w as running,
+    row_number() over w as n, count(*) over () as fetched
+  from items i join build_data d on d.build_data_id = i."buildDataId"
+  window w as (order by i."collectedDate" desc, i."buildDataId" desc)
+),
+kept as (
+  select * from sized where n <= ${limit}::int and (n = 1 or running <= ${READ_BUDGET_BYTES}::bigint)
+)`;
+  const more = sql`(select max(fetched) from sized) > (select count(*) from kept)`;
+  const PAGE_COLUMNS = { micros: 'int', more: 'bool' } as const satisfies ColumnSpec;
+  const page = <R extends { micros: number; more: boolean; buildDataId: number }>(rows: R[]) => {
+    const last = rows.at(-1);
+    return last?.more ? encodeBuildDataCursor(last.micros, last.buildDataId) : null;
+  };
 
   if (query.verbosity === 1) {
-    return run(
+    const rows = await run(
       db,
       statement(
-        META_COLUMNS,
-        sql`${items} select i.* from items i order by i."collectedDate" desc, i."buildDataId" desc`,
+        { ...META_COLUMNS, ...PAGE_COLUMNS },
+        sql`${items}${kept}
+select k."buildDataId", k."nodeName", k."taskId", k."collectedDate", k."generator", k."dataFormat",
+  k."micros", ${more} as "more"
+from kept k order by k."collectedDate" desc, k."buildDataId" desc`,
       ),
+    );
+    const nextCursor = page(rows);
+    return withMeta(
+      rows.map(({ micros: _m, more: _more, ...meta }) => meta),
+      { nextCursor },
     );
   }
   // Payloads travel in slices of CHUNK_CHARS characters, one row each, and are joined here: the
@@ -189,20 +250,22 @@ items as (
   const rows = await run(
     db,
     statement(
-      CHUNK_COLUMNS,
-      sql`${items}
-select i.*, c.i as "chunkIndex", substr(d.data_element, c.i * ${CHUNK_CHARS}::int + 1, ${CHUNK_CHARS}::int) as "chunk"
-from items i
-join build_data d on d.build_data_id = i."buildDataId"
+      { ...CHUNK_COLUMNS, ...PAGE_COLUMNS },
+      sql`${items}${kept}
+select k."buildDataId", k."nodeName", k."taskId", k."collectedDate", k."generator", k."dataFormat",
+  c.i as "chunkIndex", substr(d.data_element, c.i * ${CHUNK_CHARS}::int + 1, ${CHUNK_CHARS}::int) as "chunk",
+  k."micros", ${more} as "more"
+from kept k
+join build_data d on d.build_data_id = k."buildDataId"
 cross join lateral generate_series(0, greatest(0, (length(d.data_element) - 1) / ${CHUNK_CHARS}::int)) as c(i)
-order by i."collectedDate" desc, i."buildDataId" desc, c.i`,
+order by k."collectedDate" desc, k."buildDataId" desc, c.i`,
     ),
   );
   const records: BuildDataRecord[] = [];
-  for (const { chunkIndex, chunk, ...meta } of rows) {
+  for (const { chunkIndex, chunk, micros: _m, more: _more, ...meta } of rows) {
     const last = records.at(-1);
     if (chunkIndex > 0 && last?.buildDataId === meta.buildDataId) last.dataElement += chunk;
     else records.push({ ...meta, dataElement: chunk });
   }
-  return records;
+  return withMeta(records, { nextCursor: page(rows) });
 }

@@ -9,7 +9,7 @@ import {
   UnprocessableError,
   ValidationError,
 } from '../errors.ts';
-import { EMBEDDED_MESSAGES, READ_BUDGET_BYTES } from './bounds.ts';
+import { EMBEDDED_MESSAGES, READ_BUDGET_BYTES, TASK_BOUNDS, withMeta } from './bounds.ts';
 import { fenced, fenceOf, LIVE_LEASE } from './fence.ts';
 import { isUniqueViolation, run, runRetryingOnConflict } from './run.ts';
 import {
@@ -292,7 +292,7 @@ export async function listTasksWithin(
   db: Db,
   filter: Omit<TaskFilter, 'limit'>,
   budget: { maxTasks: number; maxBytes: number },
-): Promise<{ tasks: TaskRecord[]; nextCursor: string | null }> {
+): Promise<{ tasks: TaskRecord[]; cursors: string[]; nextCursor: string | null }> {
   const conditions: SqlFragment[] = [sql`true`];
   if (filter.cursor !== undefined)
     conditions.push(sql`t.seq < ${decodeCursor(filter.cursor)}::bigint`);
@@ -331,6 +331,9 @@ from kept k join tasks t on t.task_id = k.task_id order by t.seq desc`,
   const last = rows.at(-1);
   return {
     tasks: rows.map(toTaskRecord),
+    // Where a listing that stops after each task continues (an answer's own budget may end it
+    // inside the page).
+    cursors: rows.map((row) => encodeCursor(row.seq)),
     nextCursor: last?.more ? encodeCursor(last.seq) : null,
   };
 }
@@ -401,28 +404,48 @@ from kept k order by k.idx, k.sequence`,
   };
 }
 
-/** Subtasks of a parent in registration order: all, active (not finished) or complete (finished). */
+/**
+ * Subtasks of a parent in registration order: all, active (not finished) or complete (finished).
+ * Within `READ_BUDGET_BYTES` of rows (at least one task); `nextCursor` continues after the last
+ * one when the budget cut the list (a parent may have tens of thousands of subtasks).
+ */
 export async function listSubtasks(
   db: Db,
   parentTaskId: string,
   which: SubtaskSelection,
-): Promise<TaskRecord[]> {
+  options: { cursor?: string | undefined } = {},
+): Promise<TaskRecord[] & { nextCursor: string | null }> {
   const scope =
     which === 'all'
       ? sql`true`
       : which === 'active'
         ? sql`t.status not in ${FINISHED}`
         : sql`t.status in ${FINISHED}`;
+  const after =
+    options.cursor === undefined
+      ? sql.empty
+      : sql` and t.seq > ${decodeCursor(options.cursor)}::bigint`;
   const rows = await run(
     db,
     statement(
-      TASK_COLUMNS,
-      sql`select ${TASK_SELECT} from tasks t
-where t.parent_task_id = ${p.uuid(parentTaskId)}::uuid and ${scope}
-order by t.seq`,
+      { ...TASK_COLUMNS, seq: 'int', bytes: 'int', running: 'int', n: 'int', fetched: 'int' },
+      sql`select * from (
+  select p.*, sum(p."bytes") over w as "running", row_number() over w as "n", count(*) over ()::int as "fetched"
+  from (
+    select ${TASK_SELECT}, t.seq as "seq", ${TASK_BYTES} as "bytes" from tasks t
+    where t.parent_task_id = ${p.uuid(parentTaskId)}::uuid and ${scope}${after}
+  ) p
+  window w as (order by p."seq")
+) q
+where q."running" <= ${READ_BUDGET_BYTES}::bigint or q."n" = 1
+order by q."seq"`,
     ),
   );
-  return rows.map(toTaskRecord);
+  const last = rows.at(-1);
+  const more = (rows[0]?.fetched ?? 0) > rows.length;
+  return withMeta(rows.map(toTaskRecord), {
+    nextCursor: more && last ? encodeCursor(last.seq) : null,
+  });
 }
 
 /** A task tree, breadth first, and how many tasks the whole tree has (more than shown when cut). */
@@ -632,24 +655,32 @@ function refusedMove(taskId: string, from: string, to: TaskStatus | undefined): 
   return base;
 }
 
-const TERMINATE_COLUMNS = { ...TASK_COLUMNS, isRoot: 'bool' } as const satisfies ColumnSpec;
+const TERMINATE_COLUMNS = {
+  ...TASK_COLUMNS,
+  isRoot: 'bool',
+  changed: 'int',
+  n: 'int',
+} as const satisfies ColumnSpec;
 
 /**
  * Requests termination. A task not yet running ends `terminated` at once (it will never be
  * claimed); a running one becomes `terminating` until its worker stops. With `recursive`, every
- * unfinished descendant too. Finished tasks are left as they are. Returns the tasks changed.
+ * unfinished descendant too, all in the one statement. Finished tasks are left as they are.
+ * Returns the tasks changed, the root first and then by registration, within
+ * `READ_BUDGET_BYTES` of rows; `total` says how many were changed (more than returned when cut).
  */
 export async function terminateTask(
   db: Db,
   taskId: string,
   options: { terminatedBy: string | null; recursive: boolean },
-): Promise<TaskRecord[]> {
+): Promise<TaskRecord[] & { total: number }> {
+  const id = p.uuid(taskId);
   const rows = await run(
     db,
     statement(
       TERMINATE_COLUMNS,
       sql`with recursive targets as (
-  select task_id from tasks where task_id = ${p.uuid(taskId)}::uuid
+  select task_id from tasks where task_id = ${id}::uuid
   union all
   select c.task_id from tasks c join targets on c.parent_task_id = targets.task_id
   where ${options.recursive}::boolean
@@ -666,10 +697,19 @@ upd as (
   from targets
   where t.task_id = targets.task_id and t.status not in ${FINISHED}
   returning t.*
+),
+sized as (
+  select u.task_id, sum(octet_length(u::text)) over w as running, row_number() over w as n
+  from upd u
+  window w as (order by u.task_id <> ${id}::uuid, u.seq)
 )
-select ${TASK_SELECT}, false as "isRoot" from upd t
+select ${TASK_SELECT}, false as "isRoot", (select count(*) from upd)::int as "changed", s.n::int as "n"
+from upd t join sized s on s.task_id = t.task_id
+where s.running <= ${READ_BUDGET_BYTES}::bigint or s.n = 1
 union all
-select ${TASK_SELECT}, true as "isRoot" from tasks t where t.task_id = ${p.uuid(taskId)}::uuid`,
+select ${TASK_SELECT}, true as "isRoot", (select count(*) from upd)::int, 0
+from tasks t where t.task_id = ${id}::uuid
+order by "n"`,
     ),
   );
   const root = rows.find((r) => r.isRoot);
@@ -678,7 +718,7 @@ select ${TASK_SELECT}, true as "isRoot" from tasks t where t.task_id = ${p.uuid(
   if (root.status === 'complete' && !changed.some((r) => r.taskId === taskId)) {
     throw new ConflictError(`task ${taskId} is already complete`);
   }
-  return changed.map(toTaskRecord);
+  return withMeta(changed.map(toTaskRecord), { total: root.changed });
 }
 
 /**
@@ -707,6 +747,12 @@ function bubbledList(column: SqlFragment, keep: SqlFragment): SqlFragment {
  *   its filter calls Drydock's `success()` when it succeeded or partly succeeded, and `failure()`
  *   when it failed or partly succeeded within the retry sequence. That state machine makes a mix
  *   `partial_success`, whatever the order.
+ *
+ * All or nothing: when the bubbled lists with the task's links would pass the task's bound
+ * (`TASK_BOUNDS.resultListsBytes`, what one Data API row can carry), nothing is written and the
+ * roll-up is refused (409) with the sizes. Never cut: Drydock builds the next step's node filter
+ * from a task's successes (`node_filter_from_successes`), so a shortened list would silently
+ * leave nodes out.
  */
 export async function rollUpResults(
   db: Db,
@@ -720,10 +766,16 @@ export async function rollUpResults(
   const matches = (filter: Action | undefined) =>
     filter === undefined ? sql`true` : sql`d.action = ${filter}::text`;
   const sets: SqlFragment[] = [sql`version = t.version + 1`, sql`updated = now()`];
+  // The lists bubble would store, computed once: checked against the task's bound before the
+  // write, so a roll-up past it is refused whole, with its sizes, rather than cut.
+  const rolled = bubble
+    ? sql`select ${bubbledList(sql`result_successes`, matches(bubble.actionFilter))} as successes,
+    ${bubbledList(sql`result_failures`, sql`d.same_retry`)} as failures`
+    : sql`select '[]'::jsonb as successes, '[]'::jsonb as failures`;
   if (bubble) {
     sets.push(
-      sql`result_successes = ${bubbledList(sql`result_successes`, matches(bubble.actionFilter))}`,
-      sql`result_failures = ${bubbledList(sql`result_failures`, sql`d.same_retry`)}`,
+      sql`result_successes = (select successes from rolled)`,
+      sql`result_failures = (select failures from rolled)`,
     );
   }
   if (align) {
@@ -757,10 +809,14 @@ export async function rollUpResults(
         created: 'timestamptz?',
         found: 'bool',
         leaseEpoch: 'int?',
+        fenceHeld: 'bool',
+        rolledBytes: 'int?',
+        rolledSuccesses: 'int?',
+        rolledFailures: 'int?',
       },
       sql`with lease as (${LIVE_LEASE}),
 fence as (${fenceOf(sql`${epoch}`)}),
-parent as (select task_id, retry, result_status from tasks where task_id = ${id}::uuid),
+parent as (select task_id, retry, result_status, result_links from tasks where task_id = ${id}::uuid),
 kids as (
   select c.seq, c.action, c.status, c.retry, c.result_status, c.result_successes, c.result_failures
   from tasks c join parent on c.parent_task_id = parent.task_id
@@ -769,19 +825,37 @@ done as (
   select k.*, (parent.retry = 0 or k.retry = parent.retry) as same_retry
   from kids k cross join parent where k.status in ${FINISHED}
 ),
+rolled as (${rolled}),
+sized as (
+  select octet_length(r.successes::text) + octet_length(r.failures::text)
+      + octet_length(parent.result_links::text) as bytes,
+    jsonb_array_length(r.successes) as successes, jsonb_array_length(r.failures) as failures
+  from rolled r cross join parent
+),
 upd as (
   update tasks t set ${sql.join(sets, ', ')}
   where t.task_id = ${id}::uuid
     and (${epoch}::bigint is null or exists (select 1 from fence))
+    and (select bytes from sized) <= ${TASK_BOUNDS.resultListsBytes}::int
   returning t.*
 )
-select ${TASK_SELECT}, exists (select 1 from parent) as "found", (select epoch from lease) as "leaseEpoch"
-from (select 1) as one left join upd t on true`,
+select ${TASK_SELECT}, exists (select 1 from parent) as "found", (select epoch from lease) as "leaseEpoch",
+  (${epoch}::bigint is null or exists (select 1 from fence)) as "fenceHeld", s.bytes::int as "rolledBytes", s.successes::int as "rolledSuccesses", s.failures::int as "rolledFailures"
+from (select 1) as one left join upd t on true left join sized s on true`,
     ),
   );
   const row = rows[0];
   if (row?.taskId) return toTaskRecord(row as Parameters<typeof toTaskRecord>[0]);
   if (!row?.found) throw new NotFoundError(`task ${taskId} does not exist`);
+  if (!row.fenceHeld) throw fenced(options.epoch, row.leaseEpoch);
+  if ((row.rolledBytes ?? 0) > TASK_BOUNDS.resultListsBytes) {
+    throw new ConflictError(
+      `rolling up task ${taskId} would give it ${row.rolledSuccesses} successes and ` +
+        `${row.rolledFailures} failures, ${row.rolledBytes} bytes of JSON with its links, past a ` +
+        `task's bound of ${TASK_BOUNDS.resultListsBytes}; nothing was changed. The subtasks keep ` +
+        'their own lists (GET /tasks/{id}/subtasks); align alone still rolls up the status',
+    );
+  }
   throw fenced(options.epoch, row.leaseEpoch);
 }
 

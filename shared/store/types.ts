@@ -198,6 +198,8 @@ export interface BuildDataQuery {
   /** 1 omits `dataElement`, 2 includes it. */
   verbosity: 1 | 2;
   limit?: number;
+  /** Continue after the item this cursor (a previous answer's `nextCursor`) names. */
+  cursor?: string | undefined;
 }
 
 export interface LeaseState {

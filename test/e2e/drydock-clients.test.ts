@@ -72,7 +72,18 @@ from generate_series(1, 600) g`,
     const calls = emulator?.calls(arn).ExecuteStatement;
     if (emulator) await releaseSharedEmulator();
     expect(all.status).toBe(200);
+    // The answer is bounded (4 MiB in the Lambda envelope); what did not fit is one Link away,
+    // and walking the links lists every task exactly once, newest first.
     const tasks = z.array(TaskDictSchema).parse(all.body);
+    let link = all.headers.get('link');
+    for (let answers = 1; link; answers += 1) {
+      expect(answers).toBeLessThan(10);
+      const next = /^<\/api\/v1\.0([^>]*)>; rel="next"$/.exec(link)?.[1] as string;
+      expect(next).toMatch(/^\/tasks\?cursor=/);
+      const more = await api('GET', next);
+      tasks.push(...z.array(TaskDictSchema).parse(more.body));
+      link = more.headers.get('link');
+    }
     expect(tasks.length).toBeGreaterThanOrEqual(601);
     expect(new Set(tasks.map((t) => t.task_id)).size).toBe(tasks.length);
     expect(tasks[0]?.task_id).toBe(chatty); // newest first
@@ -80,10 +91,18 @@ from generate_series(1, 600) g`,
       statement({ n: 'int' }, sql`select count(*)::int as n from tasks`),
     );
     expect(tasks).toHaveLength(counted?.n as number);
-    const list = tasks[0]?.result.details.messageList ?? [];
-    expect(list.map((m) => m.sequence)).toEqual(messages.map((_, i) => i + 1));
-    expect(list[499]?.message).toBe(messages[499]?.message);
-    expect(tasks[0]?.result.details.errorCount).toBe(10);
+    // A task embeds its messages as GET /tasks/{id} does: the first 512 KiB of them, and where
+    // the rest are.
+    const first = tasks[0] as z.infer<typeof TaskDictSchema>;
+    const list = first.result.details.messageList;
+    const single = await api('GET', `/tasks/${chatty}`);
+    expect(list).toEqual(single.body.result.details.messageList);
+    expect(first.truncated?.messages).toEqual(single.body.truncated.messages);
+    const next = first.truncated?.messages?.next ?? '';
+    expect(next).toMatch(/^\/api\/v1\.0\/tasks\//);
+    const rest = await api('GET', `${next.slice('/api/v1.0'.length)}&limit=1000`);
+    expect([...list, ...rest.body].map((m) => m.sequence)).toEqual(messages.map((_, i) => i + 1));
+    expect(first.result.details.errorCount).toBe(10);
     expect(tasks.at(-1)?.result.details.messageList).toEqual([]);
     if (calls !== undefined) {
       // One statement per page of tasks and per page of their messages, each under 1 MiB.

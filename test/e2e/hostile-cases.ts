@@ -1500,6 +1500,263 @@ const bounds: HostileCase[] = [
   },
 ];
 
+// ---------------------------------------------------------------------------------------------
+// Answers that grow with what is stored, not with the request: each stops at its bound
+// (`shared/api/answer-budget.ts`) and says where the rest is.
+
+/** The Lambda answer's size: the body escaped once more inside its JSON envelope. */
+const envelope = (text: string) => Buffer.byteLength(JSON.stringify(text));
+/** Under Lambda's 6 MB with the envelope, and no larger than the 4 MiB answer budget allows. */
+const withinAnswer: AnswerCheck = ({ text }) =>
+  envelope(text) <= 4 * MIB + 70_000
+    ? undefined
+    : `answered ${envelope(text)} bytes in the envelope`;
+/** Under the Data API's 1 MiB: one read's budget (512 KiB) and one more row. */
+const withinRead: AnswerCheck = ({ bytes }) =>
+  bytes < MIB ? undefined : `answered ${bytes} bytes`;
+const pagedOn =
+  (query: RegExp): AnswerCheck =>
+  (a) => {
+    const link = String(a.headers.link ?? '');
+    if (!a.headers['x-next-cursor']) return 'no X-Next-Cursor to the rest';
+    if (!/[?&]cursor=[A-Za-z0-9_-]+/.test(link) || !query.test(link)) return `Link is ${link}`;
+    return undefined;
+  };
+const both =
+  (...checks: AnswerCheck[]): AnswerCheck =>
+  (a) => {
+    for (const check of checks) {
+      const problem = check(a);
+      if (problem) return problem;
+    }
+    return undefined;
+  };
+
+/** 10 tasks, each with 9 messages of 60 KB: 5.4 MB of messages, past one answer's 4 MiB. */
+const manyBigTasks: SetupStep[] = Array.from({ length: 10 }, () => [
+  { method: 'POST', path: '/tasks', body: task(), captureTask: true },
+  {
+    method: 'POST',
+    path: '/tasks/{S}/messages',
+    body: Array.from({ length: 9 }, () => message({ message: big(60_000) })),
+  },
+]).flat();
+
+/** Fixed subtask ids: each server runs this setup once, on its own database. */
+const SUB = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+/** A parent with 9 subtasks of 60 KB node filters: 540 KB of subtasks, past one read's budget. */
+const wideParent: SetupStep[] = [
+  { method: 'POST', path: '/tasks', body: task(), captureTask: true },
+  ...Array.from({ length: 9 }, (_, i) => ({
+    method: 'POST',
+    path: '/tasks/{S}/subtasks',
+    body: {
+      action: 'prepare_nodes',
+      task_id: SUB(100 + i),
+      epoch: '{E}',
+      node_filter: filter({ node_names: names1k(58, 1000, `w${i}`) }),
+    },
+  })),
+];
+
+/** A task with 4 build-data items of 200 KB (4 generators): 800 KB, past one read's budget. */
+const heavyBuildData: SetupStep[] = [
+  { method: 'POST', path: '/tasks', body: task(), captureTask: true },
+  {
+    method: 'POST',
+    path: '/nodes/bounds-node/builddata',
+    body: Array.from({ length: 4 }, (_, i) => ({
+      task_id: '{S}',
+      generator: `lshw-${i}`,
+      data_format: 'text/plain',
+      data_element: big(200_000),
+    })),
+  },
+];
+
+/** A parent with `count` finished subtasks, each reporting 17 successes of 1 KB (17 KB). */
+const bigRollup = (count: number, first: number): SetupStep[] => [
+  { method: 'POST', path: '/tasks', body: task(), captureTask: true },
+  ...Array.from({ length: count }, (_, i) => [
+    {
+      method: 'POST',
+      path: '/tasks/{S}/subtasks',
+      body: { action: 'deploy_node', task_id: SUB(first + i), epoch: '{E}' },
+    },
+    {
+      method: 'PATCH',
+      path: `/tasks/${SUB(first + i)}`,
+      body: {
+        epoch: '{E}',
+        status: 'complete',
+        result: { status: 'success', add_successes: names1k(17, 1000, `r${first + i}`) },
+      },
+    },
+  ]).flat(),
+];
+
+const growing: HostileCase[] = [
+  {
+    name: 'every task (no limit) when they hold 5.4 MB of messages',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks',
+    setup: manyBigTasks,
+    sharedSetup: 'many big tasks',
+    status: 200,
+    check: both(withinAnswer, pagedOn(/^<\/api\/v1\.0\/tasks\?cursor=/), (a) =>
+      Array.isArray(a.body) && a.body.some((t: { truncated?: unknown }) => t.truncated)
+        ? undefined
+        : 'no task says its messages were cut',
+    ),
+  },
+  {
+    name: 'every queued task (no limit), the filter kept in the next link',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks?status=queued&action=verify_site',
+    setup: manyBigTasks,
+    sharedSetup: 'many big tasks',
+    status: 200,
+    check: both(withinAnswer, pagedOn(/status=queued&action=verify_site&cursor=/)),
+  },
+  {
+    name: 'subtasks of a parent holding 540 KB of them',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks/{S}/subtasks',
+    setup: wideParent,
+    sharedSetup: 'wide parent',
+    status: 200,
+    check: both(withinRead, pagedOn(/\/tasks\/[0-9a-f-]{36}\/subtasks\?cursor=/)),
+  },
+  {
+    name: 'active subtasks of a parent holding 540 KB of them',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks/{S}/subtasks?which=active',
+    setup: wideParent,
+    sharedSetup: 'wide parent',
+    status: 200,
+    check: both(withinRead, pagedOn(/subtasks\?which=active&cursor=/)),
+  },
+  {
+    name: 'a subtask cursor that is not one',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks/{S}/subtasks?cursor=bm90LWEtY3Vyc29y',
+    setup: wideParent,
+    sharedSetup: 'wide parent',
+    status: 400,
+  },
+  {
+    name: 'recursive terminate of a parent holding 540 KB of subtasks',
+    kind: 'bounds',
+    method: 'POST',
+    path: '/tasks/{S}/terminate',
+    body: { recursive: true },
+    setup: wideParent,
+    sharedSetup: 'wide parent',
+    status: 200,
+    writes: true,
+    check: both(withinRead, (a) =>
+      a.headers['x-total-count'] === '10' && a.body.length < 10
+        ? undefined
+        : `X-Total-Count ${a.headers['x-total-count']} with ${a.body.length} tasks listed`,
+    ),
+  },
+  {
+    name: 'build data of a task at verbosity 2, 800 KB of payloads',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks/{S}/builddata',
+    setup: heavyBuildData,
+    sharedSetup: 'heavy build data',
+    status: 200,
+    check: both(withinRead, pagedOn(/\/builddata\?cursor=/)),
+  },
+  {
+    name: "a node's build data at verbosity 2, every item",
+    kind: 'bounds',
+    method: 'GET',
+    path: '/nodes/bounds-node/builddata?latest=false&verbosity=2',
+    setup: heavyBuildData,
+    sharedSetup: 'heavy build data',
+    status: 200,
+    check: both(withinRead, pagedOn(/latest=false&verbosity=2&cursor=/)),
+  },
+  {
+    name: "a node's newest build data per generator at verbosity 2",
+    kind: 'bounds',
+    method: 'GET',
+    path: '/nodes/bounds-node/builddata',
+    setup: heavyBuildData,
+    sharedSetup: 'heavy build data',
+    status: 200,
+    check: both(withinRead, pagedOn(/builddata\?cursor=/)),
+  },
+  {
+    name: 'a task with its 800 KB of build data embedded',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks/{S}?builddata=true',
+    setup: heavyBuildData,
+    sharedSetup: 'heavy build data',
+    status: 200,
+    check: both(withinRead, (a) =>
+      a.body?.truncated?.build_data?.next ? undefined : 'nothing says the build data was cut',
+    ),
+  },
+  {
+    name: 'build data without payloads: every item in one answer',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks/{S}/builddata?verbosity=1',
+    setup: heavyBuildData,
+    sharedSetup: 'heavy build data',
+    status: 200,
+    check: (a) =>
+      a.body?.length === 4 && !a.headers['x-next-cursor'] ? undefined : 'not the 4 items, uncut',
+  },
+  {
+    name: 'a roll-up whose lists pass 48 KiB (3 subtasks of 17 KB of names)',
+    kind: 'bounds',
+    method: 'POST',
+    path: '/tasks/{S}/rollup',
+    body: { epoch: '{E}' },
+    setup: bigRollup(3, 200),
+    status: 409,
+    check: (a) =>
+      /51 successes and 0 failures, \d+ bytes of JSON .* past a task's bound of 49152; nothing was changed/.test(
+        a.body?.message ?? '',
+      )
+        ? undefined
+        : `message: ${a.body?.message}`,
+  },
+  {
+    name: 'the same roll-up, align only (the status rolls up, no list grows)',
+    kind: 'bounds',
+    method: 'POST',
+    path: '/tasks/{S}/rollup',
+    body: { epoch: '{E}', align: {} },
+    setup: bigRollup(3, 300),
+    status: 200,
+    writes: true,
+    check: (a) => (a.body?.result?.status === 'success' ? undefined : 'not success'),
+  },
+  {
+    name: 'a roll-up within the bound (2 subtasks of 17 KB of names)',
+    kind: 'bounds',
+    method: 'POST',
+    path: '/tasks/{S}/rollup',
+    body: { epoch: '{E}' },
+    setup: bigRollup(2, 400),
+    status: 200,
+    writes: true,
+    check: (a) => (a.body?.result?.successes?.length === 34 ? undefined : 'not all 34 bubbled'),
+  },
+];
+
 /** Every hostile case, in the order the runner sends them (the FIFO case ends its class). */
 export const HOSTILE_CASES: readonly HostileCase[] = [
   ...poisonedStrings,
@@ -1516,4 +1773,5 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
   ...designFile,
   // Last: the large tasks it writes make every later table checksum slower.
   ...bounds,
+  ...growing,
 ];

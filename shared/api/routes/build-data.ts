@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { API_PREFIX, idempotencyKeyOf } from '../../http/conventions.ts';
 import { type AnyRoute, defineRoute } from '../../http/route.ts';
+import { nextPageHeaders } from '../answer-budget.ts';
 import { readNodeBuildData, recordBuildData } from '../build-data.ts';
 import {
   BuildDataDictSchema,
@@ -19,13 +20,18 @@ export const buildDataRoutes: readonly AnyRoute[] = [
     method: 'GET',
     path: NODE_BUILD_DATA,
     operationId: 'getNodeBuildData',
-    summary: "A node's build data: newest per generator (latest, default) or all, newest first",
+    summary:
+      "A node's build data: newest per generator (latest, default) or all, newest first (next page: X-Next-Cursor / Link)",
     tag: 'build-data',
     policy: 'physical_provisioner:read_build_data',
     params: NodeParamsSchema,
     query: NodeBuildDataQuerySchema,
     responses: {
-      200: { description: 'Build data', schema: z.array(BuildDataDictSchema) },
+      200: {
+        description: 'Build data',
+        schema: z.array(BuildDataDictSchema),
+        headers: { 'X-Next-Cursor': 'cursor of the rest, when the answer stopped at its bound' },
+      },
       400: err('Bad query'),
       404: err('No build data found'),
     },
@@ -38,7 +44,21 @@ export const buildDataRoutes: readonly AnyRoute[] = [
           body: { type: 'error', message: 'No build data found', retry: false },
         };
       }
-      return { status: 200, body: items };
+      const path = `${API_PREFIX}/nodes/${encodeURIComponent(params.node_name)}/builddata`;
+      return {
+        status: 200,
+        body: items,
+        headers: nextPageHeaders(
+          path,
+          {
+            latest: query.latest === undefined ? undefined : String(query.latest),
+            task_id: query.task_id,
+            verbosity: query.verbosity,
+            limit: query.limit,
+          },
+          items.nextCursor,
+        ),
+      };
     },
   }),
   defineRoute({

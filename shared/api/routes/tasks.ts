@@ -4,12 +4,14 @@ import { isUserAction } from '../../domain.ts';
 import { API_PREFIX, etagOf, nextLink, originOf, parseIfMatch } from '../../http/conventions.ts';
 import { principalOf } from '../../http/request.ts';
 import { type AnyRoute, defineRoute } from '../../http/route.ts';
+import { nextPageHeaders } from '../answer-budget.ts';
 import {
   BuildDataDictSchema,
   BuildDataReadQuerySchema,
   ClaimBodySchema,
   CreateSubtaskBodySchema,
   CreateTaskBodySchema,
+  Cursor,
   DeleteTasksQuerySchema,
   ErrorBodySchema,
   GetTaskQuerySchema,
@@ -43,6 +45,7 @@ const TaskList = z.array(TaskDictSchema);
 
 const SubtaskQuerySchema = z.strictObject({
   which: z.enum(['all', 'active', 'complete']).optional(),
+  cursor: Cursor.optional(),
 });
 
 /** The task operations (the `tasks` function). */
@@ -52,7 +55,7 @@ export const taskRoutes: readonly AnyRoute[] = [
     path: TASKS,
     operationId: 'listTasks',
     summary:
-      'List tasks, newest first: every task with its messages (as Drydock), or with limit a page at a time (next page: X-Next-Cursor / Link)',
+      'List tasks, newest first: without limit every task with its messages (as Drydock) up to the answer bound, with limit a page at a time; the rest: X-Next-Cursor / Link',
     tag: 'tasks',
     policy: 'physical_provisioner:read_task',
     query: ListTasksQuerySchema,
@@ -65,8 +68,18 @@ export const taskRoutes: readonly AnyRoute[] = [
       400: err('Bad filter, limit or cursor'),
     },
     async handle({ deps, query }) {
-      if (query.limit === undefined && query.cursor === undefined) {
-        return { status: 200, body: await listEveryTask(deps, query) };
+      if (query.limit === undefined) {
+        // Drydock's listing: every task, until the answer's bound; a cursor continues it.
+        const tasks = await listEveryTask(deps, query);
+        return {
+          status: 200,
+          body: tasks,
+          headers: nextPageHeaders(
+            TASKS,
+            { ...query, top_level: query.top_level ? 'true' : undefined },
+            tasks.nextCursor,
+          ),
+        };
       }
       const page = await listTaskPage(deps, query);
       return {
@@ -235,13 +248,17 @@ export const taskRoutes: readonly AnyRoute[] = [
     method: 'GET',
     path: `${TASKS}/{task_id}/builddata`,
     operationId: 'getTaskBuildData',
-    summary: 'Build data recorded under a task, newest first',
+    summary: 'Build data recorded under a task, newest first (next page: X-Next-Cursor / Link)',
     tag: 'build-data',
     policy: 'physical_provisioner:read_build_data',
     params: TaskIdParamsSchema,
     query: BuildDataReadQuerySchema,
     responses: {
-      200: { description: 'Build data', schema: z.array(BuildDataDictSchema) },
+      200: {
+        description: 'Build data',
+        schema: z.array(BuildDataDictSchema),
+        headers: { 'X-Next-Cursor': 'cursor of the rest, when the answer stopped at its bound' },
+      },
       400: err('Bad id or query'),
       404: err('No build data for this task'),
     },
@@ -260,26 +277,50 @@ export const taskRoutes: readonly AnyRoute[] = [
           },
         };
       }
-      return { status: 200, body: items };
+      return {
+        status: 200,
+        body: items,
+        headers: nextPageHeaders(
+          `${TASKS}/${params.task_id}/builddata`,
+          { verbosity: query.verbosity, limit: query.limit },
+          items.nextCursor,
+        ),
+      };
     },
   }),
   defineRoute({
     method: 'GET',
     path: `${TASKS}/{task_id}/subtasks`,
     operationId: 'listSubtasks',
-    summary: 'Subtasks in registration order (which=all|active|complete)',
+    summary:
+      'Subtasks in registration order (which=all|active|complete; next page: X-Next-Cursor / Link)',
     tag: 'tasks',
     policy: 'physical_provisioner:read_task',
     params: TaskIdParamsSchema,
     query: SubtaskQuerySchema,
     responses: {
-      200: { description: 'Subtasks', schema: TaskList },
+      200: {
+        description: 'Subtasks',
+        schema: TaskList,
+        headers: { 'X-Next-Cursor': 'cursor of the rest, when the answer stopped at its bound' },
+      },
       400: err('Bad id or query'),
     },
     async handle({ deps, params, query }) {
+      const tasks = await listTaskSubtasks(
+        deps,
+        params.task_id,
+        query.which ?? 'all',
+        query.cursor,
+      );
       return {
         status: 200,
-        body: await listTaskSubtasks(deps, params.task_id, query.which ?? 'all'),
+        body: tasks,
+        headers: nextPageHeaders(
+          `${TASKS}/${params.task_id}/subtasks`,
+          { which: query.which },
+          tasks.nextCursor,
+        ),
       };
     },
   }),
@@ -331,7 +372,12 @@ export const taskRoutes: readonly AnyRoute[] = [
     body: TerminateBodySchema,
     bodyOptional: true,
     responses: {
-      200: { description: 'The tasks this changed', schema: TaskList },
+      200: {
+        description:
+          'The tasks this changed, the root first, up to the answer bound (X-Total-Count: how many it changed)',
+        schema: TaskList,
+        headers: { 'X-Total-Count': 'how many tasks it changed (more than listed when cut)' },
+      },
       400: err('Bad id or body'),
       404: err('No such task'),
     },
@@ -340,7 +386,11 @@ export const taskRoutes: readonly AnyRoute[] = [
         recursive: body?.recursive ?? false,
         terminatedBy: principalOf(caller),
       });
-      return { status: 200, body: changed };
+      return {
+        status: 200,
+        body: changed,
+        headers: { 'X-Total-Count': String(changed.total) },
+      };
     },
   }),
   defineRoute({

@@ -126,6 +126,17 @@ describe.skipIf(SKIP_SERVER)('bench smoke run', () => {
     expect(b?.functions[0]?.bytes).toBeGreaterThan(b?.baseline.bytes ?? 0);
   });
 
+  it('timed the input gate against JSON.parse for every body', () => {
+    const g = results.inputGate;
+    expect(g?.bodies.map((b) => b.bytes).every((n) => n > 0)).toBe(true);
+    for (const b of g?.bodies ?? []) {
+      positive(b.parseUs);
+      positive(b.gateUs);
+      positive(b.ratio);
+    }
+    expect(g?.bodies).toHaveLength(4);
+  });
+
   it('validated a generated site stage by stage against parsing alone', () => {
     const d = results.design;
     expect(d?.nodes).toBe(SMOKE.designNodes);

@@ -1,7 +1,15 @@
 import { parseArgs } from 'node:util';
 
 /** The phases of a run, in the order they execute. */
-export const PHASES = ['store', 'build-data', 'statements', 'http', 'bundles', 'design'] as const;
+export const PHASES = [
+  'store',
+  'build-data',
+  'statements',
+  'http',
+  'bundles',
+  'design',
+  'input-gate',
+] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface BenchOptions {

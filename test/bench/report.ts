@@ -3,6 +3,7 @@ import type { BuildDataPhaseResult } from './build-data-phase.ts';
 import type { BundleResult, BundlesPhaseResult } from './bundles-phase.ts';
 import type { DesignPhaseResult } from './design-phase.ts';
 import type { HttpPhaseResult } from './http-phase.ts';
+import { type InputGatePhaseResult, inputGateSection } from './input-gate-phase.ts';
 import type { CaseResult } from './measure.ts';
 import type { BenchOptions } from './options.ts';
 import type { OperationCount } from './statements-phase.ts';
@@ -32,6 +33,7 @@ export interface BenchResults {
   http?: HttpPhaseResult;
   bundles?: BundlesPhaseResult;
   design?: DesignPhaseResult;
+  inputGate?: InputGatePhaseResult;
   /** Phases that could not run, with why. */
   errors: Record<string, string>;
 }
@@ -283,6 +285,7 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('#### Local HTTP server against a bare Node server', '', ...httpSection(r.http), '');
   if (r.bundles) out.push('#### Lambda bundles', '', ...bundlesSection(r.bundles), '');
   if (r.design) out.push('#### Design validation', '', ...designSection(r.design), '');
+  if (r.inputGate) out.push('#### Input gate', '', ...inputGateSection(r.inputGate), '');
   const errors = Object.entries(r.errors);
   if (errors.length > 0) {
     out.push(

@@ -11,6 +11,7 @@ import { runBundlesPhase } from './bundles-phase.ts';
 import { ROOT } from './child-server.ts';
 import { runDesignPhase } from './design-phase.ts';
 import { runHttpPhase } from './http-phase.ts';
+import { runInputGatePhase } from './input-gate-phase.ts';
 import { type BenchOptions, type Phase, parseOptions, USAGE } from './options.ts';
 import { type BenchMeta, type BenchResults, renderMarkdown, renderResultsPage } from './report.ts';
 import { runStatementsPhase } from './statements-phase.ts';
@@ -78,6 +79,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     },
     design: async () => {
       results.design = await runDesignPhase(options, progress.update);
+    },
+    'input-gate': async () => {
+      results.inputGate = await runInputGatePhase(options, progress.update);
     },
   };
   try {

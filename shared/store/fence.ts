@@ -11,19 +11,23 @@ import { LeaseLostError } from '../errors.ts';
 export const LIVE_LEASE = sql`select epoch from active_instance where lease_id = 1 and expires_at > now()`;
 
 /**
- * The live lease row at `epoch`, share-locked for the rest of the writer's transaction: the
- * fence of every orchestrator write. The lock makes the fence strict. A takeover (or renewal)
- * updates this row, so it waits for fenced writes already past their check to commit; a fenced
- * write that reaches the row after a takeover committed re-reads the new row (READ COMMITTED
- * follows the update) and finds another epoch. So every write of a deposed leader either
- * committed before its successor took over or is refused: none lands on top of the new leader's
- * work. (Without the lock a write whose snapshot predates the takeover could still apply after
- * it.) `FOR KEY SHARE` would not do: a takeover changes no key, so it would not wait.
+ * A one-row relation (`epoch`) while `epoch` is the live lease's, empty otherwise: the fence of
+ * every orchestrator write. `lease_fence` (migration 0005) holds a shared advisory lock to the end
+ * of the writer's transaction and reads the lease after taking it, with a fresh snapshot; every
+ * change that can end an epoch (a takeover, an abdication) takes that lock exclusively first. So a
+ * takeover waits for fenced writes already past their check, and a fenced write checking after a
+ * takeover committed sees the new epoch: every write of a deposed leader either committed before
+ * its successor took over or is refused. Unlike a share lock on the lease row, concurrent writers
+ * never write anything to check it. With `holder`, the holder must match too (the claim).
  */
-export function fenceOf(epoch: SqlFragment): SqlFragment {
-  return sql`select epoch from active_instance
-  where lease_id = 1 and expires_at > now() and epoch = ${epoch}::bigint for share`;
+export function fenceOf(epoch: SqlFragment, holder?: SqlFragment): SqlFragment {
+  return holder === undefined
+    ? sql`select ${epoch}::bigint as epoch where lease_fence(${epoch}::bigint)`
+    : sql`select ${epoch}::bigint as epoch where lease_fence(${epoch}::bigint, ${holder}::text)`;
 }
+
+/** Taken (exclusively) by a statement that can end an epoch, before it changes the lease row. */
+export const LEASE_EXCLUSIVE = sql`lease_exclusive()`;
 
 /** The error of every write refused because its epoch is not the live one; it wrote nothing. */
 export function fenced(epoch: number | undefined, live: number | null | undefined): LeaseLostError {

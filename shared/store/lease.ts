@@ -1,6 +1,7 @@
 import type { Db } from '../db/port.ts';
 import { type ColumnSpec, sql, statement } from '../db/sql.ts';
 import { LeaseLostError, ValidationError } from '../errors.ts';
+import { LEASE_EXCLUSIVE } from './fence.ts';
 import { run } from './run.ts';
 import type { LeaseClaim, LeaseState } from './types.ts';
 
@@ -27,7 +28,8 @@ function checkGrace(graceSeconds: number): void {
  * Claims the lease for `instanceId`, or refreshes it when the caller already holds it (Drydock's
  * re-entrant claim never refreshed). Another instance may take it only once it has expired, on
  * the database clock, so the session time zone plays no part. Every takeover (including the
- * holder's own claim after its lease lapsed) increments the epoch.
+ * holder's own claim after its lease lapsed) increments the epoch. It first takes the fence's
+ * lock exclusively (`fence.ts`), so it waits for fenced writes already past their check.
  */
 export async function claimLease(
   db: Db,
@@ -40,7 +42,8 @@ export async function claimLease(
       { ...LEASE_COLUMNS, held: 'bool' },
       sql`with claim as (
   insert into active_instance as a (lease_id, holder, epoch, acquired_at, renewed_at, expires_at)
-  values (1, ${options.instanceId}::text, 1, now(), now(), now() + make_interval(secs => ${options.graceSeconds}::int))
+  select 1, ${options.instanceId}::text, 1, now(), now(), now() + make_interval(secs => ${options.graceSeconds}::int)
+  where ${LEASE_EXCLUSIVE}
   on conflict (lease_id) do update set
     holder = excluded.holder,
     epoch = case when a.holder = excluded.holder and a.expires_at > now() then a.epoch else a.epoch + 1 end,
@@ -91,7 +94,7 @@ select ${LEASE_SELECT} from renewed a`,
 }
 
 /**
- * Gives the lease up at once so another instance can claim it without waiting out the grace
+ * Gives the lease up at once (after the fenced writes in flight, like a takeover) so another instance can claim it without waiting out the grace
  * period. The row stays (expired), so the next claim still increments the epoch.
  */
 export async function abdicateLease(
@@ -103,7 +106,7 @@ export async function abdicateLease(
     statement(
       { epoch: 'int' },
       sql`update active_instance set expires_at = least(expires_at, now())
-where lease_id = 1 and holder = ${options.instanceId}::text and epoch = ${options.epoch}::bigint
+where ${LEASE_EXCLUSIVE} and lease_id = 1 and holder = ${options.instanceId}::text and epoch = ${options.epoch}::bigint
 returning epoch as "epoch"`,
     ),
   );

@@ -62,7 +62,7 @@ const QUEUE_COLUMNS = {
  * the database clock. "Stale": running or terminating with no change and no new message for
  * `staleAfterSeconds`.
  * "Stranded": claimed under a lease epoch that is not the live one (the requeue after a takeover
- * has not reached it yet). Queued tasks are read through the queued partial index; the running
+ * has not reached it yet). Queued tasks are read through `task_queue`; the running
  * ones are a scan of the tasks table (no index covers unclaimed running subtasks) plus one primary
  * key probe each for its last message, which is fine for an operator's page and not meant for a
  * tight loop.
@@ -86,7 +86,8 @@ export async function readQueueHealth(
   select epoch from active_instance where lease_id = 1 and expires_at > now()
 ),
 oldest as (
-  select t.task_id, t.action, t.created from tasks t where t.status = 'queued' order by t.seq limit 1
+  select t.task_id, t.action, t.created from task_queue q join tasks t on t.task_id = q.task_id
+  where q.queued and t.status = 'queued' order by q.seq limit 1
 ),
 running as (
   select t.task_id, t.parent_task_id, t.action, t.status, t.claimed_epoch,
@@ -102,7 +103,7 @@ active as (
 summary as (
   select now() as db_now,
     (select epoch from lease) as lease_epoch,
-    (select count(*) from tasks where status = 'queued')::int as queued,
+    (select count(*) from task_queue where queued)::int as queued,
     (select count(*) from active)::int as running,
     (select count(*) from active where is_stale)::int as stale,
     (select count(*) from active where is_stranded)::int as stranded

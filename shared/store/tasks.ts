@@ -974,19 +974,14 @@ export async function claimTasks(db: Db, request: ClaimRequest): Promise<TaskRec
     db,
     statement(
       { ...TASK_COLUMNS, taskId: 'uuid?', created: 'timestamptz?', leaseHeld: 'bool' },
-      sql`with lease as (
-  select epoch from active_instance
-  where lease_id = 1 and holder = ${request.instanceId}::text and epoch = ${request.epoch}::bigint
-    and expires_at > now()
-  for share
-),
+      sql`with lease as (${fenceOf(sql`${request.epoch}`, sql`${request.instanceId}`)}),
 next as (
-  select task_id from tasks
-  where status = 'queued' and exists (select 1 from lease)
-    ${actions ? sql`and action in (select jsonb_array_elements_text(${p.json(actions)}::jsonb))` : sql.empty}
-  order by seq
+  select t.task_id from task_queue q join tasks t on t.task_id = q.task_id
+  where q.queued and t.status = 'queued' and exists (select 1 from lease)
+    ${actions ? sql`and q.action in (select jsonb_array_elements_text(${p.json(actions)}::jsonb))` : sql.empty}
+  order by q.seq
   limit ${limit}::int
-  for update skip locked
+  for no key update of t skip locked
 ),
 claimed as (
   update tasks t set
@@ -1031,7 +1026,7 @@ export async function requeueStrandedTasks(
   options: { limit: number; epoch?: number | undefined; instanceId?: string | undefined },
 ): Promise<RecoveryResult> {
   const holder =
-    options.instanceId === undefined ? sql.empty : sql` and holder = ${options.instanceId}::text`;
+    options.instanceId === undefined ? sql.empty : sql`, ${options.instanceId}::text`;
   const epoch = p.int(options.epoch ?? null);
   const rows = await run(
     db,
@@ -1039,19 +1034,18 @@ export async function requeueStrandedTasks(
       { requeued: 'int', terminated: 'int', leaseHeld: 'bool' },
       sql`with lease as (select epoch, expires_at > now() as live from active_instance where lease_id = 1),
 allowed as (
-  select 1 where ${epoch}::bigint is null
-    or exists (select 1 from active_instance where lease_id = 1 and expires_at > now()
-               and epoch = ${epoch}::bigint${holder} for share)
+  select 1 where ${epoch}::bigint is null or lease_fence(${epoch}::bigint${holder})
 ),
 -- Epochs below this one are dead: the live epoch, or every epoch there ever was after a lapse.
 bound as (select case when live then epoch else epoch + 1 end as epoch from lease where exists (select 1 from allowed)),
 stranded as (
-  select task_id, claimed_epoch,
-    parent_task_id is null and created_epoch is null and status = 'running' and not terminate as requeue
-  from tasks
-  where status in ('requested', 'running', 'terminating') and claimed_epoch < (select epoch from bound)
-  order by seq limit ${options.limit}::int
-  for update skip locked
+  select t.task_id, t.claimed_epoch,
+    t.parent_task_id is null and t.created_epoch is null and t.status = 'running' and not t.terminate as requeue
+  from task_queue q join tasks t on t.task_id = q.task_id
+  where q.epoch < (select epoch from bound) and not q.queued
+    and t.status in ('requested', 'running', 'terminating') and t.claimed_epoch < (select epoch from bound)
+  order by q.seq limit ${options.limit}::int
+  for no key update of t skip locked
 ),
 upd as (
   update tasks t set

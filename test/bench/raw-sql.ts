@@ -12,18 +12,21 @@ export const RAW = {
     text: `insert into tasks (action, status, design_ref, created_by)
 values ($1, 'queued', $2, $3) returning task_id`,
   },
-  // peers.md's floor: the oldest queued task, claimed by an UPDATE around a SKIP LOCKED subselect,
+  // peers.md's floor on the project's tables: the oldest queued task (the queue table's head,
+  // checked against the task row), claimed by an UPDATE around a SKIP LOCKED subselect,
   // returning what a worker needs to run it.
   claimOne: {
     name: 'raw_claim_one',
     text: `update tasks set status = 'running', claimed_at = now(), updated = now()
-where task_id = (select task_id from tasks where status = 'queued' order by seq limit 1 for update skip locked)
+where task_id = (select t.task_id from task_queue q join tasks t on t.task_id = q.task_id
+  where q.queued and t.status = 'queued' order by q.seq limit 1 for no key update of t skip locked)
 returning task_id, action, design_ref, node_filter`,
   },
   claimMany: {
     name: 'raw_claim_many',
     text: `with next as (
-  select task_id from tasks where status = 'queued' order by seq limit $1 for update skip locked
+  select t.task_id from task_queue q join tasks t on t.task_id = q.task_id
+  where q.queued and t.status = 'queued' order by q.seq limit $1 for no key update of t skip locked
 )
 update tasks t set status = 'running', claimed_at = now(), updated = now()
 from next where t.task_id = next.task_id

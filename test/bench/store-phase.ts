@@ -44,7 +44,7 @@ async function seedQueued(schema: BenchSchema, n: number): Promise<void> {
      select 'deploy_nodes', 'queued', $1, 'bench' from generate_series(1, $2::int)`,
     [DESIGN_REF, n],
   );
-  await schema.query('vacuum analyze tasks');
+  await schema.query('vacuum analyze tasks, task_queue');
 }
 
 async function seedTasks(schema: BenchSchema, n: number, messagesEach: number): Promise<string[]> {

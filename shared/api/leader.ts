@@ -7,7 +7,8 @@ import {
   readLease,
   renewLease,
 } from '../store/lease.ts';
-import { purgeFinishedTasks, requeueStrandedTasks } from '../store/tasks.ts';
+import { requeueStrandedTasks } from '../store/queue.ts';
+import { purgeFinishedTasks } from '../store/retention.ts';
 import { type LeaseDict, toLeaseDict } from './shapes.ts';
 
 /** The lease as the database sees it; 404 before anyone ever claimed it. */

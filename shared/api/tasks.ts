@@ -5,8 +5,9 @@ import { PreconditionRequiredError, ValidationError } from '../errors.ts';
 import { API_PREFIX } from '../http/conventions.ts';
 import { EMBEDDED_MESSAGES, READ_BUDGET_BYTES, withMeta } from '../store/bounds.ts';
 import { queryBuildData } from '../store/build-data.ts';
+import { claimTasks } from '../store/queue.ts';
+import { purgeFinishedTasks } from '../store/retention.ts';
 import {
-  claimTasks,
   createTask,
   getTask,
   getTaskTree,
@@ -14,7 +15,6 @@ import {
   listSubtasks,
   listTasks,
   listTasksWithin,
-  purgeFinishedTasks,
   retryTask,
   rollUpResults,
   type TaskTree,

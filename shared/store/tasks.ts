@@ -3,7 +3,6 @@ import { type ColumnSpec, p, type SqlFragment, sql, statement } from '../db/sql.
 import { type Action, STATUS_TRANSITIONS, TASK_STATUSES, type TaskStatus } from '../domain.ts';
 import {
   ConflictError,
-  LeaseLostError,
   MaxRetriesReachedError,
   NotFoundError,
   UnprocessableError,
@@ -22,12 +21,9 @@ import {
   toTaskRecord,
 } from './task-row.ts';
 import type {
-  ClaimRequest,
   MessageRange,
   MessageRecord,
   NewTask,
-  PurgeResult,
-  RecoveryResult,
   RetryOptions,
   RetryOutcome,
   RollUpOptions,
@@ -953,189 +949,4 @@ cross join lateral (
     default:
       return { retried: row.verdict === 'retry', task, duplicate: row.verdict === 'duplicate' };
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Queue
-
-/**
- * Claims the oldest queued tasks for the current lease holder (`FOR UPDATE SKIP LOCKED`, so
- * concurrent claimers never take the same task) and stamps them with its epoch. A task already
- * flagged for termination is moved to `terminated` instead and returned as such, never run.
- * Refused with `LeaseLostError` when the caller is not the live holder at that epoch.
- */
-export async function claimTasks(db: Db, request: ClaimRequest): Promise<TaskRecord[]> {
-  const limit = request.limit ?? 1;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-    throw new ValidationError('limit must be an integer from 1 to 100');
-  }
-  const actions = request.actions && request.actions.length > 0 ? request.actions : null;
-  const rows = await run(
-    db,
-    statement(
-      { ...TASK_COLUMNS, taskId: 'uuid?', created: 'timestamptz?', leaseHeld: 'bool' },
-      sql`with lease as (${fenceOf(sql`${request.epoch}`, sql`${request.instanceId}`)}),
-next as (
-  select t.task_id from task_queue q join tasks t on t.task_id = q.task_id
-  where q.queued and t.status = 'queued' and exists (select 1 from lease)
-    ${actions ? sql`and q.action in (select jsonb_array_elements_text(${p.json(actions)}::jsonb))` : sql.empty}
-  order by q.seq
-  limit ${limit}::int
-  for no key update of t skip locked
-),
-claimed as (
-  update tasks t set
-    status = case when t.terminate then 'terminated' else 'running' end,
-    terminated = case when t.terminate then coalesce(t.terminated, now()) else t.terminated end,
-    claimed_epoch = ${request.epoch}::bigint,
-    claimed_by = ${request.instanceId}::text,
-    claimed_at = now(),
-    version = t.version + 1,
-    updated = now()
-  from next where t.task_id = next.task_id
-  returning t.*
-)
-select ${TASK_SELECT}, exists (select 1 from lease) as "leaseHeld"
-from (select 1) as one left join claimed t on true
-order by t.seq`,
-    ),
-  );
-  if (!rows[0]?.leaseHeld) {
-    throw new LeaseLostError(
-      `instance ${request.instanceId} does not hold the lease at epoch ${request.epoch}`,
-    );
-  }
-  return rows
-    .filter((r) => r.taskId !== null)
-    .map((r) => toTaskRecord(r as Parameters<typeof toTaskRecord>[0]));
-}
-
-/**
- * Recovers the work of dead lease epochs: every unfinished task (requested, running or
- * terminating) owned by an epoch older than the live one, or by any epoch when no lease is live.
- * A caller's top-level task that was running goes back to `queued`, its result reset, so the next
- * leader starts it again; everything else ends `terminated`: the subtasks and internal tasks the
- * dead leader made (nobody else would ever finish them), and tasks whose termination was
- * requested. Each gets a message naming the lost epoch, so no task of a dead leader stays running
- * and the new leader finds a quiet tree. With `epoch` (and `instanceId`) only the live holder at
- * that epoch may do it; without, it is the schedule's recovery, which needs no lease. Bounded by
- * `limit` per call; rows another statement holds are left for the next call.
- */
-export async function requeueStrandedTasks(
-  db: Db,
-  options: { limit: number; epoch?: number | undefined; instanceId?: string | undefined },
-): Promise<RecoveryResult> {
-  const holder =
-    options.instanceId === undefined ? sql.empty : sql`, ${options.instanceId}::text`;
-  const epoch = p.int(options.epoch ?? null);
-  const rows = await run(
-    db,
-    statement(
-      { requeued: 'int', terminated: 'int', leaseHeld: 'bool' },
-      sql`with lease as (select epoch, expires_at > now() as live from active_instance where lease_id = 1),
-allowed as (
-  select 1 where ${epoch}::bigint is null or lease_fence(${epoch}::bigint${holder})
-),
--- Epochs below this one are dead: the live epoch, or every epoch there ever was after a lapse.
-bound as (select case when live then epoch else epoch + 1 end as epoch from lease where exists (select 1 from allowed)),
-stranded as (
-  select t.task_id, t.claimed_epoch,
-    t.parent_task_id is null and t.created_epoch is null and t.status = 'running' and not t.terminate as requeue
-  from task_queue q join tasks t on t.task_id = q.task_id
-  where q.epoch < (select epoch from bound) and not q.queued
-    and t.status in ('requested', 'running', 'terminating') and t.claimed_epoch < (select epoch from bound)
-  order by q.seq limit ${options.limit}::int
-  for no key update of t skip locked
-),
-upd as (
-  update tasks t set
-    status = case when s.requeue then 'queued' else 'terminated' end,
-    terminated = case when s.requeue then t.terminated else coalesce(t.terminated, now()) end,
-    result_status = case when s.requeue then 'incomplete' else t.result_status end,
-    result_successes = case when s.requeue then '[]'::jsonb else t.result_successes end,
-    result_failures = case when s.requeue then '[]'::jsonb else t.result_failures end,
-    claimed_epoch = case when s.requeue then null else t.claimed_epoch end,
-    claimed_by = case when s.requeue then null else t.claimed_by end,
-    claimed_at = case when s.requeue then null else t.claimed_at end,
-    message_seq = t.message_seq + 1,
-    version = t.version + 1,
-    updated = now()
-  from stranded s
-  where t.task_id = s.task_id
-  returning t.task_id, t.status, t.message_seq, s.claimed_epoch as old_epoch
-),
-note as (
-  insert into result_message (task_id, sequence, message, error, context_type, context)
-  select task_id, message_seq,
-    case when status = 'queued' then 'Requeued: lease epoch ' || old_epoch || ' that ran this task has ended'
-         else 'Terminated: lease epoch ' || old_epoch || ' that ran this task has ended' end,
-    false, 'task', task_id::text
-  from upd
-)
-select (select count(*) from upd where status = 'queued')::int as "requeued",
-  (select count(*) from upd where status = 'terminated')::int as "terminated",
-  exists (select 1 from allowed) as "leaseHeld"`,
-    ),
-  );
-  const row = rows[0];
-  if (!row?.leaseHeld) {
-    throw new LeaseLostError(`lease epoch ${options.epoch} is not live; requeue refused`);
-  }
-  return { requeued: row.requeued, terminated: row.terminated };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Retention
-
-/**
- * Deletes up to `batchSize` finished top-level tasks older than `olderThanDays` (by last change),
- * with their subtasks and messages (foreign keys cascade). A tree with any unfinished task is
- * kept whole: a running task is never deleted. Build data is kept. Also drops applied-event keys
- * older than SQS's 14-day maximum retention. Never VACUUM FULL: plain autovacuum reclaims space.
- */
-export async function purgeFinishedTasks(
-  db: Db,
-  options: { olderThanDays: number; batchSize: number },
-): Promise<PurgeResult> {
-  if (!Number.isInteger(options.olderThanDays) || options.olderThanDays < 1) {
-    throw new ValidationError('days must be a positive integer');
-  }
-  if (!Number.isInteger(options.batchSize) || options.batchSize < 1 || options.batchSize > 10_000) {
-    throw new ValidationError('batch size must be an integer from 1 to 10000');
-  }
-  const rows = await run(
-    db,
-    statement(
-      { deleted: 'int', candidates: 'int' },
-      sql`with candidates as (
-  select t.task_id from tasks t
-  where t.parent_task_id is null and t.status in ${FINISHED}
-    and t.updated < now() - make_interval(days => ${options.olderThanDays}::int)
-    and not exists (
-      with recursive d as (
-        select c.task_id, c.status from tasks c where c.parent_task_id = t.task_id
-        union all
-        select c.task_id, c.status from tasks c join d on c.parent_task_id = d.task_id
-      )
-      select 1 from d where d.status not in ${FINISHED}
-    )
-  order by t.updated
-  limit ${options.batchSize + 1}::int
-  for update skip locked
-),
-gone as (
-  delete from tasks t using (select task_id from candidates limit ${options.batchSize}::int) v
-  where t.task_id = v.task_id
-  returning 1
-),
-old_events as (
-  delete from applied_event where event_key in (
-    select event_key from applied_event where applied_at < now() - interval '14 days'
-    limit ${options.batchSize}::int)
-)
-select (select count(*) from gone)::int as "deleted", (select count(*) from candidates)::int as "candidates"`,
-    ),
-  );
-  const row = rows[0] ?? { deleted: 0, candidates: 0 };
-  return { deletedTasks: row.deleted, more: row.candidates > options.batchSize };
 }

@@ -10,15 +10,14 @@ import {
   renewLease,
 } from '#shared/store/lease.ts';
 import { appendMessages, listMessages } from '#shared/store/messages.ts';
+import { claimTasks, requeueStrandedTasks } from '#shared/store/queue.ts';
+import { purgeFinishedTasks } from '#shared/store/retention.ts';
 import {
-  claimTasks,
   createTask,
   getTask,
   getTaskTree,
   listSubtasks,
   listTasks,
-  purgeFinishedTasks,
-  requeueStrandedTasks,
   rollUpResults,
   terminateTask,
   updateTask,

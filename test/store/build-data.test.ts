@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaseLostError, ValidationError } from '#shared/errors.ts';
 import { postBuildData, queryBuildData } from '#shared/store/build-data.ts';
-import { purgeFinishedTasks } from '#shared/store/tasks.ts';
+import { purgeFinishedTasks } from '#shared/store/retention.ts';
 import type { NewBuildData } from '#shared/store/types.ts';
 import {
   ageTask,

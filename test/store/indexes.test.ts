@@ -33,10 +33,7 @@ describe.runIf(TEST_DRIVERS.includes('pg'))('indexes behind every lookup', () =>
       'subtasks of a parent',
       sql`select * from tasks where parent_task_id = ${ID}::uuid order by seq`,
     ],
-    [
-      'the queue head',
-      sql`select task_id from task_queue where queued order by seq limit 1`,
-    ],
+    ['the queue head', sql`select task_id from task_queue where queued order by seq limit 1`],
     [
       'build data by node',
       sql`select * from build_data where node_name = 'n' order by collected_date desc limit 10`,
@@ -49,10 +46,7 @@ describe.runIf(TEST_DRIVERS.includes('pg'))('indexes behind every lookup', () =>
       'latest per generator',
       sql`select collected_date from build_data where node_name = 'n' and generator = 'g' order by collected_date desc limit 1`,
     ],
-    [
-      'work of dead epochs',
-      sql`select task_id from task_queue where epoch < 5 and not queued`,
-    ],
+    ['work of dead epochs', sql`select task_id from task_queue where epoch < 5 and not queued`],
   ])('%s uses an index', async (_name, query) => {
     expect(await plan(query)).not.toMatch(/Seq Scan/);
   });

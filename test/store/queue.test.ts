@@ -2,8 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql, statement } from '#shared/db/sql.ts';
 import { abdicateLease } from '#shared/store/lease.ts';
 import { appendMessages } from '#shared/store/messages.ts';
-import { readQueueHealth } from '#shared/store/queue.ts';
-import { claimTasks, createTask, updateTask } from '#shared/store/tasks.ts';
+import { claimTasks, readQueueHealth } from '#shared/store/queue.ts';
+import { createTask, updateTask } from '#shared/store/tasks.ts';
 import { ageTask, becomeLeader, queuedTask, resetTables } from '#test/support/store-fixtures.ts';
 import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
 

@@ -5,13 +5,8 @@ import { LeaseLostError } from '#shared/errors.ts';
 import { postBuildData } from '#shared/store/build-data.ts';
 import { claimLease, renewLease } from '#shared/store/lease.ts';
 import { appendMessages } from '#shared/store/messages.ts';
-import {
-  claimTasks,
-  createTask,
-  getTask,
-  requeueStrandedTasks,
-  updateTask,
-} from '#shared/store/tasks.ts';
+import { claimTasks, requeueStrandedTasks } from '#shared/store/queue.ts';
+import { createTask, getTask, updateTask } from '#shared/store/tasks.ts';
 import type { LeaseClaim } from '#shared/store/types.ts';
 import {
   becomeLeader,

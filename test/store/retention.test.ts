@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql, statement } from '#shared/db/sql.ts';
 import { ValidationError } from '#shared/errors.ts';
 import { appendMessages } from '#shared/store/messages.ts';
-import { createTask, getTask, purgeFinishedTasks } from '#shared/store/tasks.ts';
+import { purgeFinishedTasks } from '#shared/store/retention.ts';
+import { createTask, getTask } from '#shared/store/tasks.ts';
 import { ageTask, forceTask, queuedTask, resetTables } from '#test/support/store-fixtures.ts';
 import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
 

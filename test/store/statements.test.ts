@@ -18,9 +18,9 @@ import {
   renewLease,
 } from '#shared/store/lease.ts';
 import { appendMessages, listMessages } from '#shared/store/messages.ts';
-import { readQueueHealth } from '#shared/store/queue.ts';
+import { claimTasks, readQueueHealth, requeueStrandedTasks } from '#shared/store/queue.ts';
+import { purgeFinishedTasks } from '#shared/store/retention.ts';
 import {
-  claimTasks,
   createTask,
   getTask,
   getTaskTree,
@@ -28,8 +28,6 @@ import {
   listSubtasks,
   listTasks,
   listTasksWithin,
-  purgeFinishedTasks,
-  requeueStrandedTasks,
   retryTask,
   rollUpResults,
   terminateTask,

@@ -9,8 +9,8 @@ import {
   ValidationError,
 } from '#shared/errors.ts';
 import { appendMessages } from '#shared/store/messages.ts';
+import { claimTasks, requeueStrandedTasks } from '#shared/store/queue.ts';
 import {
-  claimTasks,
   createTask,
   getTask,
   getTaskTree,
@@ -18,7 +18,6 @@ import {
   listSubtasks,
   listTasks,
   listTasksWithin,
-  requeueStrandedTasks,
   retryTask,
   rollUpResults,
   terminateTask,

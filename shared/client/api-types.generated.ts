@@ -2000,6 +2000,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The bubbled lists would pass a task's bound (48 KiB of JSON): refused whole, nothing written */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Stale lease epoch */
             412: {
                 headers: {

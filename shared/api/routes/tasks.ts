@@ -433,6 +433,9 @@ export const taskRoutes: readonly AnyRoute[] = [
       200: { description: 'The task after the roll-up', schema: TaskDictSchema },
       400: err('Bad id or body'),
       404: err('No such task'),
+      409: err(
+        "The bubbled lists would pass a task's bound (48 KiB of JSON): refused whole, nothing written",
+      ),
       412: err('Stale lease epoch'),
       428: err('No epoch'),
     },

@@ -158,7 +158,7 @@ export type DbConfig =
       readonly database: string;
     };
 
-/** Options for the design engineer's `createDesignResolver(options)`. */
+/** The design settings `createDesignResolver(options)` and the design routes read. */
 export interface DesignConfig {
   readonly fileRoots: readonly string[];
   readonly allowHosts: readonly string[];

@@ -45,6 +45,18 @@ export class NotFoundError extends AppError {
   readonly status = 404;
 }
 
+/** 405: the path exists, not with this method; `allow` lists the methods it takes. */
+export class MethodNotAllowedError extends AppError {
+  override readonly name = 'MethodNotAllowedError';
+  readonly status = 405;
+  readonly allow: readonly string[];
+
+  constructor(allow: readonly string[], message: string) {
+    super(message);
+    this.allow = allow;
+  }
+}
+
 /** 409: the change conflicts with the current state (stale version, refused transition, duplicate). */
 export class ConflictError extends AppError {
   override readonly name: string = 'ConflictError';

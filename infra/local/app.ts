@@ -5,8 +5,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { setImmediate } from 'node:timers/promises';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { parseQueryString } from '#shared/http/input.ts';
 import { createRouter, type RouteMatch } from '#shared/http/router.ts';
+import { parseQueryString } from '#shared/input.ts';
 import type { HttpFunction } from './functions.ts';
 import type { RequestGate } from './keystone.ts';
 import { isApiPath, type StaticFiles } from './static-files.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { applyMigrations } from '#shared/api/migrations.ts';
 import { keystoneAuthenticatorFor } from '#shared/auth/keystone-authenticator.ts';
 import { closeDeps, createLogger, getDeps } from '#shared/deps.ts';
-import { errorForLog } from '#shared/http/errors.ts';
+import { errorForLog } from '#shared/error-log.ts';
 import { createLocalServer, listen, localContext } from './app.ts';
 import { loadHttpFunctions } from './functions.ts';
 import { createKeystoneGate } from './keystone.ts';

@@ -7,14 +7,13 @@ import { appendTaskMessages } from './messages.ts';
 import type { BuildDataEventSchema, MessageEventSchema, TaskEventSchema } from './schemas.ts';
 import { changeTask, createSubtask, createUserTask, type Origin, retry } from './tasks.ts';
 
-/**
- * The SQS event consumers' use cases. Each event's idempotency key is its own `event_id` when it
- * has one, else the SQS message id, so a redelivery (same message id) or a re-send by the
- * producer (same event id) is applied once. Keys are scoped (a create's to its parent, an
- * update's to its task, build data to its node, messages to their task), and a key that comes
- * back with another body is refused (422): the record fails and ends in the DLQ instead of
- * being acknowledged as a duplicate of something else.
- */
+// The SQS event consumers' use cases. A task event's idempotency key is its `event_id` when it
+// has one, else the SQS message id; a message's or build-data item's is its own
+// `idempotency_key`, else `<SQS message id>:<index>`. So a redelivery (same message id) or a
+// re-send by the producer (same keys) is applied once. Keys are scoped (a create's to its
+// parent, an update's to its task, build data to its node, messages to their task), and a key
+// that comes back with another body is refused (422): the record fails and ends in the DLQ
+// instead of being acknowledged as a duplicate of something else.
 
 /** Who sent an SQS message: its sender's IAM principal id (the queue policy decides who may). */
 function originOf(record: SQSRecord, key: string): Origin {

@@ -1,4 +1,5 @@
 import type { Deps } from '../deps.ts';
+import { errorForLog } from '../error-log.ts';
 import { UnavailableError } from '../errors.ts';
 import { checkDatabase } from '../store/health.ts';
 import { readLease } from '../store/lease.ts';
@@ -39,9 +40,12 @@ export interface HealthStatus {
 
 /**
  * `GET /health/extended`: Drydock's HealthCheck Status body, with the database driver and clock
- * and the lease holder as messages. Read-only, like the plain probe.
+ * and the lease holder as messages. Read-only, like the plain probe. A failure is the answer's
+ * 503 message (its name only) and a log line with the cause, so an outage is never silent.
  */
-export async function checkHealthExtended(deps: Pick<Deps, 'db'>): Promise<HealthStatus> {
+export async function checkHealthExtended(
+  deps: Pick<Deps, 'db' | 'logger'>,
+): Promise<HealthStatus> {
   const messages: HealthStatus['details']['messageList'] = [];
   try {
     const { dbNow } = await checkDatabase(deps.db);
@@ -60,6 +64,7 @@ export async function checkHealthExtended(deps: Pick<Deps, 'db'>): Promise<Healt
       error: false,
     });
   } catch (error) {
+    deps.logger.warn('extended health check failed', { error: errorForLog(error) });
     messages.push({
       kind: 'SimpleMessage',
       message: `Database unreachable: ${(error as Error).name}`,

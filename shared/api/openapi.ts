@@ -46,7 +46,11 @@ function parameters(
   });
 }
 
-/** Turns `{task_id}` templates into OpenAPI ones (the same syntax) and sorts operations stably. */
+/**
+ * One route as an OpenAPI operation: its responses (a 500 added when it names none), parameters
+ * from its path, query and header schemas, and its request body. Paths keep the route's
+ * `{task_id}` templates, already OpenAPI's syntax; `buildOpenApiDocument` sorts the result.
+ */
 function operationOf(route: AnyRoute, components: Json): Json {
   const responses: Json = {};
   for (const [status, doc] of Object.entries(route.responses)) {

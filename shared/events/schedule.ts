@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { type LeaseTick, runLeaseTick } from '../api/leader.ts';
 import { getConfig } from '../config.ts';
 import { type Deps, getDeps, getLogger, trackInvocation } from '../deps.ts';
-import { validate } from '../http/request.ts';
+import { validate } from '../validate.ts';
 
 /**
  * What the EventBridge rule delivers. Only the fields used are checked; the rest of the envelope

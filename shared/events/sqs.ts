@@ -4,10 +4,10 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type { z } from 'zod';
 import { getConfig } from '../config.ts';
 import { type Deps, getDeps, getLogger, trackInvocation } from '../deps.ts';
+import { errorForLog } from '../error-log.ts';
 import { AppError } from '../errors.ts';
-import { errorForLog } from '../http/errors.ts';
-import { parseJsonText } from '../http/input.ts';
-import { validate } from '../http/request.ts';
+import { parseJsonText } from '../input.ts';
+import { validate } from '../validate.ts';
 
 /** The Lambda handler type of every SQS consumer (with `ReportBatchItemFailures`). */
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;

@@ -7,17 +7,11 @@ import { z } from 'zod';
 import { enforcePolicy } from '../auth/enforce.ts';
 import { getConfig } from '../config.ts';
 import { type Deps, getDeps, getLogger, trackInvocation } from '../deps.ts';
-import { NotFoundError, ValidationError } from '../errors.ts';
+import { MethodNotAllowedError, NotFoundError, ValidationError } from '../errors.ts';
+import { assertSoundInput } from '../input.ts';
+import { validate } from '../validate.ts';
 import { errorToResponse } from './errors.ts';
-import { assertSoundInput } from './input.ts';
-import {
-  assertSoundHeaders,
-  callerOf,
-  parseJsonBody,
-  queryParams,
-  rawBody,
-  validate,
-} from './request.ts';
+import { assertSoundHeaders, callerOf, parseJsonBody, queryParams, rawBody } from './request.ts';
 import { type AnyRoute, JsonText, type RouteResponse } from './route.ts';
 import { createRouter } from './router.ts';
 
@@ -117,7 +111,7 @@ function envelope(
     onError: (request) => {
       const requestId = request.internal.requestId ?? request.context.awsRequestId ?? 'unknown';
       const mapped = errorToResponse(request.error, requestId, logger);
-      request.response = toResult({ status: mapped.status, body: mapped.body });
+      request.response = toResult(mapped);
       finish(request);
     },
   };
@@ -153,15 +147,10 @@ export function createHttpHandler(
       return { statusCode: 200, headers: { Allow: match.allow.join(', ') }, body: '' };
     }
     if (match.kind === 'method-not-allowed') {
-      return toResult({
-        status: 405,
-        headers: { Allow: match.allow.join(', ') },
-        body: {
-          type: 'error',
-          message: `Method ${event.httpMethod} is not allowed here; use ${match.allow.join(' or ')}.`,
-          retry: false,
-        },
-      });
+      throw new MethodNotAllowedError(
+        match.allow,
+        `Method ${event.httpMethod} is not allowed here; use ${match.allow.join(' or ')}.`,
+      );
     }
     // Drydock enforces a route's rule before it reads the body; the action's rule needs the body.
     const spec = match.route;

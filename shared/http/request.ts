@@ -1,35 +1,8 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { z } from 'zod';
 import { keystonePrincipalFromContext } from '../auth/principal.ts';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
-import { assertSoundInput, decodeUtf8, parseJsonText } from './input.ts';
+import { assertSoundInput, decodeUtf8, parseJsonText } from '../input.ts';
 import type { Caller } from './route.ts';
-
-/** Turns zod issues into the taxonomy's `{path, message}` list. */
-export function zodIssues(error: z.ZodError): { path: string; message: string }[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
-    message: issue.message,
-  }));
-}
-
-/**
- * Validates `input` against `schema`; a failure is a `ValidationError` (400) that names where the
- * problem is (`body.action`, `query.limit`), never a 500.
- */
-export function validate<T>(schema: z.ZodType<T>, input: unknown, where: string): T {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const issues = zodIssues(parsed.error).map((issue) => ({
-    path: issue.path === '' ? where : `${where}.${issue.path}`,
-    message: issue.message,
-  }));
-  const first = issues[0];
-  throw new ValidationError(
-    first ? `Invalid ${where}: ${first.path}: ${first.message}` : `Invalid ${where}`,
-    issues,
-  );
-}
 
 /**
  * The raw body as text, checked against the size limit before anything parses it. A binary

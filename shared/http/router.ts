@@ -1,4 +1,4 @@
-import { decodeUrlComponent } from './input.ts';
+import { decodeUrlComponent } from '../input.ts';
 import type { AnyRoute, HttpMethod } from './route.ts';
 
 /** A method the HTTP kit answers on every path, besides the routes' own. */

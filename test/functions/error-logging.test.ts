@@ -1,7 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { p, sql, statement } from '#shared/db/sql.ts';
-import { errorForLog, errorToResponse } from '#shared/http/errors.ts';
+import { errorForLog } from '#shared/error-log.ts';
+import { errorToResponse } from '#shared/http/errors.ts';
 import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
 
 const SECRET = 'hunter2-in-a-request';

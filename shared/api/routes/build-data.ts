@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NotFoundError } from '../../errors.ts';
 import { API_PREFIX, idempotencyKeyOf } from '../../http/conventions.ts';
 import { type AnyRoute, defineRoute } from '../../http/route.ts';
 import { nextPageHeaders } from '../answer-budget.ts';
@@ -37,13 +38,8 @@ export const buildDataRoutes: readonly AnyRoute[] = [
     },
     async handle({ deps, params, query }) {
       const items = await readNodeBuildData(deps, params.node_name, query);
-      if (items.length === 0) {
-        // Drydock's client expects 404 for a node without build data.
-        return {
-          status: 404,
-          body: { type: 'error', message: 'No build data found', retry: false },
-        };
-      }
+      // Drydock's client expects 404 for a node without build data.
+      if (items.length === 0) throw new NotFoundError('No build data found');
       const path = `${API_PREFIX}/nodes/${encodeURIComponent(params.node_name)}/builddata`;
       return {
         status: 200,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { actionRule } from '../../auth/rules.ts';
 import { isUserAction } from '../../domain.ts';
+import { NotFoundError } from '../../errors.ts';
 import { API_PREFIX, etagOf, nextLink, originOf, parseIfMatch } from '../../http/conventions.ts';
 import { principalOf } from '../../http/request.ts';
 import { type AnyRoute, defineRoute } from '../../http/route.ts';
@@ -267,16 +268,7 @@ export const taskRoutes: readonly AnyRoute[] = [
         verbosity: query.verbosity === 1 ? 1 : 2,
         limit: query.limit,
       });
-      if (items.length === 0) {
-        return {
-          status: 404,
-          body: {
-            type: 'error',
-            message: `No build data for task ${params.task_id}.`,
-            retry: false,
-          },
-        };
-      }
+      if (items.length === 0) throw new NotFoundError(`No build data for task ${params.task_id}.`);
       return {
         status: 200,
         body: items,

@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors.ts';
+import { ValidationError } from './errors.ts';
 
 /**
  * The one gate every piece of caller text passes before a schema sees it: HTTP bodies, query

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { createDesignRoutes } from '#shared/api/routes/design.ts';
 import { getConfig } from '#shared/config.ts';
 import type { Db } from '#shared/db/port.ts';
@@ -10,6 +9,7 @@ import {
 } from '#shared/design/design-analyzer.ts';
 import { createDesignResolver, type DesignResolver } from '#shared/design-refs/design-resolver.ts';
 import { type ApiHandler, createHttpHandler } from '#shared/http/handler.ts';
+import { invocationDeadline } from '#shared/invocation.ts';
 
 // Leave a second to answer, and stay under API Gateway's 29 s integration timeout.
 const RESPONSE_MARGIN_MS = 1_000;
@@ -18,7 +18,6 @@ const API_GATEWAY_BUDGET_MS = 28_000;
 // A design worker may use this much heap; a design needing more is refused, not the process.
 const WORKER_MEMORY_MB = 1024;
 
-const invocation = new AsyncLocalStorage<{ deadline: number }>();
 let designs: DesignResolver | undefined;
 let analyzer: DesignAnalyzer | undefined;
 
@@ -41,7 +40,9 @@ export const routes = createDesignRoutes({
   designs: () => (designs ??= createDesignResolver(getConfig().design, { logger: getLogger() })),
   analyzer: () => (analyzer ??= buildAnalyzer()),
   settings: () => ({ platform: getConfig().design.platform }),
-  deadline: () => invocation.getStore()?.deadline,
+  // Each invocation's deadline bounds every fetch and retry.
+  deadline: () =>
+    invocationDeadline({ marginMs: RESPONSE_MARGIN_MS, maxMs: API_GATEWAY_BUDGET_MS }),
 });
 
 // This function never touches the database (the stack grants it none), so its deps carry a Db
@@ -59,13 +60,5 @@ const deps: () => Promise<Deps> = async () =>
     logger: getLogger(),
     clock: { now: () => new Date() },
   }) as Deps;
-const http = createHttpHandler(routes, { deps });
-
-/** API Gateway REST API entry point; each invocation's deadline bounds every fetch and retry. */
-export const handler: ApiHandler = (event, context) => {
-  const budget = Math.min(
-    context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS,
-    API_GATEWAY_BUDGET_MS,
-  );
-  return invocation.run({ deadline: Date.now() + budget }, () => http(event, context));
-};
+/** API Gateway REST API entry point. */
+export const handler: ApiHandler = createHttpHandler(routes, { deps });

@@ -4,6 +4,7 @@ import { createDataApiDb } from './db/data-api.ts';
 import { createPgDb } from './db/pg.ts';
 import { createPgliteDb } from './db/pglite.ts';
 import type { Db } from './db/port.ts';
+import { remainingTimeMs } from './invocation.ts';
 
 /** Application time for everything except leases (those are decided on the database clock). */
 export interface Clock {
@@ -43,24 +44,6 @@ export function getLogger(): Logger {
   return logger;
 }
 
-let invocation: { getRemainingTimeInMillis?: () => number } | undefined;
-
-/**
- * Remembers the invocation being served, so the Data API adapter's resume retries, built once per
- * container, never wait past this invocation's deadline. A container serves one at a time.
- */
-export function trackInvocation(
-  context: { getRemainingTimeInMillis?: () => number } | undefined,
-): void {
-  invocation = context;
-}
-
-function remainingTimeMs(): number {
-  return typeof invocation?.getRemainingTimeInMillis === 'function'
-    ? invocation.getRemainingTimeInMillis()
-    : Number.POSITIVE_INFINITY;
-}
-
 /**
  * Builds the `Db` adapter the configuration names. Lambda containers serve one request at a
  * time, so the `pg` pool stays small; statement timeouts keep a stuck query inside the Lambda's.
@@ -93,6 +76,8 @@ export async function createDb(config: DbConfig): Promise<Db> {
         resourceArn: config.resourceArn,
         secretArn: config.secretArn,
         database: config.database,
+        // The adapter lives as long as the container; its retries end with the invocation
+        // waiting on them (the one the handler kit is serving).
         remainingTimeMs,
       });
   }

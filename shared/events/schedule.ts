@@ -5,7 +5,8 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { type LeaseTick, runLeaseTick } from '../api/leader.ts';
 import { getConfig } from '../config.ts';
-import { type Deps, getDeps, getLogger, trackInvocation } from '../deps.ts';
+import { type Deps, getDeps, getLogger } from '../deps.ts';
+import { remainingTimeMs, runInvocation } from '../invocation.ts';
 import { validate } from '../validate.ts';
 
 /**
@@ -40,19 +41,15 @@ export function createLeaseScheduleHandler(
   // phase (visible at deploy time) rather than its first request.
   if (!options.deps) getConfig();
   const logger = options.logger ?? getLogger();
-  return middy<unknown, LeaseTick>()
+  const tick = middy<unknown, LeaseTick>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler(async (event, context) => {
+    .handler(async (event) => {
       const scheduled = validate(ScheduledEventSchema, event, 'event');
-      trackInvocation(context);
       const deps = await loadDeps();
       logger.appendKeys({ scheduleEventId: scheduled.id });
-      const tick = await runLeaseTick(deps, () =>
-        typeof context?.getRemainingTimeInMillis === 'function'
-          ? context.getRemainingTimeInMillis()
-          : Number.POSITIVE_INFINITY,
-      );
-      logger.info('lease tick', { ...tick });
-      return tick;
+      const done = await runLeaseTick(deps, remainingTimeMs);
+      logger.info('lease tick', { ...done });
+      return done;
     });
+  return (event, context) => runInvocation(context, () => tick(event, context));
 }

@@ -3,10 +3,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { z } from 'zod';
 import { getConfig } from '../config.ts';
-import { type Deps, getDeps, getLogger, trackInvocation } from '../deps.ts';
+import { type Deps, getDeps, getLogger } from '../deps.ts';
 import { errorForLog } from '../error-log.ts';
 import { AppError } from '../errors.ts';
 import { parseJsonText } from '../input.ts';
+import { runInvocation } from '../invocation.ts';
 import { validate } from '../validate.ts';
 
 /** The Lambda handler type of every SQS consumer (with `ReportBatchItemFailures`). */
@@ -42,8 +43,7 @@ export function createSqsHandler<T>(
   const loadDeps = options.deps ?? getDeps;
   const logger = options.logger ?? getLogger();
 
-  return async (event, context) => {
-    trackInvocation(context);
+  const consume: SqsHandler = async (event, context) => {
     const deps = await loadDeps();
     const recordHandler = async (record: SQSRecord) => {
       logger.appendKeys({ messageId: record.messageId });
@@ -75,4 +75,5 @@ export function createSqsHandler<T>(
     });
     return response;
   };
+  return (event, context) => runInvocation(context, () => consume(event, context));
 }

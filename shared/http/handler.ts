@@ -6,9 +6,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { z } from 'zod';
 import { enforcePolicy } from '../auth/enforce.ts';
 import { getConfig } from '../config.ts';
-import { type Deps, getDeps, getLogger, trackInvocation } from '../deps.ts';
+import { type Deps, getDeps, getLogger } from '../deps.ts';
 import { MethodNotAllowedError, NotFoundError, ValidationError } from '../errors.ts';
 import { assertSoundInput } from '../input.ts';
+import { runInvocation } from '../invocation.ts';
 import { validate } from '../validate.ts';
 import { errorToResponse } from './errors.ts';
 import { assertSoundHeaders, callerOf, parseJsonBody, queryParams, rawBody } from './request.ts';
@@ -156,7 +157,6 @@ export function createHttpHandler(
     const spec = match.route;
     const caller = callerOf(event);
     enforcePolicy(caller.keystone, spec.policy);
-    trackInvocation(context);
     const deps = await loadDeps();
     assertSoundHeaders(event);
     const text = rawBody(event, deps.config.http.maxBodyBytes);
@@ -183,9 +183,10 @@ export function createHttpHandler(
     return toResult(response);
   };
 
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context, Internal>()
+  const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context, Internal>()
     .use(httpHeaderNormalizer())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(envelope(logger))
     .handler(handle);
+  return (event, context) => runInvocation(context, () => chain(event, context));
 }

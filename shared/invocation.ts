@@ -1,0 +1,52 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** The part of Lambda's context an invocation's deadline comes from. */
+export interface InvocationContext {
+  readonly getRemainingTimeInMillis?: () => number;
+}
+
+interface Invocation {
+  /** When the kit started serving it (epoch ms). */
+  readonly startedAt: number;
+  /** Lambda's remaining time when it started; infinite without a context. */
+  readonly remainingAtStartMs: number;
+  readonly remainingMs: () => number;
+}
+
+// One context per invocation, set by every handler kit (HTTP, SQS, the schedule) and read by
+// what is built once per container but must stop with the invocation waiting on it: the Data
+// API adapter's retries, the design fetch. Per invocation rather than per container, because
+// the local server runs every function in one process and serves requests concurrently.
+const current = new AsyncLocalStorage<Invocation>();
+
+/** Runs `work` as one invocation: everything it awaits sees this invocation's deadline. */
+export function runInvocation<T>(context: InvocationContext | undefined, work: () => T): T {
+  const remainingMs =
+    typeof context?.getRemainingTimeInMillis === 'function'
+      ? context.getRemainingTimeInMillis.bind(context)
+      : () => Number.POSITIVE_INFINITY;
+  return current.run(
+    { startedAt: Date.now(), remainingAtStartMs: remainingMs(), remainingMs },
+    work,
+  );
+}
+
+/** Milliseconds left in the invocation being served; infinite outside one (scripts, tests). */
+export function remainingTimeMs(): number {
+  return current.getStore()?.remainingMs() ?? Number.POSITIVE_INFINITY;
+}
+
+/**
+ * An absolute deadline (epoch ms) for the work of this invocation: its end less `marginMs`, and
+ * at most `maxMs` after it started; undefined outside an invocation.
+ */
+export function invocationDeadline(limits: {
+  readonly marginMs: number;
+  readonly maxMs: number;
+}): number | undefined {
+  const invocation = current.getStore();
+  if (!invocation) return undefined;
+  return (
+    invocation.startedAt + Math.min(invocation.remainingAtStartMs - limits.marginMs, limits.maxMs)
+  );
+}

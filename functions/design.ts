@@ -1,7 +1,6 @@
-import { createDesignRoutes } from '#shared/api/routes/design.ts';
+import { createDesignRoutes, type DesignRouteDeps } from '#shared/api/routes/design.ts';
 import { getConfig } from '#shared/config.ts';
-import type { Db } from '#shared/db/port.ts';
-import { type Deps, getLogger } from '#shared/deps.ts';
+import { getLogger } from '#shared/deps.ts';
 import {
   createInlineAnalyzer,
   createWorkerAnalyzer,
@@ -45,20 +44,11 @@ export const routes = createDesignRoutes({
     invocationDeadline({ marginMs: RESPONSE_MARGIN_MS, maxMs: API_GATEWAY_BUDGET_MS }),
 });
 
-// This function never touches the database (the stack grants it none), so its deps carry a Db
-// that refuses every use instead of opening a connection. `driver` is only a label for logs.
-const noDb: Db = {
-  driver: 'pg',
-  query: () => Promise.reject(new Error('the design function has no database')),
-  transaction: () => Promise.reject(new Error('the design function has no database')),
-  close: async () => {},
-};
-const deps: () => Promise<Deps> = async () =>
-  ({
-    config: getConfig(),
-    db: noDb,
-    logger: getLogger(),
-    clock: { now: () => new Date() },
-  }) as Deps;
+// This function never touches the database (the stack grants it none): its routes need no Db,
+// so none is opened.
+const deps = async (): Promise<DesignRouteDeps> => ({
+  config: getConfig(),
+  clock: { now: () => new Date() },
+});
 /** API Gateway REST API entry point. */
 export const handler: ApiHandler = createHttpHandler(routes, { deps });

@@ -3,7 +3,7 @@ import { type Config, type DbConfig, getConfig } from './config.ts';
 import { createDataApiDb } from './db/data-api.ts';
 import { createPgDb } from './db/pg.ts';
 import { createPgliteDb } from './db/pglite.ts';
-import type { Db } from './db/port.ts';
+import type { Db, TransactionalDb } from './db/port.ts';
 import { remainingTimeMs } from './invocation.ts';
 
 /** Application time for everything except leases (those are decided on the database clock). */
@@ -48,7 +48,7 @@ export function getLogger(): Logger {
  * Builds the `Db` adapter the configuration names. Lambda containers serve one request at a
  * time, so the `pg` pool stays small; statement timeouts keep a stuck query inside the Lambda's.
  */
-export async function createDb(config: DbConfig): Promise<Db> {
+export async function createDb(config: DbConfig): Promise<TransactionalDb> {
   switch (config.driver) {
     case 'pglite':
       return createPgliteDb(config.dataDir === 'memory://' ? {} : { dataDir: config.dataDir });
@@ -83,23 +83,31 @@ export async function createDb(config: DbConfig): Promise<Db> {
   }
 }
 
+/**
+ * A container's dependencies as the composition root holds them: the adapter behind `db` also
+ * runs transactions, which only the migration runner uses (`Deps` hands use cases query alone).
+ */
+export interface ContainerDeps extends Deps {
+  readonly db: TransactionalDb;
+}
+
 /** Builds a full `Deps` from a configuration (the local server and tests call this directly). */
 export async function createDeps(
   config: Config,
   log: Logger = createLogger(config),
-): Promise<Deps> {
+): Promise<ContainerDeps> {
   const db = await createDb(config.db);
   return Object.freeze({ config, db, logger: log, clock: { now: () => new Date() } });
 }
 
-let deps: Promise<Deps> | undefined;
+let deps: Promise<ContainerDeps> | undefined;
 
 /**
  * The container's dependencies, built on first use and memoised: every invocation after the
  * first reuses the same pool (or PGlite instance). A failed build is forgotten so the next
  * invocation retries instead of failing forever on a transient Secrets Manager error.
  */
-export function getDeps(): Promise<Deps> {
+export function getDeps(): Promise<ContainerDeps> {
   if (!deps) {
     deps = createDeps(getConfig(), getLogger());
     deps.catch(() => {

@@ -9,7 +9,7 @@ import {
 import { isRetryable, translateDataApiError } from './data-api-errors.ts';
 import { fieldValue, toDataApiStatement } from './data-api-sql.ts';
 import { decodePositionalRow } from './decode.ts';
-import { type Db, DbUnavailableError } from './port.ts';
+import { type Db, DbUnavailableError, type TransactionalDb } from './port.ts';
 import type { ColumnSpec, Row, Statement } from './sql.ts';
 
 export {
@@ -127,7 +127,7 @@ async function withRetry<T>(
  * columns, so neither result metadata nor `formatRecordsAs` is requested (both make the service
  * run a catalog query per statement).
  */
-export function createDataApiDb(options: DataApiDbOptions): Db {
+export function createDataApiDb(options: DataApiDbOptions): TransactionalDb {
   const client = options.client ?? createDataApiClient(options);
   const ownsClient = options.client === undefined;
   const retry = { ...DEFAULT_RETRY, ...options.retry };
@@ -196,7 +196,6 @@ export function createDataApiDb(options: DataApiDbOptions): Db {
           queue = result.catch(() => {});
           return result;
         },
-        transaction: () => Promise.reject(new Error('nested transactions are not supported')),
         close: () => Promise.resolve(),
       };
       try {

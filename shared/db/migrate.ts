@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Db } from './port.ts';
+import type { TransactionalDb } from './port.ts';
 import { type ColumnSpec, type Statement, sql, statement } from './sql.ts';
 
 /** One numbered, forward-only migration file (`migrations/0001_init.sql`). */
@@ -119,7 +119,10 @@ const SELECT_APPLIED = statement(
  * re-check), and refuses to run when an applied file's checksum changed or the database holds a
  * migration this build does not know.
  */
-export async function migrate(db: Db, migrations: readonly Migration[]): Promise<MigrationResult> {
+export async function migrate(
+  db: TransactionalDb,
+  migrations: readonly Migration[],
+): Promise<MigrationResult> {
   const ordered = [...migrations].sort((a, b) => a.version - b.version);
   await db.transaction(async (tx) => {
     await tx.query(MIGRATION_LOCK);

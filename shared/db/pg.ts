@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { assertColumns, bindValue, decodeNamedRow } from './decode.ts';
-import { type Db, DbUnavailableError, SqlError } from './port.ts';
+import { type Db, DbUnavailableError, SqlError, type TransactionalDb } from './port.ts';
 import type { ColumnSpec, Row, Statement } from './sql.ts';
 
 export interface PgDbOptions {
@@ -124,13 +124,12 @@ function clientDb(client: pg.PoolClient): Db {
   return {
     driver: 'pg',
     query: (statement) => run(client, statement),
-    transaction: () => Promise.reject(new Error('nested transactions are not supported')),
     close: () => Promise.resolve(),
   };
 }
 
 /** The `pg` adapter: a node-postgres pool against a Postgres server (`DATABASE_URL`). */
-export function createPgDb(options: PgDbOptions): Db {
+export function createPgDb(options: PgDbOptions): TransactionalDb {
   const settings = {
     ...(options.statementTimeoutMs
       ? { statement_timeout: String(options.statementTimeoutMs) }

@@ -1,6 +1,6 @@
 import { assertColumns, bindValue, decodeNamedRow } from './decode.ts';
 import { translatePgError } from './pg.ts';
-import type { Db } from './port.ts';
+import type { TransactionalDb } from './port.ts';
 import type { ColumnSpec, Row, Statement } from './sql.ts';
 
 export interface PgliteDbOptions {
@@ -40,7 +40,7 @@ async function run<C extends ColumnSpec>(
  * The `pglite` adapter: Postgres compiled to WebAssembly, in-process. One connection, so its
  * statements run one at a time; the default for `npm start` on a fresh machine.
  */
-export async function createPgliteDb(options: PgliteDbOptions = {}): Promise<Db> {
+export async function createPgliteDb(options: PgliteDbOptions = {}): Promise<TransactionalDb> {
   // Imported on demand: the Lambda bundles leave PGlite out (it is only for local use).
   const { PGlite, types } = await import('@electric-sql/pglite');
   // Same as the pg adapter: keep timestamps and int8 as text for the shared decoder.
@@ -60,7 +60,6 @@ export async function createPgliteDb(options: PgliteDbOptions = {}): Promise<Db>
           work({
             driver: 'pglite',
             query: (statement) => run(tx, statement),
-            transaction: () => Promise.reject(new Error('nested transactions are not supported')),
             close: () => Promise.resolve(),
           }),
         );

@@ -2,20 +2,24 @@ import type { ColumnSpec, Row, Statement } from './sql.ts';
 
 /**
  * The one database port. `shared/` depends on this interface only; the composition root picks
- * an adapter (`pg`, `pglite` or `data-api`) once per container.
+ * an adapter (`pg`, `pglite` or `data-api`) once per container. Store operations are single
+ * statements, so this port has no transactions.
  */
 export interface Db {
   /** Runs one statement (one round trip) and returns its decoded rows. */
   query<C extends ColumnSpec>(statement: Statement<C>): Promise<Row<C>[]>;
-  /**
-   * Runs `work` in one transaction: committed when it resolves, rolled back when it throws.
-   * Only the migration runner and tests need this; store operations are single statements.
-   */
-  transaction<T>(work: (tx: Db) => Promise<T>): Promise<T>;
-  /** Releases connections. The adapter must not be used afterwards. */
+  /** Releases connections. The adapter must not be used afterwards (a no-op inside a transaction). */
   close(): Promise<void>;
   /** Which adapter this is, for logs and health output. */
   readonly driver: DbDriver;
+}
+
+/**
+ * The migration runner's port: the adapters also run several statements as one transaction,
+ * committed when `work` resolves, rolled back when it throws. Only the runner (and tests) use it.
+ */
+export interface TransactionalDb extends Db {
+  transaction<T>(work: (tx: Db) => Promise<T>): Promise<T>;
 }
 
 export type DbDriver = 'pg' | 'pglite' | 'data-api';

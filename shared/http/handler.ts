@@ -22,9 +22,12 @@ export type ApiHandler = (
   context: Context,
 ) => Promise<APIGatewayProxyResult>;
 
-export interface HttpHandlerOptions {
+/** What the HTTP kit itself reads from the dependencies (the body limit); routes say what else. */
+export type HttpKitDeps = Pick<Deps, 'config'>;
+
+export interface HttpHandlerOptions<D extends HttpKitDeps = Deps> {
   /** Where the dependencies come from; the container's memoised set by default. */
-  readonly deps?: () => Promise<Deps>;
+  readonly deps?: () => Promise<D>;
   readonly logger?: Logger;
 }
 
@@ -127,7 +130,16 @@ function envelope(
  */
 export function createHttpHandler(
   routes: readonly AnyRoute[],
-  options: HttpHandlerOptions = {},
+  options?: HttpHandlerOptions,
+): ApiHandler;
+/** A route table needing less than `Deps` (no database, say), with where its `D` comes from. */
+export function createHttpHandler<D extends HttpKitDeps>(
+  routes: readonly AnyRoute<D>[],
+  options: HttpHandlerOptions<D> & { readonly deps: () => Promise<D> },
+): ApiHandler;
+export function createHttpHandler(
+  routes: readonly AnyRoute<HttpKitDeps>[],
+  options: HttpHandlerOptions<HttpKitDeps> = {},
 ): ApiHandler {
   const route = createRouter(routes);
   // Read the configuration now, at module load: a bad environment fails the Lambda's init

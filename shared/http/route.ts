@@ -19,8 +19,8 @@ export interface Caller {
   readonly keystone: KeystonePrincipal | null;
 }
 
-/** A validated request, as a route's handler sees it. */
-export interface RouteRequest<P, Q, B> {
+/** A validated request, as a route's handler sees it; `D` is what the route needs (all of `Deps`). */
+export interface RouteRequest<P, Q, B, D = Deps> {
   readonly params: P;
   readonly query: Q;
   readonly body: B;
@@ -28,7 +28,7 @@ export interface RouteRequest<P, Q, B> {
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly caller: Caller;
   readonly requestId: string;
-  readonly deps: Deps;
+  readonly deps: D;
 }
 
 /**
@@ -61,7 +61,7 @@ export interface ResponseDoc {
  * One HTTP operation: its method and path template, the zod schemas of its inputs (which both
  * validate requests and generate the OpenAPI document), and its handler.
  */
-export interface Route<P = unknown, Q = unknown, B = unknown> {
+export interface Route<P = unknown, Q = unknown, B = unknown, D = Deps> {
   readonly method: HttpMethod;
   /** API Gateway style template, e.g. `/api/v1.0/tasks/{task_id}`. */
   readonly path: string;
@@ -87,16 +87,27 @@ export interface Route<P = unknown, Q = unknown, B = unknown> {
   /** Documented request headers (e.g. `If-Match`). */
   readonly requestHeaders?: Readonly<Record<string, string>>;
   readonly responses: Readonly<Record<number, ResponseDoc>>;
-  handle(request: RouteRequest<P, Q, B>): Promise<RouteResponse>;
+  handle(request: RouteRequest<P, Q, B, D>): Promise<RouteResponse>;
 }
 
 /** A route with its types erased, for tables of mixed routes. */
 // biome-ignore lint/suspicious/noExplicitAny: a table holds routes of different input types
-export type AnyRoute = Route<any, any, any>;
+export type AnyRoute<D = Deps> = Route<any, any, any, D>;
 
 /** Declares a route with its input types inferred from its schemas. */
 export function defineRoute<P = Record<string, never>, Q = Record<string, never>, B = undefined>(
   route: Route<P, Q, B>,
 ): Route<P, Q, B> {
   return route;
+}
+
+/**
+ * `defineRoute` for routes that need less than all of `Deps` (a function without a database):
+ * its handlers see only `D`.
+ * @example const define = routesNeeding<Pick<Deps, 'config' | 'clock'>>();
+ */
+export function routesNeeding<D>() {
+  return <P = Record<string, never>, Q = Record<string, never>, B = undefined>(
+    route: Route<P, Q, B, D>,
+  ): Route<P, Q, B, D> => route;
 }

@@ -4,20 +4,20 @@ import type { AnyRoute, HttpMethod } from './route.ts';
 /** A method the HTTP kit answers on every path, besides the routes' own. */
 export type KitMethod = 'HEAD' | 'OPTIONS';
 
-export type RouteMatch =
-  | { kind: 'found'; route: AnyRoute; params: Record<string, string> }
+export type RouteMatch<R extends AnyRoute<never> = AnyRoute> =
+  | { kind: 'found'; route: R; params: Record<string, string> }
   | { kind: 'options'; allow: (HttpMethod | KitMethod)[] }
   | { kind: 'method-not-allowed'; allow: (HttpMethod | KitMethod)[] }
   | { kind: 'not-found' };
 
-interface CompiledRoute {
-  route: AnyRoute;
+interface CompiledRoute<R> {
+  route: R;
   pattern: RegExp;
   names: string[];
   literal: boolean;
 }
 
-function compile(route: AnyRoute): CompiledRoute {
+function compile<R extends AnyRoute<never>>(route: R): CompiledRoute<R> {
   const names: string[] = [];
   const source = route.path
     .split('/')
@@ -46,9 +46,9 @@ function allowed(methods: readonly HttpMethod[]): (HttpMethod | KitMethod)[] {
  * Drydock's falcon resources answer; a path that exists with another method is a 405 with
  * `Allow`; anything else is a 404. Done once here, so every route gets both.
  */
-export function createRouter(
-  routes: readonly AnyRoute[],
-): (method: string, path: string) => RouteMatch {
+export function createRouter<R extends AnyRoute<never> = AnyRoute>(
+  routes: readonly R[],
+): (method: string, path: string) => RouteMatch<R> {
   const compiled = routes.map(compile).sort((a, b) => Number(b.literal) - Number(a.literal));
   return (method, path) => {
     const asked = method.toUpperCase();

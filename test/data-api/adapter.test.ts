@@ -15,7 +15,7 @@ import { toDataApiTimestamp, toNamedPlaceholders } from '#shared/db/data-api-sql
 import { migrate } from '#shared/db/migrate.ts';
 import { migrations } from '#shared/db/migrations.generated.ts';
 import { createPgDb } from '#shared/db/pg.ts';
-import { type Db, DbUnavailableError, SqlError } from '#shared/db/port.ts';
+import { type Db, DbUnavailableError, SqlError, type TransactionalDb } from '#shared/db/port.ts';
 import { p, type Statement, sql, statement } from '#shared/db/sql.ts';
 import {
   type DataApiEmulator,
@@ -81,8 +81,8 @@ const FAST_RETRY: DataApiRetryOptions = {
 
 describe.skipIf(SKIP_SERVER)('the data-api adapter through the emulator', () => {
   let emulator: DataApiEmulator;
-  let db: Db;
-  let pgDb: Db;
+  let db: TransactionalDb;
+  let pgDb: TransactionalDb;
   const open = (
     options: {
       retry?: DataApiRetryOptions;

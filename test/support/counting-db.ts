@@ -12,7 +12,6 @@ export function countingDb(inner: Db): Db & { statements: number; reset(): void 
       wrapper.statements += 1;
       return inner.query(statement);
     }) as Db['query'],
-    transaction: inner.transaction.bind(inner),
     close: () => inner.close(),
   };
   return wrapper;

@@ -4,7 +4,7 @@ import { migrate } from '#shared/db/migrate.ts';
 import { migrations } from '#shared/db/migrations.generated.ts';
 import { createPgDb } from '#shared/db/pg.ts';
 import { createPgliteDb } from '#shared/db/pglite.ts';
-import type { Db } from '#shared/db/port.ts';
+import type { TransactionalDb } from '#shared/db/port.ts';
 import {
   acquireSharedEmulator,
   type CallCounts,
@@ -23,12 +23,12 @@ export const TEST_DRIVERS: readonly TestDriver[] = SKIP_SERVER
   : ['pg', 'pglite', 'data-api'];
 
 export interface TestDb {
-  readonly db: Db;
+  readonly db: TransactionalDb;
   readonly driver: TestDriver;
   /** The server schema this database lives in (pg only). */
   readonly schema: string | undefined;
   /** Opens another independent pool on the same schema (pg only): for races across pools. */
-  connect(settings?: Readonly<Record<string, string>>, maxConnections?: number): Db;
+  connect(settings?: Readonly<Record<string, string>>, maxConnections?: number): TransactionalDb;
   /**
    * data-api only: Data API calls the emulator received for this database (every `connect`ed
    * adapter included) since it was opened or since `resetDataApiCalls`.
@@ -63,7 +63,7 @@ export async function openTestDb(
   const schema = `t_${randomBytes(6).toString('hex')}`;
   await adminQuery(`create schema ${schema}`);
   if (driver === 'data-api') return openDataApiTestDb(schema, shouldMigrate);
-  const pools: Db[] = [];
+  const pools: TransactionalDb[] = [];
   const connect = (settings: Readonly<Record<string, string>> = {}, maxConnections = 10) => {
     const db = createPgDb({ connectionString: urlWithSchema(schema, settings), maxConnections });
     pools.push(db);
@@ -92,7 +92,7 @@ export async function openTestDb(
 async function openDataApiTestDb(schema: string, shouldMigrate: boolean): Promise<TestDb> {
   const emulator = await acquireSharedEmulator();
   const arns: string[] = [];
-  const dbs: Db[] = [];
+  const dbs: TransactionalDb[] = [];
   const connect = (settings: Readonly<Record<string, string>> = {}) => {
     const suffix = Object.keys(settings).length === 0 ? '' : `-${arns.length}`;
     const resourceArn = testClusterArn(`drydock-${schema.replaceAll('_', '-')}${suffix}`);

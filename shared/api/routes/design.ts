@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Deps } from '../../deps.ts';
 import type { DesignAnalyzer } from '../../design/design-analyzer.ts';
 import {
   type DesignDeps,
@@ -8,11 +9,16 @@ import {
 } from '../../design/resolve-design.ts';
 import type { DesignResolver } from '../../design-refs/design-resolver.ts';
 import { API_PREFIX } from '../../http/conventions.ts';
-import { type AnyRoute, defineRoute, JsonText } from '../../http/route.ts';
+import { type AnyRoute, JsonText, routesNeeding } from '../../http/route.ts';
 import { ErrorBodySchema, NodeFilterSchema } from '../schemas.ts';
 
 // Far above real references, like the task API's design_ref limit.
 const MAX_REF = 4096;
+
+/** The dependencies the design routes read: configuration and the clock, never a database. */
+export type DesignRouteDeps = Pick<Deps, 'config' | 'clock'>;
+
+const defineRoute = routesNeeding<DesignRouteDeps>();
 
 /** What the design routes need beyond the request: the container's collaborators and deadline. */
 export interface DesignRouteOptions {
@@ -36,7 +42,9 @@ const StatusSchema = z.record(z.string(), z.unknown()).meta({
  * reference are used for this fetch and never echoed), Drydock's `POST /validatedesign` and
  * Drydock's `POST /nodefilter`.
  */
-export function createDesignRoutes(options: DesignRouteOptions): readonly AnyRoute[] {
+export function createDesignRoutes(
+  options: DesignRouteOptions,
+): readonly AnyRoute<DesignRouteDeps>[] {
   const depsOf = (clock: { now(): Date }): DesignDeps => ({
     designs: options.designs(),
     analyzer: options.analyzer(),

@@ -59,7 +59,7 @@ export async function createDb(config: DbConfig): Promise<TransactionalDb> {
         'url' in config
           ? config.url
           : (
-              await (await import('./design-refs/secrets.ts')).createSecretsManagerReader()(
+              await (await import('./aws/secrets.ts')).createSecretsManagerReader()(
                 config.urlSecretArn,
               )
             ).trim();

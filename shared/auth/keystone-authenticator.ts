@@ -1,15 +1,15 @@
 /**
  * Builds the Keystone authenticator from the configuration: the policy document, the service's
- * credentials (Secrets Manager through the design code's cached reader, or a local file), the
+ * credentials (Secrets Manager through the shared cached reader, shared/aws/secrets.ts, or a local file), the
  * Keystone client and the cache. The Lambda authoriser and the local server both start here.
  */
 import { readFile } from 'node:fs/promises';
-import type { KeystoneConfig } from '../config.ts';
 import {
   createCachedSecret,
   createSecretsManagerReader,
   type SecretReader,
-} from '../design-refs/secrets.ts';
+} from '../aws/secrets.ts';
+import type { KeystoneConfig } from '../config.ts';
 import { IdentityUnavailableError } from '../errors.ts';
 import {
   type AuthLogger,

@@ -3,6 +3,7 @@ import type { lookup as dnsLookup } from 'node:dns';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Agent } from 'undici';
 import { z } from 'zod';
+import { createSecretsManagerReader } from '../aws/secrets.ts';
 import { createAllowHosts, createGuardedConnector } from './address-guard.ts';
 import { DesignCache } from './design-cache.ts';
 import { type DesignRef, type DesignRefScheme, parseDesignRef } from './design-ref.ts';
@@ -17,7 +18,7 @@ import {
 } from './keystone.ts';
 import { type DesignLogger, silentLogger } from './logger.ts';
 import { createS3Driver } from './s3-driver.ts';
-import { createCachedSecret, createSecretsManagerReader, type SecretReader } from './secrets.ts';
+import { createDesignSecret, type SecretReader } from './secrets.ts';
 
 /** Defaults of the `DESIGN_*` settings. */
 export const DESIGN_DEFAULTS = {
@@ -148,7 +149,7 @@ export function createDesignResolver(
     logger,
   };
   const hostCredentials = settings.httpCredentialsSecretArn
-    ? createCachedSecret({
+    ? createDesignSecret({
         arn: settings.httpCredentialsSecretArn,
         setting: 'DESIGN_HTTP_CREDENTIALS_SECRET_ARN',
         schema: HostCredentialsSchema,

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { DesignRefError } from './errors.ts';
 import { fetchHttp, type HttpFetchContext } from './http-fetch.ts';
-import { createCachedSecret, type SecretReader } from './secrets.ts';
+import { createDesignSecret, type SecretReader } from './secrets.ts';
 
 /**
  * Shape of the secret named by `DESIGN_KEYSTONE_SECRET_ARN` (and of the local file named by
@@ -74,7 +74,7 @@ export function loadKeystoneCredentials(
       );
     };
   }
-  return createCachedSecret({
+  return createDesignSecret({
     arn: source.kind === 'secret' ? source.arn : source.path,
     setting,
     schema: KeystoneSecretSchema,

@@ -1,74 +1,23 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { z } from 'zod';
+import { createCachedSecret, type SecretReader, SecretUnavailableError } from '../aws/secrets.ts';
 import { DesignRefError } from './errors.ts';
 
-/** Reads a secret's string value by ARN (Secrets Manager in production). */
-export type SecretReader = (arn: string) => Promise<string>;
-
-/** The default `SecretReader`: one lazily created Secrets Manager client per container. */
-export function createSecretsManagerReader(client?: SecretsManagerClient): SecretReader {
-  let sm = client;
-  return async (arn) => {
-    sm ??= new SecretsManagerClient({});
-    const out = await sm.send(new GetSecretValueCommand({ SecretId: arn }));
-    if (typeof out.SecretString !== 'string') {
-      throw new Error('the secret has no string value');
-    }
-    return out.SecretString;
-  };
-}
+export type { SecretReader };
 
 /**
- * A JSON secret fetched on first use, validated, and kept for `ttlMs` so rotations are picked
- * up without a cold start. Concurrent callers share one fetch; a failed fetch is not kept.
- * Error messages name the setting and the JSON paths at fault, never the secret's content.
+ * A design setting's JSON secret (`createCachedSecret`), whose failures are the design
+ * reference's: `unavailable` (502, retryable), naming the setting and never the content.
  */
-export function createCachedSecret<T>(options: {
-  arn: string;
-  setting: string;
-  schema: z.ZodType<T>;
-  read: SecretReader;
-  now: () => number;
-  ttlMs: number;
-}): () => Promise<T> {
-  let cached: { value: T; until: number } | undefined;
-  let inflight: Promise<T> | undefined;
-  const load = async (): Promise<T> => {
-    let text: string;
-    try {
-      text = await options.read(options.arn);
-    } catch (error) {
+export function createDesignSecret<T>(
+  options: Parameters<typeof createCachedSecret<T>>[0],
+): () => Promise<T> {
+  const read = createCachedSecret(options);
+  return () =>
+    read().catch((error: unknown) => {
+      if (!(error instanceof SecretUnavailableError)) throw error;
       throw new DesignRefError(
         'unavailable',
-        `could not read the secret configured by ${options.setting} (${(error as Error).name})`,
-        { cause: error },
+        error.message,
+        error.cause === undefined ? {} : { cause: error.cause },
       );
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new DesignRefError(
-        'unavailable',
-        `the secret configured by ${options.setting} is not JSON`,
-      );
-    }
-    const parsed = options.schema.safeParse(json);
-    if (!parsed.success) {
-      const paths = parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ');
-      throw new DesignRefError(
-        'unavailable',
-        `the secret configured by ${options.setting} does not have the expected shape (at: ${paths})`,
-      );
-    }
-    cached = { value: parsed.data, until: options.now() + options.ttlMs };
-    return parsed.data;
-  };
-  return () => {
-    if (cached && options.now() < cached.until) return Promise.resolve(cached.value);
-    inflight ??= load().finally(() => {
-      inflight = undefined;
     });
-    return inflight;
-  };
 }

@@ -12,8 +12,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createRequestAuthorizer } from '#shared/auth/authorizer.ts';
 import { keystoneAuthenticatorFor } from '#shared/auth/keystone-authenticator.ts';
 import { RULE_NAMES } from '#shared/auth/rules.ts';
+import { createSecretsManagerReader } from '#shared/aws/secrets.ts';
 import type { KeystoneConfig } from '#shared/config.ts';
-import { createSecretsManagerReader } from '#shared/design-refs/secrets.ts';
 import {
   type KeystoneStandIn,
   STAND_IN_USERS,

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSecretsManagerReader } from '#shared/aws/secrets.ts';
 import { loadConfig } from '#shared/config.ts';
 import type { DesignResolver } from '#shared/design-refs/design-resolver.ts';
 import { DesignRefError } from '#shared/design-refs/errors.ts';
-import { createSecretsManagerReader } from '#shared/design-refs/secrets.ts';
 import { captureLogger, rejection, startServer, type TestServer, testResolver } from './servers.ts';
 
 const DESIGN = 'schema: drydock/Rack/v1\nmetadata: {name: rack-a}\ndata: {}\n';

@@ -170,3 +170,9 @@ export function redactUrl(url: URL, prefix = ''): string {
 function invalid(message: string): ValidationError {
   return new ValidationError(message, [{ path: 'design_ref', message }]);
 }
+
+/** Fetches a parsed reference's bytes within the resolution's deadline (one per scheme). */
+export type DesignDriver = (
+  ref: DesignRef,
+  limits: { deadline: number; signal: AbortSignal },
+) => Promise<Buffer>;

@@ -2,14 +2,19 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { lookup as dnsLookup } from 'node:dns';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Agent } from 'undici';
-import { z } from 'zod';
 import { createSecretsManagerReader } from '../aws/secrets.ts';
 import { createAllowHosts, createGuardedConnector } from './address-guard.ts';
 import { DesignCache } from './design-cache.ts';
-import { type DesignRef, type DesignRefScheme, parseDesignRef } from './design-ref.ts';
+import {
+  type DesignDriver,
+  type DesignRef,
+  type DesignRefScheme,
+  parseDesignRef,
+} from './design-ref.ts';
 import { DesignRefError } from './errors.ts';
 import { createFileDriver } from './file-driver.ts';
-import { fetchHttp, type HttpFetchContext } from './http-fetch.ts';
+import { createHttpDriver, HostCredentialsSchema } from './http-driver.ts';
+import type { HttpFetchContext } from './http-fetch.ts';
 import {
   createKeystoneTokens,
   type KeystoneCredentialsSource,
@@ -19,6 +24,7 @@ import {
 import { type DesignLogger, silentLogger } from './logger.ts';
 import { createS3Driver } from './s3-driver.ts';
 import { createDesignSecret, type SecretReader } from './secrets.ts';
+import { createUcpDriver } from './ucp-driver.ts';
 
 /** Defaults of the `DESIGN_*` settings. */
 export const DESIGN_DEFAULTS = {
@@ -104,16 +110,6 @@ export type DesignResolver = {
   close(): Promise<void>;
 };
 
-type Driver = (
-  ref: DesignRef,
-  limits: { deadline: number; signal: AbortSignal },
-) => Promise<Buffer>;
-
-const HostCredentialsSchema = z.record(
-  z.string(),
-  z.object({ username: z.string(), password: z.string() }),
-);
-
 /**
  * Builds the scheme → driver registry, the undici `Agent` with the SSRF-guarded lookup, the
  * cache and the lazily fetched secrets, once. Call it at module scope of a Lambda.
@@ -180,64 +176,12 @@ export function createDesignResolver(
   let s3: S3Client | undefined;
   const s3Client = deps.s3Client ?? (() => (s3 ??= new S3Client({})));
 
-  const httpDriver: Driver = async (ref, limits) => {
-    const headers: Record<string, string> = { accept: 'application/x-yaml, text/yaml, */*' };
-    if (ref.hasCredentials) {
-      // Credentials in the reference itself are used for this fetch only; they never reach a
-      // log line, an error, the cache key or the database.
-      headers.authorization = basic(safeDecode(ref.url.username), safeDecode(ref.url.password));
-    } else if (hostCredentials) {
-      const table = await hostCredentials();
-      const entry = table[ref.url.host.toLowerCase()] ?? table[ref.url.hostname.toLowerCase()];
-      if (entry) headers.authorization = basic(entry.username, entry.password);
-    }
-    const res = await fetchHttp(http, {
-      url: stripUserinfo(ref.url),
-      shown: ref.redacted,
-      headers,
-      ...limits,
-    });
-    return res.bytes;
-  };
-
-  const ucpDriver: Driver = async (ref, limits) => {
-    if (!keystone) {
-      throw new DesignRefError(
-        'refused',
-        `${ref.scheme}:// references need Keystone credentials: set DESIGN_KEYSTONE_SECRET_ARN (under npm start, DESIGN_KEYSTONE_SECRET_FILE or the OS_* variables also serve)`,
-      );
-    }
-    if (ref.hasCredentials) {
-      throw new DesignRefError(
-        'refused',
-        `${ref.redacted}: ${ref.scheme}:// references authenticate with Keystone; remove the embedded credentials`,
-      );
-    }
-    const get = async () =>
-      fetchHttp(http, {
-        url: ref.url,
-        shown: ref.redacted,
-        headers: {
-          accept: 'application/x-yaml, text/yaml, */*',
-          'x-auth-token': await keystone.token(limits.deadline, limits.signal),
-        },
-        ...limits,
-      });
-    try {
-      return (await get()).bytes;
-    } catch (error) {
-      // A token revoked before its expiry: authenticate again, once.
-      if (error instanceof DesignRefError && error.upstreamStatus === 401) {
-        keystone.invalidate();
-        return (await get()).bytes;
-      }
-      throw error;
-    }
-  };
+  const httpDriver = createHttpDriver({ http, hostCredentials });
+  const ucpDriver = createUcpDriver({ http, keystone });
 
   const fileDriver = createFileDriver({ roots: settings.fileRoots, maxBytes: settings.maxBytes });
   const s3Driver = createS3Driver({ client: s3Client, maxBytes: settings.maxBytes });
-  const drivers: Record<DesignRefScheme, Driver> = {
+  const drivers: Record<DesignRefScheme, DesignDriver> = {
     file: (ref) => fileDriver(ref),
     http: httpDriver,
     https: httpDriver,
@@ -292,24 +236,4 @@ export function createDesignResolver(
     },
     close: () => agent.close(),
   };
-}
-
-function basic(username: string, password: string): string {
-  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-}
-
-function safeDecode(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
-}
-
-function stripUserinfo(url: URL): URL {
-  const copy = new URL(url.href);
-  copy.username = '';
-  copy.password = '';
-  copy.hash = '';
-  return copy;
 }

@@ -1,9 +1,9 @@
-import { assertSoundInput, parseJsonText } from '#shared/http/input.ts';
+import { assertSoundInput, parseJsonText } from '#shared/input.ts';
 import type { BenchOptions } from './options.ts';
 import { type Summary, summarize } from './stats.ts';
 
 /**
- * The CPU the input gate costs (`shared/http/input.ts`): every body passes `parseJsonText`
+ * The CPU the input gate costs (`shared/input.ts`): every body passes `parseJsonText`
  * (a linear scan for depth and syntax, `JSON.parse`, then a walk refusing NUL, ill-formed
  * Unicode and `__proto__` keys), and headers and query strings pass `assertSoundInput`. Timed
  * as this thread's CPU (`process.threadCpuUsage`), so other work on the machine does not

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_LEASE_GRACE_SECONDS } from './domain.ts';
+import { LIMITS } from './limits.ts';
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'] as const;
 
@@ -46,11 +47,11 @@ const EnvSchema = z
     // Under the API functions' 30 s: a statement past it is cancelled by the server, and the
     // client gives up 2 s later on a database that stopped answering altogether (503).
     DB_STATEMENT_TIMEOUT_MS: intVar(100, 300_000).default(25_000),
-    LEASE_GRACE_SECONDS: intVar(1, 86_400).default(DEFAULT_LEASE_GRACE_SECONDS),
+    LEASE_GRACE_SECONDS: intVar(1, LIMITS.graceSeconds).default(DEFAULT_LEASE_GRACE_SECONDS),
     LEASE_MODE: z.enum(['watch', 'hold']).default('watch'),
     LEASE_INSTANCE_ID: z.string().min(1).max(256).optional(),
-    RETENTION_DAYS: intVar(1, 36_500).default(90),
-    RETENTION_BATCH_SIZE: intVar(1, 10_000).default(500),
+    RETENTION_DAYS: intVar(1, LIMITS.days).default(90),
+    RETENTION_BATCH_SIZE: intVar(1, LIMITS.retentionBatch).default(500),
     LOG_LEVEL: z
       .string()
       .transform((v) => v.toUpperCase())

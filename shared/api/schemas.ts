@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { assertStorableDesignRef } from '../design-refs/design-ref.ts';
 import { ACTIONS, RESULT_STATUSES, TASK_STATUSES, USER_ACTIONS } from '../domain.ts';
+import { LIMITS } from '../limits.ts';
 
 /**
  * The zod schemas of every request the service accepts (path, query, body, SQS event) and of
@@ -11,21 +12,6 @@ import { ACTIONS, RESULT_STATUSES, TASK_STATUSES, USER_ACTIONS } from '../domain
  * Length bounds are generous (Drydock's varchar limits broke real data, defect 21) but finite,
  * so one request cannot ask the database to store a 1 GB string.
  */
-
-/** Bounds shared by the schemas; names are long enough for any real host, rack or generator. */
-export const LIMITS = {
-  name: 1024,
-  designRef: 4096,
-  message: 65_536,
-  contextType: 256,
-  idempotencyKey: 256,
-  listPage: 1000,
-  layers: 100,
-  days: 36_500,
-  batch: 1000,
-  claim: 100,
-  graceSeconds: 86_400,
-} as const;
 
 // ---------------------------------------------------------------------------------------------
 // Scalars

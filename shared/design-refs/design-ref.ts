@@ -1,4 +1,5 @@
 import { ValidationError } from '#shared/errors.ts';
+import { LIMITS } from '../limits.ts';
 
 /** Every scheme a design reference may use, each backed by a driver. */
 export const DESIGN_REF_SCHEMES = [
@@ -14,7 +15,7 @@ export const DESIGN_REF_SCHEMES = [
 export type DesignRefScheme = (typeof DESIGN_REF_SCHEMES)[number];
 
 /** Longest reference accepted; far above real ones, low enough to keep logs and keys sane. */
-export const MAX_DESIGN_REF_LENGTH = 2048;
+export const MAX_DESIGN_REF_LENGTH = LIMITS.designRef;
 
 /** A parsed design reference; `url` still carries any userinfo, `redacted` never does. */
 export type DesignRef = {

@@ -1,6 +1,7 @@
 import type { Db } from '../db/port.ts';
 import { type ColumnSpec, sql, statement } from '../db/sql.ts';
 import { LeaseLostError, ValidationError } from '../errors.ts';
+import { LIMITS } from '../limits.ts';
 import { LEASE_EXCLUSIVE } from './fence.ts';
 import { run } from './run.ts';
 import type { LeaseClaim, LeaseState } from './types.ts';
@@ -19,8 +20,8 @@ const LEASE_SELECT = sql`a.holder as "holder", a.epoch as "epoch", a.acquired_at
   a.renewed_at as "renewedAt", a.expires_at as "expiresAt", now() as "dbNow", a.expires_at > now() as "active"`;
 
 function checkGrace(graceSeconds: number): void {
-  if (!Number.isInteger(graceSeconds) || graceSeconds < 1 || graceSeconds > 86_400) {
-    throw new ValidationError('the lease grace period must be 1 to 86400 seconds');
+  if (!Number.isInteger(graceSeconds) || graceSeconds < 1 || graceSeconds > LIMITS.graceSeconds) {
+    throw new ValidationError(`the lease grace period must be 1 to ${LIMITS.graceSeconds} seconds`);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Db } from '../db/port.ts';
 import { type ColumnSpec, p, sql, statement } from '../db/sql.ts';
 import { NotFoundError, UnprocessableError, ValidationError } from '../errors.ts';
+import { LIMITS } from '../limits.ts';
 import { READ_BUDGET_BYTES } from './bounds.ts';
 import { checkFence, FENCE_COLUMNS, type LeaseFence, leaseFence } from './fence.ts';
 import { run, runRetryingOnConflict } from './run.ts';
@@ -140,8 +141,8 @@ export async function listMessages(
   taskId: string,
   options: { after: number; limit: number },
 ): Promise<MessagePage> {
-  if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > 1000) {
-    throw new ValidationError('limit must be an integer from 1 to 1000');
+  if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > LIMITS.listPage) {
+    throw new ValidationError(`limit must be an integer from 1 to ${LIMITS.listPage}`);
   }
   if (!Number.isInteger(options.after) || options.after < 0) {
     throw new ValidationError('after must be a non-negative integer');

@@ -1,6 +1,7 @@
 import type { Db } from '../db/port.ts';
 import { type ColumnSpec, p, sql, statement } from '../db/sql.ts';
 import { LeaseLostError, ValidationError } from '../errors.ts';
+import { LIMITS } from '../limits.ts';
 import { fenceOf } from './fence.ts';
 import { run } from './run.ts';
 import { TASK_COLUMNS, TASK_SELECT, toTaskRecord } from './task-row.ts';
@@ -85,8 +86,8 @@ export async function readQueueHealth(
   if (!Number.isInteger(staleAfterSeconds) || staleAfterSeconds < 1) {
     throw new ValidationError('the stale bound must be a positive number of seconds');
   }
-  if (!Number.isInteger(listLimit) || listLimit < 0 || listLimit > 1000) {
-    throw new ValidationError('the list limit must be 0 to 1000');
+  if (!Number.isInteger(listLimit) || listLimit < 0 || listLimit > LIMITS.listPage) {
+    throw new ValidationError(`the list limit must be 0 to ${LIMITS.listPage}`);
   }
   const rows = await run(
     db,
@@ -182,8 +183,8 @@ order by k.active_at, k.task_id`,
  */
 export async function claimTasks(db: Db, request: ClaimRequest): Promise<TaskRecord[]> {
   const limit = request.limit ?? 1;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-    throw new ValidationError('limit must be an integer from 1 to 100');
+  if (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.claim) {
+    throw new ValidationError(`limit must be an integer from 1 to ${LIMITS.claim}`);
   }
   const actions = request.actions && request.actions.length > 0 ? request.actions : null;
   const rows = await run(

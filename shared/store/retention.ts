@@ -1,6 +1,7 @@
 import type { Db } from '../db/port.ts';
 import { sql, statement } from '../db/sql.ts';
 import { ValidationError } from '../errors.ts';
+import { LIMITS } from '../limits.ts';
 import { run } from './run.ts';
 import type { PurgeResult } from './types.ts';
 
@@ -19,8 +20,12 @@ export async function purgeFinishedTasks(
   if (!Number.isInteger(options.olderThanDays) || options.olderThanDays < 1) {
     throw new ValidationError('days must be a positive integer');
   }
-  if (!Number.isInteger(options.batchSize) || options.batchSize < 1 || options.batchSize > 10_000) {
-    throw new ValidationError('batch size must be an integer from 1 to 10000');
+  if (
+    !Number.isInteger(options.batchSize) ||
+    options.batchSize < 1 ||
+    options.batchSize > LIMITS.retentionBatch
+  ) {
+    throw new ValidationError(`batch size must be an integer from 1 to ${LIMITS.retentionBatch}`);
   }
   const rows = await run(
     db,

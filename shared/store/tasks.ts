@@ -8,6 +8,7 @@ import {
   UnprocessableError,
   ValidationError,
 } from '../errors.ts';
+import { LIMITS } from '../limits.ts';
 import { EMBEDDED_MESSAGES, READ_BUDGET_BYTES, TASK_BOUNDS, withMeta } from './bounds.ts';
 import { fenced, fenceOf, LIVE_LEASE } from './fence.ts';
 import { isUniqueViolation, run, runRetryingOnConflict } from './run.ts';
@@ -237,8 +238,8 @@ export async function listTasks(
   db: Db,
   filter: TaskFilter,
 ): Promise<{ tasks: TaskRecord[]; nextCursor: string | null }> {
-  if (!Number.isInteger(filter.limit) || filter.limit < 1 || filter.limit > 1000) {
-    throw new ValidationError('limit must be an integer from 1 to 1000');
+  if (!Number.isInteger(filter.limit) || filter.limit < 1 || filter.limit > LIMITS.listPage) {
+    throw new ValidationError(`limit must be an integer from 1 to ${LIMITS.listPage}`);
   }
   const conditions: SqlFragment[] = [sql`true`];
   if (filter.cursor !== undefined)

@@ -10,10 +10,10 @@ import {
 import type { DesignResolver } from '../../design-refs/design-resolver.ts';
 import { API_PREFIX } from '../../http/conventions.ts';
 import { type AnyRoute, JsonText, routesNeeding } from '../../http/route.ts';
+import { LIMITS } from '../../limits.ts';
 import { ErrorBodySchema, NodeFilterSchema } from '../schemas.ts';
 
 // Far above real references, like the task API's design_ref limit.
-const MAX_REF = 4096;
 
 /** The dependencies the design routes read: configuration and the clock, never a database. */
 export type DesignRouteDeps = Pick<Deps, 'config' | 'clock'>;
@@ -64,7 +64,7 @@ export function createDesignRoutes(
         'Resolve a design reference: its documents, count per kind, sha256, size and validation messages',
       tag: 'designs',
       policy: 'physical_provisioner:read_data',
-      body: z.strictObject({ design_ref: z.string().min(1).max(MAX_REF) }),
+      body: z.strictObject({ design_ref: z.string().min(1).max(LIMITS.designRef) }),
       responses: {
         200: { description: 'The resolved design', schema: z.record(z.string(), z.unknown()) },
         400: {
@@ -97,7 +97,7 @@ export function createDesignRoutes(
       // addition, so an operator can validate a design that is not published anywhere yet.
       body: z
         .object({
-          href: z.string().min(1).max(MAX_REF).optional(),
+          href: z.string().min(1).max(LIMITS.designRef).optional(),
           content: z.string().min(1).optional().meta({
             description: 'The design YAML itself, instead of href (not a Drydock field).',
           }),
@@ -133,7 +133,7 @@ export function createDesignRoutes(
       // Drydock's NodeFilterResource checks read_data.
       policy: 'physical_provisioner:read_data',
       body: z.object({
-        design_ref: z.string().min(1).max(MAX_REF),
+        design_ref: z.string().min(1).max(LIMITS.designRef),
         node_filter: NodeFilterSchema.nullish(),
       }),
       responses: {

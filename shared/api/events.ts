@@ -47,7 +47,9 @@ export async function applyTaskEvent(
       if (event.parent_task_id) {
         await createSubtask(deps, event.parent_task_id, event, origin);
       } else {
-        await createUserTask(deps, { ...event, design_ref: event.design_ref ?? '' }, origin);
+        // Without a parent: POST /tasks's rules, design_ref required unless the epoch makes it
+        // the lease holder's internal task (stored without one, as over HTTP).
+        await createUserTask(deps, event, origin);
       }
       return;
     }

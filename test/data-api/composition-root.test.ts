@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '#shared/config.ts';
 import { sql, statement } from '#shared/db/sql.ts';
 import { createDb } from '#shared/deps.ts';
@@ -20,16 +20,8 @@ import { adminQuery, SKIP_SERVER, urlWithSchema } from '#test/support/pg-server.
  */
 const schema = `t_${randomBytes(6).toString('hex')}`;
 const ARN = testClusterArn(`root-${schema.replaceAll('_', '-')}`);
-const ENV_KEYS = [
-  'AWS_ENDPOINT_URL_RDS_DATA',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_REGION',
-] as const;
-
 describe.skipIf(SKIP_SERVER)('the composition root on DB_DRIVER=data-api', () => {
   let emulator: DataApiEmulator;
-  const saved = new Map<string, string | undefined>();
 
   beforeAll(async () => {
     await adminQuery(`create schema ${schema}`);
@@ -37,18 +29,14 @@ describe.skipIf(SKIP_SERVER)('the composition root on DB_DRIVER=data-api', () =>
       clusters: { [ARN]: { connectionString: urlWithSchema(schema) } },
       secrets: { [TEST_SECRET_ARN]: { username: 'postgres' } },
     });
-    for (const key of ENV_KEYS) saved.set(key, process.env[key]);
-    process.env.AWS_ENDPOINT_URL_RDS_DATA = emulator.endpoint;
-    process.env.AWS_ACCESS_KEY_ID = TEST_CREDENTIALS.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = TEST_CREDENTIALS.secretAccessKey;
-    process.env.AWS_REGION = TEST_REGION;
+    vi.stubEnv('AWS_ENDPOINT_URL_RDS_DATA', emulator.endpoint);
+    vi.stubEnv('AWS_ACCESS_KEY_ID', TEST_CREDENTIALS.accessKeyId);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', TEST_CREDENTIALS.secretAccessKey);
+    vi.stubEnv('AWS_REGION', TEST_REGION);
   });
 
   afterAll(async () => {
-    for (const [key, value] of saved) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
+    vi.unstubAllEnvs();
     await emulator?.close();
     await adminQuery(`drop schema if exists ${schema} cascade`);
   });

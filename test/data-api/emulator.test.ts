@@ -9,7 +9,7 @@ import {
   RDSDataClient,
   RollbackTransactionCommand,
 } from '@aws-sdk/client-rds-data';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   type DataApiEmulator,
   startDataApiEmulator,
@@ -96,8 +96,7 @@ describe.skipIf(SKIP_SERVER)('Data API emulator, through the real SDK client', (
   });
 
   it('answers through AWS_ENDPOINT_URL_RDS_DATA with dummy credentials', async () => {
-    const saved = process.env.AWS_ENDPOINT_URL_RDS_DATA;
-    process.env.AWS_ENDPOINT_URL_RDS_DATA = emulator.endpoint;
+    vi.stubEnv('AWS_ENDPOINT_URL_RDS_DATA', emulator.endpoint);
     const viaEnv = newClient();
     try {
       const out = await viaEnv.send(
@@ -110,8 +109,7 @@ describe.skipIf(SKIP_SERVER)('Data API emulator, through the real SDK client', (
       expect(out.records).toEqual([[{ longValue: 1 }]]);
     } finally {
       viaEnv.destroy();
-      if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_RDS_DATA;
-      else process.env.AWS_ENDPOINT_URL_RDS_DATA = saved;
+      vi.unstubAllEnvs();
     }
   });
 

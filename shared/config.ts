@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_LEASE_GRACE_SECONDS } from './domain.ts';
 import { LIMITS } from './limits.ts';
 

@@ -1,8 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type Config, type DbConfig, getConfig } from './config.ts';
 import { createDataApiDb } from './db/data-api.ts';
-import { createPgDb } from './db/pg.ts';
-import { createPgliteDb } from './db/pglite.ts';
 import type { Db, TransactionalDb } from './db/port.ts';
 import { remainingTimeMs } from './invocation.ts';
 
@@ -50,8 +48,12 @@ export function getLogger(): Logger {
  */
 export async function createDb(config: DbConfig): Promise<TransactionalDb> {
   switch (config.driver) {
-    case 'pglite':
+    // The pg and PGlite adapters are loaded only by the driver that uses them: a Lambda on the
+    // Data API never evaluates `pg` (its bundle keeps the adapter in a chunk it never loads).
+    case 'pglite': {
+      const { createPgliteDb } = await import('./db/pglite.ts');
       return createPgliteDb(config.dataDir === 'memory://' ? {} : { dataDir: config.dataDir });
+    }
     case 'pg': {
       // Read once per container (the same Secrets Manager reader the design resolver uses); the
       // URL is then held by the pool only. Loaded on demand: only this branch needs the client.
@@ -63,6 +65,7 @@ export async function createDb(config: DbConfig): Promise<TransactionalDb> {
                 config.urlSecretArn,
               )
             ).trim();
+      const { createPgDb } = await import('./db/pg.ts');
       return createPgDb({
         connectionString: url,
         maxConnections: 2,

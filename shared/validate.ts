@@ -1,5 +1,5 @@
 // Validation with zod into the one error taxonomy, for every transport (HTTP, SQS, the schedule).
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ValidationError } from './errors.ts';
 
 /** Turns zod issues into the taxonomy's `{path, message}` list. */

@@ -4,17 +4,18 @@
  * what differs: the entry file, the environment and the grants.
  */
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import {
+  AssetHashType,
+  DockerImage,
+  Duration,
+  type ILocalBundling,
+  RemovalPolicy,
+} from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import {
-  LogLevel,
-  NodejsFunction,
-  OutputFormat,
-  SourceMapMode,
-} from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { type BuildOptions, buildSync } from 'esbuild';
 import { SERVICE_NAME, type StageConfig } from '../config/stage-config.ts';
 import type { ServiceDatabase } from './service-database.ts';
 
@@ -44,17 +45,71 @@ export interface ServiceFunctionProps {
   readonly environment?: Readonly<Record<string, string>>;
   /** @default 30 seconds */
   readonly timeout?: Duration;
-  /** @default 512 MB: CPU scales with memory, and a 1.5 MB bundle parses slowly at 128 MB. */
+  /** @default 512 MB: CPU scales with memory, and a large bundle parses slowly at 128 MB. */
   readonly memorySize?: number;
 }
 
 /**
- * A `NodejsFunction` with the service's defaults: Node.js 24 on arm64, a minified ESM bundle with
- * linked source maps built by the local esbuild (a devDependency, so CDK never needs Docker), the pinned SDK bundled, a log group
- * with a retention, active tracing, and a role that may only write to that log group until the
- * stack grants more.
+ * The esbuild options of every function bundle, in one place so the benchmark's bundle table (which
+ * reads esbuild's metafile to say what makes up a bundle) analyses exactly what a deploy ships.
+ *
+ * An ESM bundle split at dynamic imports: `index.mjs` holds what the handler loads at init, and
+ * `chunks/` what only some paths load (the `pg` driver and the Secrets Manager client, loaded only
+ * where `DB_DRIVER=pg`; the SDK's SSO/INI/STS credential providers, which a Lambda's environment
+ * credentials never reach; a browser user-agent parser the SDK only imports in a browser). Minified,
+ * linked source maps without sources, the pinned SDK bundled, PGlite left out.
  */
-export class ServiceFunction extends NodejsFunction {
+export function bundleOptions(entry: string): BuildOptions {
+  return {
+    absWorkingDir: PROJECT_ROOT,
+    entryPoints: { index: `${PROJECT_ROOT}${entry}` },
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node24',
+    // Prefer ESM builds of dependencies, so tree shaking works on them.
+    mainFields: ['module', 'main'],
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    minify: true,
+    sourcemap: 'linked',
+    // Stack traces only need names and positions; the sources would double the asset.
+    sourcesContent: false,
+    // PGlite (the embedded database of `npm start`) is loaded lazily and never in Lambda;
+    // leaving it out saves about 500 KiB per bundle.
+    external: ['@electric-sql/pglite'],
+    banner: { js: ESM_REQUIRE_BANNER },
+    tsconfig: `${PROJECT_ROOT}tsconfig.json`,
+    // Sizes are reported by the bench; esbuild's per-file summary is noise in synth.
+    logLevel: 'warning',
+  };
+}
+
+/**
+ * Runs esbuild in this process (a devDependency, so CDK never needs Docker). `NodejsFunction`
+ * cannot split a bundle (it passes esbuild one `--outfile`), hence a bundler of our own. The
+ * entry is a field so CDK's bundling cache, keyed on the bundling options' JSON, tells entries apart.
+ */
+class EsbuildBundling implements ILocalBundling {
+  readonly entry: string;
+
+  constructor(entry: string) {
+    this.entry = entry;
+  }
+
+  tryBundle(outputDir: string): boolean {
+    buildSync({ ...bundleOptions(this.entry), outdir: outputDir });
+    return true;
+  }
+}
+
+/**
+ * A Lambda function with the service's defaults: Node.js 24 on arm64, the bundle of
+ * {@link bundleOptions} as its code (`index.mjs` and its chunks), a log group with a retention,
+ * active tracing, and a role that may only write to that log group until the stack grants more.
+ */
+export class ServiceFunction extends lambda.Function {
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
     const { config } = props;
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
@@ -70,8 +125,16 @@ export class ServiceFunction extends NodejsFunction {
     logGroup.grantWrite(role);
 
     super(scope, id, {
-      entry: `${PROJECT_ROOT}${props.entry}`,
-      handler: props.handler ?? 'handler',
+      code: lambda.Code.fromAsset(PROJECT_ROOT, {
+        // Hashed by what was built, never by fingerprinting the repository.
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          local: new EsbuildBundling(props.entry),
+          // Required by the type; the local bundler always succeeds or throws, so it is never pulled.
+          image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:24'),
+        },
+      }),
+      handler: `index.${props.handler ?? 'handler'}`,
       description: props.description,
       runtime: FUNCTION_RUNTIME,
       architecture:
@@ -83,36 +146,11 @@ export class ServiceFunction extends NodejsFunction {
       role,
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
-      // The SDK's keep-alive default is already on in v3; the CDK switch only sets an env var for v2.
-      awsSdkConnectionReuse: false,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         LOG_LEVEL: config.logLevel,
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         ...props.environment,
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        platform: 'node',
-        // Prefer ESM builds of dependencies, so tree shaking works on them.
-        mainFields: ['module', 'main'],
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        // Stack traces only need names and positions; the sources would double the asset.
-        sourcesContent: false,
-        // Ship the pinned SDK the tests ran against instead of whatever the runtime carries.
-        bundleAwsSDK: true,
-        // PGlite (the embedded database of `npm start`) is loaded lazily and never in Lambda;
-        // leaving it out saves about 500 KiB per bundle.
-        externalModules: ['@electric-sql/pglite'],
-        banner: ESM_REQUIRE_BANNER,
-        tsconfig: `${PROJECT_ROOT}tsconfig.json`,
-        // Sizes are reported by the infra tests; esbuild's per-file summary is noise in synth.
-        logLevel: LogLevel.WARNING,
       },
     });
   }

@@ -1,5 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Deps } from '../deps.ts';
 import { MaxRetriesReachedError } from '../errors.ts';
 import { recordBuildData } from './build-data.ts';

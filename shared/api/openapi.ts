@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AnyRoute } from '../http/route.ts';
 import { ErrorBodySchema } from './schemas.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { assertStorableDesignRef } from '../design-refs/design-ref.ts';
 import { ACTIONS, RESULT_STATUSES, TASK_STATUSES, USER_ACTIONS } from '../domain.ts';
 import { LIMITS } from '../limits.ts';

@@ -4,7 +4,7 @@
  * `GET /v3/auth/tokens` (`X-Auth-Token`: the service's token, `X-Subject-Token`: the caller's).
  * Neither token nor any credential ever appears in an error message or a log line.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { IdentityUnavailableError } from '../errors.ts';
 
 /**

@@ -3,7 +3,7 @@
  * the functions: API Gateway hands the authoriser's `context` (flat strings) to the integration
  * as `requestContext.authorizer`, and the local server puts the same object in the same place.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { KeystoneToken } from './keystone-client.ts';
 import type { PolicyCredentials } from './policy.ts';
 import { RULE_NAMES, type RuleName } from './rules.ts';

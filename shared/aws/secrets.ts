@@ -1,7 +1,7 @@
 // Secrets Manager for everything that reads a secret: the pg driver's URL, design-reference
 // credentials and the Keystone authoriser's service credentials.
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /**
  * A secret could not be read, was not JSON or had another shape. The message names the setting

@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { assertColumns, bindValue, decodeNamedRow } from './decode.ts';
-import { type Db, DbUnavailableError, SqlError, type TransactionalDb } from './port.ts';
+import { translatePgError } from './pg-errors.ts';
+import type { Db, TransactionalDb } from './port.ts';
 import type { ColumnSpec, Row, Statement } from './sql.ts';
+
+// Kept importable from here: the mapping lives in its own module so PGlite's adapter does not load `pg`.
+export { translatePgError };
 
 export interface PgDbOptions {
   /** `postgres://user:pass@host:port/db`; the password never reaches a log line from here. */
@@ -42,57 +46,6 @@ function statementName(text: string): string {
     if (statementNames.size < 2_000) statementNames.set(text, name);
   }
   return name;
-}
-
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-]);
-
-/** Maps a node-postgres (or PGlite) failure onto the port's error types. */
-export function translatePgError(error: unknown): Error {
-  if (!(error instanceof Error)) return new Error(String(error));
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string') {
-    if (
-      UNAVAILABLE_CODES.has(code) ||
-      code.startsWith('08') ||
-      code === '57P01' ||
-      code === '57P03' ||
-      code === '53300'
-    ) {
-      return new DbUnavailableError(`database unavailable (${code})`, { cause: error });
-    }
-    if (/^[0-9A-Z]{5}$/.test(code)) {
-      const constraint = (error as { constraint?: unknown }).constraint;
-      return new SqlError(
-        error.message,
-        code,
-        typeof constraint === 'string' ? constraint : undefined,
-        {
-          cause: error,
-        },
-      );
-    }
-  }
-  if (
-    /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/.test(
-      error.message,
-    )
-  ) {
-    return new DbUnavailableError('database unavailable', { cause: error });
-  }
-  if (error.message === 'Query read timeout') {
-    return new DbUnavailableError(
-      'the database did not answer within the statement deadline; the statement may or may not have run',
-      { cause: error },
-    );
-  }
-  return error;
 }
 
 interface Queryable {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DesignDriver } from './design-ref.ts';
 import { fetchHttp, type HttpFetchContext } from './http-fetch.ts';
 

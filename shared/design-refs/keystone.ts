@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DesignRefError } from './errors.ts';
 import { fetchHttp, type HttpFetchContext } from './http-fetch.ts';
 import { createDesignSecret, type SecretReader } from './secrets.ts';

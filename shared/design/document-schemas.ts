@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The Drydock document kinds this service validates (Drydock's `v1_doc_handlers`). */
 export const DRYDOCK_KINDS = [

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { KeystonePrincipal } from '../auth/principal.ts';
 import type { RuleName } from '../auth/rules.ts';
 import type { Deps } from '../deps.ts';

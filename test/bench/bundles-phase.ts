@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { ROOT } from './child-server.ts';
@@ -10,18 +10,40 @@ import { type Summary, summarize } from './stats.ts';
 
 const run = promisify(execFile);
 
+/** What makes up a bundle's init code: bytes of output per package (or project folder). */
+export interface BundlePart {
+  readonly name: string;
+  readonly bytes: number;
+}
+
 export interface BundleResult {
   readonly name: string;
   readonly entry: string;
+  /** The code a cold start evaluates: `index.mjs` and the chunks it imports statically. */
   readonly bytes: number;
+  /** The same, gzipped file by file and summed. */
   readonly gzipBytes: number;
+  /** `index.mjs` alone. */
+  readonly entryBytes: number;
+  /** Every `.mjs` of the asset, including chunks only some paths load (`pg`, credential providers). */
+  readonly assetBytes: number;
+  /** Files (`.mjs`) in the asset, and how many of them init loads. */
+  readonly files: number;
+  readonly initFiles: number;
   readonly sourceMapBytes: number;
+  /** The largest contributors to the init code, from esbuild's metafile. */
+  readonly composition: readonly BundlePart[];
+  /** The largest contributors to the lazily loaded chunks. */
+  readonly lazyComposition: readonly BundlePart[];
   /** Module initialisation (import of the bundle) in a fresh process, as deployed (--enable-source-maps). */
   readonly initMs: Summary;
   /** The same without source-map support, to show what that option costs. */
   readonly initNoSourceMapsMs: Summary;
   readonly rssDeltaKiB: number;
 }
+
+/** Issue targets: init code per function (report units: 1 kB = 1,024 bytes) and init over the minimal handler. */
+export const BUNDLE_TARGETS = { maxInitBytes: 350 * 1024, maxInitOverMinimalMs: 80 } as const;
 
 export interface BundlesPhaseResult {
   /** How the bundles were built. */
@@ -66,6 +88,87 @@ async function bundleWithConstruct(
     built.push({ name, entry, dir: join(outdir, added[0] as string) });
   }
   return built;
+}
+
+/** `node_modules/@scope/pkg/...` → `@scope/pkg`; a project file → its folder (`shared/store`). */
+function partOf(input: string): string {
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+  if (pkg) return pkg[1] as string;
+  return input
+    .split('/')
+    .slice(0, input.startsWith('functions/') ? 1 : 2)
+    .join('/');
+}
+
+function topParts(totals: Map<string, number>, count: number): BundlePart[] {
+  return [...totals]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([name, bytes]) => ({ name, bytes }));
+}
+
+/**
+ * Re-runs esbuild with the construct's own options (`bundleOptions`) for its metafile, checks
+ * that it describes the files the construct wrote byte for byte, and splits them into what init
+ * loads (the entry and its static imports) and what is loaded later, if ever.
+ */
+async function analyseBundle(entry: string, dir: string) {
+  const { build } = await import('esbuild');
+  const { bundleOptions } = await import('#infra/constructs/service-function.ts');
+  const options = bundleOptions(entry);
+  const { metafile } = await build({ ...options, outdir: dir, write: false, metafile: true });
+  const root = options.absWorkingDir as string;
+  const outputs = new Map(
+    Object.entries(metafile.outputs)
+      .filter(([file]) => file.endsWith('.mjs'))
+      .map(([file, output]) => [relative(dir, resolve(root, file)), output]),
+  );
+  const onDisk = (readdirSync(dir, { recursive: true }) as string[]).filter((f) =>
+    f.endsWith('.mjs'),
+  );
+  for (const file of onDisk) {
+    if (outputs.get(file)?.bytes !== statSync(join(dir, file)).size) {
+      throw new Error(`${entry}: ${file} differs from what bundleOptions() builds`);
+    }
+  }
+  if (onDisk.length !== outputs.size) throw new Error(`${entry}: the asset has other files`);
+  const init = new Set<string>();
+  const pending = ['index.mjs'];
+  while (pending.length > 0) {
+    const file = pending.pop() as string;
+    if (init.has(file)) continue;
+    init.add(file);
+    for (const imported of outputs.get(file)?.imports ?? []) {
+      const target = relative(dir, resolve(root, imported.path));
+      if (imported.kind === 'import-statement' && outputs.has(target)) pending.push(target);
+    }
+  }
+  const initParts = new Map<string, number>();
+  const lazyParts = new Map<string, number>();
+  for (const [file, output] of outputs) {
+    const parts = init.has(file) ? initParts : lazyParts;
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const part = partOf(input);
+      parts.set(part, (parts.get(part) ?? 0) + bytesInOutput);
+    }
+  }
+  const size = (file: string) => statSync(join(dir, file)).size;
+  const sum = (files: Iterable<string>, f: (file: string) => number) =>
+    [...files].reduce((total, file) => total + f(file), 0);
+  const maps = (readdirSync(dir, { recursive: true }) as string[]).filter((f) =>
+    f.endsWith('.map'),
+  );
+  return {
+    bytes: sum(init, size),
+    gzipBytes: sum(init, (file) => gzipSync(readFileSync(join(dir, file))).length),
+    entryBytes: size('index.mjs'),
+    assetBytes: sum(outputs.keys(), size),
+    files: outputs.size,
+    initFiles: init.size,
+    sourceMapBytes: sum(maps, size),
+    composition: topParts(initParts, 12),
+    lazyComposition: topParts(lazyParts, 6),
+  };
 }
 
 async function timeImports(file: string, runs: number, sourceMaps: boolean) {
@@ -120,9 +223,7 @@ export async function runBundlesPhase(
       results.push({
         name: b.name,
         entry: b.entry,
-        bytes: statSync(file).size,
-        gzipBytes: gzipSync(readFileSync(file)).length,
-        sourceMapBytes: statSync(`${file}.map`).size,
+        ...(await analyseBundle(b.entry, b.dir)),
         initMs: withMaps.summary,
         initNoSourceMapsMs: withoutMaps.summary,
         rssDeltaKiB: withMaps.rssDeltaKiB,
@@ -131,7 +232,7 @@ export async function runBundlesPhase(
     const [baseline, ...functions] = results;
     return {
       builtBy:
-        'infra/constructs/service-function.ts ServiceFunction (NodejsFunction, local esbuild)',
+        'infra/constructs/service-function.ts ServiceFunction (bundleOptions(), local esbuild)',
       baseline: baseline as BundleResult,
       functions,
     };

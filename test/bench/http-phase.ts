@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -59,7 +59,32 @@ export interface MemoryResult {
   readonly maxSampledKiB: number;
 }
 
+/** One start of `infra/local/server.ts`, as `npm start` runs it, to its first answer. */
+export interface StartupResult {
+  /** Wall time from spawning the process to the first answer of `GET /api/v1.0/tasks`. */
+  readonly firstAnswerMs: number;
+  /** CPU the server process had used by then (less sensitive to a busy machine than wall time). */
+  readonly cpuMs: number;
+  /** Resident memory 2 s after that answer, with nothing to do. */
+  readonly idleKiB: number;
+}
+
+/** Issue targets for `npm start` on PGlite. */
+export const STARTUP_TARGETS = { maxIdleKiB: 200 * 1024, maxFreshMs: 5_000, maxRestartMs: 1_000 };
+
+export interface StartupsResult {
+  /** A fresh (empty) PGlite folder, seeded from the template. */
+  readonly pgliteFresh: StartupResult;
+  /** The same folder again. */
+  readonly pgliteRestart: StartupResult;
+  /** The pg driver against the bench's Postgres. */
+  readonly pg: StartupResult;
+  /** Building the PGlite template first (`npm ci` does it), when it was missing: ms, else null. */
+  readonly templateBuildMs: number | null;
+}
+
 export interface HttpPhaseResult {
+  readonly startups?: StartupsResult;
   readonly connections: number;
   readonly secondsPerRound: number;
   readonly serverDriver: string;
@@ -120,6 +145,58 @@ function summarizeLoads(runs: readonly MeasuredLoad[]): LoadSummary {
   };
 }
 
+async function timeStartup(env: NodeJS.ProcessEnv): Promise<StartupResult> {
+  const started = performance.now();
+  const server = await startChildServer('infra/local/server.ts', [], {
+    ...env,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOCAL_SCHEDULE: 'off',
+  });
+  try {
+    const response = await request(`${server.url}${PREFIX}/tasks`);
+    await response.body.text();
+    if (response.statusCode !== 200) throw new Error(`first answer ${response.statusCode}`);
+    const firstAnswerMs = performance.now() - started;
+    const cpuMs = processCpuUs(server.pid) / 1000;
+    // The bench may wait (tests may not): memory that grows after the answer (background
+    // compilation) counts as idle memory too.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    return { firstAnswerMs, cpuMs, idleKiB: memoryOf(server.pid)?.rssKiB ?? Number.NaN };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** `npm start` on a fresh PGlite folder, restarted on it, and on the pg driver. */
+async function runStartups(
+  databaseUrl: string,
+  progress: (text: string) => void,
+): Promise<StartupsResult> {
+  const { ensurePgliteTemplate, templateFolder } = await import('#infra/local/pglite-template.ts');
+  let templateBuildMs: number | null = null;
+  if (!existsSync(join(templateFolder(), 'PG_VERSION'))) {
+    progress('building the PGlite template (npm ci does it; once per PGlite version and schema)');
+    const t0 = performance.now();
+    await ensurePgliteTemplate();
+    templateBuildMs = performance.now() - t0;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'drydock-bench-pglite-'));
+  const folder = join(dir, 'data');
+  const pglite = { ...process.env, DB_DRIVER: 'pglite', PGLITE_DATA_DIR: folder };
+  try {
+    progress('npm start on a fresh PGlite folder');
+    const pgliteFresh = await timeStartup(pglite);
+    progress('npm start again on that folder');
+    const pgliteRestart = await timeStartup(pglite);
+    progress('npm start on the pg driver');
+    const pg = await timeStartup({ ...process.env, DB_DRIVER: 'pg', DATABASE_URL: databaseUrl });
+    return { pgliteFresh, pgliteRestart, pg, templateBuildMs };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /**
  * The local HTTP server (`npm start`'s stack over the `pg` adapter, as a child process) against a
  * bare Node server replaying the same bytes, both under the same closed-loop load; plus the
@@ -155,6 +232,7 @@ export async function runHttpPhase(
     );
   }
 
+  const startups = await runStartups(schema.url, progress);
   progress('starting the local server');
   const service = await startChildServer('infra/local/server.ts', [], {
     ...process.env,
@@ -259,6 +337,7 @@ export async function runHttpPhase(
       };
     });
     return {
+      startups,
       connections: options.httpConnections,
       secondsPerRound: options.httpSeconds,
       serverDriver: 'pg (pool of 2, as createDb builds it for a Lambda container)',

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TaskDictSchema } from '#shared/api/schemas.ts';
 import { sql, statement } from '#shared/db/sql.ts';
 import { expireLease } from '#test/support/store-fixtures.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotFoundError } from '../../errors.ts';
 import { API_PREFIX, idempotencyKeyOf } from '../../http/conventions.ts';
 import { type AnyRoute, defineRoute } from '../../http/route.ts';

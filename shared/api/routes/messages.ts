@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { API_PREFIX, idempotencyKeyOf, nextLink } from '../../http/conventions.ts';
 import { type AnyRoute, defineRoute } from '../../http/route.ts';
 import { appendTaskMessages, pageTaskMessages } from '../messages.ts';

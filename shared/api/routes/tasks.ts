@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { actionRule } from '../../auth/rules.ts';
 import { isUserAction } from '../../domain.ts';
 import { NotFoundError } from '../../errors.ts';

@@ -48,6 +48,11 @@ export interface HttpCaseResult {
   readonly ratio: Summary;
   /** Per-round requests/s of the service divided by bare + store's: our HTTP stack's share. */
   readonly ratioToBareStore: Summary;
+  /**
+   * Per round, node:http + store's server CPU per request divided by the service's: the same
+   * share measured in CPU, which a machine busy with other work disturbs far less than req/s.
+   */
+  readonly cpuRatioToBareStore: Summary;
   readonly responseBytes: number;
 }
 
@@ -332,6 +337,9 @@ export async function runHttpPhase(
         ),
         ratioToBareStore: summarize(
           svc.map((r, i) => r.requestsPerSec / (withStore[i]?.requestsPerSec ?? Number.NaN)),
+        ),
+        cpuRatioToBareStore: summarize(
+          svc.map((r, i) => (withStore[i]?.serverCpuUs ?? Number.NaN) / r.serverCpuUs),
         ),
         responseBytes: t.bytes,
       };

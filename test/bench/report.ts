@@ -204,14 +204,14 @@ function httpSection(h: HttpPhaseResult): string[] {
     ...(h.startups ? startupSection(h.startups) : []),
     `${h.connections} keep-alive connections, closed loop, ${h.secondsPerRound} s per round; server database: ${h.serverDriver}.`,
     '',
-    '| request | bare node:http, req/s | node:http + store call, req/s | local server, req/s | server ÷ bare | server ÷ (node:http + store) | p50 / p95 / p99 ms: server | node:http + store | bare | failures |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| request | bare node:http, req/s | node:http + store call, req/s | local server, req/s | server ÷ bare | server ÷ (node:http + store) | same, by CPU per request | target ≥ 0.9× | p50 / p95 / p99 ms: server | node:http + store | bare | failures |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...h.cases.map(
       (c) =>
         `| ${c.label}, ${bytes(c.responseBytes)} answer | ${spread(c.bare.requestsPerSec, int)} | ${spread(
           c.bareStore.requestsPerSec,
           int,
-        )} | ${spread(c.service.requestsPerSec, int)} | ${ratio(c.ratio)} | ${ratio(c.ratioToBareStore)} | ${pct(
+        )} | ${spread(c.service.requestsPerSec, int)} | ${ratio(c.ratio)} | ${ratio(c.ratioToBareStore)} | ${c.cpuRatioToBareStore ? ratio(c.cpuRatioToBareStore) : 'n/a'} | ${mark(c.ratioToBareStore.median >= 0.9)} | ${pct(
           c.service,
         )} | ${pct(c.bareStore)} | ${pct(c.bare)} | ${c.service.failures + c.bare.failures + c.bareStore.failures} |`,
     ),

@@ -39,6 +39,8 @@ export interface BundleResult {
   readonly initMs: Summary;
   /** The same without source-map support, to show what that option costs. */
   readonly initNoSourceMapsMs: Summary;
+  /** CPU used by the import as deployed (all threads): steadier than wall time on a busy machine. */
+  readonly initCpuMs: Summary;
   readonly rssDeltaKiB: number;
 }
 
@@ -173,6 +175,7 @@ async function analyseBundle(entry: string, dir: string) {
 
 async function timeImports(file: string, runs: number, sourceMaps: boolean) {
   const samples: number[] = [];
+  const cpuSamples: number[] = [];
   let rssDeltaKiB = 0;
   for (let i = 0; i < runs; i += 1) {
     const { stdout } = await run(process.execPath, ['test/bench/import-timer.ts', file], {
@@ -185,12 +188,14 @@ async function timeImports(file: string, runs: number, sourceMaps: boolean) {
     });
     const result = JSON.parse(stdout.trim().split('\n').at(-1) as string) as {
       importMs: number;
+      importCpuMs: number;
       rssDeltaKiB: number;
     };
     samples.push(result.importMs);
+    cpuSamples.push(result.importCpuMs);
     rssDeltaKiB = result.rssDeltaKiB;
   }
-  return { summary: summarize(samples), rssDeltaKiB };
+  return { summary: summarize(samples), cpu: summarize(cpuSamples), rssDeltaKiB };
 }
 
 /** Bundle size and cold module initialisation of every function, against a minimal handler. */
@@ -226,6 +231,7 @@ export async function runBundlesPhase(
         ...(await analyseBundle(b.entry, b.dir)),
         initMs: withMaps.summary,
         initNoSourceMapsMs: withoutMaps.summary,
+        initCpuMs: withMaps.cpu,
         rssDeltaKiB: withMaps.rssDeltaKiB,
       });
     }

@@ -152,12 +152,13 @@ function summarizeLoads(runs: readonly MeasuredLoad[]): LoadSummary {
 
 async function timeStartup(env: NodeJS.ProcessEnv): Promise<StartupResult> {
   const started = performance.now();
-  const server = await startChildServer('infra/local/server.ts', [], {
-    ...env,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOCAL_SCHEDULE: 'off',
-  });
+  const server = await startChildServer(
+    'infra/local/server.ts',
+    [],
+    { ...env, HOST: '127.0.0.1', PORT: '0', LOCAL_SCHEDULE: 'off' },
+    // A generous bound: the figure is measured, not asserted, and a busy machine is slow.
+    180_000,
+  );
   try {
     const response = await request(`${server.url}${PREFIX}/tasks`);
     await response.body.text();

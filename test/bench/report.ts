@@ -241,16 +241,20 @@ function httpSection(h: HttpPhaseResult): string[] {
 function bundlesSection(b: BundlesPhaseResult): string[] {
   const base = b.baseline;
   const over = (r: BundleResult) => r.initMs.median - base.initMs.median;
+  // Results written before CPU was recorded have none.
+  const cpu = (r: BundleResult) => r.initCpuMs?.median ?? Number.NaN;
+  const overCpu = (r: BundleResult) => cpu(r) - cpu(base);
   const met = (r: BundleResult) =>
-    r.bytes <= BUNDLE_TARGETS.maxInitBytes && over(r) <= BUNDLE_TARGETS.maxInitOverMinimalMs;
+    r.bytes <= BUNDLE_TARGETS.maxInitBytes &&
+    (Number.isFinite(overCpu(r)) ? overCpu(r) : over(r)) <= BUNDLE_TARGETS.maxInitOverMinimalMs;
   const row = (r: BundleResult) =>
     `| ${r.name} (\`${r.entry}\`) | ${bytes(r.bytes)} | ${bytes(r.gzipBytes)} | ${bytes(r.entryBytes)} | ${bytes(
       r.assetBytes,
     )} (${r.initFiles} of ${r.files} files at init) | ${bytes(r.sourceMapBytes)} | ${spread(
       r.initMs,
       (n) => fixed(n, 0),
-    )} | ${spread(r.initNoSourceMapsMs, (n) => fixed(n, 0))} | ${
-      r === base ? '' : `+${fixed(over(r), 0)} ms`
+    )} | ${spread(r.initNoSourceMapsMs, (n) => fixed(n, 0))} | ${fixed(cpu(r), 0)} | ${
+      r === base ? '' : `+${fixed(over(r), 0)} ms (CPU +${fixed(overCpu(r), 0)} ms)`
     } | ${r === base ? '' : mark(met(r))} |`;
   const parts = (list: readonly BundlePart[]) =>
     list.map((p) => `${p.name} ${bytes(p.bytes)}`).join(', ');
@@ -261,10 +265,11 @@ function bundlesSection(b: BundlesPhaseResult): string[] {
       'the asset adds chunks only some paths load. Init = import of the bundle in a fresh Node process (median of ' +
       'repeated cold imports).',
     '',
-    `Targets: init code ≤ ${bytes(BUNDLE_TARGETS.maxInitBytes)} and init ≤ ${BUNDLE_TARGETS.maxInitOverMinimalMs} ms over the minimal handler.`,
+    `Targets: init code ≤ ${bytes(BUNDLE_TARGETS.maxInitBytes)} and init ≤ ${BUNDLE_TARGETS.maxInitOverMinimalMs} ms over the minimal handler ` +
+      "(judged on the import's CPU, which other work on the machine disturbs far less than wall time).",
     '',
-    '| function | init code | gzip | index.mjs | whole asset | source maps | init ms, as deployed (--enable-source-maps) | init ms, without | init over minimal | target |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| function | init code | gzip | index.mjs | whole asset | source maps | init ms, as deployed (--enable-source-maps) | init ms, without | init CPU ms, as deployed | init over minimal | target |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     row(base),
     ...b.functions.map(row),
   ];

@@ -1,11 +1,18 @@
 import type { SQSRecord } from 'aws-lambda';
 import type * as z from 'zod';
 import type { Deps } from '../deps.ts';
-import { MaxRetriesReachedError } from '../errors.ts';
+import { ConflictError, MaxRetriesReachedError } from '../errors.ts';
 import { recordBuildData } from './build-data.ts';
 import { appendTaskMessages } from './messages.ts';
 import type { BuildDataEventSchema, MessageEventSchema, TaskEventSchema } from './schemas.ts';
-import { changeTask, createSubtask, createUserTask, type Origin, retry } from './tasks.ts';
+import {
+  changeTask,
+  completeBatch,
+  createSubtask,
+  createUserTask,
+  type Origin,
+  retry,
+} from './tasks.ts';
 
 // The SQS event consumers' use cases. A task event's idempotency key is its `event_id` when it
 // has one, else the SQS message id; a message's or build-data item's is its own
@@ -60,6 +67,18 @@ export async function applyTaskEvent(
         eventKey: `sqs:${event.task_id}:${key}`,
       });
       return;
+    case 'complete_tasks': {
+      const { tasks } = await completeBatch(deps, event, `sqs:complete:${key}`);
+      // A task that cannot end so (missing, finished otherwise, still queued) fails the record,
+      // as a refused update does; the others have moved, and a redelivery changes nothing more.
+      const stuck = tasks.filter((t) => t.outcome === 'refused' || t.outcome === 'missing');
+      if (stuck.length > 0) {
+        throw new ConflictError(
+          `tasks not ended: ${stuck.map((t) => `${t.task_id} (${t.outcome}, ${t.status ?? 'no such task'})`).join(', ')}`,
+        );
+      }
+      return;
+    }
     case 'retry_task':
       try {
         await retry(deps, event.task_id, event, `sqs:${key}`);

@@ -233,6 +233,38 @@ export const ClaimBodySchema = z
   })
   .meta({ id: 'ClaimRequest' });
 
+/** One task of a batched completion. */
+const CompletionSchema = z.strictObject({
+  task_id: TaskId,
+  status: z.enum(['complete', 'terminated']).optional().meta({
+    description: 'Where the task ends: complete (default) or terminated.',
+  }),
+  result: ResultChangeSchema.optional(),
+});
+
+export const CompleteTasksBodySchema = z
+  .strictObject({
+    epoch: Epoch.meta({ description: "The lease holder's epoch (fenced)." }),
+    tasks: z.array(CompletionSchema).min(1).max(LIMITS.batch),
+  })
+  .meta({ id: 'CompleteTasksRequest' });
+
+export const CompletionOutcomeSchema = z
+  .strictObject({
+    task_id: TaskId,
+    outcome: z.enum(['completed', 'already', 'refused', 'missing']).meta({
+      description:
+        'completed: moved now; already: it was at that status (a replay), left as it was; refused: its status cannot move there; missing: no such task.',
+    }),
+    status: z.enum(TASK_STATUSES).nullable(),
+    version: z.int().nullable(),
+  })
+  .meta({ id: 'CompletionOutcome' });
+
+export const CompleteTasksAnswerSchema = z
+  .strictObject({ tasks: z.array(CompletionOutcomeSchema) })
+  .meta({ id: 'CompleteTasksAnswer' });
+
 export const RetryBodySchema = z
   .strictObject({
     epoch: Epoch.optional().meta({ description: "The lease holder's epoch (required, fenced)." }),
@@ -383,6 +415,12 @@ export const TaskEventSchema = z
       retry: Retry.optional(),
       expected_version: z.int().min(1).optional(),
       epoch: Epoch.optional(),
+    }),
+    z.strictObject({
+      type: z.literal('complete_tasks'),
+      event_id: IdempotencyKey.optional(),
+      epoch: Epoch,
+      tasks: z.array(CompletionSchema).min(1).max(LIMITS.batch),
     }),
     z.strictObject({
       type: z.literal('retry_task'),

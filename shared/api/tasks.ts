@@ -5,7 +5,7 @@ import { PreconditionRequiredError, ValidationError } from '../errors.ts';
 import { API_PREFIX } from '../http/conventions.ts';
 import { EMBEDDED_MESSAGES, READ_BUDGET_BYTES, withMeta } from '../store/bounds.ts';
 import { queryBuildData } from '../store/build-data.ts';
-import { claimTasks } from '../store/queue.ts';
+import { claimTasks, completeTasks } from '../store/queue.ts';
 import { purgeFinishedTasks } from '../store/retention.ts';
 import {
   createTask,
@@ -35,6 +35,8 @@ import { bounds } from './bounds.ts';
 import { requestFingerprint } from './idempotency.ts';
 import type {
   ClaimBodySchema,
+  CompleteTasksBodySchema,
+  CompletionOutcomeSchema,
   CreateSubtaskBodySchema,
   CreateTaskBodySchema,
   ListTasksQuerySchema,
@@ -604,6 +606,36 @@ export async function claim(deps: Db, input: z.infer<typeof ClaimBodySchema>): P
     ...(input.limit ? { limit: input.limit } : {}),
   });
   return tasks.map((task) => toTaskDict(task));
+}
+
+/**
+ * The lease holder ends many tasks in one statement (complete or terminated, each with its
+ * result change), fenced by its epoch; each task's outcome says whether it moved. `eventKey`
+ * makes an SQS redelivery a no-op.
+ */
+export async function completeBatch(
+  deps: Db,
+  input: z.infer<typeof CompleteTasksBodySchema>,
+  eventKey?: string,
+): Promise<{ tasks: z.infer<typeof CompletionOutcomeSchema>[] }> {
+  for (const task of input.tasks) bounds.resultChange(task.result);
+  const { outcomes } = await completeTasks(deps.db, {
+    epoch: input.epoch,
+    eventKey,
+    tasks: input.tasks.map((task) => ({
+      taskId: task.task_id,
+      ...(task.status ? { status: task.status } : {}),
+      ...(task.result ? { result: toChange({ result: task.result }).result ?? {} } : {}),
+    })),
+  });
+  return {
+    tasks: outcomes.map((o) => ({
+      task_id: o.taskId,
+      outcome: o.outcome,
+      status: o.status,
+      version: o.version,
+    })),
+  };
 }
 
 /**

@@ -365,6 +365,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1.0/tasks/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The lease holder ends many tasks in one statement, each with its result (fenced by its epoch) */
+        post: operations["completeTasks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1.0/validatedesign": {
         parameters: {
             query?: never;
@@ -418,6 +435,40 @@ export interface components {
             /** @description The orchestrator instance id. */
             instance_id: string;
             limit?: number;
+        };
+        CompleteTasksAnswer: {
+            tasks: components["schemas"]["CompletionOutcome"][];
+        };
+        CompleteTasksRequest: {
+            /** @description The lease holder's epoch (fenced). */
+            epoch: number;
+            tasks: {
+                result?: components["schemas"]["ResultChange"];
+                /**
+                 * @description Where the task ends: complete (default) or terminated.
+                 * @enum {string}
+                 */
+                status?: "complete" | "terminated";
+                /**
+                 * Format: uuid
+                 * @description A task id (UUID).
+                 */
+                task_id: string;
+            }[];
+        };
+        CompletionOutcome: {
+            /**
+             * @description completed: moved now; already: it was at that status (a replay), left as it was; refused: its status cannot move there; missing: no such task.
+             * @enum {string}
+             */
+            outcome: "completed" | "already" | "refused" | "missing";
+            status: ("requested" | "queued" | "running" | "terminating" | "terminated" | "complete") | null;
+            /**
+             * Format: uuid
+             * @description A task id (UUID).
+             */
+            task_id: string;
+            version: number | null;
         };
         CreateSubtaskRequest: {
             /** @enum {string} */
@@ -2266,6 +2317,66 @@ export interface operations {
             };
             /** @description Not the live lease holder at that epoch */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    completeTasks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompleteTasksRequest"];
+            };
+        };
+        responses: {
+            /** @description Each task's outcome, in request order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompleteTasksAnswer"];
+                };
+            };
+            /** @description Bad body (or a task twice) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Stale lease epoch: nothing was written */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Result lists too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

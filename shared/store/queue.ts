@@ -1,11 +1,18 @@
 import type { Db } from '../db/port.ts';
-import { type ColumnSpec, p, sql, statement } from '../db/sql.ts';
+import { type ColumnSpec, p, type SqlFragment, sql, statement } from '../db/sql.ts';
+import { STATUS_TRANSITIONS, TASK_STATUSES, type TaskStatus } from '../domain.ts';
 import { LeaseLostError, ValidationError } from '../errors.ts';
 import { LIMITS } from '../limits.ts';
-import { fenceOf } from './fence.ts';
+import { fenced, fenceOf, LIVE_LEASE } from './fence.ts';
 import { run } from './run.ts';
 import { TASK_COLUMNS, TASK_SELECT, toTaskRecord } from './task-row.ts';
-import type { ClaimRequest, RecoveryResult, TaskRecord } from './types.ts';
+import type {
+  ClaimRequest,
+  CompletionOutcome,
+  RecoveryResult,
+  TaskCompletion,
+  TaskRecord,
+} from './types.ts';
 
 /**
  * The queue: claiming queued tasks, recovering the work of dead lease epochs, and what an
@@ -298,4 +305,130 @@ select (select count(*) from upd where status = 'queued')::int as "requeued",
     throw new LeaseLostError(`lease epoch ${options.epoch} is not live; requeue refused`);
   }
   return { requeued: row.requeued, terminated: row.terminated };
+}
+
+/** Most tasks one batched completion takes. */
+export const MAX_COMPLETION_BATCH = 1000;
+
+/** The statuses each completion target may be reached from (the lifecycle's own moves). */
+function movesInto(target: 'complete' | 'terminated'): SqlFragment {
+  const from = TASK_STATUSES.filter((s) => STATUS_TRANSITIONS[s].includes(target));
+  return sql`(x.status = ${target}::text and t.status in (${sql.join(
+    from.map((s) => sql`${s}::text`),
+    ', ',
+  )}))`;
+}
+
+const MOVES = sql`(${movesInto('complete')} or ${movesInto('terminated')})`;
+
+const COMPLETE_COLUMNS = {
+  taskId: 'uuid',
+  applied: 'bool',
+  status: 'text?',
+  version: 'int?',
+  leaseHeld: 'bool',
+  liveEpoch: 'int?',
+  duplicate: 'bool',
+} as const satisfies ColumnSpec;
+
+const isStatus = (value: string | null): value is TaskStatus =>
+  value !== null && (TASK_STATUSES as readonly string[]).includes(value);
+
+/**
+ * Ends many tasks in one statement: each becomes `complete` (or `terminated`) with its result
+ * change (the fields of `updateTask`'s result: status, message, reason, entities and links
+ * added), all under one lease epoch, fenced like every orchestrator write. A task moves only
+ * along the lifecycle (running, terminating or requested to complete; any unfinished status to
+ * terminated); each task's outcome says what happened to it, and the others still move. With
+ * an `eventKey` (SQS) the batch is applied at most once. Answers only what a worker needs: each
+ * task's outcome, status and version.
+ */
+export async function completeTasks(
+  db: Db,
+  request: { epoch: number; tasks: readonly TaskCompletion[]; eventKey?: string | undefined },
+): Promise<{ outcomes: CompletionOutcome[]; duplicate: boolean }> {
+  const { tasks } = request;
+  if (tasks.length === 0 || tasks.length > MAX_COMPLETION_BATCH) {
+    throw new ValidationError(`complete between 1 and ${MAX_COMPLETION_BATCH} tasks`);
+  }
+  if (new Set(tasks.map((t) => t.taskId)).size !== tasks.length) {
+    throw new ValidationError('a task appears twice in one completion');
+  }
+  const batch = tasks.map((t, ord) => ({
+    ord,
+    task_id: t.taskId,
+    status: t.status ?? 'complete',
+    result_status: t.result?.status ?? null,
+    set_message: t.result !== undefined && 'message' in t.result,
+    result_message: t.result?.message ?? null,
+    set_reason: t.result !== undefined && 'reason' in t.result,
+    result_reason: t.result?.reason ?? null,
+    add_successes: t.result?.addSuccesses?.length ? t.result.addSuccesses : null,
+    add_failures: t.result?.addFailures?.length ? t.result.addFailures : null,
+    add_links: t.result?.addLinks?.length ? t.result.addLinks : null,
+  }));
+  const eventKey = p.text(request.eventKey ?? null);
+  const rows = await run(
+    db,
+    statement(
+      COMPLETE_COLUMNS,
+      sql`with x as (
+  select * from jsonb_to_recordset(${p.json(batch)}::jsonb) as x(ord int, task_id uuid, status text,
+    result_status text, set_message boolean, result_message text, set_reason boolean, result_reason text,
+    add_successes jsonb, add_failures jsonb, add_links jsonb)
+),
+fence as (${fenceOf(sql`${request.epoch}`)}),
+seen as (select 1 from applied_event where event_key = ${eventKey}::text),
+upd as (
+  update tasks t set
+    status = x.status,
+    terminated = case when x.status = 'terminated' then coalesce(t.terminated, now()) else t.terminated end,
+    result_status = coalesce(x.result_status, t.result_status),
+    result_message = case when x.set_message then x.result_message else t.result_message end,
+    result_reason = case when x.set_reason then x.result_reason else t.result_reason end,
+    result_successes = case when x.add_successes is null then t.result_successes
+      else jsonb_append_distinct(t.result_successes, x.add_successes) end,
+    result_failures = case when x.add_failures is null then t.result_failures
+      else jsonb_append_distinct(t.result_failures, x.add_failures) end,
+    result_links = case when x.add_links is null then t.result_links else t.result_links || x.add_links end,
+    version = t.version + 1,
+    updated = now()
+  from x
+  -- The array keeps the plan on the primary key whatever the batch's size.
+  where t.task_id = any (array(select task_id from x)) and t.task_id = x.task_id
+    and ${MOVES} and exists (select 1 from fence) and not exists (select 1 from seen)
+  returning t.task_id, t.status, t.version
+),
+applied as (
+  insert into applied_event (event_key) select ${eventKey}::text
+  where ${eventKey}::text is not null and exists (select 1 from fence) and not exists (select 1 from seen)
+)
+select x.task_id as "taskId", u.task_id is not null as "applied", coalesce(u.status, c.status) as "status",
+  coalesce(u.version, c.version) as "version", exists (select 1 from fence) as "leaseHeld",
+  (${LIVE_LEASE}) as "liveEpoch", exists (select 1 from seen) as "duplicate"
+from x
+left join upd u on u.task_id = x.task_id
+left join tasks c on c.task_id = x.task_id
+order by x.ord`,
+    ),
+  );
+  const first = rows[0];
+  if (first && !first.leaseHeld) throw fenced(request.epoch, first.liveEpoch);
+  const outcomes = rows.map((row, i): CompletionOutcome => {
+    const status = isStatus(row.status) ? row.status : null;
+    const target = (tasks[i] as TaskCompletion).status ?? 'complete';
+    return {
+      taskId: row.taskId,
+      outcome: row.applied
+        ? 'completed'
+        : status === null
+          ? 'missing'
+          : status === target
+            ? 'already'
+            : 'refused',
+      status,
+      version: row.version,
+    };
+  });
+  return { outcomes, duplicate: first?.duplicate === true };
 }

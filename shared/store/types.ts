@@ -268,3 +268,25 @@ export interface PurgeResult {
   /** Whether another batch would find more. */
   more: boolean;
 }
+
+/** One task of a batched completion: where it ends and what its result becomes. */
+export interface TaskCompletion {
+  taskId: string;
+  /** `complete` (default) or `terminated`. */
+  status?: 'complete' | 'terminated';
+  result?: ResultChange;
+}
+
+/** What a batched completion did to one task. */
+export interface CompletionOutcome {
+  taskId: string;
+  /**
+   * `completed`: moved now; `already`: it was at that status (a replay), left as it was;
+   * `refused`: its status cannot move there (e.g. queued → complete, or finished); `missing`:
+   * no such task.
+   */
+  outcome: 'completed' | 'already' | 'refused' | 'missing';
+  /** Its status after the statement (null when missing). */
+  status: TaskStatus | null;
+  version: number | null;
+}

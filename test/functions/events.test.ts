@@ -136,6 +136,41 @@ from tasks where task_id = ${taskId}::uuid`,
     expect(await snapshot(service.db)).toEqual(before);
   });
 
+  it('ends many tasks from one SQS event, once, failing the record for a task that cannot end', async () => {
+    const epoch = await leadAs('orch-sqs');
+    const a = randomUUID();
+    const b = randomUUID();
+    await service.fns.tasks.sqsHandler(
+      sqsEvent([
+        sqsRecord({ type: 'create_task', task_id: a, action: 'identify_node', epoch }),
+        sqsRecord({ type: 'create_task', task_id: b, action: 'identify_node', epoch }),
+      ]),
+      lambdaContext(),
+    );
+    const good = sqsRecord({
+      type: 'complete_tasks',
+      epoch,
+      event_id: 'done-1',
+      tasks: [
+        { task_id: a, result: { status: 'success' } },
+        { task_id: b, status: 'terminated' },
+      ],
+    });
+    const stale = sqsRecord({ type: 'complete_tasks', epoch: epoch + 3, tasks: [{ task_id: a }] });
+    const queuedOne = sqsRecord({ type: 'create_task', action: 'verify_site', design_ref: DESIGN });
+    const first = await service.fns.tasks.sqsHandler(
+      sqsEvent([good, stale, queuedOne]),
+      lambdaContext(),
+    );
+    expect(first.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([stale.messageId]);
+    expect(await taskRow(a)).toMatchObject({ status: 'complete', version: 2 });
+    expect(await taskRow(b)).toMatchObject({ status: 'terminated', version: 2 });
+    const before = await snapshot(service.db);
+    const again = await service.fns.tasks.sqsHandler(sqsEvent([{ ...good }]), lambdaContext());
+    expect(again.batchItemFailures).toEqual([]);
+    expect(await snapshot(service.db)).toEqual(before);
+  });
+
   it('retries over SQS as over HTTP: once per event, out of attempts recorded, stale refused', async () => {
     const epoch = await leadAs('orch-sqs');
     const parent = randomUUID();

@@ -227,6 +227,56 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
     expect(after.body).toMatchObject({ holder: 'orch-a', active: false });
   });
 
+  it('ends many tasks in one call, fenced by the epoch, each with its outcome', async () => {
+    const epoch = await leaderEpoch();
+    const one = await call('tasks', {
+      method: 'POST',
+      path: '/api/v1.0/tasks',
+      body: { action: 'identify_node', epoch },
+    });
+    const two = await call('tasks', {
+      method: 'POST',
+      path: '/api/v1.0/tasks',
+      body: { action: 'identify_node', epoch },
+    });
+    const tasks = [
+      { task_id: one.body.task_id, result: { status: 'success', add_successes: ['n1'] } },
+      { task_id: two.body.task_id, status: 'terminated' },
+    ];
+    const stale = await call('tasks', {
+      method: 'POST',
+      path: '/api/v1.0/tasks/complete',
+      body: { epoch: epoch + 7, tasks },
+    });
+    expect(stale.status).toBe(412);
+    const twice = await call('tasks', {
+      method: 'POST',
+      path: '/api/v1.0/tasks/complete',
+      body: { epoch, tasks: [tasks[0], tasks[0]] },
+    });
+    expect(twice.status).toBe(400);
+    const done = await call('tasks', {
+      method: 'POST',
+      path: '/api/v1.0/tasks/complete',
+      body: { epoch, tasks },
+    });
+    expect(done.status).toBe(200);
+    expect(done.body).toEqual({
+      tasks: [
+        { task_id: one.body.task_id, outcome: 'completed', status: 'complete', version: 2 },
+        { task_id: two.body.task_id, outcome: 'completed', status: 'terminated', version: 2 },
+      ],
+    });
+    const read = await call('tasks', {
+      method: 'GET',
+      path: `/api/v1.0/tasks/${one.body.task_id}`,
+    });
+    expect(read.body).toMatchObject({
+      status: 'complete',
+      result: { status: 'success', successes: ['n1'] },
+    });
+  });
+
   it('serves a task tree with layers, subtask errors across the whole tree, and build data', async () => {
     const root = await createTask();
     const epoch = await leaderEpoch();

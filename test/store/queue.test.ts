@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql, statement } from '#shared/db/sql.ts';
+import { LeaseLostError, ValidationError } from '#shared/errors.ts';
 import { abdicateLease } from '#shared/store/lease.ts';
 import { appendMessages } from '#shared/store/messages.ts';
-import { claimTasks, readQueueHealth } from '#shared/store/queue.ts';
-import { createTask, updateTask } from '#shared/store/tasks.ts';
+import { claimTasks, completeTasks, readQueueHealth } from '#shared/store/queue.ts';
+import { createTask, getTask, updateTask } from '#shared/store/tasks.ts';
 import { ageTask, becomeLeader, queuedTask, resetTables } from '#test/support/store-fixtures.ts';
 import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
 
@@ -110,5 +111,85 @@ where task_id in (${busyTask?.taskId}::uuid, ${quietTask?.taskId}::uuid)`,
     const capped = await readQueueHealth(t.db, { staleAfterSeconds: HOUR, listLimit: 1 });
     expect(capped.stuck).toHaveLength(1);
     expect(capped.stale).toBe(2);
+  });
+});
+
+describe.each(TEST_DRIVERS)('batched completion on %s', (driver) => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await openTestDb(driver);
+  });
+  afterAll(async () => t.close());
+  beforeEach(async () => resetTables(t.db));
+
+  it('ends many tasks in one statement under one epoch, each with its outcome', async () => {
+    const epoch = await becomeLeader(t.db, 'orch');
+    const [a, b] = await claimTasks(t.db, {
+      instanceId: 'orch',
+      epoch,
+      limit: 2,
+      // claimed in creation order
+    }).then(async (none) => {
+      expect(none).toEqual([]);
+      await queuedTask(t.db);
+      await queuedTask(t.db);
+      return claimTasks(t.db, { instanceId: 'orch', epoch, limit: 2 });
+    });
+    const waiting = await queuedTask(t.db);
+    const missing = '00000000-0000-4000-8000-000000000001';
+    const batch = [
+      {
+        taskId: a?.taskId as string,
+        result: { status: 'success' as const, message: 'done', addSuccesses: ['n1', 'n2'] },
+      },
+      { taskId: b?.taskId as string, status: 'terminated' as const },
+      { taskId: waiting.taskId },
+      { taskId: missing },
+    ];
+    const first = await completeTasks(t.db, { epoch, tasks: batch });
+    expect(first.outcomes.map((o) => [o.outcome, o.status])).toEqual([
+      ['completed', 'complete'],
+      ['completed', 'terminated'],
+      ['refused', 'queued'],
+      ['missing', null],
+    ]);
+    expect(first.outcomes[0]?.version).toBe((a?.version ?? 0) + 1);
+    const done = await getTask(t.db, a?.taskId as string);
+    expect(done).toMatchObject({
+      status: 'complete',
+      result: { status: 'success', message: 'done', successes: ['n1', 'n2'] },
+    });
+    // A replay moves nothing again.
+    const again = await completeTasks(t.db, { epoch, tasks: batch.slice(0, 2) });
+    expect(again.outcomes.map((o) => o.outcome)).toEqual(['already', 'already']);
+    expect(again.outcomes[0]?.version).toBe(first.outcomes[0]?.version);
+    // The finished ones left the queue table; the waiting one is still claimable.
+    const [next] = await claimTasks(t.db, { instanceId: 'orch', epoch });
+    expect(next?.taskId).toBe(waiting.taskId);
+  });
+
+  it('writes nothing under a stale epoch, applies an event once and refuses a task twice', async () => {
+    const old = await becomeLeader(t.db, 'orch-a');
+    await queuedTask(t.db);
+    await queuedTask(t.db);
+    const [x, y] = await claimTasks(t.db, { instanceId: 'orch-a', epoch: old, limit: 2 });
+    await abdicateLease(t.db, { instanceId: 'orch-a', epoch: old });
+    const live = await becomeLeader(t.db, 'orch-b');
+    const tasks = [{ taskId: x?.taskId as string }, { taskId: y?.taskId as string }];
+    await expect(completeTasks(t.db, { epoch: old, tasks })).rejects.toBeInstanceOf(LeaseLostError);
+    expect((await getTask(t.db, x?.taskId as string)).status).toBe('running');
+    const once = await completeTasks(t.db, {
+      epoch: live,
+      tasks: tasks.slice(0, 1),
+      eventKey: 'e1',
+    });
+    expect(once).toMatchObject({ duplicate: false, outcomes: [{ outcome: 'completed' }] });
+    const replay = await completeTasks(t.db, { epoch: live, tasks, eventKey: 'e1' });
+    expect(replay.duplicate).toBe(true);
+    expect(replay.outcomes.map((o) => o.outcome)).toEqual(['already', 'refused']);
+    expect((await getTask(t.db, y?.taskId as string)).status).toBe('running');
+    await expect(
+      completeTasks(t.db, { epoch: live, tasks: [tasks[0], tasks[0]] as typeof tasks }),
+    ).rejects.toBeInstanceOf(ValidationError);
   });
 });

@@ -10,6 +10,8 @@ import {
   BuildDataDictSchema,
   BuildDataReadQuerySchema,
   ClaimBodySchema,
+  CompleteTasksAnswerSchema,
+  CompleteTasksBodySchema,
   CreateSubtaskBodySchema,
   CreateTaskBodySchema,
   Cursor,
@@ -27,6 +29,7 @@ import {
 import {
   changeTask,
   claim,
+  completeBatch,
   createSubtask,
   createUserTask,
   listEveryTask,
@@ -188,6 +191,28 @@ export const taskRoutes: readonly AnyRoute[] = [
     },
     async handle({ deps, body }) {
       return { status: 200, body: await claim(deps, body) };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: `${TASKS}/complete`,
+    operationId: 'completeTasks',
+    summary:
+      'The lease holder ends many tasks in one statement, each with its result (fenced by its epoch)',
+    tag: 'tasks',
+    policy: 'physical_provisioner:update_task',
+    body: CompleteTasksBodySchema,
+    responses: {
+      200: {
+        description: "Each task's outcome, in request order",
+        schema: CompleteTasksAnswerSchema,
+      },
+      400: err('Bad body (or a task twice)'),
+      412: err('Stale lease epoch: nothing was written'),
+      413: err('Result lists too large'),
+    },
+    async handle({ deps, body }) {
+      return { status: 200, body: await completeBatch(deps, body) };
     },
   }),
   defineRoute({

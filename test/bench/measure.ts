@@ -16,9 +16,20 @@ export interface CaseSpec {
   readonly variants: readonly { readonly id: string; readonly label: string }[];
   /** The DESIGN.md §6 target on a variant's throughput ratio to the floor, if there is one. */
   readonly target?: { readonly variant: string; readonly atLeast: number; readonly text: string };
+  /** Targets against another variant than the floor (a peer): `variant` ÷ `over` per round. */
+  readonly versus?: readonly {
+    readonly variant: string;
+    readonly over: string;
+    readonly atLeast: number;
+  }[];
   /** Items per operation, when an operation carries several (a batch of 10 messages). */
   readonly itemsPerOp?: number;
   readonly note?: string;
+  /**
+   * CPU so far of a variant's server processes, when they are not the bench schema's named
+   * connections (a peer's own database).
+   */
+  readonly serverCpu?: (variant: string) => Promise<Map<number, number>> | undefined;
   /**
    * Runs one variant at `scale` (1 = the configured size), preparation excluded from timing;
    * calls `meter.begin()` / `meter.end()` around the timed part for the CPU accounting.
@@ -39,28 +50,34 @@ export interface Meter {
 
 /** The application_name of the connections a variant uses (bench-db.ts names them). */
 function backendOf(variant: string): string {
-  return variant === 'store' || variant === 'adapter' ? 'bench_store' : 'bench_raw';
+  return variant.startsWith('store') || variant === 'adapter' ? 'bench_store' : 'bench_raw';
 }
 
 /**
  * Measures CPU per operation: this process's (client) and the variant's own server backends',
  * so the figures hold even while other sessions load the same server.
  */
-function createMeter(schema: BenchSchema | undefined, variant: string) {
+function createMeter(
+  schema: BenchSchema | undefined,
+  variant: string,
+  custom?: CaseSpec['serverCpu'],
+) {
+  const read = () =>
+    custom?.(variant) ?? (schema ? backendCpu(schema, backendOf(variant)) : undefined);
   let client = 0;
   let server = 0;
   let clientAt: NodeJS.CpuUsage | undefined;
   let serverAt: Map<number, number> | undefined;
   const meter: Meter = {
     async begin() {
-      serverAt = schema ? await backendCpu(schema, backendOf(variant)) : undefined;
+      serverAt = schema ? await read() : undefined;
       clientAt = process.cpuUsage();
     },
     async end() {
       const used = process.cpuUsage(clientAt);
       client += used.user + used.system;
-      if (schema && serverAt)
-        server += cpuBetween(serverAt, await backendCpu(schema, backendOf(variant)));
+      const now = schema && serverAt ? await read() : undefined;
+      if (serverAt && now) server += cpuBetween(serverAt, now);
     },
   };
   return { meter, totals: () => ({ client, server: schema ? server : Number.NaN }) };
@@ -87,6 +104,14 @@ export interface CaseResult {
   readonly ratios: Record<string, Summary>;
   readonly target: CaseSpec['target'] | null;
   readonly targetMet: boolean | null;
+  /** The `versus` targets with their per-round ratios. */
+  readonly versus: {
+    variant: string;
+    over: string;
+    atLeast: number;
+    ratio: Summary;
+    met: boolean;
+  }[];
   readonly note: string | null;
 }
 
@@ -117,7 +142,7 @@ export async function measureCase(
   for (let round = 0; round < rounds; round += 1) {
     const order = ids.map((_, i) => ids[(i + round) % ids.length] as string);
     for (const id of order) {
-      const cpu = createMeter(schema, id);
+      const cpu = createMeter(schema, id, spec.serverCpu);
       const result = await spec.run(
         id,
         1,
@@ -139,6 +164,13 @@ export async function measureCase(
       (rates[id] as number[]).map((rate, i) => rate / (floorRates[i] as number)),
     );
   }
+  const versus = (spec.versus ?? []).map((v) => {
+    const over = rates[v.over] as number[];
+    const ratio = summarize(
+      (rates[v.variant] as number[]).map((rate, i) => rate / (over[i] as number)),
+    );
+    return { ...v, ratio, met: ratio.median >= v.atLeast };
+  });
   const target = spec.target ?? null;
   const targetRatio = target ? ratios[target.variant]?.median : undefined;
   return {
@@ -162,6 +194,7 @@ export async function measureCase(
     ratios,
     target,
     targetMet: target && targetRatio !== undefined ? targetRatio >= target.atLeast : null,
+    versus,
     note: spec.note ?? null,
   };
 }

@@ -84,6 +84,11 @@ function storeTable(cases: readonly CaseResult[]): string[] {
       const r = c.ratios[id];
       lines.push(`| ↳ ${v.label} | | ${spread(v.opsPerSec, int)} | ${r ? ratio(r) : ''} | | |`);
     }
+    for (const v of c.versus ?? []) {
+      lines.push(
+        `| ↳ ${v.variant} ÷ ${v.over} | | | ${ratio(v.ratio)} | ≥ ${fixed(v.atLeast)}× | ${mark(v.met)} |`,
+      );
+    }
   }
   return lines;
 }

@@ -2,12 +2,21 @@ import type pg from 'pg';
 import type { Db } from '#shared/db/port.ts';
 import { claimLease } from '#shared/store/lease.ts';
 import { appendMessages } from '#shared/store/messages.ts';
-import { claimTasks } from '#shared/store/queue.ts';
+import { claimTasks, completeTasks } from '#shared/store/queue.ts';
 import { createTask, getTask, updateTask } from '#shared/store/tasks.ts';
 import type { NewMessage } from '#shared/store/types.ts';
 import type { BenchSchema } from './bench-db.ts';
 import { type CaseResult, type CaseSpec, measureCase, type RunResult } from './measure.ts';
 import type { BenchOptions } from './options.ts';
+import {
+  createPeers,
+  databaseCpu,
+  graphileDrain,
+  graphileEnqueue,
+  type Peers,
+  pgBossDrain,
+  pgBossEnqueue,
+} from './peers.ts';
 import { RAW, rawQuery } from './raw-sql.ts';
 import { drive } from './stats.ts';
 
@@ -29,6 +38,20 @@ interface Fixture {
   readonly store: Db;
   readonly epoch: number;
   readonly options: BenchOptions;
+  readonly peers: Peers;
+}
+
+const GRAPHILE = 'graphile-worker';
+const PG_BOSS = 'pg-boss';
+
+/** Peer variants' CPU is their own database's server processes. */
+function peerCpu(f: Fixture) {
+  return (variant: string) =>
+    variant === GRAPHILE
+      ? databaseCpu(f.peers.graphile.database)
+      : variant === PG_BOSS
+        ? databaseCpu(f.peers.pgBoss.database)
+        : undefined;
 }
 
 async function truncate(schema: BenchSchema): Promise<void> {
@@ -83,11 +106,22 @@ function createCase(f: Fixture): CaseSpec {
     variants: [
       { id: 'raw', label: 'raw INSERT … RETURNING task_id' },
       { id: 'store', label: 'store createTask' },
+      { id: GRAPHILE, label: 'graphile-worker addJob' },
+      { id: PG_BOSS, label: 'pg-boss send' },
     ],
     target: { variant: 'store', atLeast: 0.8, text: '≥ 0.8×' },
+    versus: [
+      { variant: 'store', over: GRAPHILE, atLeast: 1 },
+      { variant: 'store', over: PG_BOSS, atLeast: 1 },
+    ],
+    serverCpu: peerCpu(f),
     async run(variant, scale, progress, meter) {
-      await truncate(f.schema);
       const n = scaled(f.options.creates, scale);
+      if (variant === GRAPHILE)
+        return graphileEnqueue(f.peers.graphile.url, n, f.options.workers, meter);
+      if (variant === PG_BOSS)
+        return pgBossEnqueue(f.peers.pgBoss.url, n, f.options.workers, meter);
+      await truncate(f.schema);
       const op =
         variant === 'raw'
           ? (w: number) =>
@@ -121,11 +155,23 @@ function claimCase(f: Fixture): CaseSpec {
     unit: 'tasks',
     variants: [
       { id: 'raw', label: 'raw claim (SKIP LOCKED) + complete' },
-      { id: 'store', label: 'store claimTasks(limit 1) + updateTask({epoch})' },
+      { id: 'store', label: 'store claimTasks(limit 1) + completeTasks([1])' },
+      { id: 'store-update', label: 'store claimTasks(limit 1) + updateTask({epoch})' },
+      { id: GRAPHILE, label: 'graphile-worker run(), concurrency ×workers' },
+      { id: PG_BOSS, label: 'pg-boss fetch + complete' },
     ],
     target: { variant: 'store', atLeast: 0.85, text: '≥ 0.85×' },
+    versus: [
+      { variant: 'store', over: GRAPHILE, atLeast: 1 },
+      { variant: 'store', over: PG_BOSS, atLeast: 1 },
+    ],
+    serverCpu: peerCpu(f),
     async run(variant, scale, progress, meter) {
       const n = scaled(f.options.claims, scale);
+      if (variant === GRAPHILE)
+        return graphileDrain(f.peers.graphile.url, n, f.options.workers, false, meter);
+      if (variant === PG_BOSS)
+        return pgBossDrain(f.peers.pgBoss.url, n, f.options.workers, 1, meter);
       await seedQueued(f.schema, n);
       let processed = 0;
       const op =
@@ -146,7 +192,11 @@ function claimCase(f: Fixture): CaseSpec {
                 limit: 1,
               });
               if (!task) return false;
-              await updateTask(f.store, task.taskId, { status: 'complete' }, { epoch: f.epoch });
+              if (variant === 'store') {
+                await completeTasks(f.store, { epoch: f.epoch, tasks: [{ taskId: task.taskId }] });
+              } else {
+                await updateTask(f.store, task.taskId, { status: 'complete' }, { epoch: f.epoch });
+              }
               processed += 1;
               return true;
             };
@@ -178,13 +228,25 @@ function batchedClaimCase(f: Fixture): CaseSpec {
     variants: [
       { id: 'raw', label: `raw claim ${batch} + one UPDATE … = any($1)` },
       { id: 'raw-each', label: `raw claim ${batch} + ${batch} single completes` },
-      { id: 'store', label: `store claimTasks(limit ${batch}) + ${batch} × updateTask` },
+      { id: 'store', label: `store claimTasks(limit ${batch}) + completeTasks(${batch})` },
+      { id: GRAPHILE, label: 'graphile-worker run(), local queue 500, batched completion' },
+      { id: PG_BOSS, label: `pg-boss fetch(batchSize ${batch}) + complete(ids)` },
     ],
+    target: { variant: 'store', atLeast: 0.8, text: '≥ 0.8×' },
+    versus: [
+      { variant: 'store', over: GRAPHILE, atLeast: 1 },
+      { variant: 'store', over: PG_BOSS, atLeast: 1 },
+    ],
+    serverCpu: peerCpu(f),
     note:
-      'the store has no batched completion (updateTask takes one task), so its batched drain sends ' +
-      `1 + ${batch} statements per batch where the floor sends 2; raw-each is the floor with the same shape`,
+      "graphile-worker's batched drain uses its documented fast settings (a local queue of 500, " +
+      `completions coalesced), so a bigger batch than the ${batch} of raw, pg-boss and the store`,
     async run(variant, scale, progress, meter) {
       const n = scaled(f.options.batchedClaims, scale);
+      if (variant === GRAPHILE)
+        return graphileDrain(f.peers.graphile.url, n, f.options.workers, true, meter);
+      if (variant === PG_BOSS)
+        return pgBossDrain(f.peers.pgBoss.url, n, f.options.workers, batch, meter);
       await seedQueued(f.schema, n);
       let processed = 0;
       const op = async (w: number) => {
@@ -196,9 +258,10 @@ function batchedClaimCase(f: Fixture): CaseSpec {
             limit: batch,
           });
           if (tasks.length === 0) return false;
-          for (const task of tasks) {
-            await updateTask(f.store, task.taskId, { status: 'complete' }, { epoch: f.epoch });
-          }
+          await completeTasks(f.store, {
+            epoch: f.epoch,
+            tasks: tasks.map((task) => ({ taskId: task.taskId })),
+          });
           processed += tasks.length;
           return true;
         }
@@ -335,7 +398,8 @@ export async function runStorePhase(
   const store = schema.storeDb(options.workers);
   const lease = await claimLease(store, { instanceId: INSTANCE, graceSeconds: 3_600 });
   if (!lease.held) throw new Error('the bench could not take the lease in its own schema');
-  const f: Fixture = { schema, raw, store, epoch: lease.epoch, options };
+  const peers = await createPeers();
+  const f: Fixture = { schema, raw, store, epoch: lease.epoch, options, peers };
   const specs = [
     createCase(f),
     claimCase(f),
@@ -345,7 +409,11 @@ export async function runStorePhase(
     getTaskCase(f),
   ];
   const cases: CaseResult[] = [];
-  for (const spec of specs) cases.push(await measureCase(spec, options.rounds, progress, schema));
+  try {
+    for (const spec of specs) cases.push(await measureCase(spec, options.rounds, progress, schema));
+  } finally {
+    await peers.drop();
+  }
   await truncate(schema);
   return { cases };
 }

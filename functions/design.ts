@@ -1,12 +1,13 @@
 import { createDesignRoutes, type DesignRouteDeps } from '#shared/api/routes/design.ts';
 import { getConfig } from '#shared/config.ts';
-import { getLogger } from '#shared/deps.ts';
+import { getLogger, getTelemetry } from '#shared/deps.ts';
 import {
   createInlineAnalyzer,
   createWorkerAnalyzer,
   type DesignAnalyzer,
 } from '#shared/design/design-analyzer.ts';
 import { createDesignResolver, type DesignResolver } from '#shared/design-refs/design-resolver.ts';
+import { timedResolver } from '#shared/events/metrics.ts';
 import { type ApiHandler, createHttpHandler } from '#shared/http/handler.ts';
 import { invocationDeadline } from '#shared/invocation.ts';
 
@@ -36,7 +37,11 @@ const buildAnalyzer = (): DesignAnalyzer => {
 
 /** The routes: POST /api/v1.0/designs/resolve, /validatedesign and /nodefilter. */
 export const routes = createDesignRoutes({
-  designs: () => (designs ??= createDesignResolver(getConfig().design, { logger: getLogger() })),
+  designs: () =>
+    (designs ??= timedResolver(
+      createDesignResolver(getConfig().design, { logger: getLogger() }),
+      () => getTelemetry(),
+    )),
   analyzer: () => (analyzer ??= buildAnalyzer()),
   settings: () => ({ platform: getConfig().design.platform }),
   // Each invocation's deadline bounds every fetch and retry.

@@ -95,6 +95,35 @@ const EnvSchema = z
     DESIGN_PLATFORM_KERNELS: listVar.optional(),
     DESIGN_WORKERS: intVar(0, 16).default(0),
     AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
+    // Events (shared/events/README.md): where the outbox is published, and when.
+    EVENTS_SINK: z.enum(['eventbridge', 'local', 'none']).optional(),
+    EVENT_BUS_NAME: z
+      .string()
+      .regex(/^[A-Za-z0-9._\-/:]{1,1600}$/, 'expected an event bus name or ARN')
+      .optional(),
+    EVENTS_PUBLISH: z.enum(['inline', 'schedule']).default('inline'),
+    // API Gateway stops a request at 29 s: a wait answers by 25 s, leaving the read and the answer
+    // room inside the API functions' 30 s.
+    WAIT_MAX_SECONDS: intVar(0, 900).default(25),
+    METRICS: z.enum(['emf', 'prometheus', 'off']).optional(),
+    METRICS_NAMESPACE: z
+      .string()
+      .regex(/^[A-Za-z0-9._\-/#:]{1,255}$/, 'expected a CloudWatch namespace')
+      .default('DrydockStatemgmt'),
+    // Running longer than this (seconds, per action) counts as stuck: `{"deploy_nodes": 7200}`.
+    STUCK_RUNNING_SECONDS: intVar(60, 604_800).default(3600),
+    STUCK_RUNNING_BOUNDS: z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'expected a JSON object' });
+          return z.NEVER;
+        }
+      })
+      .pipe(z.record(z.string().regex(/^[a-z_]{1,64}$/), z.int().min(60).max(604_800)))
+      .default({}),
   })
   .superRefine((env, ctx) => {
     // Holding the lease in the schedule is for an orchestrator that runs inside it, and only
@@ -136,6 +165,13 @@ const EnvSchema = z
         path: ['KEYSTONE_SECRET_ARN'],
         message:
           'KEYSTONE_URL needs the service credentials: KEYSTONE_SECRET_ARN (or, locally, KEYSTONE_SECRET_FILE)',
+      });
+    }
+    if (env.EVENTS_SINK === 'eventbridge' && !env.EVENT_BUS_NAME) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EVENT_BUS_NAME'],
+        message: 'EVENTS_SINK=eventbridge needs EVENT_BUS_NAME (the bus name or ARN)',
       });
     }
     if (env.DB_DRIVER === 'data-api') {
@@ -217,6 +253,28 @@ export interface Config {
   readonly design: DesignConfig;
   /** Undefined: no Keystone; the API is IAM-only on AWS and open locally. */
   readonly keystone: KeystoneConfig | undefined;
+  readonly events: EventsConfig;
+  readonly metrics: MetricsConfig;
+}
+
+/** Where outbox events go and when (shared/events/README.md). */
+export interface EventsConfig {
+  /** `eventbridge` (AWS), `local` (the local server's in-process bus), `none` (left pending). */
+  readonly sink: 'eventbridge' | 'local' | 'none';
+  readonly busName: string | undefined;
+  /** `inline`: right after each write, then the schedule; `schedule`: from the schedule only. */
+  readonly publish: 'inline' | 'schedule';
+  /** The longest a `?wait=` request waits (API Gateway answers 504 at 29 s). */
+  readonly waitMaxSeconds: number;
+}
+
+/** Operational metrics: EMF lines in a Lambda, Prometheus text locally. */
+export interface MetricsConfig {
+  readonly output: 'emf' | 'prometheus' | 'off';
+  readonly namespace: string;
+  /** Running longer than this counts as stuck, unless the action has its own bound. */
+  readonly stuckRunningSeconds: number;
+  readonly stuckRunningBounds: Readonly<Record<string, number>>;
 }
 
 /** Thrown by `loadConfig` with every problem listed (never the values: some are secrets). */
@@ -309,6 +367,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       cacheTtlSeconds: e.DESIGN_CACHE_TTL_SECONDS,
       httpTimeoutMs: e.DESIGN_HTTP_TIMEOUT_MS,
       httpRetries: e.DESIGN_HTTP_RETRIES,
+    },
+    events: {
+      sink: e.EVENTS_SINK ?? (e.EVENT_BUS_NAME ? 'eventbridge' : 'none'),
+      busName: e.EVENT_BUS_NAME,
+      publish: e.EVENTS_PUBLISH,
+      waitMaxSeconds: e.WAIT_MAX_SECONDS,
+    },
+    metrics: {
+      output: e.METRICS ?? (e.AWS_LAMBDA_FUNCTION_NAME ? 'emf' : 'off'),
+      namespace: e.METRICS_NAMESPACE,
+      stuckRunningSeconds: e.STUCK_RUNNING_SECONDS,
+      stuckRunningBounds: e.STUCK_RUNNING_BOUNDS,
     },
     keystone: e.KEYSTONE_URL
       ? {

@@ -2,6 +2,17 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { type Config, type DbConfig, getConfig } from './config.ts';
 import { createDataApiDb } from './db/data-api.ts';
 import type { Db, TransactionalDb } from './db/port.ts';
+import { InProcessBus } from './events/bus.ts';
+import {
+  createEmfTelemetry,
+  NO_TELEMETRY,
+  PrometheusRegistry,
+  recordEventCounts,
+  type Telemetry,
+} from './events/metrics.ts';
+import { createPublisher, type EventPublisher, type EventSink } from './events/publisher.ts';
+import { busSink, createEventBridgeSink } from './events/sinks.ts';
+import type { WaitClock } from './events/wait.ts';
 import { remainingTimeMs } from './invocation.ts';
 
 /** Application time for everything except leases (those are decided on the database clock). */
@@ -15,6 +26,14 @@ export interface Deps {
   readonly db: Db;
   readonly logger: Logger;
   readonly clock: Clock;
+  /** The outbox publisher; absent where nothing publishes (tools, some tests). */
+  readonly events?: EventPublisher | undefined;
+  /** Operational metrics (EMF in a Lambda, Prometheus locally); absent: none recorded. */
+  readonly telemetry?: Telemetry | undefined;
+  /** The local server's in-process bus (SSE, waits); absent in a Lambda. */
+  readonly bus?: InProcessBus | undefined;
+  /** Time for waits; tests inject one that never sleeps. Absent: the real clock. */
+  readonly waitClock?: WaitClock | undefined;
 }
 
 /** The Powertools logger for the service: structured JSON on stdout, level from config. */
@@ -100,7 +119,61 @@ export async function createDeps(
   log: Logger = createLogger(config),
 ): Promise<ContainerDeps> {
   const db = await createDb(config.db);
-  return Object.freeze({ config, db, logger: log, clock: { now: () => new Date() } });
+  const telemetry = getTelemetry(config);
+  const bus = config.events.sink === 'local' ? new InProcessBus() : undefined;
+  const sink: EventSink =
+    config.events.sink === 'eventbridge'
+      ? await createEventBridgeSink(config.events.busName as string)
+      : bus
+        ? busSink(bus)
+        : // Nobody to tell: events are marked published (and counted) by the schedule.
+          { name: 'none', deliver: async (events) => events.map((event) => event.eventId) };
+  const events = createPublisher({
+    db,
+    sink,
+    mode:
+      config.events.sink === 'none' || config.events.publish === 'schedule'
+        ? 'none'
+        : bus
+          ? 'background'
+          : 'inline',
+    log,
+    onDelivered: (delivered) => recordEventCounts(telemetry, delivered),
+  });
+  return Object.freeze({
+    config,
+    db,
+    logger: log,
+    clock: { now: () => new Date() },
+    events,
+    telemetry,
+    bus,
+  });
+}
+
+let telemetry: Telemetry | undefined;
+
+/**
+ * The container's (or local server's) metrics output, one per process so every function served
+ * locally adds to the same registry.
+ */
+export function getTelemetry(config: Config = getConfig()): Telemetry {
+  telemetry ??= createTelemetry(config);
+  return telemetry;
+}
+
+function createTelemetry(config: Config): Telemetry {
+  switch (config.metrics.output) {
+    case 'emf':
+      return createEmfTelemetry({
+        namespace: config.metrics.namespace,
+        serviceName: config.log.serviceName,
+      });
+    case 'prometheus':
+      return new PrometheusRegistry();
+    default:
+      return NO_TELEMETRY;
+  }
 }
 
 let deps: Promise<ContainerDeps> | undefined;

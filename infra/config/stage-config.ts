@@ -7,6 +7,8 @@
 import type { Node } from 'constructs';
 import { parse as parseYaml } from 'yaml';
 import { PolicyError, parsePolicyDocument } from '#shared/auth/policy.ts';
+import { ACTIONS } from '#shared/domain.ts';
+import type { ObservabilityConfig } from '../constructs/service-observability.ts';
 
 /** The stages the app knows; `local` targets LocalStack's free services. */
 export const STAGE_NAMES = ['dev', 'prod', 'local'] as const;
@@ -123,6 +125,8 @@ export interface StageConfig {
   readonly design: DesignConfig;
   /** SNS topic ARN the alarms notify, or undefined for alarms without actions. */
   readonly alarmTopicArn: string | undefined;
+  /** The event bus, the example rule and the metric alarms (infra/README.md). */
+  readonly observability: ObservabilityConfig;
 }
 
 /** API Gateway refuses payloads above 10 MB whatever the settings; the function cap must fit. */
@@ -172,6 +176,14 @@ const BASE: Defaults = {
     platformKernels: [],
   },
   alarmTopicArn: undefined,
+  observability: {
+    eventBusName: undefined,
+    deployFailureTopicArn: undefined,
+    stuckRunningSeconds: 3600,
+    stuckRunningBounds: {},
+    oldestQueuedAlarmSeconds: 900,
+    takeoverAlarmCount: 2,
+  },
 };
 
 const STAGE_DEFAULTS: Record<StageName, Defaults> = {
@@ -250,6 +262,21 @@ export function resolveStageConfig(node: ContextReader): StageConfig {
       platformKernels: readList(node, 'designPlatformKernels', d.design.platformKernels),
     },
     alarmTopicArn: readOptionalString(node, 'alarmTopicArn'),
+    observability: {
+      eventBusName: readOptionalString(node, 'eventBusName'),
+      deployFailureTopicArn: readOptionalString(node, 'deployFailureTopicArn'),
+      stuckRunningSeconds: num('stuckRunningSeconds', d.observability.stuckRunningSeconds),
+      stuckRunningBounds: readBounds(
+        node,
+        'stuckRunningBounds',
+        d.observability.stuckRunningBounds,
+      ),
+      oldestQueuedAlarmSeconds: num(
+        'oldestQueuedAlarmSeconds',
+        d.observability.oldestQueuedAlarmSeconds,
+      ),
+      takeoverAlarmCount: num('takeoverAlarmCount', d.observability.takeoverAlarmCount),
+    },
   };
   validate(config);
   return { ...config, keystone: readKeystone(node, config) };
@@ -406,6 +433,30 @@ function validate(config: StageConfig): void {
       `maxBodyBytes must be between 64 and ${API_GATEWAY_MAX_BODY_BYTES} (API Gateway's cap)`,
     );
   }
+  const o = config.observability;
+  if (
+    !Number.isInteger(o.stuckRunningSeconds) ||
+    o.stuckRunningSeconds < 60 ||
+    o.stuckRunningSeconds > 604_800
+  ) {
+    throw new ConfigError(
+      'stuckRunningSeconds must be a whole number of seconds from 60 to 604800',
+    );
+  }
+  if (o.oldestQueuedAlarmSeconds < 60) {
+    throw new ConfigError(
+      'oldestQueuedAlarmSeconds must be at least 60 (the schedule measures once a minute)',
+    );
+  }
+  if (!Number.isInteger(o.takeoverAlarmCount) || o.takeoverAlarmCount < 1) {
+    throw new ConfigError('takeoverAlarmCount must be a positive whole number');
+  }
+  if (
+    o.deployFailureTopicArn &&
+    !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/.test(o.deployFailureTopicArn)
+  ) {
+    throw new ConfigError('deployFailureTopicArn must be an SNS topic ARN');
+  }
   if (config.queueMaxConcurrency < 2 || config.queueMaxConcurrency > 1000) {
     throw new ConfigError('queueMaxConcurrency must be between 2 and 1000 (Lambda limits)');
   }
@@ -439,6 +490,39 @@ function readArchitecture(
     throw new ConfigError('context lambdaArchitecture must be arm64 or x86_64');
   }
   return value;
+}
+
+/**
+ * Per-action bounds in seconds: a JSON object (`cdk.json`, or its text with `-c`), each bound an
+ * integer of 60 s to 7 days, each key an action name.
+ */
+function readBounds(
+  node: ContextReader,
+  key: string,
+  fallback: Readonly<Record<string, number>>,
+): Readonly<Record<string, number>> {
+  const raw: unknown = node.tryGetContext(key);
+  if (raw === undefined || raw === null || raw === '') return fallback;
+  let value: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new ConfigError(`context ${key} must be a JSON object of action: seconds`);
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(`context ${key} must be a JSON object of action: seconds`);
+  }
+  for (const [action, seconds] of Object.entries(value)) {
+    if (!(ACTIONS as readonly string[]).includes(action)) {
+      throw new ConfigError(`context ${key}: ${action} is not an action`);
+    }
+    if (!Number.isInteger(seconds) || (seconds as number) < 60 || (seconds as number) > 604_800) {
+      throw new ConfigError(`context ${key}: ${action} must be 60 to 604800 seconds`);
+    }
+  }
+  return value as Record<string, number>;
 }
 
 function isStageName(value: string): value is StageName {

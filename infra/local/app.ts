@@ -9,6 +9,7 @@ import { createRouter, type RouteMatch } from '#shared/http/router.ts';
 import { parseQueryString } from '#shared/input.ts';
 import type { HttpFunction } from './functions.ts';
 import type { RequestGate } from './keystone.ts';
+import type { LocalRoutes } from './live-routes.ts';
 import { isApiPath, type StaticFiles } from './static-files.ts';
 
 /** The identity every local request carries, as API Gateway's IAM authoriser would report it. */
@@ -208,7 +209,7 @@ interface Dispatch {
 export function createLocalServer(
   functions: readonly HttpFunction[],
   gate?: RequestGate,
-  options: { staticFiles?: StaticFiles | undefined } = {},
+  options: { staticFiles?: StaticFiles | undefined; liveRoutes?: LocalRoutes | undefined } = {},
 ): Server {
   if (functions.length === 0) throw new Error('no HTTP functions found under functions/');
   const routers = functions.map((fn) => ({ fn, route: createRouter(fn.routes) }));
@@ -235,6 +236,8 @@ export function createLocalServer(
       });
       return;
     }
+    // The local-only routes (event stream, metrics) are not Lambdas: they answer here.
+    if (options.liveRoutes?.(req, res, url)) return;
     const { fn, match } = dispatch(req.method ?? 'GET', url.pathname);
     readBody(req, GATEWAY_MAX_BYTES)
       .then(async (body) => {

@@ -6,6 +6,7 @@ import { errorForLog } from '#shared/error-log.ts';
 import { createLocalServer, listen, localContext } from './app.ts';
 import { loadHttpFunctions } from './functions.ts';
 import { createKeystoneGate } from './keystone.ts';
+import { createLiveRoutes } from './live-routes.ts';
 import type { StaticFiles } from './static-files.ts';
 
 export interface LocalServiceOptions {
@@ -48,22 +49,28 @@ export function scheduledEvent(): Record<string, unknown> {
  * Configuration comes from the environment, exactly as in a Lambda.
  */
 export async function startLocalService(options: LocalServiceOptions): Promise<LocalService> {
+  // Locally, events go to the in-process bus (SSE stream, waits) and metrics to the Prometheus
+  // page, unless the environment says otherwise.
+  process.env.EVENTS_SINK ||= 'local';
+  process.env.METRICS ||= 'prometheus';
   const deps = await getDeps();
   await applyMigrations(deps);
   const functions = await loadHttpFunctions();
   const keystone = deps.config.keystone;
   // The gate's own logger: the functions' one carries the last invocation's Lambda context.
   const gateLogger = createLogger(deps.config);
-  const server = createLocalServer(
-    functions,
-    keystone
-      ? createKeystoneGate(keystoneAuthenticatorFor(keystone, { logger: gateLogger }), {
-          keystoneUrl: keystone.url,
-          logger: gateLogger,
-        })
-      : undefined,
-    { staticFiles: options.staticFiles },
-  );
+  const gate = keystone
+    ? createKeystoneGate(keystoneAuthenticatorFor(keystone, { logger: gateLogger }), {
+        keystoneUrl: keystone.url,
+        logger: gateLogger,
+      })
+    : undefined;
+  const server = createLocalServer(functions, gate, {
+    staticFiles: options.staticFiles,
+    liveRoutes: createLiveRoutes(deps, gate),
+  });
+  // Events a previous run left pending (it stopped between a commit and its publish).
+  void deps.events?.afterWrite();
   const address = await listen(server, options.port, options.host);
   const { scheduledHandler } = await import('#functions/leader.ts');
 
@@ -94,6 +101,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
         server.closeAllConnections();
       });
       await running;
+      await deps.events?.idle();
       await closeDeps();
     },
   };

@@ -30,9 +30,15 @@ import * as triggers from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
 import { UNAUTHENTICATED_MESSAGE } from '#shared/auth/authenticate.ts';
 import { IDENTITY_UNAVAILABLE_MESSAGE } from '#shared/errors.ts';
-import type { ApiDomainConfig, KeystoneStageConfig, StageConfig } from '../config/stage-config.ts';
+import {
+  type ApiDomainConfig,
+  type KeystoneStageConfig,
+  SERVICE_NAME,
+  type StageConfig,
+} from '../config/stage-config.ts';
 import type { ServiceDatabase } from '../constructs/service-database.ts';
 import { ServiceFunction, toRetention } from '../constructs/service-function.ts';
+import { ServiceObservability } from '../constructs/service-observability.ts';
 import { deadLetterAlarm, ServiceQueue } from '../constructs/service-queue.ts';
 
 /** API Gateway ends a REST integration after 29 s, so an HTTP function never needs longer. */
@@ -121,6 +127,8 @@ export class StatelessStack extends Stack {
   };
   readonly migrationTrigger: triggers.Trigger;
   readonly callerPolicy: iam.ManagedPolicy;
+  /** The event bus, its grants, the dashboard and the metric alarms. */
+  readonly observability: ServiceObservability;
 
   private readonly config: StageConfig;
   private readonly alarmAction: cloudwatch.IAlarmAction | undefined;
@@ -160,6 +168,20 @@ export class StatelessStack extends Stack {
     if (config.api.domain) this.customDomain(config.api.domain, this.keystoneApi ?? this.api);
     this.callerPolicy = this.createCallerPolicy();
     this.functionErrorAlarms(functions);
+    this.observability = new ServiceObservability(this, 'Observability', {
+      prefix: config.prefix,
+      serviceName: SERVICE_NAME,
+      config: config.observability,
+      // The functions whose writes change task status or take the lease over.
+      publishers: [
+        functions.tasks,
+        functions.taskEvents,
+        functions.leader,
+        functions.leaseSchedule,
+      ],
+      schedule: functions.leaseSchedule,
+      alarmAction: this.alarmAction,
+    });
     this.outputs();
   }
 

@@ -9,6 +9,7 @@ import {
 } from '../store/lease.ts';
 import { requeueStrandedTasks } from '../store/queue.ts';
 import { purgeFinishedTasks } from '../store/retention.ts';
+import { type AnnounceDeps, announced } from './announce.ts';
 import { type LeaseDict, toLeaseDict } from './shapes.ts';
 
 /** The lease as the database sees it; 404 before anyone ever claimed it. */
@@ -20,14 +21,14 @@ export async function currentLease(deps: Pick<Deps, 'db'>): Promise<LeaseDict> {
 
 /** Claims (or refreshes) the lease for an instance; `held` says whether it holds it now. */
 export async function claimLeaderLease(
-  deps: Pick<Deps, 'db' | 'config'>,
+  deps: Pick<Deps, 'db' | 'config'> & AnnounceDeps,
   input: { instance_id: string; grace_seconds?: number | undefined },
 ): Promise<LeaseDict> {
   const lease = await claimLease(deps.db, {
     instanceId: input.instance_id,
     graceSeconds: input.grace_seconds ?? deps.config.lease.graceSeconds,
   });
-  return toLeaseDict(lease);
+  return announced(deps, toLeaseDict(lease));
 }
 
 /** Extends the holder's lease; 412 when it lapsed or another instance took over. */
@@ -57,7 +58,7 @@ export async function abdicateLeaderLease(
  * leader calls this right after taking over. Bounded per call; `more` asks for another.
  */
 export async function requeueStranded(
-  deps: Pick<Deps, 'db'>,
+  deps: Pick<Deps, 'db'> & AnnounceDeps,
   input: { instance_id: string; epoch: number; limit?: number | undefined },
 ): Promise<{ requeued: number; terminated: number; more: boolean }> {
   const limit = input.limit ?? REQUEUE_BATCH;
@@ -67,7 +68,7 @@ export async function requeueStranded(
     instanceId: input.instance_id,
     limit,
   });
-  return { ...done, more: done.requeued + done.terminated === limit };
+  return announced(deps, { ...done, more: done.requeued + done.terminated === limit });
 }
 
 /** What one tick of the lease schedule did, for its log line and its tests. */

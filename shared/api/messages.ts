@@ -19,7 +19,7 @@ export const DEFAULT_MESSAGE_PAGE = 100;
  * epoch is stale; other writers (a node's report, an operator's note) append without one.
  */
 export async function appendTaskMessages(
-  deps: Pick<Deps, 'db'>,
+  deps: Pick<Deps, 'db' | 'bus'>,
   taskId: string,
   messages: readonly WireMessage[],
   batchKey?: string,
@@ -39,6 +39,8 @@ export async function appendTaskMessages(
     };
   });
   const result = await appendMessages(deps.db, taskId, input, { epoch });
+  // A message has no event of its own: waits on this task in this process are told directly.
+  if (result.appended.length > 0) deps.bus?.signal({ taskId, kind: 'message' });
   return { appended: result.appended.map(toMessageDict), duplicates: result.duplicates };
 }
 

@@ -138,13 +138,29 @@ export const DeleteTasksQuerySchema = z.strictObject({
     }),
 });
 
-export const GetTaskQuerySchema = z.strictObject({
-  builddata: queryBool.optional(),
-  subtaskerrors: queryBool.optional(),
-  layers: queryInt(-1, LIMITS.layers)
-    .optional()
-    .meta({ description: '0 = the task only; N = N layers as a map; -1 = the whole tree.' }),
+/** `wait=<seconds>`: answer once the awaited change happened, or after at most that long. */
+const waitSeconds = queryInt(0, 3600).meta({
+  description:
+    'Seconds to wait for a change before answering (cut to WAIT_MAX_SECONDS, 25 by default; the X-Wait header says changed or timeout).',
 });
+
+export const GetTaskQuerySchema = z
+  .strictObject({
+    builddata: queryBool.optional(),
+    subtaskerrors: queryBool.optional(),
+    layers: queryInt(-1, LIMITS.layers)
+      .optional()
+      .meta({ description: '0 = the task only; N = N layers as a map; -1 = the whole tree.' }),
+    wait: waitSeconds.optional(),
+    version: queryInt(0, 2_147_483_647).optional().meta({
+      description:
+        'With wait: answer once the task version passes this one (default: the version when the wait starts).',
+    }),
+  })
+  .refine((q) => q.version === undefined || q.wait !== undefined, {
+    message: 'version is read only with wait',
+    path: ['version'],
+  });
 
 export const BuildDataReadQuerySchema = z.strictObject({
   verbosity: z.enum(['1', '2']).transform(Number).optional(),
@@ -336,6 +352,7 @@ export const ListMessagesQuerySchema = z.strictObject({
     .optional()
     .meta({ description: 'Sequence to start after.' }),
   limit: queryInt(1, LIMITS.listPage).optional(),
+  wait: waitSeconds.optional(),
 });
 
 // ---------------------------------------------------------------------------------------------

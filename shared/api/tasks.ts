@@ -30,6 +30,7 @@ import type {
   TaskWithMessages,
   TreeTask,
 } from '../store/types.ts';
+import { type AnnounceDeps, announced, recordClaimed, recordFinished } from './announce.ts';
 import { AnswerBudget } from './answer-budget.ts';
 import { bounds } from './bounds.ts';
 import { requestFingerprint } from './idempotency.ts';
@@ -52,7 +53,7 @@ import {
   toTaskDict,
 } from './shapes.ts';
 
-type Db = Pick<Deps, 'db'>;
+type Db = Pick<Deps, 'db'> & AnnounceDeps;
 
 /** Who asked for a write: `created_by` and the stored (never returned) request context. */
 export interface Origin {
@@ -115,7 +116,7 @@ export async function createUserTask(
       ? { requestKey: origin.requestKey, requestHash: createFingerprint(input) }
       : {}),
   });
-  return { task: toTaskDict(task), created };
+  return announced(deps, { task: toTaskDict(task), created });
 }
 
 /** A create that may name its id, parent, retry sequence and epoch (subtasks, SQS events). */
@@ -154,7 +155,7 @@ export async function createInternalTask(
       ? { requestKey: origin.requestKey, requestHash: createFingerprint(input) }
       : {}),
   });
-  return { task: toTaskDict(task), created };
+  return announced(deps, { task: toTaskDict(task), created });
 }
 
 /** Refuses (428) an orchestrator-only write that came without the lease epoch. */
@@ -197,7 +198,7 @@ export async function createSubtask(
     requestContext: origin.requestContext,
     ...(requestKey ? { requestKey, requestHash: createFingerprint(input) } : {}),
   });
-  return { task: toTaskDict(task), created };
+  return announced(deps, { task: toTaskDict(task), created });
 }
 
 /** Tasks per internal page of the full listing; the byte budget usually ends a page first. */
@@ -578,7 +579,8 @@ export async function changeTask(
         }
       : {}),
   });
-  return toTaskDict(task);
+  if (input.status) recordFinished(deps, task);
+  return announced(deps, toTaskDict(task));
 }
 
 /**
@@ -591,9 +593,13 @@ export async function terminate(
   options: { recursive: boolean; terminatedBy: string | null },
 ): Promise<TaskDict[] & { total: number }> {
   const changed = await terminateTask(deps.db, taskId, options);
-  return withMeta(
-    changed.map((task) => toTaskDict(task)),
-    { total: changed.total },
+  for (const task of changed) recordFinished(deps, task);
+  return announced(
+    deps,
+    withMeta(
+      changed.map((task) => toTaskDict(task)),
+      { total: changed.total },
+    ),
   );
 }
 
@@ -605,7 +611,11 @@ export async function claim(deps: Db, input: z.infer<typeof ClaimBodySchema>): P
     ...(input.actions ? { actions: input.actions } : {}),
     ...(input.limit ? { limit: input.limit } : {}),
   });
-  return tasks.map((task) => toTaskDict(task));
+  recordClaimed(deps, tasks);
+  return announced(
+    deps,
+    tasks.map((task) => toTaskDict(task)),
+  );
 }
 
 /**
@@ -660,7 +670,7 @@ export async function rollUp(
       resetStatus: 'reset_status' in align ? align.reset_status : undefined,
     },
   });
-  return toTaskDict(task);
+  return announced(deps, toTaskDict(task));
 }
 
 /**
@@ -679,7 +689,7 @@ export async function retry(
     maxAttempts: input.max_attempts,
     ...(eventKey ? { eventKey } : {}),
   });
-  return { retried: outcome.retried, task: toTaskDict(outcome.task) };
+  return announced(deps, { retried: outcome.retried, task: toTaskDict(outcome.task) });
 }
 
 /** Most batches one `DELETE /tasks` runs, so a huge backlog cannot hold a request for minutes. */

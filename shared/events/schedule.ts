@@ -4,6 +4,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { type LeaseTick, runLeaseTick } from '../api/leader.ts';
+import { runOutboxTick } from '../api/outbox-tick.ts';
 import { getConfig } from '../config.ts';
 import { type Deps, getDeps, getLogger } from '../deps.ts';
 import { remainingTimeMs, runInvocation } from '../invocation.ts';
@@ -49,6 +50,17 @@ export function createLeaseScheduleHandler(
       logger.appendKeys({ scheduleEventId: scheduled.id });
       const done = await runLeaseTick(deps, remainingTimeMs);
       logger.info('lease tick', { ...done });
+      // Events and metrics after the lease's work: a failure here is logged and left to the next
+      // tick, never turned into a failed lease tick.
+      try {
+        const outbox = await runOutboxTick(deps);
+        logger.info('outbox tick', { ...outbox });
+      } catch (error) {
+        logger.warn('outbox tick failed', {
+          errorName: (error as Error).name,
+          reason: (error as Error).message,
+        });
+      }
       return done;
     });
   return (event, context) => runInvocation(context, () => tick(event, context));

@@ -69,6 +69,9 @@ export function createSqsHandler<T>(
       processInParallel: false,
       throwOnFullBatchFailure: false,
     });
+    if (response.batchItemFailures.length > 0) {
+      deps.telemetry?.record('SqsRecordsFailed', response.batchItemFailures.length);
+    }
     logger.info('SQS batch processed', {
       records: event.Records.length,
       failed: response.batchItemFailures.length,

@@ -29,8 +29,9 @@ function checkGrace(graceSeconds: number): void {
  * Claims the lease for `instanceId`, or refreshes it when the caller already holds it (Drydock's
  * re-entrant claim never refreshed). Another instance may take it only once it has expired, on
  * the database clock, so the session time zone plays no part. Every takeover (including the
- * holder's own claim after its lease lapsed) increments the epoch. It first takes the fence's
- * lock exclusively (`fence.ts`), so it waits for fenced writes already past their check.
+ * holder's own claim after its lease lapsed) increments the epoch and writes a "Lease Takeover"
+ * event to the outbox in the same statement. It first takes the fence's lock exclusively
+ * (`fence.ts`), so it waits for fenced writes already past their check.
  */
 export async function claimLease(
   db: Db,
@@ -53,6 +54,15 @@ export async function claimLease(
     expires_at = excluded.expires_at
   where a.holder = excluded.holder or a.expires_at <= now()
   returning a.*
+),
+-- A takeover (a new epoch) is announced; a holder refreshing its own live lease is not. The
+-- previous holder is as this statement's snapshot saw it.
+prev as (select holder, epoch from active_instance where lease_id = 1),
+takeover as (
+  insert into event_outbox (detail_type, epoch, extra)
+  select 'Lease Takeover', c.epoch, jsonb_build_object('holder', c.holder,
+    'previous_holder', (select holder from prev), 'previous_epoch', (select epoch from prev))
+  from claim c where c.epoch is distinct from (select epoch from prev)
 )
 select ${LEASE_SELECT}, true as "held" from claim a
 union all

@@ -9,6 +9,7 @@ import {
   MessageDictSchema,
   TaskIdParamsSchema,
 } from '../schemas.ts';
+import { waitForMessages, waitHeaders } from '../wait.ts';
 
 const MESSAGES = `${API_PREFIX}/tasks/{task_id}/messages`;
 const err = (description: string) => ({ description, schema: ErrorBodySchema });
@@ -61,23 +62,36 @@ export const messageRoutes: readonly AnyRoute[] = [
     params: TaskIdParamsSchema,
     query: ListMessagesQuerySchema,
     responses: {
-      200: { description: 'Messages in sequence order', schema: z.array(MessageDictSchema) },
+      200: {
+        description: 'Messages in sequence order',
+        schema: z.array(MessageDictSchema),
+        headers: { 'X-Wait': 'with wait: changed (a message after `after` exists), or timeout' },
+      },
       400: err('Bad id or query'),
       404: err('No such task'),
     },
     async handle({ deps, params, query }) {
+      const waited =
+        query.wait === undefined
+          ? undefined
+          : await waitForMessages(deps, params.task_id, {
+              seconds: query.wait,
+              after: query.after ?? 0,
+            });
       const page = await pageTaskMessages(deps, params.task_id, query);
       const path = `${API_PREFIX}/tasks/${params.task_id}/messages`;
       return {
         status: 200,
         body: page.messages,
-        headers:
-          page.nextAfter === null
+        headers: {
+          ...waitHeaders(waited),
+          ...(page.nextAfter === null
             ? {}
             : {
                 'X-Next-Cursor': String(page.nextAfter),
                 Link: nextLink(path, { after: page.nextAfter, limit: page.limit }),
-              },
+              }),
+        },
       };
     },
   }),

@@ -42,6 +42,7 @@ import {
   rollUp,
   terminate,
 } from '../tasks.ts';
+import { waitForTaskVersion, waitHeaders } from '../wait.ts';
 
 const TASKS = `${API_PREFIX}/tasks`;
 const err = (description: string) => ({ description, schema: ErrorBodySchema });
@@ -228,18 +229,31 @@ export const taskRoutes: readonly AnyRoute[] = [
       200: {
         description: 'The task, or with layers the map {init_task_id, <id>: task, …}',
         schema: z.union([TaskDictSchema, z.record(z.string(), z.unknown())]),
-        headers: { ETag: 'the task version' },
+        headers: {
+          ETag: 'the task version',
+          'X-Wait': 'with wait: changed, or timeout (the task did not change within the wait)',
+          'X-Wait-Limited-To':
+            'with wait: the seconds actually waited at most, when less than asked',
+        },
       },
       400: err('Bad id or query'),
       404: err('No such task'),
     },
     async handle({ deps, params, query }) {
+      // Only a caller that asks to wait waits; Drydock's clients see no change.
+      const waited =
+        query.wait === undefined
+          ? undefined
+          : await waitForTaskVersion(deps, params.task_id, {
+              seconds: query.wait,
+              version: query.version,
+            });
       const { body, version } = await readTask(deps, params.task_id, {
         builddata: query.builddata ?? false,
         subtaskerrors: query.subtaskerrors ?? false,
         layers: query.layers ?? 0,
       });
-      return { status: 200, body, headers: { ETag: etagOf(version) } };
+      return { status: 200, body, headers: { ETag: etagOf(version), ...waitHeaders(waited) } };
     },
   }),
   defineRoute({

@@ -1,0 +1,259 @@
+import type { Db } from '../db/port.ts';
+import { type ColumnSpec, p, type SqlFragment, sql, statement } from '../db/sql.ts';
+import { ValidationError } from '../errors.ts';
+import { run } from './run.ts';
+
+/**
+ * The transactional outbox (`event_outbox`, migration 0006). The statements that change a task's
+ * status or result insert the change's event row in a CTE of their own statement, with the
+ * fragments below, so a change and its event commit (or roll back) together. The publisher
+ * (`shared/events/publisher.ts`) claims pending rows, delivers them and marks them.
+ */
+
+export const DETAIL_TYPES = ['Task Status Change', 'Lease Takeover', 'Boot Action Status'] as const;
+export type DetailType = (typeof DETAIL_TYPES)[number];
+
+/** Where a status-changing statement's event comes from. */
+export interface TaskChangeSource {
+  /**
+   * The FROM list that yields one row per changed task, the task row after the change aliased `n`
+   * (a CTE returning `tasks.*`), joined to whatever holds the values before it.
+   */
+  readonly from: SqlFragment;
+  /** The status before the change (`null::text` for a new task). */
+  readonly oldStatus: SqlFragment;
+  /** The result status before the change (`null::text` for a new task). */
+  readonly oldResult: SqlFragment;
+  /** The epoch the event names; the task's owning epoch after the change by default. */
+  readonly epoch?: SqlFragment;
+}
+
+/**
+ * The body of a data-modifying CTE (`events as (${taskChangeEvents(…)})`) that writes one
+ * "Task Status Change" row per changed task whose status or result status moved: a write that
+ * only adds a message, a link or a reason announces nothing. Each row carries the task's version
+ * after the change, so consumers order and de-duplicate by it.
+ */
+export function taskChangeEvents(source: TaskChangeSource): SqlFragment {
+  const epoch = source.epoch ?? sql`n.claimed_epoch`;
+  return sql`insert into event_outbox (detail_type, task_id, parent_task_id, action, old_status,
+    new_status, result_status, epoch, version)
+  select 'Task Status Change', n.task_id, n.parent_task_id, n.action, ${source.oldStatus}, n.status,
+    n.result_status, ${epoch}, n.version
+  from ${source.from}
+  where (${source.oldStatus}) is distinct from n.status or (${source.oldResult}) is distinct from n.result_status`;
+}
+
+/** A created task's event: from nothing to its first status. `created` returns `tasks.*`. */
+export function createdTaskEvents(created: SqlFragment): SqlFragment {
+  return taskChangeEvents({
+    from: sql`${created} n`,
+    oldStatus: sql`null::text`,
+    oldResult: sql`null::text`,
+  });
+}
+
+/** One pending event as the publisher delivers it. */
+export interface OutboxEvent {
+  readonly eventId: number;
+  readonly detailType: DetailType;
+  readonly detail: EventDetail;
+}
+
+/**
+ * The event's `detail`: the same keys for every detail type (null where they do not apply, e.g.
+ * no task on a lease takeover), plus the type's own (`holder`, a boot action's fields).
+ */
+export interface EventDetail {
+  readonly task_id: string | null;
+  readonly parent_task_id: string | null;
+  readonly action: string | null;
+  readonly old_status: string | null;
+  readonly new_status: string | null;
+  readonly result_status: string | null;
+  readonly epoch: number | null;
+  readonly version: number | null;
+  /** When the change committed's statement ran (database clock), ISO-8601 UTC. */
+  readonly time: string;
+  readonly [key: string]: unknown;
+}
+
+const EVENT_COLUMNS = {
+  eventId: 'int',
+  detailType: 'text',
+  taskId: 'uuid?',
+  parentTaskId: 'uuid?',
+  action: 'text?',
+  oldStatus: 'text?',
+  newStatus: 'text?',
+  resultStatus: 'text?',
+  epoch: 'int?',
+  version: 'int?',
+  extra: 'json?',
+  created: 'timestamptz',
+} as const satisfies ColumnSpec;
+
+const EVENT_SELECT = sql`e.event_id as "eventId", e.detail_type as "detailType", e.task_id as "taskId",
+  e.parent_task_id as "parentTaskId", e.action as "action", e.old_status as "oldStatus",
+  e.new_status as "newStatus", e.result_status as "resultStatus", e.epoch as "epoch",
+  e.version as "version", e.extra as "extra", e.created as "created"`;
+
+function toEvent(row: {
+  eventId: number;
+  detailType: string;
+  taskId: string | null;
+  parentTaskId: string | null;
+  action: string | null;
+  oldStatus: string | null;
+  newStatus: string | null;
+  resultStatus: string | null;
+  epoch: number | null;
+  version: number | null;
+  extra: unknown;
+  created: string;
+}): OutboxEvent {
+  return {
+    eventId: row.eventId,
+    detailType: row.detailType as DetailType,
+    detail: {
+      ...(row.extra as Record<string, unknown> | null),
+      task_id: row.taskId,
+      parent_task_id: row.parentTaskId,
+      action: row.action,
+      old_status: row.oldStatus,
+      new_status: row.newStatus,
+      result_status: row.resultStatus,
+      epoch: row.epoch,
+      version: row.version,
+      time: row.created,
+    },
+  };
+}
+
+/**
+ * Claims up to `limit` pending events, oldest first, for `claimSeconds`: rows another publisher
+ * holds (a live claim or a row lock) are skipped, so two publishers never deliver the same row at
+ * once, and a publisher that dies before marking leaves them to the next one after the claim.
+ */
+export async function claimPendingEvents(
+  db: Db,
+  options: { limit: number; claimSeconds: number },
+): Promise<OutboxEvent[]> {
+  if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > 1000) {
+    throw new ValidationError('the event batch must be 1 to 1000');
+  }
+  const rows = await run(
+    db,
+    statement(
+      EVENT_COLUMNS,
+      sql`with next as (
+  select event_id from event_outbox
+  where published_at is null and (claimed_until is null or claimed_until < now())
+  order by event_id limit ${options.limit}::int
+  for update skip locked
+),
+claimed as (
+  update event_outbox o set claimed_until = now() + make_interval(secs => ${options.claimSeconds}::int)
+  from next where o.event_id = next.event_id
+  returning o.*
+)
+select ${EVENT_SELECT} from claimed e order by e.event_id`,
+    ),
+  );
+  return rows.map(toEvent);
+}
+
+/** Marks delivered events published (they leave the pending index). */
+export async function markEventsPublished(db: Db, eventIds: readonly number[]): Promise<number> {
+  if (eventIds.length === 0) return 0;
+  const rows = await run(
+    db,
+    statement(
+      { marked: 'int' },
+      sql`with marked as (
+  update event_outbox set published_at = now(), claimed_until = null
+  where event_id in (select (jsonb_array_elements_text(${p.json(eventIds)}::jsonb))::bigint)
+    and published_at is null
+  returning 1
+)
+select count(*)::int as "marked" from marked`,
+    ),
+  );
+  return rows[0]?.marked ?? 0;
+}
+
+/**
+ * Gives a claim back at once (a delivery that failed), so the next publisher run retries the rows
+ * instead of waiting out the claim.
+ */
+export async function releaseEventClaims(db: Db, eventIds: readonly number[]): Promise<void> {
+  if (eventIds.length === 0) return;
+  await run(
+    db,
+    statement(
+      { n: 'int' },
+      sql`with released as (
+  update event_outbox set claimed_until = null
+  where event_id in (select (jsonb_array_elements_text(${p.json(eventIds)}::jsonb))::bigint)
+    and published_at is null
+  returning 1
+)
+select count(*)::int as "n" from released`,
+    ),
+  );
+}
+
+/**
+ * Events after `afterId` in id order, published or not (a stream's replay after a reconnect,
+ * `Last-Event-ID`); at most `limit`.
+ */
+export async function readEventsAfter(
+  db: Db,
+  afterId: number,
+  limit: number,
+): Promise<OutboxEvent[]> {
+  const rows = await run(
+    db,
+    statement(
+      EVENT_COLUMNS,
+      sql`select ${EVENT_SELECT} from event_outbox e where e.event_id > ${afterId}::bigint
+order by e.event_id limit ${limit}::int`,
+    ),
+  );
+  return rows.map(toEvent);
+}
+
+/** Outbox state for the schedule's metrics and the health of the publisher. */
+export interface OutboxBacklog {
+  readonly pending: number;
+  readonly oldestPendingSeconds: number | null;
+  readonly purged: number;
+}
+
+/**
+ * Drops published events older than `keepSeconds` (at most `limit` rows) and reports the
+ * backlog, in one statement: the schedule's outbox upkeep.
+ */
+export async function purgePublishedEvents(
+  db: Db,
+  options: { keepSeconds: number; limit: number },
+): Promise<OutboxBacklog> {
+  const rows = await run(
+    db,
+    statement(
+      { pending: 'int', oldestPendingSeconds: 'float?', purged: 'int' },
+      sql`with gone as (
+  delete from event_outbox where event_id in (
+    select event_id from event_outbox
+    where published_at is not null and published_at < now() - make_interval(secs => ${options.keepSeconds}::int)
+    order by published_at limit ${options.limit}::int)
+  returning 1
+)
+select (select count(*) from event_outbox where published_at is null)::int as "pending",
+  (select extract(epoch from now() - min(created))::float8 from event_outbox where published_at is null)
+    as "oldestPendingSeconds",
+  (select count(*) from gone)::int as "purged"`,
+    ),
+  );
+  return rows[0] ?? { pending: 0, oldestPendingSeconds: null, purged: 0 };
+}

@@ -76,10 +76,11 @@ export function createPublisher(options: PublisherOptions): EventPublisher {
           reason: (error as Error).message,
         });
       }
-      await markEventsPublished(options.db, ok);
       const okSet = new Set(ok);
-      const failed = batch.filter((event) => !okSet.has(event.eventId)).map((e) => e.eventId);
+      // Counted on delivery: a mark that fails later redelivers (and recounts) them, at least once.
       if (ok.length > 0) options.onDelivered?.(batch.filter((e) => okSet.has(e.eventId)));
+      await markEventsPublished(options.db, ok);
+      const failed = batch.filter((event) => !okSet.has(event.eventId)).map((e) => e.eventId);
       delivered += ok.length;
       if (failed.length > 0) {
         await releaseEventClaims(options.db, failed);

@@ -4,6 +4,7 @@ import { STATUS_TRANSITIONS, TASK_STATUSES, type TaskStatus } from '../domain.ts
 import { LeaseLostError, ValidationError } from '../errors.ts';
 import { LIMITS } from '../limits.ts';
 import { fenced, fenceOf, LIVE_LEASE } from './fence.ts';
+import { taskChangeEvents } from './outbox.ts';
 import { run } from './run.ts';
 import { TASK_COLUMNS, TASK_SELECT, toTaskRecord } from './task-row.ts';
 import type {
@@ -218,7 +219,9 @@ claimed as (
     updated = now()
   where t.task_id = any (array(select task_id from next))
   returning t.*
-)
+),
+-- Claimed rows were queued: the claim read them locked, as they were.
+events as (${taskChangeEvents({ from: sql`claimed n`, oldStatus: sql`'queued'::text`, oldResult: sql`n.result_status` })})
 select ${TASK_SELECT}, exists (select 1 from lease) as "leaseHeld"
 from (select 1) as one left join claimed t on true
 order by t.seq`,
@@ -262,7 +265,7 @@ allowed as (
 -- Epochs below this one are dead: the live epoch, or every epoch there ever was after a lapse.
 bound as (select case when live then epoch else epoch + 1 end as epoch from lease where exists (select 1 from allowed)),
 stranded as (
-  select t.task_id, t.claimed_epoch,
+  select t.task_id, t.claimed_epoch, t.status as old_status, t.result_status as old_result,
     t.parent_task_id is null and t.created_epoch is null and t.status = 'running' and not t.terminate as requeue
   from task_queue q join tasks t on t.task_id = q.task_id
   where q.epoch < (select epoch from bound) and not q.queued
@@ -285,8 +288,9 @@ upd as (
     updated = now()
   from stranded s
   where t.task_id = s.task_id
-  returning t.task_id, t.status, t.message_seq, s.claimed_epoch as old_epoch
+  returning t.*, s.claimed_epoch as old_epoch, s.old_status, s.old_result
 ),
+events as (${taskChangeEvents({ from: sql`upd n`, oldStatus: sql`n.old_status`, oldResult: sql`n.old_result`, epoch: sql`n.old_epoch` })}),
 note as (
   insert into result_message (task_id, sequence, message, error, context_type, context)
   select task_id, message_seq,

@@ -11,6 +11,7 @@ import {
 import { LIMITS } from '../limits.ts';
 import { EMBEDDED_MESSAGES, READ_BUDGET_BYTES, TASK_BOUNDS, withMeta } from './bounds.ts';
 import { fenced, fenceOf, LIVE_LEASE } from './fence.ts';
+import { createdTaskEvents, taskChangeEvents } from './outbox.ts';
 import { isUniqueViolation, run, runRetryingOnConflict } from './run.ts';
 import {
   JOINED_MESSAGE_COLUMNS,
@@ -89,7 +90,8 @@ export async function createTask(
     request_context, request_key, retry, request_hash)
   values (${taskId}, null, ${common})
   returning *
-)
+),
+events as (${createdTaskEvents(sql`t`)})
 select ${NEW_TASK_SELECT}, true as "wasCreated", null::text as "parentStatus", null::boolean as "parentTerminate",
   true as "leaseHeld", null::bigint as "liveEpoch", true as "sameRequest"
 from t`,
@@ -118,6 +120,7 @@ ins as (
     and (${parentId}::uuid is null or exists (select 1 from parent))
   returning *
 ),
+events as (${createdTaskEvents(sql`ins`)}),
 started as (
   insert into result_message (task_id, sequence, message, error, context_type, context)
   select parent.task_id, parent.message_seq,
@@ -607,11 +610,18 @@ export async function updateTask(
     db,
     statement(
       UPDATE_COLUMNS,
-      sql`with ${fence}upd as (
+      sql`with ${fence}prev as (
+  -- The values before the change, for its event: locked, so they are the row the update changes.
+  select task_id as prev_id, status as old_status, result_status as old_result
+  from tasks where task_id = ${id}::uuid for update
+),
+upd as (
   update tasks set ${sql.join(sets, ', ')}
-  where ${sql.join(where, ' and ')}
-  returning *
-)${applied}
+  from prev
+  where prev.prev_id = tasks.task_id and ${sql.join(where, ' and ')}
+  returning tasks.*, prev.old_status, prev.old_result
+),
+events as (${taskChangeEvents({ from: sql`upd n`, oldStatus: sql`n.old_status`, oldResult: sql`n.old_result` })})${applied}
 select ${TASK_SELECT}, cur.status as "currentStatus", cur.version as "currentVersion",
   ${leaseEpoch} as "leaseEpoch", ${fenceHeld} as "fenceHeld", ${duplicate} as "duplicate",
   ${sameEvent} as "sameEvent"
@@ -677,9 +687,9 @@ export async function terminateTask(
     statement(
       TERMINATE_COLUMNS,
       sql`with recursive targets as (
-  select task_id from tasks where task_id = ${id}::uuid
+  select task_id, status as old_status from tasks where task_id = ${id}::uuid
   union all
-  select c.task_id from tasks c join targets on c.parent_task_id = targets.task_id
+  select c.task_id, c.status from tasks c join targets on c.parent_task_id = targets.task_id
   where ${options.recursive}::boolean
 ),
 upd as (
@@ -693,8 +703,9 @@ upd as (
     updated = now()
   from targets
   where t.task_id = targets.task_id and t.status not in ${FINISHED}
-  returning t.*
+  returning t.*, targets.old_status
 ),
+events as (${taskChangeEvents({ from: sql`upd n`, oldStatus: sql`n.old_status`, oldResult: sql`n.result_status` })}),
 sized as (
   select u.task_id, sum(octet_length(u::text)) over w as running, row_number() over w as n
   from upd u
@@ -835,7 +846,8 @@ upd as (
     and (${epoch}::bigint is null or exists (select 1 from fence))
     and (select bytes from sized) <= ${TASK_BOUNDS.resultListsBytes}::int
   returning t.*
-)
+),
+events as (${taskChangeEvents({ from: sql`upd n cross join parent p`, oldStatus: sql`n.status`, oldResult: sql`p.result_status` })})
 select ${TASK_SELECT}, exists (select 1 from parent) as "found", (select epoch from lease) as "leaseEpoch",
   (${epoch}::bigint is null or exists (select 1 from fence)) as "fenceHeld", s.bytes::int as "rolledBytes", s.successes::int as "rolledSuccesses", s.failures::int as "rolledFailures"
 from (select 1) as one left join upd t on true left join sized s on true`,
@@ -924,7 +936,8 @@ note as (
 ),
 applied as (
   insert into applied_event (event_key) select ${eventKey}::text from upd where ${eventKey}::text is not null
-)
+),
+events as (${taskChangeEvents({ from: sql`upd n join cur c on c.task_id = n.task_id`, oldStatus: sql`c.status`, oldResult: sql`c.result_status` })})
 select ${TASK_SELECT}, d.verdict as "verdict", (select epoch from lease) as "leaseEpoch"
 from decision d
 cross join lateral (

@@ -21,7 +21,7 @@ export async function resetTables(db: Db): Promise<void> {
   await db.query(
     statement(
       {},
-      sql`truncate tasks, task_queue, result_message, build_data, active_instance, applied_event, maintenance_claim, boot_action, boot_action_status`,
+      sql`truncate tasks, task_queue, result_message, build_data, active_instance, applied_event, maintenance_claim, boot_action, boot_action_status, event_outbox`,
     ),
   );
 }

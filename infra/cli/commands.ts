@@ -274,18 +274,37 @@ export async function tasksRetry(ctx: CommandContext): Promise<number> {
   return EXIT.ok;
 }
 
+/** The longest one wait request asks for (the service cuts it to its own bound anyway). */
+const WAIT_REQUEST_SECONDS = 20;
+
 /**
  * Waits until the task finishes, with a progress line on stderr; exits 0 when it succeeded, 1
- * when it finished otherwise, 6 on --timeout. Each round is one read of the task: the one place
- * to switch to the service's long-poll (`?wait=`) once it offers one.
+ * when it finished otherwise, 6 on --timeout. After the first read each round asks the service
+ * to answer when the task changes (`?wait=&version=`), so a change shows at once and an idle task
+ * costs one request per 20 s; a service without waits is polled every --interval as before.
  */
 export async function tasksWait(ctx: CommandContext): Promise<number> {
   const id = arg(ctx, 0, 'the task id');
   const timeout = parseDuration(str(ctx.options.timeout) ?? '1h', '--timeout');
   const interval = parseDuration(str(ctx.options.interval) ?? '2s', '--interval');
   const started = Date.now();
+  let version: number | undefined;
+  let waits = true;
   for (;;) {
-    const task = await ctx.client.getTask(id);
+    const waitSeconds = Math.floor(
+      Math.min(timeout - (Date.now() - started), WAIT_REQUEST_SECONDS * 1000) / 1000,
+    );
+    let waited = false;
+    let task: Task;
+    if (version !== undefined && waits && waitSeconds >= 1) {
+      const answer = await ctx.client.waitForTask(id, { seconds: waitSeconds, version });
+      task = answer.task;
+      waited = answer.waited;
+      waits = answer.waited;
+    } else {
+      task = await ctx.client.getTask(id);
+    }
+    version = task.version;
     const elapsed = Math.round((Date.now() - started) / 1000);
     ctx.out.progress(
       `${task.action} ${task.task_id.slice(0, 8)}: ${task.status}, result ${task.result.status}, ` +
@@ -302,29 +321,36 @@ export async function tasksWait(ctx: CommandContext): Promise<number> {
       }
       return outcomeOf(task);
     }
-    if (Date.now() - started + interval > timeout) {
+    if (Date.now() - started + (waited ? 0 : interval) > timeout) {
       ctx.out.endProgress();
       ctx.out.note(`timed out after ${elapsed}s; the task is still ${task.status}`);
       if (ctx.out.json) ctx.out.data(task);
       return EXIT.timeout;
     }
-    await ctx.sleep(interval);
+    if (!waited) await ctx.sleep(interval);
   }
 }
 
 // ------------------------------------------------------------------------------------------
 // messages
 
+/**
+ * Prints a task's messages; with -f keeps following until the task has finished and its last
+ * messages are out. Between rounds it asks the service to answer on a new message or a change of
+ * the task (`?wait=&after=&version=`); a service without waits is polled every --interval.
+ */
 export async function messagesTail(ctx: CommandContext): Promise<number> {
   const id = arg(ctx, 0, 'the task id');
   const follow = ctx.options.follow === true;
   const errorsOnly = ctx.options.errors === true;
   const interval = parseDuration(str(ctx.options.interval) ?? '2s', '--interval');
   let after = positiveInt(str(ctx.options.after), '--after', Number.MAX_SAFE_INTEGER) ?? 0;
+  let waits = true;
   for (;;) {
     // Read what is there now; with -f, keep reading until the task has finished and its last
     // messages are out.
-    const finishedBefore = follow ? isFinished(await ctx.client.getTask(id)) : true;
+    const task = follow ? await ctx.client.getTask(id) : undefined;
+    const finishedBefore = task ? isFinished(task) : true;
     for (;;) {
       const page = await ctx.client.listMessages(id, { after, limit: 1000 });
       for (const m of page.messages) {
@@ -335,7 +361,16 @@ export async function messagesTail(ctx: CommandContext): Promise<number> {
       }
       if (page.nextAfter === null) break;
     }
-    if (finishedBefore) return EXIT.ok;
+    if (finishedBefore || !task) return EXIT.ok;
+    if (waits) {
+      const answer = await ctx.client.waitForMessages(id, {
+        seconds: WAIT_REQUEST_SECONDS,
+        after,
+        version: task.version,
+      });
+      waits = answer.waited;
+      if (answer.waited) continue;
+    }
     await ctx.sleep(interval);
   }
 }

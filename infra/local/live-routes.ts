@@ -53,7 +53,9 @@ function streamFilter(url: URL): ((event: OutboxEvent) => boolean) | string {
     return 'task_id must be a task id (uuid)';
   }
   for (const name of url.searchParams.keys()) {
-    if (!['task_id', 'detail_type', 'after'].includes(name)) return `unknown parameter ${name}`;
+    if (!['task_id', 'detail_type', 'after', 'messages'].includes(name)) {
+      return `unknown parameter ${name}`;
+    }
   }
   return (event) =>
     (taskId === null ||
@@ -106,11 +108,24 @@ export function createLiveRoutes(deps: Deps, gate: RequestGate | undefined): Loc
       if (filter(event)) res.write(sseFrame(event));
     };
     const unsubscribe = bus.subscribe((event) => (held ? held.push(event) : send(event)));
+    // `messages=true`: also a hint, without an id (it is no event and is not replayed), when a
+    // task gets a new message, so a live view of a task's messages need not poll.
+    const hints = url.searchParams.get('messages') === 'true';
+    const taskFilter = url.searchParams.get('task_id')?.toLowerCase();
+    const stopHints = hints
+      ? bus.onAnySignal((signal) => {
+          if (signal.kind !== 'message' || (taskFilter && signal.taskId !== taskFilter)) return;
+          res.write(
+            `data: ${JSON.stringify({ 'detail-type': 'Task Message', detail: { task_id: signal.taskId } })}\n\n`,
+          );
+        })
+      : undefined;
     const heartbeat = setInterval(() => res.write(': keepalive\n\n'), HEARTBEAT_MS);
     heartbeat.unref();
     res.on('close', () => {
       clearInterval(heartbeat);
       unsubscribe();
+      stopHints?.();
     });
     // Tells the client the stream is open (and a retry delay for reconnects).
     res.write('retry: 2000\n: connected\n\n');

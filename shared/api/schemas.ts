@@ -347,13 +347,22 @@ export const AppendMessagesBodySchema = z
       'One message, an array of them (appended in order, in one statement), or {epoch, messages}.',
   });
 
-export const ListMessagesQuerySchema = z.strictObject({
-  after: queryInt(0, Number.MAX_SAFE_INTEGER)
-    .optional()
-    .meta({ description: 'Sequence to start after.' }),
-  limit: queryInt(1, LIMITS.listPage).optional(),
-  wait: waitSeconds.optional(),
-});
+export const ListMessagesQuerySchema = z
+  .strictObject({
+    after: queryInt(0, Number.MAX_SAFE_INTEGER)
+      .optional()
+      .meta({ description: 'Sequence to start after.' }),
+    limit: queryInt(1, LIMITS.listPage).optional(),
+    wait: waitSeconds.optional(),
+    version: queryInt(0, 2_147_483_647).optional().meta({
+      description:
+        'With wait: also answer once the task version passes this one (a status or result change), for a follower that stops when the task ends.',
+    }),
+  })
+  .refine((q) => q.version === undefined || q.wait !== undefined, {
+    message: 'version is read only with wait',
+    path: ['version'],
+  });
 
 // ---------------------------------------------------------------------------------------------
 // Build data

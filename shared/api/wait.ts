@@ -68,13 +68,22 @@ export async function waitForTaskVersion(
   return waitOnMark(deps, taskId, options.seconds, (mark) => mark.version > since);
 }
 
-/** The messages route with `wait`: until a message after sequence `after` exists. */
+/**
+ * The messages route with `wait`: until a message after sequence `after` exists, or (with
+ * `version`) the task's version passes it.
+ */
 export async function waitForMessages(
   deps: WaitDeps,
   taskId: string,
-  options: { seconds: number; after: number },
+  options: { seconds: number; after: number; version?: number | undefined },
 ): Promise<WaitResult> {
-  return waitOnMark(deps, taskId, options.seconds, (mark) => mark.messageSeq > options.after);
+  const { after, version } = options;
+  return waitOnMark(
+    deps,
+    taskId,
+    options.seconds,
+    (mark) => mark.messageSeq > after || (version !== undefined && mark.version > version),
+  );
 }
 
 /** The response headers that say how a wait ended. */

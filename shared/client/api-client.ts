@@ -110,6 +110,50 @@ export function createApiClient(options: ApiClientOptions) {
       return data as Task;
     },
 
+    /**
+     * The task once its version passes `version`, or after `seconds` unchanged (the service cuts
+     * the wait to its bound, 25 s on API Gateway). `waited` is false when the service did not
+     * wait (one without waits answers at once): the caller then polls as before.
+     */
+    async waitForTask(
+      taskId: string,
+      options: { seconds: number; version: number },
+    ): Promise<{ task: Task; waited: boolean; changed: boolean }> {
+      const { data, error, response } = await api.GET('/api/v1.0/tasks/{task_id}', {
+        params: {
+          path: { task_id: taskId },
+          query: { wait: String(options.seconds), version: String(options.version) },
+        },
+      });
+      if (!data) fail(`wait for task ${taskId}`, response, error);
+      const outcome = response.headers.get('X-Wait');
+      return { task: data as Task, waited: outcome !== null, changed: outcome === 'changed' };
+    },
+
+    /**
+     * Waits until the task has a message after `after` (or its version passes `version`), at
+     * most `seconds`; reads nothing else. `waited` as for `waitForTask`.
+     */
+    async waitForMessages(
+      taskId: string,
+      options: { seconds: number; after: number; version?: number },
+    ): Promise<{ waited: boolean; changed: boolean }> {
+      const { data, error, response } = await api.GET('/api/v1.0/tasks/{task_id}/messages', {
+        params: {
+          path: { task_id: taskId },
+          query: {
+            after: String(options.after),
+            limit: '1',
+            wait: String(options.seconds),
+            ...(options.version !== undefined ? { version: String(options.version) } : {}),
+          },
+        },
+      });
+      if (!data) fail(`wait for messages of ${taskId}`, response, error);
+      const outcome = response.headers.get('X-Wait');
+      return { waited: outcome !== null, changed: outcome === 'changed' };
+    },
+
     /** The whole tree under a task in one request (`layers=-1`), each task with its messages. */
     async getTaskTree(taskId: string): Promise<TaskTree> {
       const { data, error, response } = await api.GET('/api/v1.0/tasks/{task_id}', {

@@ -1595,6 +1595,10 @@ export interface operations {
                 layers?: string;
                 /** @description true/false, yes/no, on/off, t/f, 1/0 (any case); a bare flag is true. */
                 subtaskerrors?: string;
+                /** @description With wait: answer once the task version passes this one (default: the version when the wait starts). */
+                version?: string;
+                /** @description Seconds to wait for a change before answering (cut to WAIT_MAX_SECONDS, 25 by default; the X-Wait header says changed or timeout). */
+                wait?: string;
             };
             header?: never;
             path: {
@@ -1610,6 +1614,10 @@ export interface operations {
                 headers: {
                     /** @description the task version */
                     ETag?: string;
+                    /** @description with wait: changed, or timeout (the task did not change within the wait) */
+                    "X-Wait"?: string;
+                    /** @description with wait: the seconds actually waited at most, when less than asked */
+                    "X-Wait-Limited-To"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1794,6 +1802,10 @@ export interface operations {
                 /** @description Sequence to start after. */
                 after?: string;
                 limit?: string;
+                /** @description With wait: also answer once the task version passes this one (a status or result change), for a follower that stops when the task ends. */
+                version?: string;
+                /** @description Seconds to wait for a change before answering (cut to WAIT_MAX_SECONDS, 25 by default; the X-Wait header says changed or timeout). */
+                wait?: string;
             };
             header?: never;
             path: {
@@ -1807,6 +1819,8 @@ export interface operations {
             /** @description Messages in sequence order */
             200: {
                 headers: {
+                    /** @description with wait: changed (a message after `after` exists), or timeout */
+                    "X-Wait"?: string;
                     [name: string]: unknown;
                 };
                 content: {

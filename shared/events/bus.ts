@@ -15,6 +15,7 @@ type SignalListener = (signal: TaskSignal) => void;
 export class InProcessBus {
   readonly #events = new Set<EventListener>();
   readonly #signals = new Map<string, Set<SignalListener>>();
+  readonly #anySignal = new Set<SignalListener>();
 
   /** Delivers events in order to every subscriber, then wakes the waiters of their tasks. */
   publish(events: readonly OutboxEvent[]): void {
@@ -33,6 +34,13 @@ export class InProcessBus {
   /** Wakes whoever waits on a task (a new message has no event of its own). */
   signal(signal: TaskSignal): void {
     for (const listener of this.#signals.get(signal.taskId) ?? []) listener(signal);
+    for (const listener of this.#anySignal) listener(signal);
+  }
+
+  /** Every signal, whatever the task (the stream's message hints). */
+  onAnySignal(listener: SignalListener): () => void {
+    this.#anySignal.add(listener);
+    return () => this.#anySignal.delete(listener);
   }
 
   /** Listens for signals about one task; returns the unsubscribe function. */

@@ -77,6 +77,7 @@ export const messageRoutes: readonly AnyRoute[] = [
           : await waitForMessages(deps, params.task_id, {
               seconds: query.wait,
               after: query.after ?? 0,
+              version: query.version,
             });
       const page = await pageTaskMessages(deps, params.task_id, query);
       const path = `${API_PREFIX}/tasks/${params.task_id}/messages`;

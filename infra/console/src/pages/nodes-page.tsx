@@ -60,7 +60,7 @@ function NodeHistory(props: { nodeName: string }) {
   const { nodeName } = props;
   const live = useLive(
     () => api.getNodeBuildData(nodeName, { latest: false, verbosity: 1, limit: HISTORY_LIMIT }),
-    { key: nodeName, intervalMs: 10_000 },
+    { key: nodeName, intervalMs: 10_000, concerns: null },
   );
   const now = useNow();
   const [viewing, setViewing] = useState<{ item: BuildData; text: string | Error } | null>(null);
@@ -195,7 +195,7 @@ function DiffPanel(props: { nodeName: string; older: BuildData; newer: BuildData
       }
       return lines;
     },
-    { key: `${keyOf(older)}>${keyOf(newer)}`, intervalMs: 3_600_000 },
+    { key: `${keyOf(older)}>${keyOf(newer)}`, intervalMs: 3_600_000, concerns: null },
   );
   const lines = live.data ?? [];
   const changed = lines.filter((l) => l.kind !== 'same').length;

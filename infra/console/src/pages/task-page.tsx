@@ -42,6 +42,7 @@ async function readPreview(taskId: string): Promise<TaskTree> {
 export function TaskPage(props: { taskId: string }) {
   const { taskId } = props;
   const firstFetch = useRef(true);
+  const treeIds = useRef<ReadonlySet<string>>(new Set([taskId]));
   // The preview goes first: on a local database with one connection, the whole tree's read
   // would otherwise hold it up.
   const previewRead = useMemo(() => readPreview(taskId), [taskId]);
@@ -55,15 +56,25 @@ export function TaskPage(props: { taskId: string }) {
       }
       return tree;
     },
-    // A finished tree changes only through an operator's retry: read it far less often.
-    { key: taskId, intervalMs: (tree) => (tree && isTreeFinished(tree) ? 15_000 : 2000) },
+    {
+      key: taskId,
+      // A finished tree changes only through an operator's retry: read it far less often.
+      intervalMs: (tree) => (tree && isTreeFinished(tree) ? 15_000 : 2000),
+      // An event for the task, a subtask, or any task already in the tree (a new subtask's
+      // parent is in it).
+      concerns: (event) =>
+        event.taskId === taskId ||
+        treeIds.current.has(event.taskId ?? '') ||
+        treeIds.current.has(event.parentTaskId ?? ''),
+    },
   );
+  treeIds.current = live.data ? new Set(live.data.tasks.keys()) : new Set([taskId]);
   // Read after the tree, so the first paint does not wait behind it on a single-connection
   // local database.
   const treeRead = live.data !== undefined;
   const buildData = useLive(
     async () => (treeRead ? api.getTaskBuildData(taskId, { verbosity: 1 }) : undefined),
-    { key: `${taskId}:${treeRead}`, intervalMs: 10_000 },
+    { key: `${taskId}:${treeRead}`, intervalMs: 10_000, concerns: null },
   );
   const [preview, setPreview] = useState<TaskTree | undefined>(undefined);
   useEffect(() => {

@@ -98,11 +98,9 @@ describe('metrics', () => {
       result: 'failure',
       TasksFinished: 1,
     });
-    expect((byName.get('TasksFinished')?.[0]?.dims as string[]).sort()).toEqual([
-      'action',
-      'result',
-      'service',
-    ]);
+    expect(
+      [...((byName.get('TasksFinished')?.[0]?.dims as string[] | undefined) ?? [])].sort(),
+    ).toEqual(['action', 'result', 'service']);
     expect(byName.get('TasksRequeued')?.[0]).toMatchObject({ action: 'verify_site' });
     expect(byName.get('LeaseTakeovers')?.[0]).toMatchObject({ LeaseTakeovers: 1, unit: 'Count' });
     expect(byName.get('ClaimLatency')?.[0]).toMatchObject({ ClaimLatency: 1.5, unit: 'Seconds' });

@@ -65,7 +65,10 @@ export function getLogger(): Logger {
  * Builds the `Db` adapter the configuration names. Lambda containers serve one request at a
  * time, so the `pg` pool stays small; statement timeouts keep a stuck query inside the Lambda's.
  */
-export async function createDb(config: DbConfig): Promise<TransactionalDb> {
+export async function createDb(
+  config: DbConfig,
+  options: { notify?: boolean } = {},
+): Promise<TransactionalDb> {
   switch (config.driver) {
     // The pg and PGlite adapters are loaded only by the driver that uses them: a Lambda on the
     // Data API never evaluates `pg` (its bundle keeps the adapter in a chunk it never loads).
@@ -89,6 +92,8 @@ export async function createDb(config: DbConfig): Promise<TransactionalDb> {
         connectionString: url,
         maxConnections: 2,
         statementTimeoutMs: config.statementTimeoutMs,
+        // The local server's sessions ask the outbox trigger to NOTIFY other local servers.
+        ...(options.notify ? { sessionSettings: { 'drydock.notify': 'on' } } : {}),
       });
     }
     case 'data-api':
@@ -118,7 +123,7 @@ export async function createDeps(
   config: Config,
   log: Logger = createLogger(config),
 ): Promise<ContainerDeps> {
-  const db = await createDb(config.db);
+  const db = await createDb(config.db, { notify: config.events.sink === 'local' });
   const telemetry = getTelemetry(config);
   const bus = config.events.sink === 'local' ? new InProcessBus() : undefined;
   const sink: EventSink =

@@ -71,6 +71,10 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   });
   // Events a previous run left pending (it stopped between a commit and its publish).
   void deps.events?.afterWrite();
+  // On a shared Postgres, events other processes write wake this server's publisher too.
+  const unlisten = deps.bus
+    ? await deps.db.listen?.('drydock_events', () => void deps.events?.afterWrite())
+    : undefined;
   const address = await listen(server, options.port, options.host);
   const { scheduledHandler } = await import('#functions/leader.ts');
 
@@ -101,6 +105,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
         server.closeAllConnections();
       });
       await running;
+      await unlisten?.();
       await deps.events?.idle();
       await closeDeps();
     },

@@ -130,6 +130,22 @@ export function createPgDb(options: PgDbOptions): TransactionalDb {
         client.release();
       }
     },
+    async listen(channel, onNotify) {
+      // A connection of its own, outside the pool: LISTEN holds it for as long as it listens.
+      const client = new pg.Client({ connectionString: options.connectionString, types });
+      client.on('error', () => {});
+      client.on('notification', (message) => {
+        if (message.channel === channel) onNotify();
+      });
+      try {
+        await client.connect();
+        await client.query(`listen "${channel.replaceAll('"', '""')}"`);
+      } catch (error) {
+        await client.end().catch(() => {});
+        throw translatePgError(error);
+      }
+      return () => client.end();
+    },
     close: () => pool.end(),
   };
 }

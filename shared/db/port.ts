@@ -12,6 +12,11 @@ export interface Db {
   close(): Promise<void>;
   /** Which adapter this is, for logs and health output. */
   readonly driver: DbDriver;
+  /**
+   * `LISTEN` on a channel over a connection of its own (the `pg` adapter only): `onNotify` runs
+   * for each notification. Resolves with the function that stops listening.
+   */
+  readonly listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
 }
 
 /**

@@ -98,6 +98,16 @@ describe.skipIf(SKIP_SERVER)('bench smoke run', () => {
     for (const op of api) expect(op.dataApiCalls).toBeGreaterThanOrEqual(1);
   });
 
+  it('measured what a wait costs per waiting second and what the outbox adds to a write', () => {
+    const e = results.events;
+    expect(e?.wait.reads).toBe(16);
+    expect(e?.wait.dataApiCallsPerRead).toBe(1);
+    positive(e?.wait.readMsPg as Summary);
+    positive(e?.wait.readMsDataApi as Summary);
+    expect(e?.outbox.map((c) => c.id)).toEqual(['create', 'update']);
+    for (const c of e?.outbox ?? []) positive(c.ratio);
+  });
+
   it('loaded the local server and the bare server, and sampled the server memory', () => {
     const h = results.http;
     expect(h?.cases.map((c) => c.id)).toEqual(['get-task', 'post-message']);

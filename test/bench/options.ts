@@ -5,6 +5,7 @@ export const PHASES = [
   'store',
   'build-data',
   'statements',
+  'events',
   'http',
   'bundles',
   'design',

@@ -7,6 +7,7 @@ import {
   type BundlesPhaseResult,
 } from './bundles-phase.ts';
 import type { DesignPhaseResult } from './design-phase.ts';
+import { type EventsPhaseResult, eventsSection } from './events-phase.ts';
 import {
   type HttpPhaseResult,
   STARTUP_TARGETS,
@@ -44,6 +45,7 @@ export interface BenchResults {
   bundles?: BundlesPhaseResult;
   design?: DesignPhaseResult;
   inputGate?: InputGatePhaseResult;
+  events?: EventsPhaseResult;
   /** Phases that could not run, with why. */
   errors: Record<string, string>;
 }
@@ -347,6 +349,7 @@ export function renderMarkdown(r: BenchResults): string {
   for (const c of r.store?.cases ?? []) if (c.note) out.push(`Note (${c.id}): ${c.note}.`, '');
   if (r.buildData)
     out.push('#### Latest build data per generator', '', ...buildDataSection(r.buildData), '');
+  if (r.events) out.push('#### Events: waits and the outbox', '', ...eventsSection(r.events), '');
   if (r.statements)
     out.push('#### Round trips per operation', '', ...statementsSection(r.statements), '');
   if (r.http)

@@ -10,6 +10,7 @@ import { runBuildDataPhase } from './build-data-phase.ts';
 import { runBundlesPhase } from './bundles-phase.ts';
 import { ROOT } from './child-server.ts';
 import { runDesignPhase } from './design-phase.ts';
+import { runEventsPhase } from './events-phase.ts';
 import { runHttpPhase } from './http-phase.ts';
 import { runInputGatePhase } from './input-gate-phase.ts';
 import { type BenchOptions, type Phase, parseOptions, USAGE } from './options.ts';
@@ -70,6 +71,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       const store = await runStatementsPhase(schema);
       const api = await runApiCallsPhase(schema, progress.update);
       results.statements = { store, api };
+    },
+    events: async () => {
+      results.events = await runEventsPhase(schema, options, progress.update);
     },
     http: async () => {
       results.http = await runHttpPhase(schema, options, progress.update);

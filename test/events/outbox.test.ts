@@ -210,6 +210,30 @@ describe.each(TEST_DRIVERS)('event outbox on %s', (driver) => {
     ]);
   });
 
+  it.runIf(driver === 'pg')('NOTIFYs listeners only from sessions that ask for it', async () => {
+    let heard = 0;
+    let wake: () => void = () => {};
+    const second = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    const stop = await t.db.listen?.('drydock_events', () => {
+      heard += 1;
+      wake();
+    });
+    try {
+      // A Lambda's session (no setting): the trigger returns at once.
+      await queuedTask(t.db);
+      // A local server's session.
+      const local = t.connect({ 'drydock.notify': 'on' }, 1);
+      await queuedTask(local);
+      await second;
+      // Notifications arrive in commit order: had the first write notified, it would be first.
+      expect(heard).toBe(1);
+    } finally {
+      await stop?.();
+    }
+  });
+
   it('keeps published rows a while, then drops them; reports the backlog', async () => {
     await queuedTask(t.db);
     await queuedTask(t.db);

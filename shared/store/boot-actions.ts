@@ -266,14 +266,24 @@ export interface BootActionDetail {
 }
 
 /**
- * The hook where the final-status write announces itself: a "Boot Action Status" event in the
- * transactional outbox (`event_outbox`), in the same statement as the status it reports. `final`
- * names the CTE holding the row that became final (columns of `boot_action_status`, plus
- * `old_status`). Returns CTEs to splice in (each followed by a comma), or nothing while the
- * service has no outbox.
+ * The final-status write announces itself: a "Boot Action Status" event in the transactional
+ * outbox (`event_outbox`, see shared/events/README.md), in the same statement as the status it
+ * reports. `final` names the CTE holding the row that became final (columns of
+ * `boot_action_status`, plus `old_status`). The event's task fields are the deploy task's (its
+ * version as this statement read it); `old_status`/`new_status` are the boot action's, and
+ * `action_id`, `action_name` and `node_name` name it. Returns the CTE to splice in, followed by
+ * a comma.
  */
-export function bootActionStatusOutbox(_final: SqlFragment): SqlFragment {
-  return sql.empty;
+export function bootActionStatusOutbox(final: SqlFragment): SqlFragment {
+  return sql`boot_action_events as (
+  insert into event_outbox (detail_type, task_id, parent_task_id, action, old_status, new_status,
+    result_status, epoch, version, extra)
+  select 'Boot Action Status', f.task_id, t.parent_task_id, t.action, f.old_status, f.action_status,
+    t.result_status, t.claimed_epoch, t.version,
+    jsonb_build_object('action_id', f.action_id, 'action_name', f.action_name, 'node_name', f.node_name)
+  from ${final} f left join tasks t on t.task_id = f.task_id
+),
+`;
 }
 
 /**

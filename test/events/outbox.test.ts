@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { generateBootActionKey, newBootActionId } from '#shared/bootactions/key.ts';
 import { sql, statement } from '#shared/db/sql.ts';
 import { LeaseLostError } from '#shared/errors.ts';
 import { createPublisher, type EventSink } from '#shared/events/publisher.ts';
+import { createBootActionContext, reportBootAction } from '#shared/store/boot-actions.ts';
 import { abdicateLease, claimLease, renewLease } from '#shared/store/lease.ts';
 import {
   claimPendingEvents,
@@ -232,6 +234,43 @@ describe.each(TEST_DRIVERS)('event outbox on %s', (driver) => {
     } finally {
       await stop?.();
     }
+  });
+
+  it("announces a boot action's final status once, with the action and the deploy task", async () => {
+    const task = await queuedTask(t.db, { action: 'deploy_node' });
+    const key = generateBootActionKey();
+    const actionId = newBootActionId();
+    await createBootActionContext(t.db, {
+      nodeName: 'n1',
+      taskId: task.taskId,
+      identityKeyHash: key.hash,
+      actions: [{ actionId, actionName: 'hello', actionStatus: 'incomplete' }],
+    });
+    const report = (status?: 'success') =>
+      reportBootAction(t.db, {
+        actionId,
+        identityKeyHash: key.hash,
+        ...(status ? { status } : {}),
+        details: [{ message: 'step', error: false }],
+      });
+    await report();
+    await report('success');
+    await expect(report('success')).rejects.toThrow();
+    const sink = recordingSink();
+    await createPublisher({ db: t.db, sink, mode: 'none' }).drain();
+    const boot = sink.got.filter((e) => e.detailType === 'Boot Action Status');
+    expect(boot.map((e) => e.detail)).toEqual([
+      expect.objectContaining({
+        task_id: task.taskId,
+        action: 'deploy_node',
+        old_status: 'incomplete',
+        new_status: 'success',
+        version: task.version,
+        action_id: actionId,
+        action_name: 'hello',
+        node_name: 'n1',
+      }),
+    ]);
   });
 
   it('keeps published rows a while, then drops them; reports the backlog', async () => {

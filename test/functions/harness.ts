@@ -316,7 +316,18 @@ const TABLES = [
   'maintenance_claim',
   'boot_action',
   'boot_action_status',
+  'event_outbox',
 ] as const;
+
+/**
+ * What a table's rows are compared on: the whole row, except the outbox's delivery columns
+ * (claimed_until, published_at), which a publisher moves in the background: a refused request
+ * must write no event, whatever the publisher has done meanwhile.
+ */
+const ROW_TEXT: Partial<Record<(typeof TABLES)[number], string>> = {
+  event_outbox: `(t.event_id, t.detail_type, t.task_id, t.old_status, t.new_status, t.result_status,
+    t.epoch, t.version, t.extra, t.created)::text`,
+};
 
 /**
  * Row count and content checksum of every table, in one statement: equal snapshots mean nothing
@@ -326,7 +337,7 @@ export async function snapshot(db: Db): Promise<Record<string, string>> {
   // Table names come from the constant list above, never from input.
   const text = `select ${TABLES.map(
     (table) =>
-      `(select count(*) || ':' || coalesce(md5(string_agg(t::text, '|' order by t::text)), '') from ${table} t) as "${table}"`,
+      `(select count(*) || ':' || coalesce(md5(string_agg(${ROW_TEXT[table] ?? 't::text'}, '|' order by ${ROW_TEXT[table] ?? 't::text'})), '') from ${table} t) as "${table}"`,
   ).join(', ')}`;
   const columns = Object.fromEntries(TABLES.map((table) => [table, 'text'] as const));
   const rows = await db.query(statement(columns, { ...sql``, text, params: [] }));

@@ -94,6 +94,11 @@ const EnvSchema = z
     DESIGN_PLATFORM_IMAGES: listVar.optional(),
     DESIGN_PLATFORM_KERNELS: listVar.optional(),
     DESIGN_WORKERS: intVar(0, 16).default(0),
+    // Where nodes report boot actions (Drydock's `[bootactions] report_url`); unset: this
+    // service's own URL as the node reached it.
+    BOOTACTION_REPORT_URL: z
+      .url({ protocol: /^https?$/, error: 'expected an http(s):// URL' })
+      .optional(),
     AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
     // Events (shared/events/README.md): where the outbox is published, and when.
     EVENTS_SINK: z.enum(['eventbridge', 'local', 'none']).optional(),
@@ -255,6 +260,8 @@ export interface Config {
   readonly keystone: KeystoneConfig | undefined;
   readonly events: EventsConfig;
   readonly metrics: MetricsConfig;
+  /** The URL nodes report boot actions to; undefined: derived from each request. */
+  readonly bootActions: { readonly reportUrl: string | undefined };
 }
 
 /** Where outbox events go and when (shared/events/README.md). */
@@ -390,6 +397,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
           policy: e.KEYSTONE_POLICY,
         }
       : undefined,
+    bootActions: { reportUrl: e.BOOTACTION_REPORT_URL },
   });
 }
 

@@ -63,6 +63,10 @@ export const POLICY_RULES = {
     'Claim, renew and abdicate the orchestrator lease; requeue work stranded by a dead epoch',
   ),
   'physical_provisioner:read_api_document': own('Read the OpenAPI document of this service'),
+  'physical_provisioner:create_bootaction_context': own(
+    "Create a node's boot-action context and its key (the orchestrator, while deploying the node)",
+  ),
+  'physical_provisioner:read_bootaction': own("Read a node's boot actions and their statuses"),
 } as const satisfies Record<string, RuleDefault>;
 
 /** The name of a registered rule; route tables may only name these. */

@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import {
+  type NodeTemplateContext,
+  nodeTemplateContext,
+  type TargetedBootAction,
+  targetedBootActions,
+} from '../bootactions/node-context.ts';
 import { type AnalysisSettings, type AnalysisTimings, analyzeDesign } from './analyze-design.ts';
 import { NodeFilterProblem, type NodeFilterSet, selectNodes } from './node-filter.ts';
 import { DesignLimitError, DesignSyntaxError, decodeDesign } from './parse-yaml.ts';
@@ -23,7 +29,8 @@ export type AnalysisRequest =
       bytes: Uint8Array;
       settings: AnalysisSettings;
       nodeFilter: NodeFilterSet | null;
-    };
+    }
+  | { kind: 'bootactions'; bytes: Uint8Array; settings: AnalysisSettings; nodeName: string };
 
 /** The answer to each kind of request: small, so handing it back between threads is cheap. */
 export type AnalysisResult =
@@ -42,6 +49,16 @@ export type AnalysisResult =
       nodes: string[] | null;
       /** Why the filter could not be evaluated, when it could not. */
       filterProblem: string | null;
+    }
+  | {
+      kind: 'bootactions';
+      status: ValidationStatus;
+      /** Whether the effective site could be compiled. */
+      compiled: boolean;
+      /** The node's template context; null when the design has no such node. */
+      node: NodeTemplateContext | null;
+      /** The boot actions whose node filter selects the node, in design order. */
+      actions: TargetedBootAction[];
     };
 
 /** Runs analyses: in the calling thread, or in worker threads so the event loop stays free. */
@@ -87,6 +104,16 @@ export function runAnalysis(request: AnalysisRequest): AnalysisResult {
           filterProblem: error.message,
         };
       }
+    }
+    case 'bootactions': {
+      const site = analysis.site;
+      return {
+        kind: 'bootactions',
+        status: analysis.status,
+        compiled: site !== null,
+        node: site === null ? null : nodeTemplateContext(site, request.nodeName),
+        actions: site === null ? [] : targetedBootActions(site, request.nodeName),
+      };
     }
   }
 }

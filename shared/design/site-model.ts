@@ -178,6 +178,14 @@ export type BootActionAsset = {
   packageList: Record<string, string | null> | null;
   /** Why an inline `pkg_list` is unusable, when it is. */
   packageListProblem: string | null;
+  /** Inline data of a `unit` or `file` asset (rendered through `dataPipeline`). */
+  data: string | null;
+  /** Segments applied to the data: `base64_decode`, `base64_encode`, `utf8_decode`, `utf8_encode`, `template`. */
+  dataPipeline: string[];
+  /** Segments applied to `location` before it is fetched (`template`). */
+  locationPipeline: string[];
+  /** File mode: the document's octal string (`'555'`) read as octal, as Drydock reads it. */
+  permissions: number | null;
 };
 
 export type BootAction = {
@@ -516,7 +524,26 @@ function buildAsset(a: Data): BootActionAsset {
       packageListProblem = 'Requires a top-level mapping/object.';
     }
   }
-  return { type, path: str(a.path), location: str(a.location), packageList, packageListProblem };
+  return {
+    type,
+    path: str(a.path),
+    location: str(a.location),
+    packageList,
+    packageListProblem,
+    data: typeof a.data === 'string' ? a.data : null,
+    dataPipeline: list(a.data_pipeline).map(pyStr),
+    locationPipeline: list(a.location_pipeline).map(pyStr),
+    permissions: modeOf(a.permissions),
+  };
+}
+
+/** Drydock's `BootActionAsset.__init__`: a string mode is octal (`int(mode, base=8)`), a number is taken as it is. */
+function modeOf(value: unknown): number | null {
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  if (typeof value === 'string' && /^[0-7]+$/.test(value.trim())) {
+    return Number.parseInt(value.trim(), 8);
+  }
+  return null;
 }
 
 /** Python's `str()` of a scalar, as Drydock's string fields coerce values (`True`, `300`). */

@@ -45,6 +45,18 @@ interface Internal extends Record<string, unknown> {
 }
 
 function toResult(response: RouteResponse): APIGatewayProxyResult {
+  if (response.body instanceof Uint8Array) {
+    return {
+      statusCode: response.status,
+      headers: Object.fromEntries(
+        Object.entries(response.headers ?? {}).filter(
+          (entry): entry is [string, string] => entry[1] !== undefined,
+        ),
+      ),
+      body: Buffer.from(response.body).toString('base64'),
+      isBase64Encoded: true,
+    };
+  }
   const noBody = response.status === 204 || response.body === undefined;
   return {
     statusCode: response.status,
@@ -88,8 +100,13 @@ function envelope(
     // HEAD is the GET answer without its body, errors included: same status and headers, and
     // the length the body would have had.
     if (request.event.httpMethod?.toUpperCase() === 'HEAD' && response.body !== '') {
-      response.headers['Content-Length'] = String(Buffer.byteLength(response.body));
+      response.headers['Content-Length'] = String(
+        response.isBase64Encoded
+          ? Buffer.from(response.body, 'base64').length
+          : Buffer.byteLength(response.body),
+      );
       response.body = '';
+      response.isBase64Encoded = false;
     }
     logger.info('request served', {
       method: request.event.httpMethod,
@@ -171,6 +188,10 @@ export function createHttpHandler(
     enforcePolicy(caller.keystone, spec.policy);
     const deps = await loadDeps();
     assertSoundHeaders(event);
+    // A route with its own authentication refuses a caller before anything else is read.
+    const authenticated = spec.authenticate
+      ? await spec.authenticate({ params: match.params, headers: event.headers ?? {}, deps })
+      : undefined;
     const text = rawBody(event, deps.config.http.maxBodyBytes);
     assertSoundInput(match.params, 'path');
     const params = validate(spec.params ?? NO_INPUT, match.params, 'path');
@@ -191,6 +212,7 @@ export function createHttpHandler(
       caller,
       requestId: requestIdOf(event, context),
       deps,
+      authenticated,
     });
     return toResult(response);
   };

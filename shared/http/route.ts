@@ -29,6 +29,16 @@ export interface RouteRequest<P, Q, B, D = Deps> {
   readonly caller: Caller;
   readonly requestId: string;
   readonly deps: D;
+  /** What the route's `authenticate` returned (undefined for routes without one). */
+  readonly authenticated?: unknown;
+}
+
+/** What a route's `authenticate` sees: the raw path parameters, the headers, the dependencies. */
+export interface AuthenticateRequest<D = Deps> {
+  readonly params: Readonly<Record<string, string>>;
+  /** Header names are lower case. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly deps: D;
 }
 
 /**
@@ -45,7 +55,10 @@ export class JsonText {
 /** What a route returns; the kit adds content type and request id headers. */
 export interface RouteResponse {
   readonly status: number;
-  /** JSON-serialised (a `JsonText` is sent as is); omitted for 204. */
+  /**
+   * JSON-serialised (a `JsonText` is sent as is); omitted for 204. Bytes (a `Uint8Array`) are
+   * sent as they are (base64 in the Lambda answer), with the route's own `Content-Type` header.
+   */
   readonly body?: unknown;
   /** Undefined values are left out. */
   readonly headers?: Readonly<Record<string, string | undefined>>;
@@ -84,6 +97,13 @@ export interface Route<P = unknown, Q = unknown, B = unknown, D = Deps> {
    * `physical_provisioner:<action>` on POST /tasks besides `create_task`). `pattern` documents it.
    */
   readonly bodyPolicy?: { readonly pattern: string; of(body: B): RuleName | undefined };
+  /**
+   * For routes whose callers authenticate with something of their own instead of IAM or Keystone
+   * (a node's boot-action key): runs before the query and body are read, so a caller that fails
+   * it learns nothing from them and costs nothing more. It throws to refuse; what it returns
+   * reaches `handle` as `authenticated`. Such a route has no `policy`.
+   */
+  readonly authenticate?: (request: AuthenticateRequest<D>) => Promise<unknown>;
   /** Documented request headers (e.g. `If-Match`). */
   readonly requestHeaders?: Readonly<Record<string, string>>;
   readonly responses: Readonly<Record<number, ResponseDoc>>;

@@ -61,6 +61,8 @@ export const FUNCTION_ENTRIES = {
   migrate: 'functions/migrate.ts',
   health: 'functions/health.ts',
   design: 'functions/design.ts',
+  bootActions: 'functions/boot-actions.ts',
+  bootActionNodes: 'functions/boot-action-nodes.ts',
 } as const;
 
 /** The Keystone REQUEST authoriser's entry; it exists only when the stage takes Keystone tokens. */
@@ -83,6 +85,8 @@ export const FUNCTION_SPECS = {
   migrate: { entry: 'migrate', handler: 'handler', id: 'Migrate' },
   health: { entry: 'health', handler: 'handler', id: 'Health' },
   design: { entry: 'design', handler: 'handler', id: 'Design' },
+  bootActions: { entry: 'bootActions', handler: 'handler', id: 'BootActions' },
+  bootActionNodes: { entry: 'bootActionNodes', handler: 'handler', id: 'BootActionNodes' },
 } as const satisfies Record<
   string,
   { entry: keyof typeof FUNCTION_ENTRIES; handler: string; id: string }
@@ -103,7 +107,17 @@ export const DATABASE_FUNCTIONS: readonly FunctionName[] = [
   'leaseSchedule',
   'migrate',
   'health',
+  'bootActions',
+  'bootActionNodes',
 ];
+
+/**
+ * Throttling of the node-facing boot-action API, its own and apart from the orchestrators' API:
+ * nodes fetch their assets once per deployment and report a few times, so a flood there is never
+ * a fleet of real nodes (a key guesser, a node stuck in a loop), and it must not eat into the
+ * orchestrators' rate.
+ */
+export const NODE_API_THROTTLE = { rateLimit: 20, burstLimit: 40 } as const;
 
 /** Options of {@link StatelessStack}. */
 export interface StatelessStackProps extends StackProps {
@@ -117,6 +131,11 @@ export class StatelessStack extends Stack {
   readonly api: apigateway.RestApi;
   /** The API taking Keystone tokens: `api` itself (`keystone`), a second API (`both`), or none. */
   readonly keystoneApi: apigateway.RestApi | undefined;
+  /**
+   * The node-facing boot-action API: no IAM and no Keystone (nodes authenticate with their
+   * boot-action key), its own throttling, and only the three node routes.
+   */
+  readonly nodeApi: apigateway.RestApi;
   /** The REQUEST authoriser function behind `keystoneApi`. */
   readonly keystoneAuthorizer: ServiceFunction | undefined;
   readonly functions: Readonly<Record<FunctionName, ServiceFunction>>;
@@ -145,7 +164,7 @@ export class StatelessStack extends Stack {
 
     const functions = this.createFunctions(database);
     this.functions = functions;
-    this.grantDesignSources(functions.design);
+    this.grantDesignSources([functions.design, functions.bootActionNodes]);
 
     this.queues = {
       tasks: this.consumedQueue('TaskQueue', 'task requests', functions.taskEvents),
@@ -166,6 +185,7 @@ export class StatelessStack extends Stack {
           ? this.restApi('KeystoneApi', 'keystone', functions)
           : undefined;
     if (config.api.domain) this.customDomain(config.api.domain, this.keystoneApi ?? this.api);
+    this.nodeApi = this.bootActionNodeApi(functions.bootActionNodes);
     this.callerPolicy = this.createCallerPolicy();
     this.functionErrorAlarms(functions);
     this.observability = new ServiceObservability(this, 'Observability', {
@@ -254,6 +274,17 @@ export class StatelessStack extends Stack {
         // 2-4 s in the bench (2 shared cores). Its heap fits in 192 MB (measured).
         memorySize: DESIGN_MEMORY_MB,
       },
+      bootActions: {
+        description: 'boot-action contexts and statuses (orchestrator routes)',
+        environment: http,
+      },
+      // Renders a node's assets from its design: parses the design inline, like the design
+      // function, so it gets the same memory (CPU).
+      bootActionNodes: {
+        description: 'boot-action units, files and reports (node routes, key-authenticated)',
+        environment: designEnvironment,
+        memorySize: DESIGN_MEMORY_MB,
+      },
     };
     const functions = Object.fromEntries(
       (Object.keys(FUNCTION_SPECS) as FunctionName[]).map((name) => {
@@ -310,28 +341,29 @@ export class StatelessStack extends Stack {
   }
 
   /** Secrets and buckets for design references, only when the context configures them. */
-  private grantDesignSources(design: ServiceFunction): void {
+  private grantDesignSources(readers: readonly ServiceFunction[]): void {
     const { config } = this;
     const secretArns = [
       config.design.httpCredentialsSecretArn,
       config.design.keystoneSecretArn,
     ].filter((arn): arn is string => arn !== undefined);
     secretArns.forEach((arn, index) => {
-      secretsmanager.Secret.fromSecretCompleteArn(this, `DesignSecret${index}`, arn).grantRead(
-        design,
-      );
+      const secret = secretsmanager.Secret.fromSecretCompleteArn(this, `DesignSecret${index}`, arn);
+      for (const reader of readers) secret.grantRead(reader);
     });
-    for (const bucket of config.design.s3Buckets) {
-      const objects = `arn:${Aws.PARTITION}:s3:::${bucket}/*`;
-      design.addToRolePolicy(
-        new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }),
-      );
-      const policy = design.role?.node.tryFindChild('DefaultPolicy');
-      if (policy) {
-        Validations.of(policy).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${bucket}/*]`,
-          reason: `Design references name any object key in the configured bucket ${bucket}; the grant is read-only (s3:GetObject) and limited to that bucket.`,
-        });
+    for (const reader of readers) {
+      for (const bucket of config.design.s3Buckets) {
+        const objects = `arn:${Aws.PARTITION}:s3:::${bucket}/*`;
+        reader.addToRolePolicy(
+          new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }),
+        );
+        const policy = reader.role?.node.tryFindChild('DefaultPolicy');
+        if (policy) {
+          Validations.of(policy).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${bucket}/*]`,
+            reason: `Design references (and boot-action asset locations) name any object key in the configured bucket ${bucket}; the grant is read-only (s3:GetObject) and limited to that bucket.`,
+          });
+        }
       }
     }
   }
@@ -493,6 +525,7 @@ export class StatelessStack extends Stack {
       leader: integrate(functions.leader),
       health: integrate(functions.health),
       design: integrate(functions.design),
+      bootActions: integrate(functions.bootActions),
     };
     const jsonObject = this.jsonObjectValidation(api);
     // GET with the HEAD and OPTIONS every route answers (the functions serve both).
@@ -546,6 +579,13 @@ export class StatelessStack extends Stack {
     nodeFilter.addMethod('ANY', integrations.design);
     nodeFilter.addMethod('POST', integrations.design, jsonObject);
 
+    // The orchestrator's boot-action routes; the nodes' own are on the node API.
+    const bootActions = v1.addResource('bootactions');
+    bootActions.addResource('{action_id}').addMethod('ANY', integrations.bootActions);
+    const bootActionNode = bootActions.addResource('nodes').addResource('{hostname}');
+    bootActionNode.addMethod('ANY', integrations.bootActions);
+    bootActionNode.addMethod('POST', integrations.bootActions, jsonObject);
+
     Validations.of(api).acknowledge({
       id: 'AwsSolutions-COG4',
       reason:
@@ -565,6 +605,120 @@ export class StatelessStack extends Stack {
           'AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy for the account-level API Gateway logging role, which API Gateway itself assumes.',
       });
     }
+    return api;
+  }
+
+  /**
+   * The node-facing boot-action API (Drydock's `control/bootaction.py` routes): a REST API of its
+   * own, so that nothing else is reachable without IAM or a Keystone token, with its own
+   * throttling and access log. Nodes authenticate with their boot-action key (`X-Bootaction-Key`),
+   * which the function checks before it reads anything else; API Gateway logs no headers and no
+   * bodies. Only the three node methods exist; any other path or method is API Gateway's 403.
+   * Binary media `*\/*`: the tarballs leave as bytes whatever the node's Accept header says (the
+   * function decodes the base64 body API Gateway then passes it).
+   */
+  private bootActionNodeApi(fn: ServiceFunction): apigateway.RestApi {
+    const { config } = this;
+    const accessLogs = new logs.LogGroup(this, 'NodeApiAccessLogs', {
+      retention: toRetention(config.logRetentionDays),
+      removalPolicy: config.isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    const api = new apigateway.RestApi(this, 'NodeApi', {
+      restApiName: `${config.prefix}-nodes`,
+      description:
+        "Drydock statemgmt: boot-action units, files and reports for deployed nodes (authenticated by each node's boot-action key)",
+      endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
+      binaryMediaTypes: ['*/*'],
+      cloudWatchRole: false,
+      deployOptions: {
+        stageName: config.stage,
+        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
+          caller: false,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: false,
+        }),
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        // Reports carry keys in a header and rendered assets may carry them in the body.
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        tracingEnabled: true,
+        throttlingRateLimit: NODE_API_THROTTLE.rateLimit,
+        throttlingBurstLimit: NODE_API_THROTTLE.burstLimit,
+      },
+    });
+    api.node.tryRemoveChild('Endpoint');
+    // Logging on this stage needs the account's CloudWatch role, which the first API sets.
+    const account = this.api.node.tryFindChild('Account');
+    if (account) api.deploymentStage.node.addDependency(account);
+    this.drydockErrorResponses(api);
+    const integration = new apigateway.LambdaIntegration(fn, {
+      proxy: true,
+      allowTestInvoke: false,
+    });
+    // API Gateway itself refuses a request without the key header, before any function runs;
+    // on this API that is the only required parameter, so its refusal is Drydock's 401.
+    // Body validation is on but no method names a model: report bodies (passed as binary here)
+    // are checked by the function's schema, the single source of truth.
+    const keyValidator = api.addRequestValidator('KeyHeaderValidator', {
+      validateRequestParameters: true,
+      validateRequestBody: true,
+    });
+    api.addGatewayResponse('MissingBootactionKey', {
+      type: apigateway.ResponseType.BAD_REQUEST_PARAMETERS,
+      statusCode: '401',
+      responseHeaders: { 'WWW-Authenticate': "'Bootaction-Key'" },
+      templates: {
+        'application/json':
+          '{"type":"error","message":"No X-Bootaction-Key","retry":false,"request_id":"$context.requestId"}',
+      },
+    });
+    const open: apigateway.MethodOptions = {
+      authorizationType: apigateway.AuthorizationType.NONE,
+      requestValidator: keyValidator,
+      requestParameters: { 'method.request.header.X-Bootaction-Key': true },
+    };
+    const bootActions = api.root.addResource('api').addResource('v1.0').addResource('bootactions');
+    const node = bootActions.addResource('nodes').addResource('{hostname}');
+    const all = [
+      bootActions.addResource('{action_id}').addMethod('POST', integration, open),
+      node.addResource('units').addMethod('GET', integration, open),
+      node.addResource('files').addMethod('GET', integration, open),
+    ];
+    for (const method of all) {
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          "Node-facing boot-action routes (Drydock's own contract): an installed node has no AWS identity or Keystone token, so it authenticates with its per-deployment boot-action key, checked by the function in constant time before anything else is read; the API is throttled on its own.",
+      });
+    }
+    Validations.of(api).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason:
+        'Callers are deployed bare-metal nodes authenticating with their boot-action key (X-Bootaction-Key), not Cognito users; no other route exists on this API.',
+    });
+    Validations.of(api).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'The node API has three methods, each refusing requests without the node key before reading anything, and its own stage throttling; a WAF web ACL (about 6 USD a month plus rules) can be associated when nodes reach it over the internet.',
+    });
+    // Where nodes report: this API's own URL, built from its id (not `api.url`, which would
+    // make the function depend on the deployment that depends on it).
+    fn.addEnvironment(
+      'BOOTACTION_REPORT_URL',
+      `https://${api.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/${config.stage}/api/v1.0/bootactions/`,
+    );
+    new CfnOutput(this, 'NodeApiUrl', {
+      description:
+        "Base URL of the node-facing boot-action routes (no IAM: each node's boot-action key)",
+      value: api.url,
+    });
     return api;
   }
 
@@ -728,14 +882,17 @@ export class StatelessStack extends Stack {
       });
       if (this.alarmAction) alarm.addAlarmAction(this.alarmAction);
     }
-    const apis: [string, apigateway.RestApi][] = [['Api', this.api]];
+    const apis: [string, apigateway.RestApi][] = [
+      ['Api', this.api],
+      ['NodeApi', this.nodeApi],
+    ];
     if (this.keystoneApi && this.keystoneApi !== this.api) {
       apis.push(['KeystoneApi', this.keystoneApi]);
     }
     for (const [id, api] of apis) {
       // Keystone outages surface here too: the authoriser's failures are answered 503.
       const serverErrors = new cloudwatch.Alarm(this, `${id}ServerErrors`, {
-        alarmDescription: `${this.config.prefix}: ${id === 'Api' ? 'API' : 'Keystone API'} 5xx responses`,
+        alarmDescription: `${this.config.prefix}: ${id === 'Api' ? 'API' : id === 'NodeApi' ? 'node API' : 'Keystone API'} 5xx responses`,
         metric: api.metricServerError({
           period: Duration.minutes(5),
           statistic: cloudwatch.Stats.SUM,

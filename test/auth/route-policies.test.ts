@@ -42,10 +42,17 @@ describe('route policies', () => {
   it('names a registered rule on every route but the public probes', async () => {
     const routes = (await loadHttpFunctions()).flatMap((fn) => fn.routes);
     const publicRoutes = routes.filter((route) => route.policy === undefined);
+    // The probes, and the node-facing boot-action routes: nodes authenticate with their key.
     expect(publicRoutes.map((route) => `${route.method} ${route.path}`).sort()).toEqual([
+      'GET /api/v1.0/bootactions/nodes/{hostname}/files',
+      'GET /api/v1.0/bootactions/nodes/{hostname}/units',
       'GET /api/v1.0/health',
       'GET /versions',
+      'POST /api/v1.0/bootactions/{action_id}',
     ]);
+    expect(publicRoutes.filter((route) => route.path.includes('/bootactions/'))).toSatisfy(
+      (node: typeof routes) => node.every((route) => route.authenticate !== undefined),
+    );
     for (const route of routes) {
       if (route.policy) expect(RULE_NAMES).toContain(route.policy);
     }

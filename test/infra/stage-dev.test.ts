@@ -38,6 +38,15 @@ afterAll(() => dev?.dispose());
 const FUNCTION_IDS: string[] = Object.values(FUNCTION_SPECS).map((spec) => spec.id);
 const DATABASE_IDS: string[] = DATABASE_FUNCTIONS.map((name) => FUNCTION_SPECS[name].id);
 
+/** The service's API (the node-facing boot-action API is the other RestApi). */
+const mainApi = (): string => {
+  const id = Object.keys(resourcesOf(dev.statelessTemplate, 'AWS::ApiGateway::RestApi')).find(
+    (candidate) => /^Api[0-9A-F]{8}$/.test(candidate),
+  );
+  if (!id) throw new Error('no RestApi Api');
+  return id;
+};
+
 describe('dev stage: stateful stack', () => {
   it('runs Aurora PostgreSQL 17 Serverless v2 with the Data API, encrypted, IAM auth, backups', () => {
     dev.statefulTemplate.hasResourceProperties('AWS::RDS::DBCluster', {
@@ -258,19 +267,19 @@ describe('dev stage: REST API', () => {
   ]);
 
   it('requires IAM on every method except GET, HEAD and OPTIONS of /versions and /api/v1.0/health', () => {
-    const methods = apiMethods(dev.statelessTemplate);
+    const methods = apiMethods(dev.statelessTemplate, mainApi());
     expect(methods.size).toBeGreaterThan(PUBLIC.length);
     for (const [route, method] of methods) {
       expect(method.authorization, route).toBe(PUBLIC.includes(route) ? 'NONE' : 'AWS_IAM');
     }
     expect(PUBLIC.every((route) => methods.has(route))).toBe(true);
-    // IAM only by default: no Keystone authoriser, one API.
+    // IAM only by default: no Keystone authoriser, one API (and the nodes' own, see bootactions).
     dev.statelessTemplate.resourceCountIs('AWS::ApiGateway::Authorizer', 0);
-    dev.statelessTemplate.resourceCountIs('AWS::ApiGateway::RestApi', 1);
+    dev.statelessTemplate.resourceCountIs('AWS::ApiGateway::RestApi', 2);
   });
 
   it('routes every prefix to its function', () => {
-    const methods = apiMethods(dev.statelessTemplate);
+    const methods = apiMethods(dev.statelessTemplate, mainApi());
     const target = (route: string) => {
       const method = methods.get(route);
       if (!method) throw new Error(`no method ${route}`);
@@ -302,6 +311,9 @@ describe('dev stage: REST API', () => {
       'POST /api/v1.0/validatedesign': 'Design',
       'ANY /api/v1.0/nodefilter': 'Design',
       'POST /api/v1.0/nodefilter': 'Design',
+      'ANY /api/v1.0/bootactions/{action_id}': 'BootActions',
+      'ANY /api/v1.0/bootactions/nodes/{hostname}': 'BootActions',
+      'POST /api/v1.0/bootactions/nodes/{hostname}': 'BootActions',
     };
     expect([...methods.keys()].sort()).toEqual(Object.keys(expected).sort());
     for (const [route, fn] of Object.entries(expected)) {
@@ -317,8 +329,9 @@ describe('dev stage: REST API', () => {
     const validators = resourcesOf(dev.statelessTemplate, 'AWS::ApiGateway::RequestValidator');
     expect(Object.values(validators)).toHaveLength(1);
     expect(Object.values(validators)[0]?.Properties).toMatchObject({ ValidateRequestBody: true });
-    const methods = apiMethods(dev.statelessTemplate);
+    const methods = apiMethods(dev.statelessTemplate, mainApi());
     for (const route of [
+      'POST /api/v1.0/bootactions/nodes/{hostname}',
       'POST /api/v1.0/tasks',
       'POST /api/v1.0/designs/resolve',
       'POST /api/v1.0/validatedesign',
@@ -467,7 +480,7 @@ describe('dev stage: queues and schedule', () => {
       (a) => a.Properties?.MetricName === 'Errors' && a.Properties?.Namespace === 'AWS/Lambda',
     );
     expect(errorAlarms).toHaveLength(FUNCTION_IDS.length);
-    expect(alarms.filter((a) => a.Properties?.MetricName === '5XXError')).toHaveLength(1);
+    expect(alarms.filter((a) => a.Properties?.MetricName === '5XXError')).toHaveLength(2);
   });
 });
 

@@ -67,9 +67,14 @@ const logicalIdOf = (stage: SynthesizedStage, prefix: string) => {
   return id;
 };
 
-/** `GET /versions`, `GET /api/v1.0/health`: the routes without a policy rule. */
+/**
+ * `GET /versions`, `GET /api/v1.0/health`: the routes without a policy rule (the node-facing
+ * boot-action routes aside: they live on the node API, authenticated by the node's key).
+ */
 async function publicRoutes(): Promise<string[]> {
-  const routes = (await loadHttpFunctions()).flatMap((fn) => fn.routes);
+  const routes = (await loadHttpFunctions())
+    .flatMap((fn) => fn.routes)
+    .filter((route) => route.authenticate === undefined);
   // The HTTP kit answers HEAD on a GET route and OPTIONS on every path: a public GET route is
   // public with both.
   return routes
@@ -84,7 +89,8 @@ async function publicRoutes(): Promise<string[]> {
 
 describe('apiAuth=keystone', () => {
   it('puts the REQUEST authoriser on every method but the routes without a policy rule', async () => {
-    expect(restApiIds(keystone)).toHaveLength(1);
+    // The Keystone API, and the node API (no Keystone there: nodes use their key).
+    expect(restApiIds(keystone)).toHaveLength(2);
     const authorizers = resourcesOf(keystone.statelessTemplate, 'AWS::ApiGateway::Authorizer');
     expect(Object.keys(authorizers)).toHaveLength(1);
     const [authorizerId, authorizer] = Object.entries(authorizers)[0] as [
@@ -101,7 +107,7 @@ describe('apiAuth=keystone', () => {
       functionLogicalId(keystone.statelessTemplate, 'KeystoneAuthorizer'),
     );
 
-    const methods = apiMethods(keystone.statelessTemplate);
+    const methods = apiMethods(keystone.statelessTemplate, logicalIdOf(keystone, 'Api'));
     const open = [...methods].filter(([, m]) => m.authorization === 'NONE').map(([r]) => r);
     expect(open.sort()).toEqual(await publicRoutes());
     for (const [route, method] of methods) {
@@ -212,7 +218,7 @@ describe('apiAuth=keystone', () => {
 
 describe('apiAuth=both', () => {
   it('keeps the IAM API as it is and adds a Keystone API with the same routes', () => {
-    expect(restApiIds(both)).toHaveLength(2);
+    expect(restApiIds(both)).toHaveLength(3);
     const iamApi = logicalIdOf(both, 'Api');
     const keystoneApi = logicalIdOf(both, 'KeystoneApi');
     const iamMethods = apiMethods(both.statelessTemplate, iamApi);

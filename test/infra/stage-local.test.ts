@@ -84,7 +84,8 @@ describe('local stage (LocalStack free services)', () => {
   });
 
   it('keeps the REST API (v1), SQS, the EventBridge rule and the trigger, all free in LocalStack', () => {
-    local.statelessTemplate.resourceCountIs('AWS::ApiGateway::RestApi', 1);
+    // The service's API and the node-facing boot-action API.
+    local.statelessTemplate.resourceCountIs('AWS::ApiGateway::RestApi', 2);
     local.statelessTemplate.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
     local.statelessTemplate.resourceCountIs('AWS::Scheduler::Schedule', 0);
     local.statelessTemplate.hasResourceProperties('AWS::Events::Rule', {

@@ -243,7 +243,8 @@ describe('apiAuth=both', () => {
     const accounts = resourcesOf(both.statelessTemplate, 'AWS::ApiGateway::Account');
     expect(Object.keys(accounts)).toHaveLength(1);
     const stages = Object.entries(resourcesOf(both.statelessTemplate, 'AWS::ApiGateway::Stage'));
-    expect(stages).toHaveLength(2);
+    // The IAM API, the Keystone API and the node API.
+    expect(stages).toHaveLength(3);
     for (const [, stage] of stages) {
       expect(stage.DependsOn ?? [], 'the stage waits for the logging role').toContain(
         Object.keys(accounts)[0],

@@ -5,6 +5,7 @@
 import { Aws, Duration } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routes as bootActionRoutes } from '#functions/boot-actions.ts';
 import { routes as buildDataRoutes } from '#functions/build-data.ts';
 import { routes as designRoutes } from '#functions/design.ts';
 import { routes as healthRoutes } from '#functions/health.ts';
@@ -12,6 +13,7 @@ import { routes as leaderRoutes } from '#functions/leader.ts';
 import { routes as messageRoutes } from '#functions/messages.ts';
 import { routes as taskRoutes } from '#functions/tasks.ts';
 import { DEFAULT_LOCAL_DATABASE_URL } from '#infra/config/stage-config.ts';
+import { DATABASE_FUNCTIONS } from '#infra/stacks/stateless-stack.ts';
 import {
   acknowledgementsOf,
   apiMethods,
@@ -64,7 +66,7 @@ describe('local stage (LocalStack free services)', () => {
     const withDatabase = Object.values(serviceFunctions(local.statelessTemplate)).filter(
       (fn) => environmentOf(fn).DB_DRIVER === 'pg',
     );
-    expect(withDatabase).toHaveLength(10);
+    expect(withDatabase).toHaveLength(DATABASE_FUNCTIONS.length);
   });
 
   it('grants reading that one secret and nothing of RDS', () => {
@@ -73,7 +75,7 @@ describe('local stage (LocalStack free services)', () => {
     const secretReads = statements.filter((s) =>
       s.Action.some((a) => a.startsWith('secretsmanager:')),
     );
-    expect(secretReads).toHaveLength(10);
+    expect(secretReads).toHaveLength(DATABASE_FUNCTIONS.length);
     for (const statement of secretReads) {
       expect(statement.Action.sort()).toEqual([
         'secretsmanager:DescribeSecret',
@@ -154,6 +156,7 @@ describe('API Gateway routes against the functions', () => {
     ['Leader', leaderRoutes],
     ['Health', healthRoutes],
     ['Design', designRoutes],
+    ['BootActions', bootActionRoutes],
   ] as const;
 
   it.each(tables)('sends every %s route to that function, with HEAD and OPTIONS', (id, routes) => {

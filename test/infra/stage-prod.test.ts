@@ -85,46 +85,55 @@ describe('prod stage: data is protected', () => {
 });
 
 describe('prod stage: design sources configured by context', () => {
-  it('passes the settings to the design function only', () => {
-    expect(environmentOf(functionResource(prod.statelessTemplate, 'Design'))).toMatchObject({
-      DESIGN_KEYSTONE_SECRET_ARN: KEYSTONE_ARN,
-      DESIGN_HTTP_CREDENTIALS_SECRET_ARN: HTTP_CREDENTIALS_ARN,
-      DESIGN_FILE_ROOTS: '/opt/designs',
-      DESIGN_ALLOW_HOSTS: 'deckhand.internal,10.0.0.5',
-    });
+  // The design function, and the boot-action node function (it renders assets from the design).
+  const READERS = ['Design', 'BootActionNodes'];
+
+  it('passes the settings to the design readers only', () => {
+    for (const id of READERS) {
+      expect(environmentOf(functionResource(prod.statelessTemplate, id))).toMatchObject({
+        DESIGN_KEYSTONE_SECRET_ARN: KEYSTONE_ARN,
+        DESIGN_HTTP_CREDENTIALS_SECRET_ARN: HTTP_CREDENTIALS_ARN,
+        DESIGN_FILE_ROOTS: '/opt/designs',
+        DESIGN_ALLOW_HOSTS: 'deckhand.internal,10.0.0.5',
+      });
+    }
     for (const [logicalId, fn] of Object.entries(serviceFunctions(prod.statelessTemplate))) {
-      if (logicalId.startsWith('Design')) continue;
+      if (READERS.some((id) => logicalId.startsWith(id))) continue;
       expect(Object.keys(environmentOf(fn)).filter((key) => key.startsWith('DESIGN_'))).toEqual([]);
     }
   });
 
-  it('grants the two secrets and read-only access to the two buckets to the design role only', () => {
+  it('grants the two secrets and read-only access to the two buckets to the design readers only', () => {
     const statements = statementsOf(prod.statelessTemplate);
     const designSecrets = statements.filter((s) =>
       s.Resource.some((r) => r === KEYSTONE_ARN || r === HTTP_CREDENTIALS_ARN),
     );
     expect(designSecrets.length).toBeGreaterThan(0);
-    expect(new Set(designSecrets.map((s) => s.policy)).size).toBe(1);
-    expect(designSecrets[0]?.policy).toMatch(/^DesignRoleDefaultPolicy/);
+    const readerPolicy = /^(Design|BootActionNodes)RoleDefaultPolicy/;
+    expect(new Set(designSecrets.map((s) => s.policy)).size).toBe(2);
+    for (const statement of designSecrets) expect(statement.policy).toMatch(readerPolicy);
     expect(designSecrets.flatMap((s) => s.Resource).sort()).toEqual(
-      [HTTP_CREDENTIALS_ARN, KEYSTONE_ARN].sort(),
+      [HTTP_CREDENTIALS_ARN, KEYSTONE_ARN, HTTP_CREDENTIALS_ARN, KEYSTONE_ARN].sort(),
     );
     const s3 = statements.filter((s) => s.Action.some((a) => a.startsWith('s3:')));
     expect(s3.length).toBeGreaterThan(0);
     for (const statement of s3) {
-      expect(statement.policy).toMatch(/^DesignRoleDefaultPolicy/);
+      expect(statement.policy).toMatch(readerPolicy);
       expect(statement.Action).toEqual(['s3:GetObject']);
     }
     const objects = s3.flatMap((s) => s.Resource).map((r) => JSON.stringify(r));
-    expect(objects).toHaveLength(2);
+    expect(objects).toHaveLength(4);
     expect(objects.join()).toMatch(/:s3:::site-designs\/\*"/);
     expect(objects.join()).toMatch(/:s3:::shared-designs\/\*"/);
   });
 
   it('acknowledges the bucket object wildcards, each for its bucket', () => {
     const acks = acknowledgementsOf(prod.app).filter((a) => a.ruleId.includes(':s3:::'));
+    // One per bucket on each design reader's policy.
     expect(acks.map((a) => a.ruleId).sort()).toEqual([
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::shared-designs/*]',
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::shared-designs/*]',
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::site-designs/*]',
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::site-designs/*]',
     ]);
   });

@@ -581,7 +581,10 @@ export class StatelessStack extends Stack {
 
     // The orchestrator's boot-action routes; the nodes' own are on the node API.
     const bootActions = v1.addResource('bootactions');
-    bootActions.addResource('{action_id}').addMethod('ANY', integrations.bootActions);
+    bootActions
+      .addResource('actions')
+      .addResource('{action_id}')
+      .addMethod('ANY', integrations.bootActions);
     const bootActionNode = bootActions.addResource('nodes').addResource('{hostname}');
     bootActionNode.addMethod('ANY', integrations.bootActions);
     bootActionNode.addMethod('POST', integrations.bootActions, jsonObject);

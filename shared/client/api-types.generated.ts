@@ -9,11 +9,27 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One boot action and its status */
-        get: operations["getBootAction"];
+        get?: never;
         put?: never;
         /** A node reports an action's progress (details become messages on the deploy task) and its final status */
         post: operations["reportBootAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1.0/bootactions/actions/{action_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One boot action and its status */
+        get: operations["getBootAction"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -834,56 +850,6 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    getBootAction: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A boot action's ULID (26 characters, Crockford base32). */
-                action_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The action */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["BootAction"];
-                };
-            };
-            /** @description Not an action id */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such action */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Unexpected error (the body names the request id) */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     reportBootAction: {
         parameters: {
             query?: never;
@@ -967,6 +933,56 @@ export interface operations {
             };
             /** @description Body or a detail too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (the body names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getBootAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A boot action's ULID (26 characters, Crockford base32). */
+                action_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The action */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BootAction"];
+                };
+            };
+            /** @description Not an action id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such action */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

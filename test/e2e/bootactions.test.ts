@@ -273,7 +273,7 @@ describe.each(TEST_DRIVERS)('boot actions over HTTP on %s', (driver) => {
       const listed = await api('GET', `/bootactions/nodes/${node}`);
       expect(listed.status).toBe(200);
       expect(JSON.stringify(listed.body)).not.toContain(res.body.identity_key);
-      const one = await api('GET', `/bootactions/${ids[node]?.helloworld}`);
+      const one = await api('GET', `/bootactions/actions/${ids[node]?.helloworld}`);
       expect(one.body).toEqual(res.body.actions[0]);
     }
     const stale = await api('POST', '/bootactions/nodes/node-a01', {

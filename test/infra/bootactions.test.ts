@@ -65,7 +65,7 @@ describe('boot actions on AWS', () => {
     const bootActionRoutes = [...methods].filter(([route]) => route.includes('/bootactions'));
     expect(bootActionRoutes.map(([route]) => route).sort()).toEqual([
       'ANY /api/v1.0/bootactions/nodes/{hostname}',
-      'ANY /api/v1.0/bootactions/{action_id}',
+      'ANY /api/v1.0/bootactions/actions/{action_id}',
       'POST /api/v1.0/bootactions/nodes/{hostname}',
     ]);
     const orchestratorFn = functionLogicalId(dev.statelessTemplate, 'BootActions');

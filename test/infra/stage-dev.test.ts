@@ -311,7 +311,7 @@ describe('dev stage: REST API', () => {
       'POST /api/v1.0/validatedesign': 'Design',
       'ANY /api/v1.0/nodefilter': 'Design',
       'POST /api/v1.0/nodefilter': 'Design',
-      'ANY /api/v1.0/bootactions/{action_id}': 'BootActions',
+      'ANY /api/v1.0/bootactions/actions/{action_id}': 'BootActions',
       'ANY /api/v1.0/bootactions/nodes/{hostname}': 'BootActions',
       'POST /api/v1.0/bootactions/nodes/{hostname}': 'BootActions',
     };

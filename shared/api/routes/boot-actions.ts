@@ -130,7 +130,9 @@ export const bootActionRoutes: readonly AnyRoute[] = [
   }),
   defineRoute({
     method: 'GET',
-    path: `${BOOTACTIONS}/{action_id}`,
+    // Not `/bootactions/{action_id}`: that path is the nodes' (POST, on their own API), and one
+    // path served by two functions would answer OPTIONS with half of its methods.
+    path: `${BOOTACTIONS}/actions/{action_id}`,
     operationId: 'getBootAction',
     summary: 'One boot action and its status',
     tag: 'bootactions',

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { createBootActionNodeRoutes } from '#shared/api/routes/boot-actions.ts';
 import { getConfig } from '#shared/config.ts';
 import { getLogger } from '#shared/deps.ts';
@@ -9,13 +8,13 @@ import {
 } from '#shared/design/design-analyzer.ts';
 import { createDesignResolver, type DesignResolver } from '#shared/design-refs/design-resolver.ts';
 import { type ApiHandler, createHttpHandler } from '#shared/http/handler.ts';
+import { invocationDeadline } from '#shared/invocation.ts';
 
 // Leave a second to answer, and stay under API Gateway's 29 s integration timeout.
 const RESPONSE_MARGIN_MS = 1_000;
 const API_GATEWAY_BUDGET_MS = 28_000;
 const WORKER_MEMORY_MB = 1024;
 
-const invocation = new AsyncLocalStorage<{ deadline: number }>();
 let designs: DesignResolver | undefined;
 let analyzer: DesignAnalyzer | undefined;
 
@@ -36,20 +35,14 @@ export const routes = createBootActionNodeRoutes({
   designs: () => (designs ??= createDesignResolver(getConfig().design, { logger: getLogger() })),
   analyzer: () => (analyzer ??= buildAnalyzer()),
   platform: () => getConfig().design.platform,
-  deadline: () => invocation.getStore()?.deadline,
+  // Each invocation's deadline bounds the design and asset fetches.
+  deadline: () =>
+    invocationDeadline({ marginMs: RESPONSE_MARGIN_MS, maxMs: API_GATEWAY_BUDGET_MS }),
   reportUrl: () => getConfig().bootActions.reportUrl,
 });
 
-const http = createHttpHandler(routes);
-
 /**
  * API Gateway REST API without IAM or Keystone: nodes authenticate with their boot-action key
- * (`X-Bootaction-Key`). Each invocation's deadline bounds the design and asset fetches.
+ * (`X-Bootaction-Key`), checked before anything else is read.
  */
-export const handler: ApiHandler = (event, context) => {
-  const budget = Math.min(
-    context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS,
-    API_GATEWAY_BUDGET_MS,
-  );
-  return invocation.run({ deadline: Date.now() + budget }, () => http(event, context));
-};
+export const handler: ApiHandler = createHttpHandler(routes);

@@ -103,7 +103,7 @@ export interface Route<P = unknown, Q = unknown, B = unknown, D = Deps> {
    * it learns nothing from them and costs nothing more. It throws to refuse; what it returns
    * reaches `handle` as `authenticated`. Such a route has no `policy`.
    */
-  readonly authenticate?: (request: AuthenticateRequest<D>) => Promise<unknown>;
+  authenticate?(request: AuthenticateRequest<D>): Promise<unknown>;
   /** Documented request headers (e.g. `If-Match`). */
   readonly requestHeaders?: Readonly<Record<string, string>>;
   readonly responses: Readonly<Record<number, ResponseDoc>>;

@@ -20,7 +20,7 @@ import {
 let dev: SynthesizedStage;
 beforeAll(() => {
   dev = synthStage('dev');
-});
+}, 300_000);
 afterAll(() => dev?.dispose());
 
 const restApi = (prefix: string): string => {

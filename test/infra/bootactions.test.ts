@@ -64,8 +64,8 @@ describe('boot actions on AWS', () => {
     const methods = apiMethods(dev.statelessTemplate, restApi('Api'));
     const bootActionRoutes = [...methods].filter(([route]) => route.includes('/bootactions'));
     expect(bootActionRoutes.map(([route]) => route).sort()).toEqual([
-      'ANY /api/v1.0/bootactions/nodes/{hostname}',
       'ANY /api/v1.0/bootactions/actions/{action_id}',
+      'ANY /api/v1.0/bootactions/nodes/{hostname}',
       'POST /api/v1.0/bootactions/nodes/{hostname}',
     ]);
     const orchestratorFn = functionLogicalId(dev.statelessTemplate, 'BootActions');

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AssetType } from '../../bootactions/render.ts';
 import type { DesignAnalyzer } from '../../design/design-analyzer.ts';
 import type { DesignResolver } from '../../design-refs/design-resolver.ts';

@@ -383,6 +383,11 @@ export async function completeTasks(
 ),
 fence as (${fenceOf(sql`${request.epoch}`)}),
 seen as (select 1 from applied_event where event_key = ${eventKey}::text),
+-- The values before the change, for the events: locked, so they are the rows the update changes.
+prev as (
+  select task_id as prev_id, status as old_status, result_status as old_result from tasks
+  where task_id = any (array(select task_id from x)) for update
+),
 upd as (
   update tasks t set
     status = x.status,
@@ -397,12 +402,14 @@ upd as (
     result_links = case when x.add_links is null then t.result_links else t.result_links || x.add_links end,
     version = t.version + 1,
     updated = now()
-  from x
+  from x, prev
   -- The array keeps the plan on the primary key whatever the batch's size.
   where t.task_id = any (array(select task_id from x)) and t.task_id = x.task_id
+    and prev.prev_id = t.task_id
     and ${MOVES} and exists (select 1 from fence) and not exists (select 1 from seen)
-  returning t.task_id, t.status, t.version
+  returning t.*, prev.old_status, prev.old_result
 ),
+events as (${taskChangeEvents({ from: sql`upd n`, oldStatus: sql`n.old_status`, oldResult: sql`n.old_result` })}),
 applied as (
   insert into applied_event (event_key) select ${eventKey}::text
   where ${eventKey}::text is not null and exists (select 1 from fence) and not exists (select 1 from seen)

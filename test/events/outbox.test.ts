@@ -11,7 +11,7 @@ import {
   type OutboxEvent,
   purgePublishedEvents,
 } from '#shared/store/outbox.ts';
-import { claimTasks, requeueStrandedTasks } from '#shared/store/queue.ts';
+import { claimTasks, completeTasks, requeueStrandedTasks } from '#shared/store/queue.ts';
 import {
   createTask,
   retryTask,
@@ -111,6 +111,22 @@ describe.each(TEST_DRIVERS)('event outbox on %s', (driver) => {
       [null, 'requested'],
       ['requested', 'running'],
       ['running', 'complete'],
+    ]);
+  });
+
+  it('writes one event per task a batched completion finishes', async () => {
+    const epoch = await becomeLeader(t.db);
+    await queuedTask(t.db);
+    const [task] = await claimTasks(t.db, { instanceId: 'leader-a', epoch });
+    await completeTasks(t.db, {
+      epoch,
+      tasks: [{ taskId: task?.taskId ?? '', status: 'complete', result: { status: 'success' } }],
+    });
+    const rows = (await outbox(t)).filter((r) => r.taskId === task?.taskId);
+    expect(rows.map((r) => [r.old, r.status, r.result])).toEqual([
+      [null, 'queued', 'incomplete'],
+      ['queued', 'running', 'incomplete'],
+      ['running', 'complete', 'success'],
     ]);
   });
 

@@ -32,6 +32,7 @@ import {
   listNodeBootActions,
   reportBootAction,
 } from '../store/boot-actions.ts';
+import { type AnnounceDeps, announced } from './announce.ts';
 
 /**
  * The boot-action use cases: the orchestrator's (create a node's context, list and read its
@@ -190,7 +191,7 @@ export interface ReportBody {
  * when given, becomes final, in one statement.
  */
 export async function reportAction(
-  deps: Pick<Deps, 'db'>,
+  deps: Pick<Deps, 'db'> & AnnounceDeps,
   auth: AuthenticatedAction,
   body: ReportBody,
 ): Promise<BootActionDict> {
@@ -211,7 +212,8 @@ export async function reportAction(
     status,
     details,
   });
-  return toBootActionDict(record);
+  // A final status wrote its "Boot Action Status" event in the same statement: publish it now.
+  return announced(deps, toBootActionDict(record));
 }
 
 /** A node authenticated for its context. */

@@ -638,14 +638,15 @@ export async function completeBatch(
       ...(task.result ? { result: toChange({ result: task.result }).result ?? {} } : {}),
     })),
   });
-  return {
+  // The batch's events were written by its statement; publish them now, as single writes do.
+  return announced(deps, {
     tasks: outcomes.map((o) => ({
       task_id: o.taskId,
       outcome: o.outcome,
       status: o.status,
       version: o.version,
     })),
-  };
+  });
 }
 
 /**

@@ -73,7 +73,9 @@ type Loop = {
 function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
-    ['--import', './test/support/loop-monitor.ts', 'infra/local/server.ts'],
+    // `--liftoff-only` as `npm start` passes it: without it the server re-executes itself to add
+    // the flag, and the IPC channel the loop monitor reports over does not survive that exec.
+    ['--liftoff-only', '--import', './test/support/loop-monitor.ts', 'infra/local/server.ts'],
     {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },

@@ -483,28 +483,8 @@ export class StatelessStack extends Stack {
       // API in the account and region, so it stays when this stack goes. The first API sets it.
       cloudWatchRole: first,
       ...(first ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
-      deployOptions: {
-        stageName: config.stage,
-        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
-        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
-          caller: true,
-          httpMethod: true,
-          ip: true,
-          protocol: true,
-          requestTime: true,
-          resourcePath: true,
-          responseLength: true,
-          status: true,
-          user: true,
-        }),
-        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
-        // Never log bodies: design references may carry credentials.
-        dataTraceEnabled: false,
-        metricsEnabled: true,
-        tracingEnabled: true,
-        throttlingRateLimit: config.api.rateLimit,
-        throttlingBurstLimit: config.api.burstLimit,
-      },
+      // Never log bodies: design references may carry credentials.
+      deployOptions: this.stageOptions(accessLogs, { callers: true, throttle: config.api }),
     });
     // RestApi adds an unnamed `Endpoint` output; `ApiUrl` below replaces it with a stable name.
     api.node.tryRemoveChild('Endpoint');
@@ -612,6 +592,38 @@ export class StatelessStack extends Stack {
   }
 
   /**
+   * A REST API stage as every API of this stack has it: JSON access logs, error-level execution
+   * logs without bodies (dataTrace off), metrics, X-Ray and the stage's throttling. `callers`:
+   * whether the access log names the IAM caller and user (the node API has none).
+   */
+  private stageOptions(
+    accessLogs: logs.ILogGroup,
+    options: { callers: boolean; throttle: { rateLimit: number; burstLimit: number } },
+  ): apigateway.StageOptions {
+    return {
+      stageName: this.config.stage,
+      accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
+      accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
+        caller: options.callers,
+        httpMethod: true,
+        ip: true,
+        protocol: true,
+        requestTime: true,
+        resourcePath: true,
+        responseLength: true,
+        status: true,
+        user: options.callers,
+      }),
+      loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+      dataTraceEnabled: false,
+      metricsEnabled: true,
+      tracingEnabled: true,
+      throttlingRateLimit: options.throttle.rateLimit,
+      throttlingBurstLimit: options.throttle.burstLimit,
+    };
+  }
+
+  /**
    * The node-facing boot-action API (Drydock's `control/bootaction.py` routes): a REST API of its
    * own, so that nothing else is reachable without IAM or a Keystone token, with its own
    * throttling and access log. Nodes authenticate with their boot-action key (`X-Bootaction-Key`),
@@ -633,28 +645,9 @@ export class StatelessStack extends Stack {
       endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
       binaryMediaTypes: ['*/*'],
       cloudWatchRole: false,
-      deployOptions: {
-        stageName: config.stage,
-        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
-        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
-          caller: false,
-          httpMethod: true,
-          ip: true,
-          protocol: true,
-          requestTime: true,
-          resourcePath: true,
-          responseLength: true,
-          status: true,
-          user: false,
-        }),
-        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
-        // Reports carry keys in a header and rendered assets may carry them in the body.
-        dataTraceEnabled: false,
-        metricsEnabled: true,
-        tracingEnabled: true,
-        throttlingRateLimit: NODE_API_THROTTLE.rateLimit,
-        throttlingBurstLimit: NODE_API_THROTTLE.burstLimit,
-      },
+      // Nodes have no IAM or Keystone identity to log; reports carry keys in a header and
+      // rendered assets may carry them in the body, so no bodies either.
+      deployOptions: this.stageOptions(accessLogs, { callers: false, throttle: NODE_API_THROTTLE }),
     });
     api.node.tryRemoveChild('Endpoint');
     // Logging on this stage needs the account's CloudWatch role, which the first API sets.

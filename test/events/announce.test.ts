@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { completeBatch } from '#shared/api/tasks.ts';
-import { createPublisher, type EventSink } from '#shared/events/publisher.ts';
-import type { OutboxEvent } from '#shared/store/outbox.ts';
+import { createPublisher } from '#shared/events/publisher.ts';
 import { claimTasks } from '#shared/store/queue.ts';
+import { recordingSink } from '#test/support/recording-sink.ts';
 import { becomeLeader, queuedTask, resetTables } from '#test/support/store-fixtures.ts';
 import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
 
@@ -20,21 +20,14 @@ describe.each(TEST_DRIVERS)('events published inline after a write on %s', (driv
   beforeEach(async () => resetTables(t.db));
 
   it('a batched completion delivers its events before it answers', async () => {
-    const got: OutboxEvent[] = [];
-    const sink: EventSink = {
-      name: 'recording',
-      async deliver(events) {
-        got.push(...events);
-        return events.map((e) => e.eventId);
-      },
-    };
+    const sink = recordingSink();
     const events = createPublisher({ db: t.db, sink, mode: 'inline' });
     const epoch = await becomeLeader(t.db);
     await queuedTask(t.db);
     const [task] = await claimTasks(t.db, { instanceId: 'leader-a', epoch });
     const taskId = task?.taskId ?? '';
     await events.drain(); // what the create and the claim wrote, so only the batch's event is left
-    got.length = 0;
+    sink.got.length = 0;
 
     const answer = await completeBatch(
       { db: t.db, events, telemetry: undefined },
@@ -42,7 +35,7 @@ describe.each(TEST_DRIVERS)('events published inline after a write on %s', (driv
     );
 
     expect(answer.tasks).toMatchObject([{ task_id: taskId, outcome: 'completed' }]);
-    expect(got.map((e) => [e.detailType, e.detail.task_id, e.detail.new_status])).toEqual([
+    expect(sink.got.map((e) => [e.detailType, e.detail.task_id, e.detail.new_status])).toEqual([
       ['Task Status Change', taskId, 'complete'],
     ]);
   });

@@ -2,13 +2,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateBootActionKey, newBootActionId } from '#shared/bootactions/key.ts';
 import { sql, statement } from '#shared/db/sql.ts';
 import { LeaseLostError } from '#shared/errors.ts';
-import { createPublisher, type EventSink } from '#shared/events/publisher.ts';
+import { createPublisher } from '#shared/events/publisher.ts';
 import { createBootActionContext, reportBootAction } from '#shared/store/boot-actions.ts';
 import { abdicateLease, claimLease, renewLease } from '#shared/store/lease.ts';
 import {
   claimPendingEvents,
   markEventsPublished,
-  type OutboxEvent,
   purgePublishedEvents,
 } from '#shared/store/outbox.ts';
 import { claimTasks, completeTasks, requeueStrandedTasks } from '#shared/store/queue.ts';
@@ -19,6 +18,7 @@ import {
   terminateTask,
   updateTask,
 } from '#shared/store/tasks.ts';
+import { recordingSink } from '#test/support/recording-sink.ts';
 import {
   becomeLeader,
   expireLease,
@@ -26,21 +26,6 @@ import {
   resetTables,
 } from '#test/support/store-fixtures.ts';
 import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
-
-/** A sink that keeps what it was given, or fails while `down`. */
-function recordingSink(): EventSink & { got: OutboxEvent[]; down: boolean } {
-  const sink = {
-    name: 'recording',
-    got: [] as OutboxEvent[],
-    down: false,
-    async deliver(events: readonly OutboxEvent[]) {
-      if (sink.down) throw new Error('sink unreachable');
-      sink.got.push(...events);
-      return events.map((e) => e.eventId);
-    },
-  };
-  return sink;
-}
 
 /** Every outbox row, oldest first. */
 async function outbox(t: TestDb) {

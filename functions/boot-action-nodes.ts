@@ -1,7 +1,7 @@
-import { createBootActionNodeRoutes } from '#shared/api/routes/boot-actions.ts';
 import { getConfig } from '#shared/config.ts';
 import { designDeadline, getDesignAnalyzer, getDesignResolver } from '#shared/design-deps.ts';
 import { type ApiHandler, createHttpHandler } from '#shared/http/handler.ts';
+import { createBootActionNodeRoutes } from '#shared/http/routes/boot-actions.ts';
 
 /** The node-facing routes: POST /bootactions/{action_id}, GET /bootactions/nodes/{hostname}/units|files. */
 export const routes = createBootActionNodeRoutes({

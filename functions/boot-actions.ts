@@ -1,5 +1,5 @@
-import { bootActionRoutes } from '#shared/api/routes/boot-actions.ts';
 import { createHttpHandler } from '#shared/http/handler.ts';
+import { bootActionRoutes } from '#shared/http/routes/boot-actions.ts';
 
 /** The routes this function serves (read by the local server and the OpenAPI generator). */
 export const routes = bootActionRoutes;

@@ -1,8 +1,8 @@
-import { applyBuildDataEvent } from '#shared/api/events.ts';
-import { buildDataRoutes } from '#shared/api/routes/build-data.ts';
 import { BuildDataEventSchema } from '#shared/api/schemas.ts';
-import { createSqsHandler } from '#shared/events/sqs.ts';
+import { applyBuildDataEvent } from '#shared/api/sqs-events.ts';
 import { createHttpHandler } from '#shared/http/handler.ts';
+import { buildDataRoutes } from '#shared/http/routes/build-data.ts';
+import { createSqsHandler } from '#shared/triggers/sqs.ts';
 
 /** The routes this function serves (read by the local server and the OpenAPI generator). */
 export const routes = buildDataRoutes;

@@ -1,7 +1,7 @@
-import { createDesignRoutes, type DesignRouteDeps } from '#shared/api/routes/design.ts';
 import { getConfig } from '#shared/config.ts';
 import { designDeadline, getDesignAnalyzer, getDesignResolver } from '#shared/design-deps.ts';
 import { type ApiHandler, createHttpHandler } from '#shared/http/handler.ts';
+import { createDesignRoutes, type DesignRouteDeps } from '#shared/http/routes/design.ts';
 
 /** The routes: POST /api/v1.0/designs/resolve, /validatedesign and /nodefilter. */
 export const routes = createDesignRoutes({

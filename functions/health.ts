@@ -1,5 +1,5 @@
-import { createHealthRoutes } from '#shared/api/routes/health.ts';
 import { createHttpHandler } from '#shared/http/handler.ts';
+import { createHealthRoutes } from '#shared/http/routes/health.ts';
 import openapi from './openapi.json' with { type: 'json' };
 
 /** The routes this function serves: /api/v1.0/health[/extended], /versions, /api/v1.0/openapi.json. */

@@ -1,6 +1,6 @@
-import { leaderRoutes } from '#shared/api/routes/leader.ts';
-import { createLeaseScheduleHandler } from '#shared/events/schedule.ts';
 import { createHttpHandler } from '#shared/http/handler.ts';
+import { leaderRoutes } from '#shared/http/routes/leader.ts';
+import { createLeaseScheduleHandler } from '#shared/triggers/schedule.ts';
 
 /** The routes this function serves (read by the local server and the OpenAPI generator). */
 export const routes = leaderRoutes;

@@ -1,8 +1,8 @@
-import { applyMessageEvent } from '#shared/api/events.ts';
-import { messageRoutes } from '#shared/api/routes/messages.ts';
 import { MessageEventSchema } from '#shared/api/schemas.ts';
-import { createSqsHandler } from '#shared/events/sqs.ts';
+import { applyMessageEvent } from '#shared/api/sqs-events.ts';
 import { createHttpHandler } from '#shared/http/handler.ts';
+import { messageRoutes } from '#shared/http/routes/messages.ts';
+import { createSqsHandler } from '#shared/triggers/sqs.ts';
 
 /** The routes this function serves (read by the local server and the OpenAPI generator). */
 export const routes = messageRoutes;

@@ -1,9 +1,9 @@
-import { applyTaskEvent } from '#shared/api/events.ts';
-import { queueRoutes } from '#shared/api/routes/queue.ts';
-import { taskRoutes } from '#shared/api/routes/tasks.ts';
 import { TaskEventSchema } from '#shared/api/schemas.ts';
-import { createSqsHandler } from '#shared/events/sqs.ts';
+import { applyTaskEvent } from '#shared/api/sqs-events.ts';
 import { createHttpHandler } from '#shared/http/handler.ts';
+import { queueRoutes } from '#shared/http/routes/queue.ts';
+import { taskRoutes } from '#shared/http/routes/tasks.ts';
+import { createSqsHandler } from '#shared/triggers/sqs.ts';
 
 /** The routes this function serves (read by the local server and the OpenAPI generator). */
 export const routes = [...taskRoutes, ...queueRoutes];

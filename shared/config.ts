@@ -100,7 +100,7 @@ const EnvSchema = z
       .url({ protocol: /^https?$/, error: 'expected an http(s):// URL' })
       .optional(),
     AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
-    // Events (shared/events/README.md): where the outbox is published, and when.
+    // Events (shared/notify/README.md): where the outbox is published, and when.
     EVENTS_SINK: z.enum(['eventbridge', 'local', 'none']).optional(),
     EVENT_BUS_NAME: z
       .string()
@@ -264,7 +264,7 @@ export interface Config {
   readonly bootActions: { readonly reportUrl: string | undefined };
 }
 
-/** Where outbox events go and when (shared/events/README.md). */
+/** Where outbox events go and when (shared/notify/README.md). */
 export interface EventsConfig {
   /** `eventbridge` (AWS), `local` (the local server's in-process bus), `none` (left pending). */
   readonly sink: 'eventbridge' | 'local' | 'none';

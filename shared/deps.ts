@@ -2,18 +2,18 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { type Config, type DbConfig, getConfig } from './config.ts';
 import { createDataApiDb } from './db/data-api.ts';
 import type { Db, TransactionalDb } from './db/port.ts';
-import { InProcessBus } from './events/bus.ts';
+import { remainingTimeMs } from './invocation.ts';
 import {
   createEmfTelemetry,
   NO_TELEMETRY,
   PrometheusRegistry,
   recordEventCounts,
   type Telemetry,
-} from './events/metrics.ts';
-import { createPublisher, type EventPublisher, type EventSink } from './events/publisher.ts';
-import { busSink, createEventBridgeSink } from './events/sinks.ts';
-import type { WaitClock } from './events/wait.ts';
-import { remainingTimeMs } from './invocation.ts';
+} from './metrics.ts';
+import { InProcessBus } from './notify/bus.ts';
+import { createPublisher, type EventPublisher, type EventSink } from './notify/publisher.ts';
+import { busSink, createEventBridgeSink } from './notify/sinks.ts';
+import type { WaitClock } from './notify/wait.ts';
 
 /** Application time for everything except leases (those are decided on the database clock). */
 export interface Clock {

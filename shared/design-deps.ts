@@ -6,8 +6,8 @@ import {
   type DesignAnalyzer,
 } from './design/design-analyzer.ts';
 import { createDesignResolver, type DesignResolver } from './design-refs/design-resolver.ts';
-import { timedResolver } from './events/metrics.ts';
 import { invocationDeadline } from './invocation.ts';
+import { timedResolver } from './metrics.ts';
 
 /**
  * What every function that reads designs shares (the design function and the boot-action node

@@ -11,7 +11,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { EVENT_SOURCE } from '#shared/events/sinks.ts';
+import { EVENT_SOURCE } from '#shared/notify/sinks.ts';
 import type { ServiceFunction } from './service-function.ts';
 
 /** The EMF namespace the functions write to (`METRICS_NAMESPACE`). */

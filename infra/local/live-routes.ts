@@ -6,10 +6,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { runOutboxTick } from '#shared/api/outbox-tick.ts';
+import { API_PREFIX } from '#shared/api/shapes.ts';
 import type { Deps } from '#shared/deps.ts';
-import { PrometheusRegistry } from '#shared/events/metrics.ts';
-import { EVENT_SOURCE } from '#shared/events/sinks.ts';
-import { API_PREFIX } from '#shared/http/conventions.ts';
+import { PrometheusRegistry } from '#shared/metrics.ts';
+import { EVENT_SOURCE } from '#shared/notify/sinks.ts';
 import { type OutboxEvent, readEventsAfter } from '#shared/store/outbox.ts';
 import { toApiGatewayEvent } from './app.ts';
 import type { RequestGate } from './keystone.ts';

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { buildOpenApiDocument } from '#shared/api/openapi.ts';
+import { buildOpenApiDocument } from '#shared/http/openapi.ts';
 import { CLIENT_TYPES_FILE, generateClientTypesText } from './client-types.ts';
 import { loadHttpFunctions } from './functions.ts';
 

@@ -1,5 +1,5 @@
 import type { Deps } from '../deps.ts';
-import { secondsBetween } from '../events/metrics.ts';
+import { secondsBetween } from '../metrics.ts';
 import type { TaskRecord } from '../store/types.ts';
 
 /**

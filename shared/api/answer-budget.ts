@@ -1,5 +1,3 @@
-import { nextLink } from '../http/conventions.ts';
-
 /**
  * Every answer has a bound below what carries it: a Lambda answer stops at 6 MB (the body
  * inside a JSON envelope, so escaped once more), a Data API result at 1 MiB. One mechanism keeps
@@ -48,22 +46,4 @@ export class AnswerBudget {
   get left(): number {
     return this.#limit - this.#used;
   }
-}
-
-/**
- * Headers of a list answer that stopped before the end: the cursor of the rest and the link that
- * reads it (the same path and filters, with `cursor`); none when nothing was left out.
- */
-export function nextPageHeaders(
-  path: string,
-  query: Record<string, string | number | boolean | undefined>,
-  nextCursor: string | null,
-): Record<string, string> {
-  if (nextCursor === null) return {};
-  const next: Record<string, string | number | undefined> = {};
-  for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined && value !== false) next[key] = String(value);
-  }
-  next.cursor = nextCursor;
-  return { 'X-Next-Cursor': nextCursor, Link: nextLink(path, next) };
 }

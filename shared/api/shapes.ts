@@ -15,6 +15,9 @@ import type {
  * Additions are extra keys only (`sequence`, `version`), so Drydock's client keeps working.
  */
 
+/** Every Drydock-compatible route lives under this prefix (`/versions` aside); links carry it. */
+export const API_PREFIX = '/api/v1.0';
+
 export interface MessageDict {
   sequence: number;
   message: string;

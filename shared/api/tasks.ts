@@ -2,7 +2,6 @@ import type * as z from 'zod';
 import type { Deps } from '../deps.ts';
 import { type Action, isUserAction, USER_ACTIONS } from '../domain.ts';
 import { PreconditionRequiredError, ValidationError } from '../errors.ts';
-import { API_PREFIX } from '../http/conventions.ts';
 import { EMBEDDED_MESSAGES, READ_BUDGET_BYTES, withMeta } from '../store/bounds.ts';
 import { queryBuildData } from '../store/build-data.ts';
 import { claimTasks, completeTasks } from '../store/queue.ts';
@@ -46,6 +45,7 @@ import type {
   RollupBodySchema,
 } from './schemas.ts';
 import {
+  API_PREFIX,
   type StatusDict,
   type TaskDict,
   toBuildDataDict,

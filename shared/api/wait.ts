@@ -1,7 +1,7 @@
 import type { Deps } from '../deps.ts';
 import { NotFoundError } from '../errors.ts';
-import { REAL_WAIT_CLOCK, waitFor } from '../events/wait.ts';
 import { remainingTimeMs } from '../invocation.ts';
+import { REAL_WAIT_CLOCK, waitFor } from '../notify/wait.ts';
 import { readTaskMark } from '../store/wait.ts';
 
 /** Time kept back from the Lambda's own deadline for the final read and the answer. */

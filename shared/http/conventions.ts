@@ -2,9 +2,6 @@ import { ValidationError } from '../errors.ts';
 import { principalOf } from './request.ts';
 import type { RouteRequest } from './route.ts';
 
-/** Every Drydock-compatible route lives under this prefix (`/versions` aside). */
-export const API_PREFIX = '/api/v1.0';
-
 /** A strong ETag carrying the task version. */
 export function etagOf(version: number): string {
   return `"${version}"`;
@@ -85,4 +82,22 @@ export function nextLink(path: string, query: Record<string, string | number | u
     if (value !== undefined) search.set(key, String(value));
   }
   return `<${path}?${search.toString()}>; rel="next"`;
+}
+
+/**
+ * Headers of a list answer that stopped before the end: the cursor of the rest and the link that
+ * reads it (the same path and filters, with `cursor`); none when nothing was left out.
+ */
+export function nextPageHeaders(
+  path: string,
+  query: Record<string, string | number | boolean | undefined>,
+  nextCursor: string | null,
+): Record<string, string> {
+  if (nextCursor === null) return {};
+  const next: Record<string, string | number | undefined> = {};
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== false) next[key] = String(value);
+  }
+  next.cursor = nextCursor;
+  return { 'X-Next-Cursor': nextCursor, Link: nextLink(path, next) };
 }

@@ -267,7 +267,7 @@ export interface BootActionDetail {
 
 /**
  * The final-status write announces itself: a "Boot Action Status" event in the transactional
- * outbox (`event_outbox`, see shared/events/README.md), in the same statement as the status it
+ * outbox (`event_outbox`, see shared/notify/README.md), in the same statement as the status it
  * reports. `final` names the CTE holding the row that became final (columns of
  * `boot_action_status`, plus `old_status`). The event's task fields are the deploy task's (its
  * version as this statement read it); `old_status`/`new_status` are the boot action's, and

@@ -7,7 +7,7 @@ import { run } from './run.ts';
  * The transactional outbox (`event_outbox`, migration 0006). The statements that change a task's
  * status or result insert the change's event row in a CTE of their own statement, with the
  * fragments below, so a change and its event commit (or roll back) together. The publisher
- * (`shared/events/publisher.ts`) claims pending rows, delivers them and marks them.
+ * (`shared/notify/publisher.ts`) claims pending rows, delivers them and marks them.
  */
 
 export const DETAIL_TYPES = ['Task Status Change', 'Lease Takeover', 'Boot Action Status'] as const;

@@ -6,7 +6,7 @@
  */
 import { createDataApiDb } from '#shared/db/data-api.ts';
 import type { Db } from '#shared/db/port.ts';
-import { WAIT_BACKOFF_MS, type WaitClock, waitFor } from '#shared/events/wait.ts';
+import { WAIT_BACKOFF_MS, type WaitClock, waitFor } from '#shared/notify/wait.ts';
 import { createTask } from '#shared/store/tasks.ts';
 import { readTaskMark } from '#shared/store/wait.ts';
 import {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { completeBatch } from '#shared/api/tasks.ts';
-import { createPublisher } from '#shared/events/publisher.ts';
+import { createPublisher } from '#shared/notify/publisher.ts';
 import { claimTasks } from '#shared/store/queue.ts';
 import { recordingSink } from '#test/support/recording-sink.ts';
 import { becomeLeader, queuedTask, resetTables } from '#test/support/store-fixtures.ts';

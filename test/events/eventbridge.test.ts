@@ -1,7 +1,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPublisher } from '#shared/events/publisher.ts';
-import { EVENT_SOURCE, eventBridgeSink } from '#shared/events/sinks.ts';
+import { createPublisher } from '#shared/notify/publisher.ts';
+import { EVENT_SOURCE, eventBridgeSink } from '#shared/notify/sinks.ts';
 import { claimTasks } from '#shared/store/queue.ts';
 import { updateTask } from '#shared/store/tasks.ts';
 import {

@@ -4,7 +4,7 @@ import {
   PrometheusRegistry,
   recordEventCounts,
   timedResolver,
-} from '#shared/events/metrics.ts';
+} from '#shared/metrics.ts';
 import type { OutboxEvent } from '#shared/store/outbox.ts';
 
 /** The EMF lines written to stdout while `work` runs, parsed. */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateBootActionKey, newBootActionId } from '#shared/bootactions/key.ts';
 import { sql, statement } from '#shared/db/sql.ts';
 import { LeaseLostError } from '#shared/errors.ts';
-import { createPublisher } from '#shared/events/publisher.ts';
+import { createPublisher } from '#shared/notify/publisher.ts';
 import { createBootActionContext, reportBootAction } from '#shared/store/boot-actions.ts';
 import { abdicateLease, claimLease, renewLease } from '#shared/store/lease.ts';
 import {

@@ -423,7 +423,7 @@ from tasks where task_id = ${taskId}::uuid`,
 
   it('holds the lease in the schedule only in the explicit hold mode', async () => {
     // The handler kit and config from the same module instances as the loaded functions.
-    const { createLeaseScheduleHandler } = await import('#shared/events/schedule.ts');
+    const { createLeaseScheduleHandler } = await import('#shared/triggers/schedule.ts');
     const { loadConfig } = await import('#shared/config.ts');
     const hold = loadConfig({
       ...process.env,

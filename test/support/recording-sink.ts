@@ -1,4 +1,4 @@
-import type { EventSink } from '#shared/events/publisher.ts';
+import type { EventSink } from '#shared/notify/publisher.ts';
 import type { OutboxEvent } from '#shared/store/outbox.ts';
 
 /** A sink that keeps what it was given, or fails while `down`. */

@@ -1,17 +1,17 @@
 import * as z from 'zod';
-import type { Deps } from '../../deps.ts';
-import type { DesignAnalyzer } from '../../design/design-analyzer.ts';
 import {
   type DesignDeps,
   resolveDesign,
   selectDesignNodes,
   validateDesign,
-} from '../../design/resolve-design.ts';
+} from '../../api/resolve-design.ts';
+import { ErrorBodySchema, NodeFilterSchema } from '../../api/schemas.ts';
+import { API_PREFIX } from '../../api/shapes.ts';
+import type { Deps } from '../../deps.ts';
+import type { DesignAnalyzer } from '../../design/design-analyzer.ts';
 import type { DesignResolver } from '../../design-refs/design-resolver.ts';
-import { API_PREFIX } from '../../http/conventions.ts';
-import { type AnyRoute, JsonText, routesNeeding } from '../../http/route.ts';
 import { LIMITS } from '../../limits.ts';
-import { ErrorBodySchema, NodeFilterSchema } from '../schemas.ts';
+import { type AnyRoute, JsonText, routesNeeding } from '../route.ts';
 
 // Far above real references, like the task API's design_ref limit.
 

@@ -1,15 +1,16 @@
 import * as z from 'zod';
-import { API_PREFIX, idempotencyKeyOf, nextLink } from '../../http/conventions.ts';
-import { type AnyRoute, defineRoute } from '../../http/route.ts';
-import { appendTaskMessages, pageTaskMessages } from '../messages.ts';
+import { appendTaskMessages, pageTaskMessages } from '../../api/messages.ts';
 import {
   AppendMessagesBodySchema,
   ErrorBodySchema,
   ListMessagesQuerySchema,
   MessageDictSchema,
   TaskIdParamsSchema,
-} from '../schemas.ts';
-import { waitForMessages, waitHeaders } from '../wait.ts';
+} from '../../api/schemas.ts';
+import { API_PREFIX } from '../../api/shapes.ts';
+import { waitForMessages, waitHeaders } from '../../api/wait.ts';
+import { idempotencyKeyOf, nextLink } from '../conventions.ts';
+import { type AnyRoute, defineRoute } from '../route.ts';
 
 const MESSAGES = `${API_PREFIX}/tasks/{task_id}/messages`;
 const err = (description: string) => ({ description, schema: ErrorBodySchema });

@@ -1,16 +1,16 @@
 import type { DesignResolver, ResolveOptions } from '#shared/design-refs/design-resolver.ts';
 import { DesignRefError } from '#shared/design-refs/errors.ts';
 import { ValidationError } from '#shared/errors.ts';
-import type { AnalysisRequest, AnalysisResult, DesignAnalyzer } from './design-analyzer.ts';
-import type { NodeFilterSet } from './node-filter.ts';
-import { DesignSyntaxError, type YamlLimits } from './parse-yaml.ts';
-import type { PlatformLists } from './rules/rule.ts';
+import type { AnalysisRequest, AnalysisResult, DesignAnalyzer } from '../design/design-analyzer.ts';
+import type { NodeFilterSet } from '../design/node-filter.ts';
+import { DesignSyntaxError, type YamlLimits } from '../design/parse-yaml.ts';
+import type { PlatformLists } from '../design/rules/rule.ts';
 import {
   RULE_PROCESSING,
   type ValidationStatus,
   validationMessage,
   validationStatus,
-} from './validation.ts';
+} from '../design/validation.ts';
 
 /** What the design use cases need. */
 export type DesignDeps = {

@@ -1,13 +1,11 @@
 import * as z from 'zod';
-import { API_PREFIX } from '../../http/conventions.ts';
-import { type AnyRoute, defineRoute } from '../../http/route.ts';
 import {
   abdicateLeaderLease,
   claimLeaderLease,
   currentLease,
   renewLeaderLease,
   requeueStranded,
-} from '../leader.ts';
+} from '../../api/leader.ts';
 import {
   ErrorBodySchema,
   LeaseAbdicateBodySchema,
@@ -15,7 +13,9 @@ import {
   LeaseDictSchema,
   LeaseRenewBodySchema,
   RequeueBodySchema,
-} from '../schemas.ts';
+} from '../../api/schemas.ts';
+import { API_PREFIX } from '../../api/shapes.ts';
+import { type AnyRoute, defineRoute } from '../route.ts';
 
 const LEADER = `${API_PREFIX}/leader`;
 const err = (description: string) => ({ description, schema: ErrorBodySchema });

@@ -1,8 +1,8 @@
 import * as z from 'zod';
-import { API_PREFIX } from '../../http/conventions.ts';
-import { type AnyRoute, defineRoute } from '../../http/route.ts';
-import { checkHealth, checkHealthExtended, VERSIONS } from '../health.ts';
-import { ErrorBodySchema } from '../schemas.ts';
+import { checkHealth, checkHealthExtended, VERSIONS } from '../../api/health.ts';
+import { ErrorBodySchema } from '../../api/schemas.ts';
+import { API_PREFIX } from '../../api/shapes.ts';
+import { type AnyRoute, defineRoute } from '../route.ts';
 
 /**
  * Health, versions and the OpenAPI document (the `health` function). The document is passed in:

@@ -1,7 +1,7 @@
-import { API_PREFIX } from '../../http/conventions.ts';
-import { type AnyRoute, defineRoute } from '../../http/route.ts';
-import { queueHealth } from '../queue.ts';
-import { ErrorBodySchema, QueueHealthDictSchema, QueueQuerySchema } from '../schemas.ts';
+import { queueHealth } from '../../api/queue.ts';
+import { ErrorBodySchema, QueueHealthDictSchema, QueueQuerySchema } from '../../api/schemas.ts';
+import { API_PREFIX } from '../../api/shapes.ts';
+import { type AnyRoute, defineRoute } from '../route.ts';
 
 /** Queue health for operators (served by the `tasks` function): read-only, one statement. */
 export const queueRoutes: readonly AnyRoute[] = [

@@ -1,16 +1,16 @@
 import * as z from 'zod';
-import { NotFoundError } from '../../errors.ts';
-import { API_PREFIX, idempotencyKeyOf } from '../../http/conventions.ts';
-import { type AnyRoute, defineRoute } from '../../http/route.ts';
-import { nextPageHeaders } from '../answer-budget.ts';
-import { readNodeBuildData, recordBuildData } from '../build-data.ts';
+import { readNodeBuildData, recordBuildData } from '../../api/build-data.ts';
 import {
   BuildDataDictSchema,
   ErrorBodySchema,
   NodeBuildDataQuerySchema,
   NodeParamsSchema,
   PostBuildDataBodySchema,
-} from '../schemas.ts';
+} from '../../api/schemas.ts';
+import { API_PREFIX } from '../../api/shapes.ts';
+import { NotFoundError } from '../../errors.ts';
+import { idempotencyKeyOf, nextPageHeaders } from '../conventions.ts';
+import { type AnyRoute, defineRoute } from '../route.ts';
 
 const NODE_BUILD_DATA = `${API_PREFIX}/nodes/{node_name}/builddata`;
 const err = (description: string) => ({ description, schema: ErrorBodySchema });

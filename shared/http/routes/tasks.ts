@@ -1,11 +1,4 @@
 import * as z from 'zod';
-import { actionRule } from '../../auth/rules.ts';
-import { isUserAction } from '../../domain.ts';
-import { NotFoundError } from '../../errors.ts';
-import { API_PREFIX, etagOf, nextLink, originOf, parseIfMatch } from '../../http/conventions.ts';
-import { principalOf } from '../../http/request.ts';
-import { type AnyRoute, defineRoute } from '../../http/route.ts';
-import { nextPageHeaders } from '../answer-budget.ts';
 import {
   BuildDataDictSchema,
   BuildDataReadQuerySchema,
@@ -25,7 +18,8 @@ import {
   TaskIdParamsSchema,
   TerminateBodySchema,
   UpdateTaskBodySchema,
-} from '../schemas.ts';
+} from '../../api/schemas.ts';
+import { API_PREFIX } from '../../api/shapes.ts';
 import {
   changeTask,
   claim,
@@ -41,8 +35,14 @@ import {
   retry,
   rollUp,
   terminate,
-} from '../tasks.ts';
-import { waitForTaskVersion, waitHeaders } from '../wait.ts';
+} from '../../api/tasks.ts';
+import { waitForTaskVersion, waitHeaders } from '../../api/wait.ts';
+import { actionRule } from '../../auth/rules.ts';
+import { isUserAction } from '../../domain.ts';
+import { NotFoundError } from '../../errors.ts';
+import { etagOf, nextLink, nextPageHeaders, originOf, parseIfMatch } from '../conventions.ts';
+import { principalOf } from '../request.ts';
+import { type AnyRoute, defineRoute } from '../route.ts';
 
 const TASKS = `${API_PREFIX}/tasks`;
 const err = (description: string) => ({ description, schema: ErrorBodySchema });

@@ -34,7 +34,7 @@ export interface WakeSource {
 
 /**
  * Re-read delays in ms: quick first looks (a worker that answers at once), then every 2 s. A
- * 25 s wait costs 15 reads, each one Data API call (see shared/events/README.md).
+ * 25 s wait costs 15 reads, each one Data API call (see shared/notify/README.md).
  */
 export const WAIT_BACKOFF_MS = [250, 500, 1000, 2000] as const;
 

@@ -1,9 +1,4 @@
 import * as z from 'zod';
-import type { AssetType } from '../../bootactions/render.ts';
-import type { DesignAnalyzer } from '../../design/design-analyzer.ts';
-import type { DesignResolver } from '../../design-refs/design-resolver.ts';
-import { API_PREFIX } from '../../http/conventions.ts';
-import { type AnyRoute, defineRoute } from '../../http/route.ts';
 import {
   type AssetDeps,
   type AuthenticatedAction,
@@ -15,8 +10,13 @@ import {
   nodeAssetTarball,
   readAction,
   reportAction,
-} from '../boot-actions.ts';
-import { ErrorBodySchema } from '../schemas.ts';
+} from '../../api/boot-actions.ts';
+import { ErrorBodySchema } from '../../api/schemas.ts';
+import { API_PREFIX } from '../../api/shapes.ts';
+import type { AssetType } from '../../bootactions/render.ts';
+import type { DesignAnalyzer } from '../../design/design-analyzer.ts';
+import type { DesignResolver } from '../../design-refs/design-resolver.ts';
+import { type AnyRoute, defineRoute } from '../route.ts';
 
 const BOOTACTIONS = `${API_PREFIX}/bootactions`;
 const err = (description: string) => ({ description, schema: ErrorBodySchema });

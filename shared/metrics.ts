@@ -1,5 +1,5 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { OutboxEvent } from '../store/outbox.ts';
+import type { OutboxEvent } from './store/outbox.ts';
 
 /**
  * The service's operational figures. One interface, two outputs: CloudWatch EMF lines on stdout

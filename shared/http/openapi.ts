@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import type { AnyRoute } from '../http/route.ts';
-import { ErrorBodySchema } from './schemas.ts';
+import { ErrorBodySchema } from '../api/schemas.ts';
+import type { AnyRoute } from './route.ts';
 
 type Json = Record<string, unknown>;
 

@@ -9,10 +9,8 @@ import {
   readLease,
   renewLease,
 } from '#shared/store/lease.ts';
-import { resetTables } from '#test/support/store-fixtures.ts';
+import { ageLease, ageMaintenance, resetTables } from '#test/support/store-fixtures.ts';
 import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(TEST_DRIVERS)('lease on %s', (driver) => {
   let t: TestDb;
@@ -28,16 +26,25 @@ describe.each(TEST_DRIVERS)('lease on %s', (driver) => {
     expect(a).toMatchObject({ holder: 'a', epoch: 1, held: true, active: true });
     const b = await claimLease(t.db, { instanceId: 'b', graceSeconds: 60 });
     expect(b).toMatchObject({ holder: 'a', epoch: 1, held: false });
-    await sleep(20);
+    await ageLease(t.db, 10);
+    const aged = await readLease(t.db);
     const again = await claimLease(t.db, { instanceId: 'a', graceSeconds: 60 });
-    expect(again).toMatchObject({ holder: 'a', epoch: 1, held: true, acquiredAt: a.acquiredAt });
-    expect(again.expiresAt > a.expiresAt).toBe(true); // Drydock's re-entrant claim never refreshed
+    expect(again).toMatchObject({
+      holder: 'a',
+      epoch: 1,
+      held: true,
+      acquiredAt: aged?.acquiredAt,
+    });
+    // Drydock's re-entrant claim never refreshed: this one moves the expiry by the time gone by.
+    expect(Date.parse(again.expiresAt) - Date.parse(aged?.expiresAt ?? '')).toBeGreaterThanOrEqual(
+      10_000,
+    );
   });
 
   it('lets another instance take over only after the grace period, bumping the epoch', async () => {
     await claimLease(t.db, { instanceId: 'a', graceSeconds: 1 });
     expect((await claimLease(t.db, { instanceId: 'b', graceSeconds: 1 })).held).toBe(false);
-    await sleep(1_100);
+    await ageLease(t.db, 1);
     const b = await claimLease(t.db, { instanceId: 'b', graceSeconds: 60 });
     expect(b).toMatchObject({ holder: 'b', epoch: 2, held: true });
     await expect(
@@ -47,7 +54,6 @@ describe.each(TEST_DRIVERS)('lease on %s', (driver) => {
 
   it('renews only the live lease of its holder at its epoch', async () => {
     const a = await claimLease(t.db, { instanceId: 'a', graceSeconds: 1 });
-    await sleep(20);
     const renewed = await renewLease(t.db, { instanceId: 'a', epoch: a.epoch, graceSeconds: 60 });
     expect(renewed.expiresAt > a.expiresAt).toBe(true);
     await expect(
@@ -60,7 +66,7 @@ describe.each(TEST_DRIVERS)('lease on %s', (driver) => {
 
   it("treats the holder's own claim after a lapse as a takeover with a new epoch", async () => {
     await claimLease(t.db, { instanceId: 'a', graceSeconds: 1 });
-    await sleep(1_100);
+    await ageLease(t.db, 1);
     await expect(
       renewLease(t.db, { instanceId: 'a', epoch: 1, graceSeconds: 60 }),
     ).rejects.toBeInstanceOf(LeaseLostError);
@@ -93,8 +99,11 @@ describe.each(TEST_DRIVERS)('lease on %s', (driver) => {
     expect(await claimMaintenance(t.db, { job: 'retention', intervalSeconds: 86_400 })).toBe(true);
     expect(await claimMaintenance(t.db, { job: 'retention', intervalSeconds: 86_400 })).toBe(false);
     expect(await claimMaintenance(t.db, { job: 'other', intervalSeconds: 86_400 })).toBe(true);
-    await sleep(1_100);
-    expect(await claimMaintenance(t.db, { job: 'retention', intervalSeconds: 1 })).toBe(true);
+    // A run 30 s ago: too recent for an hourly job, due for one every 30 s.
+    await ageMaintenance(t.db, 'retention', 30);
+    expect(await claimMaintenance(t.db, { job: 'retention', intervalSeconds: 3_600 })).toBe(false);
+    expect(await claimMaintenance(t.db, { job: 'retention', intervalSeconds: 30 })).toBe(true);
+    expect(await claimMaintenance(t.db, { job: 'retention', intervalSeconds: 30 })).toBe(false);
   });
 
   it('reads the database clock for health without writing', async () => {
@@ -126,7 +135,7 @@ describe.runIf(TEST_DRIVERS.includes('pg'))('lease under non-UTC session time zo
       expect(a.expiresAt.endsWith('Z')).toBe(true);
       expect(Date.parse(a.expiresAt) - Date.parse(a.acquiredAt)).toBe(2_000);
       expect((await claimLease(db, { instanceId: 'b', graceSeconds: 2 })).held).toBe(false); // no split brain
-      await sleep(2_100);
+      await ageLease(db, 2); // the holder fell silent for its whole grace period
       expect(await claimLease(db, { instanceId: 'b', graceSeconds: 2 })).toMatchObject({
         held: true,
         epoch: 2,

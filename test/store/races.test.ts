@@ -8,15 +8,15 @@ import { appendMessages } from '#shared/store/messages.ts';
 import { claimTasks, requeueStrandedTasks } from '#shared/store/queue.ts';
 import { createTask, getTask, updateTask } from '#shared/store/tasks.ts';
 import type { LeaseClaim } from '#shared/store/types.ts';
+import { contenderRandom, raceSeed, yieldRandomly } from '#test/support/random.ts';
 import {
   becomeLeader,
   expireLease,
+  type LapsedLease,
   queuedTask,
   resetTables,
 } from '#test/support/store-fixtures.ts';
 import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Races need several real connections: every contender gets a pool of its own. */
 const RACE_DRIVERS = TEST_DRIVERS.filter((d) => d !== 'pglite');
@@ -70,6 +70,7 @@ describe.each(RACE_DRIVERS)('races over real connections on %s', (driver) => {
   }, 180_000);
 
   it('8 instances fighting for the lease never see two holders at once, and epochs only grow', async () => {
+    const seed = raceSeed();
     const fighters = contenders.slice(0, 8);
     const held: {
       holder: string;
@@ -78,26 +79,29 @@ describe.each(RACE_DRIVERS)('races over real connections on %s', (driver) => {
       expiresAt: string;
       dbNow: string;
     }[] = [];
-    const deadline = Date.now() + 4_000;
+    const lapses = new Map<number, LapsedLease>();
     await Promise.all(
       fighters.map(async (db, i) => {
         const me = `instance-${i}`;
+        const random = contenderRandom(seed, i);
         let epoch: number | null = null;
-        while (Date.now() < deadline) {
+        for (let round = 0; round < 60; round += 1) {
           try {
             const state: LeaseClaim =
               epoch === null
-                ? await claimLease(db, { instanceId: me, graceSeconds: 1 })
+                ? await claimLease(db, { instanceId: me, graceSeconds: 60 })
                 : {
-                    ...(await renewLease(db, { instanceId: me, epoch, graceSeconds: 1 })),
+                    ...(await renewLease(db, { instanceId: me, epoch, graceSeconds: 60 })),
                     held: true,
                   };
             if (state.held) {
               held.push(state);
               epoch = state.epoch;
-              // Now and then the holder goes silent past its grace period, forcing a takeover.
-              if (Math.random() < 0.15) {
-                await sleep(1_150);
+              // Now and then the holder falls silent past its grace period, forcing a takeover:
+              // its lease ends on the database clock, as if the whole grace had gone by.
+              if (random() < 0.15) {
+                const lapsed = await expireLease(db, { holder: me, epoch });
+                if (lapsed) lapses.set(lapsed.epoch, lapsed);
                 epoch = null;
               }
             }
@@ -105,7 +109,7 @@ describe.each(RACE_DRIVERS)('races over real connections on %s', (driver) => {
             if (!(error instanceof LeaseLostError)) throw error;
             epoch = null;
           }
-          await sleep(20 + Math.random() * 60);
+          await yieldRandomly(random);
         }
       }),
     );
@@ -114,16 +118,20 @@ describe.each(RACE_DRIVERS)('races over real connections on %s', (driver) => {
     for (const epoch of epochs) {
       expect(new Set(held.filter((h) => h.epoch === epoch).map((h) => h.holder)).size).toBe(1);
     }
-    // The next epoch starts only after the previous one's last granted expiry: no overlap.
+    // The grace never runs out by itself here: every epoch but the last ended by its holder's
+    // lapse, nothing was granted in it after that, and the next epoch started later still.
     for (let i = 1; i < epochs.length; i += 1) {
-      const previous = held.filter((h) => h.epoch === epochs[i - 1]);
-      const next = held.filter((h) => h.epoch === epochs[i]);
-      const lastExpiry = previous
-        .map((h) => h.expiresAt)
-        .sort()
-        .at(-1) as string;
-      const start = next.map((h) => h.acquiredAt).sort()[0] as string;
-      expect(start >= lastExpiry).toBe(true);
+      const lapse = lapses.get(epochs[i - 1] as number);
+      expect(lapse).toBeDefined();
+      const ended = lapse as LapsedLease;
+      for (const grant of held.filter((h) => h.epoch === ended.epoch)) {
+        expect(grant.dbNow <= ended.dbNow).toBe(true);
+      }
+      const start = held
+        .filter((h) => h.epoch === epochs[i])
+        .map((h) => h.acquiredAt)
+        .sort()[0] as string;
+      expect(start >= ended.expiresAt).toBe(true);
     }
     // Observed in database-clock order, epochs never go down.
     const byClock = [...held].sort((a, b) => (a.dbNow < b.dbNow ? -1 : a.dbNow > b.dbNow ? 1 : 0));

@@ -1,5 +1,5 @@
 import type { Db } from '#shared/db/port.ts';
-import { p, sql, statement } from '#shared/db/sql.ts';
+import { type ColumnSpec, p, type Row, sql, statement } from '#shared/db/sql.ts';
 import { claimLease } from '#shared/store/lease.ts';
 import { createTask } from '#shared/store/tasks.ts';
 import type { NewTask, TaskRecord } from '#shared/store/types.ts';
@@ -47,15 +47,58 @@ export async function ageTask(db: Db, taskId: string, days: number): Promise<voi
   );
 }
 
+const LAPSED_COLUMNS = {
+  holder: 'text',
+  epoch: 'int',
+  expiresAt: 'timestamptz',
+  dbNow: 'timestamptz',
+} as const satisfies ColumnSpec;
+
+/** The lease as `expireLease` left it: its holder, its epoch and when it ended. */
+export type LapsedLease = Row<typeof LAPSED_COLUMNS>;
+
 /**
  * Ends the lease's grace period now, as if its holder had fallen silent that long ago: the
- * holder's lease lapses on the database clock without the test sleeping through it.
+ * holder's lease lapses on the database clock without the test sleeping through it. With
+ * `only`, it ends that holder's lease at that epoch and nobody else's (a no-op, null, when the
+ * lease has moved on), and returns the lease as it ended.
  */
-export async function expireLease(db: Db): Promise<void> {
+export async function expireLease(
+  db: Db,
+  only?: { holder: string; epoch: number },
+): Promise<LapsedLease | null> {
+  const rows = await db.query(
+    statement(
+      LAPSED_COLUMNS,
+      sql`update active_instance set expires_at = now() - interval '1 millisecond', renewed_at = least(renewed_at, now() - interval '1 millisecond')
+where lease_id = 1 and (${p.text(only?.holder ?? null)}::text is null or (holder = ${p.text(only?.holder ?? null)}::text and epoch = ${p.int(only?.epoch ?? null)}::bigint))
+returning holder as "holder", epoch as "epoch", expires_at as "expiresAt", now() as "dbNow"`,
+    ),
+  );
+  return rows[0] ?? null;
+}
+
+/**
+ * Moves the lease's timestamps `seconds` into the past, as if it had been claimed and last
+ * renewed that much earlier: a grace period runs out, or a refresh shows, without sleeping.
+ */
+export async function ageLease(db: Db, seconds: number): Promise<void> {
   await db.query(
     statement(
       {},
-      sql`update active_instance set expires_at = now() - interval '1 millisecond', renewed_at = least(renewed_at, now() - interval '1 millisecond') where lease_id = 1`,
+      sql`update active_instance set acquired_at = acquired_at - make_interval(secs => ${seconds}::int),
+  renewed_at = renewed_at - make_interval(secs => ${seconds}::int), expires_at = expires_at - make_interval(secs => ${seconds}::int)
+where lease_id = 1`,
+    ),
+  );
+}
+
+/** Moves a maintenance job's last run `seconds` into the past, as if it had run that long ago. */
+export async function ageMaintenance(db: Db, job: string, seconds: number): Promise<void> {
+  await db.query(
+    statement(
+      {},
+      sql`update maintenance_claim set last_run_at = last_run_at - make_interval(secs => ${seconds}::int) where job = ${job}::text`,
     ),
   );
 }

@@ -97,7 +97,7 @@ export async function createDb(
       });
     }
     case 'data-api':
-      // The endpoint comes from AWS_ENDPOINT_URL_RDS_DATA when set (the SDK reads it), so the
+      // The endpoint comes from AWS_ENDPOINT_URL_RDS_DATA when set (the client reads it), so the
       // local emulator needs no code path of its own.
       return createDataApiDb({
         resourceArn: config.resourceArn,

@@ -103,7 +103,7 @@ export function parseDatabaseError(message: string): {
 
 const TOO_LARGE = /(response|result).{0,40}(size|large|limit)|row.{0,40}(too large|size limit)/i;
 
-/** Maps anything the SDK threw onto the port's errors or this adapter's typed errors. */
+/** Maps anything the Data API client threw onto the port's errors or this adapter's typed errors. */
 export function translateDataApiError(error: unknown): Error {
   const { name, message, status, code } = shape(error);
   const options = { cause: error };

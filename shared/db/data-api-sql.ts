@@ -1,4 +1,4 @@
-import type { Field, SqlParameter } from '@aws-sdk/client-rds-data';
+import type { Field, SqlParameter } from './data-api-client.ts';
 import { toIsoUtc } from './decode.ts';
 import type { Param } from './sql.ts';
 
@@ -179,7 +179,8 @@ export function fieldValue(field: Field): unknown {
   if (field.longValue !== undefined) return field.longValue;
   if (field.doubleValue !== undefined) return field.doubleValue;
   if (field.booleanValue !== undefined) return field.booleanValue;
-  if (field.blobValue !== undefined) return Buffer.from(field.blobValue).toString('base64');
+  // Base64 on the wire, as the positional decoder expects a bytea.
+  if (field.blobValue !== undefined) return field.blobValue;
   if (field.arrayValue !== undefined) return arrayValues(field.arrayValue);
   return null;
 }

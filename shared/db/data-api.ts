@@ -1,17 +1,21 @@
+import type { CredentialSource } from '../aws/signed-json.ts';
 import {
-  BeginTransactionCommand,
-  CommitTransactionCommand,
-  ExecuteStatementCommand,
-  RDSDataClient,
-  type RDSDataClientConfig,
-  RollbackTransactionCommand,
-} from '@aws-sdk/client-rds-data';
+  createDataApiClient,
+  DATA_API_REQUEST_TIMEOUT_MS,
+  type DataApiCallOptions,
+  type DataApiClient,
+} from './data-api-client.ts';
 import { isRetryable, translateDataApiError } from './data-api-errors.ts';
 import { fieldValue, toDataApiStatement } from './data-api-sql.ts';
 import { decodePositionalRow } from './decode.ts';
 import { type Db, DbUnavailableError, type TransactionalDb } from './port.ts';
 import type { ColumnSpec, Row, Statement } from './sql.ts';
 
+export {
+  createDataApiClient,
+  DATA_API_REQUEST_TIMEOUT_MS,
+  type DataApiClient,
+} from './data-api-client.ts';
 export {
   DataApiRequestError,
   DataApiResponseTooLargeError,
@@ -38,19 +42,16 @@ export interface DataApiDbOptions {
   /** The database name inside the cluster. */
   readonly database: string;
   /** A prebuilt client (tests); otherwise one is built from the fields below. */
-  readonly client?: RDSDataClient;
+  readonly client?: DataApiClient;
   readonly region?: string;
   /** An endpoint override; `AWS_ENDPOINT_URL_RDS_DATA` works too without touching code. */
   readonly endpoint?: string;
-  /** Explicit credentials (tests against the emulator); production uses the default chain. */
-  readonly credentials?: RDSDataClientConfig['credentials'];
+  /** Explicit credentials (tests against the emulator); production uses the environment's. */
+  readonly credentials?: CredentialSource;
   readonly retry?: DataApiRetryOptions;
   /** The invocation's remaining time (Lambda `context.getRemainingTimeInMillis`). */
   readonly remainingTimeMs?: () => number;
 }
-
-/** Above the Data API's own 45 s call limit, so a slow statement fails there, not here. */
-export const DATA_API_REQUEST_TIMEOUT_MS = 60_000;
 
 /** Kept free of the invocation's remaining time when a call is cut short by it. */
 const CALL_MARGIN_MS = 1_000;
@@ -62,31 +63,6 @@ const DEFAULT_RETRY: Required<DataApiRetryOptions> = {
   maxDelayMs: 8_000,
   marginMs: 3_000,
 };
-
-/**
- * The RDS Data API client with the settings this adapter relies on. The SDK's own retries are
- * off (`maxAttempts: 1`): it would retry a client timeout, i.e. resend a statement that may have
- * committed, while the calls that really are safe to repeat are retried here with one budget.
- */
-export function createDataApiClient(
-  options: Pick<DataApiDbOptions, 'region' | 'endpoint' | 'credentials'> & {
-    /** Tests only: production keeps the 60 s default. */
-    readonly requestTimeoutMs?: number;
-  } = {},
-): RDSDataClient {
-  return new RDSDataClient({
-    maxAttempts: 1,
-    requestHandler: {
-      requestTimeout: options.requestTimeoutMs ?? DATA_API_REQUEST_TIMEOUT_MS,
-      // Without this the handler only logs a warning when the timeout passes and keeps waiting.
-      throwOnRequestTimeout: true,
-      connectionTimeout: 5_000,
-    },
-    ...(options.region ? { region: options.region } : {}),
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    ...(options.credentials ? { credentials: options.credentials } : {}),
-  });
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -129,7 +105,6 @@ async function withRetry<T>(
  */
 export function createDataApiDb(options: DataApiDbOptions): TransactionalDb {
   const client = options.client ?? createDataApiClient(options);
-  const ownsClient = options.client === undefined;
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const remainingTimeMs = options.remainingTimeMs ?? (() => Number.POSITIVE_INFINITY);
   const target = {
@@ -140,10 +115,10 @@ export function createDataApiDb(options: DataApiDbOptions): TransactionalDb {
   // Each call also ends with the invocation: a Data API endpoint that stops answering (a
   // frozen connection, not a refused one) must not hold the request until Lambda kills it; the
   // caller gets a 503 with time left to send it.
-  const callOptions = () => {
+  const callOptions = (): DataApiCallOptions => {
     const left = remainingTimeMs() - CALL_MARGIN_MS;
     return Number.isFinite(left) && left < DATA_API_REQUEST_TIMEOUT_MS
-      ? { abortSignal: AbortSignal.timeout(Math.max(MIN_CALL_MS, left)) }
+      ? { signal: AbortSignal.timeout(Math.max(MIN_CALL_MS, left)) }
       : {};
   };
 
@@ -153,14 +128,14 @@ export function createDataApiDb(options: DataApiDbOptions): TransactionalDb {
   ): Promise<Row<C>[]> {
     const { sql, parameters } = toDataApiStatement(statement.text, statement.params);
     const output = await send(() =>
-      client.send(
-        new ExecuteStatementCommand({
+      client.executeStatement(
+        {
           ...target,
           database: options.database,
           sql,
           ...(parameters.length > 0 ? { parameters } : {}),
           ...(transactionId ? { transactionId } : {}),
-        }),
+        },
         callOptions(),
       ),
     );
@@ -182,7 +157,7 @@ export function createDataApiDb(options: DataApiDbOptions): TransactionalDb {
     query: (statement) => execute(statement, undefined),
     async transaction(work) {
       const begun = await send(() =>
-        client.send(new BeginTransactionCommand({ ...target, database: options.database })),
+        client.beginTransaction({ ...target, database: options.database }, callOptions()),
       );
       const transactionId = begun.transactionId;
       if (!transactionId) throw new Error('BeginTransaction returned no transactionId');
@@ -201,19 +176,18 @@ export function createDataApiDb(options: DataApiDbOptions): TransactionalDb {
       try {
         const value = await work(tx);
         await queue;
-        await send(() => client.send(new CommitTransactionCommand({ ...target, transactionId })));
+        await send(() => client.commitTransaction({ ...target, transactionId }, callOptions()));
         return value;
       } catch (error) {
         await queue;
         // Best effort: after a failed commit or an expiry the transaction is already gone.
         await send(() =>
-          client.send(new RollbackTransactionCommand({ ...target, transactionId })),
+          client.rollbackTransaction({ ...target, transactionId }, callOptions()),
         ).catch(() => {});
         throw error;
       }
     },
-    async close() {
-      if (ownsClient) client.destroy();
-    },
+    // Nothing to release: calls share the runtime's fetch connection pool.
+    close: () => Promise.resolve(),
   };
 }

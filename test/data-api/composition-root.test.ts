@@ -15,7 +15,7 @@ import { adminQuery, SKIP_SERVER, urlWithSchema } from '#test/support/pg-server.
 
 /**
  * The production wiring, untouched: configuration from the environment (`DB_DRIVER=data-api`
- * and the ARNs), the SDK's own credential chain and endpoint resolution. Only
+ * and the ARNs), the client's own environment credentials and endpoint resolution. Only
  * `AWS_ENDPOINT_URL_RDS_DATA` and dummy keys point it at the emulator.
  */
 const schema = `t_${randomBytes(6).toString('hex')}`;

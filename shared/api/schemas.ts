@@ -418,19 +418,33 @@ export const LeaseAbdicateBodySchema = z
 // ---------------------------------------------------------------------------------------------
 // SQS events
 
-/** `tasks` queue: create a task, or change one's status/result. */
+/**
+ * `tasks` queue: create a top-level task or a subtask, change a task's status/result, end many,
+ * or retry one. A top-level create follows `POST /tasks` (a caller's task needs `design_ref`;
+ * with `epoch` it is the lease holder's internal task); a subtask is an orchestrator write, so
+ * its parent and epoch are required here rather than checked downstream.
+ */
 export const TaskEventSchema = z
   .discriminatedUnion('type', [
     z.strictObject({
       type: z.literal('create_task'),
       event_id: IdempotencyKey.optional(),
       task_id: TaskId.optional(),
-      parent_task_id: TaskId.optional(),
+      action: z.enum(ACTIONS),
+      design_ref: DesignRef.nullable().optional(),
+      node_filter: NodeFilterSchema.nullable().optional(),
+      epoch: Epoch.optional(),
+    }),
+    z.strictObject({
+      type: z.literal('create_subtask'),
+      event_id: IdempotencyKey.optional(),
+      parent_task_id: TaskId,
+      task_id: TaskId.optional(),
       action: z.enum(ACTIONS),
       design_ref: DesignRef.nullable().optional(),
       node_filter: NodeFilterSchema.nullable().optional(),
       retry: Retry.optional(),
-      epoch: Epoch.optional(),
+      epoch: Epoch,
     }),
     z.strictObject({
       type: z.literal('update_task'),

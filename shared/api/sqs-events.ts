@@ -38,8 +38,8 @@ function originOf(record: SQSRecord, key: string): Origin {
 }
 
 /**
- * Applies a task event: create a task (top-level with the POST /tasks rules, an internal task
- * with the lease epoch, or a subtask), change one, or retry one. Orchestrator writes carry the
+ * Applies a task event: create a top-level task (the POST /tasks rules, or an internal task with
+ * the lease epoch) or a subtask, change one, end many, or retry one. Orchestrator writes carry the
  * lease epoch as over HTTP; a stale one fails the record (412) and writes nothing.
  */
 export async function applyTaskEvent(
@@ -49,17 +49,14 @@ export async function applyTaskEvent(
 ): Promise<void> {
   const key = event.event_id ?? record.messageId;
   switch (event.type) {
-    case 'create_task': {
-      const origin = originOf(record, `sqs:${key}`);
-      if (event.parent_task_id) {
-        await createSubtask(deps, event.parent_task_id, event, origin);
-      } else {
-        // Without a parent: POST /tasks's rules, design_ref required unless the epoch makes it
-        // the lease holder's internal task (stored without one, as over HTTP).
-        await createUserTask(deps, event, origin);
-      }
+    case 'create_task':
+      // POST /tasks's rules: design_ref required unless the epoch makes it the lease holder's
+      // internal task (stored without one, as over HTTP).
+      await createUserTask(deps, event, originOf(record, `sqs:${key}`));
       return;
-    }
+    case 'create_subtask':
+      await createSubtask(deps, event.parent_task_id, event, originOf(record, `sqs:${key}`));
+      return;
     case 'update_task':
       // Scoped to the task: an event id reused for another task is another event.
       await changeTask(deps, event.task_id, event, {

@@ -1,5 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type * as z from 'zod';
 import { getConfig } from '../config.ts';
@@ -43,7 +45,7 @@ export function createSqsHandler<T>(
   const loadDeps = options.deps ?? getDeps;
   const logger = options.logger ?? getLogger();
 
-  const consume: SqsHandler = async (event, context) => {
+  const consume = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const deps = await loadDeps();
     const recordHandler = async (record: SQSRecord) => {
       logger.appendKeys({ messageId: record.messageId });
@@ -78,5 +80,10 @@ export function createSqsHandler<T>(
     });
     return response;
   };
-  return (event, context) => runInvocation(context, () => consume(event, context));
+  // As the HTTP and schedule kits: every log line carries the Lambda context's keys
+  // (function name, request id, cold start), reset between invocations.
+  const chain = middy<SQSEvent, SQSBatchResponse>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(consume);
+  return (event, context) => runInvocation(context, () => chain(event, context));
 }

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TaskEventSchema } from '#shared/api/schemas.ts';
+import { applyTaskEvent } from '#shared/api/sqs-events.ts';
 import { sql, statement } from '#shared/db/sql.ts';
+import { createSqsHandler } from '#shared/triggers/sqs.ts';
 import { TEST_DRIVERS } from '#test/support/test-db.ts';
 import {
   answer,
@@ -82,7 +86,7 @@ from tasks where task_id = ${taskId}::uuid`,
       sqsRecord({ type: 'create_task', action: 'verify_site' }),
       sqsRecord({ type: 'update_task', task_id: taskId, status: 'running', sneaky: true }),
       sqsRecord({
-        type: 'create_task',
+        type: 'create_subtask',
         task_id: subtaskId,
         parent_task_id: taskId,
         action: 'deploy_node',
@@ -96,7 +100,7 @@ from tasks where task_id = ${taskId}::uuid`,
         event_id: 'start-1',
       }),
       // Orchestrator writes without the lease epoch (or a stale one) fail and write nothing.
-      sqsRecord({ type: 'create_task', parent_task_id: taskId, action: 'deploy_node' }),
+      sqsRecord({ type: 'create_subtask', parent_task_id: taskId, action: 'deploy_node' }),
       sqsRecord({ type: 'update_task', task_id: subtaskId, result: { message: 'blind' } }),
       sqsRecord({ type: 'update_task', task_id: subtaskId, status: 'complete', epoch: epoch + 1 }),
       sqsRecord({ type: 'create_task', task_id: internalId, action: 'identify_node', epoch }),
@@ -134,6 +138,71 @@ from tasks where task_id = ${taskId}::uuid`,
     );
     expect(resent.batchItemFailures).toEqual([]);
     expect(await snapshot(service.db)).toEqual(before);
+  });
+
+  it('tells a top-level create from a subtask create by type, and refuses the fields of the other', async () => {
+    const epoch = await leadAs('orch-sqs');
+    const parent = randomUUID();
+    await service.fns.tasks.sqsHandler(
+      sqsEvent([sqsRecord({ type: 'create_task', task_id: parent, action: 'noop', epoch })]),
+      lambdaContext(),
+    );
+    const before = await snapshot(service.db);
+    const refused = [
+      // A parent on a top-level create, a status or retry it would drop, a subtask without epoch.
+      sqsRecord({ type: 'create_task', parent_task_id: parent, action: 'deploy_node', epoch }),
+      sqsRecord({ type: 'create_task', action: 'verify_site', design_ref: DESIGN, status: 'x' }),
+      sqsRecord({ type: 'create_task', action: 'verify_site', design_ref: DESIGN, retry: 1 }),
+      sqsRecord({ type: 'create_subtask', parent_task_id: parent, action: 'deploy_node' }),
+      sqsRecord({ type: 'create_subtask', action: 'deploy_node', epoch }),
+    ];
+    const response = await service.fns.tasks.sqsHandler(sqsEvent(refused), lambdaContext());
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(
+      refused.map((r) => r.messageId),
+    );
+    expect(await snapshot(service.db)).toEqual(before);
+  });
+
+  it('logs an SQS batch and its failed records with the Lambda context keys, never the body', async () => {
+    const logger = new Logger({ serviceName: 'drydock-statemgmt', logLevel: 'INFO' });
+    const consume = createSqsHandler(TaskEventSchema, applyTaskEvent, {
+      deps: async () => service.deps,
+      logger,
+    });
+    // Powertools writes INFO to stdout and WARN to stderr.
+    const lines: string[] = [];
+    const streams = [process.stdout, process.stderr];
+    const writes = streams.map((stream) => stream.write);
+    for (const stream of streams) {
+      stream.write = ((chunk: string | Uint8Array) => {
+        lines.push(String(chunk));
+        return true;
+      }) as typeof stream.write;
+    }
+    const bad = sqsRecord({ type: 'create_task', action: 'verify_site', secret: 'BODY-SECRET' });
+    try {
+      await consume(sqsEvent([bad]), lambdaContext('drydock-tasks'));
+    } finally {
+      streams.forEach((stream, i) => {
+        stream.write = writes[i] as typeof stream.write;
+      });
+    }
+    const records = lines
+      .join('')
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line));
+    const context = { function_name: 'drydock-tasks', function_request_id: expect.any(String) };
+    expect(records.find((r) => r.message === 'SQS record failed')).toMatchObject({
+      ...context,
+      messageId: bad.messageId,
+    });
+    expect(records.find((r) => r.message === 'SQS batch processed')).toMatchObject({
+      ...context,
+      records: 1,
+      failed: 1,
+    });
+    expect(lines.join('')).not.toContain('BODY-SECRET');
   });
 
   it('ends many tasks from one SQS event, once, failing the record for a task that cannot end', async () => {
@@ -179,7 +248,7 @@ from tasks where task_id = ${taskId}::uuid`,
       sqsEvent([
         sqsRecord({ type: 'create_task', task_id: parent, action: 'noop', epoch }),
         sqsRecord({
-          type: 'create_task',
+          type: 'create_subtask',
           task_id: sub,
           parent_task_id: parent,
           action: 'deploy_node',

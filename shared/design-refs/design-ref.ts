@@ -151,11 +151,7 @@ export const REDACTED = 'redacted';
  * @example redactUrl(new URL('https://u:p@h/x?token=t#f')) // 'https://h/x?token=redacted'
  */
 export function redactUrl(url: URL, prefix = ''): string {
-  const copy = new URL(url.href);
-  copy.username = '';
-  copy.password = '';
-  // The fragment is never sent anywhere and may be used to smuggle tokens; leave it out.
-  copy.hash = '';
+  const copy = withoutUserinfo(url);
   copy.search = '';
   const query = url.search
     .slice(1)
@@ -166,6 +162,19 @@ export function redactUrl(url: URL, prefix = ''): string {
       pair.includes('=') ? `${pair.slice(0, pair.indexOf('='))}=${REDACTED}` : REDACTED,
     );
   return `${prefix}${copy.href}${query.length > 0 ? `?${query.join('&')}` : ''}`;
+}
+
+/**
+ * A copy of `url` without userinfo and fragment: what may be requested. Credentials travel in
+ * headers instead (never in a URL a server might log or redirect with), and the fragment is
+ * never sent anywhere and may be used to smuggle tokens. `redactUrl` starts from it.
+ */
+export function withoutUserinfo(url: URL): URL {
+  const copy = new URL(url.href);
+  copy.username = '';
+  copy.password = '';
+  copy.hash = '';
+  return copy;
 }
 
 function invalid(message: string): ValidationError {

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { DesignDriver } from './design-ref.ts';
+import { type DesignDriver, withoutUserinfo } from './design-ref.ts';
 import { fetchHttp, type HttpFetchContext } from './http-fetch.ts';
 
 /** `DESIGN_HTTP_CREDENTIALS_SECRET_ARN`: Basic credentials per `host` or `host:port`. */
@@ -29,7 +29,7 @@ export function createHttpDriver(options: {
       if (entry) headers.authorization = basic(entry.username, entry.password);
     }
     const res = await fetchHttp(http, {
-      url: stripUserinfo(ref.url),
+      url: withoutUserinfo(ref.url),
       shown: ref.redacted,
       headers,
       ...limits,
@@ -48,12 +48,4 @@ function safeDecode(value: string): string {
   } catch {
     return value;
   }
-}
-
-function stripUserinfo(url: URL): URL {
-  const copy = new URL(url.href);
-  copy.username = '';
-  copy.password = '';
-  copy.hash = '';
-  return copy;
 }

@@ -2,7 +2,7 @@ import { setTimeout as sleepFor } from 'node:timers/promises';
 import { brotliDecompressSync, gunzipSync, inflateSync, zstdDecompressSync } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import { type AllowHosts, assertHostPermitted } from './address-guard.ts';
-import { redactUrl } from './design-ref.ts';
+import { redactUrl, withoutUserinfo } from './design-ref.ts';
 import { DesignRefError } from './errors.ts';
 import type { DesignLogger } from './logger.ts';
 
@@ -153,9 +153,7 @@ async function attemptOnce(
         throw new DesignRefError('rejected', `${req.shown}: redirect to an invalid location`);
       }
       // Credentials in a Location header are never used, and ours never follow to another origin.
-      next.username = '';
-      next.password = '';
-      next.hash = '';
+      next = withoutUserinfo(next);
       if (next.origin !== url.origin) {
         headers = Object.fromEntries(
           Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.includes(k.toLowerCase())),

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import * as z from 'zod';
+import { redactUrl } from './design-ref.ts';
 import { DesignRefError } from './errors.ts';
 import { fetchHttp, type HttpFetchContext } from './http-fetch.ts';
 import { createDesignSecret, type SecretReader } from './secrets.ts';
@@ -132,7 +133,7 @@ export function createKeystoneTokens(
         scope: { project },
       },
     });
-    const shown = `${url.origin}${url.pathname}`;
+    const shown = redactUrl(url);
     let res: Awaited<ReturnType<typeof fetchHttp>>;
     try {
       res = await fetchHttp(http, {

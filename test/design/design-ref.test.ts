@@ -9,6 +9,8 @@ import {
   assertStorableDesignRef,
   parseDesignRef,
   redactDesignRef,
+  redactUrl,
+  withoutUserinfo,
 } from '#shared/design-refs/design-ref.ts';
 import { ValidationError } from '#shared/errors.ts';
 
@@ -94,6 +96,13 @@ describe('parseDesignRef', () => {
     expect(parsed.redacted).toBe('https://designs.example/site.yaml');
     expect(redactDesignRef('deckhand+https://u:p@deckhand/r')).toBe('deckhand+https://deckhand/r');
     expect(redactDesignRef('https://u:p@exa mple')).toBe('<invalid design reference>');
+  });
+
+  it('requests without userinfo and fragment, and shows without query values too', () => {
+    const url = new URL('https://u:p@keystone.example:5000/v3/auth?token=t&x#f');
+    expect(withoutUserinfo(url).href).toBe('https://keystone.example:5000/v3/auth?token=t&x');
+    expect(redactUrl(url)).toBe('https://keystone.example:5000/v3/auth?token=redacted&redacted');
+    expect(url.password).toBe('p');
   });
 
   it('never echoes credentials of a reference it rejects', () => {

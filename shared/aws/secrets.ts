@@ -1,6 +1,6 @@
 // Secrets Manager for everything that reads a secret: the pg driver's URL, design-reference
 // credentials and the Keystone authoriser's service credentials.
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type * as z from 'zod';
 
 /**
@@ -14,12 +14,17 @@ export class SecretUnavailableError extends Error {
 /** Reads a secret's string value by ARN (Secrets Manager in production). */
 export type SecretReader = (arn: string) => Promise<string>;
 
-/** The default `SecretReader`: one lazily created Secrets Manager client per container. */
+/**
+ * The default `SecretReader`: one lazily created Secrets Manager client per container. The SDK
+ * client is imported on the first read, so no function carries it in its init code: the
+ * secrets it reads (the pg URL, design and Keystone credentials) are read on first use.
+ */
 export function createSecretsManagerReader(client?: SecretsManagerClient): SecretReader {
   let sm = client;
   return async (arn) => {
-    sm ??= new SecretsManagerClient({});
-    const out = await sm.send(new GetSecretValueCommand({ SecretId: arn }));
+    const sdk = await import('@aws-sdk/client-secrets-manager');
+    sm ??= new sdk.SecretsManagerClient({});
+    const out = await sm.send(new sdk.GetSecretValueCommand({ SecretId: arn }));
     if (typeof out.SecretString !== 'string') {
       throw new Error('the secret has no string value');
     }

@@ -1,9 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { lookup as dnsLookup } from 'node:dns';
-import { S3Client } from '@aws-sdk/client-s3';
-import { Agent } from 'undici';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Agent } from 'undici';
 import { createSecretsManagerReader } from '../aws/secrets.ts';
-import { createAllowHosts, createGuardedConnector } from './address-guard.ts';
 import { DesignCache } from './design-cache.ts';
 import {
   type DesignDriver,
@@ -13,18 +12,10 @@ import {
 } from './design-ref.ts';
 import { DesignRefError } from './errors.ts';
 import { createFileDriver } from './file-driver.ts';
-import { createHttpDriver, HostCredentialsSchema } from './http-driver.ts';
 import type { HttpFetchContext } from './http-fetch.ts';
-import {
-  createKeystoneTokens,
-  type KeystoneCredentialsSource,
-  keystoneSetting,
-  loadKeystoneCredentials,
-} from './keystone.ts';
+import type { KeystoneCredentialsSource } from './keystone.ts';
 import { type DesignLogger, silentLogger } from './logger.ts';
-import { createS3Driver } from './s3-driver.ts';
 import { createDesignSecret, type SecretReader } from './secrets.ts';
-import { createUcpDriver } from './ucp-driver.ts';
 
 /** Defaults of the `DESIGN_*` settings. */
 export const DESIGN_DEFAULTS = {
@@ -111,8 +102,30 @@ export type DesignResolver = {
 };
 
 /**
- * Builds the scheme → driver registry, the undici `Agent` with the SSRF-guarded lookup, the
- * cache and the lazily fetched secrets, once. Call it at module scope of a Lambda.
+ * A value built on first use and shared by concurrent callers; a failed build is forgotten, so
+ * the next caller tries again.
+ */
+function onFirstUse<T>(build: () => Promise<T>): { get(): Promise<T>; built(): boolean } {
+  let value: Promise<T> | undefined;
+  return {
+    get() {
+      value ??= build().catch((error: unknown) => {
+        value = undefined;
+        throw error;
+      });
+      return value;
+    },
+    built: () => value !== undefined,
+  };
+}
+
+/**
+ * Builds the scheme → driver registry, the cache and the lazily fetched secrets, once. Call it
+ * at module scope of a Lambda. The network drivers are loaded by the first reference that needs
+ * them: undici's `Agent` with the SSRF-guarded connector, the HTTP, UCP and Keystone code for
+ * `http(s)://`, `deckhand+`/`promenade+` references, the S3 client for `s3://`. None of them is
+ * in a function's init code (undici alone is about 720 kB minified), and a container that only
+ * serves cached designs or `file://` never evaluates them.
  * @example const designs = createDesignResolver(config.design) // then designs.resolve(ref, { deadline })
  */
 export function createDesignResolver(
@@ -122,38 +135,7 @@ export function createDesignResolver(
   const clock = deps.clock;
   const now = clock ? () => clock.now() : Date.now;
   const logger = deps.logger ?? silentLogger;
-  const allowHosts = createAllowHosts(settings.allowHosts);
   const readSecret = deps.readSecret ?? createSecretsManagerReader();
-  const agent = new Agent({
-    connect: createGuardedConnector(allowHosts, {
-      timeout: Math.min(5_000, settings.httpTimeoutMs),
-      ...(deps.lookup ? { resolve: deps.lookup } : {}),
-    }),
-    headersTimeout: settings.httpTimeoutMs,
-    bodyTimeout: settings.httpTimeoutMs,
-    maxResponseSize: settings.maxBytes,
-  });
-  const http: HttpFetchContext = {
-    dispatcher: agent,
-    allowHosts,
-    maxBytes: settings.maxBytes,
-    retries: settings.httpRetries,
-    retryBaseDelayMs: deps.retryBaseDelayMs ?? 250,
-    retryMaxDelayMs: deps.retryMaxDelayMs ?? 4_000,
-    now,
-    random: deps.random ?? Math.random,
-    logger,
-  };
-  const hostCredentials = settings.httpCredentialsSecretArn
-    ? createDesignSecret({
-        arn: settings.httpCredentialsSecretArn,
-        setting: 'DESIGN_HTTP_CREDENTIALS_SECRET_ARN',
-        schema: HostCredentialsSchema,
-        read: readSecret,
-        now,
-        ttlMs: DESIGN_DEFAULTS.secretTtlMs,
-      })
-    : undefined;
   const local = settings.keystoneLocal;
   const keystoneSource: KeystoneCredentialsSource | undefined = settings.keystoneSecretArn
     ? { kind: 'secret', arn: settings.keystoneSecretArn }
@@ -162,25 +144,80 @@ export function createDesignResolver(
       : 'file' in local
         ? { kind: 'file', path: local.file }
         : { kind: 'env', env: local.env };
-  const keystone = keystoneSource
-    ? createKeystoneTokens(
-        http,
-        loadKeystoneCredentials(keystoneSource, {
-          readSecret,
+
+  const network = onFirstUse(async () => {
+    const [{ Agent }, guard, httpDriverModule, { createUcpDriver }, keystoneModule] =
+      await Promise.all([
+        import('undici'),
+        import('./address-guard.ts'),
+        import('./http-driver.ts'),
+        import('./ucp-driver.ts'),
+        import('./keystone.ts'),
+      ]);
+    const allowHosts = guard.createAllowHosts(settings.allowHosts);
+    const agent: Agent = new Agent({
+      connect: guard.createGuardedConnector(allowHosts, {
+        timeout: Math.min(5_000, settings.httpTimeoutMs),
+        ...(deps.lookup ? { resolve: deps.lookup } : {}),
+      }),
+      headersTimeout: settings.httpTimeoutMs,
+      bodyTimeout: settings.httpTimeoutMs,
+      maxResponseSize: settings.maxBytes,
+    });
+    const http: HttpFetchContext = {
+      dispatcher: agent,
+      allowHosts,
+      maxBytes: settings.maxBytes,
+      retries: settings.httpRetries,
+      retryBaseDelayMs: deps.retryBaseDelayMs ?? 250,
+      retryMaxDelayMs: deps.retryMaxDelayMs ?? 4_000,
+      now,
+      random: deps.random ?? Math.random,
+      logger,
+    };
+    const hostCredentials = settings.httpCredentialsSecretArn
+      ? createDesignSecret({
+          arn: settings.httpCredentialsSecretArn,
+          setting: 'DESIGN_HTTP_CREDENTIALS_SECRET_ARN',
+          schema: httpDriverModule.HostCredentialsSchema,
+          read: readSecret,
           now,
           ttlMs: DESIGN_DEFAULTS.secretTtlMs,
-        }),
-        keystoneSetting(keystoneSource),
-      )
-    : undefined;
-  let s3: S3Client | undefined;
-  const s3Client = deps.s3Client ?? (() => (s3 ??= new S3Client({})));
+        })
+      : undefined;
+    const keystone = keystoneSource
+      ? keystoneModule.createKeystoneTokens(
+          http,
+          keystoneModule.loadKeystoneCredentials(keystoneSource, {
+            readSecret,
+            now,
+            ttlMs: DESIGN_DEFAULTS.secretTtlMs,
+          }),
+          keystoneModule.keystoneSetting(keystoneSource),
+        )
+      : undefined;
+    return {
+      agent,
+      http: httpDriverModule.createHttpDriver({ http, hostCredentials }),
+      ucp: createUcpDriver({ http, keystone }),
+    };
+  });
 
-  const httpDriver = createHttpDriver({ http, hostCredentials });
-  const ucpDriver = createUcpDriver({ http, keystone });
+  const s3 = onFirstUse(async () => {
+    const [{ createS3Driver }, { S3Client }] = await Promise.all([
+      import('./s3-driver.ts'),
+      import('@aws-sdk/client-s3'),
+    ]);
+    let client: S3Client | undefined;
+    return createS3Driver({
+      client: deps.s3Client ?? (() => (client ??= new S3Client({}))),
+      maxBytes: settings.maxBytes,
+    });
+  });
 
   const fileDriver = createFileDriver({ roots: settings.fileRoots, maxBytes: settings.maxBytes });
-  const s3Driver = createS3Driver({ client: s3Client, maxBytes: settings.maxBytes });
+  const httpDriver: DesignDriver = async (ref, limits) => (await network.get()).http(ref, limits);
+  const ucpDriver: DesignDriver = async (ref, limits) => (await network.get()).ucp(ref, limits);
   const drivers: Record<DesignRefScheme, DesignDriver> = {
     file: (ref) => fileDriver(ref),
     http: httpDriver,
@@ -189,7 +226,7 @@ export function createDesignResolver(
     'deckhand+https': ucpDriver,
     'promenade+http': ucpDriver,
     'promenade+https': ucpDriver,
-    s3: (ref, limits) => s3Driver(ref, limits.signal),
+    s3: async (ref, limits) => (await s3.get())(ref, limits.signal),
   };
 
   const cache = new DesignCache({
@@ -234,6 +271,8 @@ export function createDesignResolver(
       });
       return { bytes, designRef: ref.redacted, scheme: ref.scheme, fromCache: false };
     },
-    close: () => agent.close(),
+    async close() {
+      if (network.built()) await (await network.get()).agent.close();
+    },
   };
 }

@@ -1,5 +1,6 @@
 import { PayloadTooLargeError } from '../errors.ts';
 import { TASK_BOUNDS } from '../store/bounds.ts';
+import { envelopeBytes } from './answer-budget.ts';
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value ?? null));
 
@@ -8,18 +9,26 @@ const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value ?? 
  * reaches the database; what accumulates over many requests is refused there (409).
  */
 export const bounds = {
+  /** A node filter, measured as a task row holds it (JSON text, escaped once). */
   nodeFilter(filter: unknown): void {
-    const size = jsonBytes(filter);
-    if (filter != null && size > TASK_BOUNDS.nodeFilterBytes) {
+    if (filter == null) return;
+    const size = envelopeBytes(filter);
+    if (size > TASK_BOUNDS.nodeFilterBytes) {
       throw new PayloadTooLargeError(
-        `node_filter is ${size} bytes of JSON; a task's node filter may hold at most ${TASK_BOUNDS.nodeFilterBytes}`,
+        `node_filter is ${size} bytes of JSON (escaped once, as an answer carries it); a task's node filter may hold at most ${TASK_BOUNDS.nodeFilterBytes}`,
       );
     }
   },
 
   resultChange(
     result:
-      | { add_successes?: unknown[]; add_failures?: unknown[]; add_links?: unknown[] }
+      | {
+          message?: string | null | undefined;
+          reason?: string | null | undefined;
+          add_successes?: unknown[];
+          add_failures?: unknown[];
+          add_links?: unknown[];
+        }
       | undefined,
   ): void {
     if (!result) return;
@@ -31,6 +40,15 @@ export const bounds = {
       throw new PayloadTooLargeError(
         `add_successes, add_failures and add_links are ${size} bytes of JSON; a task's result lists ` +
           `may hold at most ${TASK_BOUNDS.resultListsBytes} together`,
+      );
+    }
+    // The whole change as the task's row would hold it: alone past the row bound, it can never fit.
+    const rowSize =
+      size + envelopeBytes(result.message ?? null) + envelopeBytes(result.reason ?? null);
+    if (rowSize > TASK_BOUNDS.rowBytes) {
+      throw new PayloadTooLargeError(
+        `result message, reason and entity lists are ${rowSize} bytes as JSON; one task row ` +
+          `(one Data API row) holds at most ${TASK_BOUNDS.rowBytes} of them with its other fields`,
       );
     }
   },

@@ -603,8 +603,15 @@ export async function terminate(
   );
 }
 
-/** The lease holder claims the oldest queued tasks (fenced by its epoch). */
-export async function claim(deps: Db, input: z.infer<typeof ClaimBodySchema>): Promise<TaskDict[]> {
+/**
+ * The lease holder claims the oldest queued tasks (fenced by its epoch): up to `limit`, and
+ * fewer when their rows would pass the claim's answer bound; `deferred` counts the tasks the
+ * limit would have taken that stay queued for the next call.
+ */
+export async function claim(
+  deps: Db,
+  input: z.infer<typeof ClaimBodySchema>,
+): Promise<TaskDict[] & { limit: number; deferred: number }> {
   const tasks = await claimTasks(deps.db, {
     instanceId: input.instance_id,
     epoch: input.epoch,
@@ -614,7 +621,10 @@ export async function claim(deps: Db, input: z.infer<typeof ClaimBodySchema>): P
   recordClaimed(deps, tasks);
   return announced(
     deps,
-    tasks.map((task) => toTaskDict(task)),
+    withMeta(
+      tasks.map((task) => toTaskDict(task)),
+      { limit: input.limit ?? 1, deferred: tasks.deferred },
+    ),
   );
 }
 

@@ -2823,9 +2823,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The claimed tasks (possibly none) */
+            /** @description The claimed tasks (possibly none): up to `limit`, fewer when their rows would pass the answer bound (the rest stay queued) */
             200: {
                 headers: {
+                    /** @description how many more queued tasks the limit would have taken, left queued because the answer would have passed its bound: claim again */
+                    "X-Claim-Deferred"?: string;
+                    /** @description how many tasks were asked for (`limit`, default 1) */
+                    "X-Claim-Limit"?: string;
+                    /** @description how many tasks were claimed (the answer lists them all) */
+                    "X-Claimed-Count"?: string;
                     [name: string]: unknown;
                 };
                 content: {

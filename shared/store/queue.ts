@@ -3,6 +3,7 @@ import { type ColumnSpec, p, type SqlFragment, sql, statement } from '../db/sql.
 import { STATUS_TRANSITIONS, TASK_STATUSES, type TaskStatus } from '../domain.ts';
 import { LeaseLostError, ValidationError } from '../errors.ts';
 import { LIMITS } from '../limits.ts';
+import { READ_BUDGET_BYTES, withMeta } from './bounds.ts';
 import { fenced, fenceOf, LIVE_LEASE } from './fence.ts';
 import { taskChangeEvents } from './outbox.ts';
 import { run } from './run.ts';
@@ -183,13 +184,35 @@ order by k.active_at, k.task_id`,
   };
 }
 
+/** What a claim took, and how many tasks its limit would have taken that it left queued. */
+export type ClaimedTasks = TaskRecord[] & {
+  /** Locked candidates left queued because the answer would have passed `CLAIM_BUDGET_BYTES`. */
+  deferred: number;
+};
+
+/**
+ * Bytes of claimed task rows one claim answers at most, counted as `tasks.answer_bytes` (each
+ * value as JSON text, so escaping is counted) plus `CLAIM_ROW_FRAMING` a task: one read
+ * statement's budget, so the claim's one Data API result stays under 1 MiB and its HTTP answer
+ * far under a Lambda answer's 6 MB. Always at least one task is claimed (a task row is at most
+ * 62 KiB, migration 0008), so the queue always moves.
+ */
+export const CLAIM_BUDGET_BYTES = READ_BUDGET_BYTES;
+
+/** A claimed task's ids, numbers, timestamps, keys and per-field framing, on the safe side. */
+const CLAIM_ROW_FRAMING = 1024;
+
 /**
  * Claims the oldest queued tasks for the current lease holder (`FOR UPDATE SKIP LOCKED`, so
  * concurrent claimers never take the same task) and stamps them with its epoch. A task already
  * flagged for termination is moved to `terminated` instead and returned as such, never run.
  * Refused with `LeaseLostError` when the caller is not the live holder at that epoch.
+ * Takes at most `limit` tasks and, in FIFO order, only those whose rows fit `CLAIM_BUDGET_BYTES`
+ * together (a running sum over the locked candidates' stored sizes): the rest stay queued for the
+ * next call and are counted in `deferred`. The bound is inside the statement because an answer
+ * cut after claiming would lose claimed tasks.
  */
-export async function claimTasks(db: Db, request: ClaimRequest): Promise<TaskRecord[]> {
+export async function claimTasks(db: Db, request: ClaimRequest): Promise<ClaimedTasks> {
   const limit = request.limit ?? 1;
   if (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.claim) {
     throw new ValidationError(`limit must be an integer from 1 to ${LIMITS.claim}`);
@@ -198,15 +221,30 @@ export async function claimTasks(db: Db, request: ClaimRequest): Promise<TaskRec
   const rows = await run(
     db,
     statement(
-      { ...TASK_COLUMNS, taskId: 'uuid?', created: 'timestamptz?', leaseHeld: 'bool' },
+      {
+        ...TASK_COLUMNS,
+        taskId: 'uuid?',
+        created: 'timestamptz?',
+        leaseHeld: 'bool',
+        deferred: 'int',
+      },
       sql`with lease as (${fenceOf(sql`${request.epoch}`, sql`${request.instanceId}`)}),
 next as (
-  select t.task_id from task_queue q join tasks t on t.task_id = q.task_id
+  select t.task_id, q.seq, t.answer_bytes from task_queue q join tasks t on t.task_id = q.task_id
   where q.queued and t.status = 'queued' and exists (select 1 from lease)
     ${actions ? sql`and q.action in (select jsonb_array_elements_text(${p.json(actions)}::jsonb))` : sql.empty}
   order by q.seq
   limit ${limit}::int
   for no key update of t skip locked
+),
+-- The locked candidates that fit the answer, oldest first; the first always does.
+fits as (
+  select task_id from (
+    select task_id, row_number() over w as n,
+      sum(answer_bytes + ${CLAIM_ROW_FRAMING}::int) over w as running
+    from next window w as (order by seq)
+  ) s
+  where n = 1 or running <= ${CLAIM_BUDGET_BYTES}::bigint
 ),
 claimed as (
   update tasks t set
@@ -217,12 +255,13 @@ claimed as (
     claimed_at = now(),
     version = t.version + 1,
     updated = now()
-  where t.task_id = any (array(select task_id from next))
+  where t.task_id = any (array(select task_id from fits))
   returning t.*
 ),
 -- Claimed rows were queued: the claim read them locked, as they were.
 events as (${taskChangeEvents({ from: sql`claimed n`, oldStatus: sql`'queued'::text`, oldResult: sql`n.result_status` })})
-select ${TASK_SELECT}, exists (select 1 from lease) as "leaseHeld"
+select ${TASK_SELECT}, exists (select 1 from lease) as "leaseHeld",
+  ((select count(*) from next) - (select count(*) from fits))::int as "deferred"
 from (select 1) as one left join claimed t on true
 order by t.seq`,
     ),
@@ -232,9 +271,10 @@ order by t.seq`,
       `instance ${request.instanceId} does not hold the lease at epoch ${request.epoch}`,
     );
   }
-  return rows
+  const tasks = rows
     .filter((r) => r.taskId !== null)
     .map((r) => toTaskRecord(r as Parameters<typeof toTaskRecord>[0]));
+  return withMeta(tasks, { deferred: rows[0].deferred });
 }
 
 /**

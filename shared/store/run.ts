@@ -61,6 +61,14 @@ function translate(error: unknown): unknown {
  */
 function boundViolation(error: SqlError): AppError | undefined {
   const kind = BOUND_CONSTRAINTS[error.constraint as keyof typeof BOUND_CONSTRAINTS];
+  if (kind === 'row') {
+    return new ConflictError(
+      `the task's row would grow past ${TASK_BOUNDS.rowBytes} bytes (its node filter, result ` +
+        `message and reason, entity lists, names and ${TASK_BOUNDS.subtaskIdBytes} bytes a subtask ` +
+        'together, as JSON): one Data API row carries 64 KB; the write was refused, nothing was changed',
+      { cause: error },
+    );
+  }
   if (kind === 'accumulated') {
     return new ConflictError(
       `the task's successes, failures and links would grow past ${TASK_BOUNDS.resultListsBytes} bytes; ` +
@@ -77,6 +85,16 @@ function boundViolation(error: SqlError): AppError | undefined {
     );
   }
   return undefined;
+}
+
+/** Whether `error` is the refusal `run` made of a violated `constraint` (a bound). */
+export function violated(error: unknown, constraint: keyof typeof BOUND_CONSTRAINTS): boolean {
+  return (
+    error instanceof Error &&
+    error.cause instanceof SqlError &&
+    error.cause.sqlState === SQL_STATE.checkViolation &&
+    error.cause.constraint === constraint
+  );
 }
 
 /** Whether `error` is a unique violation of `constraint`. */

@@ -12,7 +12,7 @@ import { LIMITS } from '../limits.ts';
 import { EMBEDDED_MESSAGES, READ_BUDGET_BYTES, TASK_BOUNDS, withMeta } from './bounds.ts';
 import { fenced, fenceOf, LIVE_LEASE } from './fence.ts';
 import { createdTaskEvents, taskChangeEvents } from './outbox.ts';
-import { isUniqueViolation, run, runRetryingOnConflict } from './run.ts';
+import { isUniqueViolation, run, runRetryingOnConflict, violated } from './run.ts';
 import {
   JOINED_MESSAGE_COLUMNS,
   JOINED_MESSAGE_SELECT,
@@ -106,7 +106,7 @@ existing as (
     and parent_task_id is not distinct from ${parentId}::uuid
 ),
 parent as (
-  update tasks set message_seq = message_seq + 1
+  update tasks set message_seq = message_seq + 1, subtask_count = subtask_count + 1
   where task_id = ${parentId}::uuid and not exists (select 1 from existing) and exists (select 1 from allowed)
     and not terminate and status not in ('terminating', 'terminated')
   returning task_id, message_seq, claimed_epoch
@@ -140,6 +140,15 @@ left join (select *, true as was_created from ins union all select *, false from
   try {
     rows = await runRetryingOnConflict(db, stmt, 'tasks_request_key_idx');
   } catch (error) {
+    if (input.parentTaskId && violated(error, 'tasks_row_bound')) {
+      throw new ConflictError(
+        `task ${input.parentTaskId} cannot take another subtask: its row (node filter, result, ` +
+          `names and ${TASK_BOUNDS.subtaskIdBytes} bytes a subtask id) would pass ` +
+          `${TASK_BOUNDS.rowBytes} bytes, what one Data API row carries with its other fields; ` +
+          'nothing was created (a task may have about 1,500 subtasks, fewer when it holds large fields)',
+        { cause: error },
+      );
+    }
     if (isUniqueViolation(error, 'tasks_pkey')) {
       throw new ConflictError(
         `task ${input.taskId} already exists${input.parentTaskId ? ' outside this parent' : ''}; a new task needs a new id`,

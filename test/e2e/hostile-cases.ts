@@ -1544,20 +1544,49 @@ const manyBigTasks: SetupStep[] = Array.from({ length: 10 }, () => [
 
 /** Fixed subtask ids: each server runs this setup once, on its own database. */
 const SUB = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-/** A parent with 9 subtasks of 60 KB node filters: 540 KB of subtasks, past one read's budget. */
+/** A parent with 12 subtasks of 45 KB node filters: 540 KB of subtasks, past one read's budget. */
 const wideParent: SetupStep[] = [
   { method: 'POST', path: '/tasks', body: task(), captureTask: true },
-  ...Array.from({ length: 9 }, (_, i) => ({
+  ...Array.from({ length: 12 }, (_, i) => ({
     method: 'POST',
     path: '/tasks/{S}/subtasks',
     body: {
       action: 'prepare_nodes',
       task_id: SUB(100 + i),
       epoch: '{E}',
-      node_filter: filter({ node_names: names1k(58, 1000, `w${i}`) }),
+      node_filter: filter({ node_names: names1k(44, 1000, `w${i}`) }),
     },
   })),
 ];
+
+/**
+ * 14 queued tasks of 45 KB node filters (an action no other case queues): 630 KB of rows, past
+ * one claim's answer bound (512 KiB), while `limit` would take all 14.
+ */
+const wideQueue: SetupStep[] = Array.from({ length: 14 }, (_, i) => ({
+  method: 'POST',
+  path: '/tasks',
+  body: {
+    action: 'relabel_nodes',
+    design_ref: DESIGN,
+    node_filter: filter({ node_names: names1k(44, 1000, `q${i}`) }),
+  },
+  captureTask: i === 0,
+}));
+const claimWide = { instance_id: 'orch-a', epoch: '{E}', actions: ['relabel_nodes'], limit: 100 };
+/** Claimed `count`-ish tasks of the wide queue, all listed, and the headers say so. */
+const claimedWide =
+  (expect: (claimed: number, deferred: number) => string | undefined): AnswerCheck =>
+  (a) => {
+    const claimed = Number(a.headers['x-claimed-count']);
+    const deferred = Number(a.headers['x-claim-deferred']);
+    if (a.headers['x-claim-limit'] !== '100') return `X-Claim-Limit ${a.headers['x-claim-limit']}`;
+    if (!Array.isArray(a.body) || a.body.length !== claimed) {
+      return `X-Claimed-Count ${claimed} with ${a.body?.length} tasks listed`;
+    }
+    if (a.body.some((t: { status?: string }) => t.status !== 'running')) return 'not all running';
+    return expect(claimed, deferred);
+  };
 
 /** A task with 4 build-data items of 200 KB (4 generators): 800 KB, past one read's budget. */
 const heavyBuildData: SetupStep[] = [
@@ -1660,9 +1689,47 @@ const growing: HostileCase[] = [
     status: 200,
     writes: true,
     check: both(withinRead, (a) =>
-      a.headers['x-total-count'] === '10' && a.body.length < 10
+      a.headers['x-total-count'] === '13' && a.body.length < 13
         ? undefined
         : `X-Total-Count ${a.headers['x-total-count']} with ${a.body.length} tasks listed`,
+    ),
+  },
+  {
+    name: 'a claim (limit 100) of 14 queued tasks holding 630 KB: only what fits the answer',
+    kind: 'bounds',
+    method: 'POST',
+    path: '/tasks/claim',
+    body: claimWide,
+    headers: [JSON_TYPE],
+    setup: wideQueue,
+    sharedSetup: 'wide queue',
+    status: 200,
+    writes: true,
+    check: both(
+      withinRead,
+      claimedWide((claimed, deferred) =>
+        claimed >= 1 && claimed < 14 && deferred === 14 - claimed
+          ? undefined
+          : `claimed ${claimed}, deferred ${deferred}`,
+      ),
+    ),
+  },
+  {
+    name: 'the next claim takes the tasks the last one left queued',
+    kind: 'bounds',
+    method: 'POST',
+    path: '/tasks/claim',
+    body: claimWide,
+    headers: [JSON_TYPE],
+    setup: wideQueue,
+    sharedSetup: 'wide queue',
+    status: 200,
+    writes: true,
+    check: both(
+      withinRead,
+      claimedWide((claimed, deferred) =>
+        claimed >= 1 && deferred === 0 ? undefined : `claimed ${claimed}, deferred ${deferred}`,
+      ),
     ),
   },
   {

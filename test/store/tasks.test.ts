@@ -8,8 +8,9 @@ import {
   NotFoundError,
   ValidationError,
 } from '#shared/errors.ts';
+import { TASK_BOUNDS } from '#shared/store/bounds.ts';
 import { appendMessages } from '#shared/store/messages.ts';
-import { claimTasks, requeueStrandedTasks } from '#shared/store/queue.ts';
+import { CLAIM_BUDGET_BYTES, claimTasks, requeueStrandedTasks } from '#shared/store/queue.ts';
 import {
   createTask,
   getTask,
@@ -43,6 +44,37 @@ describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
   beforeEach(async () => resetTables(t.db));
 
   describe('createTask', () => {
+    it('refuses a subtask once its id would pass the parent row bound, writing nothing', async () => {
+      const parent = await queuedTask(t.db);
+      const [row] = await t.db.query({
+        text: 'select answer_bytes as "bytes" from tasks where task_id = $1::uuid',
+        params: [{ type: 'uuid', value: parent.taskId }],
+        columns: { bytes: 'int' },
+      });
+      // Fill the row with a result message so that exactly two more subtask ids fit.
+      const room = TASK_BOUNDS.rowBytes - 2 * TASK_BOUNDS.subtaskIdBytes;
+      const fill = room - ((row?.bytes ?? 0) - 4) - 2;
+      await t.db.query({
+        text: "update tasks set result_message = repeat('x', $2::int) where task_id = $1::uuid",
+        params: [
+          { type: 'uuid', value: parent.taskId },
+          { type: 'int', value: fill },
+        ],
+        columns: {},
+      });
+      const sub = () => createTask(t.db, { action: 'noop', parentTaskId: parent.taskId });
+      await sub();
+      await sub();
+      const before = await getTask(t.db, parent.taskId);
+      const refused = sub();
+      await expect(refused).rejects.toBeInstanceOf(ConflictError);
+      await expect(refused).rejects.toThrow(/cannot take another subtask/);
+      const after = await getTask(t.db, parent.taskId);
+      expect(after.subtaskIds).toHaveLength(2);
+      expect([after.messageCount, after.version]).toEqual([before.messageCount, before.version]);
+      expect((await listTasks(t.db, { limit: 10 })).tasks).toHaveLength(3);
+    });
+
     it('creates a queued top-level task with its defaults', async () => {
       const { task, created } = await createTask(t.db, {
         action: 'verify_site',
@@ -700,6 +732,41 @@ describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
       const epoch = await becomeLeader(t.db);
       const claimed = await claimTasks(t.db, { instanceId: 'leader-a', epoch, limit: 3 });
       expect(claimed.map((x) => x.taskId)).toEqual(made.slice(0, 3).map((x) => x.taskId));
+    });
+
+    it('claims only the tasks whose rows fit one answer; the rest stay queued for the next call', async () => {
+      // 14 tasks of 40 KB node filters: about 575 KB of rows, past one claim's 512 KiB.
+      const wide = (i: number) => ({
+        filter_set_type: 'union',
+        filter_set: [
+          {
+            filter_type: 'union',
+            node_names: Array.from({ length: 40 }, (_, n) => `n${i}-${n}-${'x'.repeat(1000)}`),
+          },
+        ],
+      });
+      const made = [];
+      for (let i = 0; i < 14; i += 1) made.push(await queuedTask(t.db, { nodeFilter: wide(i) }));
+      const epoch = await becomeLeader(t.db);
+      const first = await claimTasks(t.db, { instanceId: 'leader-a', epoch, limit: 100 });
+      expect(first.length).toBeGreaterThan(0);
+      expect(first.length).toBeLessThan(14);
+      expect(first.deferred).toBe(14 - first.length);
+      expect(first.map((x) => x.taskId)).toEqual(made.slice(0, first.length).map((x) => x.taskId));
+      const rowBytes = first.reduce(
+        (sum, task) => sum + Buffer.byteLength(JSON.stringify(JSON.stringify(task))),
+        0,
+      );
+      expect(rowBytes).toBeLessThanOrEqual(CLAIM_BUDGET_BYTES);
+      // Nothing claimed was lost, nothing left over was claimed: the rest are still queued.
+      const rest = await Promise.all(made.slice(first.length).map((x) => getTask(t.db, x.taskId)));
+      expect(rest.map((x) => x.status)).toEqual(rest.map(() => 'queued'));
+      const second = await claimTasks(t.db, { instanceId: 'leader-a', epoch, limit: 100 });
+      expect(second.map((x) => x.taskId)).toEqual(made.slice(first.length).map((x) => x.taskId));
+      expect(second.deferred).toBe(0);
+      // One task alone always fits: a claim never stalls on a large task.
+      const one = await claimTasks(t.db, { instanceId: 'leader-a', epoch, limit: 100 });
+      expect([one.length, one.deferred]).toEqual([0, 0]);
     });
 
     it('moves a task flagged for termination to terminated instead of running it', async () => {

@@ -186,12 +186,31 @@ export const taskRoutes: readonly AnyRoute[] = [
     policy: 'physical_provisioner:claim_tasks',
     body: ClaimBodySchema,
     responses: {
-      200: { description: 'The claimed tasks (possibly none)', schema: TaskList },
+      200: {
+        description:
+          'The claimed tasks (possibly none): up to `limit`, fewer when their rows would pass the answer bound (the rest stay queued)',
+        schema: TaskList,
+        headers: {
+          'X-Claim-Limit': 'how many tasks were asked for (`limit`, default 1)',
+          'X-Claimed-Count': 'how many tasks were claimed (the answer lists them all)',
+          'X-Claim-Deferred':
+            'how many more queued tasks the limit would have taken, left queued because the answer would have passed its bound: claim again',
+        },
+      },
       400: err('Bad body'),
       412: err('Not the live lease holder at that epoch'),
     },
     async handle({ deps, body }) {
-      return { status: 200, body: await claim(deps, body) };
+      const claimed = await claim(deps, body);
+      return {
+        status: 200,
+        body: claimed,
+        headers: {
+          'X-Claim-Limit': String(claimed.limit),
+          'X-Claimed-Count': String(claimed.length),
+          'X-Claim-Deferred': String(claimed.deferred),
+        },
+      };
     },
   }),
   defineRoute({

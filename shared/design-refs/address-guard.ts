@@ -189,18 +189,6 @@ export function createAllowHosts(entries: readonly string[]): AllowHosts {
   };
 }
 
-/**
- * Checks a URL's host before any connection is attempted. Literal IPs are judged here because
- * Node never calls `lookup` for them; host names are judged later, inside the guarded lookup,
- * on the addresses the socket will actually use.
- */
-export function assertHostPermitted(url: URL, allowHosts: AllowHosts, shown: string): void {
-  if (allowHosts.permits(url.hostname, url.port, url.protocol)) return;
-  const host = normalizeHost(url.hostname);
-  const reason = isIP(host) !== 0 ? blockedReason(host) : undefined;
-  if (reason !== undefined) throw refusedAddress(shown, host, reason);
-}
-
 type LookupCallback = (
   err: NodeJS.ErrnoException | null,
   address: string | LookupAddress[],
@@ -256,9 +244,12 @@ export function createGuardedLookup(resolve: typeof dnsLookup = dnsLookup): Conn
 type ConnectOptions = Parameters<buildConnector.connector>[0];
 
 /**
- * undici's `connect` for the design fetcher: a socket to a host and port the allow-list
- * exempts resolves normally; every other socket goes through the guarded lookup. Choosing per
- * connection, with the port known, is what lets an entry name one port only.
+ * undici's `connect` for the design fetcher, the one place the SSRF guard runs: every socket,
+ * the first request's and each redirect hop's alike (undici's redirect interceptor dispatches
+ * them through the same agent), is judged here with its host and port known. An allow-listed
+ * host and port resolves normally; an IP literal is judged as written (Node never calls
+ * `lookup` for one); every other name goes through the guarded lookup, which judges the
+ * addresses the socket will actually use.
  */
 export function createGuardedConnector(
   allowHosts: AllowHosts,
@@ -270,11 +261,18 @@ export function createGuardedConnector(
     timeout: options.timeout,
     lookup: createGuardedLookup(resolve),
   });
-  return (opts: ConnectOptions, callback) =>
-    (allowHosts.permits(opts.hostname, String(opts.port ?? ''), opts.protocol) ? exempt : guarded)(
-      opts,
-      callback,
-    );
+  return (opts: ConnectOptions, callback) => {
+    if (allowHosts.permits(opts.hostname, String(opts.port ?? ''), opts.protocol)) {
+      return exempt(opts, callback);
+    }
+    const host = normalizeHost(opts.hostname);
+    const reason = isIP(host) !== 0 ? blockedReason(host) : undefined;
+    if (reason !== undefined) {
+      callback(refusedAddress(host, host, reason), null);
+      return;
+    }
+    return guarded(opts, callback);
+  };
 }
 
 function refusedAddress(host: string, address: string, reason: string): DesignRefError {

@@ -122,7 +122,7 @@ function onFirstUse<T>(build: () => Promise<T>): { get(): Promise<T>; built(): b
 /**
  * Builds the scheme → driver registry, the cache and the lazily fetched secrets, once. Call it
  * at module scope of a Lambda. The network drivers are loaded by the first reference that needs
- * them: undici's `Agent` with the SSRF-guarded connector, the HTTP, UCP and Keystone code for
+ * them: undici's `Agent` with the SSRF guard in its `connect`, the HTTP, UCP and Keystone code for
  * `http(s)://`, `deckhand+`/`promenade+` references, the S3 client for `s3://`. None of them is
  * in a function's init code (undici alone is about 720 kB minified), and a container that only
  * serves cached designs or `file://` never evaluates them.
@@ -146,7 +146,7 @@ export function createDesignResolver(
         : { kind: 'env', env: local.env };
 
   const network = onFirstUse(async () => {
-    const [{ Agent }, guard, httpDriverModule, { createUcpDriver }, keystoneModule] =
+    const [{ Agent, interceptors }, guard, httpDriverModule, { createUcpDriver }, keystoneModule] =
       await Promise.all([
         import('undici'),
         import('./address-guard.ts'),
@@ -165,8 +165,12 @@ export function createDesignResolver(
       maxResponseSize: settings.maxBytes,
     });
     const http: HttpFetchContext = {
-      dispatcher: agent,
-      allowHosts,
+      // undici's interceptors follow redirects (each hop's socket through the guarded `connect`)
+      // and undo Content-Encoding with the decompressed size capped as the raw one is.
+      dispatcher: agent.compose(
+        interceptors.redirect(),
+        interceptors.decompress({ maxSize: settings.maxBytes }),
+      ),
       maxBytes: settings.maxBytes,
       retries: settings.httpRetries,
       retryBaseDelayMs: deps.retryBaseDelayMs ?? 250,

@@ -1,19 +1,20 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { brotliDecompressSync, gunzipSync, inflateSync, zstdDecompressSync } from 'node:zlib';
 import type { Dispatcher } from 'undici';
-import { type AllowHosts, assertHostPermitted } from './address-guard.ts';
-import { redactUrl, withoutUserinfo } from './design-ref.ts';
 import { DesignRefError } from './errors.ts';
 import type { DesignLogger } from './logger.ts';
 
-/** Redirects followed per request; each hop is re-checked by the SSRF guard. */
+/** Redirects a GET follows; each hop's connection passes the SSRF guard in the agent's `connect`. */
 export const MAX_REDIRECTS = 3;
 
 /** What the HTTP fetcher needs, built once per container by `createDesignResolver`. */
 export type HttpFetchContext = {
+  /**
+   * The guarded agent composed with undici's `redirect` and `decompress` interceptors
+   * (`createDesignResolver`): it caps the raw body (`maxResponseSize`) and the decompressed one
+   * (`maxSize`), and follows redirects when a request asks for them.
+   */
   dispatcher: Dispatcher;
-  allowHosts: AllowHosts;
-  /** Cap on the raw body and, separately, on the decompressed body. */
+  /** The caps above, for messages. */
   maxBytes: number;
   /** Extra attempts after the first one, for transient failures only. */
   retries: number;
@@ -46,9 +47,6 @@ export type HttpFetchResponse = {
   bytes: Buffer;
 };
 
-// Headers that carry credentials: dropped when a redirect leaves the origin.
-const CREDENTIAL_HEADERS = ['authorization', 'x-auth-token', 'cookie'];
-
 /**
  * GETs (or POSTs) a URL with bounded, jittered retries of transient failures (connection
  * errors, timeouts of one attempt, 5xx, 429) that never run past `deadline`; follows at most
@@ -71,7 +69,7 @@ export async function fetchHttp(
     try {
       return await attemptOnce(ctx, req, AbortSignal.any(signals));
     } catch (caught) {
-      const classified = classify(caught, req);
+      const classified = classify(caught, req, ctx);
       error = classified.error;
       retryAfterMs = classified.retryAfterMs;
       if (!classified.transient || attempt >= ctx.retries) throw error;
@@ -108,117 +106,55 @@ class HttpStatusError extends Error {
   }
 }
 
+/** Per-request options of undici's redirect interceptor (not in `Dispatcher.RequestOptions`). */
+type RedirectOptions = {
+  maxRedirections?: number;
+  throwOnMaxRedirect?: boolean;
+  stripHeadersOnCrossOriginRedirect?: string[];
+};
+
 async function attemptOnce(
   ctx: HttpFetchContext,
   req: HttpFetchRequest,
   signal: AbortSignal,
 ): Promise<HttpFetchResponse> {
-  let url = req.url;
-  let headers: Record<string, string> = { ...req.headers };
   const method = req.method ?? 'GET';
-  for (let hop = 0; ; hop++) {
-    const shown = hop === 0 ? req.shown : redactUrl(url);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new DesignRefError(
-        'refused',
-        `${req.shown}: refused redirect to a ${url.protocol} URL`,
-      );
-    }
-    assertHostPermitted(url, ctx.allowHosts, shown);
-    const res = await ctx.dispatcher.request({
-      origin: `${url.protocol}//${url.host}`,
-      path: `${url.pathname}${url.search}`,
-      method,
-      headers: { 'accept-encoding': 'gzip, deflate, br', ...headers },
-      body: req.body ?? null,
-      signal,
-    });
-    const status = res.statusCode;
-    const location = header(res.headers, 'location');
-    if (status >= 300 && status < 400 && status !== 304 && location !== undefined) {
-      await discard(res.body);
-      if (method !== 'GET') {
-        throw new DesignRefError('rejected', `${req.shown}: unexpected redirect (HTTP ${status})`);
-      }
-      if (hop >= MAX_REDIRECTS) {
-        throw new DesignRefError(
-          'rejected',
-          `${req.shown}: more than ${MAX_REDIRECTS} redirects; giving up`,
-        );
-      }
-      let next: URL;
-      try {
-        next = new URL(location, url);
-      } catch {
-        throw new DesignRefError('rejected', `${req.shown}: redirect to an invalid location`);
-      }
-      // Credentials in a Location header are never used, and ours never follow to another origin.
-      next = withoutUserinfo(next);
-      if (next.origin !== url.origin) {
-        headers = Object.fromEntries(
-          Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.includes(k.toLowerCase())),
-        );
-      }
-      url = next;
-      continue;
-    }
-    if (status < 200 || status >= 300) {
-      await discard(res.body);
-      throw new HttpStatusError(status, parseRetryAfter(header(res.headers, 'retry-after')));
-    }
-    const declared = Number(header(res.headers, 'content-length'));
-    if (Number.isFinite(declared) && declared > ctx.maxBytes) {
-      res.body.destroy();
-      throw tooLarge(req.shown, ctx.maxBytes);
-    }
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for await (const chunk of res.body) {
-      const buf = chunk as Buffer;
-      total += buf.length;
-      if (total > ctx.maxBytes) {
-        res.body.destroy();
-        throw tooLarge(req.shown, ctx.maxBytes);
-      }
-      chunks.push(buf);
-    }
-    const raw = Buffer.concat(chunks, total);
-    const bytes = decode(raw, header(res.headers, 'content-encoding'), ctx.maxBytes, req.shown);
-    return { status, headers: res.headers, bytes };
+  // Only a GET follows redirects (a POST is Keystone's token request, which never redirects).
+  // Credentials in a Location header are never used (undici requests the origin and path), and
+  // ours never follow to another origin: undici drops authorization and cookie, and we name
+  // Keystone's token header.
+  const redirects: RedirectOptions =
+    method === 'GET'
+      ? {
+          maxRedirections: MAX_REDIRECTS,
+          throwOnMaxRedirect: true,
+          stripHeadersOnCrossOriginRedirect: ['x-auth-token'],
+        }
+      : {};
+  const options: Dispatcher.RequestOptions & RedirectOptions = {
+    origin: req.url.origin,
+    path: `${req.url.pathname}${req.url.search}`,
+    method,
+    headers: { 'accept-encoding': 'gzip, deflate, br', ...req.headers },
+    body: req.body ?? null,
+    signal,
+    ...redirects,
+  };
+  const res = await ctx.dispatcher.request(options);
+  const status = res.statusCode;
+  if (status < 200 || status >= 300) {
+    await discard(res.body);
+    throw new HttpStatusError(status, parseRetryAfter(header(res.headers, 'retry-after')));
   }
-}
-
-/** Undoes `Content-Encoding` with the output capped at `maxBytes` (a gzip bomb stops there). */
-function decode(
-  raw: Buffer,
-  encoding: string | undefined,
-  maxBytes: number,
-  shown: string,
-): Buffer {
-  if (encoding === undefined) return raw;
-  const codings = encoding
-    .split(',')
-    .map((c) => c.trim().toLowerCase())
-    .filter((c) => c !== '' && c !== 'identity');
-  let out = raw;
-  // Codings are listed in the order they were applied; undo them from the last.
-  for (const coding of codings.reverse()) {
-    const opts = { maxOutputLength: maxBytes };
-    try {
-      if (coding === 'gzip' || coding === 'x-gzip') out = gunzipSync(out, opts);
-      else if (coding === 'deflate') out = inflateSync(out, opts);
-      else if (coding === 'br') out = brotliDecompressSync(out, opts);
-      else if (coding === 'zstd') out = zstdDecompressSync(out, opts);
-      else throw new DesignRefError('rejected', `${shown}: unsupported content encoding`);
-    } catch (error) {
-      if (error instanceof DesignRefError) throw error;
-      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-        throw tooLarge(shown, maxBytes, 'after decompression');
-      }
-      throw new DesignRefError('rejected', `${shown}: the ${coding} response body is corrupt`);
-    }
+  // The decompress interceptor removes the header of a coding it undid; one left is one it
+  // does not know, and undecoded bytes are never taken for a design.
+  const coding = header(res.headers, 'content-encoding')?.trim().toLowerCase();
+  if (coding !== undefined && coding !== '' && coding !== 'identity') {
+    await discard(res.body);
+    throw new DesignRefError('rejected', `${req.shown}: unsupported content encoding`);
   }
-  return out;
+  const bytes = Buffer.from(await res.body.arrayBuffer());
+  return { status, headers: res.headers, bytes };
 }
 
 function tooLarge(shown: string, maxBytes: number, when = ''): DesignRefError {
@@ -248,7 +184,7 @@ const TIMEOUT_CODES = new Set([
   'UND_ERR_BODY_TIMEOUT',
 ]);
 
-function classify(caught: unknown, req: HttpFetchRequest): Classified {
+function classify(caught: unknown, req: HttpFetchRequest, ctx: HttpFetchContext): Classified {
   const shown = req.shown;
   const guard = findDesignRefError(caught);
   if (guard) return { error: guard, transient: false };
@@ -304,8 +240,19 @@ function classify(caught: unknown, req: HttpFetchRequest): Classified {
   }
   const code = errorCode(caught);
   if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
+    // The agent's raw cap and the decompress interceptor's cap raise the same error; the
+    // interceptor's message names the decompressed size (a gzip bomb stops there).
+    const decompressed = /decompress/i.test(errorMessage(caught));
     return {
-      error: new DesignRefError('too_large', `${shown}: the design is larger than the cap`),
+      error: tooLarge(shown, ctx.maxBytes, decompressed ? 'after decompression' : ''),
+      transient: false,
+    };
+  }
+  const redirect = redirectFailure(code, caught, shown);
+  if (redirect) return { error: redirect, transient: false };
+  if (code !== undefined && ZLIB_CODE.test(code)) {
+    return {
+      error: new DesignRefError('rejected', `${shown}: the compressed response body is corrupt`),
       transient: false,
     };
   }
@@ -331,6 +278,42 @@ function classify(caught: unknown, req: HttpFetchRequest): Classified {
     ),
     transient: false,
   };
+}
+
+// Errors of node:zlib's gzip, deflate, brotli and zstd streams (`Z_DATA_ERROR`,
+// `ERR__ERROR_FORMAT_PADDING_1`, `ZSTD_error_…`).
+const ZLIB_CODE = /^(Z_|ERR__|ERR_ZSTD|ZSTD_|ERR_BROTLI)/;
+
+/** What undici's redirect interceptor raises, as the fetcher reports it. */
+function redirectFailure(
+  code: string | undefined,
+  caught: unknown,
+  shown: string,
+): DesignRefError | undefined {
+  if (code === 'UND_ERR_REDIRECT_MAX') {
+    return new DesignRefError(
+      'rejected',
+      `${shown}: more than ${MAX_REDIRECTS} redirects; giving up`,
+    );
+  }
+  if (code === 'ERR_INVALID_URL') {
+    return new DesignRefError('rejected', `${shown}: redirect to an invalid location`);
+  }
+  if (code === 'UND_ERR_INVALID_ARG') {
+    const message = errorMessage(caught);
+    // Our requests are always http(s): an other protocol came from a Location header.
+    if (/protocol/i.test(message)) {
+      return new DesignRefError('refused', `${shown}: refused redirect to a non-HTTP URL`);
+    }
+    if (/redirect loop/i.test(message)) {
+      return new DesignRefError('rejected', `${shown}: redirect loop; giving up`);
+    }
+  }
+  return undefined;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : '';
 }
 
 /** The guard's refusal may arrive wrapped (socket error, AggregateError of several addresses). */

@@ -88,6 +88,19 @@ beforeAll(async () => {
         res.end();
         return;
       }
+      case '/loop':
+        res.statusCode = 302;
+        res.setHeader('location', '/loop');
+        res.end();
+        return;
+      case '/snappy.yaml':
+        res.setHeader('content-encoding', 'snappy');
+        res.end(DESIGN);
+        return;
+      case '/corrupt-gzip.yaml':
+        res.setHeader('content-encoding', 'gzip');
+        res.end(DESIGN);
+        return;
       case '/redirect-to':
         res.statusCode = 307;
         res.setHeader('location', url.searchParams.get('target') ?? '/');
@@ -291,6 +304,32 @@ describe('http(s) design references', () => {
     expect(e.message).toContain('after decompression');
   });
 
+  it('refuses a coding it cannot undo and a body that does not decode, never ingesting either', async () => {
+    const r = use(testResolver({ allowHosts: allow() }));
+    for (const [path, message] of [
+      ['/snappy.yaml', 'unsupported content encoding'],
+      ['/corrupt-gzip.yaml', 'is corrupt'],
+    ] as const) {
+      const e = (await rejection(() => r.resolve(`${server.origin}${path}`))) as DesignRefError;
+      expect([e.failure, e.status, e.retry], path).toEqual(['rejected', 502, false]);
+      expect(e.message, path).toContain(message);
+      expect(hits(path), path).toBe(1);
+    }
+  });
+
+  it('gives up on a redirect loop and on a Location that is no URL', async () => {
+    const r = use(testResolver({ allowHosts: allow(), httpRetries: 2 }));
+    const loop = (await rejection(() => r.resolve(`${server.origin}/loop`))) as DesignRefError;
+    expect([loop.failure, loop.retry]).toEqual(['rejected', false]);
+    expect(hits('/loop')).toBeLessThanOrEqual(4);
+    const target = encodeURIComponent('http://[zz');
+    const bad = (await rejection(() =>
+      r.resolve(`${server.origin}/redirect-to?target=${target}`),
+    )) as DesignRefError;
+    expect([bad.failure, bad.retry]).toEqual(['rejected', false]);
+    expect(bad.message).toContain('invalid location');
+  });
+
   it('follows up to three redirects and refuses a fourth', async () => {
     const r = use(testResolver({ allowHosts: allow() }));
     expect((await r.resolve(`${server.origin}/redirect?n=3`)).bytes.toString()).toBe(DESIGN);
@@ -359,6 +398,23 @@ describe('SSRF guard', () => {
     await refused(`http://2130706433:${server.port}/site.yaml`);
     await refused(`http://0x7f.1:${server.port}/site.yaml`);
     expect(server.requests).toHaveLength(0);
+  });
+
+  it('judges an IP literal in connect as written, with no lookup, first request and redirect alike', async () => {
+    const resolutions: string[] = [];
+    const lookup = ((hostname: string, options: object, callback: (...a: unknown[]) => void) => {
+      resolutions.push(hostname);
+      realLookup(hostname, options, callback as never);
+    }) as unknown as typeof realLookup;
+    await refused('http://169.254.169.254/latest/meta-data/', [], { lookup });
+    await refused(`http://[fd00::1]:${server.port}/site.yaml`, [], { lookup });
+    const r = use(testResolver({ allowHosts: allow() }, { lookup }));
+    const target = encodeURIComponent('http://10.0.0.7/site.yaml');
+    const e = (await rejection(() =>
+      r.resolve(`${server.origin}/redirect-to?target=${target}`),
+    )) as DesignRefError;
+    expect([e.failure, e.status]).toEqual(['refused', 400]);
+    expect(resolutions).toEqual([]);
   });
 
   it('refuses a host name that resolves to loopback, after DNS resolution', async () => {

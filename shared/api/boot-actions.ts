@@ -5,13 +5,7 @@ import {
   newBootActionId,
   sameKeyHash,
 } from '../bootactions/key.ts';
-import {
-  type AssetType,
-  BootActionRenderError,
-  type RenderedAsset,
-  renderAssets,
-} from '../bootactions/render.ts';
-import { buildTarball } from '../bootactions/tarball.ts';
+import type { AssetType, RenderedAsset } from '../bootactions/render.ts';
 import type { Deps } from '../deps.ts';
 import type { DesignAnalyzer } from '../design/design-analyzer.ts';
 import type { PlatformLists } from '../design/rules/rule.ts';
@@ -266,6 +260,12 @@ export async function nodeAssetTarball(
   type: AssetType,
   reportUrl: string,
 ): Promise<{ tarball: Buffer; assets: RenderedAsset[] }> {
+  // The template engine (nunjucks) and the tar writer load with the first render: the other
+  // boot-action routes, served by the same code, never need them in their init.
+  const [{ BootActionRenderError, renderAssets }, { buildTarball }] = await Promise.all([
+    import('../bootactions/render.ts'),
+    import('../bootactions/tarball.ts'),
+  ]);
   const { context } = node;
   if (context.designRef === null) {
     throw new BootActionRenderError(

@@ -2,8 +2,9 @@ import type { DesignResolver, ResolveOptions } from '#shared/design-refs/design-
 import { DesignRefError } from '#shared/design-refs/errors.ts';
 import { ValidationError } from '#shared/errors.ts';
 import type { AnalysisRequest, AnalysisResult, DesignAnalyzer } from '../design/design-analyzer.ts';
+import { DesignSyntaxError } from '../design/design-errors.ts';
 import type { NodeFilterSet } from '../design/node-filter.ts';
-import { DesignSyntaxError, type YamlLimits } from '../design/parse-yaml.ts';
+import type { YamlLimits } from '../design/parse-yaml.ts';
 import type { PlatformLists } from '../design/rules/rule.ts';
 import {
   RULE_PROCESSING,

@@ -1,14 +1,8 @@
-import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import {
-  type NodeTemplateContext,
-  nodeTemplateContext,
-  type TargetedBootAction,
-  targetedBootActions,
-} from '../bootactions/node-context.ts';
-import { type AnalysisSettings, type AnalysisTimings, analyzeDesign } from './analyze-design.ts';
-import { NodeFilterProblem, type NodeFilterSet, selectNodes } from './node-filter.ts';
-import { DesignLimitError, DesignSyntaxError, decodeDesign } from './parse-yaml.ts';
+import type { NodeTemplateContext, TargetedBootAction } from '../bootactions/node-context.ts';
+import type { AnalysisSettings, AnalysisTimings } from './analyze-design.ts';
+import { DesignLimitError, DesignSyntaxError } from './design-errors.ts';
+import type { NodeFilterSet } from './node-filter.ts';
 import type { ValidationStatus } from './validation.ts';
 
 /**
@@ -67,61 +61,14 @@ export type DesignAnalyzer = {
   close(): Promise<void>;
 };
 
-/** One analysis, synchronously: what both analyzers run. Throws `DesignSyntaxError`. */
-export function runAnalysis(request: AnalysisRequest): AnalysisResult {
-  const analysis = analyzeDesign(decodeDesign(request.bytes), request.settings);
-  switch (request.kind) {
-    case 'validate':
-      return { kind: 'validate', status: analysis.status, timings: analysis.timings };
-    case 'resolve': {
-      const countsByKind: Record<string, number> = {};
-      for (const doc of analysis.documents) {
-        countsByKind[doc.kind] = (countsByKind[doc.kind] ?? 0) + 1;
-      }
-      const sha256 = createHash('sha256').update(request.bytes).digest('hex');
-      const body = {
-        ...request.head,
-        sha256,
-        counts_by_kind: countsByKind,
-        documents: analysis.documents,
-        validation: analysis.status,
-      };
-      return { kind: 'resolve', sha256, bodyJson: JSON.stringify(body) };
-    }
-    case 'nodes': {
-      if (analysis.site === null) {
-        return { kind: 'nodes', status: analysis.status, nodes: null, filterProblem: null };
-      }
-      try {
-        const nodes = selectNodes(analysis.site, request.nodeFilter);
-        return { kind: 'nodes', status: analysis.status, nodes, filterProblem: null };
-      } catch (error) {
-        if (!(error instanceof NodeFilterProblem)) throw error;
-        return {
-          kind: 'nodes',
-          status: analysis.status,
-          nodes: null,
-          filterProblem: error.message,
-        };
-      }
-    }
-    case 'bootactions': {
-      const site = analysis.site;
-      return {
-        kind: 'bootactions',
-        status: analysis.status,
-        compiled: site !== null,
-        node: site === null ? null : nodeTemplateContext(site, request.nodeName),
-        actions: site === null ? [] : targetedBootActions(site, request.nodeName),
-      };
-    }
-  }
-}
-
-/** Analyses in the caller's thread: for a Lambda, which serves one request at a time. */
+/**
+ * Analyses in the caller's thread: for a Lambda, which serves one request at a time. The
+ * analysis (the YAML reader, the document schemas, the compiler and the rules) is loaded with
+ * the first design, not at init.
+ */
 export function createInlineAnalyzer(): DesignAnalyzer {
   return {
-    analyze: async (request) => runAnalysis(request),
+    analyze: async (request) => (await import('./run-analysis.ts')).runAnalysis(request),
     close: async () => {},
   };
 }

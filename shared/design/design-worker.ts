@@ -2,7 +2,8 @@
 // of the process serving requests.
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import { type AnalysisRequest, encodeFailure, runAnalysis } from './design-analyzer.ts';
+import { type AnalysisRequest, encodeFailure } from './design-analyzer.ts';
+import { runAnalysis } from './run-analysis.ts';
 
 // On Linux a thread has its own nice value: this one yields the CPU to the request thread, so
 // parsing a large design slows itself down on a busy machine rather than the other requests.

@@ -18,7 +18,9 @@ import {
   strTag,
   YAMLException,
 } from 'js-yaml';
-import { ValidationError } from '#shared/errors.ts';
+import { DesignLimitError, DesignSyntaxError } from './design-errors.ts';
+
+export { DesignLimitError, DesignSyntaxError };
 
 /** One YAML document of a multi-document stream, as plain JS, with where it starts. */
 export type YamlDocument = { index: number; line: number; value: unknown };
@@ -58,32 +60,6 @@ export const DEFAULT_YAML_LIMITS: YamlLimits = {
   maxMergeKeys: 200_000,
   maxDepth: 64,
 };
-
-/**
- * The design is not readable YAML, or expands past a limit. A 400 carrying the position, so a
- * caller can fix the file (Drydock swallowed the parse error and answered 500, defect 38).
- */
-export class DesignSyntaxError extends ValidationError {
-  /** 1-based line and column of the problem. */
-  readonly line: number;
-  readonly column: number;
-
-  constructor(message: string, line: number, column: number) {
-    super(`design is not valid YAML at line ${line}, column ${column}: ${message}`, [
-      { path: `yaml:${line}:${column}`, message },
-    ]);
-    this.line = line;
-    this.column = column;
-  }
-}
-
-/** A design that parses but is refused for its expanded size (a 400, like a syntax error). */
-export class DesignLimitError extends DesignSyntaxError {
-  constructor(message: string, line: number, column: number) {
-    super(message, line, column);
-    this.message = `design refused at line ${line}, column ${column}: ${message}`;
-  }
-}
 
 /** A design's bytes as text; bytes that are not UTF-8 are a `DesignSyntaxError`. */
 export function decodeDesign(bytes: Uint8Array): string {

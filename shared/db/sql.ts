@@ -52,20 +52,101 @@ export interface Statement<C extends ColumnSpec = ColumnSpec> extends SqlFragmen
 }
 
 const FRAGMENT = Symbol('sql.fragment');
+const PARAM = Symbol('sql.param');
 
-interface TaggedFragment extends SqlFragment {
-  readonly [FRAGMENT]: true;
+/**
+ * How a fragment was built, enough to write its text: a template with its substitutions (a nested
+ * fragment, or `undefined` for a parameter), fragments joined by a separator, or fixed text.
+ */
+type Node =
+  | {
+      readonly kind: 'template';
+      readonly strings: readonly string[];
+      readonly values: readonly (TaggedFragment | undefined)[];
+    }
+  | { readonly kind: 'join'; readonly parts: readonly TaggedFragment[]; readonly separator: string }
+  | { readonly kind: 'fixed'; readonly text: string };
+
+/**
+ * A fragment keeps its parameters and its structure apart. The text depends only on the
+ * structure (which template literals, nested how, joined how), which a statement's call site
+ * repeats on every call, so it is written once per shape, with its placeholders numbered in one
+ * pass, and cached: building a statement is then collecting its parameters and one map lookup,
+ * instead of concatenating and renumbering kilobytes of SQL on every call.
+ */
+class TaggedFragment implements SqlFragment {
+  readonly [FRAGMENT] = true as const;
+  /** A key naming the structure: equal shapes have equal text. */
+  readonly shape: string;
+  readonly params: readonly Param[];
+  readonly node: Node;
+  #text: string | undefined;
+  constructor(shape: string, params: readonly Param[], node: Node) {
+    this.shape = shape;
+    this.params = params;
+    this.node = node;
+  }
+
+  get text(): string {
+    if (this.#text === undefined) this.#text = textOfShape(this);
+    return this.#text;
+  }
 }
 
 function isFragment(value: unknown): value is TaggedFragment {
-  return typeof value === 'object' && value !== null && FRAGMENT in value;
+  return value instanceof TaggedFragment;
 }
 
 function isParam(value: unknown): value is Param & { readonly [PARAM]: true } {
   return typeof value === 'object' && value !== null && PARAM in value;
 }
 
-const PARAM = Symbol('sql.param');
+/** Bounded: shapes come from call sites, but batch sizes and joins multiply them. */
+const MAX_CACHED_SHAPES = 5_000;
+const textByShape = new Map<string, string>();
+
+function textOfShape(fragment: TaggedFragment): string {
+  const cached = textByShape.get(fragment.shape);
+  if (cached !== undefined) return cached;
+  let placeholders = 0;
+  const write = (f: TaggedFragment): string => {
+    const node = f.node;
+    if (node.kind === 'fixed') return node.text;
+    if (node.kind === 'join') return node.parts.map(write).join(node.separator);
+    let text = node.strings[0] ?? '';
+    node.values.forEach((value, i) => {
+      if (value === undefined) {
+        placeholders += 1;
+        text += `$${placeholders}`;
+      } else {
+        text += write(value);
+      }
+      text += node.strings[i + 1] ?? '';
+    });
+    return text;
+  };
+  const text = write(fragment);
+  if (textByShape.size < MAX_CACHED_SHAPES) textByShape.set(fragment.shape, text);
+  return text;
+}
+
+// Template literals are unique and stable per call site: their identity names a template.
+const templateIds = new WeakMap<readonly string[], number>();
+const separatorIds = new Map<string, number>();
+let nextId = 0;
+
+function idOf<K>(
+  map: { get(key: K): number | undefined; set(key: K, id: number): unknown },
+  key: K,
+) {
+  let id = map.get(key);
+  if (id === undefined) {
+    nextId += 1;
+    id = nextId;
+    map.set(key, id);
+  }
+  return id;
+}
 
 function typed(type: ParamType, value: Param['value'] | undefined): Param {
   return Object.freeze({ type, value: value ?? null, [PARAM]: true as const });
@@ -101,55 +182,69 @@ function inferParam(value: unknown): Param {
   }
 }
 
-/** Renumbers `$n` placeholders in `text` by `offset`, skipping quoted text. */
-function shiftPlaceholders(text: string, offset: number): string {
-  if (offset === 0) return text;
-  return text.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|\$(\d+)/g, (match, n: string | undefined) =>
-    n === undefined ? match : `$${Number(n) + offset}`,
-  );
-}
-
 /**
  * Tagged template for SQL. Substitutions become `$n` parameters; nested fragments are inlined
- * with their parameters renumbered.
+ * and their parameters numbered after the ones before them.
  *
  * @example sql`select status from tasks where task_id = ${p.uuid(id)}::uuid`
  */
 export function sql(strings: TemplateStringsArray, ...values: unknown[]): TaggedFragment {
-  let text = strings[0] ?? '';
+  let shape = `t${idOf(templateIds, strings)}(`;
   const params: Param[] = [];
-  values.forEach((value, i) => {
+  const slots: (TaggedFragment | undefined)[] = [];
+  for (const value of values) {
     if (isFragment(value)) {
-      // A fragment without parameters has no placeholders to renumber (the long, constant select
-      // lists): skip the scan.
-      text += value.params.length === 0 ? value.text : shiftPlaceholders(value.text, params.length);
-      params.push(...value.params);
+      shape += `${value.shape},`;
+      for (const param of value.params) params.push(param);
+      slots.push(value);
     } else {
+      shape += 'p,';
       params.push(inferParam(value));
-      text += `$${params.length}`;
+      slots.push(undefined);
     }
-    text += strings[i + 1] ?? '';
-  });
-  return Object.freeze({ text, params, [FRAGMENT]: true as const });
+  }
+  return new TaggedFragment(`${shape})`, params, { kind: 'template', strings, values: slots });
 }
 
 /** Joins fragments with a separator (itself literal SQL written by us). */
 sql.join = (fragments: readonly SqlFragment[], separator: string): TaggedFragment => {
-  let text = '';
+  let shape = `j${idOf(separatorIds, separator)}[`;
   const params: Param[] = [];
-  fragments.forEach((fragment, i) => {
-    if (i > 0) text += separator;
-    text +=
-      fragment.params.length === 0
-        ? fragment.text
-        : shiftPlaceholders(fragment.text, params.length);
-    params.push(...fragment.params);
+  const parts = fragments.map((fragment) => {
+    const part = isFragment(fragment) ? fragment : fixed(fragment);
+    shape += `${part.shape},`;
+    for (const param of part.params) params.push(param);
+    return part;
   });
-  return Object.freeze({ text, params, [FRAGMENT]: true as const });
+  return new TaggedFragment(`${shape}]`, params, { kind: 'join', parts, separator });
+};
+
+/**
+ * A fragment built elsewhere (not by this tag): kept as its own shape, keyed by its text, with
+ * its placeholders renumbered once when the statement's text is written.
+ */
+function fixed(fragment: SqlFragment): TaggedFragment {
+  if (fragment.params.length > 0) {
+    throw new TypeError('only fragments built by the sql tag may carry parameters');
+  }
+  return new TaggedFragment(`f${JSON.stringify(fragment.text)}`, [], {
+    kind: 'fixed',
+    text: fragment.text,
+  });
+}
+
+/**
+ * A non-negative integer written into the SQL text instead of bound: a batch size the planner
+ * must know (a `LIMIT` it can count rows by, as a prepared statement per batch size does). Only
+ * for integers the code has validated; each value is a statement of its own.
+ */
+sql.count = (n: number): TaggedFragment => {
+  if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`not a count: ${n}`);
+  return new TaggedFragment(`#${n}`, [], { kind: 'fixed', text: String(n) });
 };
 
 /** An empty fragment, for optional clauses. */
-sql.empty = Object.freeze({ text: '', params: [], [FRAGMENT]: true as const }) as TaggedFragment;
+sql.empty = new TaggedFragment('e', [], { kind: 'fixed', text: '' });
 
 /** Binds a fragment to its output columns. */
 export function statement<C extends ColumnSpec>(columns: C, fragment: SqlFragment): Statement<C> {

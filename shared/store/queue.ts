@@ -234,7 +234,9 @@ next as (
   where q.queued and t.status = 'queued' and exists (select 1 from lease)
     ${actions ? sql`and q.action in (select jsonb_array_elements_text(${p.json(actions)}::jsonb))` : sql.empty}
   order by q.seq
-  limit ${limit}::int
+  -- Written into the text (a statement per batch size): the plan then expects that many rows and
+  -- updates them through the primary key, where a bound limit counts a tenth of the queue.
+  limit ${sql.count(limit)}
   for no key update of t skip locked
 ),
 -- The locked candidates that fit the answer, oldest first; the first always does.
@@ -255,7 +257,8 @@ claimed as (
     claimed_at = now(),
     version = t.version + 1,
     updated = now()
-  where t.task_id = any (array(select task_id from fits))
+  from fits n
+  where t.task_id = n.task_id
   returning t.*
 ),
 -- Claimed rows were queued: the claim read them locked, as they were.
@@ -420,13 +423,18 @@ export async function completeTasks(
   select * from jsonb_to_recordset(${p.json(batch)}::jsonb) as x(ord int, task_id uuid, status text,
     result_status text, set_message boolean, result_message text, set_reason boolean, result_reason text,
     add_successes jsonb, add_failures jsonb, add_links jsonb)
+  -- The batch's size, written into the text, so the plan expects that many rows (a function scan
+  -- counts 100) and reaches each task through its primary key instead of scanning the table.
+  limit ${sql.count(batch.length)}
 ),
 fence as (${fenceOf(sql`${request.epoch}`)}),
 seen as (select 1 from applied_event where event_key = ${eventKey}::text),
--- The values before the change, for the events: locked, so they are the rows the update changes.
+-- Each task locked, with its values before the change for the events: the rows the update changes.
 prev as (
-  select task_id as prev_id, status as old_status, result_status as old_result from tasks
-  where task_id = any (array(select task_id from x)) for update
+  select x.*, b.old_status, b.old_result from x cross join lateral (
+    select status as old_status, result_status as old_result from tasks where task_id = x.task_id
+    for no key update
+  ) b
 ),
 upd as (
   update tasks t set
@@ -442,12 +450,10 @@ upd as (
     result_links = case when x.add_links is null then t.result_links else t.result_links || x.add_links end,
     version = t.version + 1,
     updated = now()
-  from x, prev
-  -- The array keeps the plan on the primary key whatever the batch's size.
-  where t.task_id = any (array(select task_id from x)) and t.task_id = x.task_id
-    and prev.prev_id = t.task_id
-    and ${MOVES} and exists (select 1 from fence) and not exists (select 1 from seen)
-  returning t.*, prev.old_status, prev.old_result
+  from prev x
+  where t.task_id = x.task_id and ${MOVES} and exists (select 1 from fence) and not exists (select 1 from seen)
+  returning t.task_id, t.parent_task_id, t.action, t.status, t.result_status, t.claimed_epoch, t.version,
+    x.old_status, x.old_result
 ),
 events as (${taskChangeEvents({ from: sql`upd n`, oldStatus: sql`n.old_status`, oldResult: sql`n.old_result` })}),
 applied as (
@@ -459,7 +465,8 @@ select x.task_id as "taskId", u.task_id is not null as "applied", coalesce(u.sta
   (${LIVE_LEASE}) as "liveEpoch", exists (select 1 from seen) as "duplicate"
 from x
 left join upd u on u.task_id = x.task_id
-left join tasks c on c.task_id = x.task_id
+-- What a task that did not move is now (one key probe, only for those).
+left join lateral (select status, version from tasks c where c.task_id = x.task_id and u.task_id is null) c on true
 order by x.ord`,
     ),
   );

@@ -4,6 +4,10 @@ import {
   TEST_REGION,
   TEST_SECRET_ARN,
 } from '#test/support/data-api-emulator/index.ts';
+import {
+  type EventBridgeStandIn,
+  startEventBridgeStandIn,
+} from '#test/support/eventbridge-stand-in.ts';
 import type { BenchSchema } from './bench-db.ts';
 import { startChildServer } from './child-server.ts';
 import { startEmulatorFor } from './statements-phase.ts';
@@ -12,7 +16,13 @@ import { startEmulatorFor } from './statements-phase.ts';
 export interface ApiOperationCount {
   readonly operation: string;
   readonly status: number;
+  /** The request's own calls: events left to the schedule (`EVENTS_PUBLISH=schedule`). */
   readonly dataApiCalls: number;
+  /**
+   * The same request with its events published inline before it answers, as a Lambda does
+   * (`EVENTS_SINK=eventbridge`): its Data API calls and its PutEvents calls.
+   */
+  readonly inline: { readonly dataApiCalls: number; readonly putEvents: number };
 }
 
 type State = Record<string, string | number>;
@@ -181,21 +191,60 @@ const CALLS: readonly ApiCall[] = [
   },
 ];
 
+/** How a pass publishes the outbox: not at all (the schedule would), or inline as on AWS. */
+type Publishing =
+  | { readonly kind: 'schedule' }
+  | { readonly kind: 'inline'; bus: EventBridgeStandIn };
+
+interface PassCount {
+  readonly operation: string;
+  readonly status: number;
+  readonly dataApiCalls: number;
+  readonly putEvents: number;
+}
+
 /**
  * The local server as a child process over the `data-api` driver, its SDK client pointed at the
  * emulator (AWS_ENDPOINT_URL_RDS_DATA), so every Data API call an HTTP operation makes, through
- * the whole handler stack, is counted where AWS would bill it.
+ * the whole handler stack, is counted where AWS would bill it. Two passes over the same calls:
+ * with publishing left to the schedule, the count is the request's own statements (the local
+ * server otherwise publishes in the background, where its calls would land in whichever request
+ * is being counted); with events published inline (the EventBridge sink against a stand-in, as
+ * a Lambda does before it answers), the count is what a request costs on AWS, publisher included.
  */
 export async function runApiCallsPhase(
   schema: BenchSchema,
   progress: (text: string) => void,
 ): Promise<ApiOperationCount[]> {
+  const own = await countPass(schema, { kind: 'schedule' }, progress);
+  const bus = await startEventBridgeStandIn();
+  try {
+    const inline = await countPass(schema, { kind: 'inline', bus }, progress);
+    return own.map((o, i) => {
+      const with_ = inline[i] as PassCount;
+      return {
+        operation: o.operation,
+        status: o.status,
+        dataApiCalls: o.dataApiCalls,
+        inline: { dataApiCalls: with_.dataApiCalls, putEvents: with_.putEvents },
+      };
+    });
+  } finally {
+    await bus.close();
+  }
+}
+
+async function countPass(
+  schema: BenchSchema,
+  publishing: Publishing,
+  progress: (text: string) => void,
+): Promise<PassCount[]> {
   await schema.query(
-    'truncate tasks, result_message, build_data, active_instance, applied_event, maintenance_claim, boot_action, boot_action_status',
+    'truncate tasks, result_message, build_data, active_instance, applied_event, maintenance_claim, boot_action, boot_action_status, event_outbox',
   );
   const { emulator, resourceArn, database } = await startEmulatorFor(schema);
   try {
-    progress('starting the local server over the Data API emulator');
+    progress(`starting the local server over the Data API emulator (events: ${publishing.kind})`);
     const server = await startChildServer('infra/local/server.ts', [], {
       ...process.env,
       DB_DRIVER: 'data-api',
@@ -209,10 +258,17 @@ export async function runApiCallsPhase(
       HOST: '127.0.0.1',
       PORT: '0',
       LOCAL_SCHEDULE: 'off',
+      ...(publishing.kind === 'inline'
+        ? {
+            EVENTS_SINK: 'eventbridge',
+            EVENT_BUS_NAME: 'bench-bus',
+            AWS_ENDPOINT_URL_EVENTBRIDGE: publishing.bus.endpoint,
+          }
+        : { EVENTS_PUBLISH: 'schedule' }),
     });
     try {
       const state: State = {};
-      const counts: ApiOperationCount[] = [];
+      const counts: PassCount[] = [];
       const send = async (call: ApiCall) => {
         const body = call.body?.(state);
         const response = await request(`${server.url}${call.path(state)}`, {
@@ -233,15 +289,17 @@ export async function runApiCallsPhase(
         };
       };
       for (const call of CALLS) {
-        progress(`Data API calls: ${call.name}`);
+        progress(`Data API calls (events: ${publishing.kind}): ${call.name}`);
         if (call.replay) await send(call);
         emulator.resetCalls(resourceArn);
+        const putBefore = publishing.kind === 'inline' ? publishing.bus.calls : 0;
         const { status, json } = await send(call);
         call.keep?.(json, state);
         counts.push({
           operation: call.name,
           status,
           dataApiCalls: emulator.calls(resourceArn).total,
+          putEvents: publishing.kind === 'inline' ? publishing.bus.calls - putBefore : 0,
         });
       }
       return counts;

@@ -3,9 +3,10 @@ import type { Deps } from '../deps.ts';
 import { type Action, isUserAction, USER_ACTIONS } from '../domain.ts';
 import { PreconditionRequiredError, ValidationError } from '../errors.ts';
 import { EMBEDDED_MESSAGES, READ_BUDGET_BYTES, withMeta } from '../store/bounds.ts';
-import { queryBuildData } from '../store/build-data.ts';
+import { type BuildDataPage, buildDataRead, queryBuildData } from '../store/build-data.ts';
 import { claimTasks, completeTasks } from '../store/queue.ts';
 import { purgeFinishedTasks } from '../store/retention.ts';
+import { runReadsTogether } from '../store/run.ts';
 import {
   createTask,
   getTask,
@@ -17,6 +18,8 @@ import {
   retryTask,
   rollUpResults,
   type TaskTree,
+  taskRead,
+  taskTreeRead,
   terminateTask,
   updateTask,
 } from '../store/tasks.ts';
@@ -380,12 +383,15 @@ export interface ReadTaskOptions {
   layers: number;
 }
 
+/** What a task answer embeds of build data: every item of the tasks shown, payloads included. */
+const EMBEDDED_BUILD_DATA = { verbosity: 2, limit: 10_000 } as const;
+
 /**
- * Build data of the given tasks, keyed by task id: one statement for the whole tree, within one
- * read's budget; `cut` when it left items out (the answer says where to page them).
+ * Build data of the given tasks, keyed by task id (read in the same statement as the task or
+ * tree, within one read's budget); `cut` when it left items out (the answer says where to page
+ * them).
  */
-async function buildDataOf(deps: Db, taskIds: readonly string[]) {
-  const items = await queryBuildData(deps.db, { taskIds, verbosity: 2, limit: 10_000 });
+function buildDataByTask(taskIds: readonly string[], items: BuildDataPage) {
   const byTask = new Map(
     taskIds.map((taskId) => [taskId, [] as ReturnType<typeof toBuildDataDict>[]]),
   );
@@ -449,28 +455,46 @@ export async function readTask(
   options: ReadTaskOptions,
 ): Promise<{ body: TaskDict | Record<string, unknown>; version: number }> {
   if (!options.subtaskerrors && options.layers === 0) {
-    const task = await getTask(deps.db, taskId);
+    // With its build data: the task and the build data share one statement (one round trip).
+    const [task, items] = options.builddata
+      ? await runReadsTogether(
+          deps.db,
+          taskRead(taskId),
+          buildDataRead({ taskIds: [taskId], ...EMBEDDED_BUILD_DATA }),
+        )
+      : [await getTask(deps.db, taskId), undefined];
     const body = withTruncation(toTaskDict(task, task.messages), task);
-    if (options.builddata) {
-      const buildData = await buildDataOf(deps, [taskId]);
+    if (items) {
+      const buildData = buildDataByTask([taskId], items);
       body.build_data = buildData.get(taskId) ?? [];
       if (buildData.cut) body.truncated = { ...body.truncated, ...buildDataTruncation(taskId) };
     }
     return { body, version: task.version };
   }
-  const tree = await getTaskTree(deps.db, taskId, {
-    layers: options.subtaskerrors ? -1 : options.layers,
-  });
+  const treeOptions = { layers: options.subtaskerrors ? -1 : options.layers };
+  // The tasks shown carry their build data: the root alone (layers 0) or the layers asked for,
+  // read in the same statement as the tree.
+  const [tree, items] = options.builddata
+    ? await runReadsTogether(
+        deps.db,
+        taskTreeRead(taskId, treeOptions),
+        buildDataRead(
+          options.layers === 0
+            ? { taskIds: [taskId], ...EMBEDDED_BUILD_DATA }
+            : { taskTree: { rootTaskId: taskId, layers: options.layers }, ...EMBEDDED_BUILD_DATA },
+        ),
+      )
+    : [await getTaskTree(deps.db, taskId, treeOptions), undefined];
   const root = tree[0] as TreeTask;
   const errors = options.subtaskerrors ? subtaskErrors(tree) : undefined;
   const shown =
     options.layers === 0
       ? [root]
       : tree.filter((node) => options.layers === -1 || node.layer <= options.layers);
-  const buildData = options.builddata
-    ? await buildDataOf(
-        deps,
+  const buildData = items
+    ? buildDataByTask(
         shown.map((node) => node.taskId),
+        items,
       )
     : undefined;
   const dicts = shown.map((node) => {

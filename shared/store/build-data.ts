@@ -3,7 +3,7 @@ import { type ColumnSpec, p, type SqlFragment, sql, statement } from '../db/sql.
 import { UnprocessableError, ValidationError } from '../errors.ts';
 import { READ_BUDGET_BYTES, withMeta } from './bounds.ts';
 import { checkFence, FENCE_COLUMNS, leaseFence } from './fence.ts';
-import { run } from './run.ts';
+import { type Read, run, runRead } from './run.ts';
 import type { BuildDataQuery, BuildDataRecord, NewBuildData } from './types.ts';
 
 const META_COLUMNS = {
@@ -144,15 +144,25 @@ const POSITION = (alias: SqlFragment) =>
  * `READ_BUDGET_BYTES` of them (payloads included), always at least one; `nextCursor` continues
  * after the last item when either cut the list.
  */
-export async function queryBuildData(
-  db: Db,
-  query: BuildDataQuery,
-): Promise<BuildDataRecord[] & { nextCursor: string | null }> {
+export async function queryBuildData(db: Db, query: BuildDataQuery): Promise<BuildDataPage> {
+  return runRead(db, buildDataRead(query));
+}
+
+/** A page of build data and the cursor of the next one (null on the last). */
+export type BuildDataPage = BuildDataRecord[] & { nextCursor: string | null };
+
+/** `queryBuildData` as a read, to share a round trip with another (`runReadsTogether`). */
+export function buildDataRead(query: BuildDataQuery): Read<ColumnSpec, BuildDataPage> {
   const limit = query.limit ?? 1000;
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
     throw new ValidationError('limit must be an integer from 1 to 10000');
   }
-  if (query.nodeName === undefined && query.taskId === undefined && query.taskIds === undefined) {
+  if (
+    query.nodeName === undefined &&
+    query.taskId === undefined &&
+    query.taskIds === undefined &&
+    query.taskTree === undefined
+  ) {
     throw new ValidationError('build data is queried by node name, task id, or both');
   }
   const node = p.text(query.nodeName ?? null);
@@ -198,6 +208,17 @@ items as (
         sql`b.task_id in (select jsonb_array_elements_text(${p.json(query.taskIds)}::jsonb)::uuid)`,
       );
     }
+    if (query.taskTree !== undefined) {
+      const { rootTaskId, layers } = query.taskTree;
+      conditions.push(sql`b.task_id in (
+    with recursive tree as (
+      select task_id, 1 as layer from tasks where task_id = ${p.uuid(rootTaskId)}::uuid
+      union all
+      select c.task_id, tree.layer + 1 from tasks c join tree on c.parent_task_id = tree.task_id
+      where ${layers}::int < 0 or tree.layer < ${layers}::int
+    )
+    select task_id from tree)`);
+    }
     items = sql`with items as (
   select ${META_SELECT} from build_data b
   where ${sql.join(conditions, ' and ')}${after(sql`b`)}
@@ -229,28 +250,29 @@ kept as (
   };
 
   if (query.verbosity === 1) {
-    const rows = await run(
-      db,
-      statement(
-        { ...META_COLUMNS, ...PAGE_COLUMNS },
+    const columns = { ...META_COLUMNS, ...PAGE_COLUMNS } as const;
+    const read: Read<typeof columns, BuildDataPage> = {
+      statement: statement(
+        columns,
         sql`${items}${kept}
 select k."buildDataId", k."nodeName", k."taskId", k."collectedDate", k."generator", k."dataFormat",
   k."micros", ${more} as "more"
 from kept k order by k."collectedDate" desc, k."buildDataId" desc`,
       ),
-    );
-    const nextCursor = page(rows);
-    return withMeta(
-      rows.map(({ micros: _m, more: _more, ...meta }) => meta),
-      { nextCursor },
-    );
+      decode: (rows) =>
+        withMeta(
+          rows.map(({ micros: _m, more: _more, ...meta }) => meta),
+          { nextCursor: page(rows) },
+        ),
+    };
+    return read as unknown as Read<ColumnSpec, BuildDataPage>;
   }
   // Payloads travel in slices of CHUNK_CHARS characters, one row each, and are joined here: the
   // Data API refuses rows over 64 KB, and an lshw dump is often several times that.
-  const rows = await run(
-    db,
-    statement(
-      { ...CHUNK_COLUMNS, ...PAGE_COLUMNS },
+  const columns = { ...CHUNK_COLUMNS, ...PAGE_COLUMNS } as const;
+  const read: Read<typeof columns, BuildDataPage> = {
+    statement: statement(
+      columns,
       sql`${items}${kept}
 select k."buildDataId", k."nodeName", k."taskId", k."collectedDate", k."generator", k."dataFormat",
   c.i as "chunkIndex", substr(d.data_element, c.i * ${CHUNK_CHARS}::int + 1, ${CHUNK_CHARS}::int) as "chunk",
@@ -260,12 +282,15 @@ join build_data d on d.build_data_id = k."buildDataId"
 cross join lateral generate_series(0, greatest(0, (length(d.data_element) - 1) / ${CHUNK_CHARS}::int)) as c(i)
 order by k."collectedDate" desc, k."buildDataId" desc, c.i`,
     ),
-  );
-  const records: BuildDataRecord[] = [];
-  for (const { chunkIndex, chunk, micros: _m, more: _more, ...meta } of rows) {
-    const last = records.at(-1);
-    if (chunkIndex > 0 && last?.buildDataId === meta.buildDataId) last.dataElement += chunk;
-    else records.push({ ...meta, dataElement: chunk });
-  }
-  return withMeta(records, { nextCursor: page(rows) });
+    decode(rows) {
+      const records: BuildDataRecord[] = [];
+      for (const { chunkIndex, chunk, micros: _m, more: _more, ...meta } of rows) {
+        const last = records.at(-1);
+        if (chunkIndex > 0 && last?.buildDataId === meta.buildDataId) last.dataElement += chunk;
+        else records.push({ ...meta, dataElement: chunk });
+      }
+      return withMeta(records, { nextCursor: page(rows) });
+    },
+  };
+  return read as unknown as Read<ColumnSpec, BuildDataPage>;
 }

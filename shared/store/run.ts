@@ -1,5 +1,12 @@
 import { type Db, DbUnavailableError, SQL_STATE, SqlError } from '../db/port.ts';
-import type { ColumnSpec, Row, Statement } from '../db/sql.ts';
+import {
+  type ColumnSpec,
+  type Row,
+  type SqlFragment,
+  type Statement,
+  sql,
+  statement,
+} from '../db/sql.ts';
 import {
   type AppError,
   ConflictError,
@@ -123,4 +130,75 @@ export async function runRetryingOnConflict<C extends ColumnSpec>(
     if (!isUniqueViolation(error, constraint)) throw error;
     return run(db, statement);
   }
+}
+
+/**
+ * A read as its statement and what makes the answer from the rows, so that two reads can share
+ * one round trip (`runReadsTogether`) where an operation needs both.
+ */
+export interface Read<C extends ColumnSpec, T> {
+  readonly statement: Statement<C>;
+  readonly decode: (rows: Row<C>[]) => T;
+}
+
+/** Runs one read. */
+export async function runRead<C extends ColumnSpec, T>(db: Db, read: Read<C, T>): Promise<T> {
+  return read.decode(await run(db, read.statement));
+}
+
+/** Prefix of the second read's columns in the combined statement. */
+const SECOND = 'b:';
+
+/**
+ * Runs two independent reads as one statement (one round trip, one Data API call): each becomes
+ * a CTE numbering its rows in their own order, and a `full join … on false` returns the first
+ * read's rows and then the second's side by side, every column keeping its own type. Each read
+ * then decodes exactly the rows it would have had alone.
+ */
+export async function runReadsTogether<CA extends ColumnSpec, A, CB extends ColumnSpec, B>(
+  db: Db,
+  a: Read<CA, A>,
+  b: Read<CB, B>,
+): Promise<[A, B]> {
+  const aNames = Object.keys(a.statement.columns);
+  const bNames = Object.keys(b.statement.columns);
+  const nullable = (kind: string) => (kind.endsWith('?') ? kind : `${kind}?`);
+  const columns: Record<string, string> = { __part: 'int' };
+  for (const name of aNames) columns[name] = nullable(a.statement.columns[name] as string);
+  for (const name of bNames) {
+    columns[`${SECOND}${name}`] = nullable(b.statement.columns[name] as string);
+  }
+  const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
+  const select = [
+    `case when ra."__ord" is not null then 1 else 2 end as "__part"`,
+    ...aNames.map((n) => `ra.${quote(n)}`),
+    ...bNames.map((n) => `rb.${quote(n)} as ${quote(`${SECOND}${n}`)}`),
+  ].join(', ');
+  const text = (t: string): SqlFragment => ({ text: t, params: [] });
+  const combined = sql.join(
+    [
+      text('with ra as (select row_number() over () as "__ord", s.* from ('),
+      a.statement,
+      text(') s), rb as (select row_number() over () as "__ord", s.* from ('),
+      b.statement,
+      text(
+        `) s)\nselect ${select}\nfrom ra full join rb on false order by ra."__ord" nulls last, rb."__ord"`,
+      ),
+    ],
+    '',
+  );
+  const rows = (await run(db, statement(columns as ColumnSpec, combined))) as Record<
+    string,
+    unknown
+  >[];
+  const aRows: Record<string, unknown>[] = [];
+  const bRows: Record<string, unknown>[] = [];
+  for (const row of rows) {
+    if (row.__part === 1) {
+      aRows.push(Object.fromEntries(aNames.map((n) => [n, row[n]])));
+    } else {
+      bRows.push(Object.fromEntries(bNames.map((n) => [n, row[`${SECOND}${n}`]])));
+    }
+  }
+  return [a.decode(aRows as Row<CA>[]), b.decode(bRows as Row<CB>[])];
 }

@@ -12,7 +12,14 @@ import { LIMITS } from '../limits.ts';
 import { EMBEDDED_MESSAGES, READ_BUDGET_BYTES, TASK_BOUNDS, withMeta } from './bounds.ts';
 import { fenced, fenceOf, LIVE_LEASE } from './fence.ts';
 import { createdTaskEvents, taskChangeEvents } from './outbox.ts';
-import { isUniqueViolation, run, runRetryingOnConflict, violated } from './run.ts';
+import {
+  isUniqueViolation,
+  type Read,
+  run,
+  runRead,
+  runRetryingOnConflict,
+  violated,
+} from './run.ts';
 import {
   JOINED_MESSAGE_COLUMNS,
   JOINED_MESSAGE_SELECT,
@@ -202,10 +209,14 @@ const TASK_BYTES = sql`octet_length(t::text)`;
  * many the task has, so the caller can tell what was left for paging.
  */
 export async function getTask(db: Db, taskId: string): Promise<TaskWithMessages> {
+  return runRead(db, taskRead(taskId));
+}
+
+/** `getTask` as a read, to share a round trip with another (`runReadsTogether`). */
+export function taskRead(taskId: string): Read<typeof TASK_WITH_MESSAGES, TaskWithMessages> {
   const id = p.uuid(taskId);
-  const rows = await run(
-    db,
-    statement(
+  return {
+    statement: statement(
       TASK_WITH_MESSAGES,
       sql`with msgs as (
   select r.*, sum(${MESSAGE_BYTES}) over (order by r.sequence) as running
@@ -220,11 +231,13 @@ from msgs m left join tasks t on false
 where m.running <= ${READ_BUDGET_BYTES}::bigint
 order by "msgSequence" nulls first`,
     ),
-  );
-  const first = rows[0];
-  if (!first || first.taskId === null) throw new NotFoundError(`task ${taskId} does not exist`);
-  const messages = rows.map(toJoinedMessage).filter((m) => m !== null);
-  return { ...toTaskRecord(first), messages };
+    decode(rows) {
+      const first = rows[0];
+      if (!first || first.taskId === null) throw new NotFoundError(`task ${taskId} does not exist`);
+      const messages = rows.map(toJoinedMessage).filter((m) => m !== null);
+      return { ...toTaskRecord(first), messages };
+    },
+  };
 }
 
 /** Cursor text: the position of the last task of a page. Opaque to callers. */
@@ -471,13 +484,28 @@ export async function getTaskTree(
   rootTaskId: string,
   options: { layers: number },
 ): Promise<TaskTree> {
+  return runRead(db, taskTreeRead(rootTaskId, options));
+}
+
+const TREE_COLUMNS = {
+  ...TASK_COLUMNS,
+  layer: 'int',
+  pos: 'int',
+  total: 'int',
+  ...JOINED_MESSAGE_COLUMNS,
+} as const satisfies ColumnSpec;
+
+/** `getTaskTree` as a read, to share a round trip with another (`runReadsTogether`). */
+export function taskTreeRead(
+  rootTaskId: string,
+  options: { layers: number },
+): Read<typeof TREE_COLUMNS, TaskTree> {
   if (!Number.isInteger(options.layers) || (options.layers < 1 && options.layers !== -1)) {
     throw new ValidationError('layers must be -1 or a positive integer');
   }
-  const rows = await run(
-    db,
-    statement(
-      { ...TASK_COLUMNS, layer: 'int', pos: 'int', total: 'int', ...JOINED_MESSAGE_COLUMNS },
+  return {
+    statement: statement(
+      TREE_COLUMNS,
       sql`with recursive tree as (
   select task_id, 1 as layer from tasks where task_id = ${p.uuid(rootTaskId)}::uuid
   union all
@@ -506,18 +534,20 @@ from msgs m left join tasks t on false
 where m.running <= ${READ_BUDGET_BYTES}::bigint
 order by "pos", "msgSequence" nulls first`,
     ),
-  );
-  if (rows.length === 0) throw new NotFoundError(`task ${rootTaskId} does not exist`);
-  const tree: TreeTask[] = [];
-  for (const row of rows) {
-    if (row.taskId !== null) {
-      tree.push({ ...toTaskRecord(row), layer: row.layer, messages: [] });
-      continue;
-    }
-    const message = toJoinedMessage(row);
-    if (message) tree.at(-1)?.messages.push(message);
-  }
-  return Object.assign(tree, { total: rows[0]?.total ?? tree.length });
+    decode(rows) {
+      if (rows.length === 0) throw new NotFoundError(`task ${rootTaskId} does not exist`);
+      const tree: TreeTask[] = [];
+      for (const row of rows) {
+        if (row.taskId !== null) {
+          tree.push({ ...toTaskRecord(row), layer: row.layer, messages: [] });
+          continue;
+        }
+        const message = toJoinedMessage(row);
+        if (message) tree.at(-1)?.messages.push(message);
+      }
+      return Object.assign(tree, { total: rows[0]?.total ?? tree.length });
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -193,6 +193,11 @@ export interface BuildDataQuery {
   taskId?: string;
   /** Items of any of these tasks (a whole task tree's build data in one statement). */
   taskIds?: readonly string[];
+  /**
+   * Items of a task and its descendants down to `layers` layers (-1: all), the tree as
+   * `getTaskTree` walks it, so the tree and its build data can share one round trip.
+   */
+  taskTree?: { readonly rootTaskId: string; readonly layers: number };
   /** Newest row per generator (requires nodeName). */
   latest?: boolean;
   /** 1 omits `dataElement`, 2 includes it. */

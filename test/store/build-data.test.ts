@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaseLostError, ValidationError } from '#shared/errors.ts';
-import { postBuildData, queryBuildData } from '#shared/store/build-data.ts';
+import { buildDataRead, postBuildData, queryBuildData } from '#shared/store/build-data.ts';
+import { appendMessages } from '#shared/store/messages.ts';
 import { purgeFinishedTasks } from '#shared/store/retention.ts';
+import { runReadsTogether } from '#shared/store/run.ts';
+import { createTask, getTask, getTaskTree, taskRead, taskTreeRead } from '#shared/store/tasks.ts';
 import type { NewBuildData } from '#shared/store/types.ts';
 import {
   ageTask,
@@ -160,5 +163,49 @@ describe.each(TEST_DRIVERS)('build data on %s', (driver) => {
     await expect(
       postBuildData(t.db, [item('', randomUUID(), 'lshw', '2026-01-01T00:00:00Z')]),
     ).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('reads a task, or its tree, and their build data in one statement, as each reads alone', async () => {
+    const task = await queuedTask(t.db);
+    const child = await createTask(t.db, {
+      parentTaskId: task.taskId,
+      action: 'prepare_nodes',
+      status: 'requested',
+    });
+    await appendMessages(t.db, task.taskId, [
+      { message: 'one', error: false, contextType: 'task', context: 'x' },
+      { message: 'two', error: true, contextType: 'node', context: 'n1' },
+    ]);
+    const node = `node-${randomUUID()}`;
+    // A payload of several chunks (12,000 characters each) and one of the child's.
+    await postBuildData(t.db, [
+      item(node, task.taskId, 'lshw', '2026-01-01T00:00:00Z', 'é'.repeat(30_000)),
+      item(node, task.taskId, 'lldp', '2026-01-02T00:00:00Z'),
+      item(node, child.task.taskId, 'lshw', '2026-01-03T00:00:00Z'),
+    ]);
+    const taskQuery = { taskIds: [task.taskId], verbosity: 2 } as const;
+    const [together, items] = await runReadsTogether(
+      t.db,
+      taskRead(task.taskId),
+      buildDataRead(taskQuery),
+    );
+    expect(together).toEqual(await getTask(t.db, task.taskId));
+    expect(items).toEqual(await queryBuildData(t.db, taskQuery));
+    expect(items.map((i) => i.dataElement?.length)).toEqual(['<lldp/>'.length, 30_000]);
+    expect(items.nextCursor).toBeNull();
+
+    const treeQuery = { taskTree: { rootTaskId: task.taskId, layers: -1 }, verbosity: 1 } as const;
+    const [tree, treeItems] = await runReadsTogether(
+      t.db,
+      taskTreeRead(task.taskId, { layers: -1 }),
+      buildDataRead(treeQuery),
+    );
+    expect(tree).toEqual(await getTaskTree(t.db, task.taskId, { layers: -1 }));
+    expect(tree.map((n) => n.taskId)).toEqual([task.taskId, child.task.taskId]);
+    expect(treeItems.map((i) => i.generator)).toEqual(['lshw', 'lldp', 'lshw']);
+
+    await expect(
+      runReadsTogether(t.db, taskRead(randomUUID()), buildDataRead(taskQuery)),
+    ).rejects.toThrow(/does not exist/);
   });
 });

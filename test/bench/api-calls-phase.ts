@@ -288,6 +288,13 @@ async function countPass(
           json: text === '' ? null : (JSON.parse(text) as unknown),
         };
       };
+      // The server delivers what the outbox holds once it is up (in the background): let that
+      // finish before the first count.
+      let seen = -1;
+      while (emulator.calls(resourceArn).total !== seen) {
+        seen = emulator.calls(resourceArn).total;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
       for (const call of CALLS) {
         progress(`Data API calls (events: ${publishing.kind}): ${call.name}`);
         if (call.replay) await send(call);

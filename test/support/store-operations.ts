@@ -8,7 +8,7 @@ import {
   listNodeBootActions,
   reportBootAction,
 } from '#shared/store/boot-actions.ts';
-import { postBuildData, queryBuildData } from '#shared/store/build-data.ts';
+import { buildDataRead, postBuildData, queryBuildData } from '#shared/store/build-data.ts';
 import { checkDatabase } from '#shared/store/health.ts';
 import {
   abdicateLease,
@@ -32,6 +32,7 @@ import {
   requeueStrandedTasks,
 } from '#shared/store/queue.ts';
 import { purgeFinishedTasks } from '#shared/store/retention.ts';
+import { runRead, runReadsTogether } from '#shared/store/run.ts';
 import {
   createTask,
   getTask,
@@ -42,6 +43,8 @@ import {
   listTasksWithin,
   retryTask,
   rollUpResults,
+  taskRead,
+  taskTreeRead,
   terminateTask,
   updateTask,
 } from '#shared/store/tasks.ts';
@@ -281,6 +284,27 @@ export const STORE_OPERATIONS: readonly StoreOperation[] = [
     (db, s) => queryBuildData(db, { nodeName: s.node, taskId: s.task, verbosity: 1 }),
     { variant: 'node and task' },
   ),
+  op(
+    runReadsTogether,
+    (db, s) =>
+      runReadsTogether(
+        db,
+        taskRead(s.task),
+        buildDataRead({ taskIds: [s.task], verbosity: 2, limit: 10_000 }),
+      ),
+    { variant: 'a task and its build data' },
+  ),
+  op(
+    runReadsTogether,
+    (db, s) =>
+      runReadsTogether(
+        db,
+        taskTreeRead(s.task, { layers: -1 }),
+        buildDataRead({ taskTree: { rootTaskId: s.task, layers: -1 }, verbosity: 2 }),
+      ),
+    { variant: 'a task tree and its build data' },
+  ),
+  op(runRead, (db, s) => runRead(db, taskRead(s.task)), { variant: 'one read' }),
   op(createBootActionContext, (db, s) =>
     createBootActionContext(
       db,

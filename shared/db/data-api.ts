@@ -1,4 +1,5 @@
 import type { CredentialSource } from '../aws/signed-json.ts';
+import { REAL_RETRY_CLOCK, type RetryClock, retryWithinDeadline } from '../retry.ts';
 import {
   createDataApiClient,
   DATA_API_REQUEST_TIMEOUT_MS,
@@ -32,6 +33,9 @@ export interface DataApiRetryOptions {
   readonly maxDelayMs?: number;
   /** Kept free of `remainingTimeMs()` so the caller can still answer after the last attempt. */
   readonly marginMs?: number;
+  /** The backoff's time and randomness (tests inject them to see the delays asked for). */
+  readonly clock?: RetryClock;
+  readonly random?: () => number;
 }
 
 export interface DataApiDbOptions {
@@ -57,45 +61,12 @@ export interface DataApiDbOptions {
 const CALL_MARGIN_MS = 1_000;
 const MIN_CALL_MS = 250;
 
-const DEFAULT_RETRY: Required<DataApiRetryOptions> = {
+const DEFAULT_RETRY = {
   budgetMs: 40_000,
   baseDelayMs: 250,
   maxDelayMs: 8_000,
   marginMs: 3_000,
 };
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/**
- * Sends one call, retrying what the service did not run with exponential backoff and "equal"
- * jitter (half fixed, half random), until the budget or the caller's remaining time runs out.
- */
-async function withRetry<T>(
-  call: () => Promise<T>,
-  retry: Required<DataApiRetryOptions>,
-  remainingTimeMs: () => number,
-): Promise<T> {
-  const started = Date.now();
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      return await call();
-    } catch (error) {
-      if (!isRetryable(error)) throw translateDataApiError(error);
-      const step = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** attempt);
-      const delay = step / 2 + Math.random() * (step / 2);
-      const waited = Date.now() - started;
-      const left = Math.min(retry.budgetMs - waited, remainingTimeMs() - retry.marginMs);
-      if (delay > left) {
-        const name = (error as { name?: string }).name ?? 'error';
-        throw new DbUnavailableError(
-          `database unavailable: the Data API kept answering ${name} for ${waited} ms over ${attempt + 1} attempts (retry budget spent)`,
-          { cause: error },
-        );
-      }
-      await sleep(delay);
-    }
-  }
-}
 
 /**
  * The `data-api` adapter: every `query` is one ExecuteStatement call with named, type-hinted
@@ -111,7 +82,29 @@ export function createDataApiDb(options: DataApiDbOptions): TransactionalDb {
     resourceArn: options.resourceArn,
     secretArn: options.secretArn,
   };
-  const send = <T>(call: () => Promise<T>) => withRetry(call, retry, remainingTimeMs);
+  const clock = retry.clock ?? REAL_RETRY_CLOCK;
+  // One call, retried while the service did not run it, with exponential backoff and "equal"
+  // jitter (half fixed, half random), until the budget or the caller's remaining time runs out.
+  const send = <T>(call: () => Promise<T>): Promise<T> => {
+    const now = clock.now();
+    return retryWithinDeadline(call, {
+      judge: (error) =>
+        isRetryable(error)
+          ? { error, retryable: true }
+          : { error: translateDataApiError(error), retryable: false },
+      baseDelayMs: retry.baseDelayMs,
+      maxDelayMs: retry.maxDelayMs,
+      jitter: 'equal',
+      deadline: Math.min(now + retry.budgetMs, now + remainingTimeMs() - retry.marginMs),
+      clock,
+      ...(retry.random ? { random: retry.random } : {}),
+      exhausted: ({ error }, { attempts, waitedMs }) =>
+        new DbUnavailableError(
+          `database unavailable: the Data API kept answering ${(error as { name?: string }).name ?? 'error'} for ${waitedMs} ms over ${attempts} attempts (retry budget spent)`,
+          { cause: error },
+        ),
+    });
+  };
   // Each call also ends with the invocation: a Data API endpoint that stops answering (a
   // frozen connection, not a refused one) must not hold the request until Lambda kills it; the
   // caller gets a 503 with time left to send it.

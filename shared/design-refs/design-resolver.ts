@@ -3,6 +3,7 @@ import type { lookup as dnsLookup } from 'node:dns';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Agent } from 'undici';
 import { createSecretsManagerReader } from '../aws/secrets.ts';
+import { REAL_RETRY_CLOCK, type RetryClock } from '../retry.ts';
 import { DesignCache } from './design-cache.ts';
 import {
   type DesignDriver,
@@ -75,6 +76,8 @@ export type DesignResolverDeps = {
   /** DNS resolution behind the SSRF guard (tests map names to chosen addresses). */
   lookup?: typeof dnsLookup;
   random?: () => number;
+  /** The HTTP retries' wait (tests record the delays asked for instead of waiting). */
+  sleep?: RetryClock['sleep'];
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
   cacheMaxEntries?: number;
@@ -175,7 +178,7 @@ export function createDesignResolver(
       retries: settings.httpRetries,
       retryBaseDelayMs: deps.retryBaseDelayMs ?? 250,
       retryMaxDelayMs: deps.retryMaxDelayMs ?? 4_000,
-      now,
+      clock: { now, sleep: deps.sleep ?? REAL_RETRY_CLOCK.sleep },
       random: deps.random ?? Math.random,
       logger,
     };

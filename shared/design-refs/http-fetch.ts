@@ -1,5 +1,5 @@
-import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
+import { type AttemptFailure, type RetryClock, retryWithinDeadline } from '../retry.ts';
 import { DesignRefError } from './errors.ts';
 import type { DesignLogger } from './logger.ts';
 
@@ -21,8 +21,8 @@ export type HttpFetchContext = {
   /** First backoff step; doubled per attempt, capped by `retryMaxDelayMs`, fully jittered. */
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
-  /** Epoch milliseconds; the deadline is compared with it. */
-  now: () => number;
+  /** The deadline is compared with its `now`; the backoff waits with its `sleep`. */
+  clock: RetryClock;
   random: () => number;
   logger: DesignLogger;
 };
@@ -57,43 +57,39 @@ export async function fetchHttp(
   ctx: HttpFetchContext,
   req: HttpFetchRequest,
 ): Promise<HttpFetchResponse> {
-  for (let attempt = 0; ; attempt++) {
-    const remaining = req.deadline - ctx.now();
-    if (remaining <= 0) {
-      throw new DesignRefError('timeout', `${req.shown}: the deadline passed before a response`);
-    }
-    const signals = [AbortSignal.timeout(remaining)];
-    if (req.signal) signals.push(req.signal);
-    let error: DesignRefError;
-    let retryAfterMs: number | undefined;
-    try {
-      return await attemptOnce(ctx, req, AbortSignal.any(signals));
-    } catch (caught) {
-      const classified = classify(caught, req, ctx);
-      error = classified.error;
-      retryAfterMs = classified.retryAfterMs;
-      if (!classified.transient || attempt >= ctx.retries) throw error;
-    }
-    const step = Math.min(ctx.retryMaxDelayMs, ctx.retryBaseDelayMs * 2 ** attempt);
-    const delay = Math.max(Math.round(ctx.random() * step), retryAfterMs ?? 0);
-    if (ctx.now() + delay >= req.deadline) {
-      // Sleeping would end past the deadline: report the real failure, not a timeout.
-      throw error;
-    }
-    ctx.logger.warn('design reference fetch failed; retrying', {
-      designRef: req.shown,
-      attempt: attempt + 1,
-      reason: error.message,
-      delayMs: delay,
-    });
-    try {
-      await sleepFor(delay, undefined, req.signal ? { signal: req.signal } : undefined);
-    } catch {
-      throw new DesignRefError('timeout', `${req.shown}: cancelled while waiting to retry`, {
-        cause: error,
-      });
-    }
-  }
+  return retryWithinDeadline(
+    async () => {
+      const remaining = req.deadline - ctx.clock.now();
+      if (remaining <= 0) {
+        throw new DesignRefError('timeout', `${req.shown}: the deadline passed before a response`);
+      }
+      const signals = [AbortSignal.timeout(remaining)];
+      if (req.signal) signals.push(req.signal);
+      return attemptOnce(ctx, req, AbortSignal.any(signals));
+    },
+    {
+      judge: (caught) => classify(caught, req, ctx),
+      retries: ctx.retries,
+      baseDelayMs: ctx.retryBaseDelayMs,
+      maxDelayMs: ctx.retryMaxDelayMs,
+      jitter: 'full',
+      deadline: req.deadline,
+      clock: ctx.clock,
+      random: ctx.random,
+      ...(req.signal ? { signal: req.signal } : {}),
+      onRetry: ({ error }, { attempt, delayMs }) =>
+        ctx.logger.warn('design reference fetch failed; retrying', {
+          designRef: req.shown,
+          attempt,
+          reason: (error as Error).message,
+          delayMs,
+        }),
+      cancelled: ({ error }) =>
+        new DesignRefError('timeout', `${req.shown}: cancelled while waiting to retry`, {
+          cause: error,
+        }),
+    },
+  );
 }
 
 class HttpStatusError extends Error {
@@ -164,7 +160,7 @@ function tooLarge(shown: string, maxBytes: number, when = ''): DesignRefError {
   );
 }
 
-type Classified = { error: DesignRefError; transient: boolean; retryAfterMs?: number };
+type Classified = AttemptFailure & { error: DesignRefError };
 
 // Error codes of failures that may pass if tried again (node net/dns and undici).
 const TRANSIENT_CODES = new Set([
@@ -187,7 +183,7 @@ const TIMEOUT_CODES = new Set([
 function classify(caught: unknown, req: HttpFetchRequest, ctx: HttpFetchContext): Classified {
   const shown = req.shown;
   const guard = findDesignRefError(caught);
-  if (guard) return { error: guard, transient: false };
+  if (guard) return { error: guard, retryable: false };
   if (caught instanceof HttpStatusError) {
     const s = caught.statusCode;
     if (s === 404 || s === 410) {
@@ -195,7 +191,7 @@ function classify(caught: unknown, req: HttpFetchRequest, ctx: HttpFetchContext)
         error: new DesignRefError('not_found', `${shown}: not found (HTTP ${s})`, {
           upstreamStatus: s,
         }),
-        transient: false,
+        retryable: false,
       };
     }
     if (s === 429 || s >= 500) {
@@ -203,7 +199,7 @@ function classify(caught: unknown, req: HttpFetchRequest, ctx: HttpFetchContext)
         error: new DesignRefError('unavailable', `${shown}: the source answered HTTP ${s}`, {
           upstreamStatus: s,
         }),
-        transient: true,
+        retryable: true,
         ...(caught.retryAfterMs !== undefined ? { retryAfterMs: caught.retryAfterMs } : {}),
       };
     }
@@ -211,7 +207,7 @@ function classify(caught: unknown, req: HttpFetchRequest, ctx: HttpFetchContext)
       error: new DesignRefError('rejected', `${shown}: the source answered HTTP ${s}`, {
         upstreamStatus: s,
       }),
-      transient: false,
+      retryable: false,
     };
   }
   const err = caught as { name?: string; code?: string };
@@ -226,7 +222,7 @@ function classify(caught: unknown, req: HttpFetchRequest, ctx: HttpFetchContext)
           : `${shown}: cancelled by the caller`,
         { cause: caught },
       ),
-      transient: false,
+      retryable: false,
     };
   }
   if (err?.name === 'AbortError' || err?.name === 'TimeoutError') {
@@ -235,7 +231,7 @@ function classify(caught: unknown, req: HttpFetchRequest, ctx: HttpFetchContext)
       error: new DesignRefError('timeout', `${shown}: no complete response before the deadline`, {
         cause: caught,
       }),
-      transient: false,
+      retryable: false,
     };
   }
   const code = errorCode(caught);
@@ -245,21 +241,21 @@ function classify(caught: unknown, req: HttpFetchRequest, ctx: HttpFetchContext)
     const decompressed = /decompress/i.test(errorMessage(caught));
     return {
       error: tooLarge(shown, ctx.maxBytes, decompressed ? 'after decompression' : ''),
-      transient: false,
+      retryable: false,
     };
   }
   const redirect = redirectFailure(code, caught, shown);
-  if (redirect) return { error: redirect, transient: false };
+  if (redirect) return { error: redirect, retryable: false };
   if (code !== undefined && ZLIB_CODE.test(code)) {
     return {
       error: new DesignRefError('rejected', `${shown}: the compressed response body is corrupt`),
-      transient: false,
+      retryable: false,
     };
   }
   if (code !== undefined && TIMEOUT_CODES.has(code)) {
     return {
       error: new DesignRefError('timeout', `${shown}: timed out (${code})`, { cause: caught }),
-      transient: true,
+      retryable: true,
     };
   }
   if (code !== undefined && TRANSIENT_CODES.has(code)) {
@@ -267,7 +263,7 @@ function classify(caught: unknown, req: HttpFetchRequest, ctx: HttpFetchContext)
       error: new DesignRefError('unavailable', `${shown}: connection failed (${code})`, {
         cause: caught,
       }),
-      transient: true,
+      retryable: true,
     };
   }
   return {
@@ -276,7 +272,7 @@ function classify(caught: unknown, req: HttpFetchRequest, ctx: HttpFetchContext)
       `${shown}: request failed (${code ?? err?.name ?? 'unknown error'})`,
       { cause: caught },
     ),
-    transient: false,
+    retryable: false,
   };
 }
 

@@ -171,7 +171,7 @@ export function createKeystoneTokens(
     } catch {
       // Keystone's body is only needed for the expiry; fall back to a short lifetime.
     }
-    const now = http.now();
+    const now = http.clock.now();
     const renewAt = Number.isNaN(expiresAt)
       ? now + FALLBACK_LIFETIME_MS
       : Math.max(now, expiresAt - EXPIRY_MARGIN_MS);
@@ -181,7 +181,7 @@ export function createKeystoneTokens(
 
   return {
     token(deadline, signal) {
-      if (current && http.now() < current.renewAt) return Promise.resolve(current.token);
+      if (current && http.clock.now() < current.renewAt) return Promise.resolve(current.token);
       inflight ??= authenticate(deadline, signal).finally(() => {
         inflight = undefined;
       });

@@ -26,6 +26,7 @@ import {
   testClusterArn,
 } from '#test/support/data-api-emulator/index.ts';
 import { adminQuery, SKIP_SERVER, urlWithSchema } from '#test/support/pg-server.ts';
+import { recordingClock } from '#test/support/retry-clock.ts';
 import { openTestDb } from '#test/support/test-db.ts';
 
 describe('$n → :pN rewriting', () => {
@@ -348,28 +349,51 @@ describe.skipIf(SKIP_SERVER)('the data-api adapter through the emulator', () => 
       });
     });
 
-    it('gives up with DbUnavailableError once the budget is spent', async () => {
+    it('gives up with DbUnavailableError once the budget is spent, never waiting past it', async () => {
       emulator.injectFaults({ resumingForMs: 10_000 });
-      const started = Date.now();
-      const error = await db.query(one).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(DbUnavailableError);
-      expect((error as Error).message).toMatch(/DatabaseResumingException .*retry budget spent/);
-      // The whole budget (2 s) was used, and not much more: one call plus one short step.
-      expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
-      expect(Date.now() - started).toBeLessThan(3_500);
-      expect(emulator.calls(ARN).ExecuteStatement).toBeGreaterThan(3);
-    });
-
-    it('never waits past the caller’s remaining time', async () => {
-      emulator.injectFaults({ resumingForMs: 10_000 });
-      const deadline = Date.now() + 300;
+      const clock = recordingClock();
       const bounded = open({
-        retry: { budgetMs: 40_000, baseDelayMs: 20, maxDelayMs: 100, marginMs: 100 },
-        remainingTimeMs: () => deadline - Date.now(),
+        retry: {
+          budgetMs: 2_000,
+          baseDelayMs: 100,
+          maxDelayMs: 400,
+          marginMs: 0,
+          clock,
+          random: () => 0.5,
+        },
       });
       const error = await bounded.query(one).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(DbUnavailableError);
-      expect(Date.now()).toBeLessThan(deadline);
+      // Equal jitter at its midpoint: three quarters of 100, 200, 400, 400 … ms; the eighth wait
+      // (300 ms after 1,725) would pass the 2 s budget, so the call ends after eight attempts.
+      expect(clock.sleeps).toEqual([75, 150, 300, 300, 300, 300, 300]);
+      expect(emulator.calls(ARN).ExecuteStatement).toBe(8);
+      expect((error as Error).message).toMatch(
+        /DatabaseResumingException for 1725 ms over 8 attempts \(retry budget spent\)/,
+      );
+      await bounded.close();
+    });
+
+    it('never waits past the caller’s remaining time less the margin', async () => {
+      emulator.injectFaults({ resumingForMs: 10_000 });
+      const clock = recordingClock();
+      const bounded = open({
+        retry: {
+          budgetMs: 40_000,
+          baseDelayMs: 20,
+          maxDelayMs: 100,
+          marginMs: 29_800,
+          clock,
+          random: () => 1,
+        },
+        remainingTimeMs: () => 30_000 - clock.now(),
+      });
+      const error = await bounded.query(one).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DbUnavailableError);
+      // 200 ms to wait in (30 s left, 29.8 s kept): 20 + 40 + 80, and the next 100 would pass it.
+      // (Each call's own timeout is the remaining time less 1 s, in real time: ample here.)
+      expect(clock.sleeps).toEqual([20, 40, 80]);
+      expect(emulator.calls(ARN).ExecuteStatement).toBe(4);
       await bounded.close();
     });
 

@@ -3,6 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DesignResolver } from '#shared/design-refs/design-resolver.ts';
 import { DesignRefError } from '#shared/design-refs/errors.ts';
+import { recordingClock } from '#test/support/retry-clock.ts';
 import { captureLogger, rejection, startServer, type TestServer, testResolver } from './servers.ts';
 
 const DESIGN = 'schema: drydock/Region/v1\nmetadata: {name: r}\ndata: {}\n';
@@ -45,7 +46,7 @@ beforeAll(async () => {
         if (left > 0) {
           failuresLeft.set(url.pathname, left - 1);
           res.statusCode = url.pathname === '/flaky.yaml' ? 500 : 429;
-          if (res.statusCode === 429) res.setHeader('retry-after', '0');
+          if (res.statusCode === 429) res.setHeader('retry-after', '2');
           res.end('<html>error page that must never be ingested</html>');
           return;
         }
@@ -197,16 +198,23 @@ describe('http(s) design references', () => {
     expect(hits('/forbidden.yaml')).toBe(1);
   });
 
-  it('retries 500 and 429 with backoff, then succeeds', async () => {
+  it('retries 500 and 429 with backoff, then succeeds; a Retry-After is waited out', async () => {
     const logger = captureLogger();
-    const r = use(testResolver({ allowHosts: allow(), httpRetries: 2 }, { logger }));
+    const clock = recordingClock();
+    const r = use(
+      testResolver({ allowHosts: allow(), httpRetries: 2 }, { logger, clock, sleep: clock.sleep }),
+    );
     failuresLeft.set('/flaky.yaml', 2);
     expect((await r.resolve(`${server.origin}/flaky.yaml`)).bytes.toString()).toBe(DESIGN);
     expect(hits('/flaky.yaml')).toBe(3);
     expect(logger.lines.filter((l) => l.includes('retrying'))).toHaveLength(2);
+    // Full jitter at its top (random 1): 20 ms, then 40.
+    expect(clock.sleeps).toEqual([20, 40]);
     failuresLeft.set('/throttled.yaml', 1);
     expect((await r.resolve(`${server.origin}/throttled.yaml`)).bytes.toString()).toBe(DESIGN);
     expect(hits('/throttled.yaml')).toBe(2);
+    // The 429 asked for 2 s (Retry-After: 2), more than the backoff's 20 ms.
+    expect(clock.sleeps).toEqual([20, 40, 2_000]);
   });
 
   it('gives up after the configured retries with a retryable 502', async () => {
@@ -226,25 +234,22 @@ describe('http(s) design references', () => {
   });
 
   it('never retries past the deadline', async () => {
+    const clock = recordingClock();
     const r = use(
       testResolver(
         { allowHosts: allow(), httpRetries: 50 },
-        { retryBaseDelayMs: 100, retryMaxDelayMs: 100 },
+        { retryBaseDelayMs: 10_000, retryMaxDelayMs: 10_000, clock, sleep: clock.sleep },
       ),
     );
-    const started = Date.now();
     const e = (await rejection(() =>
-      r.resolve(`${server.origin}/always-500.yaml`, { deadline: Date.now() + 350 }),
+      r.resolve(`${server.origin}/always-500.yaml`, { deadline: 35_000 }),
     )) as DesignRefError;
-    const elapsed = Date.now() - started;
-    // 50 retries of 100 ms would take 5 s; the deadline (plus slack for a loaded machine) ends it.
-    expect(elapsed).toBeLessThan(1_500);
-    // Normally the last 503 is reported; on a loaded machine the deadline may cut an attempt
-    // short instead. Either way the caller may retry later.
-    expect(['unavailable', 'timeout']).toContain(e.failure);
-    expect(e.retry).toBe(true);
-    expect(hits('/always-500.yaml')).toBeGreaterThanOrEqual(1);
-    expect(hits('/always-500.yaml')).toBeLessThanOrEqual(5);
+    // 10 s per wait (virtual: the clock only records them); a fourth would end at 40 s, past
+    // the deadline at 35 s: the last 503 is reported (the caller may retry later), not a
+    // timeout, and 46 retries are never made.
+    expect(clock.sleeps).toEqual([10_000, 10_000, 10_000]);
+    expect(hits('/always-500.yaml')).toBe(4);
+    expect([e.failure, e.status, e.retry]).toEqual(['unavailable', 502, true]);
   });
 
   it('times out a server that never answers, and one that stalls mid-body', async () => {

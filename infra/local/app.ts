@@ -1,5 +1,3 @@
-import { isUtf8 } from 'node:buffer';
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,15 +7,30 @@ import { createRouter, type RouteMatch } from '#shared/http/router.ts';
 import { parseQueryString } from '#shared/input.ts';
 import type { HttpFunction } from './functions.ts';
 import type { RequestGate } from './keystone.ts';
+import {
+  apiGatewayEvent,
+  type Deployment,
+  type IamCaller,
+  lambdaContext,
+} from './lambda-events.ts';
 import type { LocalRoutes } from './live-routes.ts';
 import { isApiPath, type StaticFiles } from './static-files.ts';
 
-/** The identity every local request carries, as API Gateway's IAM authoriser would report it. */
-export const LOCAL_IDENTITY = {
+/** Where local functions run, as a deployed stack's account, region and API would say. */
+export const LOCAL_DEPLOYMENT: Deployment = {
   accountId: '000000000000',
+  region: 'local',
+  apiId: 'local',
+  stage: 'local',
+  resourceId: 'local',
+};
+
+/** The identity every local request carries, as API Gateway's IAM authoriser would report it. */
+export const LOCAL_IDENTITY: IamCaller = {
   userArn: 'arn:aws:iam::000000000000:user/local-developer',
   caller: 'AIDALOCALDEVELOPER000',
-} as const;
+  accessKey: null,
+};
 
 /**
  * Bodies beyond this are refused here with 413 before they are buffered: API Gateway's own
@@ -25,48 +38,11 @@ export const LOCAL_IDENTITY = {
  */
 const GATEWAY_MAX_BYTES = 10 * 1024 * 1024;
 
-/**
- * Single- and multi-value maps as API Gateway builds them (the last value wins in the single
- * map). The maps have no prototype: a header or parameter named `constructor` or `__proto__`
- * is a name like any other, not a property every object already has.
- */
-function valueMaps(pairs: readonly (readonly [string, string])[], foldCase: boolean) {
-  const single: Record<string, string> = Object.create(null);
-  const multi: Record<string, string[]> = Object.create(null);
-  const spelling = new Map<string, string>();
-  for (const [raw, value] of pairs) {
-    // Header names are case-insensitive: values of `If-Match` and `if-match` are one header.
-    const folded = foldCase ? raw.toLowerCase() : raw;
-    const name = spelling.get(folded) ?? raw;
-    spelling.set(folded, name);
-    single[name] = value;
-    multi[name] = [...(multi[name] ?? []), value];
-  }
-  return { single, multi };
-}
-
-function headerMaps(req: IncomingMessage) {
-  const pairs: [string, string][] = [];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    pairs.push([req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string]);
-  }
-  const { single, multi } = valueMaps(pairs, true);
-  return { headers: single, multi };
-}
-
-function queryMaps(url: URL) {
-  // Decoded here rather than by URLSearchParams, which turns an invalid escape into U+FFFD.
-  const pairs = parseQueryString(url.search);
-  if (pairs.length === 0) return { single: null, multi: null };
-  return valueMaps(pairs, false);
-}
-
-/** The body as API Gateway passes it: text when it is UTF-8, else base64 (binary). */
-function eventBody(body: Buffer): { body: string | null; isBase64Encoded: boolean } {
-  if (body.length === 0) return { body: null, isBase64Encoded: false };
-  return isUtf8(body)
-    ? { body: body.toString('utf8'), isBase64Encoded: false }
-    : { body: body.toString('base64'), isBase64Encoded: true };
+function headerPairs(req: IncomingMessage): [string, string][] {
+  const raw = req.rawHeaders;
+  const pairs: [string, string][] = new Array(raw.length / 2);
+  for (let i = 0; i < raw.length; i += 2) pairs[i / 2] = [raw[i] as string, raw[i + 1] as string];
+  return pairs;
 }
 
 /**
@@ -75,76 +51,32 @@ function eventBody(body: Buffer): { body: string | null; isBase64Encoded: boolea
  */
 export function toApiGatewayEvent(
   req: IncomingMessage,
+  url: URL,
   body: Buffer,
   resource: string,
   pathParameters: Record<string, string> | null,
 ): APIGatewayProxyEvent {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const { headers, multi } = headerMaps(req);
-  const query = queryMaps(url);
-  const method = (req.method ?? 'GET').toUpperCase();
-  const requestId = randomUUID();
-  return {
-    resource,
-    path: url.pathname,
-    httpMethod: method,
-    headers,
-    multiValueHeaders: multi,
-    queryStringParameters: query.single,
-    multiValueQueryStringParameters: query.multi,
-    pathParameters,
-    stageVariables: null,
-    ...eventBody(body),
-    requestContext: {
-      accountId: LOCAL_IDENTITY.accountId,
-      apiId: 'local',
-      authorizer: null,
-      httpMethod: method,
-      path: `/local${url.pathname}`,
+  return apiGatewayEvent(
+    {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      resource,
+      pathParameters,
+      headers: headerPairs(req),
+      // Decoded here rather than by URLSearchParams, which turns an invalid escape into U+FFFD.
+      query: url.search === '' ? [] : parseQueryString(url.search),
+      body,
+      iam: LOCAL_IDENTITY,
+      sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
       protocol: `HTTP/${req.httpVersion}`,
-      requestId,
-      requestTimeEpoch: Date.now(),
-      resourceId: 'local',
-      resourcePath: resource,
-      stage: 'local',
-      identity: {
-        accessKey: null,
-        accountId: LOCAL_IDENTITY.accountId,
-        apiKey: null,
-        apiKeyId: null,
-        caller: LOCAL_IDENTITY.caller,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-        user: LOCAL_IDENTITY.caller,
-        userAgent: req.headers['user-agent'] ?? null,
-        userArn: LOCAL_IDENTITY.userArn,
-      },
     },
-  };
+    LOCAL_DEPLOYMENT,
+  );
 }
 
 /** A Lambda context for a local invocation (30 s, like the deployed API functions). */
 export function localContext(functionName: string, timeoutMs = 30_000): Context {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:${LOCAL_IDENTITY.accountId}:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
+  return lambdaContext(functionName, LOCAL_DEPLOYMENT, { timeoutMs });
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
@@ -255,7 +187,7 @@ export function createLocalServer(
         }
         const resource = match.kind === 'found' ? match.route.path : url.pathname;
         const params = match.kind === 'found' ? match.params : null;
-        const event = toApiGatewayEvent(req, body, resource, params);
+        const event = toApiGatewayEvent(req, url, body, resource, params);
         const refused = gate ? await gate(event, match) : undefined;
         await send(res, refused ?? (await fn.handler(event, localContext(`drydock-${fn.name}`))));
       })

@@ -76,7 +76,7 @@ function resumeFrom(req: IncomingMessage, url: URL): number | undefined | string
 export function createLiveRoutes(deps: Deps, gate: RequestGate | undefined): LocalRoutes {
   const allowed = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     if (!gate) return true;
-    const refused = await gate(toApiGatewayEvent(req, Buffer.alloc(0), url.pathname, null), {
+    const refused = await gate(toApiGatewayEvent(req, url, Buffer.alloc(0), url.pathname, null), {
       kind: 'not-found',
     });
     if (!refused) return true;

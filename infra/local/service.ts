@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { applyMigrations } from '#shared/api/migrations.ts';
 import { keystoneAuthenticatorFor } from '#shared/auth/keystone-authenticator.ts';
 import { closeDeps, createLogger, getDeps } from '#shared/deps.ts';
 import { errorForLog } from '#shared/error-log.ts';
-import { createLocalServer, listen, localContext } from './app.ts';
+import { createLocalServer, LOCAL_DEPLOYMENT, listen, localContext } from './app.ts';
 import { loadHttpFunctions } from './functions.ts';
 import { createKeystoneGate } from './keystone.ts';
+import { scheduledEvent } from './lambda-events.ts';
 import { createLiveRoutes } from './live-routes.ts';
 import type { StaticFiles } from './static-files.ts';
 
@@ -25,21 +25,6 @@ export interface LocalService {
   tick(): Promise<unknown>;
   /** Stops listening, waits for a running tick, closes the database (PGlite flushes to disk). */
   stop(): Promise<void>;
-}
-
-/** The EventBridge "Scheduled Event" the lease function receives every minute. */
-export function scheduledEvent(): Record<string, unknown> {
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'Scheduled Event',
-    source: 'aws.events',
-    account: '000000000000',
-    time: new Date().toISOString(),
-    region: 'local',
-    resources: ['arn:aws:events:local:000000000000:rule/drydock-lease-schedule'],
-    detail: {},
-  };
 }
 
 /**
@@ -81,7 +66,10 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   let running: Promise<unknown> | undefined;
   const tick = () => {
     // Ticks never overlap, as a one-minute rule with a short function would not.
-    running ??= scheduledHandler(scheduledEvent(), localContext('drydock-leader-schedule', 60_000))
+    running ??= scheduledHandler(
+      scheduledEvent(LOCAL_DEPLOYMENT, 'drydock-lease-schedule'),
+      localContext('drydock-leader-schedule', 60_000),
+    )
       .catch((error: unknown) => {
         deps.logger.error('lease tick failed', { error: errorForLog(error) });
         return undefined;

@@ -7,6 +7,12 @@ import type {
   SQSRecord,
 } from 'aws-lambda';
 import { vi } from 'vitest';
+import {
+  apiGatewayEvent,
+  type Deployment,
+  lambdaContext as lambdaContextFor,
+  scheduledEvent as scheduledEventFor,
+} from '#infra/local/lambda-events.ts';
 import type { Db } from '#shared/db/port.ts';
 import { sql, statement } from '#shared/db/sql.ts';
 import type { Deps } from '#shared/deps.ts';
@@ -149,23 +155,20 @@ export async function loadService(
   };
 }
 
+/** Where the functions under test run: a deployed stack's account, region and API. */
+export const TEST_DEPLOYMENT: Deployment = {
+  accountId: '123456789012',
+  region: 'eu-west-1',
+  apiId: 'abc123',
+  stage: 'prod',
+  resourceId: 'res123',
+};
+
 /** A Lambda context as the runtime passes it. */
 export function lambdaContext(functionName = 'drydock-test'): Context {
-  const deadline = Date.now() + 30_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
+  return lambdaContextFor(functionName, TEST_DEPLOYMENT, {
     logStreamName: '2026/11/24/[$LATEST]0123456789abcdef',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
+  });
 }
 
 export const TEST_PRINCIPAL = 'arn:aws:iam::123456789012:role/drydock-orchestrator';
@@ -185,71 +188,45 @@ export interface ApiRequest {
 
 /** An API Gateway REST API proxy event, shaped as API Gateway sends it with IAM authorisation. */
 export function apiEvent(request: ApiRequest): APIGatewayProxyEvent {
-  const requestId = randomUUID();
   const json = request.body !== undefined && typeof request.body !== 'string';
-  const headers: Record<string, string> = {
-    Host: 'abc123.execute-api.eu-west-1.amazonaws.com',
-    'User-Agent': 'drydock-test',
-    ...(json ? { 'Content-Type': 'application/json' } : {}),
-    ...request.headers,
-  };
+  const given = Object.entries(request.headers ?? {});
+  // A header the test gives replaces the default of that name, however it is spelt.
+  const named = new Set(given.map(([name]) => name.toLowerCase()));
+  const defaults: [string, string][] = [
+    ['Host', 'abc123.execute-api.eu-west-1.amazonaws.com'],
+    ['User-Agent', 'drydock-test'],
+    ...(json ? [['Content-Type', 'application/json'] as [string, string]] : []),
+  ];
   const text =
     request.body === undefined
       ? null
       : typeof request.body === 'string'
         ? request.body
         : JSON.stringify(request.body);
-  const query = request.query ?? null;
-  return {
-    resource: request.path,
-    path: request.path,
-    httpMethod: request.method,
-    headers,
-    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
-    queryStringParameters: query,
-    multiValueQueryStringParameters: query
-      ? Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]]))
-      : null,
-    pathParameters: null,
-    stageVariables: null,
-    body: text !== null && request.base64 ? Buffer.from(text).toString('base64') : text,
-    isBase64Encoded: request.base64 ?? false,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'abc123',
-      authorizer: request.authorizer ?? null,
-      httpMethod: request.method,
-      path: `/prod${request.path}`,
-      protocol: 'HTTP/1.1',
-      requestId,
-      requestTimeEpoch: Date.now(),
-      resourceId: 'res123',
-      resourcePath: request.path,
-      stage: 'prod',
-      identity: {
-        accessKey: 'ASIAEXAMPLEKEY',
-        accountId: '123456789012',
-        apiKey: null,
-        apiKeyId: null,
-        caller: 'AROAEXAMPLE:orchestrator',
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '10.0.0.7',
-        user: 'AROAEXAMPLE:orchestrator',
-        userAgent: 'drydock-test',
+  return apiGatewayEvent(
+    {
+      method: request.method,
+      path: request.path,
+      headers: [...defaults.filter(([name]) => !named.has(name.toLowerCase())), ...given],
+      query: Object.entries(request.query ?? {}),
+      body: text !== null && request.base64 ? Buffer.from(text).toString('base64') : text,
+      isBase64Encoded: request.base64 ?? false,
+      // Behind the Keystone authoriser the request was not signed: no IAM principal ARN.
+      iam: {
         userArn:
           request.authorizer !== undefined
             ? null
             : request.userArn === undefined
               ? TEST_PRINCIPAL
               : request.userArn,
+        caller: 'AROAEXAMPLE:orchestrator',
+        accessKey: 'ASIAEXAMPLEKEY',
       },
+      authorizer: request.authorizer ?? null,
+      sourceIp: '10.0.0.7',
     },
-  };
+    TEST_DEPLOYMENT,
+  );
 }
 
 /** The parsed answer of an HTTP handler. */
@@ -294,17 +271,7 @@ export function sqsEvent(records: SQSRecord[]): SQSEvent {
 
 /** The EventBridge scheduled event of the one-minute rule. */
 export function scheduledEvent(): Record<string, unknown> {
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'Scheduled Event',
-    source: 'aws.events',
-    account: '123456789012',
-    time: new Date().toISOString(),
-    region: 'eu-west-1',
-    resources: ['arn:aws:events:eu-west-1:123456789012:rule/drydock-lease'],
-    detail: {},
-  };
+  return scheduledEventFor(TEST_DEPLOYMENT, 'drydock-lease');
 }
 
 const TABLES = [

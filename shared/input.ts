@@ -27,6 +27,11 @@ function describeText(text: string): string | undefined {
   return undefined;
 }
 
+/** Whether a string passes the gate: no NUL, well-formed Unicode. */
+export function isSoundText(text: string): boolean {
+  return describeText(text) === undefined;
+}
+
 function pathOf(where: string, parts: readonly (string | number)[]): string {
   return [where, ...parts.map((p) => (typeof p === 'number' ? String(p) : shownKey(p)))].join('.');
 }

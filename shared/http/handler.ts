@@ -1,7 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy, { type MiddlewareObj } from '@middy/core';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import * as z from 'zod';
 import { enforcePolicy } from '../auth/enforce.ts';
@@ -38,21 +36,25 @@ function requestIdOf(event: APIGatewayProxyEvent, context: Context): string {
   return event.requestContext?.requestId || context.awsRequestId || 'unknown';
 }
 
-interface Internal extends Record<string, unknown> {
-  requestId: string;
-  correlationId: string;
-  startedAt: number;
+/** The headers of a route's answer, leaving out the undefined ones. */
+function definedHeaders(
+  headers: RouteResponse['headers'],
+  into: Record<string, string>,
+): Record<string, string> {
+  if (headers) {
+    for (const name in headers) {
+      const value = headers[name];
+      if (value !== undefined) into[name] = value;
+    }
+  }
+  return into;
 }
 
 function toResult(response: RouteResponse): APIGatewayProxyResult {
   if (response.body instanceof Uint8Array) {
     return {
       statusCode: response.status,
-      headers: Object.fromEntries(
-        Object.entries(response.headers ?? {}).filter(
-          (entry): entry is [string, string] => entry[1] !== undefined,
-        ),
-      ),
+      headers: definedHeaders(response.headers, {}),
       body: Buffer.from(response.body).toString('base64'),
       isBase64Encoded: true,
     };
@@ -60,14 +62,7 @@ function toResult(response: RouteResponse): APIGatewayProxyResult {
   const noBody = response.status === 204 || response.body === undefined;
   return {
     statusCode: response.status,
-    headers: {
-      ...(noBody ? {} : { 'Content-Type': 'application/json' }),
-      ...Object.fromEntries(
-        Object.entries(response.headers ?? {}).filter(
-          (entry): entry is [string, string] => entry[1] !== undefined,
-        ),
-      ),
-    },
+    headers: definedHeaders(response.headers, noBody ? {} : { 'Content-Type': 'application/json' }),
     body: noBody
       ? ''
       : response.body instanceof JsonText
@@ -77,65 +72,102 @@ function toResult(response: RouteResponse): APIGatewayProxyResult {
 }
 
 /**
- * Request ids, access log and the error mapping, as one middleware so their order is fixed: the
- * error becomes Drydock's error body first, then every response (success or not) gets the ids.
+ * Header names in lower case, as API Gateway's are not (`Content-Type`, `If-Match`): the kit and
+ * the routes read one spelling. Into objects without a prototype, so a header named `__proto__`
+ * is a header like any other.
  */
-function envelope(
-  logger: Logger,
-): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context, Internal> {
-  const finish = (request: {
-    event: APIGatewayProxyEvent;
-    response: APIGatewayProxyResult | null | undefined;
-    internal: Internal;
-  }) => {
-    const { requestId, correlationId, startedAt } = request.internal;
-    const response = request.response;
-    if (!response) return;
-    response.headers = {
-      ...response.headers,
-      'X-Request-Id': requestId,
-      'X-Drydock-Req': requestId,
-      'X-Correlation-Id': correlationId,
-    };
-    // HEAD is the GET answer without its body, errors included: same status and headers, and
-    // the length the body would have had.
-    if (request.event.httpMethod?.toUpperCase() === 'HEAD' && response.body !== '') {
-      response.headers['Content-Length'] = String(
-        response.isBase64Encoded
-          ? Buffer.from(response.body, 'base64').length
-          : Buffer.byteLength(response.body),
-      );
-      response.body = '';
-      response.isBase64Encoded = false;
+function normalizeHeaderNames(event: APIGatewayProxyEvent): void {
+  if (event.headers) {
+    const headers: Record<string, string | undefined> = Object.create(null);
+    for (const name in event.headers) headers[lowerCase(name)] = event.headers[name];
+    event.headers = headers;
+  }
+  if (event.multiValueHeaders) {
+    const multi: Record<string, string[] | undefined> = Object.create(null);
+    for (const name in event.multiValueHeaders) {
+      multi[lowerCase(name)] = event.multiValueHeaders[name];
     }
-    logger.info('request served', {
-      method: request.event.httpMethod,
-      path: request.event.path,
-      status: response.statusCode,
-      durationMs: Date.now() - startedAt,
-    });
-  };
-  return {
-    before: (request) => {
-      const { event, context } = request;
-      const requestId = requestIdOf(event, context);
-      const headers = event.headers ?? {};
-      // Drydock's X-Context-Marker doubles as a correlation id; bounded so logs stay tidy.
-      const supplied = headers['x-correlation-id'] ?? headers['x-context-marker'];
-      const correlationId = supplied && /^[\w.:-]{1,128}$/.test(supplied) ? supplied : requestId;
-      request.internal.requestId = requestId;
-      request.internal.correlationId = correlationId;
-      request.internal.startedAt = Date.now();
-      logger.appendKeys({ requestId, correlationId });
-    },
-    after: finish,
-    onError: (request) => {
-      const requestId = request.internal.requestId ?? request.context.awsRequestId ?? 'unknown';
-      const mapped = errorToResponse(request.error, requestId, logger);
-      request.response = toResult(mapped);
-      finish(request);
-    },
-  };
+    event.multiValueHeaders = multi;
+  }
+}
+
+// The same few header names come with every request: each is lowered once.
+const LOWERED = new Map<string, string>();
+const LOWERED_MAX = 1000;
+
+function lowerCase(name: string): string {
+  let lowered = LOWERED.get(name);
+  if (lowered === undefined) {
+    lowered = name.toLowerCase();
+    if (LOWERED.size < LOWERED_MAX) LOWERED.set(name, lowered);
+  }
+  return lowered;
+}
+
+const CORRELATION_ID = /^[\w.:-]{1,128}$/;
+
+/** Drydock's X-Context-Marker doubles as a correlation id; bounded so logs stay tidy. */
+function correlationIdOf(event: APIGatewayProxyEvent, requestId: string): string {
+  const headers = event.headers ?? {};
+  const supplied = headers['x-correlation-id'] ?? headers['x-context-marker'];
+  return supplied && CORRELATION_ID.test(supplied) ? supplied : requestId;
+}
+
+/** Milliseconds before the Lambda's own timeout at which the kit answers instead. */
+const TIMEOUT_EARLY_MS = 5;
+
+/**
+ * The route's answer, or a `TimeoutError` (a 500 through the error mapping) just before the
+ * invocation's deadline: the caller gets the service's error body and ids rather than API
+ * Gateway's timeout, and the log says which request ran out of time.
+ */
+function beforeDeadline<T>(work: Promise<T>, context: Context): Promise<T> {
+  if (typeof context.getRemainingTimeInMillis !== 'function') return work;
+  const ms = Math.max(0, context.getRemainingTimeInMillis() - TIMEOUT_EARLY_MS);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new Error('[AbortError]: The operation was aborted.');
+      error.name = 'TimeoutError';
+      reject(error);
+    }, ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The ids every answer carries, then HEAD's body dropped, then the access log line: one place,
+ * for answers and mapped errors alike.
+ */
+function finish(
+  event: APIGatewayProxyEvent,
+  response: APIGatewayProxyResult,
+  ids: { readonly requestId: string; readonly correlationId: string; readonly startedAt: number },
+  logger: Logger,
+): APIGatewayProxyResult {
+  const headers = response.headers ?? {};
+  response.headers = headers;
+  headers['X-Request-Id'] = ids.requestId;
+  headers['X-Drydock-Req'] = ids.requestId;
+  headers['X-Correlation-Id'] = ids.correlationId;
+  // HEAD is the GET answer without its body, errors included: same status and headers, and
+  // the length the body would have had.
+  if (event.httpMethod?.toUpperCase() === 'HEAD' && response.body !== '') {
+    headers['Content-Length'] = String(
+      response.isBase64Encoded
+        ? Buffer.from(response.body, 'base64').length
+        : Buffer.byteLength(response.body),
+    );
+    response.body = '';
+    response.isBase64Encoded = false;
+  }
+  logger.info('request served', {
+    method: event.httpMethod,
+    path: event.path,
+    status: response.statusCode,
+    durationMs: Date.now() - ids.startedAt,
+  });
+  return response;
 }
 
 /**
@@ -167,7 +199,7 @@ export function createHttpHandler(
 
   const handle = async (
     event: APIGatewayProxyEvent,
-    context: Context,
+    requestId: string,
   ): Promise<APIGatewayProxyResult> => {
     const match = route(event.httpMethod, event.path);
     if (match.kind === 'not-found') {
@@ -210,17 +242,45 @@ export function createHttpHandler(
       body,
       headers: event.headers ?? {},
       caller,
-      requestId: requestIdOf(event, context),
+      requestId,
       deps,
       authenticated,
     });
     return toResult(response);
   };
 
-  const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context, Internal>()
-    .use(httpHeaderNormalizer())
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(envelope(logger))
-    .handler(handle);
-  return (event, context) => runInvocation(context, () => chain(event, context));
+  // Powertools' own Lambda-context hooks (context keys on every line, the sampling decision, the
+  // keys of one invocation reset after it), called here rather than through a middleware engine.
+  const lambdaContext = injectLambdaContext(logger, { resetKeys: true });
+  const serve = async (
+    event: APIGatewayProxyEvent,
+    context: Context,
+  ): Promise<APIGatewayProxyResult> => {
+    normalizeHeaderNames(event);
+    await lambdaContext.before?.({
+      event,
+      context,
+      response: undefined,
+      error: undefined,
+      internal: {},
+    });
+    const requestId = requestIdOf(event, context);
+    const ids = {
+      requestId,
+      correlationId: correlationIdOf(event, requestId),
+      startedAt: Date.now(),
+    };
+    logger.appendKeys({ requestId, correlationId: ids.correlationId });
+    let response: APIGatewayProxyResult;
+    try {
+      // The error becomes Drydock's error body first; then every answer gets the ids.
+      response = await beforeDeadline(handle(event, requestId), context);
+    } catch (error) {
+      response = toResult(errorToResponse(error, requestId, logger));
+    }
+    finish(event, response, ids, logger);
+    await lambdaContext.after?.({ event, context, response, error: undefined, internal: {} });
+    return response;
+  };
+  return (event, context) => runInvocation(context, () => serve(event, context));
 }

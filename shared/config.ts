@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '#shared/zod.ts';
 import { DEFAULT_LEASE_GRACE_SECONDS } from './domain.ts';
 import { LIMITS } from './limits.ts';
 
@@ -6,17 +6,19 @@ const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITIC
 
 /** An integer env var: digits only, so `'1e3'`, `' 5'` and `'0x10'` are refused, not guessed at. */
 const intVar = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'expected a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+  z.pipe(
+    z.pipe(z.string().check(z.regex(/^\d+$/, 'expected a whole number')), z.transform(Number)),
+    z.int().check(z.gte(min)).check(z.lte(max)),
+  );
 
-const listVar = z.string().transform((value) =>
-  value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== ''),
+const listVar = z.pipe(
+  z.string(),
+  z.transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== ''),
+  ),
 );
 
 /**
@@ -26,7 +28,7 @@ const listVar = z.string().transform((value) =>
 const ALLOW_ENTRY =
   /^(?:\[[0-9a-fA-F:.]+\]|[^:[\]\s]+)(?::(?:[1-9]\d{0,3}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5]))?$|^[0-9a-fA-F:]*:[0-9a-fA-F:.]*$/;
 
-const arn = z.string().regex(/^arn:aws[a-zA-Z-]*:[a-z0-9-]+:/, 'expected an ARN');
+const arn = z.string().check(z.regex(/^arn:aws[a-zA-Z-]*:[a-z0-9-]+:/, 'expected an ARN'));
 
 /**
  * Every environment variable the service reads, in one schema. Unknown variables are ignored
@@ -34,159 +36,186 @@ const arn = z.string().regex(/^arn:aws[a-zA-Z-]*:[a-z0-9-]+:/, 'expected an ARN'
  */
 const EnvSchema = z
   .object({
-    DB_DRIVER: z.enum(['pglite', 'pg', 'data-api']).default('pglite'),
-    DATABASE_URL: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, 'expected postgres://…')
-      .optional(),
-    DATABASE_SECRET_ARN: arn.optional(),
-    DB_CLUSTER_ARN: arn.optional(),
-    DB_SECRET_ARN: arn.optional(),
-    DB_NAME: z.string().min(1).optional(),
-    PGLITE_DATA_DIR: z.string().min(1).default('.data/pglite'),
+    DB_DRIVER: z._default(z.enum(['pglite', 'pg', 'data-api']), 'pglite'),
+    DATABASE_URL: z.optional(
+      z.string().check(z.regex(/^postgres(ql)?:\/\//, 'expected postgres://…')),
+    ),
+    DATABASE_SECRET_ARN: z.optional(arn),
+    DB_CLUSTER_ARN: z.optional(arn),
+    DB_SECRET_ARN: z.optional(arn),
+    DB_NAME: z.optional(z.string().check(z.minLength(1))),
+    PGLITE_DATA_DIR: z._default(z.string().check(z.minLength(1)), '.data/pglite'),
     // Under the API functions' 30 s: a statement past it is cancelled by the server, and the
     // client gives up 2 s later on a database that stopped answering altogether (503).
-    DB_STATEMENT_TIMEOUT_MS: intVar(100, 300_000).default(25_000),
-    LEASE_GRACE_SECONDS: intVar(1, LIMITS.graceSeconds).default(DEFAULT_LEASE_GRACE_SECONDS),
-    LEASE_MODE: z.enum(['watch', 'hold']).default('watch'),
-    LEASE_INSTANCE_ID: z.string().min(1).max(256).optional(),
-    RETENTION_DAYS: intVar(1, LIMITS.days).default(90),
-    RETENTION_BATCH_SIZE: intVar(1, LIMITS.retentionBatch).default(500),
-    LOG_LEVEL: z
-      .string()
-      .transform((v) => v.toUpperCase())
-      .pipe(z.enum(LOG_LEVELS))
-      .default('INFO'),
-    POWERTOOLS_SERVICE_NAME: z.string().min(1).default('drydock-statemgmt'),
+    DB_STATEMENT_TIMEOUT_MS: z._default(intVar(100, 300_000), 25_000),
+    LEASE_GRACE_SECONDS: z._default(intVar(1, LIMITS.graceSeconds), DEFAULT_LEASE_GRACE_SECONDS),
+    LEASE_MODE: z._default(z.enum(['watch', 'hold']), 'watch'),
+    LEASE_INSTANCE_ID: z.optional(z.string().check(z.minLength(1)).check(z.maxLength(256))),
+    RETENTION_DAYS: z._default(intVar(1, LIMITS.days), 90),
+    RETENTION_BATCH_SIZE: z._default(intVar(1, LIMITS.retentionBatch), 500),
+    LOG_LEVEL: z._default(
+      z.pipe(
+        z.pipe(
+          z.string(),
+          z.transform((v) => v.toUpperCase()),
+        ),
+        z.enum(LOG_LEVELS),
+      ),
+      'INFO',
+    ),
+    POWERTOOLS_SERVICE_NAME: z._default(z.string().check(z.minLength(1)), 'drydock-statemgmt'),
     // 1 MiB by default: API Gateway itself stops at 10 MB, and no Drydock body comes close.
-    MAX_BODY_BYTES: intVar(64, 10 * 1024 * 1024).default(1024 * 1024),
-    DESIGN_FILE_ROOTS: listVar
-      .refine((roots) => roots.every((root) => root.startsWith('/')), {
-        message: 'every root must be an absolute folder',
-      })
-      .default([]),
-    DESIGN_ALLOW_HOSTS: listVar
-      .refine((hosts) => hosts.every((host) => ALLOW_ENTRY.test(host)), {
-        message: 'every entry must be host, host:port, [ipv6] or [ipv6]:port',
-      })
-      .default([]),
-    DESIGN_HTTP_CREDENTIALS_SECRET_ARN: arn.optional(),
-    DESIGN_KEYSTONE_SECRET_ARN: arn.optional(),
-    DESIGN_MAX_BYTES: intVar(1, 100 * 1024 * 1024).default(4 * 1024 * 1024),
-    DESIGN_CACHE_TTL_SECONDS: intVar(0, 86_400).default(180),
-    DESIGN_HTTP_TIMEOUT_MS: intVar(1, 900_000).default(10_000),
-    DESIGN_HTTP_RETRIES: intVar(0, 10).default(2),
-    KEYSTONE_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s):// URL' }).optional(),
-    KEYSTONE_SECRET_ARN: arn.optional(),
-    KEYSTONE_SECRET_FILE: z.string().startsWith('/', 'expected an absolute path').optional(),
-    KEYSTONE_CACHE_SECONDS: intVar(0, 3_600).default(60),
-    KEYSTONE_TIMEOUT_MS: intVar(100, 25_000).default(5_000),
-    KEYSTONE_POLICY: z.string().optional(),
-    DESIGN_KEYSTONE_SECRET_FILE: z.string().startsWith('/', 'expected an absolute path').optional(),
+    MAX_BODY_BYTES: z._default(intVar(64, 10 * 1024 * 1024), 1024 * 1024),
+    DESIGN_FILE_ROOTS: z._default(
+      listVar.check(
+        z.refine((roots) => roots.every((root) => root.startsWith('/')), {
+          message: 'every root must be an absolute folder',
+        }),
+      ),
+      [],
+    ),
+    DESIGN_ALLOW_HOSTS: z._default(
+      listVar.check(
+        z.refine((hosts) => hosts.every((host) => ALLOW_ENTRY.test(host)), {
+          message: 'every entry must be host, host:port, [ipv6] or [ipv6]:port',
+        }),
+      ),
+      [],
+    ),
+    DESIGN_HTTP_CREDENTIALS_SECRET_ARN: z.optional(arn),
+    DESIGN_KEYSTONE_SECRET_ARN: z.optional(arn),
+    DESIGN_MAX_BYTES: z._default(intVar(1, 100 * 1024 * 1024), 4 * 1024 * 1024),
+    DESIGN_CACHE_TTL_SECONDS: z._default(intVar(0, 86_400), 180),
+    DESIGN_HTTP_TIMEOUT_MS: z._default(intVar(1, 900_000), 10_000),
+    DESIGN_HTTP_RETRIES: z._default(intVar(0, 10), 2),
+    KEYSTONE_URL: z.optional(z.url({ protocol: /^https?$/, error: 'expected an http(s):// URL' })),
+    KEYSTONE_SECRET_ARN: z.optional(arn),
+    KEYSTONE_SECRET_FILE: z.optional(
+      z.string().check(z.startsWith('/', 'expected an absolute path')),
+    ),
+    KEYSTONE_CACHE_SECONDS: z._default(intVar(0, 3_600), 60),
+    KEYSTONE_TIMEOUT_MS: z._default(intVar(100, 25_000), 5_000),
+    KEYSTONE_POLICY: z.optional(z.string()),
+    DESIGN_KEYSTONE_SECRET_FILE: z.optional(
+      z.string().check(z.startsWith('/', 'expected an absolute path')),
+    ),
     // OpenStack's own variables (an `openrc` file), for validating Deckhand designs locally.
-    OS_AUTH_URL: z.string().min(1).optional(),
-    OS_USERNAME: z.string().min(1).optional(),
-    OS_PASSWORD: z.string().min(1).optional(),
-    OS_PROJECT_NAME: z.string().min(1).optional(),
-    OS_PROJECT_ID: z.string().min(1).optional(),
-    OS_USER_DOMAIN_NAME: z.string().min(1).optional(),
-    OS_PROJECT_DOMAIN_NAME: z.string().min(1).optional(),
-    DESIGN_PLATFORM_IMAGES: listVar.optional(),
-    DESIGN_PLATFORM_KERNELS: listVar.optional(),
-    DESIGN_WORKERS: intVar(0, 16).default(0),
+    OS_AUTH_URL: z.optional(z.string().check(z.minLength(1))),
+    OS_USERNAME: z.optional(z.string().check(z.minLength(1))),
+    OS_PASSWORD: z.optional(z.string().check(z.minLength(1))),
+    OS_PROJECT_NAME: z.optional(z.string().check(z.minLength(1))),
+    OS_PROJECT_ID: z.optional(z.string().check(z.minLength(1))),
+    OS_USER_DOMAIN_NAME: z.optional(z.string().check(z.minLength(1))),
+    OS_PROJECT_DOMAIN_NAME: z.optional(z.string().check(z.minLength(1))),
+    DESIGN_PLATFORM_IMAGES: z.optional(listVar),
+    DESIGN_PLATFORM_KERNELS: z.optional(listVar),
+    DESIGN_WORKERS: z._default(intVar(0, 16), 0),
     // Where nodes report boot actions (Drydock's `[bootactions] report_url`); unset: this
     // service's own URL as the node reached it.
-    BOOTACTION_REPORT_URL: z
-      .url({ protocol: /^https?$/, error: 'expected an http(s):// URL' })
-      .optional(),
-    AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
+    BOOTACTION_REPORT_URL: z.optional(
+      z.url({ protocol: /^https?$/, error: 'expected an http(s):// URL' }),
+    ),
+    AWS_LAMBDA_FUNCTION_NAME: z.optional(z.string()),
     // Events (shared/notify/README.md): where the outbox is published, and when.
-    EVENTS_SINK: z.enum(['eventbridge', 'local', 'none']).optional(),
-    EVENT_BUS_NAME: z
-      .string()
-      .regex(/^[A-Za-z0-9._\-/:]{1,1600}$/, 'expected an event bus name or ARN')
-      .optional(),
-    EVENTS_PUBLISH: z.enum(['inline', 'schedule']).default('inline'),
+    EVENTS_SINK: z.optional(z.enum(['eventbridge', 'local', 'none'])),
+    EVENT_BUS_NAME: z.optional(
+      z.string().check(z.regex(/^[A-Za-z0-9._\-/:]{1,1600}$/, 'expected an event bus name or ARN')),
+    ),
+    EVENTS_PUBLISH: z._default(z.enum(['inline', 'schedule']), 'inline'),
     // API Gateway stops a request at 29 s: a wait answers by 25 s, leaving the read and the answer
     // room inside the API functions' 30 s.
-    WAIT_MAX_SECONDS: intVar(0, 900).default(25),
-    METRICS: z.enum(['emf', 'prometheus', 'off']).optional(),
-    METRICS_NAMESPACE: z
-      .string()
-      .regex(/^[A-Za-z0-9._\-/#:]{1,255}$/, 'expected a CloudWatch namespace')
-      .default('DrydockStatemgmt'),
+    WAIT_MAX_SECONDS: z._default(intVar(0, 900), 25),
+    METRICS: z.optional(z.enum(['emf', 'prometheus', 'off'])),
+    METRICS_NAMESPACE: z._default(
+      z.string().check(z.regex(/^[A-Za-z0-9._\-/#:]{1,255}$/, 'expected a CloudWatch namespace')),
+      'DrydockStatemgmt',
+    ),
     // Running longer than this (seconds, per action) counts as stuck: `{"deploy_nodes": 7200}`.
-    STUCK_RUNNING_SECONDS: intVar(60, 604_800).default(3600),
-    STUCK_RUNNING_BOUNDS: z
-      .string()
-      .transform((text, ctx) => {
-        try {
-          return JSON.parse(text) as unknown;
-        } catch {
-          ctx.addIssue({ code: 'custom', message: 'expected a JSON object' });
-          return z.NEVER;
-        }
-      })
-      .pipe(z.record(z.string().regex(/^[a-z_]{1,64}$/), z.int().min(60).max(604_800)))
-      .default({}),
+    STUCK_RUNNING_SECONDS: z._default(intVar(60, 604_800), 3600),
+    STUCK_RUNNING_BOUNDS: z._default(
+      z.pipe(
+        z.pipe(
+          z.string(),
+          z.transform((text, ctx) => {
+            try {
+              return JSON.parse(text) as unknown;
+            } catch {
+              ctx.issues.push({ code: 'custom', message: 'expected a JSON object', input: text });
+              return z.NEVER;
+            }
+          }),
+        ),
+        z.record(
+          z.string().check(z.regex(/^[a-z_]{1,64}$/)),
+          z.int().check(z.gte(60)).check(z.lte(604_800)),
+        ),
+      ),
+      {},
+    ),
   })
-  .superRefine((env, ctx) => {
-    // Holding the lease in the schedule is for an orchestrator that runs inside it, and only
-    // then: a schedule renewing a lease for an orchestrator elsewhere keeps a dead one "alive".
-    if (env.LEASE_MODE === 'hold' && !env.LEASE_INSTANCE_ID) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['LEASE_INSTANCE_ID'],
-        message: 'LEASE_MODE=hold needs LEASE_INSTANCE_ID (the orchestrator inside the schedule)',
-      });
-    }
-    if (env.LEASE_MODE === 'watch' && env.LEASE_INSTANCE_ID) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['LEASE_INSTANCE_ID'],
-        message:
-          'LEASE_INSTANCE_ID is read only with LEASE_MODE=hold; the schedule holds no lease otherwise',
-      });
-    }
-    // On AWS the Keystone password lives in Secrets Manager, never in a file or the environment.
-    if (env.AWS_LAMBDA_FUNCTION_NAME && (env.DESIGN_KEYSTONE_SECRET_FILE || env.OS_AUTH_URL)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [env.OS_AUTH_URL ? 'OS_AUTH_URL' : 'DESIGN_KEYSTONE_SECRET_FILE'],
-        message:
-          'local Keystone credentials are for npm start; on AWS set DESIGN_KEYSTONE_SECRET_ARN',
-      });
-    }
-    if (env.DB_DRIVER === 'pg' && !env.DATABASE_URL && !env.DATABASE_SECRET_ARN) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['DATABASE_URL'],
-        message: 'DB_DRIVER=pg needs DATABASE_URL or DATABASE_SECRET_ARN',
-      });
-    }
-    if (env.KEYSTONE_URL && !env.KEYSTONE_SECRET_ARN && !env.KEYSTONE_SECRET_FILE) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['KEYSTONE_SECRET_ARN'],
-        message:
-          'KEYSTONE_URL needs the service credentials: KEYSTONE_SECRET_ARN (or, locally, KEYSTONE_SECRET_FILE)',
-      });
-    }
-    if (env.EVENTS_SINK === 'eventbridge' && !env.EVENT_BUS_NAME) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['EVENT_BUS_NAME'],
-        message: 'EVENTS_SINK=eventbridge needs EVENT_BUS_NAME (the bus name or ARN)',
-      });
-    }
-    if (env.DB_DRIVER === 'data-api') {
-      for (const key of ['DB_CLUSTER_ARN', 'DB_SECRET_ARN', 'DB_NAME'] as const) {
-        if (!env[key]) {
-          ctx.addIssue({ code: 'custom', path: [key], message: `DB_DRIVER=data-api needs ${key}` });
+  .check(
+    z.superRefine((env, ctx) => {
+      // Holding the lease in the schedule is for an orchestrator that runs inside it, and only
+      // then: a schedule renewing a lease for an orchestrator elsewhere keeps a dead one "alive".
+      if (env.LEASE_MODE === 'hold' && !env.LEASE_INSTANCE_ID) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['LEASE_INSTANCE_ID'],
+          message: 'LEASE_MODE=hold needs LEASE_INSTANCE_ID (the orchestrator inside the schedule)',
+        });
+      }
+      if (env.LEASE_MODE === 'watch' && env.LEASE_INSTANCE_ID) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['LEASE_INSTANCE_ID'],
+          message:
+            'LEASE_INSTANCE_ID is read only with LEASE_MODE=hold; the schedule holds no lease otherwise',
+        });
+      }
+      // On AWS the Keystone password lives in Secrets Manager, never in a file or the environment.
+      if (env.AWS_LAMBDA_FUNCTION_NAME && (env.DESIGN_KEYSTONE_SECRET_FILE || env.OS_AUTH_URL)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [env.OS_AUTH_URL ? 'OS_AUTH_URL' : 'DESIGN_KEYSTONE_SECRET_FILE'],
+          message:
+            'local Keystone credentials are for npm start; on AWS set DESIGN_KEYSTONE_SECRET_ARN',
+        });
+      }
+      if (env.DB_DRIVER === 'pg' && !env.DATABASE_URL && !env.DATABASE_SECRET_ARN) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['DATABASE_URL'],
+          message: 'DB_DRIVER=pg needs DATABASE_URL or DATABASE_SECRET_ARN',
+        });
+      }
+      if (env.KEYSTONE_URL && !env.KEYSTONE_SECRET_ARN && !env.KEYSTONE_SECRET_FILE) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['KEYSTONE_SECRET_ARN'],
+          message:
+            'KEYSTONE_URL needs the service credentials: KEYSTONE_SECRET_ARN (or, locally, KEYSTONE_SECRET_FILE)',
+        });
+      }
+      if (env.EVENTS_SINK === 'eventbridge' && !env.EVENT_BUS_NAME) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['EVENT_BUS_NAME'],
+          message: 'EVENTS_SINK=eventbridge needs EVENT_BUS_NAME (the bus name or ARN)',
+        });
+      }
+      if (env.DB_DRIVER === 'data-api') {
+        for (const key of ['DB_CLUSTER_ARN', 'DB_SECRET_ARN', 'DB_NAME'] as const) {
+          if (!env[key]) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [key],
+              message: `DB_DRIVER=data-api needs ${key}`,
+            });
+          }
         }
       }
-    }
-  });
+    }),
+  );
 
 /** How the composition root reaches the database. */
 export type DbConfig =

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from '#shared/zod.ts';
 import type { Deps } from '../deps.ts';
 import { withMeta } from '../store/bounds.ts';
 import { postBuildData, queryBuildData } from '../store/build-data.ts';

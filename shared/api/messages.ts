@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from '#shared/zod.ts';
 import type { Deps } from '../deps.ts';
 import { appendMessages, listMessages } from '../store/messages.ts';
 import type { NewMessage } from '../store/types.ts';

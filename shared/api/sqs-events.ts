@@ -1,5 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
-import type * as z from 'zod';
+import type * as z from '#shared/zod.ts';
 import type { Deps } from '../deps.ts';
 import { ConflictError, MaxRetriesReachedError } from '../errors.ts';
 import { recordBuildData } from './build-data.ts';

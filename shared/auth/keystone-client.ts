@@ -4,7 +4,7 @@
  * `GET /v3/auth/tokens` (`X-Auth-Token`: the service's token, `X-Subject-Token`: the caller's).
  * Neither token nor any credential ever appears in an error message or a log line.
  */
-import * as z from 'zod';
+import * as z from '#shared/zod.ts';
 import { IdentityUnavailableError } from '../errors.ts';
 
 /**
@@ -14,34 +14,47 @@ import { IdentityUnavailableError } from '../errors.ts';
  */
 export const KeystoneServiceSecretSchema = z
   .object({
-    username: z.string().min(1),
-    password: z.string().min(1),
-    project_name: z.string().min(1).optional(),
-    project_id: z.string().min(1).optional(),
-    user_domain_name: z.string().min(1).default('Default'),
-    project_domain_name: z.string().min(1).default('Default'),
+    username: z.string().check(z.minLength(1)),
+    password: z.string().check(z.minLength(1)),
+    project_name: z.optional(z.string().check(z.minLength(1))),
+    project_id: z.optional(z.string().check(z.minLength(1))),
+    user_domain_name: z._default(z.string().check(z.minLength(1)), 'Default'),
+    project_domain_name: z._default(z.string().check(z.minLength(1)), 'Default'),
   })
-  .refine((s) => s.project_name !== undefined || s.project_id !== undefined, {
-    message: 'project_name or project_id is required',
-    path: ['project_name'],
-  });
+  .check(
+    z.refine((s) => s.project_name !== undefined || s.project_id !== undefined, {
+      message: 'project_name or project_id is required',
+      path: ['project_name'],
+    }),
+  );
 export type KeystoneServiceSecret = z.infer<typeof KeystoneServiceSecretSchema>;
 
-const Named = z.object({ id: z.string().min(1), name: z.string().optional() }).loose();
-const Scope = Named.extend({ domain: Named.optional() });
+const Named = z.catchall(
+  z.object({ id: z.string().check(z.minLength(1)), name: z.optional(z.string()) }),
+  z.unknown(),
+);
+const Scope = z.extend(Named, { domain: z.optional(Named) });
 
 /** The part of Keystone's token body this service reads (`GET /v3/auth/tokens`). */
 const TokenBodySchema = z.object({
-  token: z
-    .object({
-      expires_at: z.string().min(1),
-      user: z.object({ id: z.string().min(1), name: z.string().min(1), domain: Named.optional() }),
-      project: Scope.optional(),
-      domain: Named.optional(),
-      roles: z.array(z.object({ name: z.string().min(1) }).loose()).default([]),
-      is_admin_project: z.boolean().optional(),
-    })
-    .loose(),
+  token: z.catchall(
+    z.object({
+      expires_at: z.string().check(z.minLength(1)),
+      user: z.object({
+        id: z.string().check(z.minLength(1)),
+        name: z.string().check(z.minLength(1)),
+        domain: z.optional(Named),
+      }),
+      project: z.optional(Scope),
+      domain: z.optional(Named),
+      roles: z._default(
+        z.array(z.catchall(z.object({ name: z.string().check(z.minLength(1)) }), z.unknown())),
+        [],
+      ),
+      is_admin_project: z.optional(z.boolean()),
+    }),
+    z.unknown(),
+  ),
 });
 
 /** A validated token: who it speaks for, in which scope, with which roles, until when. */
@@ -198,7 +211,7 @@ export function createKeystoneClient(options: KeystoneClientOptions): KeystoneCl
     let expiresAt = Number.NaN;
     try {
       const parsed = z
-        .object({ token: z.object({ expires_at: z.string() }).loose() })
+        .object({ token: z.catchall(z.object({ expires_at: z.string() }), z.unknown()) })
         .safeParse(JSON.parse(answer.text));
       if (parsed.success) expiresAt = Date.parse(parsed.data.token.expires_at);
     } catch {

@@ -3,7 +3,7 @@
  * the functions: API Gateway hands the authoriser's `context` (flat strings) to the integration
  * as `requestContext.authorizer`, and the local server puts the same object in the same place.
  */
-import * as z from 'zod';
+import * as z from '#shared/zod.ts';
 import type { KeystoneToken } from './keystone-client.ts';
 import type { PolicyCredentials } from './policy.ts';
 import { RULE_NAMES, type RuleName } from './rules.ts';
@@ -77,24 +77,31 @@ export function authorizerContextOf(principal: KeystonePrincipal): Record<string
 }
 
 const list = (text: string) => text.split(',').filter((item) => item !== '');
-const optional = z.string().transform((value) => (value === '' ? null : value));
+const optional = z.pipe(
+  z.string(),
+  z.transform((value) => (value === '' ? null : value)),
+);
 
 const AuthorizerContextSchema = z.object({
   auth: z.literal(KEYSTONE),
-  user: z.string().min(1),
-  user_id: z.string().min(1),
+  user: z.string().check(z.minLength(1)),
+  user_id: z.string().check(z.minLength(1)),
   user_domain_id: optional,
   project_id: optional,
   project_name: optional,
   project_domain_id: optional,
   domain_id: optional,
-  roles: z.string().transform(list),
-  is_admin_project: z.enum(['true', 'false']).transform((value) => value === 'true'),
-  granted: z
-    .string()
-    .transform((value) =>
+  roles: z.pipe(z.string(), z.transform(list)),
+  is_admin_project: z.pipe(
+    z.enum(['true', 'false']),
+    z.transform((value) => value === 'true'),
+  ),
+  granted: z.pipe(
+    z.string(),
+    z.transform((value) =>
       list(value).filter((rule): rule is RuleName => (RULE_NAMES as string[]).includes(rule)),
     ),
+  ),
 });
 
 /**

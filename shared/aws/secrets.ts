@@ -1,7 +1,7 @@
 // Secrets Manager for everything that reads a secret: the pg driver's URL, design-reference
 // credentials and the Keystone authoriser's service credentials.
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type * as z from 'zod';
+import type * as z from '#shared/zod.ts';
 
 /**
  * A secret could not be read, was not JSON or had another shape. The message names the setting
@@ -40,7 +40,7 @@ export function createSecretsManagerReader(client?: SecretsManagerClient): Secre
 export function createCachedSecret<T>(options: {
   arn: string;
   setting: string;
-  schema: z.ZodType<T>;
+  schema: z.ZodMiniType<T>;
   read: SecretReader;
   now: () => number;
   ttlMs: number;

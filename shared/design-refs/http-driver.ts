@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '#shared/zod.ts';
 import { type DesignDriver, withoutUserinfo } from './design-ref.ts';
 import { fetchHttp, type HttpFetchContext } from './http-fetch.ts';
 

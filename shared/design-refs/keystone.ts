@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import * as z from 'zod';
+import * as z from '#shared/zod.ts';
 import { redactUrl } from './design-ref.ts';
 import { DesignRefError } from './errors.ts';
 import { fetchHttp, type HttpFetchContext } from './http-fetch.ts';
@@ -12,17 +12,19 @@ import { createDesignSecret, type SecretReader } from './secrets.ts';
 export const KeystoneSecretSchema = z
   .object({
     auth_url: z.url(),
-    username: z.string().min(1),
-    password: z.string().min(1),
-    project_name: z.string().min(1).optional(),
-    project_id: z.string().min(1).optional(),
-    user_domain_name: z.string().min(1).default('Default'),
-    project_domain_name: z.string().min(1).default('Default'),
+    username: z.string().check(z.minLength(1)),
+    password: z.string().check(z.minLength(1)),
+    project_name: z.optional(z.string().check(z.minLength(1))),
+    project_id: z.optional(z.string().check(z.minLength(1))),
+    user_domain_name: z._default(z.string().check(z.minLength(1)), 'Default'),
+    project_domain_name: z._default(z.string().check(z.minLength(1)), 'Default'),
   })
-  .refine((s) => s.project_name !== undefined || s.project_id !== undefined, {
-    message: 'project_name or project_id is required',
-    path: ['project_name'],
-  });
+  .check(
+    z.refine((s) => s.project_name !== undefined || s.project_id !== undefined, {
+      message: 'project_name or project_id is required',
+      path: ['project_name'],
+    }),
+  );
 export type KeystoneSecret = z.infer<typeof KeystoneSecretSchema>;
 
 /**
@@ -86,7 +88,7 @@ export function loadKeystoneCredentials(
 }
 
 const TokenBodySchema = z.object({
-  token: z.object({ expires_at: z.string().optional() }).loose(),
+  token: z.catchall(z.object({ expires_at: z.optional(z.string()) }), z.unknown()),
 });
 
 // Renew this long before Keystone's expiry so a token never lapses mid-request.

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '#shared/zod.ts';
 
 /** The Drydock document kinds this service validates (Drydock's `v1_doc_handlers`). */
 export const DRYDOCK_KINDS = [
@@ -27,13 +27,13 @@ export const isDrydockKind = (value: string): value is DrydockKind =>
  * sit under misspelt keywords, `additionalPropties` and `propertes`). The ingester reports
  * advisory findings as Warnings, so a design Drydock accepted is never rejected here.
  */
-export function drydockSchemas(advisory: boolean): Record<DrydockKind, z.ZodType> {
+export function drydockSchemas(advisory: boolean): Record<DrydockKind, z.ZodMiniType> {
   const str = z.string();
   const num = z.number();
   const strList = z.array(z.string());
   const ipv4 = advisory ? z.ipv4() : z.string();
   const uri = advisory
-    ? z.string().refine((v) => URL.canParse(v), { message: 'Invalid URI' })
+    ? z.string().check(z.refine((v) => URL.canParse(v), { message: 'Invalid URI' }))
     : z.string();
   const openMap = z.record(z.string(), z.unknown());
   const stringMap = z.record(z.string(), z.string());
@@ -41,234 +41,238 @@ export function drydockSchemas(advisory: boolean): Record<DrydockKind, z.ZodType
   const labels = openMap;
 
   const filesystem = z.strictObject({
-    mountpoint: str.optional(),
-    fstype: str.optional(),
-    mount_options: str.optional(),
-    fs_uuid: str.optional(),
-    fs_label: str.optional(),
+    mountpoint: z.optional(str),
+    fstype: z.optional(str),
+    mount_options: z.optional(str),
+    fs_uuid: z.optional(str),
+    fs_label: z.optional(str),
   });
   const partition = z.strictObject({
-    name: str.optional(),
-    size: str.optional(),
-    part_uuid: str.optional(),
-    volume_group: str.optional(),
-    labels: stringMap.optional(),
-    bootable: z.boolean().optional(),
-    filesystem: filesystem.optional(),
+    name: z.optional(str),
+    size: z.optional(str),
+    part_uuid: z.optional(str),
+    volume_group: z.optional(str),
+    labels: z.optional(stringMap),
+    bootable: z.optional(z.boolean()),
+    filesystem: z.optional(filesystem),
   });
   const storage = z.looseObject({
-    physical_devices: z
-      .record(
+    physical_devices: z.optional(
+      z.record(
         z.string(),
         z.looseObject({
-          labels: stringMap.optional(),
-          volume_group: str.optional(),
-          partitions: z.array(partition).optional(),
+          labels: z.optional(stringMap),
+          volume_group: z.optional(str),
+          partitions: z.optional(z.array(partition)),
         }),
-      )
-      .optional(),
-    volume_groups: z
-      .record(
+      ),
+    ),
+    volume_groups: z.optional(
+      z.record(
         z.string(),
         z.looseObject({
-          vg_uuid: str.optional(),
-          logical_volumes: z
-            .array(
+          vg_uuid: z.optional(str),
+          logical_volumes: z.optional(
+            z.array(
               z.looseObject({
-                name: str.optional(),
-                lv_uuid: str.optional(),
-                size: str.optional(),
+                name: z.optional(str),
+                lv_uuid: z.optional(str),
+                size: z.optional(str),
                 // Unlike a partition's, this filesystem is open in Drydock's schema.
-                filesystem: filesystem.loose().optional(),
+                filesystem: z.optional(z.catchall(filesystem, z.unknown())),
               }),
-            )
-            .optional(),
+            ),
+          ),
         }),
-      )
-      .optional(),
+      ),
+    ),
   });
   const oob = z.looseObject({
-    type: str.optional(),
-    network: str.optional(),
-    account: str.optional(),
-    credential: str.optional(),
+    type: z.optional(str),
+    network: z.optional(str),
+    account: z.optional(str),
+    credential: z.optional(str),
   });
   const platform = z.strictObject({
-    image: str.optional(),
-    kernel: str.optional(),
-    kernel_params: openMap.optional(),
+    image: z.optional(str),
+    kernel: z.optional(str),
+    kernel_params: z.optional(openMap),
   });
   const hostMetadata = z.strictObject({
-    tags: strList.optional(),
-    owner_data: stringMap.optional(),
-    rack: str.optional(),
-    boot_mac: str.optional(),
+    tags: z.optional(strList),
+    owner_data: z.optional(stringMap),
+    rack: z.optional(str),
+    boot_mac: z.optional(str),
   });
   const hostInterface = z.looseObject({
-    device_link: str.optional(),
-    slaves: strList.optional(),
-    networks: strList.optional(),
+    device_link: z.optional(str),
+    slaves: z.optional(strList),
+    networks: z.optional(strList),
   });
   const hostCommon = {
-    oob: oob.optional(),
-    storage: storage.optional(),
-    platform: platform.optional(),
-    metadata: hostMetadata.optional(),
-    host_profile: str.optional(),
-    hardware_profile: str.optional(),
-    primary_network: str.optional(),
+    oob: z.optional(oob),
+    storage: z.optional(storage),
+    platform: z.optional(platform),
+    metadata: z.optional(hostMetadata),
+    host_profile: z.optional(str),
+    hardware_profile: z.optional(str),
+    primary_network: z.optional(str),
   };
 
   const repository = advisory
     ? z.strictObject({
         // Drydock's pattern is unanchored: any value containing apt or rpm matches it.
-        repo_type: z.string().regex(/apt|rpm/),
+        repo_type: z.string().check(z.regex(/apt|rpm/)),
         url: str,
-        distributions: strList.optional(),
-        subrepos: strList.optional(),
-        components: strList.optional(),
-        gpgkey: str.optional(),
+        distributions: z.optional(strList),
+        subrepos: z.optional(strList),
+        components: z.optional(strList),
+        gpgkey: z.optional(str),
         arches: strList,
-        options: stringMap.optional(),
+        options: z.optional(stringMap),
       })
     : z.unknown();
 
   return {
     Region: z.strictObject({
-      tag_definitions: z
-        .array(
+      tag_definitions: z.optional(
+        z.array(
           z.strictObject({
-            tag: str.optional(),
-            definition_type: z.enum(['lshw_xpath']).optional(),
-            definition: str.optional(),
+            tag: z.optional(str),
+            definition_type: z.optional(z.enum(['lshw_xpath'])),
+            definition: z.optional(str),
           }),
-        )
-        .optional(),
-      authorized_keys: strList.optional(),
-      repositories: z
-        .object({ remove_unlisted: z.boolean().optional() })
-        .catchall(repository)
-        .optional(),
+        ),
+      ),
+      authorized_keys: z.optional(strList),
+      repositories: z.optional(
+        z.catchall(z.object({ remove_unlisted: z.optional(z.boolean()) }), repository),
+      ),
     }),
     Rack: z.strictObject({
       // Open object: switches are keyed by name; each entry's fields are checked as advice.
-      tor_switches: z
-        .looseObject({ mgmt_ip: ipv4.optional(), sdn_api_uri: uri.optional() })
-        .superRefine((switches, ctx) => {
-          if (!advisory) return;
-          const entry = z.looseObject({
-            mgmt_ip: z.ipv4().optional(),
-            sdn_api_uri: uri.optional(),
-          });
-          for (const [name, value] of Object.entries(switches)) {
-            if (name === 'mgmt_ip' || name === 'sdn_api_uri') continue;
-            const r = entry.safeParse(value);
-            for (const issue of r.error?.issues ?? []) {
-              ctx.addIssue({ code: 'custom', path: [name, ...issue.path], message: issue.message });
+      tor_switches: z.optional(
+        z.looseObject({ mgmt_ip: z.optional(ipv4), sdn_api_uri: z.optional(uri) }).check(
+          z.superRefine((switches, ctx) => {
+            if (!advisory) return;
+            const entry = z.looseObject({
+              mgmt_ip: z.optional(z.ipv4()),
+              sdn_api_uri: z.optional(uri),
+            });
+            for (const [name, value] of Object.entries(switches)) {
+              if (name === 'mgmt_ip' || name === 'sdn_api_uri') continue;
+              const r = entry.safeParse(value);
+              for (const issue of r.error?.issues ?? []) {
+                ctx.addIssue({
+                  code: 'custom',
+                  path: [name, ...issue.path],
+                  message: issue.message,
+                });
+              }
             }
-          }
-        })
-        .optional(),
-      location: z.looseObject({ clli: str.optional(), grid: str.optional() }).optional(),
-      local_networks: strList.optional(),
-      labels: labels.optional(),
+          }),
+        ),
+      ),
+      location: z.optional(z.looseObject({ clli: z.optional(str), grid: z.optional(str) })),
+      local_networks: z.optional(strList),
+      labels: z.optional(labels),
     }),
     NetworkLink: z.strictObject({
-      bonding: z
-        .strictObject({
-          mode: str.optional(),
-          hash: str.optional(),
-          peer_rate: str.optional(),
-          mon_rate: num.optional(),
-          up_delay: num.optional(),
-          down_delay: num.optional(),
-        })
-        .optional(),
-      mtu: num.optional(),
-      linkspeed: str.optional(),
-      trunking: z
-        .strictObject({ mode: str.optional(), default_network: str.optional() })
-        .optional(),
-      allowed_networks: strList.optional(),
-      labels: labels.optional(),
+      bonding: z.optional(
+        z.strictObject({
+          mode: z.optional(str),
+          hash: z.optional(str),
+          peer_rate: z.optional(str),
+          mon_rate: z.optional(num),
+          up_delay: z.optional(num),
+          down_delay: z.optional(num),
+        }),
+      ),
+      mtu: z.optional(num),
+      linkspeed: z.optional(str),
+      trunking: z.optional(
+        z.strictObject({ mode: z.optional(str), default_network: z.optional(str) }),
+      ),
+      allowed_networks: z.optional(strList),
+      labels: z.optional(labels),
     }),
     Network: z.strictObject({
-      cidr: str.optional(),
-      ranges: z
-        .array(
-          z.strictObject({ type: str.optional(), start: ipv4.optional(), end: ipv4.optional() }),
-        )
-        .optional(),
-      dns: z.strictObject({ domain: str.optional(), servers: str.optional() }).optional(),
-      dhcp_relay: z
-        .strictObject({ self_ip: ipv4.optional(), upstream_target: ipv4.optional() })
-        .optional(),
-      mtu: num.optional(),
-      vlan: str.optional(),
-      routedomain: str.optional(),
-      routes: z
-        .array(
+      cidr: z.optional(str),
+      ranges: z.optional(
+        z.array(
+          z.strictObject({ type: z.optional(str), start: z.optional(ipv4), end: z.optional(ipv4) }),
+        ),
+      ),
+      dns: z.optional(z.strictObject({ domain: z.optional(str), servers: z.optional(str) })),
+      dhcp_relay: z.optional(
+        z.strictObject({ self_ip: z.optional(ipv4), upstream_target: z.optional(ipv4) }),
+      ),
+      mtu: z.optional(num),
+      vlan: z.optional(str),
+      routedomain: z.optional(str),
+      routes: z.optional(
+        z.array(
           z.strictObject({
-            subnet: str.optional(),
-            gateway: ipv4.optional(),
-            metric: num.optional(),
-            routedomain: str.optional(),
+            subnet: z.optional(str),
+            gateway: z.optional(ipv4),
+            metric: z.optional(num),
+            routedomain: z.optional(str),
           }),
-        )
-        .optional(),
-      labels: labels.optional(),
+        ),
+      ),
+      labels: z.optional(labels),
     }),
     HardwareProfile: z.strictObject({
-      vendor: str.optional(),
-      generation: str.optional(),
-      hw_version: str.optional(),
-      bios_version: str.optional(),
-      boot_mode: z.enum(['bios', 'uefi']).optional(),
-      bootstrap_protocol: z.enum(['pxe', 'usb', 'hdd']).optional(),
-      pxe_interface: num.optional(),
-      device_aliases: openMap.optional(),
-      cpu_sets: stringMap.optional(),
-      hugepages: z
-        .record(
+      vendor: z.optional(str),
+      generation: z.optional(str),
+      hw_version: z.optional(str),
+      bios_version: z.optional(str),
+      boot_mode: z.optional(z.enum(['bios', 'uefi'])),
+      bootstrap_protocol: z.optional(z.enum(['pxe', 'usb', 'hdd'])),
+      pxe_interface: z.optional(num),
+      device_aliases: z.optional(openMap),
+      cpu_sets: z.optional(stringMap),
+      hugepages: z.optional(
+        z.record(
           z.string(),
           advisory
-            ? z.looseObject({ size: str.optional(), count: num.optional() })
+            ? z.looseObject({ size: z.optional(str), count: z.optional(num) })
             : z.record(z.string(), z.unknown()),
-        )
-        .optional(),
+        ),
+      ),
     }),
     HostProfile: z.strictObject({
       ...hostCommon,
-      interfaces: z
-        .record(
+      interfaces: z.optional(
+        z.record(
           z.string(),
-          hostInterface.extend({
-            sriov: z
-              .looseObject({ vf_count: num.optional(), trustmode: z.boolean().optional() })
-              .optional(),
+          z.extend(hostInterface, {
+            sriov: z.optional(
+              z.looseObject({ vf_count: z.optional(num), trustmode: z.optional(z.boolean()) }),
+            ),
           }),
-        )
-        .optional(),
+        ),
+      ),
     }),
     BaremetalNode: z.strictObject({
       ...hostCommon,
-      addressing: z
-        .array(z.looseObject({ address: str.optional(), network: str.optional() }))
-        .optional(),
-      interfaces: z.record(z.string(), hostInterface).optional(),
+      addressing: z.optional(
+        z.array(z.looseObject({ address: z.optional(str), network: z.optional(str) })),
+      ),
+      interfaces: z.optional(z.record(z.string(), hostInterface)),
     }),
     BootAction: z.strictObject({
-      signaling: z.boolean().optional(),
-      assets: z
-        .array(
+      signaling: z.optional(z.boolean()),
+      assets: z.optional(
+        z.array(
           z.strictObject({
-            path: z.string().regex(/^\/.+/).optional(),
-            location: str.optional(),
+            path: z.optional(z.string().check(z.regex(/^\/.+/))),
+            location: z.optional(str),
             type: z.enum(['unit', 'file', 'pkg_list']),
-            data: z.union([str, z.record(z.string(), z.string().nullable())]).optional(),
-            location_pipeline: z.array(z.enum(['template'])).optional(),
-            data_pipeline: z
-              .array(
+            data: z.optional(z.union([str, z.record(z.string(), z.nullable(z.string()))])),
+            location_pipeline: z.optional(z.array(z.enum(['template']))),
+            data_pipeline: z.optional(
+              z.array(
                 z.enum([
                   'base64_encode',
                   'template',
@@ -276,30 +280,30 @@ export function drydockSchemas(advisory: boolean): Record<DrydockKind, z.ZodType
                   'utf8_encode',
                   'utf8_decode',
                 ]),
-              )
-              .optional(),
+              ),
+            ),
             // Unanchored in Drydock's schema too: three digits anywhere.
-            permissions: z.string().regex(/\d{3}/).optional(),
+            permissions: z.optional(z.string().check(z.regex(/\d{3}/))),
           }),
-        )
-        .optional(),
-      node_filter: z
-        .strictObject({
-          filter_set_type: z.enum(['intersection', 'union']).optional(),
-          filter_set: z
-            .array(
+        ),
+      ),
+      node_filter: z.optional(
+        z.strictObject({
+          filter_set_type: z.optional(z.enum(['intersection', 'union'])),
+          filter_set: z.optional(
+            z.array(
               z.strictObject({
-                filter_type: z.enum(['intersection', 'union']).optional(),
-                node_names: strList.optional(),
-                node_tags: strList.optional(),
-                node_labels: openMap.optional(),
-                rack_names: strList.optional(),
-                rack_labels: openMap.optional(),
+                filter_type: z.optional(z.enum(['intersection', 'union'])),
+                node_names: z.optional(strList),
+                node_tags: z.optional(strList),
+                node_labels: z.optional(openMap),
+                rack_names: z.optional(strList),
+                rack_labels: z.optional(openMap),
               }),
-            )
-            .optional(),
-        })
-        .optional(),
+            ),
+          ),
+        }),
+      ),
     }),
   };
 }

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from '#shared/zod.ts';
 import {
   DRYDOCK_ADVISORY_SCHEMAS,
   DRYDOCK_SCHEMAS,
@@ -248,7 +248,7 @@ export const MAX_DUPLICATE_KEY_WARNINGS = 100;
 
 type Issue = { path: string; message: string; code: string };
 
-function issuesOf(schema: z.ZodType, data: unknown): Issue[] {
+function issuesOf(schema: z.ZodMiniType, data: unknown): Issue[] {
   const result = schema.safeParse(data);
   if (result.success) return [];
   return result.error.issues.map((i) => ({

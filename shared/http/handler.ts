@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from '#shared/zod.ts';
 import { enforcePolicy } from '../auth/enforce.ts';
 import { getConfig } from '../config.ts';
 import { type Deps, getDeps, getLogger } from '../deps.ts';

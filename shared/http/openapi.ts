@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '#shared/zod.ts';
 import { ErrorBodySchema } from '../api/schemas.ts';
 import type { AnyRoute } from './route.ts';
 
@@ -9,7 +9,7 @@ type Json = Record<string, unknown>;
  * inputs (a query `limit` is the string the caller sends). Named schemas (`.meta({id})`) are
  * moved into `components` and referenced, so each is written once.
  */
-function toSchema(schema: z.ZodType, components: Json, io: 'input' | 'output'): Json {
+function toSchema(schema: z.ZodMiniType, components: Json, io: 'input' | 'output'): Json {
   const converted = z.toJSONSchema(schema, {
     target: 'draft-2020-12',
     io,
@@ -26,7 +26,7 @@ function toSchema(schema: z.ZodType, components: Json, io: 'input' | 'output'): 
 
 /** The query/path parameters of an operation, one per property of its strict object schema. */
 function parameters(
-  schema: z.ZodType | undefined,
+  schema: z.ZodMiniType | undefined,
   where: 'path' | 'query',
   components: Json,
 ): Json[] {

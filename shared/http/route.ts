@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from '#shared/zod.ts';
 import type { KeystonePrincipal } from '../auth/principal.ts';
 import type { RuleName } from '../auth/rules.ts';
 import type { Deps } from '../deps.ts';
@@ -66,7 +66,7 @@ export interface RouteResponse {
 
 export interface ResponseDoc {
   readonly description: string;
-  readonly schema?: z.ZodType;
+  readonly schema?: z.ZodMiniType;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -81,10 +81,10 @@ export interface Route<P = unknown, Q = unknown, B = unknown, D = Deps> {
   readonly operationId: string;
   readonly summary: string;
   readonly tag: string;
-  readonly params?: z.ZodType<P>;
-  readonly query?: z.ZodType<Q>;
+  readonly params?: z.ZodMiniType<P>;
+  readonly query?: z.ZodMiniType<Q>;
   /** A JSON body; required unless `bodyOptional`. Routes without it refuse a body. */
-  readonly body?: z.ZodType<B>;
+  readonly body?: z.ZodMiniType<B>;
   readonly bodyOptional?: boolean;
   /**
    * The policy rule a Keystone caller must pass (Drydock's name, e.g.

@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from '#shared/zod.ts';
 import { type LeaseTick, runLeaseTick } from '../api/leader.ts';
 import { runOutboxTick } from '../api/outbox-tick.ts';
 import { getConfig } from '../config.ts';
@@ -17,7 +17,7 @@ import { validate } from '../validate.ts';
 export const ScheduledEventSchema = z.looseObject({
   'detail-type': z.literal('Scheduled Event'),
   source: z.literal('aws.events'),
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   time: z.iso.datetime({ offset: true }),
 });
 

@@ -3,7 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type * as z from 'zod';
+import type * as z from '#shared/zod.ts';
 import { getConfig } from '../config.ts';
 import { type Deps, getDeps, getLogger } from '../deps.ts';
 import { errorForLog } from '../error-log.ts';
@@ -34,7 +34,7 @@ export interface SqsHandlerOptions {
  * @example export const handler = createSqsHandler(MessageEventSchema, applyMessageEvent)
  */
 export function createSqsHandler<T>(
-  schema: z.ZodType<T>,
+  schema: z.ZodMiniType<T>,
   apply: ApplyEvent<T>,
   options: SqsHandlerOptions = {},
 ): SqsHandler {

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '#shared/zod.ts';
 import {
   type AssetDeps,
   type AuthenticatedAction,
@@ -21,56 +21,65 @@ import { type AnyRoute, defineRoute } from '../route.ts';
 const BOOTACTIONS = `${API_PREFIX}/bootactions`;
 const err = (description: string) => ({ description, schema: ErrorBodySchema });
 
-const Hostname = z.string().min(1).max(280);
-const ActionId = z
-  .string()
-  .regex(/^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$/, 'expected a boot action id (a ULID)')
-  .meta({ description: "A boot action's ULID (26 characters, Crockford base32)." });
+const Hostname = z.string().check(z.minLength(1)).check(z.maxLength(280));
+const ActionId = z.meta(
+  z
+    .string()
+    .check(z.regex(/^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$/, 'expected a boot action id (a ULID)')),
+  { description: "A boot action's ULID (26 characters, Crockford base32)." },
+);
 
-const BootActionDictSchema = z
-  .object({
+const BootActionDictSchema = z.meta(
+  z.object({
     node_name: z.string(),
     action_id: z.string(),
     action_name: z.string(),
     task_id: z.string(),
     action_status: z.enum(['incomplete', 'success', 'failure', 'unreported']),
-  })
-  .meta({ id: 'BootAction' });
+  }),
+  { id: 'BootAction' },
+);
 
 const CreateContextBodySchema = z.strictObject({
-  task_id: z.uuid().meta({ description: 'The deploy task (Drydock: the DeployNode driver task).' }),
-  epoch: z
-    .int()
-    .min(1)
-    .max(2 ** 53 - 1)
-    .optional()
-    .meta({ description: "The lease holder's epoch (required, fenced)." }),
+  task_id: z.meta(z.uuid(), {
+    description: 'The deploy task (Drydock: the DeployNode driver task).',
+  }),
+  epoch: z.meta(
+    z.optional(
+      z
+        .int()
+        .check(z.gte(1))
+        .check(z.lte(2 ** 53 - 1)),
+    ),
+    { description: "The lease holder's epoch (required, fenced)." },
+  ),
   actions: z
     .array(
       z.strictObject({
-        name: z.string().min(1).max(255).meta({ description: 'The BootAction document name.' }),
-        signaling: z
-          .boolean()
-          .optional()
-          .meta({ description: 'false: no report expected (status `unreported`).' }),
+        name: z.meta(z.string().check(z.minLength(1)).check(z.maxLength(255)), {
+          description: 'The BootAction document name.',
+        }),
+        signaling: z.meta(z.optional(z.boolean()), {
+          description: 'false: no report expected (status `unreported`).',
+        }),
       }),
     )
-    .min(1)
-    .max(100),
+    .check(z.minLength(1))
+    .check(z.maxLength(100)),
 });
 
 /** Drydock's `BootactionResource.bootaction_schema`. */
 const ReportBodySchema = z.strictObject({
-  status: z.enum(['Failure', 'Success', 'failure', 'success']).optional(),
-  details: z
-    .array(
-      z
-        .object({ message: z.string(), error: z.boolean() })
-        .catchall(z.unknown())
-        .meta({ description: '{message, error}; other fields are kept in the message extra.' }),
-    )
-    .max(1000)
-    .optional(),
+  status: z.optional(z.enum(['Failure', 'Success', 'failure', 'success'])),
+  details: z.optional(
+    z
+      .array(
+        z.meta(z.catchall(z.object({ message: z.string(), error: z.boolean() }), z.unknown()), {
+          description: '{message, error}; other fields are kept in the message extra.',
+        }),
+      )
+      .check(z.maxLength(1000)),
+  ),
 });
 
 /** Orchestrator routes: IAM or Keystone, Drydock-style policy rules, fenced writes. */
@@ -91,7 +100,7 @@ export const bootActionRoutes: readonly AnyRoute[] = [
         schema: z.object({
           node_name: z.string(),
           task_id: z.string(),
-          design_ref: z.string().nullable(),
+          design_ref: z.nullable(z.string()),
           identity_key: z.string(),
           actions: z.array(BootActionDictSchema),
         }),

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '#shared/zod.ts';
 import { readNodeBuildData, recordBuildData } from '../../api/build-data.ts';
 import {
   BuildDataDictSchema,

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '#shared/zod.ts';
 import {
   type DesignDeps,
   resolveDesign,
@@ -32,7 +32,7 @@ export interface DesignRouteOptions {
   readonly deadline: () => number | undefined;
 }
 
-const StatusSchema = z.record(z.string(), z.unknown()).meta({
+const StatusSchema = z.meta(z.record(z.string(), z.unknown()), {
   description:
     "Drydock's Validation Status: kind, apiVersion, metadata, message, reason, status, details{errorCount, messageList[{kind: 'ValidationMessage', name, message, error, level, diagnostic, documents[{schema, name}], ts}]}",
 });
@@ -64,7 +64,9 @@ export function createDesignRoutes(
         'Resolve a design reference: its documents, count per kind, sha256, size and validation messages',
       tag: 'designs',
       policy: 'physical_provisioner:read_data',
-      body: z.strictObject({ design_ref: z.string().min(1).max(LIMITS.designRef) }),
+      body: z.strictObject({
+        design_ref: z.string().check(z.minLength(1)).check(z.maxLength(LIMITS.designRef)),
+      }),
       responses: {
         200: { description: 'The resolved design', schema: z.record(z.string(), z.unknown()) },
         400: {
@@ -97,16 +99,18 @@ export function createDesignRoutes(
       // addition, so an operator can validate a design that is not published anywhere yet.
       body: z
         .object({
-          href: z.string().min(1).max(LIMITS.designRef).optional(),
-          content: z.string().min(1).optional().meta({
+          href: z.optional(z.string().check(z.minLength(1)).check(z.maxLength(LIMITS.designRef))),
+          content: z.meta(z.optional(z.string().check(z.minLength(1))), {
             description: 'The design YAML itself, instead of href (not a Drydock field).',
           }),
-          rel: z.string().max(256).nullish(),
-          type: z.string().max(256).nullish(),
+          rel: z.nullish(z.string().check(z.maxLength(256))),
+          type: z.nullish(z.string().check(z.maxLength(256))),
         })
-        .refine((body) => (body.href === undefined) !== (body.content === undefined), {
-          message: 'give either href (a design reference) or content (the design), not both',
-        }),
+        .check(
+          z.refine((body) => (body.href === undefined) !== (body.content === undefined), {
+            message: 'give either href (a design reference) or content (the design), not both',
+          }),
+        ),
       responses: {
         200: { description: 'Valid design', schema: StatusSchema },
         400: {
@@ -133,8 +137,8 @@ export function createDesignRoutes(
       // Drydock's NodeFilterResource checks read_data.
       policy: 'physical_provisioner:read_data',
       body: z.object({
-        design_ref: z.string().min(1).max(LIMITS.designRef),
-        node_filter: NodeFilterSchema.nullish(),
+        design_ref: z.string().check(z.minLength(1)).check(z.maxLength(LIMITS.designRef)),
+        node_filter: z.nullish(NodeFilterSchema),
       }),
       responses: {
         200: {

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '#shared/zod.ts';
 import { checkHealth, checkHealthExtended, VERSIONS } from '../../api/health.ts';
 import { ErrorBodySchema } from '../../api/schemas.ts';
 import { API_PREFIX } from '../../api/shapes.ts';

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '#shared/zod.ts';
 import { appendTaskMessages, pageTaskMessages } from '../../api/messages.ts';
 import {
   AppendMessagesBodySchema,

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '#shared/zod.ts';
 import {
   BuildDataDictSchema,
   BuildDataReadQuerySchema,
@@ -49,8 +49,8 @@ const err = (description: string) => ({ description, schema: ErrorBodySchema });
 const TaskList = z.array(TaskDictSchema);
 
 const SubtaskQuerySchema = z.strictObject({
-  which: z.enum(['all', 'active', 'complete']).optional(),
-  cursor: Cursor.optional(),
+  which: z.optional(z.enum(['all', 'active', 'complete'])),
+  cursor: z.optional(Cursor),
 });
 
 /** The task operations (the `tasks` function). */

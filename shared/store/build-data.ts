@@ -27,6 +27,13 @@ const CHUNK_CHARS = 12_000;
 const META_SELECT = sql`b.build_data_id as "buildDataId", b.node_name as "nodeName", b.task_id as "taskId",
   b.collected_date as "collectedDate", b.generator as "generator", b.data_format as "dataFormat"`;
 
+/**
+ * Index entries of a node the latest-per-generator read takes in one sweep before it hops from
+ * generator to generator: a node with up to this many items costs one index descent (a shallow
+ * history, the common case), a deeper one this many entries more than the hops alone.
+ */
+const LATEST_HEAD = 256;
+
 /** Most build-data items one post accepts. */
 export const MAX_BUILD_DATA_BATCH = 100;
 
@@ -177,25 +184,31 @@ export function buildDataRead(query: BuildDataQuery): Read<ColumnSpec, BuildData
     if (query.nodeName === undefined)
       throw new ValidationError('latest build data needs a node name');
     const taskFilter: SqlFragment = query.taskId ? sql`and b.task_id = ${task}::uuid` : sql.empty;
-    // A loose index scan: hop from generator to generator through the (node, generator, date)
-    // index, then read the newest entry of each from the same index (index-only for the
-    // metadata), instead of reading every row the node ever had.
-    items = sql`with recursive gens as (
-  (select generator from build_data where node_name = ${node}::text order by generator limit 1)
+    const next = sql`select ${META_SELECT} from build_data b
+    where b.node_name = ${node}::text ${taskFilter}`;
+    const indexOrder = sql`order by b.generator, b.collected_date desc, b.build_data_id desc`;
+    const position = sql`((extract(epoch from l."collectedDate") * 1000000)::bigint, l."buildDataId")`;
+    // Both walk the (node, generator, date desc) index, index-only for the metadata, in whichever
+    // way suits the node's history: the first LATEST_HEAD entries of the node give the newest of
+    // every generator they start (a generator's first entry is its newest), which is all of them
+    // on a shallow history; past them, a loose index scan hops from generator to generator, one
+    // descent each, instead of reading a deep history row by row.
+    items = sql`with recursive head as materialized (
+  select distinct on (h."generator") h.* from (
+    ${next} ${indexOrder} limit ${LATEST_HEAD}::int
+  ) h
+  order by h."generator", h."collectedDate" desc, h."buildDataId" desc
+),
+rest as (
+  (${next} and b.generator > (select max("generator") from head) ${indexOrder} limit 1)
   union all
-  select (select b.generator from build_data b
-          where b.node_name = ${node}::text and b.generator > gens.generator
-          order by b.generator limit 1)
-  from gens where gens.generator is not null
+  select n.* from rest cross join lateral (
+    ${next} and b.generator > rest."generator" ${indexOrder} limit 1
+  ) n
 ),
 items as (
-  select l.* from gens
-  cross join lateral (
-    select ${META_SELECT}, ${POSITION(sql`b`)} as pos from build_data b
-    where b.node_name = ${node}::text and b.generator = gens.generator ${taskFilter}
-    order by b.collected_date desc, b.build_data_id desc limit 1
-  ) l
-  where gens.generator is not null${cursor === undefined ? sql.empty : sql` and l.pos < (${cursor.micros}::bigint, ${cursor.id}::bigint)`}
+  select l.* from (select * from head union all select * from rest) l
+  ${cursor === undefined ? sql.empty : sql`where ${position} < (${cursor.micros}::bigint, ${cursor.id}::bigint)`}
   order by l."collectedDate" desc, l."buildDataId" desc
   limit ${limit + 1}::int
 )`;
@@ -236,7 +249,7 @@ sized as (
     sum(256 + octet_length(i."nodeName") + octet_length(i."generator") + octet_length(i."dataFormat") + ${payload})
       over w as running,
     row_number() over w as n, count(*) over () as fetched
-  from items i join build_data d on d.build_data_id = i."buildDataId"
+  from items i${query.verbosity === 2 ? sql` join build_data d on d.build_data_id = i."buildDataId"` : sql.empty}
   window w as (order by i."collectedDate" desc, i."buildDataId" desc)
 ),
 kept as (
@@ -252,13 +265,11 @@ kept as (
   if (query.verbosity === 1) {
     const columns = { ...META_COLUMNS, ...PAGE_COLUMNS } as const;
     const read: Read<typeof columns, BuildDataPage> = {
-      statement: statement(
-        columns,
-        sql`${items}${kept}
+      columns,
+      fragment: sql`${items}${kept}
 select k."buildDataId", k."nodeName", k."taskId", k."collectedDate", k."generator", k."dataFormat",
   k."micros", ${more} as "more"
 from kept k order by k."collectedDate" desc, k."buildDataId" desc`,
-      ),
       decode: (rows) =>
         withMeta(
           rows.map(({ micros: _m, more: _more, ...meta }) => meta),
@@ -271,9 +282,8 @@ from kept k order by k."collectedDate" desc, k."buildDataId" desc`,
   // Data API refuses rows over 64 KB, and an lshw dump is often several times that.
   const columns = { ...CHUNK_COLUMNS, ...PAGE_COLUMNS } as const;
   const read: Read<typeof columns, BuildDataPage> = {
-    statement: statement(
-      columns,
-      sql`${items}${kept}
+    columns,
+    fragment: sql`${items}${kept}
 select k."buildDataId", k."nodeName", k."taskId", k."collectedDate", k."generator", k."dataFormat",
   c.i as "chunkIndex", substr(d.data_element, c.i * ${CHUNK_CHARS}::int + 1, ${CHUNK_CHARS}::int) as "chunk",
   k."micros", ${more} as "more"
@@ -281,7 +291,6 @@ from kept k
 join build_data d on d.build_data_id = k."buildDataId"
 cross join lateral generate_series(0, greatest(0, (length(d.data_element) - 1) / ${CHUNK_CHARS}::int)) as c(i)
 order by k."collectedDate" desc, k."buildDataId" desc, c.i`,
-    ),
     decode(rows) {
       const records: BuildDataRecord[] = [];
       for (const { chunkIndex, chunk, micros: _m, more: _more, ...meta } of rows) {

@@ -137,13 +137,15 @@ export async function runRetryingOnConflict<C extends ColumnSpec>(
  * one round trip (`runReadsTogether`) where an operation needs both.
  */
 export interface Read<C extends ColumnSpec, T> {
-  readonly statement: Statement<C>;
+  readonly columns: C;
+  /** The statement's text and parameters, as the `sql` tag built them (to be spliced whole). */
+  readonly fragment: SqlFragment;
   readonly decode: (rows: Row<C>[]) => T;
 }
 
 /** Runs one read. */
 export async function runRead<C extends ColumnSpec, T>(db: Db, read: Read<C, T>): Promise<T> {
-  return read.decode(await run(db, read.statement));
+  return read.decode(await run(db, statement(read.columns, read.fragment)));
 }
 
 /** Prefix of the second read's columns in the combined statement. */
@@ -160,13 +162,13 @@ export async function runReadsTogether<CA extends ColumnSpec, A, CB extends Colu
   a: Read<CA, A>,
   b: Read<CB, B>,
 ): Promise<[A, B]> {
-  const aNames = Object.keys(a.statement.columns);
-  const bNames = Object.keys(b.statement.columns);
+  const aNames = Object.keys(a.columns);
+  const bNames = Object.keys(b.columns);
   const nullable = (kind: string) => (kind.endsWith('?') ? kind : `${kind}?`);
   const columns: Record<string, string> = { __part: 'int' };
-  for (const name of aNames) columns[name] = nullable(a.statement.columns[name] as string);
+  for (const name of aNames) columns[name] = nullable(a.columns[name] as string);
   for (const name of bNames) {
-    columns[`${SECOND}${name}`] = nullable(b.statement.columns[name] as string);
+    columns[`${SECOND}${name}`] = nullable(b.columns[name] as string);
   }
   const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
   const select = [
@@ -178,9 +180,9 @@ export async function runReadsTogether<CA extends ColumnSpec, A, CB extends Colu
   const combined = sql.join(
     [
       text('with ra as (select row_number() over () as "__ord", s.* from ('),
-      a.statement,
+      a.fragment,
       text(') s), rb as (select row_number() over () as "__ord", s.* from ('),
-      b.statement,
+      b.fragment,
       text(
         `) s)\nselect ${select}\nfrom ra full join rb on false order by ra."__ord" nulls last, rb."__ord"`,
       ),

@@ -216,9 +216,8 @@ export async function getTask(db: Db, taskId: string): Promise<TaskWithMessages>
 export function taskRead(taskId: string): Read<typeof TASK_WITH_MESSAGES, TaskWithMessages> {
   const id = p.uuid(taskId);
   return {
-    statement: statement(
-      TASK_WITH_MESSAGES,
-      sql`with msgs as (
+    columns: TASK_WITH_MESSAGES,
+    fragment: sql`with msgs as (
   select r.*, sum(${MESSAGE_BYTES}) over (order by r.sequence) as running
   from (select * from result_message where task_id = ${id}::uuid order by sequence limit ${EMBEDDED_MESSAGES}::int) r
 )
@@ -230,7 +229,6 @@ select ${TASK_SELECT}, ${JOINED_MESSAGE_SELECT}
 from msgs m left join tasks t on false
 where m.running <= ${READ_BUDGET_BYTES}::bigint
 order by "msgSequence" nulls first`,
-    ),
     decode(rows) {
       const first = rows[0];
       if (!first || first.taskId === null) throw new NotFoundError(`task ${taskId} does not exist`);
@@ -504,9 +502,8 @@ export function taskTreeRead(
     throw new ValidationError('layers must be -1 or a positive integer');
   }
   return {
-    statement: statement(
-      TREE_COLUMNS,
-      sql`with recursive tree as (
+    columns: TREE_COLUMNS,
+    fragment: sql`with recursive tree as (
   select task_id, 1 as layer from tasks where task_id = ${p.uuid(rootTaskId)}::uuid
   union all
   select c.task_id, tree.layer + 1 from tasks c join tree on c.parent_task_id = tree.task_id
@@ -533,7 +530,6 @@ select ${TASK_SELECT}, m.layer, m.pos::int, (select count(*) from ordered)::int,
 from msgs m left join tasks t on false
 where m.running <= ${READ_BUDGET_BYTES}::bigint
 order by "pos", "msgSequence" nulls first`,
-    ),
     decode(rows) {
       if (rows.length === 0) throw new NotFoundError(`task ${rootTaskId} does not exist`);
       const tree: TreeTask[] = [];

@@ -165,6 +165,39 @@ describe.each(TEST_DRIVERS)('build data on %s', (driver) => {
     ).rejects.toBeInstanceOf(ValidationError);
   });
 
+  it('finds the newest of each generator past a deep history (more entries than one sweep takes)', async () => {
+    const node = `node-${randomUUID()}`;
+    const [t1, t2] = [randomUUID(), randomUUID()];
+    const day = (i: number) =>
+      new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString().replace('Z', '000Z');
+    // 300 items of "a" (newest at minute 299, under t2), then one each of "b" and "c".
+    for (let start = 0; start < 300; start += 100) {
+      await postBuildData(
+        t.db,
+        Array.from({ length: 100 }, (_, i) =>
+          item(node, start + i === 299 ? t2 : t1, 'a', day(start + i)),
+        ),
+      );
+    }
+    await postBuildData(t.db, [item(node, t1, 'b', day(5)), item(node, t2, 'c', day(7))]);
+    const latest = await queryBuildData(t.db, { nodeName: node, latest: true, verbosity: 1 });
+    expect(latest.map((r) => [r.generator, r.collectedDate])).toEqual([
+      ['a', day(299)],
+      ['c', day(7)],
+      ['b', day(5)],
+    ]);
+    const ofT1 = await queryBuildData(t.db, {
+      nodeName: node,
+      taskId: t1,
+      latest: true,
+      verbosity: 1,
+    });
+    expect(ofT1.map((r) => [r.generator, r.collectedDate])).toEqual([
+      ['a', day(298)],
+      ['b', day(5)],
+    ]);
+  });
+
   it('reads a task, or its tree, and their build data in one statement, as each reads alone', async () => {
     const task = await queuedTask(t.db);
     const child = await createTask(t.db, {

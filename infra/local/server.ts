@@ -1,26 +1,12 @@
-// `npm start`: the service on http://127.0.0.1:3000 over the same handlers the Lambdas run.
-import { enableCompileCache } from 'node:module';
+// The service on http://127.0.0.1:3000 over the same handlers the Lambdas run. `npm start` runs
+// it through start.js, which sets V8's flags and Node's compile cache up first.
+import { coalesceWrites } from './coalesced-output.ts';
 import { holdDataFolder } from './data-lock.ts';
 import { applyLocalDefaults, portFrom } from './env.ts';
 
+// One access log line per request: written a turn of the event loop at a time.
+coalesceWrites(process.stdout);
 applyLocalDefaults();
-// PGlite is Postgres compiled to a large WebAssembly module. V8 compiles it quickly (Liftoff),
-// then recompiles what startup ran with its optimising compiler in background threads: seconds
-// of CPU and 300-500 MB of code, held while the server idles. A local server's small statements
-// run as fast on Liftoff's code (infra/local/README.md has the figures). The flag must be on
-// the command line (V8 freezes its flags once running): `npm start` passes it; any other way of
-// starting this file re-executes it with the flag, in the same process (same pid, same pipes).
-if (process.env.DB_DRIVER === 'pglite' && !process.execArgv.includes('--liftoff-only')) {
-  process.execve?.(
-    process.execPath,
-    [process.execPath, '--liftoff-only', ...process.execArgv, ...process.argv.slice(1)],
-    process.env,
-  );
-}
-// Modules loaded from here on keep their compiled code (and TypeScript stripped of its types)
-// in Node's compile cache (NODE_COMPILE_CACHE, else the OS temp folder): a restart loads them
-// in about two thirds of the CPU time.
-enableCompileCache();
 // One process per PGlite folder: a second `npm start` on it is refused before it opens it.
 const lock = holdDataFolder();
 if (lock && process.env.PGLITE_DATA_DIR) {

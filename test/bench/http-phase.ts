@@ -64,7 +64,7 @@ export interface MemoryResult {
   readonly maxSampledKiB: number;
 }
 
-/** One start of `infra/local/server.ts`, as `npm start` runs it, to its first answer. */
+/** One start of `infra/local/start.js`, as `npm start` runs it, to its first answer. */
 export interface StartupResult {
   /** Wall time from spawning the process to the first answer of `GET /api/v1.0/tasks`. */
   readonly firstAnswerMs: number;
@@ -153,7 +153,7 @@ function summarizeLoads(runs: readonly MeasuredLoad[]): LoadSummary {
 async function timeStartup(env: NodeJS.ProcessEnv): Promise<StartupResult> {
   const started = performance.now();
   const server = await startChildServer(
-    'infra/local/server.ts',
+    'infra/local/start.js',
     [],
     { ...env, HOST: '127.0.0.1', PORT: '0', LOCAL_SCHEDULE: 'off' },
     // A generous bound: the figure is measured, not asserted, and a busy machine is slow.
@@ -240,7 +240,7 @@ export async function runHttpPhase(
 
   const startups = await runStartups(schema.url, progress);
   progress('starting the local server');
-  const service = await startChildServer('infra/local/server.ts', [], {
+  const service = await startChildServer('infra/local/start.js', [], {
     ...process.env,
     DB_DRIVER: 'pg',
     DATABASE_URL: schema.url,

@@ -195,7 +195,7 @@ function startupSection(s: StartupsResult): string[] {
           }`
     } |`;
   return [
-    '`npm start` (infra/local/server.ts) from spawn to its first answer (`GET /api/v1.0/tasks`), then resident memory 2 s later:',
+    '`npm start` (infra/local/start.js) from spawn to its first answer (`GET /api/v1.0/tasks`), then resident memory 2 s later:',
     '',
     '| start | first answer, ms | server CPU by then, ms | idle resident | targets |',
     '|---|---|---|---|---|',

@@ -23,7 +23,7 @@ const ARTIFACTS = fileURLToPath(new URL('../artifacts/screenshots/', import.meta
 
 // The server runs as its own process, exactly as `npm start` runs it (in-memory PGlite, no
 // schedule), so the browser and this script do not share its event loop.
-const server = spawn(process.execPath, ['infra/local/server.ts'], {
+const server = spawn(process.execPath, ['infra/local/start.js'], {
   cwd: fileURLToPath(new URL('../../', import.meta.url)),
   env: {
     ...process.env,

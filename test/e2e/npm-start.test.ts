@@ -15,9 +15,9 @@ interface Started {
   output: () => string;
 }
 
-/** Runs `node infra/local/server.ts` (what `npm start` runs) and waits for its whole banner. */
+/** Runs `node infra/local/start.js` (what `npm start` runs) and waits for its whole banner. */
 function startProcess(env: Record<string, string>): Promise<Started> {
-  const child = spawn(NODE, ['infra/local/server.ts'], {
+  const child = spawn(NODE, ['infra/local/start.js'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -69,7 +69,7 @@ function readmeExample(readme: string, route: string): string {
 
 /** Runs the server to its exit (it is expected to refuse to start): exit code and output. */
 function runToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(NODE, ['infra/local/server.ts'], {
+  const child = spawn(NODE, ['infra/local/start.js'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,6 +3,8 @@ import { baseKind, type ColumnSpec, type Param, type Row } from './sql.ts';
 const PG_TIMESTAMP =
   /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(\.\d{1,6})?(?:(Z)|([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?)?$/;
 
+const UTC_TIMESTAMP = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.(\d{1,6}))?(?:\+00|Z)?$/;
+
 /**
  * Turns a Postgres timestamp text into ISO-8601 UTC with microseconds kept
  * (`2026-11-24T20:00:00.123456Z`).
@@ -12,6 +14,10 @@ const PG_TIMESTAMP =
  * cursors and ordering tests need them, so the arithmetic is done here on the parts.
  */
 export function toIsoUtc(text: string): string {
+  // The common cases, already UTC (a UTC session's `2026-11-24 20:00:00.123456+00`, the Data
+  // API's text without an offset), are rearranged without arithmetic.
+  const utc = UTC_TIMESTAMP.exec(text);
+  if (utc) return `${text.slice(0, 10)}T${text.slice(11, 19)}.${(utc[1] ?? '').padEnd(6, '0')}Z`;
   const m = PG_TIMESTAMP.exec(text);
   if (!m) return text; // 'infinity' and friends are passed through untouched
   const [, y, mo, d, h, mi, s, frac, zulu, sign, oh, om, os] = m;
@@ -45,25 +51,44 @@ function decodeValue(kind: ReturnType<typeof baseKind>, value: unknown): unknown
   }
 }
 
+interface Layout {
+  readonly names: readonly string[];
+  readonly kinds: readonly ReturnType<typeof baseKind>[];
+}
+
+// Column specs are module constants: their names and kinds are read once, not on every row.
+const layouts = new WeakMap<ColumnSpec, Layout>();
+
+function layoutOf(columns: ColumnSpec): Layout {
+  let layout = layouts.get(columns);
+  if (layout === undefined) {
+    const names = Object.keys(columns);
+    layout = { names, kinds: names.map((name) => baseKind(columns[name] as ColumnSpec[string])) };
+    layouts.set(columns, layout);
+  }
+  return layout;
+}
+
 /** Decodes a row keyed by column name (the `pg` and `pglite` drivers' shape). */
 export function decodeNamedRow<C extends ColumnSpec>(
   columns: C,
   raw: Record<string, unknown>,
 ): Row<C> {
+  const { names, kinds } = layoutOf(columns);
   const row: Record<string, unknown> = {};
-  for (const [name, kind] of Object.entries(columns)) {
-    row[name] = decodeValue(baseKind(kind), raw[name]);
+  for (let i = 0; i < names.length; i += 1) {
+    const name = names[i] as string;
+    row[name] = decodeValue(kinds[i] as Layout['kinds'][number], raw[name]);
   }
   return row as Row<C>;
 }
 
 /** Decodes a row given by position (the Data API's `records` shape). */
 export function decodePositionalRow<C extends ColumnSpec>(columns: C, values: unknown[]): Row<C> {
+  const { names, kinds } = layoutOf(columns);
   const row: Record<string, unknown> = {};
-  let i = 0;
-  for (const [name, kind] of Object.entries(columns)) {
-    row[name] = decodeValue(baseKind(kind), values[i]);
-    i += 1;
+  for (let i = 0; i < names.length; i += 1) {
+    row[names[i] as string] = decodeValue(kinds[i] as Layout['kinds'][number], values[i]);
   }
   return row as Row<C>;
 }
@@ -80,7 +105,7 @@ export function bindValue(param: Param): unknown {
 
 /** Fails loudly when a statement's select list drifts from its declared columns. */
 export function assertColumns(columns: ColumnSpec, fieldNames: readonly string[]): void {
-  const declared = Object.keys(columns);
+  const declared = layoutOf(columns).names;
   if (declared.length === 0) return; // statements that return nothing interesting
   if (declared.length !== fieldNames.length || declared.some((n, i) => n !== fieldNames[i])) {
     throw new Error(

@@ -83,8 +83,7 @@ function clientDb(client: pg.PoolClient): Db {
 
 /**
  * Takes the `options` parameter out of a connection URL: node-postgres lets it replace the
- * settings given beside the URL, so both are passed together instead (the URL's first, ours
- * after, so ours win where they name the same setting).
+ * settings given beside the URL, so both are passed together instead.
  */
 function withoutUrlOptions(connectionString: string): {
   connectionString: string;
@@ -104,17 +103,23 @@ function withoutUrlOptions(connectionString: string): {
 
 /** The `pg` adapter: a node-postgres pool against a Postgres server (`DATABASE_URL`). */
 export function createPgDb(options: PgDbOptions): TransactionalDb {
-  const settings = {
+  const defaults = {
     // Every statement is named (prepared), and every store statement's text fixes its shape
     // (batch sizes included), so a plan made without the parameters' values serves them all:
     // planning once per connection instead of on each call (the claim and completion CTEs took
     // longer to plan than to run).
     plan_cache_mode: 'force_generic_plan',
+    // Timestamps then arrive in UTC, which the decoder only rearranges (any zone decodes the same).
+    TimeZone: 'UTC',
+  };
+  const settings = {
     ...(options.statementTimeoutMs
       ? { statement_timeout: String(options.statementTimeoutMs) }
       : {}),
     ...options.sessionSettings,
   };
+  const asOptions = (values: Readonly<Record<string, string>>) =>
+    Object.entries(values).map(([key, value]) => `-c ${key}=${value}`);
   const queryTimeoutMs =
     options.queryTimeoutMs ??
     (options.statementTimeoutMs ? options.statementTimeoutMs + 2_000 : undefined);
@@ -128,7 +133,8 @@ export function createPgDb(options: PgDbOptions): TransactionalDb {
     ...(queryTimeoutMs ? { query_timeout: queryTimeoutMs } : {}),
     idleTimeoutMillis: 30_000,
     types,
-    options: [urlSettings, ...Object.entries(settings).map(([key, value]) => `-c ${key}=${value}`)]
+    // Later settings win: the adapter's defaults, then the URL's, then the caller's own.
+    options: [...asOptions(defaults), urlSettings, ...asOptions(settings)]
       .filter((part) => part !== '')
       .join(' '),
   });

@@ -202,6 +202,14 @@ export const CLAIM_BUDGET_BYTES = READ_BUDGET_BYTES;
 /** A claimed task's ids, numbers, timestamps, keys and per-field framing, on the safe side. */
 const CLAIM_ROW_FRAMING = 1024;
 
+const CLAIM_COLUMNS = {
+  ...TASK_COLUMNS,
+  taskId: 'uuid?',
+  created: 'timestamptz?',
+  leaseHeld: 'bool',
+  deferred: 'int',
+} as const satisfies ColumnSpec;
+
 /**
  * Claims the oldest queued tasks for the current lease holder (`FOR UPDATE SKIP LOCKED`, so
  * concurrent claimers never take the same task) and stamps them with its epoch. A task already
@@ -221,13 +229,7 @@ export async function claimTasks(db: Db, request: ClaimRequest): Promise<Claimed
   const rows = await run(
     db,
     statement(
-      {
-        ...TASK_COLUMNS,
-        taskId: 'uuid?',
-        created: 'timestamptz?',
-        leaseHeld: 'bool',
-        deferred: 'int',
-      },
+      CLAIM_COLUMNS,
       sql`with lease as (${fenceOf(sql`${request.epoch}`, sql`${request.instanceId}`)}),
 next as (
   select t.task_id, q.seq, t.answer_bytes from task_queue q join tasks t on t.task_id = q.task_id

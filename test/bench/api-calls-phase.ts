@@ -1,16 +1,11 @@
 import { request } from 'undici';
 import {
-  TEST_CREDENTIALS,
-  TEST_REGION,
-  TEST_SECRET_ARN,
-} from '#test/support/data-api-emulator/index.ts';
-import {
   type EventBridgeStandIn,
   startEventBridgeStandIn,
 } from '#test/support/eventbridge-stand-in.ts';
 import type { BenchSchema } from './bench-db.ts';
 import { startChildServer } from './child-server.ts';
-import { startEmulatorFor } from './statements-phase.ts';
+import { emulateBenchSchema } from './statements-phase.ts';
 
 /** Data API calls one HTTP API operation cost, counted at the emulator. */
 export interface ApiOperationCount {
@@ -242,19 +237,12 @@ async function countPass(
   await schema.query(
     'truncate tasks, result_message, build_data, active_instance, applied_event, maintenance_claim, boot_action, boot_action_status, event_outbox',
   );
-  const { emulator, resourceArn, database } = await startEmulatorFor(schema);
+  const emulated = await emulateBenchSchema(schema);
   try {
     progress(`starting the local server over the Data API emulator (events: ${publishing.kind})`);
     const server = await startChildServer('infra/local/server.ts', [], {
       ...process.env,
-      DB_DRIVER: 'data-api',
-      DB_CLUSTER_ARN: resourceArn,
-      DB_SECRET_ARN: TEST_SECRET_ARN,
-      DB_NAME: database,
-      AWS_ENDPOINT_URL_RDS_DATA: emulator.endpoint,
-      AWS_REGION: TEST_REGION,
-      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+      ...emulated.env,
       HOST: '127.0.0.1',
       PORT: '0',
       LOCAL_SCHEDULE: 'off',
@@ -291,21 +279,21 @@ async function countPass(
       // The server delivers what the outbox holds once it is up (in the background): let that
       // finish before the first count.
       let seen = -1;
-      while (emulator.calls(resourceArn).total !== seen) {
-        seen = emulator.calls(resourceArn).total;
+      while (emulated.calls().total !== seen) {
+        seen = emulated.calls().total;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
       for (const call of CALLS) {
         progress(`Data API calls (events: ${publishing.kind}): ${call.name}`);
         if (call.replay) await send(call);
-        emulator.resetCalls(resourceArn);
+        emulated.resetCalls();
         const putBefore = publishing.kind === 'inline' ? publishing.bus.calls : 0;
         const { status, json } = await send(call);
         call.keep?.(json, state);
         counts.push({
           operation: call.name,
           status,
-          dataApiCalls: emulator.calls(resourceArn).total,
+          dataApiCalls: emulated.calls().total,
           putEvents: publishing.kind === 'inline' ? publishing.bus.calls - putBefore : 0,
         });
       }
@@ -314,6 +302,6 @@ async function countPass(
       await server.stop();
     }
   } finally {
-    await emulator.close();
+    await emulated.close();
   }
 }

@@ -4,19 +4,13 @@
  * and to an update (the same statement with and without its `event_outbox` CTE, on one
  * connection, alternating).
  */
-import { createDataApiDb } from '#shared/db/data-api.ts';
 import type { Db } from '#shared/db/port.ts';
 import { WAIT_BACKOFF_MS, type WaitClock, waitFor } from '#shared/notify/wait.ts';
 import { createTask } from '#shared/store/tasks.ts';
 import { readTaskMark } from '#shared/store/wait.ts';
-import {
-  TEST_CREDENTIALS,
-  TEST_REGION,
-  TEST_SECRET_ARN,
-} from '#test/support/data-api-emulator/index.ts';
 import type { BenchSchema } from './bench-db.ts';
 import type { BenchOptions } from './options.ts';
-import { startEmulatorFor } from './statements-phase.ts';
+import { emulateBenchSchema } from './statements-phase.ts';
 import { nowMs, type Summary, summarize } from './stats.ts';
 
 export interface EventsPhaseResult {
@@ -108,27 +102,16 @@ export async function runEventsPhase(
 
   let readMsDataApi: Summary | null = null;
   let dataApiCallsPerRead: number | null = null;
-  const { emulator, resourceArn, database } = await startEmulatorFor(schema);
+  const emulated = await emulateBenchSchema(schema);
   try {
-    const dataApi = createDataApiDb({
-      resourceArn,
-      secretArn: TEST_SECRET_ARN,
-      database,
-      endpoint: emulator.endpoint,
-      region: TEST_REGION,
-      credentials: TEST_CREDENTIALS,
-    });
-    try {
-      await readTaskMark(dataApi, task.taskId);
-      emulator.resetCalls(resourceArn);
-      const n = Math.max(10, Math.floor(reads / 5));
-      readMsDataApi = summarize(await timeReads(dataApi, task.taskId, n));
-      dataApiCallsPerRead = emulator.calls(resourceArn).total / n;
-    } finally {
-      await dataApi.close();
-    }
+    const dataApi = emulated.open();
+    await readTaskMark(dataApi, task.taskId);
+    emulated.resetCalls();
+    const n = Math.max(10, Math.floor(reads / 5));
+    readMsDataApi = summarize(await timeReads(dataApi, task.taskId, n));
+    dataApiCallsPerRead = emulated.calls().total / n;
   } finally {
-    await emulator.close();
+    await emulated.close();
   }
 
   // The outbox's added cost: the same write with and without its event row, alternating per round.

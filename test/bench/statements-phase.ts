@@ -1,15 +1,6 @@
-import { createDataApiDb } from '#shared/db/data-api.ts';
 import type { Db } from '#shared/db/port.ts';
 import { countingDb } from '#test/support/counting-db.ts';
-import {
-  type DataApiEmulator,
-  startDataApiEmulator,
-  TEST_CREDENTIALS,
-  TEST_REGION,
-  TEST_SECRET_ARN,
-  testClusterArn,
-} from '#test/support/data-api-emulator/index.ts';
-import { urlWithSchema } from '#test/support/pg-server.ts';
+import { type EmulatedDatabase, emulatedDatabase } from '#test/support/data-api-emulator/index.ts';
 import { newOperationState, STORE_OPERATIONS } from '#test/support/store-operations.ts';
 import type { BenchSchema } from './bench-db.ts';
 
@@ -44,19 +35,9 @@ async function countEach(
   return counts;
 }
 
-/** The local Data API emulator over the bench schema, with a cluster ARN of its own. */
-export async function startEmulatorFor(
-  schema: BenchSchema,
-): Promise<{ emulator: DataApiEmulator; resourceArn: string; database: string }> {
-  const emulator = await startDataApiEmulator({
-    secrets: { [TEST_SECRET_ARN]: { username: 'postgres' } },
-  });
-  const resourceArn = testClusterArn(`drydock-${schema.name.replaceAll('_', '-')}`);
-  emulator.addCluster(resourceArn, {
-    connectionString: urlWithSchema(schema.name, { TimeZone: 'UTC' }),
-    maxConnections: 8,
-  });
-  return { emulator, resourceArn, database: new URL(schema.url).pathname.slice(1) };
+/** The Data API in front of the bench schema: a cluster of its own on the emulator. */
+export function emulateBenchSchema(schema: BenchSchema): Promise<EmulatedDatabase> {
+  return emulatedDatabase(schema.name, { maxConnections: 8 });
 }
 
 /**
@@ -72,29 +53,17 @@ export async function runStatementsPhase(schema: BenchSchema): Promise<Operation
     () => pg.reset(),
   );
 
-  const { emulator, resourceArn, database } = await startEmulatorFor(schema);
+  const emulated = await emulateBenchSchema(schema);
   let apiCounts: Map<string, number>;
   try {
-    const dataApi = createDataApiDb({
-      resourceArn,
-      secretArn: TEST_SECRET_ARN,
-      database,
-      endpoint: emulator.endpoint,
-      region: TEST_REGION,
-      credentials: TEST_CREDENTIALS,
-    });
-    try {
-      apiCounts = await countEach(
-        schema,
-        dataApi,
-        () => emulator.calls(resourceArn).total,
-        () => emulator.resetCalls(resourceArn),
-      );
-    } finally {
-      await dataApi.close();
-    }
+    apiCounts = await countEach(
+      schema,
+      emulated.open(),
+      () => emulated.calls().total,
+      () => emulated.resetCalls(),
+    );
   } finally {
-    await emulator.close();
+    await emulated.close();
   }
   await reset(schema);
   return STORE_OPERATIONS.map(({ name }) => ({

@@ -19,6 +19,8 @@ import { type Db, DbUnavailableError, SqlError, type TransactionalDb } from '#sh
 import { p, type Statement, sql, statement } from '#shared/db/sql.ts';
 import {
   type DataApiEmulator,
+  type EmulatedDatabase,
+  emulatedDatabase,
   startDataApiEmulator,
   TEST_CREDENTIALS,
   TEST_REGION,
@@ -72,7 +74,6 @@ describe('TIMESTAMP hint values', () => {
 });
 
 const schema = `t_${randomBytes(6).toString('hex')}`;
-const ARN = testClusterArn(`adapter-${schema.replaceAll('_', '-')}`);
 const FAST_RETRY: DataApiRetryOptions = {
   baseDelayMs: 5,
   maxDelayMs: 40,
@@ -81,7 +82,9 @@ const FAST_RETRY: DataApiRetryOptions = {
 };
 
 describe.skipIf(SKIP_SERVER)('the data-api adapter through the emulator', () => {
+  let dataApi: EmulatedDatabase;
   let emulator: DataApiEmulator;
+  let ARN: string;
   let db: TransactionalDb;
   let pgDb: TransactionalDb;
   const open = (
@@ -92,26 +95,22 @@ describe.skipIf(SKIP_SERVER)('the data-api adapter through the emulator', () => 
       resourceArn?: string;
     } = {},
   ) =>
-    createDataApiDb({
-      resourceArn: options.resourceArn ?? ARN,
-      secretArn: TEST_SECRET_ARN,
-      database: 'test',
-      endpoint: options.endpoint ?? emulator.endpoint,
-      region: TEST_REGION,
-      credentials: TEST_CREDENTIALS,
-      retry: options.retry ?? FAST_RETRY,
-      ...(options.remainingTimeMs ? { remainingTimeMs: options.remainingTimeMs } : {}),
-    });
+    createDataApiDb(
+      dataApi.adapterOptions({
+        retry: options.retry ?? FAST_RETRY,
+        ...(options.resourceArn ? { resourceArn: options.resourceArn } : {}),
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        ...(options.remainingTimeMs ? { remainingTimeMs: options.remainingTimeMs } : {}),
+      }),
+    );
 
   beforeAll(async () => {
     await adminQuery(`create schema ${schema}`);
-    emulator = await startDataApiEmulator({
-      clusters: { [ARN]: { connectionString: urlWithSchema(schema, { TimeZone: 'UTC' }) } },
-      secrets: { [TEST_SECRET_ARN]: { username: 'postgres' } },
-      transactionIdleMs: 300,
-      statementTimeoutMs: 500,
-      maxResponseBytes: 32 * 1024,
+    dataApi = await emulatedDatabase(schema, {
+      limits: { transactionIdleMs: 300, statementTimeoutMs: 500, maxResponseBytes: 32 * 1024 },
     });
+    emulator = dataApi.emulator;
+    ARN = dataApi.resourceArn;
     db = open();
     // Same schema through node-postgres, in a non-UTC zone: the results must not differ.
     pgDb = createPgDb({
@@ -125,7 +124,7 @@ describe.skipIf(SKIP_SERVER)('the data-api adapter through the emulator', () => 
   afterAll(async () => {
     await db?.close();
     await pgDb?.close();
-    await emulator?.close();
+    await dataApi?.close();
     await adminQuery(`drop schema if exists ${schema} cascade`);
   });
 
@@ -199,12 +198,7 @@ describe.skipIf(SKIP_SERVER)('the data-api adapter through the emulator', () => 
         return real.executeStatement(input, callOptions);
       },
     };
-    const spied = createDataApiDb({
-      resourceArn: ARN,
-      secretArn: TEST_SECRET_ARN,
-      database: 'test',
-      client,
-    });
+    const spied = createDataApiDb(dataApi.adapterOptions({ client }));
     await spied.query(
       statement(
         { ok: 'bool' },
@@ -409,13 +403,7 @@ describe.skipIf(SKIP_SERVER)('the data-api adapter through the emulator', () => 
         credentials: TEST_CREDENTIALS,
         requestTimeoutMs: 150,
       });
-      const impatient = createDataApiDb({
-        resourceArn: ARN,
-        secretArn: TEST_SECRET_ARN,
-        database: 'test',
-        client,
-        retry: FAST_RETRY,
-      });
+      const impatient = createDataApiDb(dataApi.adapterOptions({ client, retry: FAST_RETRY }));
       const error = await impatient
         .query(
           statement({}, sql`insert into kv (k, v) select 'slow-insert', '{}' from pg_sleep(0.4)`),

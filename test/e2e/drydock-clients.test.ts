@@ -3,10 +3,6 @@ import * as z from 'zod';
 import { loadHttpFunctions } from '#infra/local/functions.ts';
 import { TaskDictSchema } from '#shared/api/schemas.ts';
 import { sql, statement } from '#shared/db/sql.ts';
-import {
-  acquireSharedEmulator,
-  releaseSharedEmulator,
-} from '#test/support/data-api-emulator/index.ts';
 import { ageTask, forceTask } from '#test/support/store-fixtures.ts';
 import { TEST_DRIVERS } from '#test/support/test-db.ts';
 import { type RunningServer, request, startServer } from './harness.ts';
@@ -65,12 +61,9 @@ from generate_series(1, 600) g`,
     }));
     expect((await api('POST', `/tasks/${chatty}/messages`, messages)).status).toBe(201);
 
-    const emulator = driver === 'data-api' ? await acquireSharedEmulator() : undefined;
-    const arn = process.env.DB_CLUSTER_ARN as string;
-    emulator?.resetCalls(arn);
+    server.dataApi?.resetCalls();
     const all = await api('GET', '/tasks');
-    const calls = emulator?.calls(arn).ExecuteStatement;
-    if (emulator) await releaseSharedEmulator();
+    const calls = server.dataApi?.calls().ExecuteStatement;
     expect(all.status).toBe(200);
     // The answer is bounded (4 MiB in the Lambda envelope); what did not fit is one Link away,
     // and walking the links lists every task exactly once, newest first.

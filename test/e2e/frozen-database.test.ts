@@ -4,14 +4,6 @@ import { createDataApiDb } from '#shared/db/data-api.ts';
 import type { Db } from '#shared/db/port.ts';
 import { UnavailableError } from '#shared/errors.ts';
 import { getTask } from '#shared/store/tasks.ts';
-import {
-  acquireSharedEmulator,
-  releaseSharedEmulator,
-  TEST_CREDENTIALS,
-  TEST_REGION,
-  TEST_SECRET_ARN,
-  testClusterArn,
-} from '#test/support/data-api-emulator/index.ts';
 import { type FreezableProxy, startFreezableProxy } from '#test/support/freezable-proxy.ts';
 import { SKIP_SERVER, TEST_DATABASE_URL, urlWithSchema } from '#test/support/pg-server.ts';
 import { queuedTask } from '#test/support/store-fixtures.ts';
@@ -105,25 +97,21 @@ describe.skipIf(SKIP_SERVER)('a database that stops answering', () => {
   }, async () => {
     const testDb = await openTestDb('data-api');
     cleanups.push(() => testDb.close());
-    const emulator = await acquireSharedEmulator();
-    cleanups.push(() => releaseSharedEmulator());
-    const endpoint = new URL(emulator.endpoint);
+    const dataApi = testDb.dataApi;
+    if (!dataApi) throw new Error('a data-api test database has its cluster');
+    const endpoint = new URL(dataApi.emulator.endpoint);
     const proxy = await startFreezableProxy({
       host: endpoint.hostname,
       port: Number(endpoint.port),
     });
     cleanups.push(() => proxy.close());
-    const schema = testDb.schema as string;
     // An invocation with 3 s left: each call may take what remains, less a second.
-    const db: Db = createDataApiDb({
-      resourceArn: testClusterArn(`drydock-${schema.replaceAll('_', '-')}`),
-      secretArn: TEST_SECRET_ARN,
-      database: new URL(urlWithSchema(schema)).pathname.slice(1),
-      endpoint: `http://127.0.0.1:${proxy.port}`,
-      region: TEST_REGION,
-      credentials: TEST_CREDENTIALS,
-      remainingTimeMs: () => 3_000,
-    });
+    const db: Db = createDataApiDb(
+      dataApi.adapterOptions({
+        endpoint: `http://127.0.0.1:${proxy.port}`,
+        remainingTimeMs: () => 3_000,
+      }),
+    );
     cleanups.push(() => db.close());
     const task = await queuedTask(db);
 

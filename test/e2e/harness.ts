@@ -1,6 +1,7 @@
 import type { StaticFiles } from '#infra/local/static-files.ts';
 import type { Db } from '#shared/db/port.ts';
 import { prepareEnvironment } from '#test/functions/harness.ts';
+import type { EmulatedDatabase } from '#test/support/data-api-emulator/index.ts';
 import type { TestDriver } from '#test/support/test-db.ts';
 
 /** The local server (as `npm start` runs it) listening on a free port over a fresh database. */
@@ -8,6 +9,8 @@ export interface RunningServer {
   readonly url: string;
   /** The server's own database handle, for snapshots. */
   readonly db: Db;
+  /** data-api only: the cluster the server reaches (its emulator, its call counts). */
+  readonly dataApi?: EmulatedDatabase;
   /** One run of the lease schedule. */
   tick(): Promise<unknown>;
   stop(): Promise<void>;
@@ -32,6 +35,7 @@ export async function startServer(
   return {
     url: service.url,
     db: deps.db,
+    ...(prepared.dataApi ? { dataApi: prepared.dataApi } : {}),
     tick: service.tick,
     async stop() {
       await service.stop();

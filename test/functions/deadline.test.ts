@@ -1,9 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  acquireSharedEmulator,
-  releaseSharedEmulator,
-} from '#test/support/data-api-emulator/index.ts';
-import type { DataApiEmulator } from '#test/support/data-api-emulator/server.ts';
+import type { DataApiEmulator } from '#test/support/data-api-emulator/index.ts';
 import { TEST_DRIVERS } from '#test/support/test-db.ts';
 import { answer, apiEvent, type LoadedService, lambdaContext, loadService } from './harness.ts';
 
@@ -18,12 +14,13 @@ describe.runIf(TEST_DRIVERS.includes('data-api'))(
     let emulator: DataApiEmulator;
     beforeAll(async () => {
       service = await loadService('data-api');
-      emulator = await acquireSharedEmulator();
+      const dataApi = service.dataApi;
+      if (!dataApi) throw new Error('a data-api service has its cluster');
+      emulator = dataApi.emulator;
     });
     afterAll(async () => {
-      emulator.clearFaults();
-      await releaseSharedEmulator();
-      await service.close();
+      emulator?.clearFaults();
+      await service?.close();
     });
 
     it('answers 503 (retry) within the remaining time while the cluster keeps resuming', async () => {

@@ -16,14 +16,7 @@ import {
 import type { Db } from '#shared/db/port.ts';
 import { sql, statement } from '#shared/db/sql.ts';
 import type { Deps } from '#shared/deps.ts';
-import {
-  acquireSharedEmulator,
-  releaseSharedEmulator,
-  TEST_CREDENTIALS,
-  TEST_REGION,
-  TEST_SECRET_ARN,
-  testClusterArn,
-} from '#test/support/data-api-emulator/index.ts';
+import type { EmulatedDatabase } from '#test/support/data-api-emulator/index.ts';
 import { urlWithSchema } from '#test/support/pg-server.ts';
 import { openTestDb, type TestDb, type TestDriver } from '#test/support/test-db.ts';
 
@@ -43,6 +36,8 @@ export interface LoadedService {
   /** The container's own dependencies (the same Db the handlers use). */
   readonly deps: Deps;
   readonly db: Db;
+  /** data-api only: the cluster the functions reach (its emulator, its call counts). */
+  readonly dataApi?: EmulatedDatabase;
   close(): Promise<void>;
 }
 
@@ -71,6 +66,8 @@ const ENV_KEYS = [
  * PGlite runs in memory and is migrated by the migrate function itself; pg gets its own schema.
  */
 export interface PreparedEnvironment {
+  /** data-api only: the cluster the environment points at (its emulator, its call counts). */
+  readonly dataApi?: EmulatedDatabase;
   /** Drops the test database (and lets go of the emulator). */
   release(): Promise<void>;
 }
@@ -85,7 +82,6 @@ export async function prepareEnvironment(
   env: Readonly<Record<string, string>> = {},
 ): Promise<PreparedEnvironment> {
   let testDb: TestDb | undefined;
-  let emulatorHeld = false;
   for (const key of ENV_KEYS) delete process.env[key];
   process.env.LOG_LEVEL = 'SILENT';
   if (driver === 'pg') {
@@ -96,19 +92,7 @@ export async function prepareEnvironment(
     // The deployed configuration, pointed at the local Data API emulator through the SDK's own
     // endpoint variable: the handlers build the real data-api adapter from config.
     testDb = await openTestDb('data-api', { migrate: false });
-    const schema = testDb.schema as string;
-    const emulator = await acquireSharedEmulator();
-    emulatorHeld = true;
-    Object.assign(process.env, {
-      DB_DRIVER: 'data-api',
-      DB_CLUSTER_ARN: testClusterArn(`drydock-${schema.replaceAll('_', '-')}`),
-      DB_SECRET_ARN: TEST_SECRET_ARN,
-      DB_NAME: new URL(urlWithSchema(schema)).pathname.slice(1),
-      AWS_ENDPOINT_URL_RDS_DATA: emulator.endpoint,
-      AWS_REGION: TEST_REGION,
-      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-    });
+    Object.assign(process.env, testDb.dataApi?.env);
   } else {
     process.env.DB_DRIVER = 'pglite';
     process.env.PGLITE_DATA_DIR = 'memory://';
@@ -116,9 +100,9 @@ export async function prepareEnvironment(
   Object.assign(process.env, env);
   vi.resetModules();
   return {
+    ...(testDb?.dataApi ? { dataApi: testDb.dataApi } : {}),
     async release() {
       await testDb?.close();
-      if (emulatorHeld) await releaseSharedEmulator();
     },
   };
 }
@@ -148,6 +132,7 @@ export async function loadService(
     fns,
     deps,
     db: deps.db,
+    ...(prepared.dataApi ? { dataApi: prepared.dataApi } : {}),
     async close() {
       await depsModule.closeDeps();
       await prepared.release();

@@ -1,18 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { createDataApiDb } from '#shared/db/data-api.ts';
 import { migrate } from '#shared/db/migrate.ts';
 import { migrations } from '#shared/db/migrations.generated.ts';
 import { createPgDb } from '#shared/db/pg.ts';
 import { createPgliteDb } from '#shared/db/pglite.ts';
 import type { TransactionalDb } from '#shared/db/port.ts';
 import {
-  acquireSharedEmulator,
   type CallCounts,
-  releaseSharedEmulator,
-  TEST_CREDENTIALS,
-  TEST_REGION,
-  TEST_SECRET_ARN,
-  testClusterArn,
+  type EmulatedDatabase,
+  emulatedDatabase,
 } from './data-api-emulator/index.ts';
 import { adminQuery, SKIP_SERVER, urlWithSchema } from './pg-server.ts';
 
@@ -25,8 +20,10 @@ export const TEST_DRIVERS: readonly TestDriver[] = SKIP_SERVER
 export interface TestDb {
   readonly db: TransactionalDb;
   readonly driver: TestDriver;
-  /** The server schema this database lives in (pg only). */
+  /** The server schema this database lives in (pg and data-api). */
   readonly schema: string | undefined;
+  /** data-api only: its cluster on the emulator (adapter options, environment, call counts). */
+  readonly dataApi?: EmulatedDatabase;
   /** Opens another independent pool on the same schema (pg only): for races across pools. */
   connect(settings?: Readonly<Record<string, string>>, maxConnections?: number): TransactionalDb;
   /**
@@ -84,58 +81,27 @@ export async function openTestDb(
 }
 
 /**
- * The `data-api` adapter through the local emulator (one per test process), with the real SDK
- * client, backed by a fresh schema on the server. Aurora sessions run in UTC unless the cluster's
- * parameter group says otherwise, so the default cluster does too; `connect(settings)` registers
- * another cluster ARN whose sessions carry those settings (a non-UTC TimeZone, say).
+ * The `data-api` adapter through the local emulator (one per test process), backed by a fresh
+ * schema on the server. Aurora sessions run in UTC unless the cluster's parameter group says
+ * otherwise, so the default cluster does too; `connect(settings)` registers another cluster ARN
+ * whose sessions carry those settings (a non-UTC TimeZone, say).
  */
 async function openDataApiTestDb(schema: string, shouldMigrate: boolean): Promise<TestDb> {
-  const emulator = await acquireSharedEmulator();
-  const arns: string[] = [];
-  const dbs: TransactionalDb[] = [];
-  const connect = (settings: Readonly<Record<string, string>> = {}) => {
-    const suffix = Object.keys(settings).length === 0 ? '' : `-${arns.length}`;
-    const resourceArn = testClusterArn(`drydock-${schema.replaceAll('_', '-')}${suffix}`);
-    if (!arns.includes(resourceArn)) {
-      emulator.addCluster(resourceArn, {
-        connectionString: urlWithSchema(schema, { TimeZone: 'UTC', ...settings }),
-        maxConnections: 24,
-      });
-      arns.push(resourceArn);
-    }
-    const db = createDataApiDb({
-      resourceArn,
-      secretArn: TEST_SECRET_ARN,
-      database: new URL(urlWithSchema(schema)).pathname.slice(1),
-      endpoint: emulator.endpoint,
-      region: TEST_REGION,
-      credentials: TEST_CREDENTIALS,
-    });
-    dbs.push(db);
-    return db;
-  };
+  const dataApi = await emulatedDatabase(schema, { maxConnections: 24 });
+  const connect = (settings: Readonly<Record<string, string>> = {}) =>
+    Object.keys(settings).length === 0 ? dataApi.open() : dataApi.withSettings(settings).open();
   const db = connect();
   if (shouldMigrate) await migrate(db, migrations);
-  const sumCalls = (): CallCounts => {
-    const total = emulator.calls('none');
-    for (const arn of arns) {
-      for (const [op, n] of Object.entries(emulator.calls(arn))) total[op as keyof CallCounts] += n;
-    }
-    return total;
-  };
   return {
     db,
     driver: 'data-api',
     schema,
+    dataApi,
     connect,
-    dataApiCalls: sumCalls,
-    resetDataApiCalls: () => {
-      for (const arn of arns) emulator.resetCalls(arn);
-    },
+    dataApiCalls: () => dataApi.calls(),
+    resetDataApiCalls: () => dataApi.resetCalls(),
     async close() {
-      await Promise.all(dbs.map((d) => d.close()));
-      await Promise.all(arns.map((arn) => emulator.removeCluster(arn)));
-      await releaseSharedEmulator();
+      await dataApi.close();
       await adminQuery(`drop schema ${schema} cascade`);
     },
   };

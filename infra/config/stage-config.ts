@@ -7,6 +7,7 @@
 import type { Node } from 'constructs';
 import { parse as parseYaml } from 'yaml';
 import { PolicyError, parsePolicyDocument } from '#shared/auth/policy.ts';
+import type { DesignConfig as RuntimeDesignConfig } from '#shared/config.ts';
 import { ACTIONS } from '#shared/domain.ts';
 import type { ObservabilityConfig } from '../constructs/service-observability.ts';
 
@@ -35,19 +36,23 @@ export interface DatabaseConfig {
   readonly backupRetentionDays: number;
 }
 
-/** Settings of the design-reference function; secrets and buckets are granted only when set. */
-export interface DesignConfig {
-  readonly fileRoots: readonly string[];
-  readonly allowHosts: readonly string[];
-  /** Complete ARN of a secret holding HTTP credentials per host, or undefined. */
-  readonly httpCredentialsSecretArn: string | undefined;
-  /** Complete ARN of a secret holding Keystone credentials, or undefined. */
-  readonly keystoneSecretArn: string | undefined;
+/**
+ * Settings of the design-reference function; secrets and buckets are granted only when set. The
+ * runtime's own settings (`shared/config.ts`) by the same names, plus the buckets to grant and
+ * the platform lists as the stage file writes them (empty: reported as not checked).
+ */
+export interface DesignConfig
+  extends Pick<
+    RuntimeDesignConfig,
+    | 'fileRoots'
+    | 'allowHosts'
+    | 'httpCredentialsSecretArn'
+    | 'keystoneSecretArn'
+    | 'maxBytes'
+    | 'cacheTtlSeconds'
+  > {
   /** Buckets the design function may read `s3://` references from. */
   readonly s3Buckets: readonly string[];
-  readonly maxBytes: number;
-  readonly cacheTtlSeconds: number;
-  /** Images and kernels the provisioner offers (rule DD3001); empty: reported as not checked. */
   readonly platformImages: readonly string[];
   readonly platformKernels: readonly string[];
 }

@@ -7,26 +7,40 @@
 import * as z from '#shared/zod.ts';
 import { IdentityUnavailableError } from '../errors.ts';
 
+type ProjectNaming = { project_name?: string | undefined; project_id?: string | undefined };
+const namesProject = (s: ProjectNaming) =>
+  s.project_name !== undefined || s.project_id !== undefined;
+
+/**
+ * Keystone password credentials scoped to a project, as every Keystone secret of this service
+ * holds them (`extra` adds a field, e.g. the design function's `auth_url`): user and project
+ * domains default to `Default`, and a project is named by name or id.
+ */
+export function keystoneCredentialsSchema<Extra extends z.core.$ZodLooseShape>(extra: Extra) {
+  return z
+    .object({
+      ...extra,
+      username: z.string().check(z.minLength(1)),
+      password: z.string().check(z.minLength(1)),
+      project_name: z.optional(z.string().check(z.minLength(1))),
+      project_id: z.optional(z.string().check(z.minLength(1))),
+      user_domain_name: z._default(z.string().check(z.minLength(1)), 'Default'),
+      project_domain_name: z._default(z.string().check(z.minLength(1)), 'Default'),
+    })
+    .check(
+      z.refine((s) => namesProject(s as ProjectNaming), {
+        message: 'project_name or project_id is required',
+        path: ['project_name'],
+      }),
+    );
+}
+
 /**
  * The service credentials in Secrets Manager. The same shape as the design function's Keystone
  * secret, so one secret can serve both; its `auth_url`, if present, is not used here: tokens are
  * validated at `KEYSTONE_URL`.
  */
-export const KeystoneServiceSecretSchema = z
-  .object({
-    username: z.string().check(z.minLength(1)),
-    password: z.string().check(z.minLength(1)),
-    project_name: z.optional(z.string().check(z.minLength(1))),
-    project_id: z.optional(z.string().check(z.minLength(1))),
-    user_domain_name: z._default(z.string().check(z.minLength(1)), 'Default'),
-    project_domain_name: z._default(z.string().check(z.minLength(1)), 'Default'),
-  })
-  .check(
-    z.refine((s) => s.project_name !== undefined || s.project_id !== undefined, {
-      message: 'project_name or project_id is required',
-      path: ['project_name'],
-    }),
-  );
+export const KeystoneServiceSecretSchema = keystoneCredentialsSchema({});
 export type KeystoneServiceSecret = z.infer<typeof KeystoneServiceSecretSchema>;
 
 const Named = z.catchall(

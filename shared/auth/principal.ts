@@ -8,19 +8,13 @@ import type { KeystoneToken } from './keystone-client.ts';
 import type { PolicyCredentials } from './policy.ts';
 import { RULE_NAMES, type RuleName } from './rules.ts';
 
-/** Who called with a Keystone token, and which rules the authoriser found them to pass. */
-export interface KeystonePrincipal {
+/**
+ * Who called with a Keystone token (the validated token's identity and scope, its user name
+ * renamed), and which rules the authoriser found them to pass.
+ */
+export interface KeystonePrincipal extends Omit<KeystoneToken, 'userName' | 'expiresAt'> {
   /** The user name: Drydock's `context.user`, and so `created_by`. */
   readonly user: string;
-  readonly userId: string;
-  readonly userDomainId: string | null;
-  readonly projectId: string | null;
-  readonly projectName: string | null;
-  readonly projectDomainId: string | null;
-  /** Set for a domain-scoped token. */
-  readonly domainId: string | null;
-  readonly roles: readonly string[];
-  readonly isAdminProject: boolean;
   /** The registered rules this caller passes, decided once by the authoriser. */
   readonly granted: ReadonlySet<RuleName>;
 }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import * as z from '#shared/zod.ts';
+import { keystoneCredentialsSchema } from '../auth/keystone-client.ts';
 import { redactUrl } from './design-ref.ts';
 import { DesignRefError } from './errors.ts';
 import { fetchHttp, type HttpFetchContext } from './http-fetch.ts';
@@ -9,22 +10,7 @@ import { createDesignSecret, type SecretReader } from './secrets.ts';
  * Shape of the secret named by `DESIGN_KEYSTONE_SECRET_ARN` (and of the local file named by
  * `DESIGN_KEYSTONE_SECRET_FILE`).
  */
-export const KeystoneSecretSchema = z
-  .object({
-    auth_url: z.url(),
-    username: z.string().check(z.minLength(1)),
-    password: z.string().check(z.minLength(1)),
-    project_name: z.optional(z.string().check(z.minLength(1))),
-    project_id: z.optional(z.string().check(z.minLength(1))),
-    user_domain_name: z._default(z.string().check(z.minLength(1)), 'Default'),
-    project_domain_name: z._default(z.string().check(z.minLength(1)), 'Default'),
-  })
-  .check(
-    z.refine((s) => s.project_name !== undefined || s.project_id !== undefined, {
-      message: 'project_name or project_id is required',
-      path: ['project_name'],
-    }),
-  );
+export const KeystoneSecretSchema = keystoneCredentialsSchema({ auth_url: z.url() });
 export type KeystoneSecret = z.infer<typeof KeystoneSecretSchema>;
 
 /**

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { Task, TaskAction, TaskStatus } from '#shared/client/api-client.ts';
+import { TASK_STATUSES, USER_ACTIONS } from '#shared/domain.ts';
 import { api } from '../api.ts';
 import { ActionButton } from '../components/action-button.tsx';
 import { LoadError, ResultBadge, StatusBadge, When } from '../components/badges.tsx';
@@ -7,25 +8,8 @@ import { plural, shortId } from '../format.ts';
 import { useLive, useNow } from '../live.ts';
 import { href } from '../router.ts';
 
-const STATUSES: TaskStatus[] = [
-  'requested',
-  'queued',
-  'running',
-  'terminating',
-  'terminated',
-  'complete',
-];
-/** The actions an operator starts (POST /tasks), then the orchestrator's own, alphabetically. */
-const USER_ACTIONS = [
-  'validate_design',
-  'verify_site',
-  'prepare_site',
-  'verify_nodes',
-  'prepare_nodes',
-  'deploy_nodes',
-  'destroy_nodes',
-  'relabel_nodes',
-] as const;
+// The service's own lists (shared/domain.ts): the filter offers what the API accepts.
+const STATUSES: readonly TaskStatus[] = TASK_STATUSES;
 const AGES: { value: string; label: string; seconds: number | null }[] = [
   { value: '1h', label: 'last hour', seconds: 3600 },
   { value: '1d', label: 'last day', seconds: 86_400 },
@@ -48,7 +32,7 @@ function filterOf(query: URLSearchParams): Filter {
   const status = query.get('status') ?? '';
   const age = query.get('age') ?? '1d';
   return {
-    status: (STATUSES as string[]).includes(status) ? (status as TaskStatus) : '',
+    status: (STATUSES as readonly string[]).includes(status) ? (status as TaskStatus) : '',
     action: (query.get('action') ?? '') as TaskAction | '',
     age: AGES.some((a) => a.value === age) ? age : '1d',
     topLevel: query.get('all') !== '1',

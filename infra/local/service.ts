@@ -38,9 +38,10 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   // page, unless the environment says otherwise.
   process.env.EVENTS_SINK ||= 'local';
   process.env.METRICS ||= 'prometheus';
-  const deps = await getDeps();
+  // The function modules load while the database opens (PGlite reads and compiles its
+  // WebAssembly in the background meanwhile); importing them builds nothing.
+  const [deps, functions] = await Promise.all([getDeps(), loadHttpFunctions()]);
   await applyMigrations(deps);
-  const functions = await loadHttpFunctions();
   const keystone = deps.config.keystone;
   // The gate's own logger: the functions' one carries the last invocation's Lambda context.
   const gateLogger = createLogger(deps.config);

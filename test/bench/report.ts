@@ -243,7 +243,7 @@ function httpSection(h: HttpPhaseResult): string[] {
     "Bare node:http replays the service's own answer bytes (no database); node:http + store makes the same store call " +
       'over the pg adapter (pool of 2) and JSON.stringify; so server ÷ bare is the whole cost of our stack including ' +
       'Postgres on the same cores, and server ÷ (node:http + store) is the share of our HTTP layer (API Gateway event, ' +
-      'middy, zod, logger, Drydock shapes).',
+      'the handler kit, zod, logger, Drydock shapes).',
     '',
     `Memory (resident): local server ${kib(h.memory.service.idleKiB)} idle, peak ${kib(h.memory.service.peakKiB)} under load ` +
       `(VmHWM; highest 50 ms sample ${kib(h.memory.service.maxSampledKiB)}); bare server peak ${kib(h.memory.bare.peakKiB)}, ` +

@@ -1,6 +1,6 @@
 // A bare Node HTTP server that answers GET /api/v1.0/tasks/{id} and POST …/messages with the
 // store calls the service makes (pg adapter, pool of 2 as in a Lambda container) and plain
-// JSON.stringify: no API Gateway event, no middy, no zod, no logger. Between the bare server and
+// JSON.stringify: no API Gateway event, no handler kit, no zod, no logger. Between the bare server and
 // the service, it splits the cost of the database from the cost of our HTTP stack.
 // Usage: DATABASE_URL=postgres://… node test/bench/store-server.ts
 import { createServer } from 'node:http';

@@ -257,8 +257,9 @@ function bundlesSection(b: BundlesPhaseResult): string[] {
   // Results written before CPU was recorded have none.
   const cpu = (r: BundleResult) => r.initCpuMs?.median ?? Number.NaN;
   const overCpu = (r: BundleResult) => cpu(r) - cpu(base);
-  const met = (r: BundleResult) =>
-    r.bytes <= BUNDLE_TARGETS.maxInitBytes &&
+  // Each target on its own: a bundle small enough but slow to start says where the time goes.
+  const sizeMet = (r: BundleResult) => r.bytes <= BUNDLE_TARGETS.maxInitBytes;
+  const initMet = (r: BundleResult) =>
     (Number.isFinite(overCpu(r)) ? overCpu(r) : over(r)) <= BUNDLE_TARGETS.maxInitOverMinimalMs;
   const row = (r: BundleResult) =>
     `| ${r.name} (\`${r.entry}\`) | ${bytes(r.bytes)} | ${bytes(r.gzipBytes)} | ${bytes(r.entryBytes)} | ${bytes(
@@ -268,7 +269,7 @@ function bundlesSection(b: BundlesPhaseResult): string[] {
       (n) => fixed(n, 0),
     )} | ${spread(r.initNoSourceMapsMs, (n) => fixed(n, 0))} | ${fixed(cpu(r), 0)} | ${
       r === base ? '' : `+${fixed(over(r), 0)} ms (CPU +${fixed(overCpu(r), 0)} ms)`
-    } | ${r === base ? '' : mark(met(r))} |`;
+    } | ${r === base ? '' : mark(sizeMet(r))} | ${r === base ? '' : mark(initMet(r))} |`;
   const parts = (list: readonly BundlePart[]) =>
     list.map((p) => `${p.name} ${bytes(p.bytes)}`).join(', ');
   const largest = [...b.functions].sort((x, y) => y.bytes - x.bytes)[0];
@@ -281,8 +282,8 @@ function bundlesSection(b: BundlesPhaseResult): string[] {
     `Targets: init code ≤ ${bytes(BUNDLE_TARGETS.maxInitBytes)} and init ≤ ${BUNDLE_TARGETS.maxInitOverMinimalMs} ms over the minimal handler ` +
       "(judged on the import's CPU, which other work on the machine disturbs far less than wall time).",
     '',
-    '| function | init code | gzip | index.mjs | whole asset | source maps | init ms, as deployed (--enable-source-maps) | init ms, without | init CPU ms, as deployed | init over minimal | target |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    `| function | init code | gzip | index.mjs | whole asset | source maps | init ms, as deployed (--enable-source-maps) | init ms, without | init CPU ms, as deployed | init over minimal | init code ≤ ${bytes(BUNDLE_TARGETS.maxInitBytes)} | init ≤ +${BUNDLE_TARGETS.maxInitOverMinimalMs} ms (CPU) |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
     row(base),
     ...b.functions.map(row),
   ];

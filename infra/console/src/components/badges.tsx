@@ -1,4 +1,5 @@
-import { formatRelative as relative } from '../format.ts';
+import { formatRelative as relative, shortId } from '../format.ts';
+import { href } from '../router.ts';
 
 /** Status and result as text in a coloured box: the word carries the meaning, colour helps. */
 export function StatusBadge(props: { status: string }) {
@@ -7,6 +8,23 @@ export function StatusBadge(props: { status: string }) {
 
 export function ResultBadge(props: { status: string }) {
   return <span class={`badge result-${props.status}`}>{props.status.replace('_', ' ')}</span>;
+}
+
+/** A task's first cells in a table row: its id (linked to its page), action and status. */
+export function TaskCells(props: { task: { task_id: string; action: string; status: string } }) {
+  return (
+    <>
+      <td>
+        <a href={href.task(props.task.task_id)} class="mono">
+          {shortId(props.task.task_id)}
+        </a>
+      </td>
+      <td>{props.task.action}</td>
+      <td>
+        <StatusBadge status={props.task.status} />
+      </td>
+    </>
+  );
 }
 
 /** A figure with its label, for summaries. */

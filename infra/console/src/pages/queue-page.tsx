@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import { Figure, LoadError, StatusBadge, When } from '../components/badges.tsx';
+import { Figure, LoadError, TaskCells, When } from '../components/badges.tsx';
 import { formatDuration, shortId } from '../format.ts';
 import { useLive, useNow } from '../live.ts';
 import { href } from '../router.ts';
@@ -95,15 +95,7 @@ export function QueuePage() {
                 <tbody>
                   {health.stuck.map((task) => (
                     <tr key={task.task_id}>
-                      <td>
-                        <a href={href.task(task.task_id)} class="mono">
-                          {shortId(task.task_id)}
-                        </a>
-                      </td>
-                      <td>{task.action}</td>
-                      <td>
-                        <StatusBadge status={task.status} />
-                      </td>
+                      <TaskCells task={task} />
                       <td>
                         {[task.stranded ? 'stranded' : '', task.stale ? 'stale' : '']
                           .filter(Boolean)

@@ -3,8 +3,8 @@ import type { Task, TaskAction, TaskStatus } from '#shared/client/api-client.ts'
 import { TASK_STATUSES, USER_ACTIONS } from '#shared/domain.ts';
 import { api } from '../api.ts';
 import { ActionButton } from '../components/action-button.tsx';
-import { LoadError, ResultBadge, StatusBadge, When } from '../components/badges.tsx';
-import { plural, shortId } from '../format.ts';
+import { LoadError, ResultBadge, TaskCells, When } from '../components/badges.tsx';
+import { plural } from '../format.ts';
 import { useLive, useNow } from '../live.ts';
 import { href } from '../router.ts';
 
@@ -175,15 +175,7 @@ export function TasksPage(props: { query: URLSearchParams }) {
             <tbody>
               {live.data.tasks.map((task) => (
                 <tr key={task.task_id} data-task-id={task.task_id}>
-                  <td>
-                    <a href={href.task(task.task_id)} class="mono">
-                      {shortId(task.task_id)}
-                    </a>
-                  </td>
-                  <td>{task.action}</td>
-                  <td>
-                    <StatusBadge status={task.status} />
-                  </td>
+                  <TaskCells task={task} />
                   <td>
                     <ResultBadge status={task.result.status} />
                   </td>

@@ -1,5 +1,5 @@
 import { PayloadTooLargeError } from '../errors.ts';
-import { TASK_BOUNDS } from '../store/bounds.ts';
+import { BUILD_DATA_PAYLOAD_BYTES, TASK_BOUNDS } from '../store/bounds.ts';
 import { envelopeBytes } from './answer-budget.ts';
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value ?? null));
@@ -51,6 +51,19 @@ export const bounds = {
           `(one Data API row) holds at most ${TASK_BOUNDS.rowBytes} of them with its other fields`,
       );
     }
+  },
+
+  /** Build-data payloads, each within what one read can return (as JSON text, escaped once). */
+  buildData(items: readonly { data_element: string }[]): void {
+    items.forEach((item, i) => {
+      const size = envelopeBytes(item.data_element);
+      if (size > BUILD_DATA_PAYLOAD_BYTES) {
+        throw new PayloadTooLargeError(
+          `item ${i}: data_element is ${size} bytes as JSON text; one build-data payload may hold at most ` +
+            `${BUILD_DATA_PAYLOAD_BYTES}, what one read (one Data API answer) can return with its metadata`,
+        );
+      }
+    });
   },
 
   messages(

@@ -2,6 +2,7 @@ import type * as z from '#shared/zod.ts';
 import type { Deps } from '../deps.ts';
 import { withMeta } from '../store/bounds.ts';
 import { postBuildData, queryBuildData } from '../store/build-data.ts';
+import { bounds } from './bounds.ts';
 import type { NewBuildDataSchema } from './schemas.ts';
 import { type BuildDataDict, toBuildDataDict } from './shapes.ts';
 
@@ -18,6 +19,7 @@ export async function recordBuildData(
   batchKey?: string,
   epoch?: number,
 ): Promise<{ inserted: BuildDataDict[]; duplicates: number }> {
+  bounds.buildData(items);
   const result = await postBuildData(
     deps.db,
     items.map((item, i) => {

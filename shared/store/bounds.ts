@@ -29,6 +29,12 @@ export const TASK_BOUNDS = {
 } as const;
 
 /**
+ * One build-data payload as JSON text, escaped once (`build_data_payload_bound`): with its
+ * metadata it stays within one read's `READ_BUDGET_BYTES`, so any stored item can be read.
+ */
+export const BUILD_DATA_PAYLOAD_BYTES = 480 * 1024;
+
+/**
  * Bytes of rows one read statement returns at most: a page of tasks or messages, a task with
  * its messages, a task tree. Half the Data API's 1 MiB result, so JSON escaping and field
  * framing still fit; the first row is always returned, so paging always moves on.
@@ -44,6 +50,7 @@ export const BOUND_CONSTRAINTS = {
   tasks_row_bound: 'row',
   tasks_node_filter_bound: 'request',
   result_message_bound: 'request',
+  build_data_payload_bound: 'request',
 } as const;
 
 /**

@@ -241,7 +241,8 @@ items as (
   }
   // One more item than the limit tells whether the list goes on; the byte budget may end it
   // earlier (after one item at least), counting payloads only when they are sent.
-  const payload = query.verbosity === 2 ? sql`octet_length(d.data_element)` : sql`0`;
+  // A payload counts as JSON text (escaped once), as the Data API and the answer carry it.
+  const payload = query.verbosity === 2 ? sql`json_text_bytes(d.data_element)` : sql`0`;
   const kept = sql`,
 sized as (
   select i."buildDataId", i."nodeName", i."taskId", i."collectedDate", i."generator", i."dataFormat",

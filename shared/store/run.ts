@@ -14,7 +14,7 @@ import {
   UnavailableError,
   ValidationError,
 } from '../errors.ts';
-import { BOUND_CONSTRAINTS, TASK_BOUNDS } from './bounds.ts';
+import { BOUND_CONSTRAINTS, BUILD_DATA_PAYLOAD_BYTES, TASK_BOUNDS } from './bounds.ts';
 
 /**
  * Runs one store statement and turns driver failures into the taxonomy: an unreachable database
@@ -84,12 +84,14 @@ function boundViolation(error: SqlError): AppError | undefined {
     );
   }
   if (kind === 'request') {
-    return new PayloadTooLargeError(
-      error.constraint === 'result_message_bound'
-        ? `a message (text, context and extra) may hold at most ${TASK_BOUNDS.messageBytes} bytes`
-        : `a node filter may hold at most ${TASK_BOUNDS.nodeFilterBytes} bytes of JSON`,
-      { cause: error },
-    );
+    const what: Record<string, string> = {
+      result_message_bound: `a message (text, context and extra) may hold at most ${TASK_BOUNDS.messageBytes} bytes`,
+      tasks_node_filter_bound: `a node filter may hold at most ${TASK_BOUNDS.nodeFilterBytes} bytes of JSON`,
+      build_data_payload_bound: `a build-data payload may hold at most ${BUILD_DATA_PAYLOAD_BYTES} bytes as JSON text`,
+    };
+    return new PayloadTooLargeError(what[error.constraint ?? ''] ?? 'a value is too large', {
+      cause: error,
+    });
   }
   return undefined;
 }

@@ -528,6 +528,10 @@ describe.skipIf(SKIP_SERVER)('Data API emulator, through the real SDK client', (
     expect(response.message).toMatch(/response size limit/);
     const row = await failure(execute({ sql: `select repeat('x', 9000)` }));
     expect(row.message).toMatch(/row size limit/);
+    const formatted = await failure(
+      execute({ sql: `select repeat('x', 9000) as "x"`, formatRecordsAs: 'JSON' }),
+    );
+    expect(formatted.message).toMatch(/row size limit/);
     const tx = (
       await client.send(
         new BeginTransactionCommand({ resourceArn: ARN, secretArn: TEST_SECRET_ARN }),

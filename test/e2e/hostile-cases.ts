@@ -1624,6 +1624,129 @@ const bigRollup = (count: number, first: number): SetupStep[] => [
   ]).flat(),
 ];
 
+/**
+ * A task whose row is full: a 45 KB node filter (44,944 bytes of the row as JSON text, measured)
+ * and a result message filling it to `room` bytes under the row bound (62 KiB = 63,488 bytes).
+ */
+const fullRow = (room: number): SetupStep[] => [
+  {
+    method: 'POST',
+    path: '/tasks',
+    body: task({ node_filter: filter({ node_names: names1k(44, 1000, 'f') }) }),
+    captureTask: true,
+  },
+  {
+    method: 'PATCH',
+    path: '/tasks/{S}',
+    body: { result: { message: big(63_488 - 44_942 - room) } },
+    headers: [['If-Match', '{V}']],
+  },
+];
+
+/** A read of one task row, on the Data API too: one row under 64 KB, the answer under 1 MiB. */
+const readsTask: AnswerCheck = (a) =>
+  withinRead(a) ??
+  (a.body?.task_id || a.body?.init_task_id ? undefined : `no task: ${a.text.slice(0, 200)}`);
+
+const rows: HostileCase[] = [
+  {
+    name: 'a subtask on a parent whose row has 16 bytes left (a subtask id takes 42)',
+    kind: 'bounds',
+    method: 'POST',
+    path: '/tasks/{S}/subtasks',
+    body: { action: 'prepare_nodes', epoch: '{E}' },
+    setup: fullRow(16),
+    status: 409,
+    check: (a) =>
+      /cannot take another subtask/.test(a.body?.message ?? '')
+        ? undefined
+        : `message: ${a.body?.message}`,
+  },
+  {
+    name: 'a subtask on a parent whose row has 58 bytes left (accepted)',
+    kind: 'bounds',
+    method: 'POST',
+    path: '/tasks/{S}/subtasks',
+    body: { action: 'prepare_nodes', epoch: '{E}' },
+    setup: fullRow(58),
+    status: 201,
+    writes: true,
+  },
+  {
+    name: 'a PATCH adding 20 KB of names to a task whose row holds 63 KB',
+    kind: 'bounds',
+    method: 'PATCH',
+    path: '/tasks/{S}',
+    body: { epoch: '{E}', result: { add_successes: names1k(20, 1000, 'g') } },
+    headers: [JSON_TYPE],
+    setup: fullRow(16),
+    sharedSetup: 'full row',
+    status: 409,
+    check: (a) =>
+      /row would grow past 63488 bytes/.test(a.body?.message ?? '')
+        ? undefined
+        : `message: ${a.body?.message}`,
+  },
+  {
+    name: 'the task with the fullest row, read whole',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks/{S}',
+    setup: fullRow(16),
+    sharedSetup: 'full row',
+    status: 200,
+    check: readsTask,
+  },
+  {
+    name: 'the task with the fullest row, read with its tree',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks/{S}?layers=-1&subtaskerrors=true',
+    setup: fullRow(16),
+    sharedSetup: 'full row',
+    status: 200,
+    check: readsTask,
+  },
+  {
+    name: 'a result message and reason of 64 Ki characters in one PATCH',
+    kind: 'bounds',
+    method: 'PATCH',
+    path: '/tasks/{T2}',
+    body: { epoch: '{E}', result: { message: big(65_536), reason: big(65_536) } },
+    headers: [JSON_TYPE],
+    status: 413,
+  },
+  {
+    name: 'a build-data payload of 1,000,000 characters (past one read)',
+    kind: 'bounds',
+    method: 'POST',
+    path: '/nodes/row-node/builddata',
+    body: item({ data_element: big(1_000_000) }),
+    headers: [JSON_TYPE],
+    status: 413,
+  },
+  {
+    name: 'a build-data payload of 480,000 characters (accepted, and read whole)',
+    kind: 'bounds',
+    method: 'POST',
+    path: '/nodes/row-node-2/builddata',
+    body: item({ data_element: big(480_000) }),
+    headers: [JSON_TYPE],
+    status: 201,
+    writes: true,
+  },
+  {
+    name: 'that payload read back at verbosity 2',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/nodes/row-node-2/builddata?latest=false',
+    status: 200,
+    check: (a) =>
+      withinRead(a) ??
+      (a.body?.[0]?.data_element?.length === 480_000 ? undefined : 'not the whole payload'),
+  },
+];
+
 const growing: HostileCase[] = [
   {
     name: 'every task (no limit) when they hold 5.4 MB of messages',
@@ -1841,4 +1964,5 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
   // Last: the large tasks it writes make every later table checksum slower.
   ...bounds,
   ...growing,
+  ...rows,
 ];

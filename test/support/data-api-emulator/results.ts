@@ -91,6 +91,18 @@ export function resultOptions(body: Record<string, unknown>): ResultOptions {
   };
 }
 
+/**
+ * A row's values as the database sent them (every value arrives as text) within the row limit,
+ * whichever way the result is then encoded.
+ */
+function checkRowSize(row: readonly unknown[], maxRowBytes: number): void {
+  let rowBytes = 0;
+  for (const value of row) if (typeof value === 'string') rowBytes += Buffer.byteLength(value);
+  if (rowBytes > maxRowBytes) {
+    throw badRequest(`Database returned a row larger than the ${maxRowBytes} byte row size limit`);
+  }
+}
+
 /** `records` within the row and response limits, or the error the service answers. */
 export function encodeRecords(
   result: pg.QueryResult<unknown[]>,
@@ -99,13 +111,7 @@ export function encodeRecords(
 ) {
   const oids = result.fields.map((f) => f.dataTypeID);
   const records = result.rows.map((row) => {
-    let rowBytes = 0;
-    for (const value of row) if (typeof value === 'string') rowBytes += Buffer.byteLength(value);
-    if (rowBytes > limits.maxRowBytes) {
-      throw badRequest(
-        `Database returned a row larger than the ${limits.maxRowBytes} byte row size limit`,
-      );
-    }
+    checkRowSize(row, limits.maxRowBytes);
     return row.map((value, i) => toField(oids[i] ?? 0, value as string | null, options));
   });
   if (Buffer.byteLength(JSON.stringify(records)) > limits.maxResponseBytes) {
@@ -119,7 +125,9 @@ export function formatJson(
   result: pg.QueryResult<unknown[]>,
   options: ResultOptions,
   maxFormattedBytes: number,
+  maxRowBytes: number,
 ): string {
+  for (const row of result.rows) checkRowSize(row, maxRowBytes);
   const labels = result.fields.map((f) => f.name);
   const duplicate = labels.find((l, i) => labels.indexOf(l) !== i);
   if (duplicate !== undefined) {

@@ -363,7 +363,12 @@ export async function startDataApiEmulator(
       };
       if (result.fields.length > 0) {
         if (body.formatRecordsAs === 'JSON')
-          out.formattedRecords = formatJson(result, options, settings.maxFormattedBytes);
+          out.formattedRecords = formatJson(
+            result,
+            options,
+            settings.maxFormattedBytes,
+            settings.maxRowBytes,
+          );
         else {
           out.records = encodeRecords(result, options, settings);
           if (body.includeResultMetadata === true) {

@@ -27,13 +27,6 @@ const CHUNK_CHARS = 12_000;
 const META_SELECT = sql`b.build_data_id as "buildDataId", b.node_name as "nodeName", b.task_id as "taskId",
   b.collected_date as "collectedDate", b.generator as "generator", b.data_format as "dataFormat"`;
 
-/**
- * Index entries of a node the latest-per-generator read takes in one sweep before it hops from
- * generator to generator: a node with up to this many items costs one index descent (a shallow
- * history, the common case), a deeper one this many entries more than the hops alone.
- */
-const LATEST_HEAD = 256;
-
 /** Most build-data items one post accepts. */
 export const MAX_BUILD_DATA_BATCH = 100;
 
@@ -188,26 +181,19 @@ export function buildDataRead(query: BuildDataQuery): Read<ColumnSpec, BuildData
     where b.node_name = ${node}::text ${taskFilter}`;
     const indexOrder = sql`order by b.generator, b.collected_date desc, b.build_data_id desc`;
     const position = sql`((extract(epoch from l."collectedDate") * 1000000)::bigint, l."buildDataId")`;
-    // Both walk the (node, generator, date desc) index, index-only for the metadata, in whichever
-    // way suits the node's history: the first LATEST_HEAD entries of the node give the newest of
-    // every generator they start (a generator's first entry is its newest), which is all of them
-    // on a shallow history; past them, a loose index scan hops from generator to generator, one
-    // descent each, instead of reading a deep history row by row.
-    items = sql`with recursive head as materialized (
-  select distinct on (h."generator") h.* from (
-    ${next} ${indexOrder} limit ${LATEST_HEAD}::int
-  ) h
-  order by h."generator", h."collectedDate" desc, h."buildDataId" desc
-),
-rest as (
-  (${next} and b.generator > (select max("generator") from head) ${indexOrder} limit 1)
+    // A loose index scan over the (node, generator, date desc) index, index-only for the
+    // metadata: each step descends once to the next generator, whose first entry is its newest,
+    // so a node costs one descent per generator however deep its history (a sweep of a shallow
+    // node's entries with DISTINCT ON measured no faster: test/bench/RESULTS.md).
+    items = sql`with recursive l as (
+  (${next} ${indexOrder} limit 1)
   union all
-  select n.* from rest cross join lateral (
-    ${next} and b.generator > rest."generator" ${indexOrder} limit 1
+  select n.* from l cross join lateral (
+    ${next} and b.generator > l."generator" ${indexOrder} limit 1
   ) n
 ),
 items as (
-  select l.* from (select * from head union all select * from rest) l
+  select l.* from l
   ${cursor === undefined ? sql.empty : sql`where ${position} < (${cursor.micros}::bigint, ${cursor.id}::bigint)`}
   order by l."collectedDate" desc, l."buildDataId" desc
   limit ${limit + 1}::int

@@ -76,9 +76,13 @@ describe.skipIf(SKIP_SERVER)('bench smoke run', () => {
   it('queried the latest build data and explained the plan', () => {
     const b = results.buildData;
     expect(b?.rows).toBe(SMOKE.buildRows);
-    for (const v of Object.values(b?.latest.variants ?? {})) positive(v.opsPerSec);
-    expect(b?.plan.scans.length).toBeGreaterThan(0);
-    expect(b?.plan.text).toMatch(/Execution Time/);
+    expect(b?.shapes.map((s) => s.shape)).toEqual(['shallow', 'deep']);
+    for (const shape of b?.shapes ?? []) {
+      for (const v of Object.values(shape.latest.variants)) positive(v.opsPerSec);
+      expect(shape.latest.versus.map((v) => v.over)).toEqual(['distinct-on', 'skip-scan']);
+      expect(shape.plan.scans.length).toBeGreaterThan(0);
+      expect(shape.plan.text).toMatch(/Execution Time/);
+    }
   });
 
   it('counted one statement and one Data API call per store operation', () => {

@@ -24,15 +24,27 @@ export interface PlanFacts {
   readonly executionMs: number;
 }
 
+/** One history depth: the case measured on it and the plan of the store's statement there. */
+export interface BuildDataShape {
+  readonly shape: 'shallow' | 'deep';
+  /** Rows of the node each query reads. */
+  readonly rowsPerNode: number;
+  readonly latest: CaseResult;
+  readonly plan: PlanFacts;
+}
+
 export interface BuildDataPhaseResult {
   readonly rows: number;
+  readonly deepRows: number;
   readonly nodes: number;
   readonly generators: number;
   readonly seedMs: number;
   readonly vacuumMs: number;
-  readonly latest: CaseResult;
-  readonly plan: PlanFacts;
+  readonly shapes: readonly BuildDataShape[];
 }
+
+/** The node with the deep history. */
+const DEEP_NODE = 'node-deep';
 
 /** A Db that records statements instead of running them: the exact SQL the store would send. */
 function recordingDb(): Db & { last: Statement | undefined } {
@@ -58,6 +70,7 @@ function recordingDb(): Db & { last: Statement | undefined } {
 async function seed(
   schema: BenchSchema,
   rows: number,
+  deepRows: number,
 ): Promise<{ nodes: number; seedMs: number; vacuumMs: number }> {
   const nodes = Math.max(1, Math.round(rows / (GENERATORS * COLLECTIONS)));
   const start = nowMs();
@@ -80,6 +93,16 @@ async function seed(
      from generate_series(1, $3::int) c, generate_series(1, $1::int) n, generate_series(1, $2::int) g
      limit $4::int`,
     [nodes, GENERATORS, COLLECTIONS, rows],
+  );
+  // One node whose generators each collected deepRows / GENERATORS times.
+  await schema.query(
+    `insert into build_data (node_name, task_id, collected_date, generator, data_format, data_element)
+     select $1::text, ('00000000-0000-4000-8000-' || lpad(to_hex(c), 12, '0'))::uuid,
+       timestamptz '2026-01-01 00:00:00+00' + c * interval '1 minute' + g * interval '1 second',
+       'gen-' || g, 'text/plain', 'collected by gen-' || g || ' run ' || c
+     from generate_series(1, $2::int) c, generate_series(1, $3::int) g
+     limit $4::int`,
+    [DEEP_NODE, Math.ceil(deepRows / GENERATORS), GENERATORS, deepRows],
   );
   await schema.query(`set maintenance_work_mem = '256MB'`);
   for (const { indexdef } of defs.rows as { indexdef: string }[]) await schema.query(indexdef);
@@ -115,95 +138,114 @@ function parsePlan(lines: string[]): PlanFacts {
 }
 
 /**
- * Latest build data per generator for one node among `buildRows` rows: the store's
- * queryBuildData (pg adapter) against the very same statement sent bare on dedicated clients,
- * with a naive DISTINCT ON for scale, and the plan of the store's statement.
+ * Latest build data per generator at two history depths: a node among `buildRows` rows (200 per
+ * node) and one node of `buildDeepRows`. At each, the store's queryBuildData (pg adapter) against
+ * the same statement sent bare on a dedicated client and against the two correct plain queries,
+ * DISTINCT ON (fastest on a shallow history) and a loose index scan (fastest on a deep one): the
+ * target is the store within 1.2× of whichever is fastest there. And the plan of the store's
+ * statement at each depth.
  */
 export async function runBuildDataPhase(
   schema: BenchSchema,
   options: BenchOptions,
   progress: (text: string) => void,
 ): Promise<BuildDataPhaseResult> {
-  progress(`seeding ${options.buildRows} build_data rows`);
-  const seeded = await seed(schema, options.buildRows);
+  progress(`seeding ${options.buildRows} build_data rows and a node of ${options.buildDeepRows}`);
+  const seeded = await seed(schema, options.buildRows, options.buildDeepRows);
   // One connection, one query at a time: the target compares the latency of one query with the
   // bare statement's, which concurrent load on two shared cores would blur into CPU queueing.
   const raw = await schema.rawClients(1);
   const store = schema.storeDb(1);
-
-  // The same pseudo-random node sequence for every variant.
-  const nodeFor = (i: number) => `node-${String(((i * 7919) % seeded.nodes) + 1).padStart(6, '0')}`;
   const recorder = recordingDb();
   const bareFor = async (node: string) => {
     await queryBuildData(recorder, { nodeName: node, latest: true, verbosity: 1 });
     const statement = recorder.last as Statement;
     return { statement, text: statement.text, values: statement.params.map(bindValue) };
   };
-  const bare = await Promise.all(
-    Array.from({ length: Math.min(options.buildQueries, seeded.nodes * 4) }, (_, i) =>
-      bareFor(nodeFor(i)),
-    ),
-  );
 
-  const latest = await measureCase(
-    {
-      id: 'build-latest',
-      label: `latest build data per generator, 1 node of ${options.buildRows.toLocaleString('en-US')} rows, sequential`,
-      unit: 'queries',
-      variants: [
-        { id: 'bare', label: "the store's statement, sent bare (prepared)" },
-        { id: 'store', label: 'store queryBuildData({latest, verbosity 1})' },
-        { id: 'adapter', label: "the store's statement, prebuilt, through the pg adapter" },
-        { id: 'distinct-on', label: 'naive DISTINCT ON (generator), for scale' },
-      ],
-      target: { variant: 'store', atLeast: 1 / 1.2, text: '≥ 0.83× rate (≤ 1.2× time)' },
-      async run(variant, scale, report, meter) {
-        const n = Math.max(1, Math.round(options.buildQueries * scale));
-        const op = async (w: number, i: number) => {
-          const node = nodeFor(i);
-          let found: number;
-          if (variant === 'store') {
-            found = (await queryBuildData(store, { nodeName: node, latest: true, verbosity: 1 }))
-              .length;
-          } else if (variant === 'adapter') {
-            found = (
-              await store.query((bare[i % bare.length] as { statement: Statement }).statement)
-            ).length;
-          } else if (variant === 'bare') {
-            const q = bare[i % bare.length] as { text: string; values: unknown[] };
-            found =
-              (await rawQuery(raw[w] as pg.Client, { name: 'bare_latest', text: q.text }, q.values))
-                .rowCount ?? 0;
-          } else {
-            found =
-              (await rawQuery(raw[w] as pg.Client, RAW.latestDistinctOn, [node])).rowCount ?? 0;
-          }
-          if (found !== GENERATORS) throw new Error(`${variant}: ${found} generators for ${node}`);
-        };
-        await meter.begin();
-        const { elapsedMs, done } = await drive(1, n, op, (d) => report(`${d}/${n}`));
-        await meter.end();
-        return { ops: done, elapsedMs };
+  const measureShape = async (shape: 'shallow' | 'deep'): Promise<BuildDataShape> => {
+    // The same pseudo-random node sequence for every variant (the one deep node when deep).
+    const nodeFor =
+      shape === 'deep'
+        ? () => DEEP_NODE
+        : (i: number) => `node-${String(((i * 7919) % seeded.nodes) + 1).padStart(6, '0')}`;
+    // DISTINCT ON reads a deep node's whole history per query: fewer queries there.
+    const queries =
+      shape === 'deep' ? Math.max(5, Math.round(options.buildQueries / 20)) : options.buildQueries;
+    const bare = await Promise.all(
+      Array.from({ length: Math.min(queries, shape === 'deep' ? 1 : seeded.nodes * 4) }, (_, i) =>
+        bareFor(nodeFor(i)),
+      ),
+    );
+    const rowsPerNode =
+      shape === 'deep' ? options.buildDeepRows : Math.round(options.buildRows / seeded.nodes);
+    const latest = await measureCase(
+      {
+        id: `build-latest-${shape}`,
+        label: `latest build data per generator, a node of ${rowsPerNode.toLocaleString('en-US')} rows (${shape}), sequential`,
+        unit: 'queries',
+        variants: [
+          { id: 'bare', label: "the store's statement, sent bare (prepared)" },
+          { id: 'store', label: 'store queryBuildData({latest, verbosity 1})' },
+          { id: 'distinct-on', label: 'DISTINCT ON (generator), prepared' },
+          {
+            id: 'skip-scan',
+            label: 'loose index scan (recursive, one descent per generator), prepared',
+          },
+        ],
+        versus: [
+          { variant: 'store', over: 'distinct-on', atLeast: 1 / 1.2 },
+          { variant: 'store', over: 'skip-scan', atLeast: 1 / 1.2 },
+        ],
+        async run(variant, scale, report, meter) {
+          const n = Math.max(1, Math.round(queries * scale));
+          const op = async (w: number, i: number) => {
+            const node = nodeFor(i);
+            const client = raw[w] as pg.Client;
+            let found: number;
+            if (variant === 'store') {
+              found = (await queryBuildData(store, { nodeName: node, latest: true, verbosity: 1 }))
+                .length;
+            } else if (variant === 'bare') {
+              const q = bare[i % bare.length] as { text: string; values: unknown[] };
+              found =
+                (await rawQuery(client, { name: `bare_latest_${shape}`, text: q.text }, q.values))
+                  .rowCount ?? 0;
+            } else if (variant === 'distinct-on') {
+              found = (await rawQuery(client, RAW.latestDistinctOn, [node])).rowCount ?? 0;
+            } else {
+              found = (await rawQuery(client, RAW.latestSkipScan, [node])).rowCount ?? 0;
+            }
+            if (found !== GENERATORS)
+              throw new Error(`${variant}: ${found} generators for ${node}`);
+          };
+          await meter.begin();
+          const { elapsedMs, done } = await drive(1, n, op, (d) => report(`${d}/${n}`));
+          await meter.end();
+          return { ops: done, elapsedMs };
+        },
       },
-    },
-    options.rounds,
-    progress,
-    schema,
-  );
+      options.rounds,
+      progress,
+      schema,
+    );
+    const sample = bare[0] as { text: string; values: unknown[] };
+    const explained = await schema.query(
+      `explain (analyze, buffers, costs off) ${sample.text}`,
+      sample.values,
+    );
+    const plan = parsePlan(explained.rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']));
+    return { shape, rowsPerNode, latest, plan };
+  };
 
-  const sample = bare[0] as { text: string; values: unknown[] };
-  const explained = await schema.query(
-    `explain (analyze, buffers, costs off) ${sample.text}`,
-    sample.values,
-  );
-  const plan = parsePlan(explained.rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']));
+  const shapes = [await measureShape('shallow'), await measureShape('deep')];
   return {
     rows: options.buildRows,
+    deepRows: options.buildDeepRows,
     nodes: seeded.nodes,
     generators: GENERATORS,
     seedMs: seeded.seedMs,
     vacuumMs: seeded.vacuumMs,
-    latest,
-    plan,
+    shapes,
   };
 }

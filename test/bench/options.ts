@@ -34,6 +34,8 @@ export interface BenchOptions {
   readonly messagesPerTask: number;
   /** build_data rows seeded for the latest-per-generator query. */
   readonly buildRows: number;
+  /** Rows of the one node with a deep history (the same generators, many more collections). */
+  readonly buildDeepRows: number;
   /** Latest-per-generator queries per round and variant (sequential, one connection). */
   readonly buildQueries: number;
   /** Seconds of load per HTTP target and round. */
@@ -69,6 +71,7 @@ export const DEFAULTS: BenchOptions = {
   reads: 1_000,
   messagesPerTask: 100,
   buildRows: 1_000_000,
+  buildDeepRows: 100_000,
   buildQueries: 2_000,
   httpSeconds: 3,
   httpConnections: 8,
@@ -96,6 +99,7 @@ export const SMOKE: BenchOptions = {
   reads: 10,
   messagesPerTask: 5,
   buildRows: 2_000,
+  buildDeepRows: 1_000,
   buildQueries: 10,
   httpSeconds: 0.3,
   httpConnections: 2,
@@ -119,6 +123,7 @@ const FLAGS = {
   reads: 'BENCH_READS',
   'messages-per-task': 'BENCH_MESSAGES_PER_TASK',
   'build-rows': 'BENCH_BUILD_ROWS',
+  'build-deep-rows': 'BENCH_BUILD_DEEP_ROWS',
   'build-queries': 'BENCH_BUILD_QUERIES',
   'http-seconds': 'BENCH_HTTP_SECONDS',
   'http-connections': 'BENCH_HTTP_CONNECTIONS',
@@ -143,6 +148,7 @@ export const USAGE = `npm run bench -- [options]   (every option also reads BENC
   --reads N               reads of a task with its messages (default ${DEFAULTS.reads})
   --messages-per-task N   messages on that task (default ${DEFAULTS.messagesPerTask})
   --build-rows N          build_data rows seeded (default ${DEFAULTS.buildRows})
+  --build-deep-rows N     rows of the one node with a deep history (default ${DEFAULTS.buildDeepRows})
   --build-queries N       latest-per-generator queries (default ${DEFAULTS.buildQueries})
   --http-seconds S        load per HTTP target and round (default ${DEFAULTS.httpSeconds})
   --http-connections N    keep-alive connections of the load generator (default ${DEFAULTS.httpConnections})

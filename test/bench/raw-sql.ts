@@ -81,6 +81,20 @@ where t.task_id = $1 order by m.sequence`,
 from build_data where node_name = $1
 order by generator, collected_date desc, build_data_id desc`,
   },
+  /** A loose index scan: one descent per generator, its first entry being its newest. */
+  latestSkipScan: {
+    name: 'raw_latest_skip_scan',
+    text: `with recursive l as (
+  (select build_data_id, node_name, task_id, collected_date, generator, data_format from build_data
+   where node_name = $1 order by generator, collected_date desc, build_data_id desc limit 1)
+  union all
+  select n.* from l cross join lateral (
+    select b.build_data_id, b.node_name, b.task_id, b.collected_date, b.generator, b.data_format
+    from build_data b where b.node_name = $1 and b.generator > l.generator
+    order by b.generator, b.collected_date desc, b.build_data_id desc limit 1) n
+)
+select * from l order by collected_date desc, build_data_id desc`,
+  },
 } as const satisfies Record<string, { name: string; text: string }>;
 
 /** Runs a named (prepared) raw statement. */

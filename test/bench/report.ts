@@ -112,43 +112,53 @@ function cpuTable(cases: readonly CaseResult[]): string[] {
 }
 
 function buildDataSection(b: BuildDataPhaseResult): string[] {
-  const c = b.latest;
-  const timeRatio = c.ratios.store
-    ? {
-        ...c.ratios.store,
-        median: 1 / c.ratios.store.median,
-        min: 1 / c.ratios.store.max,
-        max: 1 / c.ratios.store.min,
-      }
-    : undefined;
-  const plan = b.plan;
-  const ms = (id: string) => {
-    const v = c.variants[id];
-    return v ? `${fixed(1000 / v.opsPerSec.median, 3)} ms` : 'n/a';
-  };
-  return [
-    ...storeTable([c]),
-    '',
-    ...cpuTable([c]),
-    '',
-    `Latency per query (1 / median rate): bare ${ms('bare')}, store ${ms('store')}, DISTINCT ON ${ms('distinct-on')}.`,
-    '',
-    `Store time ÷ bare time: ${timeRatio ? ratio(timeRatio) : 'n/a'} (target ≤ 1.2×). ` +
-      `Seeded ${int(b.rows)} rows (${int(b.nodes)} nodes × ${b.generators} generators) in ${fixed(b.seedMs / 1000, 1)} s, ` +
-      `VACUUM ANALYZE ${fixed(b.vacuumMs / 1000, 1)} s.`,
-    '',
-    `Plan of the store's statement: ${plan.indexOnly ? '✔ index-only' : '✘ not index-only'} ` +
-      `(${plan.scans.join('; ') || 'no scan of build_data found'}), heap fetches ${plan.heapFetches}, ` +
-      `buffers hit ${plan.sharedHitBlocks} read ${plan.sharedReadBlocks}, execution ${fixed(plan.executionMs, 3)} ms.`,
-    '',
-    '<details><summary>EXPLAIN (ANALYZE, BUFFERS)</summary>',
-    '',
-    '```',
-    plan.text,
-    '```',
-    '',
-    '</details>',
-  ];
+  const cases = b.shapes.map((s) => s.latest);
+  const out = [...storeTable(cases), '', ...cpuTable(cases), ''];
+  for (const shape of b.shapes) {
+    const c = shape.latest;
+    const ms = (id: string) => {
+      const v = c.variants[id];
+      return v ? `${fixed(1000 / v.opsPerSec.median, 3)} ms` : 'n/a';
+    };
+    // The fastest correct query at this depth, and the store's time over its time.
+    const fastest = ['distinct-on', 'skip-scan'].reduce((a, b) =>
+      (c.variants[b]?.opsPerSec.median ?? 0) > (c.variants[a]?.opsPerSec.median ?? 0) ? b : a,
+    );
+    const versus = c.versus.find((v) => v.over === fastest);
+    const time = versus
+      ? {
+          ...versus.ratio,
+          median: 1 / versus.ratio.median,
+          min: 1 / versus.ratio.max,
+          max: 1 / versus.ratio.min,
+        }
+      : undefined;
+    const plan = shape.plan;
+    out.push(
+      `**${shape.shape}** (a node of ${int(shape.rowsPerNode)} rows): latency per query (1 / median rate): ` +
+        `store ${ms('store')}, its statement bare ${ms('bare')}, DISTINCT ON ${ms('distinct-on')}, loose index scan ${ms('skip-scan')}. ` +
+        `Store time ÷ the fastest correct query's (${fastest}): ${time ? ratio(time) : 'n/a'} ` +
+        `(target ≤ 1.2×: ${versus ? mark(versus.met) : 'n/a'}).`,
+      '',
+      `Plan of the store's statement: ${plan.indexOnly ? '✔ index-only' : '✘ not index-only'} ` +
+        `(${plan.scans.join('; ') || 'no scan of build_data found'}), heap fetches ${plan.heapFetches}, ` +
+        `buffers hit ${plan.sharedHitBlocks} read ${plan.sharedReadBlocks}, execution ${fixed(plan.executionMs, 3)} ms.`,
+      '',
+      `<details><summary>EXPLAIN (ANALYZE, BUFFERS), ${shape.shape}</summary>`,
+      '',
+      '```',
+      plan.text,
+      '```',
+      '',
+      '</details>',
+      '',
+    );
+  }
+  out.push(
+    `Seeded ${int(b.rows)} rows (${int(b.nodes)} nodes × ${b.generators} generators) and one node of ${int(b.deepRows)} ` +
+      `in ${fixed(b.seedMs / 1000, 1)} s, VACUUM ANALYZE ${fixed(b.vacuumMs / 1000, 1)} s.`,
+  );
+  return out;
 }
 
 function statementsSection(s: NonNullable<BenchResults['statements']>): string[] {

@@ -253,6 +253,20 @@ function decodeCursor(cursor: string): number {
   return Number(match[1]);
 }
 
+/** The `where` conditions of a task listing's filter, over `tasks t`. */
+function filterConditions(filter: Omit<TaskFilter, 'limit'>): SqlFragment[] {
+  const conditions: SqlFragment[] = [sql`true`];
+  if (filter.cursor !== undefined)
+    conditions.push(sql`t.seq < ${decodeCursor(filter.cursor)}::bigint`);
+  if (filter.status) conditions.push(sql`t.status = ${filter.status}::text`);
+  if (filter.action) conditions.push(sql`t.action = ${filter.action}::text`);
+  if (filter.parentTaskId)
+    conditions.push(sql`t.parent_task_id = ${p.uuid(filter.parentTaskId)}::uuid`);
+  if (filter.topLevel) conditions.push(sql`t.parent_task_id is null`);
+  if (filter.createdBy) conditions.push(sql`t.created_by = ${filter.createdBy}::text`);
+  return conditions;
+}
+
 /**
  * Lists tasks newest first with optional filters. The cursor is a keyset position (the insertion
  * sequence), so pages stay stable while tasks are added; only present filters reach the SQL text.
@@ -264,15 +278,7 @@ export async function listTasks(
   if (!Number.isInteger(filter.limit) || filter.limit < 1 || filter.limit > LIMITS.listPage) {
     throw new ValidationError(`limit must be an integer from 1 to ${LIMITS.listPage}`);
   }
-  const conditions: SqlFragment[] = [sql`true`];
-  if (filter.cursor !== undefined)
-    conditions.push(sql`t.seq < ${decodeCursor(filter.cursor)}::bigint`);
-  if (filter.status) conditions.push(sql`t.status = ${filter.status}::text`);
-  if (filter.action) conditions.push(sql`t.action = ${filter.action}::text`);
-  if (filter.parentTaskId)
-    conditions.push(sql`t.parent_task_id = ${p.uuid(filter.parentTaskId)}::uuid`);
-  if (filter.topLevel) conditions.push(sql`t.parent_task_id is null`);
-  if (filter.createdBy) conditions.push(sql`t.created_by = ${filter.createdBy}::text`);
+  const conditions = filterConditions(filter);
   // One more row than the page tells whether a next page exists; the byte budget may end the
   // page earlier (always after at least one task), and then the cursor continues from there.
   const rows = await run(
@@ -313,15 +319,7 @@ export async function listTasksWithin(
   filter: Omit<TaskFilter, 'limit'>,
   budget: { maxTasks: number; maxBytes: number },
 ): Promise<{ tasks: TaskRecord[]; cursors: string[]; nextCursor: string | null }> {
-  const conditions: SqlFragment[] = [sql`true`];
-  if (filter.cursor !== undefined)
-    conditions.push(sql`t.seq < ${decodeCursor(filter.cursor)}::bigint`);
-  if (filter.status) conditions.push(sql`t.status = ${filter.status}::text`);
-  if (filter.action) conditions.push(sql`t.action = ${filter.action}::text`);
-  if (filter.parentTaskId)
-    conditions.push(sql`t.parent_task_id = ${p.uuid(filter.parentTaskId)}::uuid`);
-  if (filter.topLevel) conditions.push(sql`t.parent_task_id is null`);
-  if (filter.createdBy) conditions.push(sql`t.created_by = ${filter.createdBy}::text`);
+  const conditions = filterConditions(filter);
   const rows = await run(
     db,
     statement(

@@ -4,6 +4,7 @@ import { run } from './run.ts';
 
 /** One cheap read proving the database answers; writes nothing (Drydock's wrote a task per probe). */
 export async function checkDatabase(db: Db): Promise<{ dbNow: string }> {
-  const rows = await run(db, statement({ dbNow: 'timestamptz' }, sql`select now() as "dbNow"`));
-  return rows[0] as { dbNow: string };
+  const [row] = await run(db, statement({ dbNow: 'timestamptz' }, sql`select now() as "dbNow"`));
+  if (!row) throw new Error('select now() returned no row');
+  return row;
 }

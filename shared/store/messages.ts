@@ -1,5 +1,5 @@
 import type { Db } from '../db/port.ts';
-import { type ColumnSpec, p, sql, statement } from '../db/sql.ts';
+import { type ColumnSpec, p, type Row, sql, statement } from '../db/sql.ts';
 import { NotFoundError, UnprocessableError, ValidationError } from '../errors.ts';
 import { LIMITS } from '../limits.ts';
 import { READ_BUDGET_BYTES } from './bounds.ts';
@@ -17,6 +17,22 @@ const OPTIONAL_MESSAGE_COLUMNS = {
   ts: 'timestamptz?',
   extra: 'json?',
 } as const satisfies ColumnSpec;
+
+type MaybeMessageRow = Row<typeof OPTIONAL_MESSAGE_COLUMNS>;
+
+/** True when the row carries a message (the left join found one): its NOT NULL columns are set. */
+function hasMessage<R extends MaybeMessageRow>(row: R): row is R & MessageRecord {
+  return (
+    row.sequence !== null &&
+    row.message !== null &&
+    row.error !== null &&
+    row.contextType !== null &&
+    row.context !== null &&
+    row.ts !== null &&
+    typeof row.extra === 'object' &&
+    row.extra !== null
+  );
+}
 
 const MESSAGE_SELECT = sql`m.sequence as "sequence", m.message as "message", m.error as "error",
   m.context_type as "contextType", m.context as "context", m.ts as "ts", m.extra as "extra"`;
@@ -121,7 +137,7 @@ order by m.sequence`,
       `an idempotency key of task ${taskId} was first used for another message; a replay must repeat the message, a new message needs a new key`,
     );
   }
-  const appended = rows.filter((r) => r.sequence !== null) as unknown as MessageRecord[];
+  const appended: MessageRecord[] = rows.filter(hasMessage);
   return { appended, duplicates: messages.length - appended.length };
 }
 
@@ -172,7 +188,7 @@ order by m.sequence`,
     ),
   );
   if (rows.length === 0) throw new NotFoundError(`task ${taskId} does not exist`);
-  const messages = rows.filter((r) => r.sequence !== null) as unknown as MessageRecord[];
+  const messages: MessageRecord[] = rows.filter(hasMessage);
   const fetched = rows[0]?.fetched ?? 0;
   return { messages, more: messages.length === options.limit || fetched > messages.length };
 }
@@ -213,7 +229,7 @@ from (select 1) as one left join m on true`,
   checkFence(rows[0], epoch);
   if (!rows[0]?.found) throw new NotFoundError(`task ${taskId} does not exist`);
   return {
-    appended: rows.map(({ leaseHeld: _held, liveEpoch: _live, ...row }) => row) as MessageRecord[],
+    appended: rows.filter(hasMessage).map(({ leaseHeld: _held, liveEpoch: _live, ...row }) => row),
     duplicates: 0,
   };
 }

@@ -7,7 +7,7 @@ import { READ_BUDGET_BYTES, withMeta } from './bounds.ts';
 import { fenced, fenceOf, LIVE_LEASE } from './fence.ts';
 import { taskChangeEvents } from './outbox.ts';
 import { run } from './run.ts';
-import { TASK_COLUMNS, TASK_SELECT, toTaskRecord } from './task-row.ts';
+import { hasTask, TASK_COLUMNS, TASK_SELECT, toTaskRecord } from './task-row.ts';
 import type {
   ClaimRequest,
   CompletionOutcome,
@@ -276,9 +276,7 @@ order by t.seq`,
       `instance ${request.instanceId} does not hold the lease at epoch ${request.epoch}`,
     );
   }
-  const tasks = rows
-    .filter((r) => r.taskId !== null)
-    .map((r) => toTaskRecord(r as Parameters<typeof toTaskRecord>[0]));
+  const tasks = rows.filter(hasTask).map((row) => toTaskRecord(row));
   return withMeta(tasks, { deferred: rows[0].deferred });
 }
 

@@ -57,6 +57,20 @@ export const NEW_TASK_SELECT = taskSelect(sql`'[]'::jsonb`);
 
 type TaskRow = Row<typeof TASK_COLUMNS>;
 
+/**
+ * A task row from a statement that may return its one row without a task (a left join on an
+ * insert or update that wrote nothing): those statements declare `taskId` and `created` nullable.
+ */
+type MaybeTaskRow = { readonly taskId: string | null; readonly created: string | null };
+
+/**
+ * True when the row carries a task. The task's columns come from one row of `tasks`, so when its
+ * id and creation time (NOT NULL there) are present, the rest of the task row is too.
+ */
+export function hasTask<R extends MaybeTaskRow>(row: R | undefined): row is R & TaskRow {
+  return row !== undefined && row.taskId !== null && row.created !== null;
+}
+
 /** Builds the record from a decoded task row. */
 export function toTaskRecord(row: TaskRow): TaskRecord {
   return {

@@ -21,6 +21,7 @@ import {
   violated,
 } from './run.ts';
 import {
+  hasTask,
   JOINED_MESSAGE_COLUMNS,
   JOINED_MESSAGE_SELECT,
   NEW_TASK_SELECT,
@@ -166,7 +167,7 @@ left join (select *, true as was_created from ins union all select *, false from
   }
   const row = rows[0];
   if (row && !row.leaseHeld) throw fenced(input.epoch, row.liveEpoch);
-  if (!row || row.taskId === null) {
+  if (!hasTask(row)) {
     if (input.parentTaskId && row?.parentStatus == null) {
       throw new NotFoundError(`parent task ${input.parentTaskId} does not exist`);
     }
@@ -182,7 +183,7 @@ left join (select *, true as was_created from ins union all select *, false from
     );
   }
   return {
-    task: toTaskRecord(row as Parameters<typeof toTaskRecord>[0]),
+    task: toTaskRecord(row),
     created: row.wasCreated === true,
   };
 }
@@ -665,7 +666,7 @@ left join tasks cur on cur.task_id = ${id}::uuid`,
     'applied_event_pkey',
   );
   const row = rows[0];
-  if (row?.taskId) return toTaskRecord(row as Parameters<typeof toTaskRecord>[0]);
+  if (hasTask(row)) return toTaskRecord(row);
   if (!row || row.currentStatus === null) throw new NotFoundError(`task ${taskId} does not exist`);
   if (row.duplicate && !row.sameEvent) {
     throw new UnprocessableError(
@@ -887,7 +888,7 @@ from (select 1) as one left join upd t on true left join sized s on true`,
     ),
   );
   const row = rows[0];
-  if (row?.taskId) return toTaskRecord(row as Parameters<typeof toTaskRecord>[0]);
+  if (hasTask(row)) return toTaskRecord(row);
   if (!row?.found) throw new NotFoundError(`task ${taskId} does not exist`);
   if (!row.fenceHeld) throw fenced(options.epoch, row.leaseEpoch);
   if ((row.rolledBytes ?? 0) > TASK_BOUNDS.resultListsBytes) {

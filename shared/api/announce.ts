@@ -11,9 +11,17 @@ import type { TaskRecord } from '../store/types.ts';
  */
 export type AnnounceDeps = Pick<Deps, 'events' | 'telemetry'>;
 
-/** Publishes the write's events, then hands its value back. */
-export async function announced<T>(deps: AnnounceDeps, value: T): Promise<T> {
-  await deps.events?.afterWrite();
+/**
+ * Publishes the write's events, then hands its value back. `wroteEvents: false` when the write's
+ * own answer shows it changed nothing (an idempotent replay, a requeue that found nothing): no
+ * publisher run, so no empty claim of the outbox (one Data API call less on AWS).
+ */
+export async function announced<T>(
+  deps: AnnounceDeps,
+  value: T,
+  options: { wroteEvents?: boolean } = {},
+): Promise<T> {
+  if (options.wroteEvents !== false) await deps.events?.afterWrite();
   return value;
 }
 

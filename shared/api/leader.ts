@@ -68,7 +68,8 @@ export async function requeueStranded(
     instanceId: input.instance_id,
     limit,
   });
-  return announced(deps, { ...done, more: done.requeued + done.terminated === limit });
+  const moved = done.requeued + done.terminated;
+  return announced(deps, { ...done, more: moved === limit }, { wroteEvents: moved > 0 });
 }
 
 /** What one tick of the lease schedule did, for its log line and its tests. */

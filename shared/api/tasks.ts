@@ -119,7 +119,9 @@ export async function createUserTask(
       ? { requestKey: origin.requestKey, requestHash: createFingerprint(input) }
       : {}),
   });
-  return announced(deps, { task: toTaskDict(task), created });
+  // A replay returns the first task and writes nothing: nothing to publish (what an earlier
+  // attempt left pending goes with the next write or the schedule).
+  return announced(deps, { task: toTaskDict(task), created }, { wroteEvents: created });
 }
 
 /** A create that may name its id, parent, retry sequence and epoch (subtasks, SQS events). */
@@ -158,7 +160,9 @@ export async function createInternalTask(
       ? { requestKey: origin.requestKey, requestHash: createFingerprint(input) }
       : {}),
   });
-  return announced(deps, { task: toTaskDict(task), created });
+  // A replay returns the first task and writes nothing: nothing to publish (what an earlier
+  // attempt left pending goes with the next write or the schedule).
+  return announced(deps, { task: toTaskDict(task), created }, { wroteEvents: created });
 }
 
 /** Refuses (428) an orchestrator-only write that came without the lease epoch. */
@@ -201,7 +205,9 @@ export async function createSubtask(
     requestContext: origin.requestContext,
     ...(requestKey ? { requestKey, requestHash: createFingerprint(input) } : {}),
   });
-  return announced(deps, { task: toTaskDict(task), created });
+  // A replay returns the first task and writes nothing: nothing to publish (what an earlier
+  // attempt left pending goes with the next write or the schedule).
+  return announced(deps, { task: toTaskDict(task), created }, { wroteEvents: created });
 }
 
 /** Tasks per internal page of the full listing; the byte budget usually ends a page first. */

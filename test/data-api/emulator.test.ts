@@ -499,8 +499,8 @@ describe.skipIf(SKIP_SERVER)('Data API emulator, through the real SDK client', (
   it('cancels a statement at the call limit with StatementTimeoutException', async () => {
     const timedOut = await failure(execute({ sql: 'select pg_sleep(5)' }));
     expect(timedOut).toMatchObject({ name: 'StatementTimeoutException', status: 400 });
-    // Cancelled, not left running: no backend is still sleeping a moment later.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Cancelled, not left running: once the server has ended it, no backend is still sleeping.
+    await emulator.settled();
     const running = await adminQuery(
       `select count(*)::int as n from pg_stat_activity where query = 'select pg_sleep(5)' and state = 'active'`,
     );
@@ -515,7 +515,7 @@ describe.skipIf(SKIP_SERVER)('Data API emulator, through the real SDK client', (
       }),
     );
     expect(timedOut.name).toBe('StatementTimeoutException');
-    await new Promise((resolve) => setTimeout(resolve, 900));
+    await emulator.settled();
     const n = await execute({ sql: `select count(*) from things where name = 'late'` });
     expect(n.records?.[0]?.[0]?.longValue).toBe(1);
   });

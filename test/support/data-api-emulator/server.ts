@@ -83,6 +83,11 @@ export interface DataApiEmulator {
   clearFaults(): void;
   /** Transactions currently open (for "nothing was left open" assertions). */
   openTransactions(resourceArn?: string): number;
+  /**
+   * Resolves once every statement started so far has ended on the server, including one that
+   * outlived its answer (cancelled at the timeout, or run on with `continueAfterTimeout`).
+   */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -147,6 +152,8 @@ export async function startDataApiEmulator(
   const secrets = new Map<string, EmulatedSecret>(Object.entries(options.secrets ?? {}));
   const pools = new Map<string, { resourceArn: string; pool: pg.Pool; url: string }>();
   const transactions = new Map<string, Transaction>();
+  /** Statements the server has not finished yet (see `settled`). */
+  const inFlight = new Set<Promise<unknown>>();
   const counts = new Map<string, CallCounts>();
   const allCounts = emptyCounts();
   let faults = { resumingCalls: 0, resumingUntil: 0, unavailableCalls: 0, unavailableStatus: 503 };
@@ -257,6 +264,8 @@ export async function startDataApiEmulator(
       queryMode: 'extended',
     } as unknown as pg.QueryConfig) as unknown as Promise<pg.QueryResult<unknown[]>>;
     run.settled = pending.catch(() => {});
+    inFlight.add(run.settled);
+    void run.settled.then(() => inFlight.delete(run.settled));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<typeof TIMEOUT>((resolve) => {
       timer = setTimeout(() => resolve(TIMEOUT), settings.statementTimeoutMs);
@@ -675,6 +684,9 @@ export async function startDataApiEmulator(
       return [...transactions.values()].filter(
         (tx) => resourceArn === undefined || tx.resourceArn === resourceArn,
       ).length;
+    },
+    async settled() {
+      await Promise.all([...inFlight]);
     },
     async close() {
       await closePools();

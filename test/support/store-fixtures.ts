@@ -61,19 +61,28 @@ export type LapsedLease = Row<typeof LAPSED_COLUMNS>;
  * Ends the lease's grace period now, as if its holder had fallen silent that long ago: the
  * holder's lease lapses on the database clock without the test sleeping through it. With
  * `only`, it ends that holder's lease at that epoch and nobody else's (a no-op, null, when the
- * lease has moved on), and returns the lease as it ended.
+ * lease has moved on), at its last renewal, as a zero grace period would have: a claim already
+ * in flight (its `now()` taken before that renewal) cannot take it over, and returns the lease as
+ * it ended.
  */
 export async function expireLease(
   db: Db,
   only?: { holder: string; epoch: number },
 ): Promise<LapsedLease | null> {
   const rows = await db.query(
-    statement(
-      LAPSED_COLUMNS,
-      sql`update active_instance set expires_at = now() - interval '1 millisecond', renewed_at = least(renewed_at, now() - interval '1 millisecond')
-where lease_id = 1 and (${p.text(only?.holder ?? null)}::text is null or (holder = ${p.text(only?.holder ?? null)}::text and epoch = ${p.int(only?.epoch ?? null)}::bigint))
+    only
+      ? statement(
+          LAPSED_COLUMNS,
+          sql`update active_instance set expires_at = renewed_at
+where lease_id = 1 and holder = ${only.holder}::text and epoch = ${only.epoch}::bigint
 returning holder as "holder", epoch as "epoch", expires_at as "expiresAt", now() as "dbNow"`,
-    ),
+        )
+      : statement(
+          LAPSED_COLUMNS,
+          sql`update active_instance set expires_at = now() - interval '1 millisecond', renewed_at = least(renewed_at, now() - interval '1 millisecond')
+where lease_id = 1
+returning holder as "holder", epoch as "epoch", expires_at as "expiresAt", now() as "dbNow"`,
+        ),
   );
   return rows[0] ?? null;
 }

@@ -9,16 +9,24 @@ import {
   RDSDataClient,
   RollbackTransactionCommand,
 } from '@aws-sdk/client-rds-data';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   type DataApiEmulator,
+  type ManualClock,
+  manualClock,
   startDataApiEmulator,
   TEST_CREDENTIALS,
   TEST_REGION,
   TEST_SECRET_ARN,
   testClusterArn,
 } from '#test/support/data-api-emulator/index.ts';
-import { adminQuery, SKIP_SERVER, urlWithSchema } from '#test/support/pg-server.ts';
+import {
+  adminQuery,
+  SKIP_SERVER,
+  TEST_DATABASE_URL,
+  urlWithSchema,
+} from '#test/support/pg-server.ts';
 
 /**
  * The emulator's quirks, each checked through the real RDSDataClient: these are the behaviours
@@ -32,6 +40,29 @@ const ARN_OFF = testClusterArn(`emu-off-${schema}`);
 
 let emulator: DataApiEmulator;
 let client: RDSDataClient;
+/** The emulator's time: idle limits, call timeouts and fault windows pass when a test moves it. */
+const clock: ManualClock = manualClock();
+
+/** Resolves once the emulator is running `n` statements (one a test just sent has arrived). */
+const statementsRunning = (n: number) =>
+  vi.waitFor(() => expect(emulator.runningStatements()).toBe(n));
+
+/**
+ * An advisory lock held by a session of the test's own: a statement that takes it (`waitSql`)
+ * runs until the test releases it, however slow the machine.
+ */
+async function holdLock() {
+  const key = Math.floor(Math.random() * 2 ** 31);
+  const holder = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await holder.connect();
+  await holder.query('select pg_advisory_lock($1)', [key]);
+  return {
+    waitSql: `pg_advisory_xact_lock(${key})`,
+    async release() {
+      await holder.end();
+    },
+  };
+}
 
 function newClient(endpoint?: string): RDSDataClient {
   return new RDSDataClient({
@@ -83,6 +114,7 @@ describe.skipIf(SKIP_SERVER)('Data API emulator, through the real SDK client', (
       secrets: { [TEST_SECRET_ARN]: { username: 'postgres' } },
       transactionIdleMs: 300,
       statementTimeoutMs: 400,
+      clock,
       maxResponseBytes: 64 * 1024,
       maxRowBytes: 8 * 1024,
     });
@@ -442,15 +474,17 @@ describe.skipIf(SKIP_SERVER)('Data API emulator, through the real SDK client', (
     });
 
     it('refuses a second statement while one runs on the same transaction', async () => {
+      const lock = await holdLock();
       const tx = await begin();
-      const slow = execute({ sql: 'select pg_sleep(0.2)', transactionId: tx });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      const blocked = execute({ sql: `select ${lock.waitSql}`, transactionId: tx });
+      await statementsRunning(1);
       const second = await failure(execute({ sql: 'select 1', transactionId: tx }));
       expect(second).toMatchObject({
         name: 'DatabaseErrorException',
         message: 'Transaction is still running a query',
       });
-      await slow;
+      await lock.release();
+      await blocked;
       await client.send(
         new RollbackTransactionCommand({
           resourceArn: ARN,
@@ -466,7 +500,9 @@ describe.skipIf(SKIP_SERVER)('Data API emulator, through the real SDK client', (
         sql: `insert into things (id, name) values (gen_random_uuid(), 'idle')`,
         transactionId: tx,
       });
-      await new Promise((resolve) => setTimeout(resolve, 600));
+      clock.advance(299);
+      expect(emulator.openTransactions(ARN)).toBe(1);
+      clock.advance(1);
       expect(emulator.openTransactions(ARN)).toBe(0);
       const late = await failure(
         client.send(
@@ -497,7 +533,10 @@ describe.skipIf(SKIP_SERVER)('Data API emulator, through the real SDK client', (
   });
 
   it('cancels a statement at the call limit with StatementTimeoutException', async () => {
-    const timedOut = await failure(execute({ sql: 'select pg_sleep(5)' }));
+    const answer = failure(execute({ sql: 'select pg_sleep(5)' }));
+    await statementsRunning(1);
+    clock.advance(400);
+    const timedOut = await answer;
     expect(timedOut).toMatchObject({ name: 'StatementTimeoutException', status: 400 });
     // Cancelled, not left running: once the server has ended it, no backend is still sleeping.
     await emulator.settled();
@@ -508,13 +547,18 @@ describe.skipIf(SKIP_SERVER)('Data API emulator, through the real SDK client', (
   });
 
   it('lets a statement finish after the timeout answer with continueAfterTimeout', async () => {
-    const timedOut = await failure(
+    const lock = await holdLock();
+    const answer = failure(
       execute({
-        sql: `insert into things (id, name) select gen_random_uuid(), 'late' from pg_sleep(0.8)`,
+        sql: `insert into things (id, name) select gen_random_uuid(), 'late' from ${lock.waitSql}`,
         continueAfterTimeout: true,
       }),
     );
+    await statementsRunning(1);
+    clock.advance(400);
+    const timedOut = await answer;
     expect(timedOut.name).toBe('StatementTimeoutException');
+    await lock.release();
     await emulator.settled();
     const n = await execute({ sql: `select count(*) from things where name = 'late'` });
     expect(n.records?.[0]?.[0]?.longValue).toBe(1);
@@ -597,11 +641,13 @@ describe.skipIf(SKIP_SERVER)('Data API emulator, through the real SDK client', (
     });
     emulator.injectFaults({ resumingForMs: 150 });
     expect((await failure(execute({ sql: 'select 1' }))).name).toBe('DatabaseResumingException');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    clock.advance(149);
+    expect((await failure(execute({ sql: 'select 1' }))).name).toBe('DatabaseResumingException');
+    clock.advance(1);
     await execute({ sql: 'select 1' });
     expect(emulator.calls(ARN)).toMatchObject({
-      total: 7,
-      ExecuteStatement: 7,
+      total: 8,
+      ExecuteStatement: 8,
       BeginTransaction: 0,
     });
   });

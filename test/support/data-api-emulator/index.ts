@@ -14,8 +14,12 @@ export {
   type DataApiEmulatorOptions,
   type EmulatedCluster,
   type EmulatedSecret,
+  type EmulatorClock,
   type FaultPlan,
+  type ManualClock,
+  manualClock,
   type OperationName,
+  REAL_EMULATOR_CLOCK,
   startDataApiEmulator,
 } from './server.ts';
 

@@ -46,6 +46,62 @@ export interface DataApiEmulatorOptions {
   readonly maxRequestBytes?: number;
   /** `formattedRecords` larger than this fail (AWS: 10 MB). */
   readonly maxFormattedBytes?: number;
+  /**
+   * The emulator's time: transaction lifetimes, the call timeout and fault windows follow it.
+   * Default: the real clock; a test passes `manualClock()` and moves it instead of sleeping.
+   */
+  readonly clock?: EmulatorClock;
+}
+
+/** Time as the emulator sees it. */
+export interface EmulatorClock {
+  /** Epoch milliseconds. */
+  now(): number;
+  /** Calls `callback` once `ms` have passed on this clock; the function returned cancels it. */
+  after(ms: number, callback: () => void): () => void;
+}
+
+export const REAL_EMULATOR_CLOCK: EmulatorClock = {
+  now: () => Date.now(),
+  after(ms, callback) {
+    const timer = setTimeout(callback, ms);
+    // Nothing the emulator schedules keeps a test process alive on its own.
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
+};
+
+/** A clock that moves only when told to: `advance(ms)` runs the timers falling due, in order. */
+export interface ManualClock extends EmulatorClock {
+  advance(ms: number): void;
+}
+
+export function manualClock(start = Date.now()): ManualClock {
+  let now = start;
+  let next = 0;
+  const timers = new Map<number, { at: number; callback: () => void }>();
+  return {
+    now: () => now,
+    after(ms, callback) {
+      const id = next++;
+      timers.set(id, { at: now + ms, callback });
+      return () => timers.delete(id);
+    },
+    advance(ms) {
+      const until = now + ms;
+      for (;;) {
+        let due: [number, { at: number; callback: () => void }] | undefined;
+        for (const entry of timers) {
+          if (entry[1].at <= until && (!due || entry[1].at < due[1].at)) due = entry;
+        }
+        if (!due) break;
+        timers.delete(due[0]);
+        now = Math.max(now, due[1].at);
+        due[1].callback();
+      }
+      now = until;
+    },
+  };
 }
 
 export type OperationName =
@@ -88,6 +144,8 @@ export interface DataApiEmulator {
    * outlived its answer (cancelled at the timeout, or run on with `continueAfterTimeout`).
    */
   settled(): Promise<void>;
+  /** Statements the server is running now (a test waits for one to start before moving time). */
+  runningStatements(): number;
   close(): Promise<void>;
 }
 
@@ -115,8 +173,9 @@ interface Transaction {
   readonly resourceArn: string;
   readonly client: pg.PoolClient;
   busy: boolean;
-  idleTimer: NodeJS.Timeout;
-  readonly maxTimer: NodeJS.Timeout;
+  /** Cancel the idle and the lifetime limits' timers. */
+  cancelIdle: () => void;
+  readonly cancelMax: () => void;
 }
 
 type Body = Record<string, unknown>;
@@ -148,6 +207,7 @@ export async function startDataApiEmulator(
     maxRequestBytes: options.maxRequestBytes ?? 4 * 1024 * 1024,
     maxFormattedBytes: options.maxFormattedBytes ?? 10 * 1024 * 1024,
   };
+  const clock = options.clock ?? REAL_EMULATOR_CLOCK;
   const clusters = new Map<string, EmulatedCluster>(Object.entries(options.clusters ?? {}));
   const secrets = new Map<string, EmulatedSecret>(Object.entries(options.secrets ?? {}));
   const pools = new Map<string, { resourceArn: string; pool: pg.Pool; url: string }>();
@@ -198,8 +258,8 @@ export async function startDataApiEmulator(
 
   function endTransaction(tx: Transaction, how: 'rollback' | 'forget'): Promise<void> {
     transactions.delete(tx.id);
-    clearTimeout(tx.idleTimer);
-    clearTimeout(tx.maxTimer);
+    tx.cancelIdle();
+    tx.cancelMax();
     if (how === 'forget') return Promise.resolve();
     return tx.client.query('rollback').then(
       () => tx.client.release(),
@@ -207,14 +267,12 @@ export async function startDataApiEmulator(
     );
   }
 
-  function expireAfter(tx: Pick<Transaction, 'id'>, ms: number): NodeJS.Timeout {
-    const timer = setTimeout(() => {
+  function expireAfter(tx: Pick<Transaction, 'id'>, ms: number): () => void {
+    return clock.after(ms, () => {
       const live = transactions.get(tx.id);
       // A transaction busy with a statement expires once that statement ends (touch resets).
       if (live && !live.busy) void endTransaction(live, 'rollback');
-    }, ms);
-    timer.unref();
-    return timer;
+    });
   }
 
   function transactionFor(body: Body, resourceArn: string): Transaction {
@@ -230,8 +288,8 @@ export async function startDataApiEmulator(
   }
 
   function touch(tx: Transaction): void {
-    clearTimeout(tx.idleTimer);
-    tx.idleTimer = expireAfter(tx, settings.transactionIdleMs);
+    tx.cancelIdle();
+    tx.cancelIdle = expireAfter(tx, settings.transactionIdleMs);
   }
 
   /**
@@ -266,9 +324,9 @@ export async function startDataApiEmulator(
     run.settled = pending.catch(() => {});
     inFlight.add(run.settled);
     void run.settled.then(() => inFlight.delete(run.settled));
-    let timer: NodeJS.Timeout | undefined;
+    let cancelTimeout = () => {};
     const timeout = new Promise<typeof TIMEOUT>((resolve) => {
-      timer = setTimeout(() => resolve(TIMEOUT), settings.statementTimeoutMs);
+      cancelTimeout = clock.after(settings.statementTimeoutMs, () => resolve(TIMEOUT));
     });
     try {
       const outcome = await Promise.race([pending, timeout]);
@@ -286,7 +344,7 @@ export async function startDataApiEmulator(
       if (error instanceof EmulatedError) throw error;
       throw databaseError(error);
     } finally {
-      clearTimeout(timer);
+      cancelTimeout();
     }
   }
 
@@ -316,7 +374,7 @@ export async function startDataApiEmulator(
   }
 
   function checkResuming(resourceArn: string): void {
-    if (faults.resumingCalls > 0 || Date.now() < faults.resumingUntil) {
+    if (faults.resumingCalls > 0 || clock.now() < faults.resumingUntil) {
       if (faults.resumingCalls > 0) faults.resumingCalls -= 1;
       const name = resourceArn.split(':').at(-1) ?? 'cluster';
       throw new EmulatedError(
@@ -483,8 +541,8 @@ export async function startDataApiEmulator(
       resourceArn,
       client,
       busy: false,
-      idleTimer: expireAfter({ id }, settings.transactionIdleMs),
-      maxTimer: expireAfter({ id }, settings.transactionMaxMs),
+      cancelIdle: expireAfter({ id }, settings.transactionIdleMs),
+      cancelMax: expireAfter({ id }, settings.transactionMaxMs),
     };
     transactions.set(id, tx);
     return { transactionId: id };
@@ -672,7 +730,7 @@ export async function startDataApiEmulator(
     injectFaults(plan) {
       faults = {
         resumingCalls: plan.resumingCalls ?? 0,
-        resumingUntil: plan.resumingForMs ? Date.now() + plan.resumingForMs : 0,
+        resumingUntil: plan.resumingForMs ? clock.now() + plan.resumingForMs : 0,
         unavailableCalls: plan.unavailableCalls ?? 0,
         unavailableStatus: plan.unavailableStatus ?? 503,
       };
@@ -687,6 +745,9 @@ export async function startDataApiEmulator(
     },
     async settled() {
       await Promise.all([...inFlight]);
+    },
+    runningStatements() {
+      return inFlight.size;
     },
     async close() {
       await closePools();

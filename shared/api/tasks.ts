@@ -15,8 +15,11 @@ import {
   listSubtasks,
   listTasks,
   listTasksWithin,
+  type MessageBatch,
+  messageRanges,
   retryTask,
   rollUpResults,
+  type TaskPageWithin,
   type TaskTree,
   taskRead,
   taskTreeRead,
@@ -258,9 +261,10 @@ function messageBytes(m: MessageRecord): number {
 /**
  * Every task matching the filters, newest first, each with its messages: what Drydock's
  * `GET /tasks` answers (Shipyard walks it for subtask errors). Read in pages sized so that no
- * statement, and no Data API response, passes its limits: one statement per page of tasks and
- * one per page of their messages (tasks without messages cost none). Messages appended while
- * the listing runs, past the count the task page read, are left for the next listing.
+ * statement, and no Data API response, passes its limits: one statement per page of tasks,
+ * which also reads the first page of their messages, and one per further page of messages (a
+ * listing that fits costs one statement). Messages appended while the listing runs, past the
+ * count the task page read, are left for the next listing.
  *
  * The answer is bounded like every other (`answer-budget.ts`): each task embeds its first
  * messages as `GET /tasks/{id}` does (at most `EMBEDDED_MESSAGES` and `READ_BUDGET_BYTES`, the
@@ -282,26 +286,26 @@ export async function listEveryTask(
   const out: TaskDict[] = [];
   let cursor: string | null = query.cursor ?? null;
   do {
-    const page: Awaited<ReturnType<typeof listTasksWithin>> = await listTasksWithin(
+    // The page of tasks and its first messages in one statement; a listing whose messages do not
+    // fit that statement reads the rest in pages of their own.
+    const page: TaskPageWithin = await listTasksWithin(
       deps.db,
       { ...filter, ...(cursor ? { cursor } : {}) },
       { maxTasks: FULL_LIST_TASKS, maxBytes: FULL_LIST_BYTES },
+      { perTask: EMBEDDED_MESSAGES, rows: FULL_LIST_MESSAGES, maxBytes: FULL_LIST_BYTES },
     );
     const messages = new Map<string, MessageRecord[]>();
     const embedded = new Map<string, number>();
-    const pending: MessageRange[] = page.tasks
-      .filter((task) => task.messageCount > 0)
-      .map((task) => ({
-        taskId: task.taskId,
-        from: 1,
-        to: Math.min(task.messageCount, EMBEDDED_MESSAGES),
-      }));
+    const pending: MessageRange[] = messageRanges(page.tasks, EMBEDDED_MESSAGES);
     // Messages are read only while the answer has room for them: a page may name far more
     // than one answer carries.
     let room = budget.left;
+    let first: MessageBatch | undefined = page.messages;
     while (pending.length > 0 && room > 0) {
       const chunk = takeRanges(pending, FULL_LIST_MESSAGES);
-      const batch = await listMessagesOfTasks(deps.db, chunk, { maxBytes: FULL_LIST_BYTES });
+      const batch =
+        first ?? (await listMessagesOfTasks(deps.db, chunk, { maxBytes: FULL_LIST_BYTES }));
+      first = undefined;
       const full = new Set<string>();
       for (const { taskId, ...message } of batch.messages) {
         const size = messageBytes(message);

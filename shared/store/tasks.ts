@@ -1,5 +1,5 @@
 import type { Db } from '../db/port.ts';
-import { type ColumnSpec, p, type SqlFragment, sql, statement } from '../db/sql.ts';
+import { type ColumnSpec, p, type Row, type SqlFragment, sql, statement } from '../db/sql.ts';
 import { type Action, STATUS_TRANSITIONS, TASK_STATUSES, type TaskStatus } from '../domain.ts';
 import {
   ConflictError,
@@ -309,23 +309,72 @@ order by q."seq" desc`,
   };
 }
 
+/** What a page of the full listing reads of its tasks' messages (`listTasksWithin`). */
+export interface EmbeddedMessageBudget {
+  /** A task's first messages to read (its embedded ones). */
+  readonly perTask: number;
+  /** Most message rows in the statement, counted over the tasks in page order. */
+  readonly rows: number;
+  /** Estimated bytes of message rows, cut as `listMessagesOfTasks` cuts. */
+  readonly maxBytes: number;
+}
+
+/** A page of `listTasksWithin`. */
+export interface TaskPageWithin {
+  readonly tasks: TaskRecord[];
+  /**
+   * Where a listing that stops after each task continues (an answer's own budget may end it
+   * inside the page).
+   */
+  readonly cursors: string[];
+  readonly nextCursor: string | null;
+  /**
+   * With a message budget: the messages the same statement read, as `listMessagesOfTasks` would
+   * have returned them for the page's first ranges (`messageRanges(tasks, perTask)` taken up to
+   * `rows` messages), and where it stopped.
+   */
+  readonly messages: MessageBatch;
+}
+
+/** Messages of several tasks in range order, and where the next read starts (null: all read). */
+export interface MessageBatch {
+  readonly messages: (MessageRecord & { taskId: string })[];
+  readonly next: { index: number; sequence: number } | null;
+}
+
+/** The message ranges a page of tasks embeds: each task's first `perTask`, in page order. */
+export function messageRanges(tasks: readonly TaskRecord[], perTask: number): MessageRange[] {
+  return tasks
+    .filter((task) => task.messageCount > 0)
+    .map((task) => ({ taskId: task.taskId, from: 1, to: Math.min(task.messageCount, perTask) }));
+}
+
+const PAGE_MESSAGE_COLUMNS = {
+  msgTaskId: 'uuid?',
+  msgIdx: 'int?',
+  ...JOINED_MESSAGE_COLUMNS,
+  msgMore: 'bool?',
+} as const satisfies ColumnSpec;
+
 /**
  * A page of every task matching `filter` (without its own limit), newest first, sized for the
  * Data API: it stops after `maxTasks` tasks or once the tasks' estimated JSON passes `maxBytes`,
  * whichever comes first, but always returns at least one task. `GET /tasks` without `limit` walks
  * these pages to return every task, as Drydock does, with no response over the Data API's 1 MiB.
+ *
+ * With `messages`, the same statement also reads the page's first message ranges (each task's
+ * first `perTask` messages, at most `rows` of them in page order, cut by `maxBytes` like
+ * `listMessagesOfTasks`), so a listing whose messages fit costs one statement: the task rows
+ * come first, then the message rows (the task columns null there).
  */
 export async function listTasksWithin(
   db: Db,
   filter: Omit<TaskFilter, 'limit'>,
   budget: { maxTasks: number; maxBytes: number },
-): Promise<{ tasks: TaskRecord[]; cursors: string[]; nextCursor: string | null }> {
+  messages?: EmbeddedMessageBudget,
+): Promise<TaskPageWithin> {
   const conditions = filterConditions(filter);
-  const rows = await run(
-    db,
-    statement(
-      { ...TASK_COLUMNS, seq: 'int', more: 'bool' },
-      sql`with page as (
+  const pageCtes = sql`with page as (
   select t.* from tasks t
   where ${sql.join(conditions, ' and ')}
   order by t.seq desc limit ${budget.maxTasks + 1}::int
@@ -342,18 +391,85 @@ sized as (
 ),
 kept as (
   select * from sized where n <= ${budget.maxTasks}::int and (n = 1 or running <= ${budget.maxBytes}::bigint)
-)
+)`;
+  const rows = messages
+    ? await run(
+        db,
+        statement(
+          { ...TASK_COLUMNS, seq: 'int?', more: 'bool?', ...PAGE_MESSAGE_COLUMNS },
+          sql`${pageCtes},
+ranges as (
+  -- Each kept task with messages, its first perTask of them, in page order; the running total
+  -- clips the ranges at the row budget (a range may be split), as takeRanges does.
+  select r.*, sum(r.hi) over (order by r.idx) as upto from (
+    select (row_number() over (order by k.seq desc) - 1)::int as idx, k.task_id,
+      least(t.message_seq, ${messages.perTask}::int)::bigint as hi
+    from kept k join tasks t on t.task_id = k.task_id
+    where t.message_seq > 0
+  ) r
+),
+clipped as (
+  select idx, task_id, least(hi, ${messages.rows}::bigint - (upto - hi)) as hi
+  from ranges where upto - hi < ${messages.rows}::bigint
+),
+mpage as (
+  select r.task_id, r.idx, x.sequence, x.message, x.error, x.context_type, x.context, x.ts, x.extra
+  from clipped r cross join lateral (
+    select * from result_message x
+    where x.task_id = r.task_id and x.sequence between 1 and r.hi
+    order by x.sequence
+  ) x
+),
+msized as (
+  -- As listMessagesOfTasks: each value's size plus the Data API's per-field envelope.
+  select mpage.*,
+    sum(octet_length(message) + octet_length(context) + octet_length(context_type) + octet_length(extra::text) + 400)
+      over (order by idx, sequence) as running,
+    row_number() over (order by idx, sequence) as n
+  from mpage
+),
+mkept as (select * from msized where n = 1 or running <= ${messages.maxBytes}::bigint)
+select * from (
+  select ${TASK_SELECT}, t.seq as "seq",
+    (select count(*) from sized) > (select count(*) from kept) as "more",
+    null::uuid as "msgTaskId", null::int as "msgIdx", ${JOINED_MESSAGE_SELECT}, null::boolean as "msgMore"
+  from kept k join tasks t on t.task_id = k.task_id left join result_message m on false
+  union all
+  select ${TASK_SELECT}, null, null, m.task_id, m.idx, ${JOINED_MESSAGE_SELECT},
+    (select count(*) from msized) > (select count(*) from mkept)
+  from mkept m left join tasks t on false
+) q
+order by q."msgIdx" nulls first, q."seq" desc, q."msgSequence"`,
+        ),
+      )
+    : await run(
+        db,
+        statement(
+          { ...TASK_COLUMNS, seq: 'int', more: 'bool' },
+          sql`${pageCtes}
 select ${TASK_SELECT}, t.seq as "seq", (select count(*) from sized) > (select count(*) from kept) as "more"
 from kept k join tasks t on t.task_id = k.task_id order by t.seq desc`,
-    ),
-  );
-  const last = rows.at(-1);
+        ),
+      );
+  const tasks = rows.filter((row) => row.taskId !== null);
+  const messageRows = rows.filter((row) => row.taskId === null) as unknown as Row<
+    typeof PAGE_MESSAGE_COLUMNS
+  >[];
+  const last = tasks.at(-1);
+  const lastMessage = messageRows.at(-1);
   return {
-    tasks: rows.map(toTaskRecord),
-    // Where a listing that stops after each task continues (an answer's own budget may end it
-    // inside the page).
-    cursors: rows.map((row) => encodeCursor(row.seq)),
-    nextCursor: last?.more ? encodeCursor(last.seq) : null,
+    tasks: tasks.map(toTaskRecord),
+    cursors: tasks.map((row) => encodeCursor(row.seq as number)),
+    nextCursor: last?.more ? encodeCursor(last.seq as number) : null,
+    messages: {
+      messages: messageRows.map((row) => ({
+        taskId: row.msgTaskId as string,
+        ...(toJoinedMessage(row) as MessageRecord),
+      })),
+      next: lastMessage?.msgMore
+        ? { index: lastMessage.msgIdx as number, sequence: lastMessage.msgSequence as number }
+        : null,
+    },
   };
 }
 

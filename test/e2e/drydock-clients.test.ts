@@ -37,6 +37,18 @@ describe.each(TEST_DRIVERS)("Drydock's clients over HTTP on %s", (driver) => {
   });
 
   it('GET /tasks without limit returns every task with its messages, read in pages no Data API response could refuse', async () => {
+    // A listing that fits one statement, messages included, costs one Data API call.
+    const small = (await api('POST', '/tasks', { action: 'verify_site', design_ref: DESIGN })).body
+      .task_id as string;
+    const note = { message: 'noted', error: false, context_type: 'node', context: 'n1' };
+    expect((await api('POST', `/tasks/${small}/messages`, [note, note])).status).toBe(201);
+    server.dataApi?.resetCalls();
+    const one = await api('GET', '/tasks');
+    expect(one.body.map((task: { task_id: string }) => task.task_id)).toContain(small);
+    const listed = one.body.find((task: { task_id: string }) => task.task_id === small);
+    expect(listed.result.details.messageList).toHaveLength(2);
+    if (server.dataApi) expect(server.dataApi.calls().ExecuteStatement).toBe(1);
+
     // 600 tasks with 80-node filters (about 2.5 MB of rows) and one task with 500 messages of
     // 1 KB: both far past the Data API's 1 MiB per response, so paging is not optional.
     await server.db.query(
@@ -96,7 +108,8 @@ from generate_series(1, 600) g`,
     const rest = await api('GET', `${next.slice('/api/v1.0'.length)}&limit=1000`);
     expect([...list, ...rest.body].map((m) => m.sequence)).toEqual(messages.map((_, i) => i + 1));
     expect(first.result.details.errorCount).toBe(10);
-    expect(tasks.at(-1)?.result.details.messageList).toEqual([]);
+    // A task without messages embeds none (the oldest, bar the small listing's task).
+    expect(tasks.at(-2)?.result.details.messageList).toEqual([]);
     if (calls !== undefined) {
       // One statement per page of tasks and per page of their messages, each under 1 MiB.
       expect(calls).toBeGreaterThan(3);

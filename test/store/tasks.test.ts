@@ -19,11 +19,14 @@ import {
   listSubtasks,
   listTasks,
   listTasksWithin,
+  messageRanges,
   retryTask,
   rollUpResults,
   terminateTask,
   updateTask,
 } from '#shared/store/tasks.ts';
+import type { MessageRange, TaskRecord } from '#shared/store/types.ts';
+import { countingDb } from '#test/support/counting-db.ts';
 import {
   becomeLeader,
   expireLease,
@@ -696,6 +699,60 @@ describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
       );
       expect(got).toEqual(expected);
       expect(calls).toBeGreaterThan(3);
+    });
+
+    it('reads a page of tasks and their first messages in one statement, as the two reads would', async () => {
+      const made: TaskRecord[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        const task = await queuedTask(t.db);
+        if (i > 0) {
+          await appendMessages(
+            t.db,
+            task.taskId,
+            Array.from({ length: i + 1 }, (_, n) => ({
+              message: `m${n} ${'y'.repeat(300)}`,
+              error: false,
+              contextType: 'task',
+              context: task.taskId,
+            })),
+          );
+        }
+        made.push(await getTask(t.db, task.taskId));
+      }
+      const budget = { maxTasks: 3, maxBytes: 100_000 };
+      const counting = countingDb(t.db);
+      for (const messages of [
+        { perTask: 3, rows: 100, maxBytes: 100_000 }, // each task's first 3
+        { perTask: 10, rows: 4, maxBytes: 100_000 }, // a range split at the row budget
+        { perTask: 10, rows: 100, maxBytes: 1500 }, // cut by size
+      ]) {
+        const plain = await listTasksWithin(t.db, {}, budget);
+        const before = counting.statements;
+        const page = await listTasksWithin(counting, {}, budget, messages);
+        expect(counting.statements - before).toBe(1);
+        expect(page.tasks).toEqual(plain.tasks);
+        expect(page.cursors).toEqual(plain.cursors);
+        expect(page.nextCursor).toEqual(plain.nextCursor);
+        expect(page.tasks.map((x) => x.taskId)).toEqual(
+          made
+            .slice(1)
+            .reverse()
+            .map((x) => x.taskId),
+        );
+        // What the separate read returns for the same first chunk of ranges.
+        const chunk: MessageRange[] = [];
+        let left = messages.rows;
+        for (const range of messageRanges(page.tasks, messages.perTask)) {
+          if (left === 0) break;
+          const to = Math.min(range.to, range.from + left - 1);
+          chunk.push({ ...range, to });
+          left -= to - range.from + 1;
+        }
+        const separate = await listMessagesOfTasks(t.db, chunk, { maxBytes: messages.maxBytes });
+        expect(page.messages).toEqual(separate);
+        expect(page.messages.messages.length).toBeGreaterThan(0);
+        expect(page.messages.next === null).toBe(messages.maxBytes === 100_000);
+      }
     });
   });
 

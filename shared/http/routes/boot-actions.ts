@@ -11,15 +11,14 @@ import {
   readAction,
   reportAction,
 } from '../../api/boot-actions.ts';
-import { ErrorBodySchema } from '../../api/schemas.ts';
 import { API_PREFIX } from '../../api/shapes.ts';
 import type { AssetType } from '../../bootactions/render.ts';
 import type { DesignAnalyzer } from '../../design/design-analyzer.ts';
 import type { DesignResolver } from '../../design-refs/design-resolver.ts';
 import { type AnyRoute, defineRoute } from '../route.ts';
+import { errorResponse as err } from './responses.ts';
 
 const BOOTACTIONS = `${API_PREFIX}/bootactions`;
-const err = (description: string) => ({ description, schema: ErrorBodySchema });
 
 const Hostname = z.string().check(z.minLength(1)).check(z.maxLength(280));
 const ActionId = z.meta(

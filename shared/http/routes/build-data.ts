@@ -2,7 +2,6 @@ import * as z from '#shared/zod.ts';
 import { readNodeBuildData, recordBuildData } from '../../api/build-data.ts';
 import {
   BuildDataDictSchema,
-  ErrorBodySchema,
   NodeBuildDataQuerySchema,
   NodeParamsSchema,
   PostBuildDataBodySchema,
@@ -11,9 +10,9 @@ import { API_PREFIX } from '../../api/shapes.ts';
 import { NotFoundError } from '../../errors.ts';
 import { idempotencyKeyOf, nextPageHeaders } from '../conventions.ts';
 import { type AnyRoute, defineRoute } from '../route.ts';
+import { errorResponse as err } from './responses.ts';
 
 const NODE_BUILD_DATA = `${API_PREFIX}/nodes/{node_name}/builddata`;
-const err = (description: string) => ({ description, schema: ErrorBodySchema });
 
 /** The build-data operations by node (the `build-data` function). */
 export const buildDataRoutes: readonly AnyRoute[] = [

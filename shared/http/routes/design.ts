@@ -5,15 +5,14 @@ import {
   selectDesignNodes,
   validateDesign,
 } from '../../api/resolve-design.ts';
-import { ErrorBodySchema, NodeFilterSchema } from '../../api/schemas.ts';
+import { NodeFilterSchema } from '../../api/schemas.ts';
 import { API_PREFIX } from '../../api/shapes.ts';
 import type { Deps } from '../../deps.ts';
 import type { DesignAnalyzer } from '../../design/design-analyzer.ts';
 import type { DesignResolver } from '../../design-refs/design-resolver.ts';
 import { LIMITS } from '../../limits.ts';
 import { type AnyRoute, JsonText, routesNeeding } from '../route.ts';
-
-// Far above real references, like the task API's design_ref limit.
+import { errorResponse as err } from './responses.ts';
 
 /** The dependencies the design routes read: configuration and the clock, never a database. */
 export type DesignRouteDeps = Pick<Deps, 'config' | 'clock'>;
@@ -69,14 +68,10 @@ export function createDesignRoutes(
       }),
       responses: {
         200: { description: 'The resolved design', schema: z.record(z.string(), z.unknown()) },
-        400: {
-          description:
-            'Invalid or refused reference, unreadable YAML, or a design past the YAML limits',
-          schema: ErrorBodySchema,
-        },
-        413: { description: 'The design is larger than DESIGN_MAX_BYTES', schema: ErrorBodySchema },
-        502: { description: 'The source failed or refused the service', schema: ErrorBodySchema },
-        504: { description: 'The source did not answer in time', schema: ErrorBodySchema },
+        400: err('Invalid or refused reference, unreadable YAML, or a design past the YAML limits'),
+        413: err('The design is larger than DESIGN_MAX_BYTES'),
+        502: err('The source failed or refused the service'),
+        504: err('The source did not answer in time'),
       },
       async handle({ body, deps }) {
         const out = await resolveDesign(depsOf(deps.clock), {
@@ -117,8 +112,8 @@ export function createDesignRoutes(
           description: 'Invalid design, reference or YAML (Status body, code 400)',
           schema: StatusSchema,
         },
-        502: { description: 'The source failed; retry', schema: ErrorBodySchema },
-        504: { description: 'The source did not answer in time; retry', schema: ErrorBodySchema },
+        502: err('The source failed; retry'),
+        504: err('The source did not answer in time; retry'),
       },
       async handle({ body, deps }) {
         const source =
@@ -145,14 +140,12 @@ export function createDesignRoutes(
           description: 'Node names, in design order',
           schema: z.array(z.string()),
         },
-        400: {
-          description:
-            'Invalid filter or reference, unreadable YAML, or a design that cannot be compiled (its errors listed in issues)',
-          schema: ErrorBodySchema,
-        },
-        413: { description: 'The design is larger than DESIGN_MAX_BYTES', schema: ErrorBodySchema },
-        502: { description: 'The source failed; retry', schema: ErrorBodySchema },
-        504: { description: 'The source did not answer in time; retry', schema: ErrorBodySchema },
+        400: err(
+          'Invalid filter or reference, unreadable YAML, or a design that cannot be compiled (its errors listed in issues)',
+        ),
+        413: err('The design is larger than DESIGN_MAX_BYTES'),
+        502: err('The source failed; retry'),
+        504: err('The source did not answer in time; retry'),
       },
       async handle({ body, deps }) {
         const nodes = await selectDesignNodes(depsOf(deps.clock), {

@@ -1,8 +1,8 @@
 import * as z from '#shared/zod.ts';
 import { checkHealth, checkHealthExtended, VERSIONS } from '../../api/health.ts';
-import { ErrorBodySchema } from '../../api/schemas.ts';
 import { API_PREFIX } from '../../api/shapes.ts';
 import { type AnyRoute, defineRoute } from '../route.ts';
+import { errorResponse as err } from './responses.ts';
 
 /**
  * Health, versions and the OpenAPI document (the `health` function). The document is passed in:
@@ -18,7 +18,7 @@ export function createHealthRoutes(openapi: unknown): readonly AnyRoute[] {
       tag: 'health',
       responses: {
         204: { description: 'Healthy' },
-        503: { description: 'Database unreachable', schema: ErrorBodySchema },
+        503: err('Database unreachable'),
       },
       async handle({ deps }) {
         await checkHealth(deps);

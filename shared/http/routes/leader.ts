@@ -7,7 +7,6 @@ import {
   requeueStranded,
 } from '../../api/leader.ts';
 import {
-  ErrorBodySchema,
   LeaseAbdicateBodySchema,
   LeaseClaimBodySchema,
   LeaseDictSchema,
@@ -16,9 +15,9 @@ import {
 } from '../../api/schemas.ts';
 import { API_PREFIX } from '../../api/shapes.ts';
 import { type AnyRoute, defineRoute } from '../route.ts';
+import { errorResponse as err } from './responses.ts';
 
 const LEADER = `${API_PREFIX}/leader`;
-const err = (description: string) => ({ description, schema: ErrorBodySchema });
 
 /** The lease operations for orchestrator instances (the `leader` function). */
 export const leaderRoutes: readonly AnyRoute[] = [

@@ -2,7 +2,6 @@ import * as z from '#shared/zod.ts';
 import { appendTaskMessages, pageTaskMessages } from '../../api/messages.ts';
 import {
   AppendMessagesBodySchema,
-  ErrorBodySchema,
   ListMessagesQuerySchema,
   MessageDictSchema,
   TaskIdParamsSchema,
@@ -11,9 +10,9 @@ import { API_PREFIX } from '../../api/shapes.ts';
 import { waitForMessages, waitHeaders } from '../../api/wait.ts';
 import { idempotencyKeyOf, nextLink } from '../conventions.ts';
 import { type AnyRoute, defineRoute } from '../route.ts';
+import { errorResponse as err } from './responses.ts';
 
 const MESSAGES = `${API_PREFIX}/tasks/{task_id}/messages`;
-const err = (description: string) => ({ description, schema: ErrorBodySchema });
 
 /** The result-message operations (the `messages` function). */
 export const messageRoutes: readonly AnyRoute[] = [

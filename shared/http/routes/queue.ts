@@ -1,7 +1,8 @@
 import { queueHealth } from '../../api/queue.ts';
-import { ErrorBodySchema, QueueHealthDictSchema, QueueQuerySchema } from '../../api/schemas.ts';
+import { QueueHealthDictSchema, QueueQuerySchema } from '../../api/schemas.ts';
 import { API_PREFIX } from '../../api/shapes.ts';
 import { type AnyRoute, defineRoute } from '../route.ts';
+import { errorResponse as err } from './responses.ts';
 
 /** Queue health for operators (served by the `tasks` function): read-only, one statement. */
 export const queueRoutes: readonly AnyRoute[] = [
@@ -16,7 +17,7 @@ export const queueRoutes: readonly AnyRoute[] = [
     query: QueueQuerySchema,
     responses: {
       200: { description: 'Queue health', schema: QueueHealthDictSchema },
-      400: { description: 'Bad stale_after', schema: ErrorBodySchema },
+      400: err('Bad stale_after'),
     },
     async handle({ deps, query }) {
       return {

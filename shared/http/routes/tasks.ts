@@ -9,7 +9,6 @@ import {
   CreateTaskBodySchema,
   Cursor,
   DeleteTasksQuerySchema,
-  ErrorBodySchema,
   GetTaskQuerySchema,
   ListTasksQuerySchema,
   RetryBodySchema,
@@ -43,9 +42,9 @@ import { NotFoundError } from '../../errors.ts';
 import { etagOf, nextLink, nextPageHeaders, originOf, parseIfMatch } from '../conventions.ts';
 import { principalOf } from '../request.ts';
 import { type AnyRoute, defineRoute } from '../route.ts';
+import { errorResponse as err } from './responses.ts';
 
 const TASKS = `${API_PREFIX}/tasks`;
-const err = (description: string) => ({ description, schema: ErrorBodySchema });
 const TaskList = z.array(TaskDictSchema);
 
 const SubtaskQuerySchema = z.strictObject({

@@ -52,6 +52,8 @@ export interface BenchOptions {
   readonly designWorstCases: boolean;
   /** Lambda entries to bundle (names from FUNCTION_ENTRIES), or all of them. */
   readonly functions: readonly string[] | 'all';
+  /** Cases of the store phase to run (ids such as `claim-complete`), or all of them. */
+  readonly storeCases: readonly string[] | 'all';
   readonly phases: readonly Phase[];
   /** Where the raw figures go (a timestamped file under test/bench/results by default). */
   readonly out: string | undefined;
@@ -80,6 +82,7 @@ export const DEFAULTS: BenchOptions = {
   designKeys: 370_000,
   designWorstCases: true,
   functions: 'all',
+  storeCases: 'all',
   phases: PHASES,
   out: undefined,
   writeResults: false,
@@ -156,6 +159,7 @@ export const USAGE = `npm run bench -- [options]   (every option also reads BENC
   --design-nodes N        nodes of the generated site the design phase validates (default ${DEFAULTS.designNodes})
   --design-keys N         keys of the largest design whose parse is timed (default ${DEFAULTS.designKeys})
   --functions a,b         Lambda entries to bundle, by FUNCTION_ENTRIES name or keystoneAuthorizer (default all)
+  --store-cases a,b       store cases to run: create, claim-complete, claim-batched, append-1, append-10, get-task (default all)
   --out FILE              JSON output (default test/bench/results/bench-<timestamp>.json)
   --write-results         also write the Markdown to test/bench/RESULTS.md (the results kept in git)
   --quiet                 no progress lines
@@ -179,6 +183,7 @@ export function parseOptions(
       smoke: { type: 'boolean' },
       phases: { type: 'string' },
       functions: { type: 'string' },
+      'store-cases': { type: 'string' },
       out: { type: 'string' },
       'write-results': { type: 'boolean' },
       quiet: { type: 'boolean' },
@@ -214,10 +219,16 @@ export function parseOptions(
       : typeof functionsText === 'string'
         ? 'all'
         : base.functions;
+  const casesText = values['store-cases'] ?? env.BENCH_STORE_CASES;
+  const storeCases =
+    typeof casesText === 'string' && casesText !== '' && casesText !== 'all'
+      ? casesText.split(',').map((c) => c.trim())
+      : base.storeCases;
   return {
     ...base,
     ...sized,
     functions,
+    storeCases,
     phases,
     out: values.out ?? env.BENCH_OUT ?? undefined,
     writeResults: values['write-results'] === true || env.BENCH_WRITE_RESULTS === '1',

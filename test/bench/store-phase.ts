@@ -407,7 +407,7 @@ export async function runStorePhase(
     appendCase(f, 1),
     appendCase(f, 10),
     getTaskCase(f),
-  ];
+  ].filter((spec) => options.storeCases === 'all' || options.storeCases.includes(spec.id));
   const cases: CaseResult[] = [];
   try {
     for (const spec of specs) cases.push(await measureCase(spec, options.rounds, progress, schema));

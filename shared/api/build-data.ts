@@ -6,7 +6,7 @@ import { bounds } from './bounds.ts';
 import type { NewBuildDataSchema } from './schemas.ts';
 import { type BuildDataDict, toBuildDataDict } from './shapes.ts';
 
-type WireBuildData = z.infer<typeof NewBuildDataSchema>;
+type WireBuildData = z.Parsed<typeof NewBuildDataSchema>;
 
 /**
  * Stores build data collected on a node, in one statement. Idempotency keys as for messages:

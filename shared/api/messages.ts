@@ -6,7 +6,7 @@ import { bounds } from './bounds.ts';
 import type { NewMessageSchema } from './schemas.ts';
 import { type MessageDict, toMessageDict } from './shapes.ts';
 
-type WireMessage = z.infer<typeof NewMessageSchema>;
+type WireMessage = z.Parsed<typeof NewMessageSchema>;
 
 /** Default page size of `GET /tasks/{id}/messages`. */
 export const DEFAULT_MESSAGE_PAGE = 100;

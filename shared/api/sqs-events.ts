@@ -44,7 +44,7 @@ function originOf(record: SQSRecord, key: string): Origin {
  */
 export async function applyTaskEvent(
   deps: Deps,
-  event: z.infer<typeof TaskEventSchema>,
+  event: z.Parsed<typeof TaskEventSchema>,
   record: SQSRecord,
 ): Promise<void> {
   const key = event.event_id ?? record.messageId;
@@ -90,7 +90,7 @@ export async function applyTaskEvent(
 /** Appends a message event's messages (keys `<event key>:<index>` unless a message has its own). */
 export async function applyMessageEvent(
   deps: Deps,
-  event: z.infer<typeof MessageEventSchema>,
+  event: z.Parsed<typeof MessageEventSchema>,
   record: SQSRecord,
 ): Promise<void> {
   await appendTaskMessages(
@@ -105,7 +105,7 @@ export async function applyMessageEvent(
 /** Stores a build-data event's items (keys as for messages). */
 export async function applyBuildDataEvent(
   deps: Deps,
-  event: z.infer<typeof BuildDataEventSchema>,
+  event: z.Parsed<typeof BuildDataEventSchema>,
   record: SQSRecord,
 ): Promise<void> {
   await recordBuildData(deps, event.node_name, event.items, `sqs:${record.messageId}`, event.epoch);

@@ -93,7 +93,7 @@ export const DEFAULT_TASK_PAGE = 100;
  */
 export async function createUserTask(
   deps: Db,
-  input: z.infer<typeof CreateTaskBodySchema> | CreateAnyTask,
+  input: z.Parsed<typeof CreateTaskBodySchema> | CreateAnyTask,
   origin: Origin,
 ): Promise<{ task: TaskDict; created: boolean }> {
   if (input.epoch !== undefined)
@@ -132,7 +132,7 @@ export interface CreateAnyTask {
   action: Action;
   task_id?: string | undefined;
   design_ref?: string | null | undefined;
-  node_filter?: z.infer<typeof NodeFilterSchema> | null | undefined;
+  node_filter?: z.Parsed<typeof NodeFilterSchema> | null | undefined;
   retry?: number | undefined;
   epoch?: number | undefined;
 }
@@ -189,7 +189,7 @@ function requireEpoch(epoch: number | undefined, what: string): number {
 export async function createSubtask(
   deps: Db,
   parentTaskId: string,
-  input: z.infer<typeof CreateSubtaskBodySchema> | CreateAnyTask,
+  input: z.Parsed<typeof CreateSubtaskBodySchema> | CreateAnyTask,
   origin: Origin,
 ): Promise<{ task: TaskDict; created: boolean }> {
   const epoch = requireEpoch(input.epoch, 'Creating a subtask');
@@ -273,7 +273,7 @@ function messageBytes(m: MessageRecord): number {
  */
 export async function listEveryTask(
   deps: Db,
-  query: z.infer<typeof ListTasksQuerySchema>,
+  query: z.Parsed<typeof ListTasksQuerySchema>,
   budget: AnswerBudget = new AnswerBudget(),
 ): Promise<TaskDict[] & { nextCursor: string | null }> {
   const filter = {
@@ -354,7 +354,7 @@ export async function listEveryTask(
 /** A page of tasks, newest first, and the cursor of the next page (null on the last). */
 export async function listTaskPage(
   deps: Db,
-  query: z.infer<typeof ListTasksQuerySchema>,
+  query: z.Parsed<typeof ListTasksQuerySchema>,
 ): Promise<{ tasks: TaskDict[]; nextCursor: string | null; limit: number }> {
   const limit = query.limit ?? DEFAULT_TASK_PAGE;
   const page = await listTasks(deps.db, {
@@ -550,7 +550,7 @@ export async function readTaskBuildData(
 
 export interface UpdateTaskInput {
   status?: TaskRecord['status'] | undefined;
-  result?: z.infer<typeof ResultChangeSchema> | undefined;
+  result?: z.Parsed<typeof ResultChangeSchema> | undefined;
   retry?: number | undefined;
   epoch?: number | undefined;
 }
@@ -644,7 +644,7 @@ export async function terminate(
  */
 export async function claim(
   deps: Db,
-  input: z.infer<typeof ClaimBodySchema>,
+  input: z.Parsed<typeof ClaimBodySchema>,
 ): Promise<TaskDict[] & { limit: number; deferred: number }> {
   const tasks = await claimTasks(deps.db, {
     instanceId: input.instance_id,
@@ -669,9 +669,9 @@ export async function claim(
  */
 export async function completeBatch(
   deps: Db,
-  input: z.infer<typeof CompleteTasksBodySchema>,
+  input: z.Parsed<typeof CompleteTasksBodySchema>,
   eventKey?: string,
-): Promise<{ tasks: z.infer<typeof CompletionOutcomeSchema>[] }> {
+): Promise<{ tasks: z.Parsed<typeof CompletionOutcomeSchema>[] }> {
   for (const task of input.tasks) bounds.resultChange(task.result);
   const { outcomes } = await completeTasks(deps.db, {
     epoch: input.epoch,
@@ -701,7 +701,7 @@ export async function completeBatch(
 export async function rollUp(
   deps: Db,
   taskId: string,
-  input: z.infer<typeof RollupBodySchema> | undefined,
+  input: z.Parsed<typeof RollupBodySchema> | undefined,
 ): Promise<TaskDict> {
   const epoch = requireEpoch(input?.epoch, 'A roll-up');
   const neither = !input?.bubble && !input?.align;

@@ -47,7 +47,7 @@ export function keystoneAuthenticatorFor(
   const secret = createCachedSecret({
     arn: config.secretArn ?? file ?? '',
     setting: config.secretArn ? 'KEYSTONE_SECRET_ARN' : 'KEYSTONE_SECRET_FILE',
-    schema: KeystoneServiceSecretSchema,
+    schema: KeystoneServiceSecretSchema(),
     read,
     now,
     ttlMs: SECRET_TTL_MS,

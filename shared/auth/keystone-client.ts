@@ -40,36 +40,40 @@ export function keystoneCredentialsSchema<Extra extends z.core.$ZodLooseShape>(e
  * secret, so one secret can serve both; its `auth_url`, if present, is not used here: tokens are
  * validated at `KEYSTONE_URL`.
  */
-export const KeystoneServiceSecretSchema = keystoneCredentialsSchema({});
-export type KeystoneServiceSecret = z.infer<typeof KeystoneServiceSecretSchema>;
+export const KeystoneServiceSecretSchema = z.lazySchema(() => keystoneCredentialsSchema({}));
+export type KeystoneServiceSecret = z.Parsed<typeof KeystoneServiceSecretSchema>;
 
-const Named = z.catchall(
-  z.object({ id: z.string().check(z.minLength(1)), name: z.optional(z.string()) }),
-  z.unknown(),
-);
-const Scope = z.extend(Named, { domain: z.optional(Named) });
-
-/** The part of Keystone's token body this service reads (`GET /v3/auth/tokens`). */
-const TokenBodySchema = z.object({
-  token: z.catchall(
-    z.object({
-      expires_at: z.string().check(z.minLength(1)),
-      user: z.object({
-        id: z.string().check(z.minLength(1)),
-        name: z.string().check(z.minLength(1)),
-        domain: z.optional(Named),
-      }),
-      project: z.optional(Scope),
-      domain: z.optional(Named),
-      roles: z._default(
-        z.array(z.catchall(z.object({ name: z.string().check(z.minLength(1)) }), z.unknown())),
-        [],
-      ),
-      is_admin_project: z.optional(z.boolean()),
-    }),
+const Named = z.lazySchema(() =>
+  z.catchall(
+    z.object({ id: z.string().check(z.minLength(1)), name: z.optional(z.string()) }),
     z.unknown(),
   ),
-});
+);
+const Scope = z.lazySchema(() => z.extend(Named(), { domain: z.optional(Named()) }));
+
+/** The part of Keystone's token body this service reads (`GET /v3/auth/tokens`). */
+const TokenBodySchema = z.lazySchema(() =>
+  z.object({
+    token: z.catchall(
+      z.object({
+        expires_at: z.string().check(z.minLength(1)),
+        user: z.object({
+          id: z.string().check(z.minLength(1)),
+          name: z.string().check(z.minLength(1)),
+          domain: z.optional(Named()),
+        }),
+        project: z.optional(Scope()),
+        domain: z.optional(Named()),
+        roles: z._default(
+          z.array(z.catchall(z.object({ name: z.string().check(z.minLength(1)) }), z.unknown())),
+          [],
+        ),
+        is_admin_project: z.optional(z.boolean()),
+      }),
+      z.unknown(),
+    ),
+  }),
+);
 
 /** A validated token: who it speaks for, in which scope, with which roles, until when. */
 export interface KeystoneToken {
@@ -270,9 +274,9 @@ export function createKeystoneClient(options: KeystoneClientOptions): KeystoneCl
     if (answer.status !== 200) {
       throw unavailable(`Keystone answered HTTP ${answer.status} to a token validation`);
     }
-    let body: z.infer<typeof TokenBodySchema>;
+    let body: z.Parsed<typeof TokenBodySchema>;
     try {
-      body = TokenBodySchema.parse(JSON.parse(answer.text));
+      body = TokenBodySchema().parse(JSON.parse(answer.text));
     } catch {
       throw unavailable("Keystone's token validation answer is not a v3 token body");
     }

@@ -71,32 +71,36 @@ export function authorizerContextOf(principal: KeystonePrincipal): Record<string
 }
 
 const list = (text: string) => text.split(',').filter((item) => item !== '');
-const optional = z.pipe(
-  z.string(),
-  z.transform((value) => (value === '' ? null : value)),
+const optional = z.lazySchema(() =>
+  z.pipe(
+    z.string(),
+    z.transform((value) => (value === '' ? null : value)),
+  ),
 );
 
-const AuthorizerContextSchema = z.object({
-  auth: z.literal(KEYSTONE),
-  user: z.string().check(z.minLength(1)),
-  user_id: z.string().check(z.minLength(1)),
-  user_domain_id: optional,
-  project_id: optional,
-  project_name: optional,
-  project_domain_id: optional,
-  domain_id: optional,
-  roles: z.pipe(z.string(), z.transform(list)),
-  is_admin_project: z.pipe(
-    z.enum(['true', 'false']),
-    z.transform((value) => value === 'true'),
-  ),
-  granted: z.pipe(
-    z.string(),
-    z.transform((value) =>
-      list(value).filter((rule): rule is RuleName => (RULE_NAMES as string[]).includes(rule)),
+const AuthorizerContextSchema = z.lazySchema(() =>
+  z.object({
+    auth: z.literal(KEYSTONE),
+    user: z.string().check(z.minLength(1)),
+    user_id: z.string().check(z.minLength(1)),
+    user_domain_id: optional(),
+    project_id: optional(),
+    project_name: optional(),
+    project_domain_id: optional(),
+    domain_id: optional(),
+    roles: z.pipe(z.string(), z.transform(list)),
+    is_admin_project: z.pipe(
+      z.enum(['true', 'false']),
+      z.transform((value) => value === 'true'),
     ),
-  ),
-});
+    granted: z.pipe(
+      z.string(),
+      z.transform((value) =>
+        list(value).filter((rule): rule is RuleName => (RULE_NAMES as string[]).includes(rule)),
+      ),
+    ),
+  }),
+);
 
 /**
  * The Keystone principal in `requestContext.authorizer`, or null when the request was not
@@ -105,7 +109,7 @@ const AuthorizerContextSchema = z.object({
  */
 export function keystonePrincipalFromContext(authorizer: unknown): KeystonePrincipal | null {
   if ((authorizer as { auth?: unknown } | null | undefined)?.auth !== KEYSTONE) return null;
-  const parsed = AuthorizerContextSchema.safeParse(authorizer);
+  const parsed = AuthorizerContextSchema().safeParse(authorizer);
   // Fail closed: a Keystone context that cannot be read must never pass as "no Keystone caller",
   // which would skip the policy check.
   if (!parsed.success) throw new Error('the Keystone authoriser context is malformed');

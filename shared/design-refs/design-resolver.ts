@@ -186,7 +186,7 @@ export function createDesignResolver(
       ? createDesignSecret({
           arn: settings.httpCredentialsSecretArn,
           setting: 'DESIGN_HTTP_CREDENTIALS_SECRET_ARN',
-          schema: httpDriverModule.HostCredentialsSchema,
+          schema: httpDriverModule.HostCredentialsSchema(),
           read: readSecret,
           now,
           ttlMs: DESIGN_DEFAULTS.secretTtlMs,

@@ -3,9 +3,8 @@ import { type DesignDriver, withoutUserinfo } from './design-ref.ts';
 import { fetchHttp, type HttpFetchContext } from './http-fetch.ts';
 
 /** `DESIGN_HTTP_CREDENTIALS_SECRET_ARN`: Basic credentials per `host` or `host:port`. */
-export const HostCredentialsSchema = z.record(
-  z.string(),
-  z.object({ username: z.string(), password: z.string() }),
+export const HostCredentialsSchema = z.lazySchema(() =>
+  z.record(z.string(), z.object({ username: z.string(), password: z.string() })),
 );
 
 /**
@@ -14,7 +13,7 @@ export const HostCredentialsSchema = z.record(
  */
 export function createHttpDriver(options: {
   readonly http: HttpFetchContext;
-  readonly hostCredentials: (() => Promise<z.infer<typeof HostCredentialsSchema>>) | undefined;
+  readonly hostCredentials: (() => Promise<z.Parsed<typeof HostCredentialsSchema>>) | undefined;
 }): DesignDriver {
   const { http, hostCredentials } = options;
   return async (ref, limits) => {

@@ -10,8 +10,10 @@ import { createDesignSecret, type SecretReader } from './secrets.ts';
  * Shape of the secret named by `DESIGN_KEYSTONE_SECRET_ARN` (and of the local file named by
  * `DESIGN_KEYSTONE_SECRET_FILE`).
  */
-export const KeystoneSecretSchema = keystoneCredentialsSchema({ auth_url: z.url() });
-export type KeystoneSecret = z.infer<typeof KeystoneSecretSchema>;
+export const KeystoneSecretSchema = z.lazySchema(() =>
+  keystoneCredentialsSchema({ auth_url: z.url() }),
+);
+export type KeystoneSecret = z.Parsed<typeof KeystoneSecretSchema>;
 
 /**
  * Where the Keystone credentials for `deckhand+`/`promenade+` references come from: Secrets
@@ -41,7 +43,7 @@ export function loadKeystoneCredentials(
   const setting = keystoneSetting(source);
   if (source.kind === 'env') {
     const e = source.env;
-    const parsed = KeystoneSecretSchema.safeParse(
+    const parsed = KeystoneSecretSchema().safeParse(
       Object.fromEntries(
         Object.entries({
           auth_url: e.OS_AUTH_URL,
@@ -66,16 +68,18 @@ export function loadKeystoneCredentials(
   return createDesignSecret({
     arn: source.kind === 'secret' ? source.arn : source.path,
     setting,
-    schema: KeystoneSecretSchema,
+    schema: KeystoneSecretSchema(),
     read: source.kind === 'secret' ? deps.readSecret : (path) => readFile(path, 'utf8'),
     now: deps.now,
     ttlMs: deps.ttlMs,
   });
 }
 
-const TokenBodySchema = z.object({
-  token: z.catchall(z.object({ expires_at: z.optional(z.string()) }), z.unknown()),
-});
+const TokenBodySchema = z.lazySchema(() =>
+  z.object({
+    token: z.catchall(z.object({ expires_at: z.optional(z.string()) }), z.unknown()),
+  }),
+);
 
 // Renew this long before Keystone's expiry so a token never lapses mid-request.
 const EXPIRY_MARGIN_MS = 60_000;
@@ -152,7 +156,7 @@ export function createKeystoneTokens(
     }
     let expiresAt = Number.NaN;
     try {
-      const parsed = TokenBodySchema.safeParse(JSON.parse(res.bytes.toString('utf8')));
+      const parsed = TokenBodySchema().safeParse(JSON.parse(res.bytes.toString('utf8')));
       if (parsed.success && parsed.data.token.expires_at) {
         expiresAt = Date.parse(parsed.data.token.expires_at);
       }

@@ -29,7 +29,7 @@ export interface HttpHandlerOptions<D extends HttpKitDeps = Deps> {
   readonly logger?: Logger;
 }
 
-const NO_INPUT = z.strictObject({});
+const NO_INPUT = z.lazySchema(() => z.strictObject({}));
 
 /** API Gateway's request id (what its access logs show), else the Lambda invocation id. */
 function requestIdOf(event: APIGatewayProxyEvent, context: Context): string {
@@ -226,12 +226,12 @@ export function createHttpHandler(
       : undefined;
     const text = rawBody(event, deps.config.http.maxBodyBytes);
     assertSoundInput(match.params, 'path');
-    const params = validate(spec.params ?? NO_INPUT, match.params, 'path');
-    const query = validate(spec.query ?? NO_INPUT, queryParams(event), 'query');
+    const params = validate(spec.params?.() ?? NO_INPUT(), match.params, 'path');
+    const query = validate(spec.query?.() ?? NO_INPUT(), queryParams(event), 'query');
     let body: unknown;
     if (spec.body) {
       const json = parseJsonBody(text, event.headers?.['content-type'], !spec.bodyOptional);
-      body = json === undefined ? undefined : validate(spec.body, json, 'body');
+      body = json === undefined ? undefined : validate(spec.body(), json, 'body');
     } else if (text !== null && text.trim() !== '') {
       throw new ValidationError(`${spec.method} ${spec.path} takes no request body.`);
     }

@@ -26,12 +26,12 @@ function toSchema(schema: z.ZodMiniType, components: Json, io: 'input' | 'output
 
 /** The query/path parameters of an operation, one per property of its strict object schema. */
 function parameters(
-  schema: z.ZodMiniType | undefined,
+  schema: z.LazySchema | undefined,
   where: 'path' | 'query',
   components: Json,
 ): Json[] {
   if (!schema) return [];
-  const object = toSchema(schema, components, 'input');
+  const object = toSchema(schema(), components, 'input');
   const properties = (object.properties ?? {}) as Record<string, Json>;
   const required = new Set((object.required ?? []) as string[]);
   return Object.entries(properties).map(([name, property]) => {
@@ -68,7 +68,9 @@ function operationOf(route: AnyRoute, components: Json): Json {
         : {}),
       ...(doc.schema
         ? {
-            content: { 'application/json': { schema: toSchema(doc.schema, components, 'output') } },
+            content: {
+              'application/json': { schema: toSchema(doc.schema(), components, 'output') },
+            },
           }
         : {}),
     };
@@ -97,7 +99,9 @@ function operationOf(route: AnyRoute, components: Json): Json {
       ? {
           requestBody: {
             required: !route.bodyOptional,
-            content: { 'application/json': { schema: toSchema(route.body, components, 'input') } },
+            content: {
+              'application/json': { schema: toSchema(route.body(), components, 'input') },
+            },
           },
         }
       : {}),
@@ -112,12 +116,17 @@ function operationOf(route: AnyRoute, components: Json): Json {
 
 /**
  * The OpenAPI 3.1 document of the given routes, generated from the same zod schemas that
- * validate requests. Deterministic (paths and components sorted), so the committed copy can be
- * compared with a fresh generation in a test.
+ * validate requests (built here with their documentation, which only the generator registers).
+ * Deterministic (paths and components sorted), so the committed copy can be compared with a
+ * fresh generation in a test.
  */
 export function buildOpenApiDocument(routes: readonly AnyRoute[], version: string): Json {
+  return z.documented(() => documentOf(routes, version));
+}
+
+function documentOf(routes: readonly AnyRoute[], version: string): Json {
   const components: Json = {};
-  toSchema(z.object({ error: ErrorBodySchema }), components, 'output');
+  toSchema(z.object({ error: ErrorBodySchema() }), components, 'output');
   const paths: Record<string, Json> = {};
   for (const route of routes) {
     paths[route.path] = {

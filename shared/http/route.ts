@@ -66,13 +66,16 @@ export interface RouteResponse {
 
 export interface ResponseDoc {
   readonly description: string;
-  readonly schema?: z.ZodMiniType;
+  /** Built only by the OpenAPI generator. */
+  readonly schema?: z.LazySchema;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
  * One HTTP operation: its method and path template, the zod schemas of its inputs (which both
- * validate requests and generate the OpenAPI document), and its handler.
+ * validate requests and generate the OpenAPI document), and its handler. Schemas are declared
+ * with `z.lazySchema`, so a function's module load builds none of them: each is built on its
+ * route's first request.
  */
 export interface Route<P = unknown, Q = unknown, B = unknown, D = Deps> {
   readonly method: HttpMethod;
@@ -81,10 +84,10 @@ export interface Route<P = unknown, Q = unknown, B = unknown, D = Deps> {
   readonly operationId: string;
   readonly summary: string;
   readonly tag: string;
-  readonly params?: z.ZodMiniType<P>;
-  readonly query?: z.ZodMiniType<Q>;
+  readonly params?: z.LazySchema<z.ZodMiniType<P>>;
+  readonly query?: z.LazySchema<z.ZodMiniType<Q>>;
   /** A JSON body; required unless `bodyOptional`. Routes without it refuse a body. */
-  readonly body?: z.ZodMiniType<B>;
+  readonly body?: z.LazySchema<z.ZodMiniType<B>>;
   readonly bodyOptional?: boolean;
   /**
    * The policy rule a Keystone caller must pass (Drydock's name, e.g.

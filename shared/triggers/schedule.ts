@@ -14,14 +14,16 @@ import { validate } from '../validate.ts';
  * What the EventBridge rule delivers. Only the fields used are checked; the rest of the envelope
  * (account, region, resources) is AWS's and may grow.
  */
-export const ScheduledEventSchema = z.looseObject({
-  'detail-type': z.literal('Scheduled Event'),
-  source: z.literal('aws.events'),
-  id: z.string().check(z.minLength(1)),
-  time: z.iso.datetime({ offset: true }),
-});
+export const ScheduledEventSchema = z.lazySchema(() =>
+  z.looseObject({
+    'detail-type': z.literal('Scheduled Event'),
+    source: z.literal('aws.events'),
+    id: z.string().check(z.minLength(1)),
+    time: z.iso.datetime({ offset: true }),
+  }),
+);
 
-export type ScheduledEvent = z.infer<typeof ScheduledEventSchema>;
+export type ScheduledEvent = z.Parsed<typeof ScheduledEventSchema>;
 
 export interface ScheduleHandlerOptions {
   readonly deps?: () => Promise<Deps>;
@@ -45,7 +47,7 @@ export function createLeaseScheduleHandler(
   const tick = middy<unknown, LeaseTick>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
-      const scheduled = validate(ScheduledEventSchema, event, 'event');
+      const scheduled = validate(ScheduledEventSchema(), event, 'event');
       const deps = await loadDeps();
       logger.appendKeys({ scheduleEventId: scheduled.id });
       const done = await runLeaseTick(deps, remainingTimeMs);

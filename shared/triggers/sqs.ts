@@ -34,7 +34,7 @@ export interface SqsHandlerOptions {
  * @example export const handler = createSqsHandler(MessageEventSchema, applyMessageEvent)
  */
 export function createSqsHandler<T>(
-  schema: z.ZodMiniType<T>,
+  schema: z.LazySchema<z.ZodMiniType<T>>,
   apply: ApplyEvent<T>,
   options: SqsHandlerOptions = {},
 ): SqsHandler {
@@ -50,7 +50,7 @@ export function createSqsHandler<T>(
     const recordHandler = async (record: SQSRecord) => {
       logger.appendKeys({ messageId: record.messageId });
       try {
-        const body = validate(schema, parseJsonText(record.body, 'event'), 'event');
+        const body = validate(schema(), parseJsonText(record.body, 'event'), 'event');
         await apply(deps, body, record);
       } catch (error) {
         // The body is never logged: it may be large, and design references may carry secrets.

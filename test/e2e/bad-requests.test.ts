@@ -829,7 +829,7 @@ describe.each(TEST_DRIVERS)('bad requests over HTTP on %s', (driver) => {
       ...(c.headers ? { headers: c.headers } : {}),
     });
     expect(res.status, JSON.stringify(res.body)).toBe(c.status);
-    expect(ErrorBodySchema.parse(res.body)).toMatchObject({ type: 'error', retry: false });
+    expect(ErrorBodySchema().parse(res.body)).toMatchObject({ type: 'error', retry: false });
     expect(res.headers.get('x-request-id')).toBeTruthy();
     expect(await snapshot(server.db)).toEqual(before);
   });

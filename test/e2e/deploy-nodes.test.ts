@@ -51,15 +51,15 @@ describe.each(TEST_DRIVERS)("Drydock's deploy_nodes over HTTP on %s", (driver) =
   async function everyTask() {
     const res = await api('GET', '/tasks');
     expect(res.status).toBe(200);
-    return z.array(TaskDictSchema).parse(res.body);
+    return z.array(TaskDictSchema()).parse(res.body);
   }
 
   async function expectDeployed(taskId: string) {
     const tree = (await api('GET', `/tasks/${taskId}?layers=-1`)).body;
-    const root = TaskDictSchema.parse(tree[taskId]);
+    const root = TaskDictSchema().parse(tree[taskId]);
     expect(root.status).toBe('complete');
     expect(root.result).toMatchObject(FINAL);
-    const children = root.subtask_id_list.map((id) => TaskDictSchema.parse(tree[id]));
+    const children = root.subtask_id_list.map((id) => TaskDictSchema().parse(tree[id]));
     // The last run's steps (a dead leader's run, if any, comes first). Networking, platform,
     // deploy and the report are registered; storage never is (Drydock creates it without
     // register_subtask), so it is an internal parentless task.
@@ -70,9 +70,9 @@ describe.each(TEST_DRIVERS)("Drydock's deploy_nodes over HTTP on %s", (driver) =
       'deploy_node',
       'bootaction_report',
     ]);
-    const deploy = live[2] as z.infer<typeof TaskDictSchema>;
+    const deploy = live[2] as z.infer<ReturnType<typeof TaskDictSchema>>;
     expect(deploy).toMatchObject({ retry: 3, result: FINAL });
-    const attempts = deploy.subtask_id_list.map((id) => TaskDictSchema.parse(tree[id]));
+    const attempts = deploy.subtask_id_list.map((id) => TaskDictSchema().parse(tree[id]));
     expect(attempts.map((a) => [a.result.successes[0] ?? a.result.failures[0], a.retry])).toEqual([
       ['n1', 0],
       ['n2', 0],
@@ -146,7 +146,9 @@ describe.each(TEST_DRIVERS)("Drydock's deploy_nodes over HTTP on %s", (driver) =
     const lostEpoch = dead.epoch;
     const before = await api('GET', `/tasks/${taskId}?layers=-1`);
     const stranded = Object.values(before.body)
-      .filter((t): t is z.infer<typeof TaskDictSchema> => typeof t === 'object' && t !== null)
+      .filter(
+        (t): t is z.infer<ReturnType<typeof TaskDictSchema>> => typeof t === 'object' && t !== null,
+      )
       .filter((t) => t.status === 'running' && t.task_id !== taskId)
       .map((t) => t.task_id);
     expect(stranded).toHaveLength(2); // the deploy_node task and the node subtask it was on

@@ -79,14 +79,14 @@ from generate_series(1, 600) g`,
     expect(all.status).toBe(200);
     // The answer is bounded (4 MiB in the Lambda envelope); what did not fit is one Link away,
     // and walking the links lists every task exactly once, newest first.
-    const tasks = z.array(TaskDictSchema).parse(all.body);
+    const tasks = z.array(TaskDictSchema()).parse(all.body);
     let link = all.headers.get('link');
     for (let answers = 1; link; answers += 1) {
       expect(answers).toBeLessThan(10);
       const next = /^<\/api\/v1\.0([^>]*)>; rel="next"$/.exec(link)?.[1] as string;
       expect(next).toMatch(/^\/tasks\?cursor=/);
       const more = await api('GET', next);
-      tasks.push(...z.array(TaskDictSchema).parse(more.body));
+      tasks.push(...z.array(TaskDictSchema()).parse(more.body));
       link = more.headers.get('link');
     }
     expect(tasks.length).toBeGreaterThanOrEqual(601);
@@ -98,7 +98,7 @@ from generate_series(1, 600) g`,
     expect(tasks).toHaveLength(counted?.n as number);
     // A task embeds its messages as GET /tasks/{id} does: the first 512 KiB of them, and where
     // the rest are.
-    const first = tasks[0] as z.infer<typeof TaskDictSchema>;
+    const first = tasks[0] as z.infer<ReturnType<typeof TaskDictSchema>>;
     const list = first.result.details.messageList;
     const single = await api('GET', `/tasks/${chatty}`);
     expect(list).toEqual(single.body.result.details.messageList);

@@ -67,7 +67,7 @@ describe.each(TEST_DRIVERS)('roll-ups as Drydock computes them, over HTTP on %s'
       body: { epoch, ...c.request },
     });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    const { result } = TaskDictSchema.parse(res.body);
+    const { result } = TaskDictSchema().parse(res.body);
     expect({
       status: result.status,
       successes: result.successes,

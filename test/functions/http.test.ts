@@ -33,7 +33,7 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
   const createTask = async (body: object = { action: 'verify_site', design_ref: DESIGN }) => {
     const res = await call('tasks', { method: 'POST', path: '/api/v1.0/tasks', body });
     expect(res.status).toBe(201);
-    return res.body as z.infer<typeof TaskDictSchema>;
+    return res.body as z.infer<ReturnType<typeof TaskDictSchema>>;
   };
 
   /** The lease for this file's orchestrator (claimed again after the lease test gives it up). */
@@ -61,7 +61,7 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
       body: { action: 'deploy_nodes', design_ref: DESIGN, node_filter: null },
     });
     expect(res.status).toBe(201);
-    const task = TaskDictSchema.parse(res.body);
+    const task = TaskDictSchema().parse(res.body);
     expect(task).toMatchObject({
       status: 'queued',
       action: 'deploy_nodes',
@@ -92,7 +92,7 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
       body: { action: 'deploy_nodes', design_ref: DESIGN, created_by: 'mallory' },
     });
     expect(forged.status).toBe(400);
-    expect(ErrorBodySchema.parse(forged.body).issues?.[0]?.path).toBe('body');
+    expect(ErrorBodySchema().parse(forged.body).issues?.[0]?.path).toBe('body');
   });
 
   it('limits POST /tasks to the user actions and replays an Idempotency-Key', async () => {
@@ -149,7 +149,7 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
       query: { action: 'verify_nodes', limit: '2' },
     });
     expect(first.status).toBe(200);
-    z.array(TaskDictSchema).parse(first.body);
+    z.array(TaskDictSchema()).parse(first.body);
     expect(first.body.map((t: { task_id: string }) => t.task_id)).toEqual([ids[2], ids[1]]);
     const cursor = first.headers['X-Next-Cursor'] as string;
     expect(cursor).toBeTruthy();
@@ -169,7 +169,7 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
       path: '/api/v1.0/tasks/0b0e5f52-5d1c-4f0e-9a57-9d1b0f3c2a11',
     });
     expect(missing.status).toBe(404);
-    expect(ErrorBodySchema.parse(missing.body)).toMatchObject({ type: 'error', retry: false });
+    expect(ErrorBodySchema().parse(missing.body)).toMatchObject({ type: 'error', retry: false });
     const bad = await call('tasks', { method: 'GET', path: '/api/v1.0/tasks/not-a-uuid' });
     expect(bad.status).toBe(400);
     expect(bad.body.issues[0].path).toBe('path.task_id');
@@ -188,7 +188,7 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
       body: { instance_id: 'orch-a', grace_seconds: 60 },
     });
     expect(lease.status).toBe(200);
-    expect(LeaseDictSchema.parse(lease.body)).toMatchObject({ holder: 'orch-a', held: true });
+    expect(LeaseDictSchema().parse(lease.body)).toMatchObject({ holder: 'orch-a', held: true });
     const other = await call('leader', {
       method: 'POST',
       path: '/api/v1.0/leader/claim',
@@ -324,7 +324,7 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
     const errors = two.body.subtask_errors;
     expect(Object.keys(errors)).toEqual([gid]);
     expect(errors[gid]).toMatchObject({ task_id: gid, details: { errorCount: 1 } });
-    const message = MessageDictSchema.parse(errors[gid].details.messageList[0]);
+    const message = MessageDictSchema().parse(errors[gid].details.messageList[0]);
     expect(message.message).toHaveLength(307);
     expect(message.extra).toEqual({ retry: true });
     expect(two.body[root.task_id].subtask_id_list).toEqual([child.body.task_id]);
@@ -352,7 +352,7 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
       method: 'GET',
       path: `/api/v1.0/tasks/${child.body.task_id}`,
     });
-    TaskDictSchema.parse(plain.body);
+    TaskDictSchema().parse(plain.body);
     expect(plain.body.result.details.messageList[0].message).toMatch(/^Started subtask/);
   });
 
@@ -413,7 +413,7 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
       body: { recursive: true },
     });
     expect(res.status).toBe(200);
-    const changed = z.array(TaskDictSchema).parse(res.body);
+    const changed = z.array(TaskDictSchema()).parse(res.body);
     expect(changed.map((t) => t.task_id).sort()).toEqual([root.task_id, child.body.task_id].sort());
     expect(changed.every((t) => t.terminated_by === TEST_PRINCIPAL && t.terminate)).toBe(true);
     const late = await call('tasks', {
@@ -542,7 +542,7 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
     expect(posted.status).toBe(201);
     expect(posted.body.inserted).toHaveLength(3);
     const latest = await call('buildData', { method: 'GET', path });
-    z.array(BuildDataDictSchema).parse(latest.body);
+    z.array(BuildDataDictSchema()).parse(latest.body);
     expect(latest.body.map((b: { data_element: string }) => b.data_element).sort()).toEqual([
       'l',
       'new',

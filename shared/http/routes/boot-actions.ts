@@ -20,66 +20,76 @@ import { errorResponse as err } from './responses.ts';
 
 const BOOTACTIONS = `${API_PREFIX}/bootactions`;
 
-const Hostname = z.string().check(z.minLength(1)).check(z.maxLength(280));
-const ActionId = z.meta(
-  z
-    .string()
-    .check(z.regex(/^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$/, 'expected a boot action id (a ULID)')),
-  { description: "A boot action's ULID (26 characters, Crockford base32)." },
-);
-
-const BootActionDictSchema = z.meta(
-  z.object({
-    node_name: z.string(),
-    action_id: z.string(),
-    action_name: z.string(),
-    task_id: z.string(),
-    action_status: z.enum(['incomplete', 'success', 'failure', 'unreported']),
-  }),
-  { id: 'BootAction' },
-);
-
-const CreateContextBodySchema = z.strictObject({
-  task_id: z.meta(z.uuid(), {
-    description: 'The deploy task (Drydock: the DeployNode driver task).',
-  }),
-  epoch: z.meta(
-    z.optional(
-      z
-        .int()
-        .check(z.gte(1))
-        .check(z.lte(2 ** 53 - 1)),
-    ),
-    { description: "The lease holder's epoch (required, fenced)." },
-  ),
-  actions: z
-    .array(
-      z.strictObject({
-        name: z.meta(z.string().check(z.minLength(1)).check(z.maxLength(255)), {
-          description: 'The BootAction document name.',
-        }),
-        signaling: z.meta(z.optional(z.boolean()), {
-          description: 'false: no report expected (status `unreported`).',
-        }),
-      }),
-    )
-    .check(z.minLength(1))
-    .check(z.maxLength(100)),
-});
-
-/** Drydock's `BootactionResource.bootaction_schema`. */
-const ReportBodySchema = z.strictObject({
-  status: z.optional(z.enum(['Failure', 'Success', 'failure', 'success'])),
-  details: z.optional(
+const Hostname = z.lazySchema(() => z.string().check(z.minLength(1)).check(z.maxLength(280)));
+const ActionId = z.lazySchema(() =>
+  z.meta(
     z
+      .string()
+      .check(
+        z.regex(/^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$/, 'expected a boot action id (a ULID)'),
+      ),
+    { description: "A boot action's ULID (26 characters, Crockford base32)." },
+  ),
+);
+
+const BootActionDictSchema = z.lazySchema(() =>
+  z.meta(
+    z.object({
+      node_name: z.string(),
+      action_id: z.string(),
+      action_name: z.string(),
+      task_id: z.string(),
+      action_status: z.enum(['incomplete', 'success', 'failure', 'unreported']),
+    }),
+    { id: 'BootAction' },
+  ),
+);
+
+const CreateContextBodySchema = z.lazySchema(() =>
+  z.strictObject({
+    task_id: z.meta(z.uuid(), {
+      description: 'The deploy task (Drydock: the DeployNode driver task).',
+    }),
+    epoch: z.meta(
+      z.optional(
+        z
+          .int()
+          .check(z.gte(1))
+          .check(z.lte(2 ** 53 - 1)),
+      ),
+      { description: "The lease holder's epoch (required, fenced)." },
+    ),
+    actions: z
       .array(
-        z.meta(z.catchall(z.object({ message: z.string(), error: z.boolean() }), z.unknown()), {
-          description: '{message, error}; other fields are kept in the message extra.',
+        z.strictObject({
+          name: z.meta(z.string().check(z.minLength(1)).check(z.maxLength(255)), {
+            description: 'The BootAction document name.',
+          }),
+          signaling: z.meta(z.optional(z.boolean()), {
+            description: 'false: no report expected (status `unreported`).',
+          }),
         }),
       )
-      .check(z.maxLength(1000)),
-  ),
-});
+      .check(z.minLength(1))
+      .check(z.maxLength(100)),
+  }),
+);
+
+/** Drydock's `BootactionResource.bootaction_schema`. */
+const ReportBodySchema = z.lazySchema(() =>
+  z.strictObject({
+    status: z.optional(z.enum(['Failure', 'Success', 'failure', 'success'])),
+    details: z.optional(
+      z
+        .array(
+          z.meta(z.catchall(z.object({ message: z.string(), error: z.boolean() }), z.unknown()), {
+            description: '{message, error}; other fields are kept in the message extra.',
+          }),
+        )
+        .check(z.maxLength(1000)),
+    ),
+  }),
+);
 
 /** Orchestrator routes: IAM or Keystone, Drydock-style policy rules, fenced writes. */
 export const bootActionRoutes: readonly AnyRoute[] = [
@@ -91,18 +101,20 @@ export const bootActionRoutes: readonly AnyRoute[] = [
       "Create (or replace) a node's boot-action context: its key, returned in this answer only, and one action per name",
     tag: 'bootactions',
     policy: 'physical_provisioner:create_bootaction_context',
-    params: z.strictObject({ hostname: Hostname }),
+    params: z.lazySchema(() => z.strictObject({ hostname: Hostname() })),
     body: CreateContextBodySchema,
     responses: {
       201: {
         description: 'Created; `identity_key` is shown here only (the service keeps its hash)',
-        schema: z.object({
-          node_name: z.string(),
-          task_id: z.string(),
-          design_ref: z.nullable(z.string()),
-          identity_key: z.string(),
-          actions: z.array(BootActionDictSchema),
-        }),
+        schema: z.lazySchema(() =>
+          z.object({
+            node_name: z.string(),
+            task_id: z.string(),
+            design_ref: z.nullable(z.string()),
+            identity_key: z.string(),
+            actions: z.array(BootActionDictSchema()),
+          }),
+        ),
       },
       400: err('Bad body'),
       404: err('No such task'),
@@ -127,9 +139,12 @@ export const bootActionRoutes: readonly AnyRoute[] = [
     summary: "A node's boot actions and their statuses (what bootaction_report polls)",
     tag: 'bootactions',
     policy: 'physical_provisioner:read_bootaction',
-    params: z.strictObject({ hostname: Hostname }),
+    params: z.lazySchema(() => z.strictObject({ hostname: Hostname() })),
     responses: {
-      200: { description: 'Oldest first', schema: z.array(BootActionDictSchema) },
+      200: {
+        description: 'Oldest first',
+        schema: z.lazySchema(() => z.array(BootActionDictSchema())),
+      },
       404: err('The node has no boot-action context'),
     },
     async handle({ deps, params }) {
@@ -145,7 +160,7 @@ export const bootActionRoutes: readonly AnyRoute[] = [
     summary: 'One boot action and its status',
     tag: 'bootactions',
     policy: 'physical_provisioner:read_bootaction',
-    params: z.strictObject({ action_id: ActionId }),
+    params: z.lazySchema(() => z.strictObject({ action_id: ActionId() })),
     responses: {
       200: { description: 'The action', schema: BootActionDictSchema },
       400: err('Not an action id'),
@@ -186,6 +201,8 @@ function reportUrlOf(
   return `${proto}://${host}${BOOTACTIONS}/`;
 }
 
+const NodeAssetParams = z.lazySchema(() => z.strictObject({ hostname: z.string() }));
+
 /**
  * Node-facing routes (Drydock's `control/bootaction.py`): public on API Gateway, authenticated
  * by the node's key (`X-Bootaction-Key`), which is checked before the body, the design or
@@ -201,7 +218,7 @@ export function createBootActionNodeRoutes(
       operationId: suffix === 'units' ? 'getBootActionUnits' : 'getBootActionFiles',
       summary: `The node's rendered ${type} assets as a gzipped tarball (authenticated by the node's key)`,
       tag: 'bootactions',
-      params: z.strictObject({ hostname: z.string() }),
+      params: NodeAssetParams,
       requestHeaders: KEY_HEADER,
       authenticate: ({ deps, params, headers }) =>
         authenticateNode(deps, params.hostname ?? '', headers),
@@ -249,7 +266,7 @@ export function createBootActionNodeRoutes(
       summary:
         "A node reports an action's progress (details become messages on the deploy task) and its final status",
       tag: 'bootactions',
-      params: z.strictObject({ action_id: z.string() }),
+      params: z.lazySchema(() => z.strictObject({ action_id: z.string() })),
       body: ReportBodySchema,
       requestHeaders: KEY_HEADER,
       authenticate: ({ deps, params, headers }) =>

@@ -29,7 +29,7 @@ export const buildDataRoutes: readonly AnyRoute[] = [
     responses: {
       200: {
         description: 'Build data',
-        schema: z.array(BuildDataDictSchema),
+        schema: z.lazySchema(() => z.array(BuildDataDictSchema())),
         headers: { 'X-Next-Cursor': 'cursor of the rest, when the answer stopped at its bound' },
       },
       400: err('Bad query'),
@@ -69,7 +69,9 @@ export const buildDataRoutes: readonly AnyRoute[] = [
     responses: {
       201: {
         description: 'Stored (without payloads; duplicates: replays skipped)',
-        schema: z.object({ inserted: z.array(BuildDataDictSchema), duplicates: z.int() }),
+        schema: z.lazySchema(() =>
+          z.object({ inserted: z.array(BuildDataDictSchema()), duplicates: z.int() }),
+        ),
       },
       400: err('Bad body'),
       412: err('Stale lease epoch'),

@@ -31,10 +31,12 @@ export interface DesignRouteOptions {
   readonly deadline: () => number | undefined;
 }
 
-const StatusSchema = z.meta(z.record(z.string(), z.unknown()), {
-  description:
-    "Drydock's Validation Status: kind, apiVersion, metadata, message, reason, status, details{errorCount, messageList[{kind: 'ValidationMessage', name, message, error, level, diagnostic, documents[{schema, name}], ts}]}",
-});
+const StatusSchema = z.lazySchema(() =>
+  z.meta(z.record(z.string(), z.unknown()), {
+    description:
+      "Drydock's Validation Status: kind, apiVersion, metadata, message, reason, status, details{errorCount, messageList[{kind: 'ValidationMessage', name, message, error, level, diagnostic, documents[{schema, name}], ts}]}",
+  }),
+);
 
 /**
  * `POST /designs/resolve` (fetch, ingest, compile and validate a design; credentials in the
@@ -63,11 +65,16 @@ export function createDesignRoutes(
         'Resolve a design reference: its documents, count per kind, sha256, size and validation messages',
       tag: 'designs',
       policy: 'physical_provisioner:read_data',
-      body: z.strictObject({
-        design_ref: z.string().check(z.minLength(1)).check(z.maxLength(LIMITS.designRef)),
-      }),
+      body: z.lazySchema(() =>
+        z.strictObject({
+          design_ref: z.string().check(z.minLength(1)).check(z.maxLength(LIMITS.designRef)),
+        }),
+      ),
       responses: {
-        200: { description: 'The resolved design', schema: z.record(z.string(), z.unknown()) },
+        200: {
+          description: 'The resolved design',
+          schema: z.lazySchema(() => z.record(z.string(), z.unknown())),
+        },
         400: err('Invalid or refused reference, unreadable YAML, or a design past the YAML limits'),
         413: err('The design is larger than DESIGN_MAX_BYTES'),
         502: err('The source failed or refused the service'),
@@ -92,20 +99,22 @@ export function createDesignRoutes(
       // Drydock's clients send {rel: 'design', href, type: 'application/x-yaml'}; extra keys are
       // ignored. `content` (the YAML itself, bounded by MAX_BODY_BYTES) is this service's
       // addition, so an operator can validate a design that is not published anywhere yet.
-      body: z
-        .object({
-          href: z.optional(z.string().check(z.minLength(1)).check(z.maxLength(LIMITS.designRef))),
-          content: z.meta(z.optional(z.string().check(z.minLength(1))), {
-            description: 'The design YAML itself, instead of href (not a Drydock field).',
-          }),
-          rel: z.nullish(z.string().check(z.maxLength(256))),
-          type: z.nullish(z.string().check(z.maxLength(256))),
-        })
-        .check(
-          z.refine((body) => (body.href === undefined) !== (body.content === undefined), {
-            message: 'give either href (a design reference) or content (the design), not both',
-          }),
-        ),
+      body: z.lazySchema(() =>
+        z
+          .object({
+            href: z.optional(z.string().check(z.minLength(1)).check(z.maxLength(LIMITS.designRef))),
+            content: z.meta(z.optional(z.string().check(z.minLength(1))), {
+              description: 'The design YAML itself, instead of href (not a Drydock field).',
+            }),
+            rel: z.nullish(z.string().check(z.maxLength(256))),
+            type: z.nullish(z.string().check(z.maxLength(256))),
+          })
+          .check(
+            z.refine((body) => (body.href === undefined) !== (body.content === undefined), {
+              message: 'give either href (a design reference) or content (the design), not both',
+            }),
+          ),
+      ),
       responses: {
         200: { description: 'Valid design', schema: StatusSchema },
         400: {
@@ -131,14 +140,16 @@ export function createDesignRoutes(
       tag: 'designs',
       // Drydock's NodeFilterResource checks read_data.
       policy: 'physical_provisioner:read_data',
-      body: z.object({
-        design_ref: z.string().check(z.minLength(1)).check(z.maxLength(LIMITS.designRef)),
-        node_filter: z.nullish(NodeFilterSchema),
-      }),
+      body: z.lazySchema(() =>
+        z.object({
+          design_ref: z.string().check(z.minLength(1)).check(z.maxLength(LIMITS.designRef)),
+          node_filter: z.nullish(NodeFilterSchema()),
+        }),
+      ),
       responses: {
         200: {
           description: 'Node names, in design order',
-          schema: z.array(z.string()),
+          schema: z.lazySchema(() => z.array(z.string())),
         },
         400: err(
           'Invalid filter or reference, unreadable YAML, or a design that cannot be compiled (its errors listed in issues)',

@@ -33,8 +33,14 @@ export function createHealthRoutes(openapi: unknown): readonly AnyRoute[] {
       tag: 'health',
       policy: 'physical_provisioner:health_data',
       responses: {
-        200: { description: 'Healthy', schema: z.record(z.string(), z.unknown()) },
-        503: { description: 'Unhealthy', schema: z.record(z.string(), z.unknown()) },
+        200: {
+          description: 'Healthy',
+          schema: z.lazySchema(() => z.record(z.string(), z.unknown())),
+        },
+        503: {
+          description: 'Unhealthy',
+          schema: z.lazySchema(() => z.record(z.string(), z.unknown())),
+        },
       },
       async handle({ deps }) {
         const status = await checkHealthExtended(deps);
@@ -50,7 +56,9 @@ export function createHealthRoutes(openapi: unknown): readonly AnyRoute[] {
       responses: {
         200: {
           description: 'Versions',
-          schema: z.record(z.string(), z.object({ path: z.string(), status: z.string() })),
+          schema: z.lazySchema(() =>
+            z.record(z.string(), z.object({ path: z.string(), status: z.string() })),
+          ),
         },
       },
       async handle() {

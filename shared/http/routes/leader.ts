@@ -99,7 +99,9 @@ export const leaderRoutes: readonly AnyRoute[] = [
     responses: {
       200: {
         description: 'Counts; more = call again',
-        schema: z.object({ requeued: z.int(), terminated: z.int(), more: z.boolean() }),
+        schema: z.lazySchema(() =>
+          z.object({ requeued: z.int(), terminated: z.int(), more: z.boolean() }),
+        ),
       },
       400: err('Bad body'),
       412: err('Not the holder at that epoch'),

@@ -29,7 +29,9 @@ export const messageRoutes: readonly AnyRoute[] = [
     responses: {
       201: {
         description: 'Appended (duplicates: replays skipped)',
-        schema: z.object({ appended: z.array(MessageDictSchema), duplicates: z.int() }),
+        schema: z.lazySchema(() =>
+          z.object({ appended: z.array(MessageDictSchema()), duplicates: z.int() }),
+        ),
       },
       400: err('Bad body'),
       404: err('No such task'),
@@ -64,7 +66,7 @@ export const messageRoutes: readonly AnyRoute[] = [
     responses: {
       200: {
         description: 'Messages in sequence order',
-        schema: z.array(MessageDictSchema),
+        schema: z.lazySchema(() => z.array(MessageDictSchema())),
         headers: { 'X-Wait': 'with wait: changed (a message after `after` exists), or timeout' },
       },
       400: err('Bad id or query'),

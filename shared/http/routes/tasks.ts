@@ -45,12 +45,14 @@ import { type AnyRoute, defineRoute } from '../route.ts';
 import { errorResponse as err } from './responses.ts';
 
 const TASKS = `${API_PREFIX}/tasks`;
-const TaskList = z.array(TaskDictSchema);
+const TaskList = z.lazySchema(() => z.array(TaskDictSchema()));
 
-const SubtaskQuerySchema = z.strictObject({
-  which: z.optional(z.enum(['all', 'active', 'complete'])),
-  cursor: z.optional(Cursor),
-});
+const SubtaskQuerySchema = z.lazySchema(() =>
+  z.strictObject({
+    which: z.optional(z.enum(['all', 'active', 'complete'])),
+    cursor: z.optional(Cursor()),
+  }),
+);
 
 /** The task operations (the `tasks` function). */
 export const taskRoutes: readonly AnyRoute[] = [
@@ -160,12 +162,14 @@ export const taskRoutes: readonly AnyRoute[] = [
     responses: {
       200: {
         description: 'Counts',
-        schema: z.object({
-          message: z.string(),
-          days: z.int(),
-          deleted_tasks: z.int(),
-          more: z.boolean(),
-        }),
+        schema: z.lazySchema(() =>
+          z.object({
+            message: z.string(),
+            days: z.int(),
+            deleted_tasks: z.int(),
+            more: z.boolean(),
+          }),
+        ),
       },
       400: err('days is not a positive integer'),
     },
@@ -246,7 +250,7 @@ export const taskRoutes: readonly AnyRoute[] = [
     responses: {
       200: {
         description: 'The task, or with layers the map {init_task_id, <id>: task, …}',
-        schema: z.union([TaskDictSchema, z.record(z.string(), z.unknown())]),
+        schema: z.lazySchema(() => z.union([TaskDictSchema(), z.record(z.string(), z.unknown())])),
         headers: {
           ETag: 'the task version',
           'X-Wait': 'with wait: changed, or timeout (the task did not change within the wait)',
@@ -314,7 +318,7 @@ export const taskRoutes: readonly AnyRoute[] = [
     responses: {
       200: {
         description: 'Build data',
-        schema: z.array(BuildDataDictSchema),
+        schema: z.lazySchema(() => z.array(BuildDataDictSchema())),
         headers: { 'X-Next-Cursor': 'cursor of the rest, when the answer stopped at its bound' },
       },
       400: err('Bad id or query'),
@@ -455,7 +459,7 @@ export const taskRoutes: readonly AnyRoute[] = [
     responses: {
       200: {
         description: 'retried: false when there was nothing to retry (the task is unchanged)',
-        schema: z.object({ retried: z.boolean(), task: TaskDictSchema }),
+        schema: z.lazySchema(() => z.object({ retried: z.boolean(), task: TaskDictSchema() })),
       },
       400: err('Bad id or body'),
       404: err('No such task'),

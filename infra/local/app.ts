@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setImmediate } from 'node:timers/promises';
@@ -99,7 +98,25 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
 // back between slices, and one response never holds up the others.
 const WRITE_SLICE_CHARS = 256 * 1024;
 
-async function send(res: ServerResponse, result: APIGatewayProxyResult): Promise<void> {
+/**
+ * Resolves once the response can take more bytes or has closed, and takes both listeners off
+ * either way: a race of `once(res, 'drain')` and `once(res, 'close')` left the loser (and its
+ * `error` listener) behind at every slice, until Node warned of a listener leak.
+ */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/** Writes a Lambda answer to the HTTP response (exported for its tests). */
+export async function send(res: ServerResponse, result: APIGatewayProxyResult): Promise<void> {
   const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
   const headers = (result.headers ?? {}) as Record<string, string>;
   if (typeof body !== 'string' || body.length <= WRITE_SLICE_CHARS) {
@@ -121,7 +138,7 @@ async function send(res: ServerResponse, result: APIGatewayProxyResult): Promise
     if (end < body.length && last >= 0xd800 && last <= 0xdbff) end--;
     const flushed = res.write(body.slice(start, end));
     start = end;
-    await (flushed ? setImmediate() : Promise.race([once(res, 'drain'), once(res, 'close')]));
+    await (flushed ? setImmediate() : drainedOrClosed(res));
     // The caller went away: nothing more to send.
     if (res.destroyed) return;
   }

@@ -1,13 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import * as z from '#shared/zod.ts';
 import { enforcePolicy } from '../auth/enforce.ts';
-import { getConfig } from '../config.ts';
-import { type Deps, getDeps, getLogger } from '../deps.ts';
+import type { Deps } from '../deps.ts';
 import { MethodNotAllowedError, NotFoundError, ValidationError } from '../errors.ts';
 import { assertSoundInput } from '../input.ts';
-import { runInvocation } from '../invocation.ts';
+import { beforeDeadline, createLambdaKit, type KitOptions, type LambdaKit } from '../lambda-kit.ts';
 import { validate } from '../validate.ts';
 import { errorToResponse } from './errors.ts';
 import { assertSoundHeaders, callerOf, parseJsonBody, queryParams, rawBody } from './request.ts';
@@ -23,11 +21,7 @@ export type ApiHandler = (
 /** What the HTTP kit itself reads from the dependencies (the body limit); routes say what else. */
 export type HttpKitDeps = Pick<Deps, 'config'>;
 
-export interface HttpHandlerOptions<D extends HttpKitDeps = Deps> {
-  /** Where the dependencies come from; the container's memoised set by default. */
-  readonly deps?: () => Promise<D>;
-  readonly logger?: Logger;
-}
+export type HttpHandlerOptions<D extends HttpKitDeps = Deps> = KitOptions<D>;
 
 const NO_INPUT = z.lazySchema(() => z.strictObject({}));
 
@@ -113,28 +107,6 @@ function correlationIdOf(event: APIGatewayProxyEvent, requestId: string): string
   return supplied && CORRELATION_ID.test(supplied) ? supplied : requestId;
 }
 
-/** Milliseconds before the Lambda's own timeout at which the kit answers instead. */
-const TIMEOUT_EARLY_MS = 5;
-
-/**
- * The route's answer, or a `TimeoutError` (a 500 through the error mapping) just before the
- * invocation's deadline: the caller gets the service's error body and ids rather than API
- * Gateway's timeout, and the log says which request ran out of time.
- */
-function beforeDeadline<T>(work: Promise<T>, context: Context): Promise<T> {
-  if (typeof context.getRemainingTimeInMillis !== 'function') return work;
-  const ms = Math.max(0, context.getRemainingTimeInMillis() - TIMEOUT_EARLY_MS);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new Error('[AbortError]: The operation was aborted.');
-      error.name = 'TimeoutError';
-      reject(error);
-    }, ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * The ids every answer carries, then HEAD's body dropped, then the access log line: one place,
  * for answers and mapped errors alike.
@@ -191,11 +163,10 @@ export function createHttpHandler(
   options: HttpHandlerOptions<HttpKitDeps> = {},
 ): ApiHandler {
   const route = createRouter(routes);
-  // Read the configuration now, at module load: a bad environment fails the Lambda's init
-  // phase (visible at deploy time) rather than its first request.
-  if (!options.deps) getConfig();
-  const loadDeps = options.deps ?? getDeps;
-  const logger = options.logger ?? getLogger();
+  const kit: LambdaKit<HttpKitDeps> = options.deps
+    ? createLambdaKit({ ...options, deps: options.deps })
+    : createLambdaKit({ logger: options.logger });
+  const { loadDeps, logger } = kit;
 
   const handle = async (
     event: APIGatewayProxyEvent,
@@ -249,21 +220,8 @@ export function createHttpHandler(
     return toResult(response);
   };
 
-  // Powertools' own Lambda-context hooks (context keys on every line, the sampling decision, the
-  // keys of one invocation reset after it), called here rather than through a middleware engine.
-  const lambdaContext = injectLambdaContext(logger, { resetKeys: true });
-  const serve = async (
-    event: APIGatewayProxyEvent,
-    context: Context,
-  ): Promise<APIGatewayProxyResult> => {
+  return kit.handler(async (event: APIGatewayProxyEvent, context: Context) => {
     normalizeHeaderNames(event);
-    await lambdaContext.before?.({
-      event,
-      context,
-      response: undefined,
-      error: undefined,
-      internal: {},
-    });
     const requestId = requestIdOf(event, context);
     const ids = {
       requestId,
@@ -273,14 +231,12 @@ export function createHttpHandler(
     logger.appendKeys({ requestId, correlationId: ids.correlationId });
     let response: APIGatewayProxyResult;
     try {
-      // The error becomes Drydock's error body first; then every answer gets the ids.
+      // The error becomes Drydock's error body first; then every answer gets the ids. The
+      // deadline is answered here too (a 500 with the ids), not left to Lambda's timeout.
       response = await beforeDeadline(handle(event, requestId), context);
     } catch (error) {
       response = toResult(errorToResponse(error, requestId, logger));
     }
-    finish(event, response, ids, logger);
-    await lambdaContext.after?.({ event, context, response, error: undefined, internal: {} });
-    return response;
-  };
-  return (event, context) => runInvocation(context, () => serve(event, context));
+    return finish(event, response, ids, logger);
+  });
 }

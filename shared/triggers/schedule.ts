@@ -1,13 +1,9 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from '#shared/zod.ts';
 import { type LeaseTick, runLeaseTick } from '../api/leader.ts';
 import { runOutboxTick } from '../api/outbox-tick.ts';
-import { getConfig } from '../config.ts';
-import { type Deps, getDeps, getLogger } from '../deps.ts';
-import { remainingTimeMs, runInvocation } from '../invocation.ts';
+import { remainingTimeMs } from '../invocation.ts';
+import { beforeDeadline, createLambdaKit, type KitOptions } from '../lambda-kit.ts';
 import { validate } from '../validate.ts';
 
 /**
@@ -25,10 +21,7 @@ export const ScheduledEventSchema = z.lazySchema(() =>
 
 export type ScheduledEvent = z.Parsed<typeof ScheduledEventSchema>;
 
-export interface ScheduleHandlerOptions {
-  readonly deps?: () => Promise<Deps>;
-  readonly logger?: Logger;
-}
+export type ScheduleHandlerOptions = KitOptions;
 
 /**
  * The one-minute lease schedule (see `runLeaseTick`): by default it holds no lease and keeps the
@@ -39,31 +32,25 @@ export interface ScheduleHandlerOptions {
 export function createLeaseScheduleHandler(
   options: ScheduleHandlerOptions = {},
 ): (event: unknown, context: Context) => Promise<LeaseTick> {
-  const loadDeps = options.deps ?? getDeps;
-  // Read the configuration now, at module load: a bad environment fails the Lambda's init
-  // phase (visible at deploy time) rather than its first request.
-  if (!options.deps) getConfig();
-  const logger = options.logger ?? getLogger();
-  const tick = middy<unknown, LeaseTick>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler(async (event) => {
-      const scheduled = validate(ScheduledEventSchema(), event, 'event');
-      const deps = await loadDeps();
-      logger.appendKeys({ scheduleEventId: scheduled.id });
-      const done = await runLeaseTick(deps, remainingTimeMs);
-      logger.info('lease tick', { ...done });
-      // Events and metrics after the lease's work: a failure here is logged and left to the next
-      // tick, never turned into a failed lease tick.
-      try {
-        const outbox = await runOutboxTick(deps);
-        logger.info('outbox tick', { ...outbox });
-      } catch (error) {
-        logger.warn('outbox tick failed', {
-          errorName: (error as Error).name,
-          reason: (error as Error).message,
-        });
-      }
-      return done;
-    });
-  return (event, context) => runInvocation(context, () => tick(event, context));
+  const { loadDeps, logger, handler } = createLambdaKit(options);
+  const tick = async (event: unknown): Promise<LeaseTick> => {
+    const scheduled = validate(ScheduledEventSchema(), event, 'event');
+    const deps = await loadDeps();
+    logger.appendKeys({ scheduleEventId: scheduled.id });
+    const done = await runLeaseTick(deps, remainingTimeMs);
+    logger.info('lease tick', { ...done });
+    // Events and metrics after the lease's work: a failure here is logged and left to the next
+    // tick, never turned into a failed lease tick.
+    try {
+      const outbox = await runOutboxTick(deps);
+      logger.info('outbox tick', { ...outbox });
+    } catch (error) {
+      logger.warn('outbox tick failed', {
+        errorName: (error as Error).name,
+        reason: (error as Error).message,
+      });
+    }
+    return done;
+  };
+  return handler((event, context) => beforeDeadline(tick(event), context));
 }

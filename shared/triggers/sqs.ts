@@ -1,15 +1,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type * as z from '#shared/zod.ts';
-import { getConfig } from '../config.ts';
-import { type Deps, getDeps, getLogger } from '../deps.ts';
+import type { Deps } from '../deps.ts';
 import { errorForLog } from '../error-log.ts';
 import { AppError } from '../errors.ts';
 import { parseJsonText } from '../input.ts';
-import { runInvocation } from '../invocation.ts';
+import { beforeDeadline, createLambdaKit, type KitOptions } from '../lambda-kit.ts';
 import { validate } from '../validate.ts';
 
 /** The Lambda handler type of every SQS consumer (with `ReportBatchItemFailures`). */
@@ -18,10 +14,7 @@ export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatch
 /** Applies one validated event; throws to fail that record alone. */
 export type ApplyEvent<T> = (deps: Deps, event: T, record: SQSRecord) => Promise<void>;
 
-export interface SqsHandlerOptions {
-  readonly deps?: () => Promise<Deps>;
-  readonly logger?: Logger;
-}
+export type SqsHandlerOptions = KitOptions;
 
 /**
  * Builds an SQS consumer: each record is parsed and validated on its own, then applied; a record
@@ -39,11 +32,7 @@ export function createSqsHandler<T>(
   options: SqsHandlerOptions = {},
 ): SqsHandler {
   const processor = new BatchProcessor(EventType.SQS);
-  // Read the configuration now, at module load: a bad environment fails the Lambda's init
-  // phase (visible at deploy time) rather than its first request.
-  if (!options.deps) getConfig();
-  const loadDeps = options.deps ?? getDeps;
-  const logger = options.logger ?? getLogger();
+  const { loadDeps, logger, handler } = createLambdaKit(options);
 
   const consume = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const deps = await loadDeps();
@@ -80,10 +69,7 @@ export function createSqsHandler<T>(
     });
     return response;
   };
-  // As the HTTP and schedule kits: every log line carries the Lambda context's keys
-  // (function name, request id, cold start), reset between invocations.
-  const chain = middy<SQSEvent, SQSBatchResponse>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler(consume);
-  return (event, context) => runInvocation(context, () => chain(event, context));
+  return handler((event: SQSEvent, context: Context) =>
+    beforeDeadline(consume(event, context), context),
+  );
 }

@@ -1,0 +1,81 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Context } from 'aws-lambda';
+import { getConfig } from './config.ts';
+import { type Deps, getDeps, getLogger } from './deps.ts';
+import { runInvocation } from './invocation.ts';
+
+/**
+ * What every handler kit does around its own work, written once: the HTTP kit
+ * (`http/handler.ts`), the SQS consumer kit and the schedule's kit (`triggers/`).
+ */
+export interface KitOptions<D = Deps> {
+  /** Where the dependencies come from; the container's memoised set by default. */
+  readonly deps?: (() => Promise<D>) | undefined;
+  readonly logger?: Logger | undefined;
+}
+
+export interface LambdaKit<D> {
+  readonly loadDeps: () => Promise<D>;
+  readonly logger: Logger;
+  /**
+   * The Lambda handler running `serve` as one invocation: in its deadline context
+   * (`invocation.ts`), with Powertools' Lambda-context hooks around it (the context keys on
+   * every line, the sampling decision, the keys of one invocation reset after it, failed or not).
+   */
+  handler<E, R>(
+    serve: (event: E, context: Context) => Promise<R>,
+  ): (event: E, context: Context) => Promise<R>;
+}
+
+/** A kit over the container's dependencies (`getDeps`), or over the ones `deps` gives. */
+export function createLambdaKit(options?: KitOptions): LambdaKit<Deps>;
+export function createLambdaKit<D>(
+  options: KitOptions<D> & { readonly deps: () => Promise<D> },
+): LambdaKit<D>;
+export function createLambdaKit(options: KitOptions<unknown> = {}): LambdaKit<unknown> {
+  // Read the configuration now, at module load: a bad environment fails the Lambda's init
+  // phase (visible at deploy time) rather than its first request.
+  if (!options.deps) getConfig();
+  const logger = options.logger ?? getLogger();
+  const hooks = injectLambdaContext(logger, { resetKeys: true });
+  return {
+    loadDeps: options.deps ?? getDeps,
+    logger,
+    handler: (serve) => (event, context) =>
+      runInvocation(context, async () => {
+        const request = { event, context, response: undefined, error: undefined, internal: {} };
+        await hooks.before?.(request);
+        try {
+          const response = await serve(event, context);
+          await hooks.after?.({ ...request, response });
+          return response;
+        } catch (error) {
+          await hooks.onError?.({ ...request, error: error as Error });
+          throw error;
+        }
+      }),
+  };
+}
+
+/** Milliseconds before the Lambda's own timeout at which a kit stops waiting for its work. */
+const TIMEOUT_EARLY_MS = 5;
+
+/**
+ * `work`, or a `TimeoutError` just before the invocation's deadline, so the kit rather than
+ * Lambda's timeout says which invocation ran out of time: the HTTP kit answers it (a 500 with
+ * the request's ids), the SQS and schedule kits fail the invocation with it.
+ */
+export function beforeDeadline<T>(work: Promise<T>, context: Context): Promise<T> {
+  if (typeof context.getRemainingTimeInMillis !== 'function') return work;
+  const ms = Math.max(0, context.getRemainingTimeInMillis() - TIMEOUT_EARLY_MS);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new Error('[AbortError]: The operation was aborted.');
+      error.name = 'TimeoutError';
+      reject(error);
+    }, ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

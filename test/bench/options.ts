@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { LIMITS } from '#shared/limits.ts';
 
 /** The phases of a run, in the order they execute. */
 export const PHASES = [
@@ -24,7 +25,7 @@ export interface BenchOptions {
   readonly claims: number;
   /** Tasks drained per round and variant with batched claims. */
   readonly batchedClaims: number;
-  /** Tasks per batched claim. */
+  /** Tasks per batched claim (at most the claim's own bound, `LIMITS.claim`). */
   readonly claimBatch: number;
   /** Append statements per round and variant (single and batch-of-10 alike). */
   readonly appends: number;
@@ -68,7 +69,9 @@ export const DEFAULTS: BenchOptions = {
   creates: 3_000,
   claims: 2_000,
   batchedClaims: 6_000,
-  claimBatch: 20,
+  // The most one claim takes (`LIMITS.claim`), for the raw floor, pg-boss and the store alike;
+  // graphile-worker's batched mode fetches 500 into its local queue.
+  claimBatch: LIMITS.claim,
   appends: 2_000,
   reads: 1_000,
   messagesPerTask: 100,

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Db } from '#shared/db/port.ts';
+import { LIMITS } from '#shared/limits.ts';
 import { claimLease } from '#shared/store/lease.ts';
 import { appendMessages } from '#shared/store/messages.ts';
 import { claimTasks, completeTasks } from '#shared/store/queue.ts';
@@ -240,7 +241,8 @@ function batchedClaimCase(f: Fixture): CaseSpec {
     serverCpu: peerCpu(f),
     note:
       "graphile-worker's batched drain uses its documented fast settings (a local queue of 500, " +
-      `completions coalesced), so a bigger batch than the ${batch} of raw, pg-boss and the store`,
+      `completions coalesced), so bigger fetches than the ${batch} per claim of raw, pg-boss and the ` +
+      `store (${LIMITS.claim} is the most one claim takes)`,
     async run(variant, scale, progress, meter) {
       const n = scaled(f.options.batchedClaims, scale);
       if (variant === GRAPHILE)

@@ -1,4 +1,3 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { DbUnavailableError } from '../db/port.ts';
 import { errorForLog } from '../error-log.ts';
 import {
@@ -17,6 +16,13 @@ export interface ErrorBody {
   request_id?: string;
 }
 
+/** Where the mapping logs: one line per error, a message and its fields. */
+export interface RequestLog {
+  info(message: string, fields: Record<string, unknown>): void;
+  warn(message: string, fields: Record<string, unknown>): void;
+  error(message: string, fields: Record<string, unknown>): void;
+}
+
 /**
  * The one mapping from an error to an HTTP status and body; every transport's failure path goes
  * through here. 4xx messages come from our own taxonomy and are shown; anything else is a
@@ -25,7 +31,7 @@ export interface ErrorBody {
 export function errorToResponse(
   error: unknown,
   requestId: string,
-  logger: Pick<Logger, 'error' | 'warn' | 'info'>,
+  logger: RequestLog,
 ): { status: number; body: ErrorBody; headers?: Record<string, string> } {
   if (error instanceof ValidationError) {
     logger.info('request refused', { status: 400, reason: error.message, issues: error.issues });

@@ -7,7 +7,7 @@ import { MethodNotAllowedError, NotFoundError, ValidationError } from '../errors
 import { assertSoundInput } from '../input.ts';
 import { beforeDeadline, createLambdaKit, type KitOptions, type LambdaKit } from '../lambda-kit.ts';
 import { validate } from '../validate.ts';
-import { errorToResponse } from './errors.ts';
+import { errorToResponse, type RequestLog } from './errors.ts';
 import { assertSoundHeaders, callerOf, parseJsonBody, queryParams, rawBody } from './request.ts';
 import { type AnyRoute, JsonText, type RouteResponse } from './route.ts';
 import { createRouter } from './router.ts';
@@ -134,12 +134,33 @@ function finish(
     response.isBase64Encoded = false;
   }
   logger.info('request served', {
+    requestId: ids.requestId,
+    correlationId: ids.correlationId,
     method: event.httpMethod,
     path: event.path,
     status: response.statusCode,
     durationMs: Date.now() - ids.startedAt,
   });
   return response;
+}
+
+type RequestIds = { readonly requestId: string; readonly correlationId: string };
+
+/**
+ * The logger's error and refusal lines for one request, with its ids written on each line rather
+ * than only appended to the logger: a process serving requests concurrently (the local server)
+ * shares one logger, whose appended keys belong to whichever request set them last.
+ */
+function requestLogger(logger: Logger, ids: RequestIds): RequestLog {
+  const own = { requestId: ids.requestId, correlationId: ids.correlationId };
+  return {
+    info: (message: string, fields: Record<string, unknown>) =>
+      logger.info(message, { ...fields, ...own }),
+    warn: (message: string, fields: Record<string, unknown>) =>
+      logger.warn(message, { ...fields, ...own }),
+    error: (message: string, fields: Record<string, unknown>) =>
+      logger.error(message, { ...fields, ...own }),
+  };
 }
 
 /**
@@ -235,7 +256,7 @@ export function createHttpHandler(
       // deadline is answered here too (a 500 with the ids), not left to Lambda's timeout.
       response = await beforeDeadline(handle(event, requestId), context);
     } catch (error) {
-      response = toResult(errorToResponse(error, requestId, logger));
+      response = toResult(errorToResponse(error, requestId, requestLogger(logger, ids)));
     }
     return finish(event, response, ids, logger);
   });

@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningServer, request, startServer } from '#test/e2e/harness.ts';
+
+/** The JSON lines the process writes to stdout while `work` runs. */
+async function stdoutLinesOf(work: () => Promise<void>): Promise<Record<string, unknown>[]> {
+  const chunks: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    chunks.push(String(chunk));
+    return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stdout.write;
+  try {
+    await work();
+  } finally {
+    process.stdout.write = write;
+  }
+  return chunks
+    .join('')
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe("the local server's request logs", () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    // On the pg driver, each statement is a round trip to the server: requests interleave there.
+    server = await startServer('pg', { LOG_LEVEL: 'INFO' });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('give every line of a request its own ids while requests run concurrently', async () => {
+    const created = await request(server.url, 'POST', '/api/v1.0/tasks', {
+      body: { action: 'verify_site', design_ref: 'deckhand+https://deckhand/api/v1.0/r/1' },
+    });
+    expect(created.status).toBe(201);
+    const taskId = created.body.task_id as string;
+    const answers: { correlationId: string; requestId: string | null; status: number }[] = [];
+    const lines = await stdoutLinesOf(async () => {
+      // Served, refused (404) and invalid (400) requests, all in flight at once, so each one's
+      // lines are written while the others have already set the shared logger's keys.
+      const paths = [
+        `/api/v1.0/tasks/${taskId}`,
+        '/api/v1.0/tasks/00000000-0000-4000-8000-000000000000',
+        '/api/v1.0/tasks/not-a-uuid',
+      ];
+      await Promise.all(
+        Array.from({ length: 24 }, async (_, i) => {
+          const correlationId = `corr-${i}`;
+          const res = await request(server.url, 'GET', paths[i % paths.length] as string, {
+            headers: { 'X-Correlation-Id': correlationId },
+          });
+          answers.push({
+            correlationId,
+            requestId: res.headers.get('x-request-id'),
+            status: res.status,
+          });
+        }),
+      );
+    });
+    expect(new Set(answers.map((a) => a.status))).toEqual(new Set([200, 404, 400]));
+    for (const answer of answers) {
+      const own = lines.filter((line) => line.correlationId === answer.correlationId);
+      // The access line, and for a refused request its refusal line.
+      expect(own.map((line) => line.message)).toEqual(
+        answer.status === 200 ? ['request served'] : ['request refused', 'request served'],
+      );
+      for (const line of own) expect(line.requestId).toBe(answer.requestId);
+      expect(own.at(-1)?.status).toBe(answer.status);
+    }
+  });
+});

@@ -97,14 +97,19 @@ export function createPublisher(options: PublisherOptions): EventPublisher {
     }
     running = (async () => {
       let total = 0;
-      do {
-        again = false;
-        total += await drainOnce();
-      } while (again);
+      try {
+        do {
+          again = false;
+          total += await drainOnce();
+        } while (again);
+      } finally {
+        // Cleared in the same turn that last read `again`, so a write that comes after it starts
+        // a drain of its own. Cleared in a later callback, a write in between would join a drain
+        // that had already finished, and its events would wait for the next write.
+        running = undefined;
+      }
       return total;
-    })().finally(() => {
-      running = undefined;
-    });
+    })();
     return running;
   };
 

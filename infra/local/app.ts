@@ -4,7 +4,7 @@ import { setImmediate } from 'node:timers/promises';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createRouter, type RouteMatch } from '#shared/http/router.ts';
 import { parseQueryString } from '#shared/input.ts';
-import type { HttpFunction } from './functions.ts';
+import type { HttpFunction, LazyHttpFunction, RouteKey } from './functions.ts';
 import type { RequestGate } from './keystone.ts';
 import {
   apiGatewayEvent,
@@ -146,22 +146,34 @@ export async function send(res: ServerResponse, result: APIGatewayProxyResult): 
 }
 
 interface Dispatch {
-  fn: HttpFunction;
-  match: RouteMatch;
+  fn: LazyHttpFunction;
+  match: RouteMatch<RouteKey>;
 }
 
 /**
  * An HTTP server that hands each request to the function owning its path, as API Gateway's
- * route table would. A path no function owns still goes to a handler (the first one), so the
- * 404 has the same body and headers as a deployed API's.
+ * route table would, importing that function's module on the first request it owns. A path no
+ * function owns still goes to a handler (the first one), so the 404 has the same body and
+ * headers as a deployed API's.
  */
 export function createLocalServer(
-  functions: readonly HttpFunction[],
+  functions: readonly LazyHttpFunction[],
   gate?: RequestGate,
   options: { staticFiles?: StaticFiles | undefined; liveRoutes?: LocalRoutes | undefined } = {},
 ): Server {
   if (functions.length === 0) throw new Error('no HTTP functions found under functions/');
   const routers = functions.map((fn) => ({ fn, route: createRouter(fn.routes) }));
+  // Each loaded function's own router: its match carries the route itself (the gate reads its policy).
+  const loaded = new Map<LazyHttpFunction, (method: string, path: string) => RouteMatch>();
+  const load = async (fn: LazyHttpFunction) => {
+    const module: HttpFunction = await fn.load();
+    let route = loaded.get(fn);
+    if (!route) {
+      route = createRouter(module.routes);
+      loaded.set(fn, route);
+    }
+    return { handler: module.handler, route };
+  };
   const dispatch = (method: string, path: string): Dispatch => {
     let fallback: Dispatch | undefined;
     for (const { fn, route } of routers) {
@@ -171,7 +183,7 @@ export function createLocalServer(
       if (match.kind === 'method-not-allowed' || match.kind === 'options')
         fallback ??= { fn, match };
     }
-    return fallback ?? { fn: functions[0] as HttpFunction, match: { kind: 'not-found' } };
+    return fallback ?? { fn: functions[0] as LazyHttpFunction, match: { kind: 'not-found' } };
   };
 
   return createServer((req, res) => {
@@ -187,7 +199,7 @@ export function createLocalServer(
     }
     // The local-only routes (event stream, metrics) are not Lambdas: they answer here.
     if (options.liveRoutes?.(req, res, url)) return;
-    const { fn, match } = dispatch(req.method ?? 'GET', url.pathname);
+    const { fn, match: owner } = dispatch(req.method ?? 'GET', url.pathname);
     readBody(req, GATEWAY_MAX_BYTES)
       .then(async (body) => {
         if (body === null) {
@@ -202,11 +214,13 @@ export function createLocalServer(
           });
           return;
         }
+        const { handler, route } = await load(fn);
+        const match = owner.kind === 'not-found' ? owner : route(req.method ?? 'GET', url.pathname);
         const resource = match.kind === 'found' ? match.route.path : url.pathname;
         const params = match.kind === 'found' ? match.params : null;
         const event = toApiGatewayEvent(req, url, body, resource, params);
         const refused = gate ? await gate(event, match) : undefined;
-        await send(res, refused ?? (await fn.handler(event, localContext(`drydock-${fn.name}`))));
+        await send(res, refused ?? (await handler(event, localContext(`drydock-${fn.name}`))));
       })
       .catch((error: unknown) => {
         // The handlers map every error themselves; reaching here is a bug in this host.

@@ -3,7 +3,7 @@ import { keystoneAuthenticatorFor } from '#shared/auth/keystone-authenticator.ts
 import { closeDeps, createLogger, getDeps } from '#shared/deps.ts';
 import { errorForLog } from '#shared/error-log.ts';
 import { createLocalServer, LOCAL_DEPLOYMENT, listen, localContext } from './app.ts';
-import { loadHttpFunctions } from './functions.ts';
+import { lazyHttpFunctions } from './functions.ts';
 import { createKeystoneGate } from './keystone.ts';
 import { scheduledEvent } from './lambda-events.ts';
 import { createLiveRoutes } from './live-routes.ts';
@@ -38,9 +38,9 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   // page, unless the environment says otherwise.
   process.env.EVENTS_SINK ||= 'local';
   process.env.METRICS ||= 'prometheus';
-  // The function modules load while the database opens (PGlite reads and compiles its
-  // WebAssembly in the background meanwhile); importing them builds nothing.
-  const [deps, functions] = await Promise.all([getDeps(), loadHttpFunctions()]);
+  // Each function's module is imported on the first request it owns, not here: a start pays for
+  // opening the database and the modules of the first requests only.
+  const [deps, functions] = await Promise.all([getDeps(), lazyHttpFunctions()]);
   await applyMigrations(deps);
   const keystone = deps.config.keystone;
   // The gate's own logger: the functions' one carries the last invocation's Lambda context.
@@ -62,15 +62,17 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     ? await deps.db.listen?.('drydock_events', () => void deps.events?.afterWrite())
     : undefined;
   const address = await listen(server, options.port, options.host);
-  const { scheduledHandler } = await import('#functions/leader.ts');
 
   let running: Promise<unknown> | undefined;
   const tick = () => {
     // Ticks never overlap, as a one-minute rule with a short function would not.
-    running ??= scheduledHandler(
-      scheduledEvent(LOCAL_DEPLOYMENT, 'drydock-lease-schedule'),
-      localContext('drydock-leader-schedule', 60_000),
-    )
+    running ??= import('#functions/leader.ts')
+      .then(({ scheduledHandler }) =>
+        scheduledHandler(
+          scheduledEvent(LOCAL_DEPLOYMENT, 'drydock-lease-schedule'),
+          localContext('drydock-leader-schedule', 60_000),
+        ),
+      )
       .catch((error: unknown) => {
         deps.logger.error('lease tick failed', { error: errorForLog(error) });
         return undefined;

@@ -4,7 +4,7 @@ import type { AnyRoute, HttpMethod } from './route.ts';
 /** A method the HTTP kit answers on every path, besides the routes' own. */
 export type KitMethod = 'HEAD' | 'OPTIONS';
 
-export type RouteMatch<R extends AnyRoute<never> = AnyRoute> =
+export type RouteMatch<R extends Pick<AnyRoute<never>, 'method' | 'path'> = AnyRoute> =
   | { kind: 'found'; route: R; params: Record<string, string> }
   | { kind: 'options'; allow: (HttpMethod | KitMethod)[] }
   | { kind: 'method-not-allowed'; allow: (HttpMethod | KitMethod)[] }
@@ -17,7 +17,7 @@ interface CompiledRoute<R> {
   literal: boolean;
 }
 
-function compile<R extends AnyRoute<never>>(route: R): CompiledRoute<R> {
+function compile<R extends Pick<AnyRoute<never>, 'method' | 'path'>>(route: R): CompiledRoute<R> {
   const names: string[] = [];
   const source = route.path
     .split('/')
@@ -46,7 +46,7 @@ function allowed(methods: readonly HttpMethod[]): (HttpMethod | KitMethod)[] {
  * Drydock's falcon resources answer; a path that exists with another method is a 405 with
  * `Allow`; anything else is a 404. Done once here, so every route gets both.
  */
-export function createRouter<R extends AnyRoute<never> = AnyRoute>(
+export function createRouter<R extends Pick<AnyRoute<never>, 'method' | 'path'> = AnyRoute>(
   routes: readonly R[],
 ): (method: string, path: string) => RouteMatch<R> {
   const compiled = routes.map(compile).sort((a, b) => Number(b.literal) - Number(a.literal));

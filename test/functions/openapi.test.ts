@@ -1,7 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { loadHttpFunctions } from '#infra/local/functions.ts';
-import { generateOpenApiText, OPENAPI_FILE } from '#infra/local/openapi.ts';
+import { loadHttpFunctions, ROUTE_MANIFEST_FILE } from '#infra/local/functions.ts';
+import {
+  generateOpenApiText,
+  generateRouteManifestText,
+  OPENAPI_FILE,
+} from '#infra/local/openapi.ts';
 
 describe('the OpenAPI document', () => {
   it('is committed exactly as the generator writes it (run `node infra/local/openapi.ts`)', async () => {
@@ -9,6 +13,15 @@ describe('the OpenAPI document', () => {
     expect(committed, 'functions/openapi.json is stale: run `node infra/local/openapi.ts`').toBe(
       await generateOpenApiText(),
     );
+  });
+
+  it("commits the local server's route manifest exactly as the generator writes it", async () => {
+    // The local server dispatches by it and imports a function's module on its first request.
+    const committed = await readFile(ROUTE_MANIFEST_FILE, 'utf8');
+    expect(
+      committed,
+      'infra/local/routes.generated.json is stale: run `node infra/local/openapi.ts`',
+    ).toBe(await generateRouteManifestText());
   });
 
   it('documents every route of every HTTP function once, with unique operation ids', async () => {

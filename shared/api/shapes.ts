@@ -34,7 +34,7 @@ export interface StatusDict {
   metadata: Record<string, never>;
   message: string | null;
   reason: string | null;
-  status: TaskResult['status'];
+  status: TaskResult['resultStatus'];
   successes: string[];
   failures: string[];
   links: { rel: string; href: string }[];
@@ -111,12 +111,12 @@ export function toStatusDict(
     kind: 'Status',
     apiVersion: 'v1.0',
     metadata: {},
-    message: result.message,
-    reason: result.reason,
-    status: result.status,
-    successes: [...result.successes],
-    failures: [...result.failures],
-    links: result.links.map((link) => ({ rel: link.rel, href: link.href })),
+    message: result.resultMessage,
+    reason: result.resultReason,
+    status: result.resultStatus,
+    successes: [...result.resultSuccesses],
+    failures: [...result.resultFailures],
+    links: result.resultLinks.map((link) => ({ rel: link.rel, href: link.href })),
     details: { errorCount: result.errorCount, messageList: messages.map(toMessageDict) },
   };
 }
@@ -131,7 +131,7 @@ export function toTaskDict(task: TaskRecord, messages: readonly MessageRecord[] 
     parent_task_id: task.parentTaskId,
     design_ref: task.designRef,
     status: task.status,
-    result: toStatusDict(task.result, messages),
+    result: toStatusDict(task, messages),
     node_filter: task.nodeFilter,
     subtask_id_list: [...task.subtaskIds],
     created: task.created,

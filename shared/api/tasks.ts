@@ -448,8 +448,8 @@ function treeTruncation(tree: TaskTree, rootTaskId: string): TaskDict['truncated
 function subtaskErrors(tree: readonly TreeTask[]): Record<string, StatusDict> {
   const errors: Record<string, StatusDict> = {};
   for (const node of tree) {
-    if (node.layer === 1 || node.result.errorCount === 0) continue;
-    errors[node.taskId] = { ...toStatusDict(node.result, node.messages), task_id: node.taskId };
+    if (node.layer === 1 || node.errorCount === 0) continue;
+    errors[node.taskId] = { ...toStatusDict(node, node.messages), task_id: node.taskId };
   }
   return errors;
 }

@@ -71,7 +71,11 @@ export function hasTask<R extends MaybeTaskRow>(row: R | undefined): row is R & 
   return row !== undefined && row.taskId !== null && row.created !== null;
 }
 
-/** Builds the record from a decoded task row. */
+/**
+ * The record of a decoded task row: its task columns field for field (the SQL aliases them, so
+ * nothing is renamed or nested), typed as what the table's checks let them hold, and without the
+ * other columns a statement returns beside them (a joined message, a layer, a flag).
+ */
 export function toTaskRecord(row: TaskRow): TaskRecord {
   return {
     taskId: row.taskId,
@@ -81,15 +85,13 @@ export function toTaskRecord(row: TaskRow): TaskRecord {
     status: row.status as TaskStatus,
     designRef: row.designRef,
     nodeFilter: row.nodeFilter as Record<string, unknown> | null,
-    result: {
-      status: row.resultStatus as ResultStatus,
-      message: row.resultMessage,
-      reason: row.resultReason,
-      successes: row.resultSuccesses as string[],
-      failures: row.resultFailures as string[],
-      links: row.resultLinks as ResultLink[],
-      errorCount: row.errorCount,
-    },
+    resultStatus: row.resultStatus as ResultStatus,
+    resultMessage: row.resultMessage,
+    resultReason: row.resultReason,
+    resultSuccesses: row.resultSuccesses as string[],
+    resultFailures: row.resultFailures as string[],
+    resultLinks: row.resultLinks as ResultLink[],
+    errorCount: row.errorCount,
     retry: row.retry,
     terminate: row.terminate,
     terminated: row.terminated,

@@ -6,18 +6,22 @@ export interface ResultLink {
   href: string;
 }
 
-/** A task's result summary (Drydock's `TaskStatus`), without its messages. */
-export interface TaskResult {
-  status: ResultStatus;
-  message: string | null;
-  reason: string | null;
-  successes: string[];
-  failures: string[];
-  links: ResultLink[];
-  errorCount: number;
-}
+/**
+ * A task's result summary (Drydock's `TaskStatus`), without its messages: the `result*` columns
+ * of the task row and its error count, as `toStatusDict` reads them.
+ */
+export type TaskResult = Pick<
+  TaskRecord,
+  | 'resultStatus'
+  | 'resultMessage'
+  | 'resultReason'
+  | 'resultSuccesses'
+  | 'resultFailures'
+  | 'resultLinks'
+  | 'errorCount'
+>;
 
-/** A task as stored. Timestamps are ISO-8601 UTC strings. */
+/** A task as stored, one field per column of its row. Timestamps are ISO-8601 UTC strings. */
 export interface TaskRecord {
   taskId: string;
   parentTaskId: string | null;
@@ -27,7 +31,14 @@ export interface TaskRecord {
   status: TaskStatus;
   designRef: string | null;
   nodeFilter: Record<string, unknown> | null;
-  result: TaskResult;
+  resultStatus: ResultStatus;
+  resultMessage: string | null;
+  resultReason: string | null;
+  resultSuccesses: string[];
+  resultFailures: string[];
+  resultLinks: ResultLink[];
+  /** Error messages the task has (Drydock's `details.errorCount`). */
+  errorCount: number;
   retry: number;
   terminate: boolean;
   terminated: string | null;

@@ -153,7 +153,7 @@ describe.each(TEST_DRIVERS)('boot-action state on %s', (driver) => {
       [3, 'done', false, 'bootaction', action],
     ]);
     expect(stored.messages[1]?.extra).toEqual({ step: 2, context: 'x' });
-    expect(stored.result.errorCount).toBe(1);
+    expect(stored.errorCount).toBe(1);
 
     const before = await snapshot(t.db);
     await expect(

@@ -157,7 +157,9 @@ describe.each(TEST_DRIVERS)('batched completion on %s', (driver) => {
     const done = await getTask(t.db, a?.taskId as string);
     expect(done).toMatchObject({
       status: 'complete',
-      result: { status: 'success', message: 'done', successes: ['n1', 'n2'] },
+      resultStatus: 'success',
+      resultMessage: 'done',
+      resultSuccesses: ['n1', 'n2'],
     });
     // A replay moves nothing again.
     const again = await completeTasks(t.db, { epoch, tasks: batch.slice(0, 2) });

@@ -97,14 +97,12 @@ describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
         action: 'verify_site',
         status: 'queued',
         nodeFilter: { filter_set_type: 'union' },
-        result: {
-          status: 'incomplete',
-          message: null,
-          successes: [],
-          failures: [],
-          links: [],
-          errorCount: 0,
-        },
+        resultStatus: 'incomplete',
+        resultMessage: null,
+        resultSuccesses: [],
+        resultFailures: [],
+        resultLinks: [],
+        errorCount: 0,
         retry: 0,
         terminate: false,
         terminated: null,
@@ -290,13 +288,13 @@ describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
           addLinks: [{ rel: 'detail_logs', href: 'https://x/1' }],
         },
       });
-      expect(after.result).toMatchObject({
-        status: 'incomplete',
-        message: 'first',
-        reason: 'why',
-        successes: ['n1', 'n2', 'n3'],
-        failures: ['n9'],
-        links: [{ rel: 'detail_logs', href: 'https://x/1' }],
+      expect(after).toMatchObject({
+        resultStatus: 'incomplete',
+        resultMessage: 'first',
+        resultReason: 'why',
+        resultSuccesses: ['n1', 'n2', 'n3'],
+        resultFailures: ['n9'],
+        resultLinks: [{ rel: 'detail_logs', href: 'https://x/1' }],
       });
       expect(after.version).toBe(3);
     });
@@ -338,7 +336,7 @@ describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
       ).task;
       expect(
         await updateTask(t.db, once.taskId, { status: 'complete', result: { status: 'failure' } }),
-      ).toMatchObject({ status: 'complete', result: { status: 'failure' } });
+      ).toMatchObject({ status: 'complete', resultStatus: 'failure' });
       const twice = (await createTask(t.db, { parentTaskId: parent.taskId, action: 'deploy_node' }))
         .task;
       await updateTask(t.db, twice.taskId, { status: 'running' });
@@ -395,7 +393,7 @@ describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
         { eventKey: 'evt-1' },
       );
       expect(again.version).toBe(first.version);
-      expect(again.result.failures).toEqual(['n1']);
+      expect(again.resultFailures).toEqual(['n1']);
       expect(again.retry).toBe(1);
     });
   });
@@ -465,23 +463,23 @@ describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
 
     it('is success for a task without subtasks (Drydock #77)', async () => {
       const task = await queuedTask(t.db);
-      expect((await rollUpResults(t.db, task.taskId, both)).result.status).toBe('success');
+      expect((await rollUpResults(t.db, task.taskId, both)).resultStatus).toBe('success');
     });
 
     it('aggregates finished subtasks: success, failure, partial success; unfinished ones are ignored', async () => {
       const parent = await queuedTask(t.db);
       await createTask(t.db, { parentTaskId: parent.taskId, action: 'deploy_node' }); // still requested
-      expect((await rollUpResults(t.db, parent.taskId, both)).result.status).toBe('incomplete');
+      expect((await rollUpResults(t.db, parent.taskId, both)).resultStatus).toBe('incomplete');
       await finishedChild(parent.taskId, 'deploy_node', 'success', { ok: ['n1'] });
-      expect((await rollUpResults(t.db, parent.taskId, both)).result).toMatchObject({
-        status: 'success',
-        successes: ['n1'],
+      expect(await rollUpResults(t.db, parent.taskId, both)).toMatchObject({
+        resultStatus: 'success',
+        resultSuccesses: ['n1'],
       });
       await finishedChild(parent.taskId, 'deploy_node', 'failure', { bad: ['n2'] });
-      expect((await rollUpResults(t.db, parent.taskId, both)).result).toMatchObject({
-        status: 'partial_success',
-        successes: ['n1'],
-        failures: ['n2'],
+      expect(await rollUpResults(t.db, parent.taskId, both)).toMatchObject({
+        resultStatus: 'partial_success',
+        resultSuccesses: ['n1'],
+        resultFailures: ['n2'],
       });
     });
 
@@ -494,22 +492,22 @@ describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
         bubble: { actionFilter: 'deploy_node' },
         align: { actionFilter: 'deploy_node' },
       });
-      expect(rolled.result).toMatchObject({
-        status: 'success',
-        successes: ['d1'],
-        failures: ['p2'],
+      expect(rolled).toMatchObject({
+        resultStatus: 'success',
+        resultSuccesses: ['d1'],
+        resultFailures: ['p2'],
       });
       const unfiltered = await rollUpResults(t.db, parent.taskId, { align: {} });
-      expect(unfiltered.result).toMatchObject({
-        status: 'partial_success',
-        successes: ['d1'],
-        failures: ['p2'],
+      expect(unfiltered).toMatchObject({
+        resultStatus: 'partial_success',
+        resultSuccesses: ['d1'],
+        resultFailures: ['p2'],
       });
       const listsOnly = await rollUpResults(t.db, parent.taskId, { bubble: {} });
-      expect(listsOnly.result).toMatchObject({
-        status: 'partial_success',
-        successes: ['p1', 'd1'],
-        failures: ['p2'],
+      expect(listsOnly).toMatchObject({
+        resultStatus: 'partial_success',
+        resultSuccesses: ['p1', 'd1'],
+        resultFailures: ['p2'],
       });
       await expect(rollUpResults(t.db, parent.taskId, {})).rejects.toBeInstanceOf(ValidationError);
     });
@@ -544,14 +542,16 @@ describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
         status: 'running',
         retry: 1,
         claimedEpoch: epoch,
-        result: { status: 'success', successes: ['n1'], failures: ['n2'] },
+        resultStatus: 'success',
+        resultSuccesses: ['n1'],
+        resultFailures: ['n2'],
       });
       const messages = (await getTask(t.db, id)).messages;
       expect(messages.map((m) => [m.message, m.error, m.contextType, m.context])).toEqual([
         ['Retrying task for failed entities.', false, 'NA', 'NA'],
       ]);
       const none = await completedWith([], ['n3'], 'failure');
-      expect((await retryTask(t.db, none, { epoch })).task.result.status).toBe('incomplete');
+      expect((await retryTask(t.db, none, { epoch })).task.resultStatus).toBe('incomplete');
     });
 
     it('retries nothing without failures, or when the result is success', async () => {
@@ -577,7 +577,7 @@ describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
         MaxRetriesReachedError,
       );
       const after = await getTask(t.db, id);
-      expect(after).toMatchObject({ status: 'complete', retry: 3, result: { status: 'failure' } });
+      expect(after).toMatchObject({ status: 'complete', retry: 3, resultStatus: 'failure' });
       expect(after.messages.map((m) => m.message)).toEqual(['Retry requested, out of attempts.']);
       expect((await retryTask(t.db, id, { epoch, maxAttempts: 0 })).task.retry).toBe(4);
     });
@@ -909,7 +909,9 @@ describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
       const after = await getTask(t.db, root.taskId);
       expect(after).toMatchObject({
         status: 'queued',
-        result: { status: 'incomplete', successes: [], failures: [] },
+        resultStatus: 'incomplete',
+        resultSuccesses: [],
+        resultFailures: [],
       });
       for (const id of [running.taskId, waiting.taskId, internal.taskId]) {
         const task = await getTask(t.db, id);

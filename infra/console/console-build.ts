@@ -11,13 +11,17 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Written last by a successful build: the digest of the sources it was built from. */
 const DIGEST_FILE = join(CONSOLE_DIST, '.build-digest');
 
-/** Everything the bundle is made of: the console, the client it imports, and the lockfile. */
+/**
+ * Everything the bundle is made of: the console, the modules of shared/ it imports (the client,
+ * the error taxonomy the client imports, the status and action lists), and the lockfile.
+ */
 const INPUTS = [
   'infra/console/index.html',
   'infra/console/vite.config.ts',
   'infra/console/src',
   'shared/client',
   'shared/errors.ts',
+  'shared/domain.ts',
   'package-lock.json',
 ];
 

@@ -293,18 +293,18 @@ export async function startDataApiEmulator(
   }
 
   /**
-   * Runs one statement under the call timeout. `run.settled` resolves once the server is done
-   * with it, which after a timeout is later than this function's answer.
+   * Runs one statement (its text, and its bound values with their OIDs) under the call timeout.
+   * `run.settled` resolves once the server is done with it, which after a timeout is later than
+   * this function's answer.
    */
   async function runStatement(
     client: pg.PoolClient,
     url: string,
     text: string,
-    oids: number[],
-    values: unknown[],
-    continueAfterTimeout: boolean,
-    run: { settled: Promise<unknown> },
+    { oids, values }: { readonly oids: number[]; readonly values: unknown[] },
+    run: { settled: Promise<unknown>; readonly continueAfterTimeout?: boolean },
   ): Promise<pg.QueryResult<unknown[]>> {
+    const continueAfterTimeout = run.continueAfterTimeout === true;
     // The parameter OIDs go in the Parse message (pg sends `types` there) and the same object
     // serves as the result type parser, keeping every value as the server's text.
     const types = Object.assign([...oids], { getTypeParser: () => rawText });
@@ -413,17 +413,9 @@ export async function startDataApiEmulator(
       client = await connect(entry.pool);
       release = () => client.release();
     }
-    const run = { settled: Promise.resolve() as Promise<unknown> };
+    const run = { settled: Promise.resolve() as Promise<unknown>, continueAfterTimeout };
     try {
-      const result = await runStatement(
-        client,
-        entry.url,
-        positional.text,
-        bound.oids,
-        bound.values,
-        continueAfterTimeout,
-        run,
-      );
+      const result = await runStatement(client, entry.url, positional.text, bound, run);
       const isDml = /^(INSERT|UPDATE|DELETE|MERGE)$/.test(result.command ?? '');
       const out: Body = {
         numberOfRecordsUpdated: isDml && result.fields.length === 0 ? (result.rowCount ?? 0) : 0,
@@ -493,15 +485,7 @@ export async function startDataApiEmulator(
       if (!tx) await client.query('begin');
       for (const bound of boundSets) {
         const run = { settled: Promise.resolve() as Promise<unknown> };
-        const result = await runStatement(
-          client,
-          entry.url,
-          positional.text,
-          bound.oids,
-          bound.values,
-          false,
-          run,
-        );
+        const result = await runStatement(client, entry.url, positional.text, bound, run);
         const first = result.rows[0];
         updateResults.push({
           generatedFields: first

@@ -114,7 +114,7 @@ function correlationIdOf(event: APIGatewayProxyEvent, requestId: string): string
 function finish(
   event: APIGatewayProxyEvent,
   response: APIGatewayProxyResult,
-  ids: { readonly requestId: string; readonly correlationId: string; readonly startedAt: number },
+  ids: RequestIds & { readonly startedAt: number },
   logger: Logger,
 ): APIGatewayProxyResult {
   const headers = response.headers ?? {};
@@ -134,8 +134,7 @@ function finish(
     response.isBase64Encoded = false;
   }
   logger.info('request served', {
-    requestId: ids.requestId,
-    correlationId: ids.correlationId,
+    ...ownKeys(ids),
     method: event.httpMethod,
     path: event.path,
     status: response.statusCode,
@@ -144,15 +143,30 @@ function finish(
   return response;
 }
 
-type RequestIds = { readonly requestId: string; readonly correlationId: string };
+type RequestIds = {
+  readonly requestId: string;
+  readonly correlationId: string;
+  /** The Lambda invocation's own id (Powertools' `function_request_id`). */
+  readonly invocationId: string | undefined;
+};
 
 /**
- * The logger's error and refusal lines for one request, with its ids written on each line rather
- * than only appended to the logger: a process serving requests concurrently (the local server)
- * shares one logger, whose appended keys belong to whichever request set them last.
+ * The ids a request's own lines carry as fields rather than only as the logger's appended keys
+ * and Lambda context: a process serving requests concurrently (the local server) shares one
+ * logger, whose keys and context belong to whichever request set them last. The invocation id
+ * replaces Powertools' `function_request_id` in place (same key, same position in the line).
  */
+function ownKeys(ids: RequestIds): Record<string, string> {
+  return {
+    ...(ids.invocationId ? { function_request_id: ids.invocationId } : {}),
+    requestId: ids.requestId,
+    correlationId: ids.correlationId,
+  };
+}
+
+/** The logger's error and refusal lines for one request, each with the request's own ids. */
 function requestLogger(logger: Logger, ids: RequestIds): RequestLog {
-  const own = { requestId: ids.requestId, correlationId: ids.correlationId };
+  const own = ownKeys(ids);
   return {
     info: (message: string, fields: Record<string, unknown>) =>
       logger.info(message, { ...fields, ...own }),
@@ -247,6 +261,7 @@ export function createHttpHandler(
     const ids = {
       requestId,
       correlationId: correlationIdOf(event, requestId),
+      invocationId: context.awsRequestId,
       startedAt: Date.now(),
     };
     logger.appendKeys({ requestId, correlationId: ids.correlationId });

@@ -61,6 +61,7 @@ describe("the local server's request logs", () => {
       );
     });
     expect(new Set(answers.map((a) => a.status))).toEqual(new Set([200, 404, 400]));
+    const invocations = new Set<unknown>();
     for (const answer of answers) {
       const own = lines.filter((line) => line.correlationId === answer.correlationId);
       // The access line, and for a refused request its refusal line.
@@ -69,6 +70,10 @@ describe("the local server's request logs", () => {
       );
       for (const line of own) expect(line.requestId).toBe(answer.requestId);
       expect(own.at(-1)?.status).toBe(answer.status);
+      // One invocation per request: its Lambda request id on each of its lines, no other's.
+      expect(new Set(own.map((line) => line.function_request_id)).size).toBe(1);
+      invocations.add(own[0]?.function_request_id);
     }
+    expect(invocations.size).toBe(answers.length);
   });
 });

@@ -1947,6 +1947,283 @@ const growing: HostileCase[] = [
   },
 ];
 
+// ---------------------------------------------------------------------------------------------
+// Bytes counted as the answer carries them: JSON escapes a control character into 6 bytes
+// (`\u0001`) and a quote into 2, and the Data API escapes JSON values once more. Counting raw
+// bytes let a read of "512 KiB" pass the Data API's 1 MiB and a message row its 64 KB.
+
+/** `count` control characters (U+0001): 1 byte stored, 6 bytes as JSON. */
+const ctl = (count: number) => '\u0001'.repeat(count);
+const quotes = (count: number) => '"'.repeat(count);
+
+/** A task with 30 messages of 10,000 control characters: 300 KB stored, 1.8 MB as JSON. */
+const escapedMessages: SetupStep[] = [
+  { method: 'POST', path: '/tasks', body: task(), captureTask: true },
+  {
+    method: 'POST',
+    path: '/tasks/{S}/messages',
+    body: Array.from({ length: 10 }, () => message({ message: ctl(10_000) })),
+    repeat: 3,
+  },
+];
+
+/** A parent with 24 subtasks whose result messages hold 9,000 control characters (54 KB as JSON). */
+const escapedSubtasks: SetupStep[] = [
+  { method: 'POST', path: '/tasks', body: task(), captureTask: true },
+  ...Array.from({ length: 24 }, (_, i) => [
+    {
+      method: 'POST',
+      path: '/tasks/{S}/subtasks',
+      body: { action: 'prepare_nodes', task_id: SUB(600 + i), epoch: '{E}' },
+    },
+    {
+      method: 'PATCH',
+      path: `/tasks/${SUB(600 + i)}`,
+      body: { epoch: '{E}', result: { message: ctl(9_000) } },
+    },
+  ]).flat(),
+];
+
+/** A parent with 5 subtasks of 1,000 one-character messages each: framing, not content. */
+const tinyMessageTree: SetupStep[] = [
+  { method: 'POST', path: '/tasks', body: task(), captureTask: true },
+  ...Array.from({ length: 5 }, (_, i) => [
+    {
+      method: 'POST',
+      path: '/tasks/{S}/subtasks',
+      body: { action: 'prepare_nodes', task_id: SUB(700 + i), epoch: '{E}' },
+    },
+    {
+      method: 'POST',
+      path: `/tasks/${SUB(700 + i)}/messages`,
+      body: Array.from({ length: 1000 }, () => message()),
+    },
+  ]).flat(),
+];
+
+/** 400 build-data items whose generator and format are control characters (7.7 KB as JSON). */
+const escapedBuildData: SetupStep[] = [
+  { method: 'POST', path: '/tasks', body: task(), captureTask: true },
+  {
+    method: 'POST',
+    path: '/nodes/ctl-node/builddata',
+    body: Array.from({ length: 100 }, () => ({
+      task_id: '{S}',
+      generator: ctl(1024),
+      data_format: ctl(256),
+      data_element: 'x',
+    })),
+    repeat: 4,
+  },
+];
+
+/** The answer's messages are cut, and it says so. */
+const messagesCut: AnswerCheck = (a) =>
+  a.body?.truncated?.messages ? undefined : 'nothing says the messages were cut';
+
+const escaped: HostileCase[] = [
+  {
+    name: 'a message of 20,000 control characters (120 KB as JSON)',
+    kind: 'bounds',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: message({ message: ctl(20_000) }),
+    status: 413,
+    check: names('message 0'),
+  },
+  {
+    name: 'a message of 40,000 quotes (80 KB as JSON)',
+    kind: 'bounds',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: message({ message: quotes(40_000) }),
+    status: 413,
+  },
+  {
+    name: 'a message whose extra holds 25,000 quotes (100 KB as the answer carries it)',
+    kind: 'bounds',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: message({ extra: { q: quotes(25_000) } }),
+    status: 413,
+  },
+  {
+    name: 'a batch whose second message is 20,000 control characters (nothing appended)',
+    kind: 'bounds',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: [message(), message({ message: ctl(20_000) })],
+    status: 413,
+    check: names('message 1'),
+  },
+  {
+    name: 'a message of 10,000 control characters (60 KB as JSON, accepted)',
+    kind: 'bounds',
+    method: 'POST',
+    path: '/tasks/{T}/messages',
+    body: message({ message: ctl(10_000) }),
+    status: 201,
+    writes: true,
+  },
+  {
+    name: 'a result message of 10,000 control characters (60 KB as JSON, accepted)',
+    kind: 'bounds',
+    method: 'PATCH',
+    path: '/tasks/{S}',
+    body: { result: { message: ctl(10_000) } },
+    headers: [JSON_TYPE, ['If-Match', '{V}']],
+    setup: [{ method: 'POST', path: '/tasks', body: task(), captureTask: true }],
+    status: 200,
+    writes: true,
+  },
+  {
+    name: 'a result message of 11,000 control characters (66 KB as JSON)',
+    kind: 'bounds',
+    method: 'PATCH',
+    path: '/tasks/{S}',
+    body: { result: { message: ctl(11_000) } },
+    headers: [JSON_TYPE, ['If-Match', '{V}']],
+    setup: [{ method: 'POST', path: '/tasks', body: task(), captureTask: true }],
+    status: 413,
+  },
+  {
+    name: 'every task (no limit), the newest holding 1.8 MB of messages as JSON',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks',
+    setup: escapedMessages,
+    sharedSetup: 'escaped messages',
+    status: 200,
+    check: both(withinAnswer, (a) =>
+      a.body?.[0]?.truncated?.messages
+        ? undefined
+        : 'the newest task does not say its messages were cut',
+    ),
+  },
+  {
+    name: 'a task with 30 messages of 10,000 control characters',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks/{S}',
+    setup: escapedMessages,
+    sharedSetup: 'escaped messages',
+    status: 200,
+    check: both(withinRead, messagesCut),
+  },
+  {
+    name: 'the tree of a task with 30 messages of 10,000 control characters',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks/{S}?layers=-1&subtaskerrors=true',
+    setup: escapedMessages,
+    sharedSetup: 'escaped messages',
+    status: 200,
+    check: withinRead,
+  },
+  {
+    name: 'a page of 1000 messages of 10,000 control characters',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks/{S}/messages?limit=1000',
+    setup: escapedMessages,
+    sharedSetup: 'escaped messages',
+    status: 200,
+    check: (a) =>
+      withinRead(a) ?? (a.headers['x-next-cursor'] ? undefined : 'no cursor to the rest'),
+  },
+  {
+    name: 'subtasks whose result messages hold 1.3 MB as JSON',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks/{S}/subtasks',
+    setup: escapedSubtasks,
+    sharedSetup: 'escaped subtasks',
+    status: 200,
+    check: both(withinRead, pagedOn(/subtasks\?cursor=/)),
+  },
+  {
+    name: 'the tree of those subtasks',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks/{S}?layers=-1',
+    setup: escapedSubtasks,
+    sharedSetup: 'escaped subtasks',
+    status: 200,
+    check: readsTask,
+  },
+  {
+    name: 'a page of 100 tasks, the newest 24 holding 1.3 MB of result messages as JSON',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks?limit=100',
+    setup: escapedSubtasks,
+    sharedSetup: 'escaped subtasks',
+    status: 200,
+    check: both(withinRead, pagedOn(/tasks\?.*limit=100.*cursor=/)),
+  },
+  {
+    name: 'recursive terminate of those subtasks',
+    kind: 'bounds',
+    method: 'POST',
+    path: '/tasks/{S}/terminate',
+    body: { recursive: true },
+    setup: escapedSubtasks,
+    sharedSetup: 'escaped subtasks',
+    status: 200,
+    writes: true,
+    check: both(withinRead, (a) =>
+      a.headers['x-total-count'] === '25' && a.body.length < 25
+        ? undefined
+        : `X-Total-Count ${a.headers['x-total-count']} with ${a.body.length} tasks listed`,
+    ),
+  },
+  {
+    name: 'a task tree with 5,000 one-character messages',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks/{S}?layers=-1',
+    setup: tinyMessageTree,
+    status: 200,
+    check: readsTask,
+  },
+  {
+    name: 'a task whose row is full, with 1,000 messages of 420 characters',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks/{S}',
+    setup: [
+      ...fullRow(16),
+      {
+        method: 'POST',
+        path: '/tasks/{S}/messages',
+        body: Array.from({ length: 1000 }, () => message({ message: big(420) })),
+      },
+    ],
+    status: 200,
+    check: readsTask,
+  },
+  {
+    name: "a node's 400 build-data items named in control characters (3 MB as JSON)",
+    kind: 'bounds',
+    method: 'GET',
+    path: '/nodes/ctl-node/builddata?latest=false&verbosity=1',
+    setup: escapedBuildData,
+    sharedSetup: 'escaped build data',
+    status: 200,
+    check: both(withinRead, pagedOn(/latest=false&verbosity=1&cursor=/)),
+  },
+  {
+    name: 'the same items with their payloads',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/nodes/ctl-node/builddata?latest=false',
+    setup: escapedBuildData,
+    sharedSetup: 'escaped build data',
+    status: 200,
+    check: both(withinRead, pagedOn(/latest=false&cursor=/)),
+  },
+];
+
 /** Every hostile case, in the order the runner sends them (the FIFO case ends its class). */
 export const HOSTILE_CASES: readonly HostileCase[] = [
   ...poisonedStrings,
@@ -1965,4 +2242,5 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
   ...bounds,
   ...growing,
   ...rows,
+  ...escaped,
 ];

@@ -27,6 +27,7 @@ import {
   reportBootAction,
 } from '../store/boot-actions.ts';
 import { type AnnounceDeps, announced } from './announce.ts';
+import { bounds } from './bounds.ts';
 
 /**
  * The boot-action use cases: the orchestrator's (create a node's context, list and read its
@@ -199,6 +200,15 @@ export async function reportAction(
     error,
     ...(Object.keys(extra).length > 0 ? { extra } : {}),
   }));
+  // Each detail is a message of the deploy task: within a message's bound, as any other.
+  bounds.messages(
+    details.map((d) => ({
+      message: d.message,
+      context_type: 'bootaction',
+      context: auth.action.actionId,
+      extra: d.extra ?? {},
+    })),
+  );
   const status = body.status?.toLowerCase() as 'success' | 'failure' | undefined;
   const record = await reportBootAction(deps.db, {
     actionId: auth.action.actionId,

@@ -1,5 +1,11 @@
 import { PayloadTooLargeError } from '../errors.ts';
-import { BUILD_DATA_PAYLOAD_BYTES, TASK_BOUNDS } from '../store/bounds.ts';
+import {
+  BUILD_DATA_PAYLOAD_BYTES,
+  jsonAnswerBytes,
+  messageAnswerBytes,
+  TASK_BOUNDS,
+  textAnswerBytes,
+} from '../store/bounds.ts';
 import { envelopeBytes } from './answer-budget.ts';
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value ?? null));
@@ -42,9 +48,14 @@ export const bounds = {
           `may hold at most ${TASK_BOUNDS.resultListsBytes} together`,
       );
     }
-    // The whole change as the task's row would hold it: alone past the row bound, it can never fit.
+    // The whole change as the task's row counts it (`tasks.answer_bytes`: each value as JSON
+    // text, escaped once): alone past the row bound, it can never fit.
     const rowSize =
-      size + envelopeBytes(result.message ?? null) + envelopeBytes(result.reason ?? null);
+      jsonAnswerBytes(result.add_successes ?? []) +
+      jsonAnswerBytes(result.add_failures ?? []) +
+      jsonAnswerBytes(result.add_links ?? []) +
+      textAnswerBytes(result.message) +
+      textAnswerBytes(result.reason);
     if (rowSize > TASK_BOUNDS.rowBytes) {
       throw new PayloadTooLargeError(
         `result message, reason and entity lists are ${rowSize} bytes as JSON; one task row ` +
@@ -53,10 +64,13 @@ export const bounds = {
     }
   },
 
-  /** Build-data payloads, each within what one read can return (as JSON text, escaped once). */
+  /**
+   * Build-data payloads, each within what one read can return (as JSON text, escaped once, as
+   * `build_data_payload_bound` counts it).
+   */
   buildData(items: readonly { data_element: string }[]): void {
     items.forEach((item, i) => {
-      const size = envelopeBytes(item.data_element);
+      const size = textAnswerBytes(item.data_element);
       if (size > BUILD_DATA_PAYLOAD_BYTES) {
         throw new PayloadTooLargeError(
           `item ${i}: data_element is ${size} bytes as JSON text; one build-data payload may hold at most ` +
@@ -75,14 +89,11 @@ export const bounds = {
     }[],
   ): void {
     messages.forEach((m, i) => {
-      const size =
-        Buffer.byteLength(m.message) +
-        Buffer.byteLength(m.context) +
-        Buffer.byteLength(m.context_type) +
-        jsonBytes(m.extra ?? {});
+      const size = messageAnswerBytes({ ...m, contextType: m.context_type });
       if (size > TASK_BOUNDS.messageBytes) {
         throw new PayloadTooLargeError(
-          `message ${i} is ${size} bytes (text, context and extra); a message may hold at most ${TASK_BOUNDS.messageBytes}`,
+          `message ${i} is ${size} bytes as JSON (text, context and extra, escaped once, as an ` +
+            `answer carries them); a message may hold at most ${TASK_BOUNDS.messageBytes}`,
         );
       }
     });

@@ -2,7 +2,13 @@ import type * as z from '#shared/zod.ts';
 import type { Deps } from '../deps.ts';
 import { type Action, isUserAction, USER_ACTIONS } from '../domain.ts';
 import { PreconditionRequiredError, ValidationError } from '../errors.ts';
-import { EMBEDDED_MESSAGES, READ_BUDGET_BYTES, withMeta } from '../store/bounds.ts';
+import {
+  EMBEDDED_MESSAGES,
+  messageAnswerBytes,
+  READ_BUDGET_BYTES,
+  ROW_FRAMING_BYTES,
+  withMeta,
+} from '../store/bounds.ts';
 import { type BuildDataPage, buildDataRead, queryBuildData } from '../store/build-data.ts';
 import { claimTasks, completeTasks } from '../store/queue.ts';
 import { purgeFinishedTasks } from '../store/retention.ts';
@@ -218,8 +224,8 @@ const FULL_LIST_TASKS = 500;
 /** Messages per internal page of the full listing. */
 const FULL_LIST_MESSAGES = 2000;
 /**
- * Estimated bytes per internal page: well under the Data API's 1 MiB response limit, with room
- * for the estimate's error (it counts each value's JSON plus a fixed envelope per row).
+ * Bytes per internal page, counted as the Data API carries them (each value's JSON text and each
+ * row's framing): well under its 1 MiB response limit.
  */
 const FULL_LIST_BYTES = 384 * 1024;
 
@@ -249,13 +255,7 @@ function takeRanges(pending: MessageRange[], rows: number): MessageRange[] {
 
 /** Bytes a message adds to a task answer, counted as `store/tasks.ts` counts it for one task. */
 function messageBytes(m: MessageRecord): number {
-  return (
-    Buffer.byteLength(m.message) +
-    Buffer.byteLength(m.context) +
-    Buffer.byteLength(m.contextType) +
-    Buffer.byteLength(JSON.stringify(m.extra)) +
-    96
-  );
+  return messageAnswerBytes(m) + ROW_FRAMING_BYTES.embeddedMessage;
 }
 
 /**

@@ -22,8 +22,9 @@ export const TASK_BOUNDS = {
    */
   nodeFilterBytes: 48 * 1024,
   /**
-   * One message: text, context, context type and `extra` as JSON (`result_message_bound`). A
-   * message row with its timestamp stays under the Data API's 64 KB.
+   * One message: text, context, context type and `extra` as JSON text, escaped once
+   * (`result_message_bound`, `messageAnswerBytes`). A message row with its timestamp stays under
+   * the Data API's 64 KB.
    */
   messageBytes: 62 * 1024,
 } as const;
@@ -36,10 +37,74 @@ export const BUILD_DATA_PAYLOAD_BYTES = 480 * 1024;
 
 /**
  * Bytes of rows one read statement returns at most: a page of tasks or messages, a task with
- * its messages, a task tree. Half the Data API's 1 MiB result, so JSON escaping and field
- * framing still fit; the first row is always returned, so paging always moves on.
+ * its messages, a task tree, counted as the Data API carries them (values as JSON text, each
+ * row's `ROW_FRAMING_BYTES`). Half the Data API's 1 MiB result, so what a count leaves out (the
+ * task row of a task read, a row past the budget when it is the first) still fits; the first
+ * row is always returned, so paging always moves on.
  */
 export const READ_BUDGET_BYTES = 512 * 1024;
+
+/**
+ * What one row adds to a Data API result besides its values' JSON text (which the reads count
+ * exactly: `tasks.answer_bytes`, `message_answer_bytes`, `json_text_bytes`): the field wrappers
+ * (`{"stringValue":"…"}`, `{"isNull":true}`, 15 to 18 bytes a field) and the values a count
+ * leaves out (ids, numbers, timestamps). Measured on the Data API emulator, with a margin
+ * (`test/store/read-bytes.test.ts`), for each shape of row a read returns.
+ */
+export const ROW_FRAMING_BYTES = {
+  /** A task row: 26 fields, 6 of them ids and timestamps. */
+  task: 1024,
+  /** A message read with its task or tree: the task's 26 fields are null on its row. */
+  embeddedMessage: 704,
+  /** A message on its own (`/messages`, the every-task listing's further pages). */
+  message: 320,
+  /** A message in the every-task listing's first statement: the task's fields null on its row. */
+  listedMessage: 768,
+  /** A build-data row: its metadata, repeated on each chunk of the payload. */
+  buildData: 384,
+} as const;
+
+/** Bytes of `text` as JSON text (escaped once), what `json_text_bytes` counts (migration 0008). */
+export function textAnswerBytes(text: string | null | undefined): number {
+  return text == null ? 4 : Buffer.byteLength(JSON.stringify(text));
+}
+
+/**
+ * Bytes of a JSON value as a `jsonb` column carries it into an answer: its Postgres text (with
+ * `", "` and `": "` between items), escaped once more as a string, what
+ * `json_text_bytes(value::text)` counts. Numbers count as JavaScript prints them; Postgres may
+ * print an exponent longer, so the database's bound stays the second line.
+ */
+export function jsonAnswerBytes(value: unknown): number {
+  return value == null ? 4 : textAnswerBytes(jsonbText(value));
+}
+
+function jsonbText(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(jsonbText).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    const items = Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${jsonbText(v)}`);
+    return `{${items.join(', ')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * A message's values as an answer carries them: the bound `result_message_bound` and the byte
+ * sums of the reads (`message_answer_bytes`, migration 0010), counted here the same way.
+ */
+export function messageAnswerBytes(m: {
+  message: string;
+  context: string;
+  contextType: string;
+  extra?: unknown;
+}): number {
+  return (
+    textAnswerBytes(m.message) +
+    textAnswerBytes(m.context) +
+    textAnswerBytes(m.contextType) +
+    jsonAnswerBytes(m.extra ?? {})
+  );
+}
 
 /** Messages embedded in one task of an answer at most; the rest are paged (`/messages`). */
 export const EMBEDDED_MESSAGES = 1000;

@@ -1,7 +1,7 @@
 import type { Db } from '../db/port.ts';
 import { type ColumnSpec, p, type SqlFragment, sql, statement } from '../db/sql.ts';
 import { UnprocessableError, ValidationError } from '../errors.ts';
-import { READ_BUDGET_BYTES, withMeta } from './bounds.ts';
+import { READ_BUDGET_BYTES, ROW_FRAMING_BYTES, withMeta } from './bounds.ts';
 import { checkFence, FENCE_COLUMNS, leaseFence } from './fence.ts';
 import { type Read, run, runRead } from './run.ts';
 import type { BuildDataQuery, BuildDataRecord, NewBuildData } from './types.ts';
@@ -227,16 +227,21 @@ items as (
   }
   // One more item than the limit tells whether the list goes on; the byte budget may end it
   // earlier (after one item at least), counting payloads only when they are sent.
-  // A payload counts as JSON text (escaped once), as the Data API and the answer carry it.
+  // Everything counts as JSON text (escaped once), as the Data API carries it: the payload, and
+  // the metadata with its row's framing once per row, so once per chunk of the payload. The
+  // chunks are counted from the payload's JSON size (at least its characters), never fewer.
   const payload = query.verbosity === 2 ? sql`json_text_bytes(d.data_element)` : sql`0`;
+  const chunks = query.verbosity === 2 ? sql`(1 + (p.bytes - 3) / ${CHUNK_CHARS}::int)` : sql`1`;
   const kept = sql`,
 sized as (
   select i."buildDataId", i."nodeName", i."taskId", i."collectedDate", i."generator", i."dataFormat",
     (extract(epoch from i."collectedDate") * 1000000)::bigint as "micros",
-    sum(256 + octet_length(i."nodeName") + octet_length(i."generator") + octet_length(i."dataFormat") + ${payload})
+    sum(p.bytes + ${chunks} * (${ROW_FRAMING_BYTES.buildData}::int + json_text_bytes(i."nodeName")
+        + json_text_bytes(i."generator") + json_text_bytes(i."dataFormat")))
       over w as running,
     row_number() over w as n, count(*) over () as fetched
   from items i${query.verbosity === 2 ? sql` join build_data d on d.build_data_id = i."buildDataId"` : sql.empty}
+  cross join lateral (select ${payload} as bytes) p
   window w as (order by i."collectedDate" desc, i."buildDataId" desc)
 ),
 kept as (

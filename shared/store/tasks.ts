@@ -9,7 +9,13 @@ import {
   ValidationError,
 } from '../errors.ts';
 import { LIMITS } from '../limits.ts';
-import { EMBEDDED_MESSAGES, READ_BUDGET_BYTES, TASK_BOUNDS, withMeta } from './bounds.ts';
+import {
+  EMBEDDED_MESSAGES,
+  READ_BUDGET_BYTES,
+  ROW_FRAMING_BYTES,
+  TASK_BOUNDS,
+  withMeta,
+} from './bounds.ts';
 import { fenced, fenceOf, LIVE_LEASE } from './fence.ts';
 import { createdTaskEvents, taskChangeEvents } from './outbox.ts';
 import {
@@ -196,12 +202,20 @@ const TASK_WITH_MESSAGES = {
   ...JOINED_MESSAGE_COLUMNS,
 } as const satisfies ColumnSpec;
 
-/** Bytes a message row adds to an answer: its text fields and `extra`, plus framing. */
-const MESSAGE_BYTES = sql`(octet_length(r.message) + octet_length(r.context) + octet_length(r.context_type)
-    + octet_length(r.extra::text) + 96)`;
+/**
+ * Bytes a message row adds to a task read's answer, as the Data API carries it: its values as
+ * JSON text (`message_answer_bytes`, migration 0010) and the row's framing, the task's fields
+ * being null on it. `shared/api/tasks.ts` counts an embedded message the same way.
+ */
+const MESSAGE_BYTES = sql`(message_answer_bytes(r.message, r.context, r.context_type, r.extra)
+    + ${ROW_FRAMING_BYTES.embeddedMessage}::int)`;
 
-/** Bytes a task row adds to an answer: the whole row as text. */
-const TASK_BYTES = sql`octet_length(t::text)`;
+/**
+ * Bytes a task row `t` adds to an answer: its values as JSON text, kept in the row when it is
+ * written (`tasks.answer_bytes`, migration 0008), and the row's framing.
+ */
+const taskBytes = (t: SqlFragment) => sql`(${t}.answer_bytes + ${ROW_FRAMING_BYTES.task}::int)`;
+const TASK_BYTES = taskBytes(sql`t`);
 
 /**
  * One task with its first messages in sequence order, in one statement: the task row, then one
@@ -315,7 +329,7 @@ export interface EmbeddedMessageBudget {
   readonly perTask: number;
   /** Most message rows in the statement, counted over the tasks in page order. */
   readonly rows: number;
-  /** Estimated bytes of message rows, cut as `listMessagesOfTasks` cuts. */
+  /** Bytes of message rows as the Data API carries them, cut as `listMessagesOfTasks` cuts. */
   readonly maxBytes: number;
 }
 
@@ -331,7 +345,8 @@ export interface TaskPageWithin {
   /**
    * With a message budget: the messages the same statement read, as `listMessagesOfTasks` would
    * have returned them for the page's first ranges (`messageRanges(tasks, perTask)` taken up to
-   * `rows` messages), and where it stopped.
+   * `rows` messages), and where it stopped; its rows are wider (the task's fields are null on
+   * them), so the byte budget may stop it sooner.
    */
   readonly messages: MessageBatch;
 }
@@ -358,7 +373,7 @@ const PAGE_MESSAGE_COLUMNS = {
 
 /**
  * A page of every task matching `filter` (without its own limit), newest first, sized for the
- * Data API: it stops after `maxTasks` tasks or once the tasks' estimated JSON passes `maxBytes`,
+ * Data API: it stops after `maxTasks` tasks or once the tasks' rows (`taskBytes`) pass `maxBytes`,
  * whichever comes first, but always returns at least one task. `GET /tasks` without `limit` walks
  * these pages to return every task, as Drydock does, with no response over the Data API's 1 MiB.
  *
@@ -380,12 +395,9 @@ export async function listTasksWithin(
   order by t.seq desc limit ${budget.maxTasks + 1}::int
 ),
 sized as (
-  -- The row's JSON, its subtask ids, and the Data API's per-field envelope: an estimate on the
-  -- safe side of what the final select sends.
+  -- The row's values as JSON text, its subtask ids included, and its framing.
   select page.task_id, page.seq,
-    sum(octet_length(row_to_json(page)::text) + 1024
-        + 40 * (select count(*) from tasks c where c.parent_task_id = page.task_id))
-      over (order by page.seq desc) as running,
+    sum(${taskBytes(sql`page`)}) over (order by page.seq desc) as running,
     row_number() over (order by page.seq desc) as n
   from page
 ),
@@ -421,9 +433,10 @@ mpage as (
   ) x
 ),
 msized as (
-  -- As listMessagesOfTasks: each value's size plus the Data API's per-field envelope.
+  -- As listMessagesOfTasks: each value as JSON text, and the row's framing (the task's fields
+  -- are null on it).
   select mpage.*,
-    sum(octet_length(message) + octet_length(context) + octet_length(context_type) + octet_length(extra::text) + 400)
+    sum(message_answer_bytes(message, context, context_type, extra) + ${ROW_FRAMING_BYTES.listedMessage}::int)
       over (order by idx, sequence) as running,
     row_number() over (order by idx, sequence) as n
   from mpage
@@ -515,9 +528,9 @@ page as (
   ) m
 ),
 sized as (
-  -- Each value's size plus the Data API's per-field envelope: an estimate on the safe side.
+  -- Each value as JSON text (as the Data API carries it) and the row's framing.
   select page.*,
-    sum(octet_length(message) + octet_length(context) + octet_length(context_type) + octet_length(extra::text) + 400)
+    sum(message_answer_bytes(message, context, context_type, extra) + ${ROW_FRAMING_BYTES.message}::int)
       over (order by idx, sequence) as running,
     row_number() over (order by idx, sequence) as n
   from page
@@ -857,7 +870,7 @@ upd as (
 ),
 events as (${taskChangeEvents({ from: sql`upd n`, oldStatus: sql`n.old_status`, oldResult: sql`n.result_status` })}),
 sized as (
-  select u.task_id, sum(octet_length(u::text)) over w as running, row_number() over w as n
+  select u.task_id, sum(${taskBytes(sql`u`)}) over w as running, row_number() over w as n
   from upd u
   window w as (order by u.task_id <> ${id}::uuid, u.seq)
 )

@@ -4,6 +4,7 @@ import { sql, statement } from '#shared/db/sql.ts';
 import {
   LeaseLostError,
   NotFoundError,
+  PayloadTooLargeError,
   UnprocessableError,
   ValidationError,
 } from '#shared/errors.ts';
@@ -167,5 +168,25 @@ describe.each(TEST_DRIVERS)('result messages on %s', (driver) => {
       appendMessages(t.db, task.taskId, [{ ...msg('bad ts'), ts: 'yesterday-ish' }]),
     ).rejects.toBeInstanceOf(ValidationError);
     expect((await getTask(t.db, task.taskId)).messageCount).toBe(0);
+  });
+
+  it('bounds a message as the answer carries it: control characters and quotes count escaped', async () => {
+    const task = await queuedTask(t.db);
+    const ctl = (n: number) => '\u0001'.repeat(n);
+    // 20,000 bytes stored, 120,002 as JSON text; 40,000 quotes, 80,002; extra of 25,000
+    // quotes, 50,000 bytes as jsonb text and 100,000 escaped once more.
+    for (const batch of [
+      [msg(ctl(20_000))],
+      [msg('"'.repeat(40_000))],
+      [msg('fits'), msg('m', { extra: { q: '"'.repeat(25_000) } })],
+    ]) {
+      await expect(appendMessages(t.db, task.taskId, batch)).rejects.toBeInstanceOf(
+        PayloadTooLargeError,
+      );
+    }
+    expect((await getTask(t.db, task.taskId)).messageCount).toBe(0);
+    // 10,000 control characters: 60,002 bytes as JSON text, within the bound (63,488).
+    await appendMessages(t.db, task.taskId, [msg(ctl(10_000))]);
+    expect((await getTask(t.db, task.taskId)).messages[0]?.message).toBe(ctl(10_000));
   });
 });

@@ -1,0 +1,208 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createDataApiClient,
+  type DataApiClient,
+  type ExecuteStatementOutput,
+} from '#shared/db/data-api-client.ts';
+import { sql, statement } from '#shared/db/sql.ts';
+import {
+  messageAnswerBytes,
+  READ_BUDGET_BYTES,
+  ROW_FRAMING_BYTES,
+  TASK_BOUNDS,
+} from '#shared/store/bounds.ts';
+import { postBuildData, queryBuildData } from '#shared/store/build-data.ts';
+import { appendMessages, listMessages } from '#shared/store/messages.ts';
+import {
+  createTask,
+  getTask,
+  getTaskTree,
+  listMessagesOfTasks,
+  listSubtasks,
+  listTasks,
+  terminateTask,
+  updateTask,
+} from '#shared/store/tasks.ts';
+import { queuedTask } from '#test/support/store-fixtures.ts';
+import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
+
+/**
+ * Reads count the bytes they return as the Data API carries them (values as JSON text, escaped
+ * once, and each row's framing), so one read stays within `READ_BUDGET_BYTES` of a Data API
+ * result whatever the values hold. Measured here through the emulator: the size of `records` in
+ * each answer, against what the read counted.
+ */
+
+/** A Data API client that remembers the size of the last answer's `records`, as JSON. */
+function measuringClient(inner: DataApiClient): DataApiClient & { lastBytes(): number } {
+  let last = 0;
+  return {
+    async executeStatement(input, options) {
+      const out: ExecuteStatementOutput = await inner.executeStatement(input, options);
+      last = Buffer.byteLength(JSON.stringify(out.records ?? []));
+      return out;
+    },
+    beginTransaction: (input, options) => inner.beginTransaction(input, options),
+    commitTransaction: (input, options) => inner.commitTransaction(input, options),
+    rollbackTransaction: (input, options) => inner.rollbackTransaction(input, options),
+    lastBytes: () => last,
+  };
+}
+
+/** 1 byte stored, 6 as JSON (`\u0001`). */
+const ctl = (count: number) => '\u0001'.repeat(count);
+const tiny = { message: 'm', error: false, contextType: 'task', context: 'c' };
+/** One read past the budget: the first row, returned even when alone past it, or a task row. */
+const ONE_ROW = TASK_BOUNDS.rowBytes + ROW_FRAMING_BYTES.task;
+
+describe.skipIf(!TEST_DRIVERS.includes('data-api'))('read sizes on the Data API', () => {
+  let t: TestDb;
+  let client: ReturnType<typeof measuringClient>;
+  let db: TestDb['db'];
+  const framing: Record<string, number> = {};
+
+  beforeAll(async () => {
+    t = await openTestDb('data-api');
+    const options = t.dataApi?.adapterOptions() ?? {};
+    client = measuringClient(createDataApiClient(options));
+    db = t.dataApi?.open({ client }) as TestDb['db'];
+  });
+  afterAll(async () => {
+    console.log(`row framing measured on the Data API emulator: ${JSON.stringify(framing)}`);
+    await t.close();
+  });
+
+  /** Bytes of `records` in the answer of `read`. */
+  async function measure(read: () => Promise<unknown>): Promise<number> {
+    await read();
+    return client.lastBytes();
+  }
+
+  async function answerBytes(taskId: string): Promise<number> {
+    const [row] = await t.db.query(
+      statement(
+        { n: 'int' },
+        sql`select answer_bytes as n from tasks where task_id = ${taskId}::uuid`,
+      ),
+    );
+    return row?.n ?? 0;
+  }
+
+  it('counts at least the framing each shape of row has', async () => {
+    const task = await queuedTask(t.db);
+    const alone = await measure(() => getTask(db, task.taskId));
+    await appendMessages(
+      t.db,
+      task.taskId,
+      Array.from({ length: 500 }, () => tiny),
+    );
+    const embedded = await measure(() => getTask(db, task.taskId));
+    framing.embeddedMessage = (embedded - alone) / 500 - messageAnswerBytes(tiny);
+    const tree = await measure(() => getTaskTree(db, task.taskId, { layers: -1 }));
+    framing.treeMessage = (tree - alone) / 500 - messageAnswerBytes(tiny);
+    const page = await measure(() => listMessages(db, task.taskId, { after: 0, limit: 500 }));
+    framing.message = page / 500 - messageAnswerBytes(tiny);
+    const ofTasks = await measure(() =>
+      listMessagesOfTasks(db, [{ taskId: task.taskId, from: 1, to: 500 }], {
+        maxBytes: READ_BUDGET_BYTES,
+      }),
+    );
+    framing.messageOfTasks = ofTasks / 500 - messageAnswerBytes(tiny);
+
+    const parent = await queuedTask(t.db);
+    for (let i = 0; i < 20; i += 1) {
+      await createTask(t.db, { action: 'prepare_nodes', parentTaskId: parent.taskId });
+    }
+    const subtasks = await listSubtasks(t.db, parent.taskId, 'all');
+    const child = await answerBytes(subtasks[0]?.taskId as string);
+    framing.task = (await measure(() => listSubtasks(db, parent.taskId, 'all'))) / 20 - child;
+    framing.taskPage =
+      (await measure(() => listTasks(db, { parentTaskId: parent.taskId, limit: 20 }))) / 20 - child;
+
+    const item = {
+      nodeName: 'framing-node',
+      taskId: task.taskId,
+      generator: 'lshw',
+      dataFormat: 'text/plain',
+      dataElement: 'x'.repeat(120_000),
+    };
+    await postBuildData(t.db, [item]);
+    const chunks = await measure(() =>
+      queryBuildData(db, { nodeName: item.nodeName, verbosity: 2 }),
+    );
+    // Ten chunk rows, each with the metadata; the payload once, as JSON text.
+    framing.buildData =
+      (chunks - (120_000 + 2)) / 10 -
+      (JSON.stringify(item.nodeName).length +
+        JSON.stringify(item.generator).length +
+        JSON.stringify(item.dataFormat).length);
+
+    expect(framing.embeddedMessage).toBeLessThanOrEqual(ROW_FRAMING_BYTES.embeddedMessage);
+    expect(framing.treeMessage).toBeLessThanOrEqual(ROW_FRAMING_BYTES.embeddedMessage);
+    expect(framing.message).toBeLessThanOrEqual(ROW_FRAMING_BYTES.message);
+    expect(framing.messageOfTasks).toBeLessThanOrEqual(ROW_FRAMING_BYTES.message);
+    expect(framing.task).toBeLessThanOrEqual(ROW_FRAMING_BYTES.task);
+    expect(framing.taskPage).toBeLessThanOrEqual(ROW_FRAMING_BYTES.task);
+    expect(framing.buildData).toBeLessThanOrEqual(ROW_FRAMING_BYTES.buildData);
+  });
+
+  it('keeps every read within its budget when values escape six times over', async () => {
+    const task = await queuedTask(t.db);
+    for (let i = 0; i < 3; i += 1) {
+      await appendMessages(
+        t.db,
+        task.taskId,
+        Array.from({ length: 10 }, () => ({ ...tiny, message: ctl(10_000) })),
+      );
+    }
+    const parent = await queuedTask(t.db);
+    for (let i = 0; i < 24; i += 1) {
+      const { task: sub } = await createTask(t.db, {
+        action: 'prepare_nodes',
+        parentTaskId: parent.taskId,
+      });
+      await updateTask(t.db, sub.taskId, { result: { message: ctl(9_000) } });
+      await appendMessages(t.db, sub.taskId, [{ ...tiny, message: ctl(10_000) }]);
+    }
+    for (let batch = 0; batch < 3; batch += 1) {
+      await postBuildData(
+        t.db,
+        Array.from({ length: 100 }, (_, i) => ({
+          nodeName: 'escaped-node',
+          taskId: task.taskId,
+          generator: `${ctl(1000)}${batch * 100 + i}`,
+          dataFormat: ctl(256),
+          dataElement: 'x',
+        })),
+      );
+    }
+    const reads: [string, () => Promise<unknown>][] = [
+      ['a task', () => getTask(db, task.taskId)],
+      ['its messages', () => listMessages(db, task.taskId, { after: 0, limit: 1000 })],
+      ['a tree', () => getTaskTree(db, parent.taskId, { layers: -1 })],
+      ['subtasks', () => listSubtasks(db, parent.taskId, 'all')],
+      ['a page of tasks', () => listTasks(db, { limit: 1000 })],
+      [
+        'messages of tasks',
+        () =>
+          listMessagesOfTasks(db, [{ taskId: task.taskId, from: 1, to: 30 }], {
+            maxBytes: READ_BUDGET_BYTES,
+          }),
+      ],
+      ['build data', () => queryBuildData(db, { nodeName: 'escaped-node', verbosity: 1 })],
+      [
+        'build data with payloads',
+        () => queryBuildData(db, { nodeName: 'escaped-node', verbosity: 2 }),
+      ],
+      [
+        'a recursive terminate',
+        () => terminateTask(db, parent.taskId, { terminatedBy: 'tester', recursive: true }),
+      ],
+    ];
+    const sizes: Record<string, number> = {};
+    for (const [name, read] of reads) sizes[name] = await measure(read);
+    for (const size of Object.values(sizes)) {
+      expect(size).toBeLessThanOrEqual(READ_BUDGET_BYTES + ONE_ROW);
+    }
+  });
+});

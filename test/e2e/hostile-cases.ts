@@ -1076,6 +1076,37 @@ const protocol: HostileCase[] = [
     status: 201,
     writes: true,
   },
+  // Drydock answers HEAD on its GET routes and OPTIONS everywhere (falcon); both were 405.
+  {
+    name: 'HEAD on a task: its GET without the body',
+    kind: 'protocol',
+    method: 'HEAD',
+    path: '/tasks/{T}',
+    status: 200,
+    check: (a) =>
+      a.bytes === 0 && a.headers.etag ? undefined : `${a.bytes} bytes, ETag ${a.headers.etag}`,
+  },
+  {
+    name: 'HEAD on the task list',
+    kind: 'protocol',
+    method: 'HEAD',
+    path: '/tasks?limit=1',
+    status: 200,
+    check: (a) => (a.bytes === 0 ? undefined : `${a.bytes} bytes`),
+  },
+  {
+    name: 'OPTIONS on a task: the methods it allows',
+    kind: 'protocol',
+    method: 'OPTIONS',
+    path: '/tasks/{T}',
+    status: 200,
+    check: (a) => {
+      const allow = String(a.headers.allow ?? '');
+      return ['GET', 'HEAD', 'PATCH', 'OPTIONS'].every((m) => allow.includes(m))
+        ? undefined
+        : `Allow: ${allow}`;
+    },
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------

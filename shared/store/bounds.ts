@@ -56,9 +56,12 @@ export const ROW_FRAMING_BYTES = {
   task: 1024,
   /** A message read with its task or tree: the task's 26 fields are null on its row. */
   embeddedMessage: 704,
-  /** A message on its own (`/messages`, the every-task listing's further pages). */
+  /** A message on its own (`/messages`). */
   message: 320,
-  /** A message in the every-task listing's first statement: the task's fields null on its row. */
+  /**
+   * A message in the every-task listing's first statement, where the task's fields are null on
+   * its row; its further pages of messages count theirs the same, so both cut alike.
+   */
   listedMessage: 768,
   /** A build-data row: its metadata, repeated on each chunk of the payload. */
   buildData: 384,

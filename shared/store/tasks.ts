@@ -345,8 +345,7 @@ export interface TaskPageWithin {
   /**
    * With a message budget: the messages the same statement read, as `listMessagesOfTasks` would
    * have returned them for the page's first ranges (`messageRanges(tasks, perTask)` taken up to
-   * `rows` messages), and where it stopped; its rows are wider (the task's fields are null on
-   * them), so the byte budget may stop it sooner.
+   * `rows` messages), and where it stopped.
    */
   readonly messages: MessageBatch;
 }
@@ -528,9 +527,10 @@ page as (
   ) m
 ),
 sized as (
-  -- Each value as JSON text (as the Data API carries it) and the row's framing.
+  -- Each value as JSON text (as the Data API carries it) and the row's framing, counted as the
+  -- listing's first statement counts its wider rows (listTasksWithin), so both cut alike.
   select page.*,
-    sum(message_answer_bytes(message, context, context_type, extra) + ${ROW_FRAMING_BYTES.message}::int)
+    sum(message_answer_bytes(message, context, context_type, extra) + ${ROW_FRAMING_BYTES.listedMessage}::int)
       over (order by idx, sequence) as running,
     row_number() over (order by idx, sequence) as n
   from page

@@ -158,7 +158,7 @@ describe.skipIf(!TEST_DRIVERS.includes('data-api'))('read sizes on the Data API'
     expect(framing.embeddedMessage).toBeLessThanOrEqual(ROW_FRAMING_BYTES.embeddedMessage);
     expect(framing.treeMessage).toBeLessThanOrEqual(ROW_FRAMING_BYTES.embeddedMessage);
     expect(framing.message).toBeLessThanOrEqual(ROW_FRAMING_BYTES.message);
-    expect(framing.messageOfTasks).toBeLessThanOrEqual(ROW_FRAMING_BYTES.message);
+    expect(framing.messageOfTasks).toBeLessThanOrEqual(ROW_FRAMING_BYTES.listedMessage);
     expect(framing.listedMessage).toBeLessThanOrEqual(ROW_FRAMING_BYTES.listedMessage);
     expect(framing.task).toBeLessThanOrEqual(ROW_FRAMING_BYTES.task);
     expect(framing.taskPage).toBeLessThanOrEqual(ROW_FRAMING_BYTES.task);

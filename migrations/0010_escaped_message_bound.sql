@@ -4,14 +4,14 @@
 -- once more as the string the Data API carries it in. So a message of 60,000 control characters
 -- passed the raw bound of 62 KiB and answered 360 KB, past a Data API row (64 KB), and reads that
 -- summed stored bytes to stay within 512 KiB answered several MB, past a Data API result (1 MiB).
--- `message_answer_bytes` is that measure, once: the bound below, and every read that sums the
--- messages it returns (`shared/store/tasks.ts`, `shared/store/messages.ts`).
+-- `message_answer_bytes` is that measure: the bound below; the reads that sum the messages they
+-- return write the same body out (`messageAnswerBytesSql` in `shared/store/bounds.ts`), cheaper
+-- there than a call a row.
 -- NOT VALID: enforced on every new write; rows written before are left as they are.
 -- Forward-only: never edit this file once applied.
 
--- PL/pgSQL, like `json_text_bytes` since migration 0011: a read calls it once a row, its
--- expression planned once a session, where an inlined SQL body would be planned again in every
--- statement that uses it (the bound's check included).
+-- PL/pgSQL, like `json_text_bytes` since migration 0011: the check calls it once a row, its
+-- expression planned once a session.
 create function message_answer_bytes(message text, context text, context_type text, extra jsonb)
 returns integer
 language plpgsql immutable parallel safe as $$

@@ -1,3 +1,5 @@
+import { type SqlFragment, sql } from '../db/sql.ts';
+
 /**
  * How much one task may hold and one read may return, so that every answer fits what carries it:
  * a Lambda answer stops at 6 MB, a Data API result at 1 MiB and a Data API row at 64 KB.
@@ -108,6 +110,15 @@ export function messageAnswerBytes(m: {
     jsonAnswerBytes(m.extra ?? {})
   );
 }
+
+/**
+ * `message_answer_bytes` (migration 0010) of the message row `m`, written out for the reads: a
+ * PL/pgSQL call a row cost a 100-message task read about 460 µs more server CPU than before,
+ * its body inlined about 320 µs (`npm run bench -- --phases store --store-cases get-task`).
+ */
+export const messageAnswerBytesSql = (m: SqlFragment): SqlFragment =>
+  sql`(octet_length(to_json(${m}.message)::text) + octet_length(to_json(${m}.context)::text)
+    + octet_length(to_json(${m}.context_type)::text) + octet_length(to_json(${m}.extra::text)::text))`;
 
 /** Messages embedded in one task of an answer at most; the rest are paged (`/messages`). */
 export const EMBEDDED_MESSAGES = 1000;

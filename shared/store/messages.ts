@@ -2,7 +2,7 @@ import type { Db } from '../db/port.ts';
 import { type ColumnSpec, p, type Row, sql, statement } from '../db/sql.ts';
 import { NotFoundError, UnprocessableError, ValidationError } from '../errors.ts';
 import { LIMITS } from '../limits.ts';
-import { READ_BUDGET_BYTES, ROW_FRAMING_BYTES } from './bounds.ts';
+import { messageAnswerBytesSql, READ_BUDGET_BYTES, ROW_FRAMING_BYTES } from './bounds.ts';
 import { checkFence, FENCE_COLUMNS, type LeaseFence, leaseFence } from './fence.ts';
 import { run, runRetryingOnConflict } from './run.ts';
 import type { AppendResult, MessageRecord, NewMessage } from './types.ts';
@@ -151,7 +151,7 @@ export interface MessagePage {
 /**
  * A page of a task's messages after sequence `after`, in order: at most `limit` of them and
  * `READ_BUDGET_BYTES` of rows, counted as the Data API carries them (values as JSON text,
- * `message_answer_bytes`, and each row's framing); always at least one, so paging moves on.
+ * `messageAnswerBytesSql`, and each row's framing); always at least one, so paging moves on.
  */
 export async function listMessages(
   db: Db,
@@ -174,8 +174,7 @@ from (select task_id from tasks where task_id = ${task}::uuid) as t
 left join lateral (
   select * from (
     select r.*, count(*) over () as fetched, row_number() over w as n,
-      sum(message_answer_bytes(r.message, r.context, r.context_type, r.extra)
-        + ${ROW_FRAMING_BYTES.message}::int) over w as running
+      sum(${messageAnswerBytesSql(sql`r`)} + ${ROW_FRAMING_BYTES.message}::int) over w as running
     from (
       select * from result_message r
       where r.task_id = t.task_id and r.sequence > ${options.after}::bigint

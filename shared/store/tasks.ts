@@ -11,6 +11,7 @@ import {
 import { LIMITS } from '../limits.ts';
 import {
   EMBEDDED_MESSAGES,
+  messageAnswerBytesSql,
   READ_BUDGET_BYTES,
   ROW_FRAMING_BYTES,
   TASK_BOUNDS,
@@ -204,11 +205,10 @@ const TASK_WITH_MESSAGES = {
 
 /**
  * Bytes a message row adds to a task read's answer, as the Data API carries it: its values as
- * JSON text (`message_answer_bytes`, migration 0010) and the row's framing, the task's fields
+ * JSON text (`messageAnswerBytesSql`) and the row's framing, the task's fields
  * being null on it. `shared/api/tasks.ts` counts an embedded message the same way.
  */
-const MESSAGE_BYTES = sql`(message_answer_bytes(r.message, r.context, r.context_type, r.extra)
-    + ${ROW_FRAMING_BYTES.embeddedMessage}::int)`;
+const MESSAGE_BYTES = sql`(${messageAnswerBytesSql(sql`r`)} + ${ROW_FRAMING_BYTES.embeddedMessage}::int)`;
 
 /**
  * Bytes a task row `t` adds to an answer: its values as JSON text, kept in the row when it is
@@ -435,7 +435,7 @@ msized as (
   -- As listMessagesOfTasks: each value as JSON text, and the row's framing (the task's fields
   -- are null on it).
   select mpage.*,
-    sum(message_answer_bytes(message, context, context_type, extra) + ${ROW_FRAMING_BYTES.listedMessage}::int)
+    sum(${messageAnswerBytesSql(sql`mpage`)} + ${ROW_FRAMING_BYTES.listedMessage}::int)
       over (order by idx, sequence) as running,
     row_number() over (order by idx, sequence) as n
   from mpage
@@ -530,7 +530,7 @@ sized as (
   -- Each value as JSON text (as the Data API carries it) and the row's framing, counted as the
   -- listing's first statement counts its wider rows (listTasksWithin), so both cut alike.
   select page.*,
-    sum(message_answer_bytes(message, context, context_type, extra) + ${ROW_FRAMING_BYTES.listedMessage}::int)
+    sum(${messageAnswerBytesSql(sql`page`)} + ${ROW_FRAMING_BYTES.listedMessage}::int)
       over (order by idx, sequence) as running,
     row_number() over (order by idx, sequence) as n
   from page

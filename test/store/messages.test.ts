@@ -8,6 +8,7 @@ import {
   UnprocessableError,
   ValidationError,
 } from '#shared/errors.ts';
+import { messageAnswerBytes, messageAnswerBytesSql } from '#shared/store/bounds.ts';
 import { appendMessages, listMessages } from '#shared/store/messages.ts';
 import { getTask } from '#shared/store/tasks.ts';
 import { becomeLeader, expireLease, queuedTask } from '#test/support/store-fixtures.ts';
@@ -188,5 +189,22 @@ describe.each(TEST_DRIVERS)('result messages on %s', (driver) => {
     // 10,000 control characters: 60,002 bytes as JSON text, within the bound (63,488).
     await appendMessages(t.db, task.taskId, [msg(ctl(10_000))]);
     expect((await getTask(t.db, task.taskId)).messages[0]?.message).toBe(ctl(10_000));
+    // The bound's function, the reads' written-out body and the API's count agree.
+    const samples = [
+      msg('a "quoted" \\ line\nwith\ttabs\u0001 and é ✓ 𝄞'),
+      msg('m', { extra: { q: 'x"y', n: [1, 2.5, null, true], deep: { 'k"': '\u001f' } } }),
+    ];
+    await appendMessages(t.db, task.taskId, samples);
+    const rows = await t.db.query(
+      statement(
+        { fn: 'int', inline: 'int' },
+        sql`select message_answer_bytes(r.message, r.context, r.context_type, r.extra) as fn,
+  ${messageAnswerBytesSql(sql`r`)} as inline
+from result_message r where r.task_id = ${task.taskId}::uuid and r.sequence > 1 order by r.sequence`,
+      ),
+    );
+    expect(rows).toEqual(
+      samples.map((m) => ({ fn: messageAnswerBytes(m), inline: messageAnswerBytes(m) })),
+    );
   });
 });

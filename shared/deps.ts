@@ -11,6 +11,7 @@ import {
   type Telemetry,
 } from './metrics.ts';
 import { InProcessBus } from './notify/bus.ts';
+import { createOutboxHandOff } from './notify/hand-off.ts';
 import { createPublisher, type EventPublisher, type EventSink } from './notify/publisher.ts';
 import { busSink, createEventBridgeSink } from './notify/sinks.ts';
 import type { WaitClock } from './notify/wait.ts';
@@ -133,21 +134,26 @@ export async function createDeps(
         ? busSink(bus)
         : // Nobody to tell: events are marked published (and counted) by the schedule.
           { name: 'none', deliver: async (events) => events.map((event) => event.eventId) };
+  const mode =
+    config.events.sink === 'none' || config.events.publish === 'schedule'
+      ? 'none'
+      : bus
+        ? 'background'
+        : 'inline';
+  // Inline (a Lambda): writes hand their events over and marks ride on the next statement, so
+  // publishing costs no Data API call of its own.
+  const handOff = mode === 'inline' ? createOutboxHandOff(db) : undefined;
   const events = createPublisher({
     db,
     sink,
-    mode:
-      config.events.sink === 'none' || config.events.publish === 'schedule'
-        ? 'none'
-        : bus
-          ? 'background'
-          : 'inline',
+    mode,
     log,
     onDelivered: (delivered) => recordEventCounts(telemetry, delivered),
+    ...(handOff ? { handOff } : {}),
   });
   return Object.freeze({
     config,
-    db,
+    db: handOff?.db ?? db,
     logger: log,
     clock: { now: () => new Date() },
     events,

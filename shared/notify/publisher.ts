@@ -5,6 +5,7 @@ import {
   type OutboxEvent,
   releaseEventClaims,
 } from '../store/outbox.ts';
+import type { OutboxHandOff } from './hand-off.ts';
 
 /** Where events go: EventBridge on AWS, the in-process bus locally. */
 export interface EventSink {
@@ -45,7 +46,24 @@ export interface PublisherOptions {
   readonly claimSeconds?: number;
   /** Called with what each drain delivered (counts for metrics). */
   readonly onDelivered?: (events: readonly OutboxEvent[]) => void;
+  /**
+   * Inline only: the container's hand-off (`hand-off.ts`). A write's statement returns its events,
+   * `afterWrite` delivers those and leaves their mark to the next statement (no call of its own),
+   * and `drain` (the schedule's sweep) takes only rows older than `sweepAfterSeconds`, which
+   * their writers have had time to mark.
+   */
+  readonly handOff?: OutboxHandOff;
+  /** With `handOff`: the age from which the sweep takes a pending row. */
+  readonly sweepAfterSeconds?: number;
 }
+
+/**
+ * How long a container has to mark the events it delivered (with its next statement) before the
+ * schedule's sweep delivers them again: a Lambda container serving an orchestrator's polling runs
+ * its next statement within seconds; one left idle longer redelivers (consumers de-duplicate by
+ * task and version). Events a writer failed to deliver wait as long for the sweep.
+ */
+export const SWEEP_AFTER_SECONDS = 120;
 
 /**
  * The outbox publisher: claims pending rows (one statement), delivers them to the sink, marks the
@@ -57,13 +75,21 @@ export interface PublisherOptions {
 export function createPublisher(options: PublisherOptions): EventPublisher {
   const batchSize = options.batchSize ?? 100;
   const claimSeconds = options.claimSeconds ?? 30;
+  const handOff = options.mode === 'inline' ? options.handOff : undefined;
+  // The sweep's age: with a hand-off, rows younger than it are their writers' to mark.
+  const sweepAge = handOff ? (options.sweepAfterSeconds ?? SWEEP_AFTER_SECONDS) : 0;
   let running: Promise<number> | undefined;
   let again = false;
 
-  const drainOnce = async (): Promise<number> => {
+  const drainOnce = async (olderThanSeconds: number): Promise<number> => {
     let delivered = 0;
     for (;;) {
-      const batch = await claimPendingEvents(options.db, { limit: batchSize, claimSeconds });
+      // Not through the hand-off: a mark riding on a claim could meet the rows it claims.
+      const batch = await claimPendingEvents(options.db, {
+        limit: batchSize,
+        claimSeconds,
+        olderThanSeconds,
+      });
       if (batch.length === 0) return delivered;
       let ok: readonly number[] = [];
       try {
@@ -100,7 +126,7 @@ export function createPublisher(options: PublisherOptions): EventPublisher {
       try {
         do {
           again = false;
-          total += await drainOnce();
+          total += await drainOnce(sweepAge);
         } while (again);
       } finally {
         // Cleared in the same turn that last read `again`, so a write that comes after it starts
@@ -113,22 +139,54 @@ export function createPublisher(options: PublisherOptions): EventPublisher {
     return running;
   };
 
+  const warnFailed = (error: unknown): void => {
+    options.log?.warn('event publishing failed; the schedule delivers the events later', {
+      errorName: (error as Error).name,
+      reason: (error as Error).message,
+    });
+  };
+
   const quietDrain = async (): Promise<void> => {
     try {
       await drain();
     } catch (error) {
-      options.log?.warn('event publishing failed; the schedule delivers the events later', {
+      warnFailed(error);
+    }
+  };
+
+  /**
+   * Delivers the events the write's statements returned and leaves their mark to the next
+   * statement; what failed stays pending for the sweep. Never throws.
+   */
+  const deliverReturned = async (events: readonly OutboxEvent[]): Promise<void> => {
+    let ok: readonly number[] = [];
+    try {
+      ok = await options.sink.deliver(events);
+    } catch (error) {
+      options.log?.warn('event delivery failed; the schedule delivers the events later', {
+        sink: options.sink.name,
+        events: events.length,
         errorName: (error as Error).name,
         reason: (error as Error).message,
       });
     }
+    const okSet = new Set(ok);
+    if (ok.length > 0) options.onDelivered?.(events.filter((e) => okSet.has(e.eventId)));
+    handOff?.markLater(ok);
   };
 
   return {
     sink: options.sink,
     drain,
     async afterWrite() {
-      if (options.mode === 'inline') await quietDrain();
+      if (handOff) {
+        const { events, returning, omitted } = handOff.take();
+        if (events.length > 0) await deliverReturned(events);
+        // A write whose statement does not return its events, or wrote too many to return: claim
+        // them back, fresh ones included (a row another container has yet to mark may then go
+        // out twice).
+        if (!returning || omitted) await drainOnce(0).catch((error: unknown) => warnFailed(error));
+      } else if (options.mode === 'inline') await quietDrain();
       else if (options.mode === 'background') void quietDrain();
     },
     async idle() {

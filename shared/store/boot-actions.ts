@@ -4,6 +4,7 @@ import { type ColumnSpec, p, type SqlFragment, sql, statement } from '../db/sql.
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { checkFence, FENCE_COLUMNS, leaseFence } from './fence.ts';
 import { MAX_APPEND_BATCH } from './messages.ts';
+import { RETURNED_EVENTS_COLUMN, returnedEvents } from './outbox.ts';
 import { run } from './run.ts';
 
 /**
@@ -282,6 +283,7 @@ export function bootActionStatusOutbox(final: SqlFragment): SqlFragment {
     t.result_status, t.claimed_epoch, t.version,
     jsonb_build_object('action_id', f.action_id, 'action_name', f.action_name, 'node_name', f.node_name)
   from ${final} f left join tasks t on t.task_id = f.task_id
+  returning *
 ),
 `;
 }
@@ -320,6 +322,7 @@ export async function reportBootAction(
         identityKeyHash: 'text',
         currentStatus: 'text',
         updatedNow: 'bool',
+        ...RETURNED_EVENTS_COLUMN,
       },
       sql`with cur as (select * from boot_action_status where action_id = ${id}::text),
 upd as (
@@ -352,7 +355,7 @@ select c.action_id as "actionId", c.node_name as "nodeName", c.action_name as "a
   c.task_id as "taskId", coalesce(u.action_status, c.action_status) as "actionStatus",
   c.created as "created", coalesce(u.updated, c.updated) as "updated",
   c.identity_key_hash as "identityKeyHash", c.action_status as "currentStatus",
-  (u.action_id is not null) as "updatedNow"
+  (u.action_id is not null) as "updatedNow", ${returnedEvents(sql`boot_action_events`)}
 from cur c left join upd u on u.action_id = c.action_id`,
     ),
   );
@@ -364,6 +367,12 @@ from cur c left join upd u on u.action_id = c.action_id`,
     }
     throw new ConflictError(`Action ${input.actionId} status finalized, not available for update.`);
   }
-  const { identityKeyHash: _hash, currentStatus: _current, updatedNow: _now, ...record } = row;
+  const {
+    identityKeyHash: _hash,
+    currentStatus: _current,
+    updatedNow: _now,
+    outboxEvents: _events,
+    ...record
+  } = row;
   return { ...record, actionStatus: record.actionStatus as BootActionStatus };
 }

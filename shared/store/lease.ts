@@ -3,6 +3,7 @@ import { type ColumnSpec, sql, statement } from '../db/sql.ts';
 import { LeaseLostError, ValidationError } from '../errors.ts';
 import { LIMITS } from '../limits.ts';
 import { LEASE_EXCLUSIVE } from './fence.ts';
+import { RETURNED_EVENTS_COLUMN, returnedEvents } from './outbox.ts';
 import { run } from './run.ts';
 import type { LeaseClaim, LeaseState } from './types.ts';
 
@@ -41,7 +42,7 @@ export async function claimLease(
   const rows = await run(
     db,
     statement(
-      { ...LEASE_COLUMNS, held: 'bool' },
+      { ...LEASE_COLUMNS, held: 'bool', ...RETURNED_EVENTS_COLUMN },
       sql`with claim as (
   insert into active_instance as a (lease_id, holder, epoch, acquired_at, renewed_at, expires_at)
   select 1, ${options.instanceId}::text, 1, now(), now(), now() + make_interval(secs => ${options.graceSeconds}::int)
@@ -63,15 +64,19 @@ takeover as (
   select 'Lease Takeover', c.epoch, jsonb_build_object('holder', c.holder,
     'previous_holder', (select holder from prev), 'previous_epoch', (select epoch from prev))
   from claim c where c.epoch is distinct from (select epoch from prev)
+  returning *
 )
-select ${LEASE_SELECT}, true as "held" from claim a
+select ${LEASE_SELECT}, true as "held", ${returnedEvents(sql`takeover`)} from claim a
 union all
-select ${LEASE_SELECT}, false as "held" from active_instance a
+select ${LEASE_SELECT}, false as "held", null::json from active_instance a
 where a.lease_id = 1 and not exists (select 1 from claim)`,
     ),
   );
   const row = rows[0];
-  if (row) return row;
+  if (row) {
+    const { outboxEvents: _events, ...claim } = row;
+    return claim;
+  }
   // Lost a race for the very first row: our snapshot predates the winner's insert. Read it now.
   const current = await readLease(db);
   if (!current) throw new LeaseLostError('the lease could not be claimed; retry');

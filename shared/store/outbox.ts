@@ -6,8 +6,10 @@ import { run } from './run.ts';
 /**
  * The transactional outbox (`event_outbox`, migration 0006). The statements that change a task's
  * status or result insert the change's event row in a CTE of their own statement, with the
- * fragments below, so a change and its event commit (or roll back) together. The publisher
- * (`shared/notify/publisher.ts`) claims pending rows, delivers them and marks them.
+ * fragments below, so a change and its event commit (or roll back) together, and return the rows
+ * they wrote (`returnedEvents`), so a publisher at hand delivers them without reading them back.
+ * The publisher (`shared/notify/publisher.ts`) delivers them and marks them; rows nobody
+ * delivered (a crash, a failed delivery) are claimed by the schedule's sweep.
  */
 
 export const DETAIL_TYPES = ['Task Status Change', 'Lease Takeover', 'Boot Action Status'] as const;
@@ -41,7 +43,8 @@ export function taskChangeEvents(source: TaskChangeSource): SqlFragment {
   select 'Task Status Change', n.task_id, n.parent_task_id, n.action, ${source.oldStatus}, n.status,
     n.result_status, ${epoch}, n.version
   from ${source.from}
-  where (${source.oldStatus}) is distinct from n.status or (${source.oldResult}) is distinct from n.result_status`;
+  where (${source.oldStatus}) is distinct from n.status or (${source.oldResult}) is distinct from n.result_status
+  returning *`;
 }
 
 /** A created task's event: from nothing to its first status. `created` returns `tasks.*`. */
@@ -51,6 +54,61 @@ export function createdTaskEvents(created: SqlFragment): SqlFragment {
     oldStatus: sql`null::text`,
     oldResult: sql`null::text`,
   });
+}
+
+/**
+ * The column a statement that wrote events returns them in (`returnedEvents`), on one row only:
+ * the publisher's hand-off (`shared/notify/hand-off.ts`) takes it off the rows before the store
+ * sees them.
+ */
+export const RETURNED_EVENTS = 'outboxEvents';
+
+/** `RETURNED_EVENTS` as a column to spread into a statement's column spec. */
+export const RETURNED_EVENTS_COLUMN = { [RETURNED_EVENTS]: 'json?' } as const satisfies ColumnSpec;
+
+/**
+ * Most bytes of returned events and what shares their row: one Data API row carries 64 KB. A
+ * statement that wrote more than fits (a large tree terminated, a big batch, beside a task row
+ * near its bound) returns how many instead, and the publisher reads them back with a claim.
+ */
+const RETURNED_EVENTS_ROW_BYTES = 60 * 1024;
+
+/**
+ * The select-list entry returning the event rows the data-modifying CTE `cte` wrote (its
+ * `returning *`), as one JSON array in event order, or `{"omitted": n}` when they and `beside`
+ * (the bytes of the row's other columns, e.g. a task's `answer_bytes`) would pass
+ * `RETURNED_EVENTS_ROW_BYTES`; null when it wrote none. A statement returning several rows puts it
+ * on one of them (`null::json` on the others).
+ */
+export function returnedEvents(cte: SqlFragment, beside: SqlFragment = sql`0`): SqlFragment {
+  return sql`${returnedEventsValue(cte, beside)} as "outboxEvents"`;
+}
+
+/** `returnedEvents` without its column name, for an expression that picks the row it rides on. */
+export function returnedEventsValue(cte: SqlFragment, beside: SqlFragment = sql`0`): SqlFragment {
+  return sql`(select case when x.j is null then null
+    when octet_length(x.j::text) + coalesce(${beside}, 0) + 1024 <= ${RETURNED_EVENTS_ROW_BYTES}::int
+      then x.j else json_build_object('omitted', json_array_length(x.j)) end
+  from (select json_agg(json_build_object('eventId', e.event_id, 'detailType', e.detail_type,
+    'taskId', e.task_id, 'parentTaskId', e.parent_task_id, 'action', e.action,
+    'oldStatus', e.old_status, 'newStatus', e.new_status, 'resultStatus', e.result_status,
+    'epoch', e.epoch, 'version', e.version, 'extra', e.extra,
+    'created', to_char(e.created at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')) order by e.event_id) as j
+  from ${cte} e) x)`;
+}
+
+/**
+ * The events a statement returned in `RETURNED_EVENTS` (what `returnedEvents` built): `omitted`
+ * when they were too many to return, so they are still to be read.
+ */
+export function toReturnedEvents(value: unknown): { events: OutboxEvent[]; omitted: boolean } {
+  if (Array.isArray(value)) {
+    return {
+      events: value.map((row) => toEvent(row as Parameters<typeof toEvent>[0])),
+      omitted: false,
+    };
+  }
+  return { events: [], omitted: value !== null && value !== undefined };
 }
 
 /** One pending event as the publisher delivers it. */
@@ -137,7 +195,16 @@ function toEvent(row: {
  */
 export async function claimPendingEvents(
   db: Db,
-  options: { limit: number; claimSeconds: number },
+  options: {
+    limit: number;
+    claimSeconds: number;
+    /**
+     * Only rows at least this old: the schedule's sweep where writers deliver their own events
+     * and mark them with their next statement (`shared/notify/hand-off.ts`), so that it takes
+     * what they did not deliver, not what they have yet to mark.
+     */
+    olderThanSeconds?: number;
+  },
 ): Promise<OutboxEvent[]> {
   if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > 1000) {
     throw new ValidationError('the event batch must be 1 to 1000');
@@ -149,6 +216,7 @@ export async function claimPendingEvents(
       sql`with next as (
   select event_id from event_outbox
   where published_at is null and (claimed_until is null or claimed_until < now())
+    and created <= now() - make_interval(secs => ${options.olderThanSeconds ?? 0}::int)
   order by event_id limit ${options.limit}::int
   for update skip locked
 ),
@@ -161,6 +229,16 @@ select ${EVENT_SELECT} from claimed e order by e.event_id`,
     ),
   );
   return rows.map(toEvent);
+}
+
+/**
+ * The text of a data-modifying CTE body that marks delivered events published, to ride on a
+ * statement already written (`shared/notify/hand-off.ts`): `placeholder` is the parameter holding
+ * the event ids as a JSON array. Rows already marked are left as they are.
+ */
+export function markPublishedText(placeholder: string): string {
+  return `update event_outbox set published_at = now(), claimed_until = null
+  where event_id in (select (jsonb_array_elements_text(${placeholder}::jsonb))::bigint) and published_at is null`;
 }
 
 /** Marks delivered events published (they leave the pending index). */

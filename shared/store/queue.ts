@@ -5,7 +5,12 @@ import { LeaseLostError, ValidationError } from '../errors.ts';
 import { LIMITS } from '../limits.ts';
 import { READ_BUDGET_BYTES, withMeta } from './bounds.ts';
 import { fenced, fenceOf, LIVE_LEASE } from './fence.ts';
-import { taskChangeEvents } from './outbox.ts';
+import {
+  RETURNED_EVENTS_COLUMN,
+  returnedEvents,
+  returnedEventsValue,
+  taskChangeEvents,
+} from './outbox.ts';
 import { run } from './run.ts';
 import { hasTask, TASK_COLUMNS, TASK_SELECT, toTaskRecord } from './task-row.ts';
 import type {
@@ -208,6 +213,7 @@ const CLAIM_COLUMNS = {
   created: 'timestamptz?',
   leaseHeld: 'bool',
   deferred: 'int',
+  ...RETURNED_EVENTS_COLUMN,
 } as const satisfies ColumnSpec;
 
 /**
@@ -266,7 +272,10 @@ claimed as (
 -- Claimed rows were queued: the claim read them locked, as they were.
 events as (${taskChangeEvents({ from: sql`claimed n`, oldStatus: sql`'queued'::text`, oldResult: sql`n.result_status` })})
 select ${TASK_SELECT}, exists (select 1 from lease) as "leaseHeld",
-  ((select count(*) from next) - (select count(*) from fits))::int as "deferred"
+  ((select count(*) from next) - (select count(*) from fits))::int as "deferred",
+  -- The claim's events ride on its first row.
+  case when t.seq is not distinct from (select min(seq) from claimed)
+    then ${returnedEventsValue(sql`events`, sql`t.answer_bytes`)} end as "outboxEvents"
 from (select 1) as one left join claimed t on true
 order by t.seq`,
     ),
@@ -300,7 +309,7 @@ export async function requeueStrandedTasks(
   const rows = await run(
     db,
     statement(
-      { requeued: 'int', terminated: 'int', leaseHeld: 'bool' },
+      { requeued: 'int', terminated: 'int', leaseHeld: 'bool', ...RETURNED_EVENTS_COLUMN },
       sql`with lease as (select epoch, expires_at > now() as live from active_instance where lease_id = 1),
 allowed as (
   select 1 where ${epoch}::bigint is null or lease_fence(${epoch}::bigint${holder})
@@ -344,7 +353,7 @@ note as (
 )
 select (select count(*) from upd where status = 'queued')::int as "requeued",
   (select count(*) from upd where status = 'terminated')::int as "terminated",
-  exists (select 1 from allowed) as "leaseHeld"`,
+  exists (select 1 from allowed) as "leaseHeld", ${returnedEvents(sql`events`)}`,
     ),
   );
   const row = rows[0];
@@ -376,6 +385,7 @@ const COMPLETE_COLUMNS = {
   leaseHeld: 'bool',
   liveEpoch: 'int?',
   duplicate: 'bool',
+  ...RETURNED_EVENTS_COLUMN,
 } as const satisfies ColumnSpec;
 
 const isStatus = (value: string | null): value is TaskStatus =>
@@ -462,7 +472,9 @@ applied as (
 )
 select x.task_id as "taskId", u.task_id is not null as "applied", coalesce(u.status, c.status) as "status",
   coalesce(u.version, c.version) as "version", exists (select 1 from fence) as "leaseHeld",
-  (${LIVE_LEASE}) as "liveEpoch", exists (select 1 from seen) as "duplicate"
+  (${LIVE_LEASE}) as "liveEpoch", exists (select 1 from seen) as "duplicate",
+  -- The batch's events ride on its first row.
+  case when x.ord = (select min(ord) from x) then ${returnedEventsValue(sql`events`)} end as "outboxEvents"
 from x
 left join upd u on u.task_id = x.task_id
 -- What a task that did not move is now (one key probe, only for those).

@@ -18,7 +18,12 @@ import {
   withMeta,
 } from './bounds.ts';
 import { fenced, fenceOf, LIVE_LEASE } from './fence.ts';
-import { createdTaskEvents, taskChangeEvents } from './outbox.ts';
+import {
+  createdTaskEvents,
+  RETURNED_EVENTS_COLUMN,
+  returnedEvents,
+  taskChangeEvents,
+} from './outbox.ts';
 import {
   isUniqueViolation,
   type Read,
@@ -67,6 +72,7 @@ const CREATE_COLUMNS = {
   leaseHeld: 'bool',
   liveEpoch: 'int?',
   sameRequest: 'bool?',
+  ...RETURNED_EVENTS_COLUMN,
 } as const satisfies ColumnSpec;
 
 /**
@@ -108,7 +114,7 @@ export async function createTask(
 ),
 events as (${createdTaskEvents(sql`t`)})
 select ${NEW_TASK_SELECT}, true as "wasCreated", null::text as "parentStatus", null::boolean as "parentTerminate",
-  true as "leaseHeld", null::bigint as "liveEpoch", true as "sameRequest"
+  true as "leaseHeld", null::bigint as "liveEpoch", true as "sameRequest", ${returnedEvents(sql`events`, sql`t.answer_bytes`)}
 from t`,
       )
     : statement(
@@ -146,7 +152,8 @@ select ${TASK_SELECT}, t.was_created as "wasCreated",
   (select status from tasks where task_id = ${parentId}::uuid) as "parentStatus",
   (select terminate from tasks where task_id = ${parentId}::uuid) as "parentTerminate",
   exists (select 1 from allowed) as "leaseHeld", (${LIVE_LEASE}) as "liveEpoch",
-  (t.request_hash is null or ${requestHash}::text is null or t.request_hash = ${requestHash}::text) as "sameRequest"
+  (t.request_hash is null or ${requestHash}::text is null or t.request_hash = ${requestHash}::text) as "sameRequest",
+  ${returnedEvents(sql`events`, sql`t.answer_bytes`)}
 from (select 1) as one
 left join (select *, true as was_created from ins union all select *, false from existing) t
   on exists (select 1 from allowed)`,
@@ -687,6 +694,7 @@ const UPDATE_COLUMNS = {
   fenceHeld: 'bool',
   duplicate: 'bool',
   sameEvent: 'bool',
+  ...RETURNED_EVENTS_COLUMN,
 } as const satisfies ColumnSpec;
 
 /**
@@ -787,7 +795,7 @@ upd as (
 events as (${taskChangeEvents({ from: sql`upd n`, oldStatus: sql`n.old_status`, oldResult: sql`n.old_result` })})${applied}
 select ${TASK_SELECT}, cur.status as "currentStatus", cur.version as "currentVersion",
   ${leaseEpoch} as "leaseEpoch", ${fenceHeld} as "fenceHeld", ${duplicate} as "duplicate",
-  ${sameEvent} as "sameEvent"
+  ${sameEvent} as "sameEvent", ${returnedEvents(sql`events`, sql`t.answer_bytes`)}
 from (select 1) as one
 left join upd t on true
 left join tasks cur on cur.task_id = ${id}::uuid`,
@@ -830,6 +838,7 @@ const TERMINATE_COLUMNS = {
   isRoot: 'bool',
   changed: 'int',
   n: 'int',
+  ...RETURNED_EVENTS_COLUMN,
 } as const satisfies ColumnSpec;
 
 /**
@@ -874,11 +883,12 @@ sized as (
   from upd u
   window w as (order by u.task_id <> ${id}::uuid, u.seq)
 )
-select ${TASK_SELECT}, false as "isRoot", (select count(*) from upd)::int as "changed", s.n::int as "n"
+select ${TASK_SELECT}, false as "isRoot", (select count(*) from upd)::int as "changed", s.n::int as "n",
+  null::json as "outboxEvents"
 from upd t join sized s on s.task_id = t.task_id
 where s.running <= ${READ_BUDGET_BYTES}::bigint or s.n = 1
 union all
-select ${TASK_SELECT}, true as "isRoot", (select count(*) from upd)::int, 0
+select ${TASK_SELECT}, true as "isRoot", (select count(*) from upd)::int, 0, ${returnedEvents(sql`events`, sql`t.answer_bytes`)}
 from tasks t where t.task_id = ${id}::uuid
 order by "n"`,
     ),
@@ -984,6 +994,7 @@ export async function rollUpResults(
         rolledBytes: 'int?',
         rolledSuccesses: 'int?',
         rolledFailures: 'int?',
+        ...RETURNED_EVENTS_COLUMN,
       },
       sql`with lease as (${LIVE_LEASE}),
 fence as (${fenceOf(sql`${epoch}`)}),
@@ -1012,7 +1023,8 @@ upd as (
 ),
 events as (${taskChangeEvents({ from: sql`upd n cross join parent p`, oldStatus: sql`n.status`, oldResult: sql`p.result_status` })})
 select ${TASK_SELECT}, exists (select 1 from parent) as "found", (select epoch from lease) as "leaseEpoch",
-  (${epoch}::bigint is null or exists (select 1 from fence)) as "fenceHeld", s.bytes::int as "rolledBytes", s.successes::int as "rolledSuccesses", s.failures::int as "rolledFailures"
+  (${epoch}::bigint is null or exists (select 1 from fence)) as "fenceHeld", s.bytes::int as "rolledBytes", s.successes::int as "rolledSuccesses", s.failures::int as "rolledFailures",
+  ${returnedEvents(sql`events`, sql`t.answer_bytes`)}
 from (select 1) as one left join upd t on true left join sized s on true`,
     ),
   );
@@ -1035,6 +1047,7 @@ const RETRY_COLUMNS = {
   ...TASK_COLUMNS,
   verdict: 'text',
   leaseEpoch: 'int?',
+  ...RETURNED_EVENTS_COLUMN,
 } as const satisfies ColumnSpec;
 
 const RETRY_MESSAGE = 'Retrying task for failed entities.';
@@ -1101,7 +1114,8 @@ applied as (
   insert into applied_event (event_key) select ${eventKey}::text from upd where ${eventKey}::text is not null
 ),
 events as (${taskChangeEvents({ from: sql`upd n join cur c on c.task_id = n.task_id`, oldStatus: sql`c.status`, oldResult: sql`c.result_status` })})
-select ${TASK_SELECT}, d.verdict as "verdict", (select epoch from lease) as "leaseEpoch"
+select ${TASK_SELECT}, d.verdict as "verdict", (select epoch from lease) as "leaseEpoch",
+  ${returnedEvents(sql`events`, sql`t.answer_bytes`)}
 from decision d
 cross join lateral (
   select * from upd union all select * from cur where not exists (select 1 from upd)

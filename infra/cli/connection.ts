@@ -113,7 +113,12 @@ export function connect(options: ConnectionOptions): Connection {
       );
       // fetch sets Host itself (the same value), and refuses to be given one.
       const { host: _host, ...headers } = signed.headers;
-      return fetch(target, { method: request.method, headers, body, redirect: 'manual' });
+      return fetch(target, {
+        method: request.method,
+        headers,
+        body: body ?? null,
+        redirect: 'manual',
+      });
     },
   };
 }
@@ -135,5 +140,10 @@ async function bodyOf(request: Request): Promise<string | undefined> {
 
 async function forward(request: Request, headers: Record<string, string>): Promise<Response> {
   const body = await bodyOf(request);
-  return fetch(request.url, { method: request.method, headers, body, redirect: 'manual' });
+  return fetch(request.url, {
+    method: request.method,
+    headers,
+    body: body ?? null,
+    redirect: 'manual',
+  });
 }

@@ -9,7 +9,6 @@ import { parse as parseYaml } from 'yaml';
 import { PolicyError, parsePolicyDocument } from '#shared/auth/policy.ts';
 import type { DesignConfig as RuntimeDesignConfig } from '#shared/config.ts';
 import { ACTIONS } from '#shared/domain.ts';
-import type { ObservabilityConfig } from '../constructs/service-observability.ts';
 
 /** The stages the app knows; `local` targets LocalStack's free services. */
 export const STAGE_NAMES = ['dev', 'prod', 'local'] as const;
@@ -82,6 +81,21 @@ export interface ApiDomainConfig {
   readonly name: string;
   /** ACM certificate for `name`, in the stack's region. */
   readonly certificateArn: string;
+}
+
+/** What the stage decides about events and metrics (CDK context, see infra/README.md). */
+export interface ObservabilityConfig {
+  /** An existing bus by name (`default`); undefined: the stack creates `<prefix>-events`. */
+  readonly eventBusName: string | undefined;
+  /** SNS topic ARN told when a `deploy_nodes` task fails (the example rule); none: no rule. */
+  readonly deployFailureTopicArn: string | undefined;
+  /** Seconds a task may run before it counts as stuck, and per-action overrides. */
+  readonly stuckRunningSeconds: number;
+  readonly stuckRunningBounds: Readonly<Record<string, number>>;
+  /** Alarm when the oldest queued task is older than this (seconds). */
+  readonly oldestQueuedAlarmSeconds: number;
+  /** Alarm when this many lease takeovers happen within 15 minutes. */
+  readonly takeoverAlarmCount: number;
 }
 
 /** Everything the stacks read. */

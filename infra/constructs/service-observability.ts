@@ -12,25 +12,11 @@ import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { EVENT_SOURCE } from '#shared/notify/sinks.ts';
+import type { ObservabilityConfig } from '../config/stage-config.ts';
 import type { ServiceFunction } from './service-function.ts';
 
 /** The EMF namespace the functions write to (`METRICS_NAMESPACE`). */
 export const METRICS_NAMESPACE = 'DrydockStatemgmt';
-
-/** What the stage decides about events and metrics (CDK context, see infra/README.md). */
-export interface ObservabilityConfig {
-  /** An existing bus by name (`default`); undefined: the stack creates `<prefix>-events`. */
-  readonly eventBusName: string | undefined;
-  /** SNS topic ARN told when a `deploy_nodes` task fails (the example rule); none: no rule. */
-  readonly deployFailureTopicArn: string | undefined;
-  /** Seconds a task may run before it counts as stuck, and per-action overrides. */
-  readonly stuckRunningSeconds: number;
-  readonly stuckRunningBounds: Readonly<Record<string, number>>;
-  /** Alarm when the oldest queued task is older than this (seconds). */
-  readonly oldestQueuedAlarmSeconds: number;
-  /** Alarm when this many lease takeovers happen within 15 minutes. */
-  readonly takeoverAlarmCount: number;
-}
 
 export interface ServiceObservabilityProps {
   readonly prefix: string;

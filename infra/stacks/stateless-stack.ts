@@ -40,6 +40,7 @@ import type { ServiceDatabase } from '../constructs/service-database.ts';
 import { ServiceFunction, toRetention } from '../constructs/service-function.ts';
 import { ServiceObservability } from '../constructs/service-observability.ts';
 import { deadLetterAlarm, ServiceQueue } from '../constructs/service-queue.ts';
+import { FUNCTION_ENTRIES, KEYSTONE_AUTHORIZER_ENTRY } from './function-entries.ts';
 
 /** API Gateway ends a REST integration after 29 s, so an HTTP function never needs longer. */
 const HTTP_TIMEOUT = Duration.seconds(29);
@@ -51,22 +52,6 @@ const EVENT_TIMEOUT = Duration.seconds(60);
 const SCHEDULE_TIMEOUT = Duration.seconds(55);
 /** A fresh cluster may still be resuming or creating its database; migrations get room. */
 const MIGRATION_TIMEOUT = Duration.minutes(10);
-
-/** The Lambda entry points, relative to the repository root. */
-export const FUNCTION_ENTRIES = {
-  tasks: 'functions/tasks.ts',
-  messages: 'functions/messages.ts',
-  buildData: 'functions/build-data.ts',
-  leader: 'functions/leader.ts',
-  migrate: 'functions/migrate.ts',
-  health: 'functions/health.ts',
-  design: 'functions/design.ts',
-  bootActions: 'functions/boot-actions.ts',
-  bootActionNodes: 'functions/boot-action-nodes.ts',
-} as const;
-
-/** The Keystone REQUEST authoriser's entry; it exists only when the stage takes Keystone tokens. */
-export const KEYSTONE_AUTHORIZER_ENTRY = 'functions/keystone-authorizer.ts';
 
 /**
  * The service's Lambda functions: an entry file and the export it runs. An entry that serves HTTP

@@ -31,9 +31,9 @@ export const bounds = {
       | {
           message?: string | null | undefined;
           reason?: string | null | undefined;
-          add_successes?: unknown[];
-          add_failures?: unknown[];
-          add_links?: unknown[];
+          add_successes?: unknown[] | undefined;
+          add_failures?: unknown[] | undefined;
+          add_links?: unknown[] | undefined;
         }
       | undefined,
   ): void {

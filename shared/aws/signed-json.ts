@@ -142,6 +142,13 @@ function socketCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** The credentials as aws4fetch takes them: a session token present only when there is one. */
+function signingCredentials({ accessKeyId, secretAccessKey, sessionToken }: AwsCredentials) {
+  return sessionToken === undefined
+    ? { accessKeyId, secretAccessKey }
+    : { accessKeyId, secretAccessKey, sessionToken };
+}
+
 export function createSignedJsonClient(options: SignedJsonClientOptions): SignedJsonClient {
   const credentials = (): AwsCredentials => {
     const source = options.credentials ?? environmentCredentials;
@@ -158,7 +165,7 @@ export function createSignedJsonClient(options: SignedJsonClientOptions): Signed
         url: `${options.endpoint}${call.path}`,
         headers: { 'content-type': 'application/json', ...call.headers },
         body: JSON.stringify(call.body),
-        ...credentials(),
+        ...signingCredentials(credentials()),
         service: options.signingName,
         region: options.region,
         cache: signingKeys,

@@ -20,7 +20,10 @@ export interface PutEventsClient {
         Time: Date;
       }[];
     };
-  }): Promise<{ FailedEntryCount?: number; Entries?: { EventId?: string; ErrorCode?: string }[] }>;
+  }): Promise<{
+    FailedEntryCount?: number | undefined;
+    Entries?: { EventId?: string | undefined; ErrorCode?: string | undefined }[] | undefined;
+  }>;
 }
 
 /**

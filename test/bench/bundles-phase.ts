@@ -204,7 +204,7 @@ export async function runBundlesPhase(
   progress: (text: string) => void,
 ): Promise<BundlesPhaseResult> {
   const { FUNCTION_ENTRIES, KEYSTONE_AUTHORIZER_ENTRY } = await import(
-    '#infra/stacks/stateless-stack.ts'
+    '#infra/stacks/function-entries.ts'
   );
   // The authoriser is deployed only with Keystone tokens on, and measured always.
   const entries = { ...FUNCTION_ENTRIES, keystoneAuthorizer: KEYSTONE_AUTHORIZER_ENTRY };

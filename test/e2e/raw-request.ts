@@ -7,7 +7,7 @@ export interface RawRequest {
   readonly path: string;
   /** Header lines in order; a name may appear more than once. */
   readonly headers?: readonly (readonly [string, string])[];
-  readonly body?: string | Buffer;
+  readonly body?: string | Buffer | undefined;
   /** The answer must be complete by then, else the request counts as stalled. */
   readonly timeoutMs?: number;
 }

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { bundleOptions } from '#infra/constructs/service-function.ts';
-import { FUNCTION_ENTRIES, KEYSTONE_AUTHORIZER_ENTRY } from '#infra/stacks/stateless-stack.ts';
+import { FUNCTION_ENTRIES, KEYSTONE_AUTHORIZER_ENTRY } from '#infra/stacks/function-entries.ts';
 
 /**
  * What a cold start evaluates, per function: `index.mjs` and the chunks it imports statically,

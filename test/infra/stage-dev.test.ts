@@ -8,11 +8,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DATABASE_FUNCTIONS,
-  FUNCTION_ENTRIES,
-  FUNCTION_SPECS,
-} from '#infra/stacks/stateless-stack.ts';
+import { FUNCTION_ENTRIES } from '#infra/stacks/function-entries.ts';
+import { DATABASE_FUNCTIONS, FUNCTION_SPECS } from '#infra/stacks/stateless-stack.ts';
 import {
   acknowledgementsOf,
   apiMethods,

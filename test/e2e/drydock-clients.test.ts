@@ -42,6 +42,7 @@ describe.each(TEST_DRIVERS)("Drydock's clients over HTTP on %s", (driver) => {
       .task_id as string;
     const note = { message: 'noted', error: false, context_type: 'node', context: 'n1' };
     expect((await api('POST', `/tasks/${small}/messages`, [note, note])).status).toBe(201);
+    await server.eventsDelivered();
     server.dataApi?.resetCalls();
     const one = await api('GET', '/tasks');
     expect(one.body.map((task: { task_id: string }) => task.task_id)).toContain(small);
@@ -73,6 +74,7 @@ from generate_series(1, 600) g`,
     }));
     expect((await api('POST', `/tasks/${chatty}/messages`, messages)).status).toBe(201);
 
+    await server.eventsDelivered();
     server.dataApi?.resetCalls();
     const all = await api('GET', '/tasks');
     const calls = server.dataApi?.calls().ExecuteStatement;

@@ -13,6 +13,11 @@ export interface RunningServer {
   readonly dataApi?: EmulatedDatabase;
   /** One run of the lease schedule. */
   tick(): Promise<unknown>;
+  /**
+   * Resolves once the server's background event delivery is done: its statements (claim, mark)
+   * would otherwise land among the next request's in a count of Data API calls.
+   */
+  eventsDelivered(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -37,6 +42,7 @@ export async function startServer(
     db: deps.db,
     ...(prepared.dataApi ? { dataApi: prepared.dataApi } : {}),
     tick: service.tick,
+    eventsDelivered: async () => deps.events?.idle(),
     async stop() {
       await service.stop();
       await prepared.release();

@@ -262,6 +262,7 @@ kept as (
 select k."buildDataId", k."nodeName", k."taskId", k."collectedDate", k."generator", k."dataFormat",
   k."micros", ${more} as "more"
 from kept k order by k."collectedDate" desc, k."buildDataId" desc`,
+      order: '"collectedDate" desc, "buildDataId" desc',
       decode: (rows) =>
         withMeta(
           rows.map(({ micros: _m, more: _more, ...meta }) => meta),
@@ -283,6 +284,7 @@ from kept k
 join build_data d on d.build_data_id = k."buildDataId"
 cross join lateral generate_series(0, greatest(0, (length(d.data_element) - 1) / ${CHUNK_CHARS}::int)) as c(i)
 order by k."collectedDate" desc, k."buildDataId" desc, c.i`,
+    order: '"collectedDate" desc, "buildDataId" desc, "chunkIndex"',
     decode(rows) {
       const records: BuildDataRecord[] = [];
       for (const { chunkIndex, chunk, micros: _m, more: _more, ...meta } of rows) {

@@ -142,6 +142,11 @@ export interface Read<C extends ColumnSpec, T> {
   readonly columns: C;
   /** The statement's text and parameters, as the `sql` tag built them (to be spliced whole). */
   readonly fragment: SqlFragment;
+  /**
+   * The statement's own ORDER BY, over its output column names (quoted as in its select list): a
+   * combined statement numbers the rows by it, since a subquery's ORDER BY does not carry over.
+   */
+  readonly order: string;
   readonly decode: (rows: Row<C>[]) => T;
 }
 
@@ -155,7 +160,8 @@ const SECOND = 'b:';
 
 /**
  * Runs two independent reads as one statement (one round trip, one Data API call): each becomes
- * a CTE numbering its rows in their own order, and a `full join … on false` returns the first
+ * a CTE numbering its rows in their own order (`Read.order`, explicitly: a subquery's ORDER BY
+ * does not order the numbering), and a `full join … on false` returns the first
  * read's rows and then the second's side by side, every column keeping its own type. Each read
  * then decodes exactly the rows it would have had alone.
  */
@@ -181,9 +187,9 @@ export async function runReadsTogether<CA extends ColumnSpec, A, CB extends Colu
   const text = (t: string): SqlFragment => ({ text: t, params: [] });
   const combined = sql.join(
     [
-      text('with ra as (select row_number() over () as "__ord", s.* from ('),
+      text(`with ra as (select row_number() over (order by ${a.order}) as "__ord", s.* from (`),
       a.fragment,
-      text(') s), rb as (select row_number() over () as "__ord", s.* from ('),
+      text(`) s), rb as (select row_number() over (order by ${b.order}) as "__ord", s.* from (`),
       b.fragment,
       text(
         `) s)\nselect ${select}\nfrom ra full join rb on false order by ra."__ord" nulls last, rb."__ord"`,

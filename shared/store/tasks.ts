@@ -251,6 +251,7 @@ select ${TASK_SELECT}, ${JOINED_MESSAGE_SELECT}
 from msgs m left join tasks t on false
 where m.running <= ${READ_BUDGET_BYTES}::bigint
 order by "msgSequence" nulls first`,
+    order: '"msgSequence" nulls first',
     decode(rows) {
       const first = rows[0];
       if (!first || first.taskId === null) throw new NotFoundError(`task ${taskId} does not exist`);
@@ -665,6 +666,7 @@ select ${TASK_SELECT}, m.layer, m.pos::int, (select count(*) from ordered)::int,
 from msgs m left join tasks t on false
 where m.running <= ${READ_BUDGET_BYTES}::bigint
 order by "pos", "msgSequence" nulls first`,
+    order: '"pos", "msgSequence" nulls first',
     decode(rows) {
       if (rows.length === 0) throw new NotFoundError(`task ${rootTaskId} does not exist`);
       const tree: TreeTask[] = [];

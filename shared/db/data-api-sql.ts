@@ -1,6 +1,7 @@
 import type { Field, SqlParameter } from './data-api-client.ts';
 import { toIsoUtc } from './decode.ts';
 import type { Param } from './sql.ts';
+import { IDENT_CHAR, opaqueRunAt } from './sql-scan.ts';
 
 /**
  * Statement translation for the RDS Data API: `$n` placeholders become `:pN` named parameters,
@@ -12,40 +13,6 @@ import type { Param } from './sql.ts';
 export function parameterName(n: number): string {
   return `p${n}`;
 }
-
-const IDENT_CHAR = /[A-Za-z0-9_$]/;
-
-/** Index just past a quoted run that starts at `start` (`quote` doubled inside = literal). */
-function skipQuoted(text: string, start: number, quote: string, backslashEscapes: boolean): number {
-  let i = start + 1;
-  while (i < text.length) {
-    const ch = text[i];
-    if (backslashEscapes && ch === '\\') i += 2;
-    else if (ch === quote && text[i + 1] === quote) i += 2;
-    else if (ch === quote) return i + 1;
-    else i += 1;
-  }
-  return text.length;
-}
-
-/** Index just past a (nestable) block comment starting at `start`. */
-function skipBlockComment(text: string, start: number): number {
-  let depth = 0;
-  let i = start;
-  while (i < text.length) {
-    if (text.startsWith('/*', i)) {
-      depth += 1;
-      i += 2;
-    } else if (text.startsWith('*/', i)) {
-      depth -= 1;
-      i += 2;
-      if (depth === 0) return i;
-    } else i += 1;
-  }
-  return text.length;
-}
-
-const DOLLAR_TAG = /^\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/;
 
 /**
  * Rewrites `$1..$n` to `:p1..:pn`, leaving string literals (including `E'...'` with backslash
@@ -60,20 +27,13 @@ export function toNamedPlaceholders(text: string): { text: string; used: Set<num
   const used = new Set<number>();
   let i = 0;
   while (i < text.length) {
-    const ch = text[i] as string;
-    let next = i + 1;
-    if (ch === "'") {
-      const prev = text[i - 1];
-      const escaped = (prev === 'E' || prev === 'e') && !IDENT_CHAR.test(text[i - 2] ?? ' ');
-      next = skipQuoted(text, i, "'", escaped);
-    } else if (ch === '"') {
-      next = skipQuoted(text, i, '"', false);
-    } else if (text.startsWith('--', i)) {
-      const end = text.indexOf('\n', i);
-      next = end === -1 ? text.length : end + 1;
-    } else if (text.startsWith('/*', i)) {
-      next = skipBlockComment(text, i);
-    } else if (ch === '$' && !IDENT_CHAR.test(text[i - 1] ?? ' ')) {
+    const opaque = opaqueRunAt(text, i);
+    if (opaque) {
+      out += text.slice(i, opaque.end);
+      i = opaque.end;
+      continue;
+    }
+    if (text[i] === '$' && !IDENT_CHAR.test(text[i - 1] ?? ' ')) {
       const placeholder = /^\$(\d+)/.exec(text.slice(i, i + 12));
       if (placeholder) {
         const n = Number(placeholder[1]);
@@ -82,14 +42,9 @@ export function toNamedPlaceholders(text: string): { text: string; used: Set<num
         i += placeholder[0].length;
         continue;
       }
-      const tag = DOLLAR_TAG.exec(text.slice(i, i + 64));
-      if (tag) {
-        const end = text.indexOf(tag[0], i + tag[0].length);
-        next = end === -1 ? text.length : end + tag[0].length;
-      }
     }
-    out += text.slice(i, next);
-    i = next;
+    out += text[i];
+    i += 1;
   }
   return { text: out, used };
 }

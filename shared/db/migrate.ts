@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { TransactionalDb } from './port.ts';
 import { type ColumnSpec, type Statement, sql, statement } from './sql.ts';
+import { opaqueRunAt } from './sql-scan.ts';
 
 /** One numbered, forward-only migration file (`migrations/0001_init.sql`). */
 export interface Migration {
@@ -33,64 +34,29 @@ export function checksum(text: string): string {
 export function splitStatements(text: string): string[] {
   const statements: string[] = [];
   let current = '';
+  // Whether `current` holds anything but comments and white space.
+  let hasCode = false;
   let i = 0;
-  const flush = () => {
-    const trimmed = current.trim();
-    if (stripComments(trimmed).trim() !== '') statements.push(trimmed);
-    current = '';
-  };
   while (i < text.length) {
-    const ch = text[i] as string;
-    const rest = text.slice(i);
-    if (rest.startsWith('--')) {
-      const end = text.indexOf('\n', i);
-      const stop = end === -1 ? text.length : end + 1;
-      current += text.slice(i, stop);
-      i = stop;
-    } else if (rest.startsWith('/*')) {
-      let depth = 0;
-      let j = i;
-      while (j < text.length) {
-        if (text.startsWith('/*', j)) {
-          depth += 1;
-          j += 2;
-        } else if (text.startsWith('*/', j)) {
-          depth -= 1;
-          j += 2;
-          if (depth === 0) break;
-        } else j += 1;
-      }
-      current += text.slice(i, j);
-      i = j;
-    } else if (ch === "'" || ch === '"') {
-      let j = i + 1;
-      while (j < text.length) {
-        if (text[j] === ch && text[j + 1] === ch) j += 2;
-        else if (text[j] === ch) break;
-        else j += 1;
-      }
-      current += text.slice(i, j + 1);
-      i = j + 1;
-    } else if (ch === '$' && /^\$[A-Za-z_]*\$/.test(rest)) {
-      const tag = (/^\$[A-Za-z_]*\$/.exec(rest) as RegExpExecArray)[0];
-      const end = text.indexOf(tag, i + tag.length);
-      const stop = end === -1 ? text.length : end + tag.length;
-      current += text.slice(i, stop);
-      i = stop;
-    } else if (ch === ';') {
-      flush();
+    const opaque = opaqueRunAt(text, i);
+    if (opaque) {
+      current += text.slice(i, opaque.end);
+      hasCode ||= !opaque.comment;
+      i = opaque.end;
+    } else if (text[i] === ';') {
+      if (hasCode) statements.push(current.trim());
+      current = '';
+      hasCode = false;
       i += 1;
     } else {
+      const ch = text[i] as string;
       current += ch;
+      hasCode ||= ch.trim() !== '';
       i += 1;
     }
   }
-  flush();
+  if (hasCode) statements.push(current.trim());
   return statements;
-}
-
-function stripComments(text: string): string {
-  return text.replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '');
 }
 
 function raw(text: string): Statement<ColumnSpec> {

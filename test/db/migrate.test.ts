@@ -20,6 +20,16 @@ describe('splitStatements', () => {
       `-- c;d\n/* e; /* nested; */ f; */ select $$ g; $$, $tag$ h; $tag$, "i;j" from a`,
     ]);
   });
+
+  // The Data API's placeholder rewrite reads text with the same scanner (shared/db/sql-scan.ts).
+  it("skips what the placeholder rewrite skips: E'' escapes, tags with digits, `$` inside names", () => {
+    const text = `select E'it\\'s; fine', $body1$ k; $body1$, a$b from t; -- only a comment;
+select 2; /* nothing */ ;`;
+    expect(splitStatements(text)).toEqual([
+      "select E'it\\'s; fine', $body1$ k; $body1$, a$b from t",
+      '-- only a comment;\nselect 2',
+    ]);
+  });
 });
 
 describe('the generated migration module', () => {

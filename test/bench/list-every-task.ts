@@ -1,4 +1,4 @@
-// `node test/bench/list-every-task.ts`: what Drydock's `GET /tasks` (every task with its
+// `node_modules/.bin/node test/bench/list-every-task.ts`: what Drydock's `GET /tasks` (every task with its
 // messages, no limit) costs here, in statements (= Data API calls) and time, at a few sizes, on
 // the pg adapter against the test server. A fresh schema per size, dropped afterwards.
 import { randomBytes } from 'node:crypto';

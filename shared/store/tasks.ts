@@ -222,6 +222,27 @@ const MESSAGE_BYTES = sql`(${messageAnswerBytesSql(sql`r`)} + ${ROW_FRAMING_BYTE
  * written (`tasks.answer_bytes`, migration 0008), and the row's framing.
  */
 const taskBytes = (t: SqlFragment) => sql`(${t}.answer_bytes + ${ROW_FRAMING_BYTES.task}::int)`;
+
+/**
+ * Two CTEs over `page` (message rows with `idx` and `sequence`): `sized` adds each row's running
+ * answer size, every value as JSON text (as the Data API carries it) plus the framing of a
+ * listed message row, whose task fields are null; `kept` holds the rows within `maxBytes`, the
+ * first always. The every-task listing's first statement and its further message pages both
+ * cut with it, so they cut alike.
+ */
+function sizedMessages(
+  names: { page: SqlFragment; sized: SqlFragment; kept: SqlFragment },
+  maxBytes: number,
+): SqlFragment {
+  return sql`${names.sized} as (
+  select ${names.page}.*,
+    sum(${messageAnswerBytesSql(names.page)} + ${ROW_FRAMING_BYTES.listedMessage}::int)
+      over (order by idx, sequence) as running,
+    row_number() over (order by idx, sequence) as n
+  from ${names.page}
+),
+${names.kept} as (select * from ${names.sized} where n = 1 or running <= ${maxBytes}::bigint)`;
+}
 const TASK_BYTES = taskBytes(sql`t`);
 
 /**
@@ -439,16 +460,7 @@ mpage as (
     order by x.sequence
   ) x
 ),
-msized as (
-  -- As listMessagesOfTasks: each value as JSON text, and the row's framing (the task's fields
-  -- are null on it).
-  select mpage.*,
-    sum(${messageAnswerBytesSql(sql`mpage`)} + ${ROW_FRAMING_BYTES.listedMessage}::int)
-      over (order by idx, sequence) as running,
-    row_number() over (order by idx, sequence) as n
-  from mpage
-),
-mkept as (select * from msized where n = 1 or running <= ${messages.maxBytes}::bigint)
+${sizedMessages({ page: sql`mpage`, sized: sql`msized`, kept: sql`mkept` }, messages.maxBytes)}
 select * from (
   select ${TASK_SELECT}, t.seq as "seq",
     (select count(*) from sized) > (select count(*) from kept) as "more",
@@ -534,16 +546,7 @@ page as (
     order by x.sequence
   ) m
 ),
-sized as (
-  -- Each value as JSON text (as the Data API carries it) and the row's framing, counted as the
-  -- listing's first statement counts its wider rows (listTasksWithin), so both cut alike.
-  select page.*,
-    sum(${messageAnswerBytesSql(sql`page`)} + ${ROW_FRAMING_BYTES.listedMessage}::int)
-      over (order by idx, sequence) as running,
-    row_number() over (order by idx, sequence) as n
-  from page
-),
-kept as (select * from sized where n = 1 or running <= ${options.maxBytes}::bigint)
+${sizedMessages({ page: sql`page`, sized: sql`sized`, kept: sql`kept` }, options.maxBytes)}
 select k.task_id as "taskId", k.idx as "idx", k.sequence as "sequence", k.message as "message",
   k.error as "error", k.context_type as "contextType", k.context as "context", k.ts as "ts",
   k.extra as "extra", (select count(*) from sized) > (select count(*) from kept) as "more"

@@ -81,6 +81,31 @@ export function createPublisher(options: PublisherOptions): EventPublisher {
   let running: Promise<number> | undefined;
   let again = false;
 
+  /**
+   * Hands `events` to the sink and returns the ids it took; a sink that throws took none (logged
+   * with `failure`). Counted on delivery: a mark that fails later redelivers (and recounts) them,
+   * at least once.
+   */
+  const deliver = async (
+    events: readonly OutboxEvent[],
+    failure: string,
+  ): Promise<readonly number[]> => {
+    let ok: readonly number[] = [];
+    try {
+      ok = await options.sink.deliver(events);
+    } catch (error) {
+      options.log?.warn(failure, {
+        sink: options.sink.name,
+        events: events.length,
+        errorName: (error as Error).name,
+        reason: (error as Error).message,
+      });
+    }
+    const okSet = new Set(ok);
+    if (ok.length > 0) options.onDelivered?.(events.filter((e) => okSet.has(e.eventId)));
+    return ok;
+  };
+
   const drainOnce = async (olderThanSeconds: number): Promise<number> => {
     let delivered = 0;
     for (;;) {
@@ -91,20 +116,8 @@ export function createPublisher(options: PublisherOptions): EventPublisher {
         olderThanSeconds,
       });
       if (batch.length === 0) return delivered;
-      let ok: readonly number[] = [];
-      try {
-        ok = await options.sink.deliver(batch);
-      } catch (error) {
-        options.log?.warn('event delivery failed; the events stay pending', {
-          sink: options.sink.name,
-          events: batch.length,
-          errorName: (error as Error).name,
-          reason: (error as Error).message,
-        });
-      }
+      const ok = await deliver(batch, 'event delivery failed; the events stay pending');
       const okSet = new Set(ok);
-      // Counted on delivery: a mark that fails later redelivers (and recounts) them, at least once.
-      if (ok.length > 0) options.onDelivered?.(batch.filter((e) => okSet.has(e.eventId)));
       await markEventsPublished(options.db, ok);
       const failed = batch.filter((event) => !okSet.has(event.eventId)).map((e) => e.eventId);
       delivered += ok.length;
@@ -159,20 +172,9 @@ export function createPublisher(options: PublisherOptions): EventPublisher {
    * statement; what failed stays pending for the sweep. Never throws.
    */
   const deliverReturned = async (events: readonly OutboxEvent[]): Promise<void> => {
-    let ok: readonly number[] = [];
-    try {
-      ok = await options.sink.deliver(events);
-    } catch (error) {
-      options.log?.warn('event delivery failed; the schedule delivers the events later', {
-        sink: options.sink.name,
-        events: events.length,
-        errorName: (error as Error).name,
-        reason: (error as Error).message,
-      });
-    }
-    const okSet = new Set(ok);
-    if (ok.length > 0) options.onDelivered?.(events.filter((e) => okSet.has(e.eventId)));
-    handOff?.markLater(ok);
+    handOff?.markLater(
+      await deliver(events, 'event delivery failed; the schedule delivers the events later'),
+    );
   };
 
   return {

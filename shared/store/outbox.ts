@@ -102,12 +102,10 @@ export function returnedEventsValue(cte: SqlFragment, beside: SqlFragment = sql`
  * when they were too many to return, so they are still to be read.
  */
 export function toReturnedEvents(value: unknown): { events: OutboxEvent[]; omitted: boolean } {
-  if (Array.isArray(value)) {
-    return {
-      events: value.map((row) => toEvent(row as Parameters<typeof toEvent>[0])),
-      omitted: false,
-    };
-  }
+  // A row that is not an event (never, as `returnedEventsValue` writes them) is not delivered
+  // here: it stays pending, and the schedule's sweep reads it the usual way.
+  if (Array.isArray(value))
+    return { events: value.filter(isEventRow).map(toEvent), omitted: false };
   return { events: [], omitted: value !== null && value !== undefined };
 }
 
@@ -156,7 +154,8 @@ const EVENT_SELECT = sql`e.event_id as "eventId", e.detail_type as "detailType",
   e.new_status as "newStatus", e.result_status as "resultStatus", e.epoch as "epoch",
   e.version as "version", e.extra as "extra", e.created as "created"`;
 
-function toEvent(row: {
+/** An outbox row as the claim reads it and as `returnedEventsValue` writes it. */
+interface EventRow {
   eventId: number;
   detailType: string;
   taskId: string | null;
@@ -169,7 +168,20 @@ function toEvent(row: {
   version: number | null;
   extra: unknown;
   created: string;
-}): OutboxEvent {
+}
+
+/** Whether a returned JSON value is an event row (what the publisher needs is there). */
+function isEventRow(value: unknown): value is EventRow {
+  if (typeof value !== 'object' || value === null) return false;
+  const row = value as Record<string, unknown>;
+  return (
+    typeof row.eventId === 'number' &&
+    typeof row.detailType === 'string' &&
+    typeof row.created === 'string'
+  );
+}
+
+function toEvent(row: EventRow): OutboxEvent {
   return {
     eventId: row.eventId,
     detailType: row.detailType as DetailType,

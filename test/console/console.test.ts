@@ -110,6 +110,44 @@ describe('the console in a browser', () => {
     await done(page, 'tasks');
   });
 
+  it('reads again at its own pace after a failed read, though the event stream is open', async () => {
+    const task = await request(server.url, 'POST', '/api/v1.0/tasks', {
+      body: { action: 'verify_site', design_ref: DESIGN_REF },
+    });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // The page's timers on a clock the test moves (it also flows on its own).
+    await page.clock.install();
+    let failing = true;
+    let failed = 0;
+    await page.route(
+      (url) => url.pathname === '/api/v1.0/tasks',
+      async (route) => {
+        if (!failing) return route.continue();
+        failed += 1;
+        return route.fulfill({
+          status: 503,
+          contentType: 'application/json',
+          body: JSON.stringify({
+            type: 'error',
+            message: 'the database is unavailable',
+            retry: true,
+          }),
+        });
+      },
+    );
+    const streamOpened = page.waitForResponse((res) => res.url().includes('/api/v1.0/events'));
+    await page.goto(`${server.url}/#/tasks`);
+    await streamOpened;
+    // The first read, and the one the stream's opening asks for, both fail.
+    await expect.poll(() => failed).toBeGreaterThanOrEqual(2);
+    await page.getByRole('alert').filter({ hasText: 'the database is unavailable' }).waitFor();
+    failing = false;
+    // Past the page's own 3 s, far short of the 30 s the stream lets a healthy page wait.
+    await page.clock.runFor(5_000);
+    await page.locator(`tr[data-task-id="${task.body.task_id}"]`).waitFor({ timeout: 10_000 });
+    await page.close();
+  });
+
   it('follows a deploy as it happens: subtasks, messages (errors highlighted), results, roll-up', async () => {
     const taskId = await flow.start(['web-01', 'web-02']);
     const page = await open(`#/tasks/${taskId}`);

@@ -154,12 +154,15 @@ export function useLive<T>(load: () => Promise<T>, options: LiveOptions<T>): Liv
     let running = false;
     let again = false;
     let latest: T | undefined;
+    // After a failed read the page reads again at its own pace even while the stream is open:
+    // no event will announce that the service answers again.
+    let failed = false;
     const schedule = () => {
       if (stopped) return;
       clearTimeout(timer);
       const every = intervalRef.current;
       const ms = typeof every === 'function' ? every(latest) : every;
-      const streamed = streamOpen && concernsRef.current !== null;
+      const streamed = streamOpen && concernsRef.current !== null && !failed;
       timer = setTimeout(run, streamed ? Math.max(ms, STREAM_SAFETY_MS) : ms);
     };
     const run = async () => {
@@ -177,11 +180,13 @@ export function useLive<T>(load: () => Promise<T>, options: LiveOptions<T>): Liv
         const data = await loadRef.current();
         if (stopped) return;
         latest = data;
+        failed = false;
         setState({ key: options.key, data, error: undefined, refreshedAt: Date.now() });
         report({ ok: true, at: Date.now() });
       } catch (error) {
         if (stopped) return;
         const err = error instanceof Error ? error : new Error(String(error));
+        failed = true;
         setState((old) => ({ ...old, key: options.key, error: err }));
         // A 4xx is the page's business (a task that does not exist); no answer at all, or a
         // 5xx, is the connection's.

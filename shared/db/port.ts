@@ -17,6 +17,13 @@ export interface Db {
    * for each notification. Resolves with the function that stops listening.
    */
   readonly listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
+  /**
+   * Whether a statement that writes outbox events should also return them (`outboxEvents`,
+   * `shared/store/outbox.ts`). Only the inline publisher's hand-off (`shared/notify/hand-off.ts`)
+   * takes them off the rows, so only its Db asks; on any other Db the column is null and the
+   * statement does not build it (a JSON aggregate of the new rows, a timestamp formatted each).
+   */
+  readonly returnsEvents?: boolean;
 }
 
 /**

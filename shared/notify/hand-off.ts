@@ -82,6 +82,8 @@ export function createOutboxHandOff(inner: TransactionalDb): OutboxHandOff {
 
   const db: TransactionalDb = {
     driver: inner.driver,
+    // The statements return their events to this Db: it hands them to the publisher.
+    returnsEvents: true,
     query,
     close: () => inner.close(),
     transaction: (work) => inner.transaction(work),

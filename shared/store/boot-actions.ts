@@ -355,7 +355,7 @@ select c.action_id as "actionId", c.node_name as "nodeName", c.action_name as "a
   c.task_id as "taskId", coalesce(u.action_status, c.action_status) as "actionStatus",
   c.created as "created", coalesce(u.updated, c.updated) as "updated",
   c.identity_key_hash as "identityKeyHash", c.action_status as "currentStatus",
-  (u.action_id is not null) as "updatedNow", ${returnedEvents(sql`boot_action_events`)}
+  (u.action_id is not null) as "updatedNow", ${returnedEvents(db, sql`boot_action_events`)}
 from cur c left join upd u on u.action_id = c.action_id`,
     ),
   );

@@ -66,7 +66,7 @@ takeover as (
   from claim c where c.epoch is distinct from (select epoch from prev)
   returning *
 )
-select ${LEASE_SELECT}, true as "held", ${returnedEvents(sql`takeover`)} from claim a
+select ${LEASE_SELECT}, true as "held", ${returnedEvents(db, sql`takeover`)} from claim a
 union all
 select ${LEASE_SELECT}, false as "held", null::json from active_instance a
 where a.lease_id = 1 and not exists (select 1 from claim)`,

@@ -7,7 +7,8 @@ import { run } from './run.ts';
  * The transactional outbox (`event_outbox`, migration 0006). The statements that change a task's
  * status or result insert the change's event row in a CTE of their own statement, with the
  * fragments below, so a change and its event commit (or roll back) together, and return the rows
- * they wrote (`returnedEvents`), so a publisher at hand delivers them without reading them back.
+ * they wrote (`returnedEvents`) to the inline publisher's hand-off, which delivers them without
+ * reading them back (on any other Db, `Db.returnsEvents` unset, they return nothing there).
  * The publisher (`shared/notify/publisher.ts`) delivers them and marks them; rows nobody
  * delivered (a crash, a failed delivery) are claimed by the schedule's sweep.
  */
@@ -78,14 +79,24 @@ const RETURNED_EVENTS_ROW_BYTES = 60 * 1024;
  * `returning *`), as one JSON array in event order, or `{"omitted": n}` when they and `beside`
  * (the bytes of the row's other columns, e.g. a task's `answer_bytes`) would pass
  * `RETURNED_EVENTS_ROW_BYTES`; null when it wrote none. A statement returning several rows puts it
- * on one of them (`null::json` on the others).
+ * on one of them (`null::json` on the others). Null on a Db that does not ask for its events
+ * (`Db.returnsEvents`): nobody would read them.
  */
-export function returnedEvents(cte: SqlFragment, beside: SqlFragment = sql`0`): SqlFragment {
-  return sql`${returnedEventsValue(cte, beside)} as "outboxEvents"`;
+export function returnedEvents(
+  db: Db,
+  cte: SqlFragment,
+  beside: SqlFragment = sql`0`,
+): SqlFragment {
+  return sql`${returnedEventsValue(db, cte, beside)} as "outboxEvents"`;
 }
 
 /** `returnedEvents` without its column name, for an expression that picks the row it rides on. */
-export function returnedEventsValue(cte: SqlFragment, beside: SqlFragment = sql`0`): SqlFragment {
+export function returnedEventsValue(
+  db: Db,
+  cte: SqlFragment,
+  beside: SqlFragment = sql`0`,
+): SqlFragment {
+  if (db.returnsEvents !== true) return NO_RETURNED_EVENTS;
   return sql`(select case when x.j is null then null
     when octet_length(x.j::text) + coalesce(${beside}, 0) + 1024 <= ${RETURNED_EVENTS_ROW_BYTES}::int
       then x.j else json_build_object('omitted', json_array_length(x.j)) end
@@ -96,6 +107,8 @@ export function returnedEventsValue(cte: SqlFragment, beside: SqlFragment = sql`
     'created', to_char(e.created at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')) order by e.event_id) as j
   from ${cte} e) x)`;
 }
+
+const NO_RETURNED_EVENTS = sql`null::json`;
 
 /**
  * The events a statement returned in `RETURNED_EVENTS` (what `returnedEvents` built): `omitted`

@@ -275,7 +275,7 @@ select ${TASK_SELECT}, exists (select 1 from lease) as "leaseHeld",
   ((select count(*) from next) - (select count(*) from fits))::int as "deferred",
   -- The claim's events ride on its first row.
   case when t.seq is not distinct from (select min(seq) from claimed)
-    then ${returnedEventsValue(sql`events`, sql`t.answer_bytes`)} end as "outboxEvents"
+    then ${returnedEventsValue(db, sql`events`, sql`t.answer_bytes`)} end as "outboxEvents"
 from (select 1) as one left join claimed t on true
 order by t.seq`,
     ),
@@ -353,7 +353,7 @@ note as (
 )
 select (select count(*) from upd where status = 'queued')::int as "requeued",
   (select count(*) from upd where status = 'terminated')::int as "terminated",
-  exists (select 1 from allowed) as "leaseHeld", ${returnedEvents(sql`events`)}`,
+  exists (select 1 from allowed) as "leaseHeld", ${returnedEvents(db, sql`events`)}`,
     ),
   );
   const row = rows[0];
@@ -474,7 +474,7 @@ select x.task_id as "taskId", u.task_id is not null as "applied", coalesce(u.sta
   coalesce(u.version, c.version) as "version", exists (select 1 from fence) as "leaseHeld",
   (${LIVE_LEASE}) as "liveEpoch", exists (select 1 from seen) as "duplicate",
   -- The batch's events ride on its first row.
-  case when x.ord = (select min(ord) from x) then ${returnedEventsValue(sql`events`)} end as "outboxEvents"
+  case when x.ord = (select min(ord) from x) then ${returnedEventsValue(db, sql`events`)} end as "outboxEvents"
 from x
 left join upd u on u.task_id = x.task_id
 -- What a task that did not move is now (one key probe, only for those).

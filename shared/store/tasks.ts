@@ -114,7 +114,7 @@ export async function createTask(
 ),
 events as (${createdTaskEvents(sql`t`)})
 select ${NEW_TASK_SELECT}, true as "wasCreated", null::text as "parentStatus", null::boolean as "parentTerminate",
-  true as "leaseHeld", null::bigint as "liveEpoch", true as "sameRequest", ${returnedEvents(sql`events`, sql`t.answer_bytes`)}
+  true as "leaseHeld", null::bigint as "liveEpoch", true as "sameRequest", ${returnedEvents(db, sql`events`, sql`t.answer_bytes`)}
 from t`,
       )
     : statement(
@@ -153,7 +153,7 @@ select ${TASK_SELECT}, t.was_created as "wasCreated",
   (select terminate from tasks where task_id = ${parentId}::uuid) as "parentTerminate",
   exists (select 1 from allowed) as "leaseHeld", (${LIVE_LEASE}) as "liveEpoch",
   (t.request_hash is null or ${requestHash}::text is null or t.request_hash = ${requestHash}::text) as "sameRequest",
-  ${returnedEvents(sql`events`, sql`t.answer_bytes`)}
+  ${returnedEvents(db, sql`events`, sql`t.answer_bytes`)}
 from (select 1) as one
 left join (select *, true as was_created from ins union all select *, false from existing) t
   on exists (select 1 from allowed)`,
@@ -800,7 +800,7 @@ upd as (
 events as (${taskChangeEvents({ from: sql`upd n`, oldStatus: sql`n.old_status`, oldResult: sql`n.old_result` })})${applied}
 select ${TASK_SELECT}, cur.status as "currentStatus", cur.version as "currentVersion",
   ${leaseEpoch} as "leaseEpoch", ${fenceHeld} as "fenceHeld", ${duplicate} as "duplicate",
-  ${sameEvent} as "sameEvent", ${returnedEvents(sql`events`, sql`t.answer_bytes`)}
+  ${sameEvent} as "sameEvent", ${returnedEvents(db, sql`events`, sql`t.answer_bytes`)}
 from (select 1) as one
 left join upd t on true
 left join tasks cur on cur.task_id = ${id}::uuid`,
@@ -893,7 +893,7 @@ select ${TASK_SELECT}, false as "isRoot", (select count(*) from upd)::int as "ch
 from upd t join sized s on s.task_id = t.task_id
 where s.running <= ${READ_BUDGET_BYTES}::bigint or s.n = 1
 union all
-select ${TASK_SELECT}, true as "isRoot", (select count(*) from upd)::int, 0, ${returnedEvents(sql`events`, sql`t.answer_bytes`)}
+select ${TASK_SELECT}, true as "isRoot", (select count(*) from upd)::int, 0, ${returnedEvents(db, sql`events`, sql`t.answer_bytes`)}
 from tasks t where t.task_id = ${id}::uuid
 order by "n"`,
     ),
@@ -1029,7 +1029,7 @@ upd as (
 events as (${taskChangeEvents({ from: sql`upd n cross join parent p`, oldStatus: sql`n.status`, oldResult: sql`p.result_status` })})
 select ${TASK_SELECT}, exists (select 1 from parent) as "found", (select epoch from lease) as "leaseEpoch",
   (${epoch}::bigint is null or exists (select 1 from fence)) as "fenceHeld", s.bytes::int as "rolledBytes", s.successes::int as "rolledSuccesses", s.failures::int as "rolledFailures",
-  ${returnedEvents(sql`events`, sql`t.answer_bytes`)}
+  ${returnedEvents(db, sql`events`, sql`t.answer_bytes`)}
 from (select 1) as one left join upd t on true left join sized s on true`,
     ),
   );
@@ -1120,7 +1120,7 @@ applied as (
 ),
 events as (${taskChangeEvents({ from: sql`upd n join cur c on c.task_id = n.task_id`, oldStatus: sql`c.status`, oldResult: sql`c.result_status` })})
 select ${TASK_SELECT}, d.verdict as "verdict", (select epoch from lease) as "leaseEpoch",
-  ${returnedEvents(sql`events`, sql`t.answer_bytes`)}
+  ${returnedEvents(db, sql`events`, sql`t.answer_bytes`)}
 from decision d
 cross join lateral (
   select * from upd union all select * from cur where not exists (select 1 from upd)

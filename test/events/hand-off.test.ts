@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Db } from '#shared/db/port.ts';
 import { sql, statement } from '#shared/db/sql.ts';
 import { createOutboxHandOff } from '#shared/notify/hand-off.ts';
 import { createPublisher } from '#shared/notify/publisher.ts';
@@ -91,6 +92,26 @@ describe.each(TEST_DRIVERS)('the outbox hand-off on %s', (driver) => {
     );
     expect(await publisher.drain()).toBe(1);
     expect(sink.got.map((e) => e.detail.new_status)).toEqual(['queued']);
+  });
+
+  it('builds the returned events only for the hand-off’s Db', async () => {
+    const texts: string[] = [];
+    const recording = (inner: Db): Db => ({
+      driver: inner.driver,
+      close: () => inner.close(),
+      query: (s) => {
+        texts.push(s.text);
+        return inner.query(s);
+      },
+    });
+    const handOff = createOutboxHandOff({ ...recording(t.db), transaction: t.db.transaction });
+    const input = { action: 'verify_site', status: 'queued', designRef: DESIGN } as const;
+    await createTask(handOff.db, input);
+    expect(handOff.take().events).toHaveLength(1);
+    await createTask(recording(t.db), input);
+    expect(texts.map((text) => text.includes('json_agg'))).toEqual([true, false]);
+    // The event row is written either way: the schedule publishes it.
+    expect(await readEventsAfter(t.db, 0, 10)).toHaveLength(2);
   });
 
   it('claims back what a statement does not return', async () => {

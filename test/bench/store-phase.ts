@@ -7,7 +7,13 @@ import { claimTasks, completeTasks } from '#shared/store/queue.ts';
 import { createTask, getTask, updateTask } from '#shared/store/tasks.ts';
 import type { NewMessage } from '#shared/store/types.ts';
 import type { BenchSchema } from './bench-db.ts';
-import { type CaseResult, type CaseSpec, measureCase, type RunResult } from './measure.ts';
+import {
+  type CaseResult,
+  type CaseSpec,
+  type Meter,
+  measureCase,
+  type RunResult,
+} from './measure.ts';
 import type { BenchOptions } from './options.ts';
 import {
   createPeers,
@@ -45,14 +51,73 @@ interface Fixture {
 const GRAPHILE = 'graphile-worker';
 const PG_BOSS = 'pg-boss';
 
-/** Peer variants' CPU is their own database's server processes. */
-function peerCpu(f: Fixture) {
-  return (variant: string) =>
-    variant === GRAPHILE
-      ? databaseCpu(f.peers.graphile.database)
-      : variant === PG_BOSS
-        ? databaseCpu(f.peers.pgBoss.database)
-        : undefined;
+/**
+ * The store against graphile-worker and pg-boss: at least level with each, each peer's CPU that
+ * of its own database's server processes.
+ */
+function againstPeers(f: Fixture): Pick<CaseSpec, 'versus' | 'serverCpu'> {
+  return {
+    versus: [
+      { variant: 'store', over: GRAPHILE, atLeast: 1 },
+      { variant: 'store', over: PG_BOSS, atLeast: 1 },
+    ],
+    serverCpu: (variant) =>
+      variant === GRAPHILE
+        ? databaseCpu(f.peers.graphile.database)
+        : variant === PG_BOSS
+          ? databaseCpu(f.peers.pgBoss.database)
+          : undefined,
+  };
+}
+
+/**
+ * The timed part of every run: `op` from each worker, `total` calls at the most (fewer when an
+ * op returns false), between the meter's marks.
+ */
+async function timedDrive(
+  f: Fixture,
+  meter: Meter,
+  total: number,
+  op: (worker: number, index: number) => Promise<unknown>,
+  onProgress: (done: number) => void,
+): Promise<{ elapsedMs: number; done: number }> {
+  await meter.begin();
+  const result = await drive(f.options.workers, total, op, onProgress);
+  await meter.end();
+  return result;
+}
+
+/**
+ * Seeds `n` queued tasks and has every worker call `claimAndComplete` until the queue is empty;
+ * it returns how many tasks it completed, 0 when it found none. `total` bounds the calls only
+ * to stop a runaway loop. Throws unless exactly the `n` tasks were completed.
+ */
+async function drainQueue(
+  f: Fixture,
+  n: number,
+  total: number,
+  claimAndComplete: (worker: number) => Promise<number>,
+  progress: (text: string) => void,
+  meter: Meter,
+): Promise<RunResult> {
+  await seedQueued(f.schema, n);
+  let processed = 0;
+  const { elapsedMs } = await timedDrive(
+    f,
+    meter,
+    total,
+    async (w) => {
+      const completed = await claimAndComplete(w);
+      processed += completed;
+      return completed > 0;
+    },
+    () => progress(`${processed}/${n}`),
+  );
+  const completed = await countCompleted(f.schema);
+  if (processed !== n || completed !== n) {
+    throw new Error(`drained ${processed} tasks, ${completed} complete, of ${n} seeded`);
+  }
+  return { ops: processed, elapsedMs };
 }
 
 async function truncate(schema: BenchSchema): Promise<void> {
@@ -111,11 +176,7 @@ function createCase(f: Fixture): CaseSpec {
       { id: PG_BOSS, label: 'pg-boss send' },
     ],
     target: { variant: 'store', atLeast: 0.8, text: '≥ 0.8×' },
-    versus: [
-      { variant: 'store', over: GRAPHILE, atLeast: 1 },
-      { variant: 'store', over: PG_BOSS, atLeast: 1 },
-    ],
-    serverCpu: peerCpu(f),
+    ...againstPeers(f),
     async run(variant, scale, progress, meter) {
       const n = scaled(f.options.creates, scale);
       if (variant === GRAPHILE)
@@ -134,16 +195,7 @@ function createCase(f: Fixture): CaseSpec {
                 status: 'queued',
                 createdBy: 'bench',
               });
-      await meter.begin();
-      const { elapsedMs, done } = await drive(
-        f.options.workers,
-        n,
-        async (w) => {
-          await op(w);
-        },
-        (d) => progress(`${d}/${n}`),
-      );
-      await meter.end();
+      const { elapsedMs, done } = await timedDrive(f, meter, n, op, (d) => progress(`${d}/${n}`));
       return { ops: done, elapsedMs };
     },
   };
@@ -162,29 +214,22 @@ function claimCase(f: Fixture): CaseSpec {
       { id: PG_BOSS, label: 'pg-boss fetch + complete' },
     ],
     target: { variant: 'store', atLeast: 0.85, text: '≥ 0.85×' },
-    versus: [
-      { variant: 'store', over: GRAPHILE, atLeast: 1 },
-      { variant: 'store', over: PG_BOSS, atLeast: 1 },
-    ],
-    serverCpu: peerCpu(f),
+    ...againstPeers(f),
     async run(variant, scale, progress, meter) {
       const n = scaled(f.options.claims, scale);
       if (variant === GRAPHILE)
         return graphileDrain(f.peers.graphile.url, n, f.options.workers, false, meter);
       if (variant === PG_BOSS)
         return pgBossDrain(f.peers.pgBoss.url, n, f.options.workers, 1, meter);
-      await seedQueued(f.schema, n);
-      let processed = 0;
-      const op =
+      const claimAndComplete =
         variant === 'raw'
           ? async (w: number) => {
               const client = f.raw[w] as pg.Client;
               const claimed = await rawQuery(client, RAW.claimOne);
               const row = claimed.rows[0] as { task_id: string } | undefined;
-              if (!row) return false;
+              if (!row) return 0;
               await rawQuery(client, RAW.completeOne, [row.task_id]);
-              processed += 1;
-              return true;
+              return 1;
             }
           : async () => {
               const [task] = await claimTasks(f.store, {
@@ -192,32 +237,17 @@ function claimCase(f: Fixture): CaseSpec {
                 epoch: f.epoch,
                 limit: 1,
               });
-              if (!task) return false;
+              if (!task) return 0;
               if (variant === 'store') {
                 await completeTasks(f.store, { epoch: f.epoch, tasks: [{ taskId: task.taskId }] });
               } else {
                 await updateTask(f.store, task.taskId, { status: 'complete' }, { epoch: f.epoch });
               }
-              processed += 1;
-              return true;
+              return 1;
             };
-      // Each worker keeps claiming until the queue is empty; the bound only stops runaway loops.
-      await meter.begin();
-      const { elapsedMs } = await drive(f.options.workers, n * 2 + f.options.workers, op, () =>
-        progress(`${processed}/${n}`),
-      );
-      await meter.end();
-      await checkDrained(f.schema, n, processed);
-      return { ops: processed, elapsedMs };
+      return drainQueue(f, n, n * 2 + f.options.workers, claimAndComplete, progress, meter);
     },
   };
-}
-
-async function checkDrained(schema: BenchSchema, n: number, processed: number): Promise<void> {
-  const completed = await countCompleted(schema);
-  if (processed !== n || completed !== n) {
-    throw new Error(`drained ${processed} tasks, ${completed} complete, of ${n} seeded`);
-  }
 }
 
 function batchedClaimCase(f: Fixture): CaseSpec {
@@ -234,11 +264,7 @@ function batchedClaimCase(f: Fixture): CaseSpec {
       { id: PG_BOSS, label: `pg-boss fetch(batchSize ${batch}) + complete(ids)` },
     ],
     target: { variant: 'store', atLeast: 0.8, text: '≥ 0.8×' },
-    versus: [
-      { variant: 'store', over: GRAPHILE, atLeast: 1 },
-      { variant: 'store', over: PG_BOSS, atLeast: 1 },
-    ],
-    serverCpu: peerCpu(f),
+    ...againstPeers(f),
     note:
       "graphile-worker's batched drain uses its documented fast settings (a local queue of 500, " +
       `completions coalesced), so bigger fetches than the ${batch} per claim of raw, pg-boss and the ` +
@@ -249,9 +275,7 @@ function batchedClaimCase(f: Fixture): CaseSpec {
         return graphileDrain(f.peers.graphile.url, n, f.options.workers, true, meter);
       if (variant === PG_BOSS)
         return pgBossDrain(f.peers.pgBoss.url, n, f.options.workers, batch, meter);
-      await seedQueued(f.schema, n);
-      let processed = 0;
-      const op = async (w: number) => {
+      const claimAndComplete = async (w: number) => {
         const client = f.raw[w] as pg.Client;
         if (variant === 'store') {
           const tasks = await claimTasks(f.store, {
@@ -259,29 +283,21 @@ function batchedClaimCase(f: Fixture): CaseSpec {
             epoch: f.epoch,
             limit: batch,
           });
-          if (tasks.length === 0) return false;
+          if (tasks.length === 0) return 0;
           await completeTasks(f.store, {
             epoch: f.epoch,
             tasks: tasks.map((task) => ({ taskId: task.taskId })),
           });
-          processed += tasks.length;
-          return true;
+          return tasks.length;
         }
         const claimed = await rawQuery(client, RAW.claimMany, [batch]);
         const ids = claimed.rows.map((r: { task_id: string }) => r.task_id);
-        if (ids.length === 0) return false;
+        if (ids.length === 0) return 0;
         if (variant === 'raw') await rawQuery(client, RAW.completeMany, [ids]);
         else for (const id of ids) await rawQuery(client, RAW.completeOne, [id]);
-        processed += ids.length;
-        return true;
+        return ids.length;
       };
-      await meter.begin();
-      const { elapsedMs } = await drive(f.options.workers, n + f.options.workers * 2, op, () =>
-        progress(`${processed}/${n}`),
-      );
-      await meter.end();
-      await checkDrained(f.schema, n, processed);
-      return { ops: processed, elapsedMs };
+      return drainQueue(f, n, n + f.options.workers * 2, claimAndComplete, progress, meter);
     },
   };
 }
@@ -340,11 +356,7 @@ function appendCase(f: Fixture, size: 1 | 10): CaseSpec {
           ]);
         }
       };
-      await meter.begin();
-      const { elapsedMs, done } = await drive(f.options.workers, n, op, (d) =>
-        progress(`${d}/${n}`),
-      );
-      await meter.end();
+      const { elapsedMs, done } = await timedDrive(f, meter, n, op, (d) => progress(`${d}/${n}`));
       const stored = await f.schema.query('select count(*)::int as n from result_message');
       if ((stored.rows[0] as { n: number }).n !== n * size)
         throw new Error('append count mismatch');
@@ -376,11 +388,7 @@ function getTaskCase(f: Fixture): CaseSpec {
           if (rows.rowCount !== m) throw new Error('raw read lost messages');
         }
       };
-      await meter.begin();
-      const { elapsedMs, done } = await drive(f.options.workers, n, op, (d) =>
-        progress(`${d}/${n}`),
-      );
-      await meter.end();
+      const { elapsedMs, done } = await timedDrive(f, meter, n, op, (d) => progress(`${d}/${n}`));
       return { ops: done, elapsedMs };
     },
   };

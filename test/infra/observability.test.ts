@@ -3,30 +3,25 @@
  * PutEvents and nothing else for the functions that publish, the example rule, the dashboard and
  * the alarms, with cdk-nag passing (`synthStage` throws on any finding).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, resolveStageConfig } from '#infra/config/stage-config.ts';
 import {
   environmentOf,
   functionResource,
   resourcesOf,
-  type SynthesizedStage,
   statementsOf,
-  synthStage,
+  synthesizedStage,
 } from './synth.ts';
 
 const PUBLISHERS = ['Tasks', 'TaskEvents', 'Leader', 'LeaseSchedule'];
 
 describe('observability, own bus (dev defaults)', () => {
-  let dev: SynthesizedStage;
-  beforeAll(() => {
-    dev = synthStage('dev', {
-      context: {
-        stuckRunningBounds: '{"deploy_nodes": 7200}',
-        alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops',
-      },
-    });
-  }, 300_000);
-  afterAll(() => dev?.dispose());
+  const dev = synthesizedStage('dev', {
+    context: {
+      stuckRunningBounds: '{"deploy_nodes": 7200}',
+      alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops',
+    },
+  });
 
   it('creates the bus and grants only events:PutEvents on it, to the publishing functions', () => {
     const t = dev.statelessTemplate;
@@ -115,16 +110,12 @@ describe('observability, own bus (dev defaults)', () => {
 });
 
 describe('observability, the default bus and the example rule', () => {
-  let dev: SynthesizedStage;
-  beforeAll(() => {
-    dev = synthStage('dev', {
-      context: {
-        eventBusName: 'default',
-        deployFailureTopicArn: 'arn:aws:sns:eu-west-1:123456789012:deploy-failures',
-      },
-    });
-  }, 300_000);
-  afterAll(() => dev?.dispose());
+  const dev = synthesizedStage('dev', {
+    context: {
+      eventBusName: 'default',
+      deployFailureTopicArn: 'arn:aws:sns:eu-west-1:123456789012:deploy-failures',
+    },
+  });
 
   it('puts to the named bus and tells SNS when a deploy_nodes fails', () => {
     const t = dev.statelessTemplate;

@@ -11,6 +11,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { addServiceStacks, type ServiceStacks } from '#infra/stacks/service-app.ts';
 
 /** `cdk.json`, whose context (feature flags, defaults) every test app starts from. */
@@ -80,6 +81,26 @@ export function synthStage(stage: string, options: SynthOptions = {}): Synthesiz
   };
 }
 
+/**
+ * `stage` synthesized once for the calling test file (or `describe` block): before its first
+ * test, its assembly removed after the last. The object reads through to that synthesis, so
+ * it may be used only inside tests and hooks.
+ */
+export function synthesizedStage(stage: string, options: SynthOptions = {}): SynthesizedStage {
+  let synthesized: SynthesizedStage | undefined;
+  // A synthesis is a few seconds of CPU; bundling (`bundle: true`) is one esbuild run a function.
+  beforeAll(() => {
+    synthesized = synthStage(stage, options);
+  }, 300_000);
+  afterAll(() => synthesized?.dispose());
+  return new Proxy({} as SynthesizedStage, {
+    get(_, property) {
+      if (!synthesized) throw new Error(`the ${stage} stage is read before it is synthesized`);
+      return Reflect.get(synthesized, property);
+    },
+  });
+}
+
 /** A CloudFormation resource as it appears in a template. */
 export interface CfnResourceJson {
   readonly Type: string;
@@ -94,13 +115,23 @@ export function resourcesOf(template: Template, type: string): Record<string, Cf
   return template.findResources(type) as Record<string, CfnResourceJson>;
 }
 
-/** The logical id of the service function whose construct id is `id` (e.g. `Tasks`). */
-export function functionLogicalId(template: Template, id: string): string {
-  const ids = Object.keys(resourcesOf(template, 'AWS::Lambda::Function')).filter((logicalId) =>
+/** The logical id of the one resource of `type` whose construct id (at the stack's top) is `id`. */
+function logicalIdOf(template: Template, type: string, id: string): string {
+  const ids = Object.keys(resourcesOf(template, type)).filter((logicalId) =>
     new RegExp(`^${id}[0-9A-F]{8}$`).test(logicalId),
   );
-  if (ids.length !== 1) throw new Error(`expected one function ${id}, found ${ids.join(', ')}`);
+  if (ids.length !== 1) throw new Error(`expected one ${type} ${id}, found ${ids.join(', ')}`);
   return ids[0] as string;
+}
+
+/** The logical id of the service function whose construct id is `id` (e.g. `Tasks`). */
+export function functionLogicalId(template: Template, id: string): string {
+  return logicalIdOf(template, 'AWS::Lambda::Function', id);
+}
+
+/** The logical id of the REST API whose construct id is `id` (`Api`, `NodeApi`, `KeystoneApi`). */
+export function restApiLogicalId(template: Template, id: string): string {
+  return logicalIdOf(template, 'AWS::ApiGateway::RestApi', id);
 }
 
 /** The function resource of the service function whose construct id is `id`. */
@@ -240,4 +271,17 @@ export function unusedAcknowledgements(root: IConstruct): Acknowledgement[] {
           other !== ack && other.ruleId === ack.ruleId && ack.path.startsWith(`${other.path}/`),
       ),
   );
+}
+
+/**
+ * The nag gate's other half (`synthStage` threw on anything unacknowledged): no acknowledgement
+ * silences nothing, and each AwsSolutions one says why in more than a few words. Returns them.
+ */
+export function expectEarnedAcknowledgements(root: IConstruct): Acknowledgement[] {
+  expect(unusedAcknowledgements(root)).toEqual([]);
+  const acks = acknowledgementsOf(root).filter((a) => a.ruleId.startsWith('AwsSolutions-'));
+  for (const ack of acks) {
+    expect(ack.reason.length, `${ack.ruleId} at ${ack.path}`).toBeGreaterThan(60);
+  }
+  return acks;
 }

@@ -1,8 +1,11 @@
 import { BuildDataEventSchema } from '#shared/api/schemas.ts';
-import { applyBuildDataEvent } from '#shared/api/sqs-events.ts';
 import { createHttpHandler } from '#shared/http/handler.ts';
 import { buildDataRoutes } from '#shared/http/routes/build-data.ts';
+import { loadOnce } from '#shared/load-once.ts';
 import { createSqsHandler } from '#shared/triggers/sqs.ts';
+
+// The events' use cases load with the first batch, not at init.
+const sqsEvents = loadOnce(() => import('#shared/api/sqs-events.ts'));
 
 /** The routes this function serves (read by the local server and the OpenAPI generator). */
 export const routes = buildDataRoutes;
@@ -11,4 +14,6 @@ export const routes = buildDataRoutes;
 export const handler = createHttpHandler(routes);
 
 /** SQS consumer of build-data events, with partial batch responses. */
-export const sqsHandler = createSqsHandler(BuildDataEventSchema, applyBuildDataEvent);
+export const sqsHandler = createSqsHandler(BuildDataEventSchema, async (deps, event, record) =>
+  (await sqsEvents()).applyBuildDataEvent(deps, event, record),
+);

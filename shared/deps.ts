@@ -1,6 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type Config, type DbConfig, getConfig } from './config.ts';
-import { createDataApiDb } from './db/data-api.ts';
 import type { Db, TransactionalDb } from './db/port.ts';
 import { remainingTimeMs } from './invocation.ts';
 import {
@@ -10,10 +9,8 @@ import {
   recordEventCounts,
   type Telemetry,
 } from './metrics.ts';
-import { InProcessBus } from './notify/bus.ts';
-import { createOutboxHandOff } from './notify/hand-off.ts';
-import { createPublisher, type EventPublisher, type EventSink } from './notify/publisher.ts';
-import { busSink, createEventBridgeSink } from './notify/sinks.ts';
+import type { InProcessBus } from './notify/bus.ts';
+import type { EventPublisher, EventSink } from './notify/publisher.ts';
 import type { WaitClock } from './notify/wait.ts';
 
 /** Application time for everything except leases (those are decided on the database clock). */
@@ -97,9 +94,11 @@ export async function createDb(
         ...(options.notify ? { sessionSettings: { 'drydock.notify': 'on' } } : {}),
       });
     }
-    case 'data-api':
+    case 'data-api': {
       // The endpoint comes from AWS_ENDPOINT_URL_RDS_DATA when set (the client reads it), so the
-      // local emulator needs no code path of its own.
+      // local emulator needs no code path of its own. Loaded here rather than at init, so a
+      // function without a database (design) never evaluates the client.
+      const { createDataApiDb } = await import('./db/data-api.ts');
       return createDataApiDb({
         resourceArn: config.resourceArn,
         secretArn: config.secretArn,
@@ -108,6 +107,7 @@ export async function createDb(
         // waiting on them (the one the handler kit is serving).
         remainingTimeMs,
       });
+    }
   }
 }
 
@@ -124,14 +124,22 @@ export async function createDeps(
   config: Config,
   log: Logger = createLogger(config),
 ): Promise<ContainerDeps> {
-  const db = await createDb(config.db, { notify: config.events.sink === 'local' });
+  // The outbox's publisher and sinks load with the dependencies (the first request), not at init.
+  const [db, { InProcessBus }, { createOutboxHandOff }, { createPublisher }, sinks] =
+    await Promise.all([
+      createDb(config.db, { notify: config.events.sink === 'local' }),
+      import('./notify/bus.ts'),
+      import('./notify/hand-off.ts'),
+      import('./notify/publisher.ts'),
+      import('./notify/sinks.ts'),
+    ]);
   const telemetry = getTelemetry(config);
   const bus = config.events.sink === 'local' ? new InProcessBus() : undefined;
   const sink: EventSink =
     config.events.sink === 'eventbridge'
-      ? await createEventBridgeSink(config.events.busName as string)
+      ? await sinks.createEventBridgeSink(config.events.busName as string)
       : bus
-        ? busSink(bus)
+        ? sinks.busSink(bus)
         : // Nobody to tell: events are marked published (and counted) by the schedule.
           { name: 'none', deliver: async (events) => events.map((event) => event.eventId) };
   const mode =

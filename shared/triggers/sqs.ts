@@ -1,4 +1,3 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type * as z from '#shared/zod.ts';
 import type { Deps } from '../deps.ts';
@@ -6,6 +5,7 @@ import { errorForLog } from '../error-log.ts';
 import { AppError } from '../errors.ts';
 import { parseJsonText } from '../input.ts';
 import { beforeDeadline, createLambdaKit, type KitOptions } from '../lambda-kit.ts';
+import { loadOnce } from '../load-once.ts';
 import { validate } from '../validate.ts';
 
 /** The Lambda handler type of every SQS consumer (with `ReportBatchItemFailures`). */
@@ -31,11 +31,18 @@ export function createSqsHandler<T>(
   apply: ApplyEvent<T>,
   options: SqsHandlerOptions = {},
 ): SqsHandler {
-  const processor = new BatchProcessor(EventType.SQS);
+  // Powertools' batch processor loads with the first batch: the function's HTTP handler, in
+  // the same bundle, never needs it.
+  const batch = loadOnce(async () => {
+    const { BatchProcessor, EventType, processPartialResponse } = await import(
+      '@aws-lambda-powertools/batch'
+    );
+    return { processor: new BatchProcessor(EventType.SQS), processPartialResponse };
+  });
   const { loadDeps, logger, handler } = createLambdaKit(options);
 
   const consume = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    const deps = await loadDeps();
+    const [deps, { processor, processPartialResponse }] = await Promise.all([loadDeps(), batch()]);
     const recordHandler = async (record: SQSRecord) => {
       logger.appendKeys({ messageId: record.messageId });
       try {

@@ -1,22 +1,15 @@
 import * as z from '#shared/zod.ts';
-import {
-  type AssetDeps,
-  type AuthenticatedAction,
-  type AuthenticatedNode,
-  authenticateAction,
-  authenticateNode,
-  createNodeContext,
-  listNodeActions,
-  nodeAssetTarball,
-  readAction,
-  reportAction,
-} from '../../api/boot-actions.ts';
+import type { AssetDeps, AuthenticatedAction, AuthenticatedNode } from '../../api/boot-actions.ts';
 import { API_PREFIX } from '../../api/shapes.ts';
 import type { AssetType } from '../../bootactions/render.ts';
 import type { DesignAnalyzer } from '../../design/design-analyzer.ts';
 import type { DesignResolver } from '../../design-refs/design-resolver.ts';
+import { loadOnce } from '../../load-once.ts';
 import { type AnyRoute, defineRoute } from '../route.ts';
 import { errorResponse as err } from './responses.ts';
+
+// The use cases (and the store) load with the first request that needs them, not at init.
+const bootActionsApi = loadOnce(() => import('../../api/boot-actions.ts'));
 
 const BOOTACTIONS = `${API_PREFIX}/bootactions`;
 
@@ -122,6 +115,7 @@ export const bootActionRoutes: readonly AnyRoute[] = [
       428: err('No lease epoch'),
     },
     async handle({ deps, params, body }) {
+      const { createNodeContext } = await bootActionsApi();
       const created = await createNodeContext(deps, {
         nodeName: params.hostname,
         taskId: body.task_id,
@@ -148,6 +142,7 @@ export const bootActionRoutes: readonly AnyRoute[] = [
       404: err('The node has no boot-action context'),
     },
     async handle({ deps, params }) {
+      const { listNodeActions } = await bootActionsApi();
       return { status: 200, body: await listNodeActions(deps, params.hostname) };
     },
   }),
@@ -167,6 +162,7 @@ export const bootActionRoutes: readonly AnyRoute[] = [
       404: err('No such action'),
     },
     async handle({ deps, params }) {
+      const { readAction } = await bootActionsApi();
       return { status: 200, body: await readAction(deps, params.action_id) };
     },
   }),
@@ -220,8 +216,8 @@ export function createBootActionNodeRoutes(
       tag: 'bootactions',
       params: NodeAssetParams,
       requestHeaders: KEY_HEADER,
-      authenticate: ({ deps, params, headers }) =>
-        authenticateNode(deps, params.hostname ?? '', headers),
+      authenticate: async ({ deps, params, headers }) =>
+        (await bootActionsApi()).authenticateNode(deps, params.hostname ?? '', headers),
       responses: {
         200: {
           description: `application/gzip: <hostname>-${type}.tar.gz, one file per asset at its path with its mode`,
@@ -234,6 +230,7 @@ export function createBootActionNodeRoutes(
       },
       async handle({ deps, headers, authenticated }) {
         const node = authenticated as AuthenticatedNode;
+        const { nodeAssetTarball } = await bootActionsApi();
         const { tarball } = await nodeAssetTarball(
           {
             designs: options.designs(),
@@ -269,8 +266,8 @@ export function createBootActionNodeRoutes(
       params: z.lazySchema(() => z.strictObject({ action_id: z.string() })),
       body: ReportBodySchema,
       requestHeaders: KEY_HEADER,
-      authenticate: ({ deps, params, headers }) =>
-        authenticateAction(deps, params.action_id ?? '', headers),
+      authenticate: async ({ deps, params, headers }) =>
+        (await bootActionsApi()).authenticateAction(deps, params.action_id ?? '', headers),
       responses: {
         200: { description: 'The action after the report', schema: BootActionDictSchema },
         400: err('Bad body or status'),
@@ -281,6 +278,7 @@ export function createBootActionNodeRoutes(
         413: err('Body or a detail too large'),
       },
       async handle({ deps, body, authenticated }) {
+        const { reportAction } = await bootActionsApi();
         const result = await reportAction(deps, authenticated as AuthenticatedAction, body);
         return { status: 200, body: result };
       },

@@ -1,5 +1,4 @@
 import * as z from '#shared/zod.ts';
-import { readNodeBuildData, recordBuildData } from '../../api/build-data.ts';
 import {
   BuildDataDictSchema,
   NodeBuildDataQuerySchema,
@@ -8,9 +7,13 @@ import {
 } from '../../api/schemas.ts';
 import { API_PREFIX } from '../../api/shapes.ts';
 import { NotFoundError } from '../../errors.ts';
+import { loadOnce } from '../../load-once.ts';
 import { idempotencyKeyOf, nextPageHeaders } from '../conventions.ts';
 import { type AnyRoute, defineRoute } from '../route.ts';
 import { errorResponse as err } from './responses.ts';
+
+// The use cases (and the store) load with the first request that needs them, not at init.
+const buildDataApi = loadOnce(() => import('../../api/build-data.ts'));
 
 const NODE_BUILD_DATA = `${API_PREFIX}/nodes/{node_name}/builddata`;
 
@@ -36,6 +39,7 @@ export const buildDataRoutes: readonly AnyRoute[] = [
       404: err('No build data found'),
     },
     async handle({ deps, params, query }) {
+      const { readNodeBuildData } = await buildDataApi();
       const items = await readNodeBuildData(deps, params.node_name, query);
       // Drydock's client expects 404 for a node without build data.
       if (items.length === 0) throw new NotFoundError('No build data found');
@@ -78,6 +82,7 @@ export const buildDataRoutes: readonly AnyRoute[] = [
       413: err('Body too large'),
     },
     async handle({ deps, params, body, headers }) {
+      const { recordBuildData } = await buildDataApi();
       // One item, an array, or an orchestrator's {epoch, items} (fenced).
       const envelope = !Array.isArray(body) && 'epoch' in body ? body : undefined;
       const items =

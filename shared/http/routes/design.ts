@@ -1,18 +1,17 @@
 import * as z from '#shared/zod.ts';
-import {
-  type DesignDeps,
-  resolveDesign,
-  selectDesignNodes,
-  validateDesign,
-} from '../../api/resolve-design.ts';
+import type { DesignDeps } from '../../api/resolve-design.ts';
 import { NodeFilterSchema } from '../../api/schemas.ts';
 import { API_PREFIX } from '../../api/shapes.ts';
 import type { Deps } from '../../deps.ts';
 import type { DesignAnalyzer } from '../../design/design-analyzer.ts';
 import type { DesignResolver } from '../../design-refs/design-resolver.ts';
 import { LIMITS } from '../../limits.ts';
+import { loadOnce } from '../../load-once.ts';
 import { type AnyRoute, JsonText, routesNeeding } from '../route.ts';
 import { errorResponse as err } from './responses.ts';
+
+// The use cases (and the store) load with the first request that needs them, not at init.
+const designApi = loadOnce(() => import('../../api/resolve-design.ts'));
 
 /** The dependencies the design routes read: configuration and the clock, never a database. */
 export type DesignRouteDeps = Pick<Deps, 'config' | 'clock'>;
@@ -81,6 +80,7 @@ export function createDesignRoutes(
         504: err('The source did not answer in time'),
       },
       async handle({ body, deps }) {
+        const { resolveDesign } = await designApi();
         const out = await resolveDesign(depsOf(deps.clock), {
           designRef: body.design_ref,
           ...limits(),
@@ -125,9 +125,13 @@ export function createDesignRoutes(
         504: err('The source did not answer in time; retry'),
       },
       async handle({ body, deps }) {
+        const { validateDesign } = await designApi();
         const source =
           body.content !== undefined ? { content: body.content } : { href: body.href ?? '' };
-        const out = await validateDesign(depsOf(deps.clock), { ...source, ...limits() });
+        const out = await validateDesign(depsOf(deps.clock), {
+          ...source,
+          ...limits(),
+        });
         return { status: out.statusCode, body: out.body };
       },
     }),
@@ -159,6 +163,7 @@ export function createDesignRoutes(
         504: err('The source did not answer in time; retry'),
       },
       async handle({ body, deps }) {
+        const { selectDesignNodes } = await designApi();
         const nodes = await selectDesignNodes(depsOf(deps.clock), {
           designRef: body.design_ref,
           nodeFilter: body.node_filter ?? null,

@@ -1,12 +1,5 @@
 import * as z from '#shared/zod.ts';
 import {
-  abdicateLeaderLease,
-  claimLeaderLease,
-  currentLease,
-  renewLeaderLease,
-  requeueStranded,
-} from '../../api/leader.ts';
-import {
   LeaseAbdicateBodySchema,
   LeaseClaimBodySchema,
   LeaseDictSchema,
@@ -14,8 +7,12 @@ import {
   RequeueBodySchema,
 } from '../../api/schemas.ts';
 import { API_PREFIX } from '../../api/shapes.ts';
+import { loadOnce } from '../../load-once.ts';
 import { type AnyRoute, defineRoute } from '../route.ts';
 import { errorResponse as err } from './responses.ts';
+
+// The use cases (and the store) load with the first request that needs them, not at init.
+const leaderApi = loadOnce(() => import('../../api/leader.ts'));
 
 const LEADER = `${API_PREFIX}/leader`;
 
@@ -33,6 +30,7 @@ export const leaderRoutes: readonly AnyRoute[] = [
       404: err('Nobody ever claimed it'),
     },
     async handle({ deps }) {
+      const { currentLease } = await leaderApi();
       return { status: 200, body: await currentLease(deps) };
     },
   }),
@@ -49,6 +47,7 @@ export const leaderRoutes: readonly AnyRoute[] = [
       400: err('Bad body'),
     },
     async handle({ deps, body }) {
+      const { claimLeaderLease } = await leaderApi();
       return { status: 200, body: await claimLeaderLease(deps, body) };
     },
   }),
@@ -66,6 +65,7 @@ export const leaderRoutes: readonly AnyRoute[] = [
       412: err('The lease lapsed or another instance holds it'),
     },
     async handle({ deps, body }) {
+      const { renewLeaderLease } = await leaderApi();
       return { status: 200, body: await renewLeaderLease(deps, body) };
     },
   }),
@@ -83,6 +83,7 @@ export const leaderRoutes: readonly AnyRoute[] = [
       412: err('Not the holder at that epoch'),
     },
     async handle({ deps, body }) {
+      const { abdicateLeaderLease } = await leaderApi();
       await abdicateLeaderLease(deps, body);
       return { status: 204 };
     },
@@ -107,6 +108,7 @@ export const leaderRoutes: readonly AnyRoute[] = [
       412: err('Not the holder at that epoch'),
     },
     async handle({ deps, body }) {
+      const { requeueStranded } = await leaderApi();
       return { status: 200, body: await requeueStranded(deps, body) };
     },
   }),

@@ -1,5 +1,4 @@
 import * as z from '#shared/zod.ts';
-import { appendTaskMessages, pageTaskMessages } from '../../api/messages.ts';
 import {
   AppendMessagesBodySchema,
   ListMessagesQuerySchema,
@@ -8,9 +7,13 @@ import {
 } from '../../api/schemas.ts';
 import { API_PREFIX } from '../../api/shapes.ts';
 import { waitForMessages, waitHeaders } from '../../api/wait.ts';
+import { loadOnce } from '../../load-once.ts';
 import { idempotencyKeyOf, nextLink } from '../conventions.ts';
 import { type AnyRoute, defineRoute } from '../route.ts';
 import { errorResponse as err } from './responses.ts';
+
+// The use cases (and the store) load with the first request that needs them, not at init.
+const messagesApi = loadOnce(() => import('../../api/messages.ts'));
 
 const MESSAGES = `${API_PREFIX}/tasks/{task_id}/messages`;
 
@@ -39,6 +42,7 @@ export const messageRoutes: readonly AnyRoute[] = [
       413: err('Body too large'),
     },
     async handle({ deps, params, body, headers }) {
+      const { appendTaskMessages } = await messagesApi();
       // One message, an array, or an orchestrator's {epoch, messages} (fenced).
       const envelope = !Array.isArray(body) && 'epoch' in body ? body : undefined;
       const messages =
@@ -73,6 +77,7 @@ export const messageRoutes: readonly AnyRoute[] = [
       404: err('No such task'),
     },
     async handle({ deps, params, query }) {
+      const { pageTaskMessages } = await messagesApi();
       const waited =
         query.wait === undefined
           ? undefined

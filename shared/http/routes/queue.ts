@@ -1,8 +1,10 @@
-import { queueHealth } from '../../api/queue.ts';
 import { QueueHealthDictSchema, QueueQuerySchema } from '../../api/schemas.ts';
 import { API_PREFIX } from '../../api/shapes.ts';
+import { loadOnce } from '../../load-once.ts';
 import { type AnyRoute, defineRoute } from '../route.ts';
 import { errorResponse as err } from './responses.ts';
+
+const queueApi = loadOnce(() => import('../../api/queue.ts'));
 
 /** Queue health for operators (served by the `tasks` function): read-only, one statement. */
 export const queueRoutes: readonly AnyRoute[] = [
@@ -20,6 +22,7 @@ export const queueRoutes: readonly AnyRoute[] = [
       400: err('Bad stale_after'),
     },
     async handle({ deps, query }) {
+      const { queueHealth } = await queueApi();
       return {
         status: 200,
         body: await queueHealth(deps, { staleAfterSeconds: query.stale_after }),

@@ -19,32 +19,18 @@ import {
   UpdateTaskBodySchema,
 } from '../../api/schemas.ts';
 import { API_PREFIX } from '../../api/shapes.ts';
-import {
-  changeTask,
-  claim,
-  completeBatch,
-  createSubtask,
-  createUserTask,
-  listEveryTask,
-  listTaskPage,
-  listTaskSubtasks,
-  purgeTasks,
-  readTask,
-  readTaskBuildData,
-  retry,
-  rollUp,
-  terminate,
-} from '../../api/tasks.ts';
 import { waitForTaskVersion, waitHeaders } from '../../api/wait.ts';
 import { actionRule } from '../../auth/rules.ts';
 import { isUserAction } from '../../domain.ts';
 import { NotFoundError } from '../../errors.ts';
+import { loadOnce } from '../../load-once.ts';
 import { etagOf, nextLink, nextPageHeaders, originOf, parseIfMatch } from '../conventions.ts';
 import { principalOf } from '../request.ts';
 import { type AnyRoute, defineRoute } from '../route.ts';
 import { errorResponse as err } from './responses.ts';
 
 const TASKS = `${API_PREFIX}/tasks`;
+const tasksApi = loadOnce(() => import('../../api/tasks.ts'));
 const TaskList = z.lazySchema(() => z.array(TaskDictSchema()));
 
 const SubtaskQuerySchema = z.lazySchema(() =>
@@ -74,6 +60,7 @@ export const taskRoutes: readonly AnyRoute[] = [
       400: err('Bad filter, limit or cursor'),
     },
     async handle({ deps, query }) {
+      const { listEveryTask, listTaskPage } = await tasksApi();
       if (query.limit === undefined) {
         // Drydock's listing: every task, until the answer's bound; a cursor continues it.
         const tasks = await listEveryTask(deps, query);
@@ -142,6 +129,7 @@ export const taskRoutes: readonly AnyRoute[] = [
       413: err('Body too large'),
     },
     async handle(request) {
+      const { createUserTask } = await tasksApi();
       const { task, created } = await createUserTask(request.deps, request.body, originOf(request));
       return {
         status: created ? 201 : 200,
@@ -174,6 +162,7 @@ export const taskRoutes: readonly AnyRoute[] = [
       400: err('days is not a positive integer'),
     },
     async handle({ deps, query }) {
+      const { purgeTasks } = await tasksApi();
       return {
         status: 200,
         body: await purgeTasks(deps, query.days ?? deps.config.retention.days),
@@ -204,6 +193,7 @@ export const taskRoutes: readonly AnyRoute[] = [
       412: err('Not the live lease holder at that epoch'),
     },
     async handle({ deps, body }) {
+      const { claim } = await tasksApi();
       const claimed = await claim(deps, body);
       return {
         status: 200,
@@ -235,6 +225,7 @@ export const taskRoutes: readonly AnyRoute[] = [
       413: err('Result lists too large'),
     },
     async handle({ deps, body }) {
+      const { completeBatch } = await tasksApi();
       return { status: 200, body: await completeBatch(deps, body) };
     },
   }),
@@ -262,6 +253,7 @@ export const taskRoutes: readonly AnyRoute[] = [
       404: err('No such task'),
     },
     async handle({ deps, params, query }) {
+      const { readTask } = await tasksApi();
       // Only a caller that asks to wait waits; Drydock's clients see no change.
       const waited =
         query.wait === undefined
@@ -300,6 +292,7 @@ export const taskRoutes: readonly AnyRoute[] = [
       428: err('Neither If-Match nor epoch'),
     },
     async handle({ deps, params, body, headers }) {
+      const { changeTask } = await tasksApi();
       const task = await changeTask(deps, params.task_id, body, {
         expectedVersion: parseIfMatch(headers['if-match']),
       });
@@ -325,6 +318,7 @@ export const taskRoutes: readonly AnyRoute[] = [
       404: err('No build data for this task'),
     },
     async handle({ deps, params, query }) {
+      const { readTaskBuildData } = await tasksApi();
       const items = await readTaskBuildData(deps, params.task_id, {
         verbosity: query.verbosity === 1 ? 1 : 2,
         limit: query.limit,
@@ -360,6 +354,7 @@ export const taskRoutes: readonly AnyRoute[] = [
       400: err('Bad id or query'),
     },
     async handle({ deps, params, query }) {
+      const { listTaskSubtasks } = await tasksApi();
       const tasks = await listTaskSubtasks(
         deps,
         params.task_id,
@@ -401,6 +396,7 @@ export const taskRoutes: readonly AnyRoute[] = [
       428: err('No epoch'),
     },
     async handle(request) {
+      const { createSubtask } = await tasksApi();
       const { task, created } = await createSubtask(
         request.deps,
         request.params.task_id,
@@ -435,6 +431,7 @@ export const taskRoutes: readonly AnyRoute[] = [
       404: err('No such task'),
     },
     async handle({ deps, params, body, caller }) {
+      const { terminate } = await tasksApi();
       const changed = await terminate(deps, params.task_id, {
         recursive: body?.recursive ?? false,
         terminatedBy: principalOf(caller),
@@ -468,6 +465,7 @@ export const taskRoutes: readonly AnyRoute[] = [
       428: err('No epoch'),
     },
     async handle({ deps, params, body }) {
+      const { retry } = await tasksApi();
       const outcome = await retry(deps, params.task_id, body);
       return { status: 200, body: outcome, headers: { ETag: etagOf(outcome.task.version) } };
     },
@@ -493,6 +491,7 @@ export const taskRoutes: readonly AnyRoute[] = [
       428: err('No epoch'),
     },
     async handle({ deps, params, body }) {
+      const { rollUp } = await tasksApi();
       const task = await rollUp(deps, params.task_id, body);
       return { status: 200, body: task, headers: { ETag: etagOf(task.version) } };
     },

@@ -172,19 +172,36 @@ export function buildDataRead(query: BuildDataQuery): Read<ColumnSpec, BuildData
     cursor === undefined
       ? sql.empty
       : sql` and ${POSITION(alias)} < (${cursor.micros}::bigint, ${cursor.id}::bigint)`;
+  // `items`: the candidates in the answer's order (newest first), one more than the limit;
+  // `metaBytes`: what an item's metadata adds to the read as JSON text (escaped once).
   let items: SqlFragment;
-  if (query.latest) {
-    if (query.nodeName === undefined)
-      throw new ValidationError('latest build data needs a node name');
-    const taskFilter: SqlFragment = query.taskId ? sql`and b.task_id = ${task}::uuid` : sql.empty;
+  let metaBytes: SqlFragment = sql`json_text_bytes(i."nodeName") + json_text_bytes(i."generator")
+      + json_text_bytes(i."dataFormat")`;
+  if (query.latest && query.nodeName === undefined) {
+    throw new ValidationError('latest build data needs a node name');
+  }
+  if (query.latest && query.taskId === undefined) {
+    // The newest item per generator is kept beside the history (`build_data_latest`, migration
+    // 0016), with its metadata's size: a node's latest items are one range of a small index,
+    // read index-only in the answer's order, whatever the depth of the node's history.
+    items = sql`with items as (
+  select l.build_data_id as "buildDataId", l.node_name as "nodeName", l.task_id as "taskId",
+    l.collected_date as "collectedDate", l.generator as "generator", l.data_format as "dataFormat",
+    l.meta_bytes as "metaBytes"
+  from build_data_latest l
+  where l.node_name = ${node}::text${after(sql`l`)}
+  order by l.collected_date desc, l.build_data_id desc
+  limit ${limit + 1}::int
+)`;
+    metaBytes = sql`i."metaBytes"`;
+  } else if (query.latest) {
     const next = sql`select ${META_SELECT} from build_data b
-    where b.node_name = ${node}::text ${taskFilter}`;
+    where b.node_name = ${node}::text and b.task_id = ${task}::uuid`;
     const indexOrder = sql`order by b.generator, b.collected_date desc, b.build_data_id desc`;
     const position = sql`((extract(epoch from l."collectedDate") * 1000000)::bigint, l."buildDataId")`;
-    // A loose index scan over the (node, generator, date desc) index, index-only for the
-    // metadata: each step descends once to the next generator, whose first entry is its newest,
-    // so a node costs one descent per generator however deep its history (a sweep of a shallow
-    // node's entries with DISTINCT ON measured no faster: test/bench/RESULTS.md).
+    // The newest item per generator among one task's: a loose index scan over the (node,
+    // generator, date desc) index, index-only for the metadata, each step descending once to the
+    // next generator, whose first entry of the task is its newest.
     items = sql`with recursive l as (
   (${next} ${indexOrder} limit 1)
   union all
@@ -230,24 +247,18 @@ items as (
   // Everything counts as JSON text (escaped once), as the Data API carries it: the payload, and
   // the metadata with its row's framing once per row, so once per chunk of the payload. The
   // chunks are counted from the payload's JSON size (at least its characters), never fewer.
+  // One window, in one pass over the candidates: the running size, the position, and whether
+  // another candidate follows (`more` on the last item kept: the list goes on).
   const payload = query.verbosity === 2 ? sql`json_text_bytes(d.data_element)` : sql`0`;
   const chunks = query.verbosity === 2 ? sql`(1 + (p.bytes - 3) / ${CHUNK_CHARS}::int)` : sql`1`;
-  const kept = sql`,
-sized as (
-  select i."buildDataId", i."nodeName", i."taskId", i."collectedDate", i."generator", i."dataFormat",
-    (extract(epoch from i."collectedDate") * 1000000)::bigint as "micros",
-    sum(p.bytes + ${chunks} * (${ROW_FRAMING_BYTES.buildData}::int + json_text_bytes(i."nodeName")
-        + json_text_bytes(i."generator") + json_text_bytes(i."dataFormat")))
-      over w as running,
-    row_number() over w as n, count(*) over () as fetched
+  const ranked = sql`select i."buildDataId", i."nodeName", i."taskId", i."collectedDate", i."generator",
+    i."dataFormat", (extract(epoch from i."collectedDate") * 1000000)::bigint as "micros",
+    sum(p.bytes + ${chunks} * (${ROW_FRAMING_BYTES.buildData}::int + ${metaBytes})) over w as running,
+    row_number() over w as n, lead(true, 1, false) over w as "more"
   from items i${query.verbosity === 2 ? sql` join build_data d on d.build_data_id = i."buildDataId"` : sql.empty}
   cross join lateral (select ${payload} as bytes) p
-  window w as (order by i."collectedDate" desc, i."buildDataId" desc)
-),
-kept as (
-  select * from sized where n <= ${limit}::int and (n = 1 or running <= ${READ_BUDGET_BYTES}::bigint)
-)`;
-  const more = sql`(select max(fetched) from sized) > (select count(*) from kept)`;
+  window w as (order by i."collectedDate" desc, i."buildDataId" desc)`;
+  const kept = sql`k.n <= ${limit}::int and (k.n = 1 or k.running <= ${READ_BUDGET_BYTES}::bigint)`;
   const PAGE_COLUMNS = { micros: 'int', more: 'bool' } as const satisfies ColumnSpec;
   const page = <R extends { micros: number; more: boolean; buildDataId: number }>(rows: R[]) => {
     const last = rows.at(-1);
@@ -258,10 +269,12 @@ kept as (
     const columns = { ...META_COLUMNS, ...PAGE_COLUMNS } as const;
     const read: Read<typeof columns, BuildDataPage> = {
       columns,
-      fragment: sql`${items}${kept}
+      fragment: sql`${items}
 select k."buildDataId", k."nodeName", k."taskId", k."collectedDate", k."generator", k."dataFormat",
-  k."micros", ${more} as "more"
-from kept k order by k."collectedDate" desc, k."buildDataId" desc`,
+  k."micros", k."more"
+from (${ranked}) k
+where ${kept}
+order by k."collectedDate" desc, k."buildDataId" desc`,
       order: '"collectedDate" desc, "buildDataId" desc',
       decode: (rows) =>
         withMeta(
@@ -276,13 +289,14 @@ from kept k order by k."collectedDate" desc, k."buildDataId" desc`,
   const columns = { ...CHUNK_COLUMNS, ...PAGE_COLUMNS } as const;
   const read: Read<typeof columns, BuildDataPage> = {
     columns,
-    fragment: sql`${items}${kept}
+    fragment: sql`${items}
 select k."buildDataId", k."nodeName", k."taskId", k."collectedDate", k."generator", k."dataFormat",
   c.i as "chunkIndex", substr(d.data_element, c.i * ${CHUNK_CHARS}::int + 1, ${CHUNK_CHARS}::int) as "chunk",
-  k."micros", ${more} as "more"
-from kept k
+  k."micros", k."more"
+from (${ranked}) k
 join build_data d on d.build_data_id = k."buildDataId"
 cross join lateral generate_series(0, greatest(0, (length(d.data_element) - 1) / ${CHUNK_CHARS}::int)) as c(i)
+where ${kept}
 order by k."collectedDate" desc, k."buildDataId" desc, c.i`,
     order: '"collectedDate" desc, "buildDataId" desc, "chunkIndex"',
     decode(rows) {

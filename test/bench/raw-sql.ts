@@ -95,6 +95,16 @@ order by generator, collected_date desc, build_data_id desc`,
 )
 select * from l order by collected_date desc, build_data_id desc`,
   },
+  /**
+   * The newest items kept beside the history (`build_data_latest`, migration 0016), newest
+   * first: the least a read of them can do (no paging, no size bound).
+   */
+  latestKept: {
+    name: 'raw_latest_kept',
+    text: `select build_data_id, node_name, task_id, collected_date, generator, data_format
+from build_data_latest where node_name = $1
+order by collected_date desc, build_data_id desc`,
+  },
 } as const satisfies Record<string, { name: string; text: string }>;
 
 /** Runs a named (prepared) raw statement. */

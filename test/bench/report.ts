@@ -136,12 +136,13 @@ function buildDataSection(b: BuildDataPhaseResult): string[] {
     const plan = shape.plan;
     out.push(
       `**${shape.shape}** (a node of ${int(shape.rowsPerNode)} rows): latency per query (1 / median rate): ` +
-        `store ${ms('store')}, its statement bare ${ms('bare')}, DISTINCT ON ${ms('distinct-on')}, loose index scan ${ms('skip-scan')}. ` +
-        `Store time ÷ the fastest correct query's (${fastest}): ${time ? ratio(time) : 'n/a'} ` +
+        `store ${ms('store')}, its statement bare ${ms('bare')}, DISTINCT ON ${ms('distinct-on')}, loose index scan ${ms('skip-scan')}, ` +
+        `the kept newest items read bare ${ms('kept')}. ` +
+        `Store time ÷ the fastest correct query's over the history (${fastest}): ${time ? ratio(time) : 'n/a'} ` +
         `(target ≤ 1.2×: ${versus ? mark(versus.met) : 'n/a'}).`,
       '',
       `Plan of the store's statement: ${plan.indexOnly ? '✔ index-only' : '✘ not index-only'} ` +
-        `(${plan.scans.join('; ') || 'no scan of build_data found'}), heap fetches ${plan.heapFetches}, ` +
+        `(${plan.scans.join('; ') || 'no scan of build_data or build_data_latest found'}), heap fetches ${plan.heapFetches}, ` +
         `buffers hit ${plan.sharedHitBlocks} read ${plan.sharedReadBlocks}, execution ${fixed(plan.executionMs, 3)} ms.`,
       '',
       `<details><summary>EXPLAIN (ANALYZE, BUFFERS), ${shape.shape}</summary>`,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql, statement } from '#shared/db/sql.ts';
 import { LeaseLostError, ValidationError } from '#shared/errors.ts';
 import { buildDataRead, postBuildData, queryBuildData } from '#shared/store/build-data.ts';
 import { appendMessages } from '#shared/store/messages.ts';
@@ -102,6 +103,65 @@ describe.each(TEST_DRIVERS)('build data on %s', (driver) => {
     expect(
       await queryBuildData(t.db, { nodeName: `none-${randomUUID()}`, latest: true, verbosity: 1 }),
     ).toEqual([]);
+  });
+
+  it('keeps the newest item per generator beside the history, whatever order items arrive in or change', async () => {
+    const node = `node-${randomUUID()}`;
+    const task = randomUUID();
+    const latest = async () =>
+      (await queryBuildData(t.db, { nodeName: node, latest: true, verbosity: 1 })).map((r) => [
+        r.generator,
+        r.collectedDate.slice(0, 10),
+      ]);
+    await postBuildData(t.db, [
+      item(node, task, 'lshw', '2026-03-05T00:00:00Z'),
+      item(node, task, 'lshw', '2026-03-01T00:00:00Z'),
+      item(node, task, 'lldp', '2026-03-02T00:00:00Z'),
+    ]);
+    // An older item posted later, and a newer one of another generator.
+    await postBuildData(t.db, [
+      item(node, task, 'lshw', '2026-03-03T00:00:00Z'),
+      item(node, task, 'lldp', '2026-03-04T00:00:00Z'),
+    ]);
+    expect(await latest()).toEqual([
+      ['lshw', '2026-03-05'],
+      ['lldp', '2026-03-04'],
+    ]);
+    // A page of one, then the rest after its cursor.
+    const first = await queryBuildData(t.db, {
+      nodeName: node,
+      latest: true,
+      verbosity: 1,
+      limit: 1,
+    });
+    expect(first.map((r) => r.generator)).toEqual(['lshw']);
+    const rest = await queryBuildData(t.db, {
+      nodeName: node,
+      latest: true,
+      verbosity: 1,
+      limit: 1,
+      cursor: first.nextCursor ?? undefined,
+    });
+    expect([rest.map((r) => r.generator), rest.nextCursor]).toEqual([['lldp'], null]);
+    // The service never changes or deletes build data; a hand-made change still keeps it right.
+    await t.db.query(
+      statement(
+        {},
+        sql`delete from build_data where node_name = ${node}::text and collected_date = '2026-03-05T00:00:00Z'`,
+      ),
+    );
+    await t.db.query(
+      statement(
+        {},
+        sql`update build_data set generator = 'lldp' where node_name = ${node}::text and collected_date = '2026-03-03T00:00:00Z'`,
+      ),
+    );
+    expect(await latest()).toEqual([
+      ['lldp', '2026-03-04'],
+      ['lshw', '2026-03-01'],
+    ]);
+    await t.db.query(statement({}, sql`delete from build_data where node_name = ${node}::text`));
+    expect(await latest()).toEqual([]);
   });
 
   it('refuses a query without a node or task instead of failing in SQL (Drydock latest-without-filter)', async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '#shared/db/port.ts';
 import { sql, statement } from '#shared/db/sql.ts';
 import { LeaseLostError } from '#shared/errors.ts';
-import { postBuildData } from '#shared/store/build-data.ts';
+import { postBuildData, queryBuildData } from '#shared/store/build-data.ts';
 import { claimLease, renewLease } from '#shared/store/lease.ts';
 import { appendMessages } from '#shared/store/messages.ts';
 import { claimTasks, requeueStrandedTasks } from '#shared/store/queue.ts';
@@ -321,5 +321,37 @@ describe.each(RACE_DRIVERS)('races over real connections on %s', (driver) => {
     const reloaded = await getTask(t.db, task.taskId);
     expect(reloaded.messages.map((m) => m.sequence)).toEqual([1, 2, 3, 4, 5]);
     expect(reloaded.errorCount).toBe(1);
+  });
+  it("16 posters of one node's generators, each batch in its own order, keep each generator's newest item", async () => {
+    const seed = raceSeed();
+    const node = 'race-node';
+    const generators = ['lshw', 'lldp', 'dmesg', 'ipmi'];
+    const date = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString();
+    const minutes = await Promise.all(
+      contenders.map(async (db, c) => {
+        const random = contenderRandom(seed, c);
+        // Each contender posts every generator once, in its own order, at its own minute.
+        const order = [...generators].sort(() => random() - 0.5);
+        const minute = c * 7 + Math.floor(random() * 5);
+        await yieldRandomly(random);
+        await postBuildData(
+          db,
+          order.map((generator) => ({
+            nodeName: node,
+            taskId: '00000000-0000-4000-8000-000000000001',
+            generator,
+            collectedDate: date(minute),
+            dataFormat: 'text/plain',
+            dataElement: `${generator} by ${c}`,
+          })),
+        );
+        return minute;
+      }),
+    );
+    const newest = Math.max(...minutes);
+    const latest = await queryBuildData(t.db, { nodeName: node, latest: true, verbosity: 1 });
+    expect(latest.map((r) => [r.generator, r.collectedDate.slice(0, 16)]).sort()).toEqual(
+      generators.map((g) => [g, date(newest).slice(0, 16)]).sort(),
+    );
   });
 });

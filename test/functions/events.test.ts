@@ -7,19 +7,19 @@ import { sql, statement } from '#shared/db/sql.ts';
 import { createSqsHandler } from '#shared/triggers/sqs.ts';
 import { TEST_DRIVERS } from '#test/support/test-db.ts';
 import {
-  answer,
-  apiEvent,
+  callHttp,
   exec,
   type LoadedService,
   lambdaContext,
   loadService,
+  postTask,
   scheduledEvent,
   snapshot,
   sqsEvent,
   sqsRecord,
+  TEST_DESIGN_REF,
 } from './harness.ts';
 
-const DESIGN = 'deckhand+https://deckhand.example/api/v1.0/revisions/7/rendered-documents';
 const SCHEDULE_INSTANCE = 'schedule-instance';
 
 describe.each(TEST_DRIVERS)('SQS consumers, the lease schedule and migrations on %s', (driver) => {
@@ -37,12 +37,7 @@ describe.each(TEST_DRIVERS)('SQS consumers, the lease schedule and migrations on
   });
 
   const leader = (path: string, body: object) =>
-    service.fns.leader
-      .handler(
-        apiEvent({ method: 'POST', path: `/api/v1.0/leader/${path}`, body }),
-        lambdaContext(),
-      )
-      .then(answer);
+    callHttp(service.fns.leader, { method: 'POST', path: `/api/v1.0/leader/${path}`, body });
   /** Ends the holder's grace now, as if it had been silent that long (no sleeping). */
   const lapse = () =>
     exec(service.db, `update active_instance set expires_at = now() - interval '1 millisecond'`);
@@ -78,11 +73,11 @@ from tasks where task_id = ${taskId}::uuid`,
         type: 'create_task',
         task_id: taskId,
         action: 'verify_site',
-        design_ref: DESIGN,
+        design_ref: TEST_DESIGN_REF,
       }),
       sqsRecord('{"type":"create_task",'),
-      sqsRecord({ type: 'create_task', action: 'launch_rockets', design_ref: DESIGN }),
-      sqsRecord({ type: 'create_task', action: 'noop', design_ref: DESIGN }),
+      sqsRecord({ type: 'create_task', action: 'launch_rockets', design_ref: TEST_DESIGN_REF }),
+      sqsRecord({ type: 'create_task', action: 'noop', design_ref: TEST_DESIGN_REF }),
       sqsRecord({ type: 'create_task', action: 'verify_site' }),
       sqsRecord({ type: 'update_task', task_id: taskId, status: 'running', sneaky: true }),
       sqsRecord({
@@ -151,8 +146,18 @@ from tasks where task_id = ${taskId}::uuid`,
     const refused = [
       // A parent on a top-level create, a status or retry it would drop, a subtask without epoch.
       sqsRecord({ type: 'create_task', parent_task_id: parent, action: 'deploy_node', epoch }),
-      sqsRecord({ type: 'create_task', action: 'verify_site', design_ref: DESIGN, status: 'x' }),
-      sqsRecord({ type: 'create_task', action: 'verify_site', design_ref: DESIGN, retry: 1 }),
+      sqsRecord({
+        type: 'create_task',
+        action: 'verify_site',
+        design_ref: TEST_DESIGN_REF,
+        status: 'x',
+      }),
+      sqsRecord({
+        type: 'create_task',
+        action: 'verify_site',
+        design_ref: TEST_DESIGN_REF,
+        retry: 1,
+      }),
       sqsRecord({ type: 'create_subtask', parent_task_id: parent, action: 'deploy_node' }),
       sqsRecord({ type: 'create_subtask', action: 'deploy_node', epoch }),
     ];
@@ -226,7 +231,11 @@ from tasks where task_id = ${taskId}::uuid`,
       ],
     });
     const stale = sqsRecord({ type: 'complete_tasks', epoch: epoch + 3, tasks: [{ task_id: a }] });
-    const queuedOne = sqsRecord({ type: 'create_task', action: 'verify_site', design_ref: DESIGN });
+    const queuedOne = sqsRecord({
+      type: 'create_task',
+      action: 'verify_site',
+      design_ref: TEST_DESIGN_REF,
+    });
     const first = await service.fns.tasks.sqsHandler(
       sqsEvent([good, stale, queuedOne]),
       lambdaContext(),
@@ -290,12 +299,10 @@ from tasks where task_id = ${taskId}::uuid`,
       (await service.fns.tasks.sqsHandler(sqsEvent([exhausted]), lambdaContext()))
         .batchItemFailures,
     ).toEqual([]);
-    const read = answer(
-      await service.fns.tasks.handler(
-        apiEvent({ method: 'GET', path: `/api/v1.0/tasks/${sub}` }),
-        lambdaContext(),
-      ),
-    );
+    const read = await callHttp(service.fns.tasks, {
+      method: 'GET',
+      path: `/api/v1.0/tasks/${sub}`,
+    });
     expect(read.body.retry).toBe(1);
     expect(read.body.result.details.messageList.map((m: { message: string }) => m.message)).toEqual(
       ['Retrying task for failed entities.', 'Retry requested, out of attempts.'],
@@ -306,17 +313,7 @@ from tasks where task_id = ${taskId}::uuid`,
   });
 
   it('appends message events idempotently with contiguous sequences', async () => {
-    const create = answer(
-      await service.fns.tasks.handler(
-        apiEvent({
-          method: 'POST',
-          path: '/api/v1.0/tasks',
-          body: { action: 'verify_site', design_ref: DESIGN },
-        }),
-        lambdaContext(),
-      ),
-    );
-    const taskId = create.body.task_id as string;
+    const taskId = (await postTask(service)).task_id;
     const message = (text: string, error = false) => ({
       message: text,
       error,
@@ -339,12 +336,10 @@ from tasks where task_id = ${taskId}::uuid`,
     const replay = await service.fns.messages.sqsHandler(sqsEvent([good2, good1]), lambdaContext());
     expect(replay.batchItemFailures).toEqual([]);
     expect(await snapshot(service.db)).toEqual(before);
-    const page = answer(
-      await service.fns.messages.handler(
-        apiEvent({ method: 'GET', path: `/api/v1.0/tasks/${taskId}/messages` }),
-        lambdaContext(),
-      ),
-    );
+    const page = await callHttp(service.fns.messages, {
+      method: 'GET',
+      path: `/api/v1.0/tasks/${taskId}/messages`,
+    });
     expect(
       page.body.map((m: { sequence: number; message: string }) => [m.sequence, m.message]),
     ).toEqual([
@@ -378,12 +373,10 @@ from tasks where task_id = ${taskId}::uuid`,
     const before = await snapshot(service.db);
     await service.fns.buildData.sqsHandler(sqsEvent([good]), lambdaContext());
     expect(await snapshot(service.db)).toEqual(before);
-    const read = answer(
-      await service.fns.buildData.handler(
-        apiEvent({ method: 'GET', path: '/api/v1.0/nodes/rack1-node7/builddata' }),
-        lambdaContext(),
-      ),
-    );
+    const read = await callHttp(service.fns.buildData, {
+      method: 'GET',
+      path: '/api/v1.0/nodes/rack1-node7/builddata',
+    });
     expect(read.body).toHaveLength(2);
   });
 
@@ -392,30 +385,13 @@ from tasks where task_id = ${taskId}::uuid`,
     // Start from no lease at all: the schedule must not create one.
     await exec(service.db, 'delete from active_instance');
     await exec(service.db, `update tasks set status = 'complete' where status <> 'complete'`);
-    const old = answer(
-      await tasks.handler(
-        apiEvent({
-          method: 'POST',
-          path: '/api/v1.0/tasks',
-          body: { action: 'verify_site', design_ref: DESIGN },
-        }),
-        lambdaContext(),
-      ),
-    ).body.task_id as string;
+    const old = (await postTask(service)).task_id;
     await exec(
       service.db,
       `update tasks set status = 'complete', updated = now() - interval '45 days' where task_id = '${old}'`,
     );
-    const work = answer(
-      await tasks.handler(
-        apiEvent({
-          method: 'POST',
-          path: '/api/v1.0/tasks',
-          body: { action: 'deploy_nodes', design_ref: DESIGN },
-        }),
-        lambdaContext(),
-      ),
-    ).body.task_id as string;
+    const work = (await postTask(service, { action: 'deploy_nodes', design_ref: TEST_DESIGN_REF }))
+      .task_id;
 
     const first = await leaderFn.scheduledHandler(scheduledEvent(), lambdaContext());
     expect(first).toMatchObject({
@@ -425,26 +401,16 @@ from tasks where task_id = ${taskId}::uuid`,
       live: false,
       retention: { ran: true, deletedTasks: 1 },
     });
-    const noLease = answer(
-      await leaderFn.handler(
-        apiEvent({ method: 'GET', path: '/api/v1.0/leader' }),
-        lambdaContext(),
-      ),
-    );
+    const noLease = await callHttp(leaderFn, { method: 'GET', path: '/api/v1.0/leader' });
     expect(noLease.status).toBe(404);
 
     // An orchestrator leads at once (the schedule took nothing) and claims the task.
     const epoch = await leadAs('orch-a');
-    const claimed = answer(
-      await tasks.handler(
-        apiEvent({
-          method: 'POST',
-          path: '/api/v1.0/tasks/claim',
-          body: { instance_id: 'orch-a', epoch },
-        }),
-        lambdaContext(),
-      ),
-    );
+    const claimed = await callHttp(tasks, {
+      method: 'POST',
+      path: '/api/v1.0/tasks/claim',
+      body: { instance_id: 'orch-a', epoch },
+    });
     expect(claimed.body.map((t: { task_id: string }) => t.task_id)).toEqual([work]);
     const leaseRow = async () =>
       (
@@ -475,12 +441,7 @@ from tasks where task_id = ${taskId}::uuid`,
     const lapsed = await leaderFn.scheduledHandler(scheduledEvent(), lambdaContext());
     expect(lapsed).toMatchObject({ held: false, holder: 'orch-a', live: false, requeued: 1 });
     expect(await leaseRow()).toEqual({ ...before, expires: expect.any(String) });
-    const task = answer(
-      await tasks.handler(
-        apiEvent({ method: 'GET', path: `/api/v1.0/tasks/${work}` }),
-        lambdaContext(),
-      ),
-    );
+    const task = await callHttp(tasks, { method: 'GET', path: `/api/v1.0/tasks/${work}` });
     expect(task.body.status).toBe('queued');
     expect(task.body.result.details.messageList.at(-1).message).toBe(
       `Requeued: lease epoch ${epoch} that ran this task has ended`,

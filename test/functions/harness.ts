@@ -6,19 +6,24 @@ import type {
   SQSEvent,
   SQSRecord,
 } from 'aws-lambda';
-import { vi } from 'vitest';
+import { expect, vi } from 'vitest';
+import type * as z from 'zod';
 import {
   apiGatewayEvent,
   type Deployment,
   lambdaContext as lambdaContextFor,
   scheduledEvent as scheduledEventFor,
 } from '#infra/local/lambda-events.ts';
+import type { TaskDictSchema } from '#shared/api/schemas.ts';
 import type { Db } from '#shared/db/port.ts';
 import { sql, statement } from '#shared/db/sql.ts';
 import type { Deps } from '#shared/deps.ts';
+import type { ApiHandler } from '#shared/http/handler.ts';
 import type { EmulatedDatabase } from '#test/support/data-api-emulator/index.ts';
 import { urlWithSchema } from '#test/support/pg-server.ts';
 import { openTestDb, type TestDb, type TestDriver } from '#test/support/test-db.ts';
+
+type TaskDict = z.infer<ReturnType<typeof TaskDictSchema>>;
 
 type FunctionsModule = {
   tasks: typeof import('#functions/tasks.ts');
@@ -228,6 +233,32 @@ export function answer(result: APIGatewayProxyResult): ApiAnswer {
     headers: (result.headers ?? {}) as Record<string, string>,
     body: result.body ? JSON.parse(result.body) : undefined,
   };
+}
+
+/** The design reference of the tasks the functions' tests create. */
+export const TEST_DESIGN_REF =
+  'deckhand+https://deckhand.example/api/v1.0/revisions/7/rendered-documents';
+
+/** An HTTP function's parsed answer to `request`, delivered as API Gateway delivers it. */
+export async function callHttp(
+  fn: { readonly handler: ApiHandler },
+  request: ApiRequest,
+  context: Context = lambdaContext(),
+): Promise<ApiAnswer> {
+  return answer(await fn.handler(apiEvent(request), context));
+}
+
+/**
+ * A new top-level task through the tasks function's `POST /tasks` (by default a `verify_site` of
+ * {@link TEST_DESIGN_REF}); fails the test unless it answered 201.
+ */
+export async function postTask(
+  service: LoadedService,
+  body: object = { action: 'verify_site', design_ref: TEST_DESIGN_REF },
+): Promise<TaskDict> {
+  const res = await callHttp(service.fns.tasks, { method: 'POST', path: '/api/v1.0/tasks', body });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as TaskDict;
 }
 
 /** An SQS record as the Lambda event source mapping delivers it. */

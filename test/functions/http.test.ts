@@ -13,28 +13,26 @@ import { TEST_DRIVERS } from '#test/support/test-db.ts';
 import {
   type ApiAnswer,
   type ApiRequest,
-  answer,
   apiEvent,
+  callHttp,
   exec,
   type LoadedService,
   lambdaContext,
   loadService,
+  postTask,
   snapshot,
+  TEST_DESIGN_REF,
   TEST_PRINCIPAL,
 } from './harness.ts';
-
-const DESIGN = 'deckhand+https://deckhand.example/api/v1.0/revisions/7/rendered-documents';
 
 describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
   let service: LoadedService;
   type Fn = keyof LoadedService['fns'];
-  const call = async (fn: Exclude<Fn, 'migrate'>, request: ApiRequest): Promise<ApiAnswer> =>
-    answer(await service.fns[fn].handler(apiEvent(request), lambdaContext(`drydock-${fn}`)));
-  const createTask = async (body: object = { action: 'verify_site', design_ref: DESIGN }) => {
-    const res = await call('tasks', { method: 'POST', path: '/api/v1.0/tasks', body });
-    expect(res.status).toBe(201);
-    return res.body as z.infer<ReturnType<typeof TaskDictSchema>>;
-  };
+  const call = (fn: Exclude<Fn, 'migrate'>, request: ApiRequest): Promise<ApiAnswer> =>
+    callHttp(service.fns[fn], request, lambdaContext(`drydock-${fn}`));
+  const createTask = (body?: object) => postTask(service, body);
+  const postSubtask = (parentId: string, body: object) =>
+    call('tasks', { method: 'POST', path: `/api/v1.0/tasks/${parentId}/subtasks`, body });
 
   /** The lease for this file's orchestrator (claimed again after the lease test gives it up). */
   const leaderEpoch = async (): Promise<number> => {
@@ -58,7 +56,7 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
     const res = await call('tasks', {
       method: 'POST',
       path: '/api/v1.0/tasks',
-      body: { action: 'deploy_nodes', design_ref: DESIGN, node_filter: null },
+      body: { action: 'deploy_nodes', design_ref: TEST_DESIGN_REF, node_filter: null },
     });
     expect(res.status).toBe(201);
     const task = TaskDictSchema().parse(res.body);
@@ -89,7 +87,7 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
     const forged = await call('tasks', {
       method: 'POST',
       path: '/api/v1.0/tasks',
-      body: { action: 'deploy_nodes', design_ref: DESIGN, created_by: 'mallory' },
+      body: { action: 'deploy_nodes', design_ref: TEST_DESIGN_REF, created_by: 'mallory' },
     });
     expect(forged.status).toBe(400);
     expect(ErrorBodySchema().parse(forged.body).issues?.[0]?.path).toBe('body');
@@ -99,14 +97,14 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
     const noop = await call('tasks', {
       method: 'POST',
       path: '/api/v1.0/tasks',
-      body: { action: 'noop', design_ref: DESIGN },
+      body: { action: 'noop', design_ref: TEST_DESIGN_REF },
     });
     expect(noop.status).toBe(400);
     expect(noop.body.message).toMatch(/unsupported action/i);
     const unknown = await call('tasks', {
       method: 'POST',
       path: '/api/v1.0/tasks',
-      body: { action: 'launch_rockets', design_ref: DESIGN },
+      body: { action: 'launch_rockets', design_ref: TEST_DESIGN_REF },
     });
     expect(unknown.status).toBe(400);
 
@@ -130,7 +128,7 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
       method: 'POST',
       path: '/api/v1.0/tasks',
       headers: { 'Idempotency-Key': 'create-once-1' },
-      body: { action: 'prepare_site', design_ref: DESIGN },
+      body: { action: 'prepare_site', design_ref: TEST_DESIGN_REF },
     };
     const first = await call('tasks', request);
     const again = await call('tasks', request);
@@ -142,7 +140,7 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
   it('pages GET /tasks with a cursor header and filters', async () => {
     const ids = [];
     for (let i = 0; i < 3; i += 1)
-      ids.push((await createTask({ action: 'verify_nodes', design_ref: DESIGN })).task_id);
+      ids.push((await createTask({ action: 'verify_nodes', design_ref: TEST_DESIGN_REF })).task_id);
     const first = await call('tasks', {
       method: 'GET',
       path: '/api/v1.0/tasks',
@@ -280,17 +278,9 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
   it('serves a task tree with layers, subtask errors across the whole tree, and build data', async () => {
     const root = await createTask();
     const epoch = await leaderEpoch();
-    const child = await call('tasks', {
-      method: 'POST',
-      path: `/api/v1.0/tasks/${root.task_id}/subtasks`,
-      body: { action: 'prepare_nodes', epoch },
-    });
+    const child = await postSubtask(root.task_id, { action: 'prepare_nodes', epoch });
     expect(child.status).toBe(201);
-    const grandchild = await call('tasks', {
-      method: 'POST',
-      path: `/api/v1.0/tasks/${child.body.task_id}/subtasks`,
-      body: { action: 'deploy_node', epoch },
-    });
+    const grandchild = await postSubtask(child.body.task_id, { action: 'deploy_node', epoch });
     const gid = grandchild.body.task_id as string;
     const msg = await call('messages', {
       method: 'POST',
@@ -402,11 +392,7 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
   it('terminates recursively and then refuses new subtasks under the tree', async () => {
     const root = await createTask();
     const epoch = await leaderEpoch();
-    const child = await call('tasks', {
-      method: 'POST',
-      path: `/api/v1.0/tasks/${root.task_id}/subtasks`,
-      body: { action: 'prepare_nodes', epoch },
-    });
+    const child = await postSubtask(root.task_id, { action: 'prepare_nodes', epoch });
     const res = await call('tasks', {
       method: 'POST',
       path: `/api/v1.0/tasks/${root.task_id}/terminate`,
@@ -416,17 +402,9 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
     const changed = z.array(TaskDictSchema()).parse(res.body);
     expect(changed.map((t) => t.task_id).sort()).toEqual([root.task_id, child.body.task_id].sort());
     expect(changed.every((t) => t.terminated_by === TEST_PRINCIPAL && t.terminate)).toBe(true);
-    const late = await call('tasks', {
-      method: 'POST',
-      path: `/api/v1.0/tasks/${root.task_id}/subtasks`,
-      body: { action: 'prepare_nodes', epoch },
-    });
+    const late = await postSubtask(root.task_id, { action: 'prepare_nodes', epoch });
     expect(late.status).toBe(409);
-    const epochless = await call('tasks', {
-      method: 'POST',
-      path: `/api/v1.0/tasks/${child.body.task_id}/subtasks`,
-      body: { action: 'prepare_nodes' },
-    });
+    const epochless = await postSubtask(child.body.task_id, { action: 'prepare_nodes' });
     expect(epochless.status).toBe(428);
     const noBody = await call('tasks', {
       method: 'POST',
@@ -438,11 +416,7 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
   it('rolls subtask results up into the parent and retries a failed subtask, fenced', async () => {
     const root = await createTask();
     const epoch = await leaderEpoch();
-    const child = await call('tasks', {
-      method: 'POST',
-      path: `/api/v1.0/tasks/${root.task_id}/subtasks`,
-      body: { action: 'prepare_nodes', epoch },
-    });
+    const child = await postSubtask(root.task_id, { action: 'prepare_nodes', epoch });
     const cid = child.body.task_id as string;
     for (const status of ['running', 'complete']) {
       const r = await call('tasks', {
@@ -613,7 +587,7 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
 
   it('maps transport errors: wrong content type, empty and oversized bodies, base64 bodies', async () => {
     const path = '/api/v1.0/tasks';
-    const body = JSON.stringify({ action: 'verify_site', design_ref: DESIGN });
+    const body = JSON.stringify({ action: 'verify_site', design_ref: TEST_DESIGN_REF });
     const text = await call('tasks', {
       method: 'POST',
       path,
@@ -657,8 +631,9 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
     const downHandler = createHttpHandler(service.fns.tasks.routes, {
       deps: async () => ({ ...service.deps, db: down }),
     });
-    const res = answer(
-      await downHandler(apiEvent({ method: 'GET', path: '/api/v1.0/tasks' }), lambdaContext()),
+    const res = await callHttp(
+      { handler: downHandler },
+      { method: 'GET', path: '/api/v1.0/tasks' },
     );
     expect(res.status).toBe(503);
     expect(res.body).toMatchObject({ type: 'error', retry: true });
@@ -678,9 +653,7 @@ describe.each(TEST_DRIVERS)('HTTP handlers on %s', (driver) => {
     const broken = createHttpHandler(service.fns.tasks.routes, {
       deps: async () => ({ ...service.deps, db: closed }),
     });
-    const failed = answer(
-      await broken(apiEvent({ method: 'GET', path: '/api/v1.0/tasks' }), lambdaContext()),
-    );
+    const failed = await callHttp({ handler: broken }, { method: 'GET', path: '/api/v1.0/tasks' });
     expect(failed.status).toBe(500);
     expect(failed.body.message).toBe(
       `Internal error (request id ${failed.headers['X-Request-Id']}).`,
@@ -702,19 +675,18 @@ describe('request logs', () => {
       return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
     }) as typeof process.stdout.write;
     try {
-      const res = answer(
-        await service.fns.tasks.handler(
-          apiEvent({
-            method: 'POST',
-            path: '/api/v1.0/tasks',
-            headers: { 'X-Correlation-Id': 'corr-42' },
-            body: {
-              action: 'verify_site',
-              design_ref: 'deckhand+https://deckhand/api?token=SECRET-TOKEN-123',
-            },
-          }),
-          lambdaContext('drydock-tasks'),
-        ),
+      const res = await callHttp(
+        service.fns.tasks,
+        {
+          method: 'POST',
+          path: '/api/v1.0/tasks',
+          headers: { 'X-Correlation-Id': 'corr-42' },
+          body: {
+            action: 'verify_site',
+            design_ref: 'deckhand+https://deckhand/api?token=SECRET-TOKEN-123',
+          },
+        },
+        lambdaContext('drydock-tasks'),
       );
       expect(res.status).toBe(201);
       expect(res.headers['X-Correlation-Id']).toBe('corr-42');

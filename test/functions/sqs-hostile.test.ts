@@ -2,17 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DRIVERS } from '#test/support/test-db.ts';
 import {
-  answer,
-  apiEvent,
+  callHttp,
   type LoadedService,
   lambdaContext,
   loadService,
+  postTask,
   snapshot,
   sqsEvent,
   sqsRecord,
 } from './harness.ts';
 
-const DESIGN = 'deckhand+https://deckhand.example/api/v1.0/revisions/7/rendered-documents';
 const message = (extra: object = {}) => ({
   message: 'm',
   error: false,
@@ -28,16 +27,7 @@ describe.each(TEST_DRIVERS)('hostile SQS records on %s', (driver) => {
 
   beforeAll(async () => {
     service = await loadService(driver);
-    taskId = answer(
-      await service.fns.tasks.handler(
-        apiEvent({
-          method: 'POST',
-          path: '/api/v1.0/tasks',
-          body: { action: 'verify_site', design_ref: DESIGN },
-        }),
-        lambdaContext(),
-      ),
-    ).body.task_id;
+    taskId = (await postTask(service)).task_id;
   });
   afterAll(async () => {
     await service?.close();
@@ -84,25 +74,14 @@ describe.each(TEST_DRIVERS)('hostile SQS records on %s', (driver) => {
     );
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: changed.messageId }]);
     for (const node of ['node-a', 'node-b']) {
-      const read = answer(
-        await service.fns.buildData.handler(
-          apiEvent({ method: 'GET', path: `/api/v1.0/nodes/${node}/builddata` }),
-          lambdaContext(),
-        ),
-      );
+      const read = await callHttp(service.fns.buildData, {
+        method: 'GET',
+        path: `/api/v1.0/nodes/${node}/builddata`,
+      });
       expect(read.body.map((b: { data_element: string }) => b.data_element)).toEqual(['<a/>']);
     }
 
-    const other = answer(
-      await service.fns.tasks.handler(
-        apiEvent({
-          method: 'POST',
-          path: '/api/v1.0/tasks',
-          body: { action: 'verify_site', design_ref: DESIGN },
-        }),
-        lambdaContext(),
-      ),
-    ).body.task_id as string;
+    const other = (await postTask(service)).task_id;
     const event = (id: string, retry: number) =>
       sqsRecord({
         type: 'update_task',
@@ -120,12 +99,10 @@ describe.each(TEST_DRIVERS)('hostile SQS records on %s', (driver) => {
     );
     expect(updates.batchItemFailures).toEqual([{ itemIdentifier: replayedOtherwise.messageId }]);
     for (const id of [taskId, other]) {
-      const task = answer(
-        await service.fns.tasks.handler(
-          apiEvent({ method: 'GET', path: `/api/v1.0/tasks/${id}` }),
-          lambdaContext(),
-        ),
-      );
+      const task = await callHttp(service.fns.tasks, {
+        method: 'GET',
+        path: `/api/v1.0/tasks/${id}`,
+      });
       expect(task.body.retry).toBe(2);
     }
   });

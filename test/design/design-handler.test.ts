@@ -8,6 +8,7 @@ import {
   lambdaContext,
 } from '#test/functions/harness.ts';
 import { startServer, type TestServer } from './servers.ts';
+import { FAILED_STATUS, PASSED_STATUS } from './site-builder.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/designs/', import.meta.url));
 const DESIGN_ENV = [
@@ -86,7 +87,7 @@ describe('POST /api/v1.0/designs/resolve', () => {
       size_bytes: expect.any(Number),
       from_cache: false,
       counts_by_kind: { Region: 1, BaremetalNode: 1, 'promenade/v1/Cluster': 1 },
-      validation: { kind: 'Status', status: 'Success', details: { errorCount: 0 } },
+      validation: PASSED_STATUS,
     });
     expect(res.body.documents).toHaveLength(9);
   });
@@ -149,22 +150,13 @@ describe('POST /api/v1.0/validatedesign', () => {
       type: 'application/x-yaml',
     });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({
-      kind: 'Status',
-      apiVersion: 'v1.0',
-      status: 'Success',
-      code: 200,
-    });
+    expect(res.body).toMatchObject({ ...PASSED_STATUS, code: 200 });
   });
 
   it('answers 400/code 400 with the messages for an invalid design or unreadable YAML', async () => {
     const invalid = await validate({ href: `file://${fixtures}invalid-deckhand.yaml` });
     expect(invalid.status).toBe(400);
-    expect(invalid.body).toMatchObject({
-      status: 'Failure',
-      code: 400,
-      details: { errorCount: 8 },
-    });
+    expect(invalid.body).toMatchObject({ ...FAILED_STATUS, code: 400, details: { errorCount: 8 } });
     const broken = await validate({ href: `${server.origin}/broken.yaml` });
     expect(broken.status).toBe(400);
     expect(broken.body.details.messageList[0]).toMatchObject({ name: 'DD000', level: 'Error' });

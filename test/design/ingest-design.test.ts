@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { DRYDOCK_KINDS } from '#shared/design/document-schemas.ts';
 import { ingestDesign } from '#shared/design/ingest-design.ts';
 import { DesignSyntaxError } from '#shared/design/parse-yaml.ts';
 import { validationStatus } from '#shared/design/validation.ts';
@@ -21,24 +22,13 @@ const SYNTAX_ERROR = [
   '',
 ].join('\n');
 
-const KINDS = [
-  'Region',
-  'Rack',
-  'NetworkLink',
-  'Network',
-  'HardwareProfile',
-  'HostProfile',
-  'BaremetalNode',
-  'BootAction',
-];
-
 describe('ingestDesign: valid site designs', () => {
   it('reads every kind in Deckhand format with no findings and passes other schemas through', () => {
     const { documents, messages } = ingest(fixture('site-deckhand.yaml'));
     expect(messages).toEqual([]);
     expect(documents.map((d) => d.kind)).toEqual([
-      ...KINDS.slice(0, 4),
-      ...KINDS.slice(3),
+      ...DRYDOCK_KINDS.slice(0, 4),
+      ...DRYDOCK_KINDS.slice(3),
       'promenade/Genesis/v1',
     ]);
     const region = documents[0];
@@ -61,7 +51,7 @@ describe('ingestDesign: valid site designs', () => {
   it('reads every kind in the legacy format, normalised to drydock/<Kind>/v1, with YAML 1.1 scalars', () => {
     const { documents, messages } = ingest(fixture('site-legacy.yaml'));
     expect(messages).toEqual([]);
-    expect(documents.filter((d) => d.drydock).map((d) => d.kind)).toEqual(KINDS);
+    expect(documents.filter((d) => d.drydock).map((d) => d.kind)).toEqual(DRYDOCK_KINDS);
     expect(documents.every((d) => d.format === 'legacy')).toBe(true);
     const bootAction = documents.find((d) => d.kind === 'BootAction');
     expect(bootAction?.schema).toBe('drydock/BootAction/v1');
@@ -80,7 +70,7 @@ describe('ingestDesign: invalid documents become Drydock validation messages', (
       const { documents, messages } = ingest(fixture(file));
       expect(documents).toHaveLength(8);
       expect(messages).toHaveLength(8);
-      for (const [i, kind] of KINDS.entries()) {
+      for (const [i, kind] of DRYDOCK_KINDS.entries()) {
         const m = messages[i];
         expect(m).toMatchObject({
           name: 'DD001',

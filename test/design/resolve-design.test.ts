@@ -8,6 +8,7 @@ import { DesignSyntaxError } from '#shared/design/parse-yaml.ts';
 import type { DesignResolver } from '#shared/design-refs/design-resolver.ts';
 import { DesignRefError } from '#shared/design-refs/errors.ts';
 import { rejection, startServer, type TestServer, testResolver } from './servers.ts';
+import { FAILED_STATUS, PASSED_STATUS } from './site-builder.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/designs/', import.meta.url));
 const fixtureRef = (name: string) => `file://${fixtures}${name}`;
@@ -70,13 +71,7 @@ describe('resolveDesign', () => {
       'promenade/Genesis/v1': 1,
     });
     expect(body.documents).toHaveLength(10);
-    expect(body.validation).toMatchObject({
-      kind: 'Status',
-      apiVersion: 'v1.0',
-      status: 'Success',
-      message: 'Site design passed validation',
-      details: { errorCount: 0 },
-    });
+    expect(body.validation).toMatchObject(PASSED_STATUS);
     // Every rule ran and said so, as Drydock's rules do.
     expect(body.validation.details.messageList).toHaveLength(18);
   });
@@ -108,16 +103,7 @@ describe('validateDesign (POST /validatedesign)', () => {
     for (const name of ['site-deckhand.yaml', 'site-legacy.yaml']) {
       const { statusCode, body } = await validateDesign(deps, { href: fixtureRef(name) });
       expect(statusCode, name).toBe(200);
-      expect(body).toMatchObject({
-        kind: 'Status',
-        apiVersion: 'v1.0',
-        metadata: {},
-        message: 'Site design passed validation',
-        reason: null,
-        status: 'Success',
-        code: 200,
-        details: { errorCount: 0 },
-      });
+      expect(body).toMatchObject({ ...PASSED_STATUS, code: 200 });
       expect(body.details.messageList.map((m) => [m.name, m.level, m.message])).toEqual([
         ['DD1001', 'Info', 'Rational Boot Storage: Validation successful.'],
         ['DD2006', 'Info', 'CIDR Validity: Validation successful.'],
@@ -146,13 +132,7 @@ describe('validateDesign (POST /validatedesign)', () => {
       href: fixtureRef('invalid-deckhand.yaml'),
     });
     expect(statusCode).toBe(400);
-    expect(body).toMatchObject({
-      status: 'Failure',
-      message: 'Site design failed validation.',
-      reason: 'See detail messages.',
-      code: 400,
-      details: { errorCount: 8 },
-    });
+    expect(body).toMatchObject({ ...FAILED_STATUS, code: 400, details: { errorCount: 8 } });
     expect(body.details.messageList.every((m) => m.name === 'DD001' && m.level === 'Error')).toBe(
       true,
     );

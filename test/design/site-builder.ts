@@ -146,6 +146,27 @@ export function toYaml(docs: readonly Doc[]): string {
 
 export const TS = '2026-11-30T12:00:00.000Z';
 
+/** Drydock's Status of a design that passed validation; the HTTP answers add `code: 200`. */
+export const PASSED_STATUS = {
+  kind: 'Status',
+  apiVersion: 'v1.0',
+  metadata: {},
+  status: 'Success',
+  message: 'Site design passed validation',
+  reason: null,
+  details: { errorCount: 0 },
+} as const;
+
+/** Drydock's Status of a design that failed validation; the HTTP answers add `code: 400`. */
+export const FAILED_STATUS = {
+  kind: 'Status',
+  apiVersion: 'v1.0',
+  metadata: {},
+  status: 'Failure',
+  message: 'Site design failed validation.',
+  reason: 'See detail messages.',
+} as const;
+
 /** Platform lists matching the base site. */
 export const PLATFORM = { images: ['jammy'], kernels: ['ga-22.04', 'hwe-22.04'] };
 
@@ -157,6 +178,21 @@ export function analyze(
   const docs = baseSite();
   change(docs);
   return analyzeDesign(toYaml(docs), { ts: TS, platform: PLATFORM, ...settings });
+}
+
+/**
+ * The errors of a design the site cannot be built from, each as `[message, documents]`. Throws
+ * when the site was built, when the answer is not Drydock's failed validation, or when a message
+ * is other than a DD000 error (a rule ran).
+ */
+export function loadErrors(change: (docs: Doc[]) => void): [string, unknown][] {
+  const { site, status } = analyze(change);
+  const messages = status.details.messageList;
+  const other = messages.find((m) => m.name !== 'DD000' || m.level !== 'Error');
+  if (site !== null) throw new Error('the site was built');
+  if (status.message !== 'Site design failed validation.') throw new Error(status.message);
+  if (other) throw new Error(`not a load error: ${JSON.stringify(other)}`);
+  return messages.map((m) => [m.message, m.documents]);
 }
 
 /** The messages one rule produced (rules share codes, so the name tells them apart). */

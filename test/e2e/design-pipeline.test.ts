@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DRIVERS } from '#test/support/test-db.ts';
-import { baseSite, type Doc, find, toYaml } from '../design/site-builder.ts';
+import {
+  baseSite,
+  type Doc,
+  FAILED_STATUS,
+  find,
+  PASSED_STATUS,
+  toYaml,
+} from '../design/site-builder.ts';
 import { type RunningServer, request, startServer } from './harness.ts';
 
 // The design function touches no database; one driver is enough to serve it.
@@ -41,16 +48,7 @@ describe('the design pipeline over HTTP on the local server (fetch, parse, compi
     const href = await write('valid.yaml');
     const res = await post('/validatedesign', { rel: 'design', href, type: 'application/x-yaml' });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({
-      kind: 'Status',
-      apiVersion: 'v1.0',
-      metadata: {},
-      status: 'Success',
-      message: 'Site design passed validation',
-      reason: null,
-      code: 200,
-      details: { errorCount: 0 },
-    });
+    expect(res.body).toMatchObject({ ...PASSED_STATUS, code: 200 });
     expect(res.body.details.messageList).toHaveLength(18);
     expect(res.body.details.messageList[0]).toEqual({
       kind: 'ValidationMessage',
@@ -75,13 +73,7 @@ describe('the design pipeline over HTTP on the local server (fetch, parse, compi
     });
     const res = await post('/validatedesign', { href });
     expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({
-      status: 'Failure',
-      message: 'Site design failed validation.',
-      reason: 'See detail messages.',
-      code: 400,
-      details: { errorCount: 3 },
-    });
+    expect(res.body).toMatchObject({ ...FAILED_STATUS, code: 400, details: { errorCount: 3 } });
     const errors = res.body.details.messageList.filter((m: { error: boolean }) => m.error);
     expect(
       errors.map((m: { name: string; message: string; documents: unknown }) => [

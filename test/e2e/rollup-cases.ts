@@ -54,6 +54,25 @@ const bad = (action: Action, failures: string[], retry = 0): TreeChild => ({
   retry,
 });
 
+/**
+ * Align without reset from a stored result: what one more finished subtask's `success()` or
+ * `failure()` makes of it; the lists are not touched (align alone).
+ */
+const alignWithoutReset = (
+  stored: ResultStatus,
+  child: TreeChild,
+  status: ResultStatus,
+): RollupCase => {
+  const then = child.result === 'success' ? 'a successful subtask' : 'a failed subtask';
+  return {
+    name: `align without reset: ${stored} then ${then} → ${status}`,
+    parent: { result: stored },
+    children: [child],
+    request: { align: { reset_status: false } },
+    expected: { status, successes: [], failures: [] },
+  };
+};
+
 export const ROLLUP_CASES: readonly RollupCase[] = [
   {
     name: 'no subtasks: success (the fix of att-comdev/drydock#77)',
@@ -232,34 +251,10 @@ export const ROLLUP_CASES: readonly RollupCase[] = [
     request: { align: {} },
     expected: { status: 'partial_success', successes: ['old'], failures: [] },
   },
-  {
-    name: 'align without reset: success then a failed subtask → partial_success',
-    parent: { result: 'success' },
-    children: [bad('deploy_node', ['n2'])],
-    request: { align: { reset_status: false } },
-    expected: { status: 'partial_success', successes: [], failures: [] },
-  },
-  {
-    name: 'align without reset: failure then a successful subtask → partial_success',
-    parent: { result: 'failure' },
-    children: [ok('deploy_node', ['n1'])],
-    request: { align: { reset_status: false } },
-    expected: { status: 'partial_success', successes: [], failures: [] },
-  },
-  {
-    name: 'align without reset: partial_success stays whatever follows',
-    parent: { result: 'partial_success' },
-    children: [ok('deploy_node', ['n1'])],
-    request: { align: { reset_status: false } },
-    expected: { status: 'partial_success', successes: [], failures: [] },
-  },
-  {
-    name: 'align without reset: unreported then a success → success',
-    parent: { result: 'unreported' },
-    children: [ok('deploy_node', ['n1'])],
-    request: { align: { reset_status: false } },
-    expected: { status: 'success', successes: [], failures: [] },
-  },
+  alignWithoutReset('success', bad('deploy_node', ['n2']), 'partial_success'),
+  alignWithoutReset('failure', ok('deploy_node', ['n1']), 'partial_success'),
+  alignWithoutReset('partial_success', ok('deploy_node', ['n1']), 'partial_success'),
+  alignWithoutReset('unreported', ok('deploy_node', ['n1']), 'success'),
   {
     name: 'filters that match no subtask: incomplete and empty lists',
     parent: {},

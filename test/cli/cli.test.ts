@@ -82,7 +82,7 @@ describe('drydock-state against the local server', () => {
   });
 
   it('creates, lists and shows tasks', async () => {
-    const created = await json([
+    const create = [
       'tasks',
       'create',
       'verify_site',
@@ -94,24 +94,13 @@ describe('drydock-state against the local server', () => {
       'n2',
       '--idempotency-key',
       'cli-create-1',
-    ]);
+    ];
+    const created = await json(create);
     expect(created).toMatchObject({ action: 'verify_site', status: 'queued' });
     expect(created.node_filter.filter_set[0].node_names).toEqual(['n1', 'n2']);
     // The same request under the same key again: the same task (the API's idempotency, through
     // the CLI); another request under that key is refused (422, exit 4), not answered with it.
-    const again = await cli([
-      'tasks',
-      'create',
-      'verify_site',
-      '--design-ref',
-      DESIGN_REF,
-      '--node',
-      'n1',
-      '--node',
-      'n2',
-      '--idempotency-key',
-      'cli-create-1',
-    ]);
+    const again = await cli(create);
     expect(again.code).toBe(0);
     expect(again.stdout.trim()).toBe(created.task_id);
     const otherRequest = await cli([

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setImmediate } from 'node:timers/promises';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -14,6 +14,11 @@ import {
 } from './lambda-events.ts';
 import type { LocalRoutes } from './live-routes.ts';
 import { isApiPath, type StaticFiles } from './static-files.ts';
+
+// Not `import { createServer } from 'node:http'`: the first ESM import of a builtin builds its
+// module facade, reading every export, and node:http's lazy `WebSocket` getter then loads Node's
+// whole internal undici (about 40 ms of CPU at every start, for nothing the server uses).
+const { createServer } = process.getBuiltinModule('node:http');
 
 /** Where local functions run, as a deployed stack's account, region and API would say. */
 export const LOCAL_DEPLOYMENT: Deployment = {

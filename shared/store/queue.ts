@@ -477,8 +477,12 @@ select x.task_id as "taskId", u.task_id is not null as "applied", coalesce(u.sta
   case when x.ord = (select min(ord) from x) then ${returnedEventsValue(db, sql`events`)} end as "outboxEvents"
 from x
 left join upd u on u.task_id = x.task_id
--- What a task that did not move is now (one key probe, only for those).
-left join lateral (select status, version from tasks c where c.task_id = x.task_id and u.task_id is null) c on true
+-- What a task that did not move is now (one key probe, only for those: kept a subquery by the
+-- offset, the test on \`u\` gates the probe; flattened into the join, it filtered after probing
+-- every task).
+left join lateral (
+  select c.status, c.version from tasks c where u.task_id is null and c.task_id = x.task_id offset 0
+) c on true
 order by x.ord`,
     ),
   );

@@ -52,9 +52,6 @@ const SUBTASK_IDS = sql`coalesce((select jsonb_agg(c.task_id order by c.seq) fro
 
 export const TASK_SELECT = taskSelect(SUBTASK_IDS);
 
-/** The select list for a task just inserted: it cannot have subtasks yet, so no probe. */
-export const NEW_TASK_SELECT = taskSelect(sql`'[]'::jsonb`);
-
 type TaskRow = Row<typeof TASK_COLUMNS>;
 
 /**

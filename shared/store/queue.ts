@@ -204,6 +204,12 @@ export type ClaimedTasks = TaskRecord[] & {
  */
 export const CLAIM_BUDGET_BYTES = READ_BUDGET_BYTES;
 
+/**
+ * What a claim stamp (`claimed_by`) adds to `tasks.answer_bytes`: its JSON text, 4 for null, as
+ * the size trigger counts it (migrations 0013, 0014).
+ */
+const STAMP_BYTES = (stamp: SqlFragment) => sql`coalesce(octet_length(to_json(${stamp})::text), 4)`;
+
 /** A claimed task's ids, numbers, timestamps, keys and per-field framing, on the safe side. */
 const CLAIM_ROW_FRAMING = 1024;
 
@@ -238,7 +244,10 @@ export async function claimTasks(db: Db, request: ClaimRequest): Promise<Claimed
       CLAIM_COLUMNS,
       sql`with lease as (${fenceOf(sql`${request.epoch}`, sql`${request.instanceId}`)}),
 next as (
-  select t.task_id, q.seq, t.answer_bytes from task_queue q join tasks t on t.task_id = q.task_id
+  -- Each row's size once stamped: less its old claim stamp, plus this one.
+  select t.task_id, q.seq,
+    t.answer_bytes - ${STAMP_BYTES(sql`t.claimed_by`)} + ${STAMP_BYTES(sql`${request.instanceId}::text`)} as answer_bytes
+  from task_queue q join tasks t on t.task_id = q.task_id
   where q.queued and t.status = 'queued' and exists (select 1 from lease)
     ${actions ? sql`and q.action in (select jsonb_array_elements_text(${p.json(actions)}::jsonb))` : sql.empty}
   order by q.seq
@@ -262,6 +271,8 @@ claimed as (
     terminated = case when t.terminate then coalesce(t.terminated, now()) else t.terminated end,
     claimed_epoch = ${request.epoch}::bigint,
     claimed_by = ${request.instanceId}::text,
+    -- Written here, so the size trigger is not called (migration 0014 checks the sum).
+    answer_bytes = t.answer_bytes - ${STAMP_BYTES(sql`t.claimed_by`)} + ${STAMP_BYTES(sql`${request.instanceId}::text`)},
     claimed_at = now(),
     version = t.version + 1,
     updated = now()

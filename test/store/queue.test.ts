@@ -195,3 +195,63 @@ describe.each(TEST_DRIVERS)('batched completion on %s', (driver) => {
     ).rejects.toBeInstanceOf(ValidationError);
   });
 });
+
+describe.each(TEST_DRIVERS)('the size of a claimed row on %s', (driver) => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await openTestDb(driver);
+  });
+  afterAll(async () => t.close());
+  beforeEach(async () => resetTables(t.db));
+
+  const sizeOf = async (taskId: string) => {
+    const [row] = await t.db.query(
+      statement(
+        { n: 'int' },
+        sql`select answer_bytes as n from tasks where task_id = ${taskId}::uuid`,
+      ),
+    );
+    return row?.n;
+  };
+  /** The size as the trigger computes it from every field: written wrong, then read back. */
+  const recomputed = async (taskId: string) => {
+    await t.db.query(
+      statement({}, sql`update tasks set answer_bytes = -1 where task_id = ${taskId}::uuid`),
+    );
+    return sizeOf(taskId);
+  };
+
+  it('is the trigger’s own figure after a claim writes it, and after a stamp or size written by hand', async () => {
+    // A stamp JSON escapes (quote, newline, a control character) and one longer than the last.
+    const first = 'orch "a"\n\u0001';
+    const second = `orch-b-${'é'.repeat(40)}`;
+    const epoch = await becomeLeader(t.db, first);
+    const task = await queuedTask(t.db);
+    const [claimed] = await claimTasks(t.db, { instanceId: first, epoch, limit: 1 });
+    expect(claimed?.claimedBy).toBe(first);
+    const stamped = await sizeOf(task.taskId);
+    expect(stamped).toBe(await recomputed(task.taskId));
+    // Requeued, then claimed by a successor with a longer stamp.
+    await t.db.query(
+      statement({}, sql`update tasks set status = 'queued' where task_id = ${task.taskId}::uuid`),
+    );
+    await abdicateLease(t.db, { instanceId: first, epoch });
+    const next = await becomeLeader(t.db, second);
+    await claimTasks(t.db, { instanceId: second, epoch: next, limit: 1 });
+    const restamped = await sizeOf(task.taskId);
+    // Each stamp as JSON text, as the size trigger counts it (to_json escapes as JSON.stringify).
+    const bytes = (stamp: string) => Buffer.byteLength(JSON.stringify(stamp));
+    expect(restamped).toBe((stamped as number) - bytes(first) + bytes(second));
+    expect(restamped).toBe(await recomputed(task.taskId));
+    // A stamp changed without the size, and a size written by hand: the trigger recomputes.
+    await t.db.query(
+      statement({}, sql`update tasks set claimed_by = 'x' where task_id = ${task.taskId}::uuid`),
+    );
+    const handStamped = await sizeOf(task.taskId);
+    expect(handStamped).toBe(await recomputed(task.taskId));
+    await t.db.query(
+      statement({}, sql`update tasks set answer_bytes = 5 where task_id = ${task.taskId}::uuid`),
+    );
+    expect(await sizeOf(task.taskId)).toBe(handStamped);
+  });
+});

@@ -122,6 +122,25 @@ function encodeBuildDataCursor(micros: number, id: number): string {
   return Buffer.from(`b:${micros}:${id}`).toString('base64url');
 }
 
+const ISO_UTC = /^(\d{4,})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?Z$/;
+
+/**
+ * Microseconds since 1970 of a collected date as every driver decodes it (ISO-8601 UTC with
+ * microseconds), exactly what `POSITION` computes in SQL: the page's last item is positioned
+ * here rather than by the statement, which computed it for every row (numeric arithmetic, about
+ * a seventh of a latest read's server time).
+ */
+function microsOf(iso: string): number {
+  const m = ISO_UTC.exec(iso);
+  if (!m) throw new Error(`a collected date the cursor cannot position: ${iso}`);
+  const [, y, mo, d, h, mi, s, frac] = m;
+  // setUTCFullYear, not Date.UTC, which reads the years 0 to 99 as 1900 to 1999.
+  const date = new Date(0);
+  date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
+  date.setUTCHours(Number(h), Number(mi), Number(s), 0);
+  return date.getTime() * 1000 + Number((frac ?? '').padEnd(6, '0'));
+}
+
 function decodeBuildDataCursor(cursor: string): { micros: number; id: number } {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   const match = /^b:(-?\d{1,17}):([1-9]\d{0,15})$/.exec(text);
@@ -252,17 +271,21 @@ items as (
   const payload = query.verbosity === 2 ? sql`json_text_bytes(d.data_element)` : sql`0`;
   const chunks = query.verbosity === 2 ? sql`(1 + (p.bytes - 3) / ${CHUNK_CHARS}::int)` : sql`1`;
   const ranked = sql`select i."buildDataId", i."nodeName", i."taskId", i."collectedDate", i."generator",
-    i."dataFormat", (extract(epoch from i."collectedDate") * 1000000)::bigint as "micros",
+    i."dataFormat",
     sum(p.bytes + ${chunks} * (${ROW_FRAMING_BYTES.buildData}::int + ${metaBytes})) over w as running,
     row_number() over w as n, lead(true, 1, false) over w as "more"
   from items i${query.verbosity === 2 ? sql` join build_data d on d.build_data_id = i."buildDataId"` : sql.empty}
   cross join lateral (select ${payload} as bytes) p
   window w as (order by i."collectedDate" desc, i."buildDataId" desc)`;
   const kept = sql`k.n <= ${limit}::int and (k.n = 1 or k.running <= ${READ_BUDGET_BYTES}::bigint)`;
-  const PAGE_COLUMNS = { micros: 'int', more: 'bool' } as const satisfies ColumnSpec;
-  const page = <R extends { micros: number; more: boolean; buildDataId: number }>(rows: R[]) => {
+  const PAGE_COLUMNS = { more: 'bool' } as const satisfies ColumnSpec;
+  const page = <R extends { more: boolean; buildDataId: number; collectedDate: string }>(
+    rows: R[],
+  ) => {
     const last = rows.at(-1);
-    return last?.more ? encodeBuildDataCursor(last.micros, last.buildDataId) : null;
+    return last?.more
+      ? encodeBuildDataCursor(microsOf(last.collectedDate), last.buildDataId)
+      : null;
   };
 
   if (query.verbosity === 1) {
@@ -271,14 +294,14 @@ items as (
       columns,
       fragment: sql`${items}
 select k."buildDataId", k."nodeName", k."taskId", k."collectedDate", k."generator", k."dataFormat",
-  k."micros", k."more"
+  k."more"
 from (${ranked}) k
 where ${kept}
 order by k."collectedDate" desc, k."buildDataId" desc`,
       order: '"collectedDate" desc, "buildDataId" desc',
       decode: (rows) =>
         withMeta(
-          rows.map(({ micros: _m, more: _more, ...meta }) => meta),
+          rows.map(({ more: _more, ...meta }) => meta),
           { nextCursor: page(rows) },
         ),
     };
@@ -292,7 +315,7 @@ order by k."collectedDate" desc, k."buildDataId" desc`,
     fragment: sql`${items}
 select k."buildDataId", k."nodeName", k."taskId", k."collectedDate", k."generator", k."dataFormat",
   c.i as "chunkIndex", substr(d.data_element, c.i * ${CHUNK_CHARS}::int + 1, ${CHUNK_CHARS}::int) as "chunk",
-  k."micros", k."more"
+  k."more"
 from (${ranked}) k
 join build_data d on d.build_data_id = k."buildDataId"
 cross join lateral generate_series(0, greatest(0, (length(d.data_element) - 1) / ${CHUNK_CHARS}::int)) as c(i)
@@ -301,7 +324,7 @@ order by k."collectedDate" desc, k."buildDataId" desc, c.i`,
     order: '"collectedDate" desc, "buildDataId" desc, "chunkIndex"',
     decode(rows) {
       const records: BuildDataRecord[] = [];
-      for (const { chunkIndex, chunk, micros: _m, more: _more, ...meta } of rows) {
+      for (const { chunkIndex, chunk, more: _more, ...meta } of rows) {
         const last = records.at(-1);
         if (chunkIndex > 0 && last?.buildDataId === meta.buildDataId) last.dataElement += chunk;
         else records.push({ ...meta, dataElement: chunk });

@@ -164,6 +164,37 @@ describe.each(TEST_DRIVERS)('build data on %s', (driver) => {
     expect(await latest()).toEqual([]);
   });
 
+  it('pages one item at a time across microseconds and 1970 without repeating or skipping one', async () => {
+    const node = `node-${randomUUID()}`;
+    const task = randomUUID();
+    const dates = [
+      '1970-01-01T00:00:00.000001Z',
+      '1969-12-31T23:59:59.250001Z',
+      '1969-12-31T23:59:59.250000Z',
+      '1969-12-31T23:59:59.000000Z',
+    ];
+    await postBuildData(
+      t.db,
+      dates.map((d, i) => item(node, task, `g${i}`, d)),
+    );
+    for (const latest of [false, true]) {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await queryBuildData(t.db, {
+          nodeName: node,
+          latest,
+          verbosity: 1,
+          limit: 1,
+          cursor,
+        });
+        seen.push(...page.map((r) => r.collectedDate));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+      expect(seen).toEqual(dates);
+    }
+  });
+
   it('refuses a query without a node or task instead of failing in SQL (Drydock latest-without-filter)', async () => {
     await expect(queryBuildData(t.db, { latest: true, verbosity: 1 })).rejects.toBeInstanceOf(
       ValidationError,

@@ -3,8 +3,8 @@ import { ErrorBodySchema } from '#shared/api/schemas.ts';
 import { snapshot } from '#test/functions/harness.ts';
 import { TEST_DRIVERS } from '#test/support/test-db.ts';
 import { type RunningServer, request, startServer } from './harness.ts';
+import { DESIGN, item, message, task } from './request-bodies.ts';
 
-const DESIGN = 'deckhand+https://deckhand.example/api/v1.0/revisions/1/rendered-documents';
 const UNKNOWN = '6f1c1c8e-9a4b-4e43-a7a2-0d5c1e2b9f10';
 const MAX_BODY_BYTES = 200_000;
 
@@ -19,20 +19,25 @@ interface BadRequest {
 }
 
 const json = { 'Content-Type': 'application/json' };
-const task = (extra: object) => ({ action: 'verify_site', design_ref: DESIGN, ...extra });
-const message = (extra: object = {}) => ({
-  message: 'm',
-  error: false,
-  context_type: 'task',
-  context: 'c',
-  ...extra,
+/** Build data under a task that does not exist: whatever a case gets past, nothing is written. */
+const unknownItem = (extra: object = {}) => item({ task_id: UNKNOWN, ...extra });
+
+/** A node's report on an action, with `key` as its X-Bootaction-Key. */
+const nodeReport = (name: string, key: string | undefined, status: number): BadRequest => ({
+  name,
+  method: 'POST',
+  path: '/bootactions/01ARZ3NDEKTSV4RRFFQ69G5FAV',
+  body: { status: 'success' },
+  ...(key === undefined ? {} : { headers: { 'X-Bootaction-Key': key } }),
+  status,
 });
-const item = (extra: object = {}) => ({
-  task_id: UNKNOWN,
-  generator: 'lshw',
-  data_format: 'text/xml',
-  data_element: '<x/>',
-  ...extra,
+/** The orchestrator's boot-action context for node n1. */
+const nodeContext = (name: string, body: object, status: number): BadRequest => ({
+  name,
+  method: 'POST',
+  path: '/bootactions/nodes/n1',
+  body,
+  status,
 });
 
 /** Every entry must be refused with its status and write nothing. */
@@ -503,7 +508,7 @@ const CASES: BadRequest[] = [
     name: 'build data batch over 100 items',
     method: 'POST',
     path: '/nodes/n1/builddata',
-    body: Array.from({ length: 101 }, () => item()),
+    body: Array.from({ length: 101 }, () => unknownItem()),
     status: 400,
   },
   {
@@ -622,7 +627,7 @@ const CASES: BadRequest[] = [
     name: 'build data with a stale epoch',
     method: 'POST',
     path: '/nodes/n1/builddata',
-    body: { epoch: 999, items: [item()] },
+    body: { epoch: 999, items: [unknownItem()] },
     status: 412,
   },
   {
@@ -698,29 +703,9 @@ const CASES: BadRequest[] = [
     status: 404,
   },
   // Boot actions: the node's key is checked before anything else is read
-  {
-    name: 'boot-action report without a key',
-    method: 'POST',
-    path: '/bootactions/01ARZ3NDEKTSV4RRFFQ69G5FAV',
-    body: { status: 'success' },
-    status: 401,
-  },
-  {
-    name: 'boot-action report with a key that is not hex',
-    method: 'POST',
-    path: '/bootactions/01ARZ3NDEKTSV4RRFFQ69G5FAV',
-    body: { status: 'success' },
-    headers: { 'X-Bootaction-Key': 'zz'.repeat(32) },
-    status: 403,
-  },
-  {
-    name: 'boot-action report on an unknown action',
-    method: 'POST',
-    path: '/bootactions/01ARZ3NDEKTSV4RRFFQ69G5FAV',
-    body: { status: 'success' },
-    headers: { 'X-Bootaction-Key': 'ab'.repeat(32) },
-    status: 404,
-  },
+  nodeReport('boot-action report without a key', undefined, 401),
+  nodeReport('boot-action report with a key that is not hex', 'zz'.repeat(32), 403),
+  nodeReport('boot-action report on an unknown action', 'ab'.repeat(32), 404),
   {
     name: 'boot-action units without a key',
     method: 'GET',
@@ -734,34 +719,26 @@ const CASES: BadRequest[] = [
     headers: { 'X-Bootaction-Key': 'ab'.repeat(32) },
     status: 404,
   },
-  {
-    name: 'boot-action context without an epoch',
-    method: 'POST',
-    path: '/bootactions/nodes/n1',
-    body: { task_id: '{T}', actions: [{ name: 'a' }] },
-    status: 428,
-  },
-  {
-    name: 'boot-action context for an unknown task',
-    method: 'POST',
-    path: '/bootactions/nodes/n1',
-    body: { task_id: UNKNOWN, epoch: '{E}', actions: [{ name: 'a' }] },
-    status: 404,
-  },
-  {
-    name: 'boot-action context without actions',
-    method: 'POST',
-    path: '/bootactions/nodes/n1',
-    body: { task_id: '{T}', epoch: '{E}', actions: [] },
-    status: 400,
-  },
-  {
-    name: 'boot-action context with a stale epoch',
-    method: 'POST',
-    path: '/bootactions/nodes/n1',
-    body: { task_id: '{T}', epoch: 999, actions: [{ name: 'a' }] },
-    status: 412,
-  },
+  nodeContext(
+    'boot-action context without an epoch',
+    { task_id: '{T}', actions: [{ name: 'a' }] },
+    428,
+  ),
+  nodeContext(
+    'boot-action context for an unknown task',
+    { task_id: UNKNOWN, epoch: '{E}', actions: [{ name: 'a' }] },
+    404,
+  ),
+  nodeContext(
+    'boot-action context without actions',
+    { task_id: '{T}', epoch: '{E}', actions: [] },
+    400,
+  ),
+  nodeContext(
+    'boot-action context with a stale epoch',
+    { task_id: '{T}', epoch: 999, actions: [{ name: 'a' }] },
+    412,
+  ),
   {
     name: 'boot-action list of a node without a context',
     method: 'GET',

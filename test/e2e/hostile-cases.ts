@@ -1,4 +1,5 @@
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { DESIGN, item, message, task } from './request-bodies.ts';
 
 /**
  * Hostile requests: what an attacker or a broken client sends beyond the plain bad requests of
@@ -69,27 +70,11 @@ export interface HostileCase {
   readonly check?: AnswerCheck;
 }
 
-const DESIGN = 'deckhand+https://deckhand.example/api/v1.0/revisions/1/rendered-documents';
 const JSON_TYPE = ['Content-Type', 'application/json'] as const;
 
-const task = (extra: object = {}) => ({ action: 'verify_site', design_ref: DESIGN, ...extra });
 const filter = (set: object) => ({
   filter_set_type: 'union',
   filter_set: [{ filter_type: 'union', ...set }],
-});
-const message = (extra: object = {}) => ({
-  message: 'm',
-  error: false,
-  context_type: 'task',
-  context: 'c',
-  ...extra,
-});
-const item = (extra: object = {}) => ({
-  task_id: '{T}',
-  generator: 'lshw',
-  data_format: 'text/xml',
-  data_element: '<x/>',
-  ...extra,
 });
 
 /** The answer body does not quote `secret` anywhere. */
@@ -1112,263 +1097,172 @@ const protocol: HostileCase[] = [
 // ---------------------------------------------------------------------------------------------
 // Idempotency keys are scoped, and a replay must repeat the request
 
-const key = (k = '{K}'): readonly (readonly [string, string])[] => [['Idempotency-Key', k]];
-const postTask = (body: unknown, k?: string): SetupStep => ({
+type Headers = readonly (readonly [string, string])[];
+const key = (k = '{K}'): Headers => [['Idempotency-Key', k]];
+const post = (path: string, body: unknown, headers?: Headers): SetupStep => ({
   method: 'POST',
-  path: '/tasks',
+  path,
   body,
-  headers: key(k),
+  ...(headers ? { headers } : {}),
 });
+const postTask = (body: unknown, k?: string): SetupStep => post('/tasks', body, key(k));
+/** A subtask of `parent` registered by the lease holder. */
+const subtask = (parent: string, action: string, extra: object = {}, headers?: Headers) =>
+  post(`/tasks/${parent}/subtasks`, { action, ...extra, epoch: '{E}' }, headers);
+const buildData = (node: string, body: unknown, headers?: Headers) =>
+  post(`/nodes/${node}/builddata`, body, headers);
+const messages = (task: string, body: unknown, headers?: Headers) =>
+  post(`/tasks/${task}/messages`, body, headers);
+
+/** `request` after the writes of `setup`: answered with `status`, writing nothing unless `writes`. */
+const after = (
+  name: string,
+  setup: readonly SetupStep[],
+  request: SetupStep,
+  status: number,
+  more: Pick<HostileCase, 'writes' | 'check'> = {},
+): HostileCase => ({
+  name,
+  kind: 'idempotency',
+  method: request.method,
+  path: request.path,
+  body: request.body,
+  ...(request.headers ? { headers: request.headers } : {}),
+  ...(setup.length > 0 ? { setup } : {}),
+  status,
+  ...more,
+});
+const inserted: AnswerCheck = ({ body }) =>
+  body?.inserted?.length === 1 ? undefined : `inserted ${JSON.stringify(body)}`;
+const duplicated: AnswerCheck = ({ body }) =>
+  body?.duplicates === 1 ? undefined : `duplicates ${JSON.stringify(body)}`;
 
 const idempotency: HostileCase[] = [
-  {
-    name: 'key of a top-level task reused for a subtask',
-    kind: 'idempotency',
-    method: 'POST',
-    path: '/tasks/{T}/subtasks',
-    body: { action: 'noop', epoch: '{E}' },
-    headers: key(),
-    setup: [postTask(task())],
-    status: 201,
-    writes: true,
-    check: ({ body }) =>
-      body?.parent_task_id ? undefined : 'answered with the unrelated top-level task',
-  },
-  {
-    name: 'subtask id registered under another parent',
-    kind: 'idempotency',
-    method: 'POST',
-    path: '/tasks/{T2}/subtasks',
-    body: { action: 'noop', task_id: '{U}', epoch: '{E}' },
-    setup: [
-      {
-        method: 'POST',
-        path: '/tasks/{T}/subtasks',
-        body: { action: 'noop', task_id: '{U}', epoch: '{E}' },
-      },
-    ],
-    status: 409,
-  },
-  {
-    name: 'task key replayed with another body',
-    kind: 'idempotency',
-    method: 'POST',
-    path: '/tasks',
-    body: task({ action: 'deploy_nodes' }),
-    headers: key(),
-    setup: [postTask(task())],
-    status: 422,
-  },
-  {
-    name: 'task key replayed with the same body (replay)',
-    kind: 'idempotency',
-    method: 'POST',
-    path: '/tasks',
-    body: task(),
-    headers: key(),
-    setup: [postTask(task())],
-    status: 200,
-  },
-  {
-    name: 'subtask key replayed with another action',
-    kind: 'idempotency',
-    method: 'POST',
-    path: '/tasks/{T}/subtasks',
-    body: { action: 'deploy_node', epoch: '{E}' },
-    headers: key(),
-    setup: [
-      {
-        method: 'POST',
-        path: '/tasks/{T}/subtasks',
-        body: { action: 'noop', epoch: '{E}' },
-        headers: key(),
-      },
-    ],
-    status: 422,
-  },
-  {
-    name: 'subtask id replayed with another action',
-    kind: 'idempotency',
-    method: 'POST',
-    path: '/tasks/{T}/subtasks',
-    body: { action: 'deploy_node', task_id: '{U}', epoch: '{E}' },
-    setup: [
-      {
-        method: 'POST',
-        path: '/tasks/{T}/subtasks',
-        body: { action: 'noop', task_id: '{U}', epoch: '{E}' },
-      },
-    ],
-    status: 422,
-  },
-  {
-    name: 'subtask id replayed unchanged (replay)',
-    kind: 'idempotency',
-    method: 'POST',
-    path: '/tasks/{T}/subtasks',
-    body: { action: 'noop', task_id: '{U}', epoch: '{E}' },
-    setup: [
-      {
-        method: 'POST',
-        path: '/tasks/{T}/subtasks',
-        body: { action: 'noop', task_id: '{U}', epoch: '{E}' },
-      },
-    ],
-    status: 200,
-  },
-  {
-    name: 'subtask id of an existing top-level task',
-    kind: 'idempotency',
-    method: 'POST',
-    path: '/tasks/{T}/subtasks',
-    body: { action: 'noop', task_id: '{T2}', epoch: '{E}' },
-    status: 409,
-  },
-  {
-    name: 'subtask key replayed after a top-level task used it (replay)',
-    kind: 'idempotency',
-    method: 'POST',
-    path: '/tasks/{T}/subtasks',
-    body: { action: 'noop', epoch: '{E}' },
-    headers: key(),
-    setup: [
-      postTask(task()),
-      {
-        method: 'POST',
-        path: '/tasks/{T}/subtasks',
-        body: { action: 'noop', epoch: '{E}' },
-        headers: key(),
-      },
-    ],
-    status: 200,
-  },
-  {
-    name: 'build-data key of node A used for node B',
-    kind: 'idempotency',
-    method: 'POST',
-    path: '/nodes/b-{K}/builddata',
-    body: item(),
-    headers: key(),
-    setup: [{ method: 'POST', path: '/nodes/a-{K}/builddata', body: item(), headers: key() }],
-    status: 201,
-    writes: true,
-    check: ({ body }) =>
-      body?.inserted?.length === 1 ? undefined : `inserted ${JSON.stringify(body)}`,
-  },
-  {
-    name: 'build-data item key of node A used for node B',
-    kind: 'idempotency',
-    method: 'POST',
-    path: '/nodes/b-{K}/builddata',
-    body: item({ idempotency_key: '{K}' }),
-    setup: [
-      { method: 'POST', path: '/nodes/a-{K}/builddata', body: item({ idempotency_key: '{K}' }) },
-    ],
-    status: 201,
-    writes: true,
-    check: ({ body }) =>
-      body?.inserted?.length === 1 ? undefined : `inserted ${JSON.stringify(body)}`,
-  },
-  {
-    name: 'build-data key replayed with another payload',
-    kind: 'idempotency',
-    method: 'POST',
-    path: '/nodes/a-{K}/builddata',
-    body: item({ data_element: '<y/>' }),
-    headers: key(),
-    setup: [{ method: 'POST', path: '/nodes/a-{K}/builddata', body: item(), headers: key() }],
-    status: 422,
-  },
-  {
-    name: 'build-data key replayed unchanged (replay)',
-    kind: 'idempotency',
-    method: 'POST',
-    path: '/nodes/a-{K}/builddata',
-    body: item(),
-    headers: key(),
-    setup: [{ method: 'POST', path: '/nodes/a-{K}/builddata', body: item(), headers: key() }],
-    status: 201,
-    check: ({ body }) =>
-      body?.duplicates === 1 ? undefined : `duplicates ${JSON.stringify(body)}`,
-  },
-  {
-    name: 'build-data batch with one key for two payloads',
-    kind: 'idempotency',
-    method: 'POST',
-    path: '/nodes/a-{K}/builddata',
-    body: [
+  after(
+    'key of a top-level task reused for a subtask',
+    [postTask(task())],
+    subtask('{T}', 'noop', {}, key()),
+    201,
+    {
+      writes: true,
+      check: ({ body }) =>
+        body?.parent_task_id ? undefined : 'answered with the unrelated top-level task',
+    },
+  ),
+  after(
+    'subtask id registered under another parent',
+    [subtask('{T}', 'noop', { task_id: '{U}' })],
+    subtask('{T2}', 'noop', { task_id: '{U}' }),
+    409,
+  ),
+  after(
+    'task key replayed with another body',
+    [postTask(task())],
+    postTask(task({ action: 'deploy_nodes' })),
+    422,
+  ),
+  after('task key replayed with the same body (replay)', [postTask(task())], postTask(task()), 200),
+  after(
+    'subtask key replayed with another action',
+    [subtask('{T}', 'noop', {}, key())],
+    subtask('{T}', 'deploy_node', {}, key()),
+    422,
+  ),
+  after(
+    'subtask id replayed with another action',
+    [subtask('{T}', 'noop', { task_id: '{U}' })],
+    subtask('{T}', 'deploy_node', { task_id: '{U}' }),
+    422,
+  ),
+  after(
+    'subtask id replayed unchanged (replay)',
+    [subtask('{T}', 'noop', { task_id: '{U}' })],
+    subtask('{T}', 'noop', { task_id: '{U}' }),
+    200,
+  ),
+  after(
+    'subtask id of an existing top-level task',
+    [],
+    subtask('{T}', 'noop', { task_id: '{T2}' }),
+    409,
+  ),
+  after(
+    'subtask key replayed after a top-level task used it (replay)',
+    [postTask(task()), subtask('{T}', 'noop', {}, key())],
+    subtask('{T}', 'noop', {}, key()),
+    200,
+  ),
+  after(
+    'build-data key of node A used for node B',
+    [buildData('a-{K}', item(), key())],
+    buildData('b-{K}', item(), key()),
+    201,
+    { writes: true, check: inserted },
+  ),
+  after(
+    'build-data item key of node A used for node B',
+    [buildData('a-{K}', item({ idempotency_key: '{K}' }))],
+    buildData('b-{K}', item({ idempotency_key: '{K}' })),
+    201,
+    { writes: true, check: inserted },
+  ),
+  after(
+    'build-data key replayed with another payload',
+    [buildData('a-{K}', item(), key())],
+    buildData('a-{K}', item({ data_element: '<y/>' }), key()),
+    422,
+  ),
+  after(
+    'build-data key replayed unchanged (replay)',
+    [buildData('a-{K}', item(), key())],
+    buildData('a-{K}', item(), key()),
+    201,
+    { check: duplicated },
+  ),
+  after(
+    'build-data batch with one key for two payloads',
+    [],
+    buildData('a-{K}', [
       item({ idempotency_key: '{K}' }),
       item({ idempotency_key: '{K}', data_element: '<y/>' }),
-    ],
-    status: 422,
-  },
-  {
-    name: 'message key replayed with another text',
-    kind: 'idempotency',
-    method: 'POST',
-    path: '/tasks/{T}/messages',
-    body: message({ idempotency_key: '{K}', message: 'second' }),
-    setup: [
-      {
-        method: 'POST',
-        path: '/tasks/{T}/messages',
-        body: message({ idempotency_key: '{K}', message: 'first' }),
-      },
-    ],
-    status: 422,
-  },
-  {
-    name: 'message batch key replayed with another batch',
-    kind: 'idempotency',
-    method: 'POST',
-    path: '/tasks/{T}/messages',
-    body: [message({ message: 'x' })],
-    headers: key(),
-    setup: [
-      {
-        method: 'POST',
-        path: '/tasks/{T}/messages',
-        body: [message({ message: 'y' })],
-        headers: key(),
-      },
-    ],
-    status: 422,
-  },
-  {
-    name: 'message batch key replayed unchanged (replay)',
-    kind: 'idempotency',
-    method: 'POST',
-    path: '/tasks/{T}/messages',
-    body: [message()],
-    headers: key(),
-    setup: [{ method: 'POST', path: '/tasks/{T}/messages', body: [message()], headers: key() }],
-    status: 201,
-    check: ({ body }) =>
-      body?.duplicates === 1 ? undefined : `duplicates ${JSON.stringify(body)}`,
-  },
-  {
-    name: 'message batch with one key for two texts',
-    kind: 'idempotency',
-    method: 'POST',
-    path: '/tasks/{T}/messages',
-    body: [
+    ]),
+    422,
+  ),
+  after(
+    'message key replayed with another text',
+    [messages('{T}', message({ idempotency_key: '{K}', message: 'first' }))],
+    messages('{T}', message({ idempotency_key: '{K}', message: 'second' })),
+    422,
+  ),
+  after(
+    'message batch key replayed with another batch',
+    [messages('{T}', [message({ message: 'y' })], key())],
+    messages('{T}', [message({ message: 'x' })], key()),
+    422,
+  ),
+  after(
+    'message batch key replayed unchanged (replay)',
+    [messages('{T}', [message()], key())],
+    messages('{T}', [message()], key()),
+    201,
+    { check: duplicated },
+  ),
+  after(
+    'message batch with one key for two texts',
+    [],
+    messages('{T}', [
       message({ idempotency_key: '{K}' }),
       message({ idempotency_key: '{K}', message: 'other' }),
-    ],
-    status: 422,
-  },
-  {
-    name: 'message key of one task used on another',
-    kind: 'idempotency',
-    method: 'POST',
-    path: '/tasks/{T2}/messages',
-    body: message({ idempotency_key: '{K}' }),
-    setup: [
-      { method: 'POST', path: '/tasks/{T}/messages', body: message({ idempotency_key: '{K}' }) },
-    ],
-    status: 201,
-    writes: true,
-  },
+    ]),
+    422,
+  ),
+  after(
+    'message key of one task used on another',
+    [messages('{T}', message({ idempotency_key: '{K}' }))],
+    messages('{T2}', message({ idempotency_key: '{K}' })),
+    201,
+    { writes: true },
+  ),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1562,6 +1456,32 @@ const both =
     }
     return undefined;
   };
+
+/**
+ * `POST /tasks/{S}/terminate` (recursive) on the shared setup's tree of `total` tasks: the
+ * answer fits a read and lists only part of what X-Total-Count says was terminated.
+ */
+const terminateAll = (
+  name: string,
+  setup: readonly SetupStep[],
+  sharedSetup: string,
+  total: number,
+): HostileCase => ({
+  name,
+  kind: 'bounds',
+  method: 'POST',
+  path: '/tasks/{S}/terminate',
+  body: { recursive: true },
+  setup,
+  sharedSetup,
+  status: 200,
+  writes: true,
+  check: both(withinRead, (a) =>
+    a.headers['x-total-count'] === String(total) && a.body.length < total
+      ? undefined
+      : `X-Total-Count ${a.headers['x-total-count']} with ${a.body.length} tasks listed`,
+  ),
+});
 
 /** 10 tasks, each with 9 messages of 60 KB: 5.4 MB of messages, past one answer's 4 MiB. */
 const manyBigTasks: SetupStep[] = Array.from({ length: 10 }, () => [
@@ -1832,22 +1752,12 @@ const growing: HostileCase[] = [
     sharedSetup: 'wide parent',
     status: 400,
   },
-  {
-    name: 'recursive terminate of a parent holding 540 KB of subtasks',
-    kind: 'bounds',
-    method: 'POST',
-    path: '/tasks/{S}/terminate',
-    body: { recursive: true },
-    setup: wideParent,
-    sharedSetup: 'wide parent',
-    status: 200,
-    writes: true,
-    check: both(withinRead, (a) =>
-      a.headers['x-total-count'] === '13' && a.body.length < 13
-        ? undefined
-        : `X-Total-Count ${a.headers['x-total-count']} with ${a.body.length} tasks listed`,
-    ),
-  },
+  terminateAll(
+    'recursive terminate of a parent holding 540 KB of subtasks',
+    wideParent,
+    'wide parent',
+    13,
+  ),
   {
     name: 'a claim (limit 100) of 14 queued tasks holding 630 KB: only what fits the answer',
     kind: 'bounds',
@@ -2192,22 +2102,7 @@ const escaped: HostileCase[] = [
     status: 200,
     check: both(withinRead, pagedOn(/tasks\?.*limit=100.*cursor=/)),
   },
-  {
-    name: 'recursive terminate of those subtasks',
-    kind: 'bounds',
-    method: 'POST',
-    path: '/tasks/{S}/terminate',
-    body: { recursive: true },
-    setup: escapedSubtasks,
-    sharedSetup: 'escaped subtasks',
-    status: 200,
-    writes: true,
-    check: both(withinRead, (a) =>
-      a.headers['x-total-count'] === '25' && a.body.length < 25
-        ? undefined
-        : `X-Total-Count ${a.headers['x-total-count']} with ${a.body.length} tasks listed`,
-    ),
-  },
+  terminateAll('recursive terminate of those subtasks', escapedSubtasks, 'escaped subtasks', 25),
   {
     name: 'a task tree with 5,000 one-character messages',
     kind: 'bounds',

@@ -29,7 +29,7 @@ afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 /**
  * Runs `body` (plain JavaScript, with `renameSync` and `dir` in scope) in a loop on another
- * thread until `stop()`; returns how many rounds it made.
+ * thread until `stop()`, which answers how many rounds it made.
  */
 function swapLoop(body: string, dir: string) {
   const flags = new Int32Array(new SharedArrayBuffer(8));
@@ -43,7 +43,6 @@ function swapLoop(body: string, dir: string) {
     { eval: true, workerData: { flags, dir } },
   );
   return {
-    rounds: () => Atomics.load(flags, 1),
     async stop() {
       Atomics.store(flags, 0, 1);
       await new Promise((resolve) => worker.once('exit', resolve));
@@ -89,27 +88,38 @@ async function resolveMany(
   return counts;
 }
 
+/**
+ * Resolves `file` (under the root) `times` times, `parallel` at once, while `swap` runs in a
+ * loop on another thread: what the resolutions came to, and how many rounds the attacker made.
+ */
+async function resolveWhileSwapping(swap: string, file: string, times: number, parallel = 4) {
+  const attacker = swapLoop(swap, root);
+  let counts: Record<Result, number>;
+  let rounds: number;
+  try {
+    counts = await resolveMany(pathToFileURL(join(root, file)).href, times, parallel);
+  } finally {
+    rounds = await attacker.stop();
+  }
+  return { counts, rounds };
+}
+
 describe('file:// references under a concurrent attacker', () => {
   it('never returns an outside byte while a folder on the path is swapped with a symlink', async () => {
     // The attacker's loop: `sub` is a real folder, then a symlink to the outside, then the
     // folder again, by renames (no atomic exchange in Node), as fast as one thread can.
     symlinkSync(join(base, 'outside'), join(root, 'evil'));
-    const attacker = swapLoop(
+    const { counts, rounds } = await resolveWhileSwapping(
       `renameSync(dir + '/sub', dir + '/parked');
        renameSync(dir + '/evil', dir + '/sub');
        renameSync(dir + '/sub', dir + '/evil');
        renameSync(dir + '/parked', dir + '/sub');`,
-      root,
+      join('sub', 'site.yaml'),
+      3_000,
     );
-    let counts: Record<Result, number>;
-    try {
-      counts = await resolveMany(pathToFileURL(join(root, 'sub', 'site.yaml')).href, 3_000);
-    } finally {
-      await attacker.stop();
-    }
     // The race was real: the attacker kept swapping throughout, and the path was seen in
     // more than one state (read inside, refused or missing).
-    expect(attacker.rounds()).toBeGreaterThan(100);
+    expect(rounds).toBeGreaterThan(100);
     expect(counts.inside).toBeGreaterThan(0);
     expect(counts.refused + counts.not_found).toBeGreaterThan(0);
     expect(counts.outside, JSON.stringify(counts)).toBe(0);
@@ -148,19 +158,15 @@ describe('file:// references under a concurrent attacker', () => {
     writeFileSync(join(root, 'swap-file'), INSIDE);
     execFileSync('mkfifo', [join(root, 'swap-fifo')]);
     writeFileSync(join(root, 'swap.yaml'), INSIDE);
-    const attacker = swapLoop(
+    const { counts } = await resolveWhileSwapping(
       `renameSync(dir + '/swap.yaml', dir + '/swap-file');
        renameSync(dir + '/swap-fifo', dir + '/swap.yaml');
        renameSync(dir + '/swap.yaml', dir + '/swap-fifo');
        renameSync(dir + '/swap-file', dir + '/swap.yaml');`,
-      root,
+      'swap.yaml',
+      1_000,
+      8,
     );
-    let counts: Record<Result, number>;
-    try {
-      counts = await resolveMany(pathToFileURL(join(root, 'swap.yaml')).href, 1_000, 8);
-    } finally {
-      await attacker.stop();
-    }
     expect(counts.inside + counts.refused + counts.not_found, JSON.stringify(counts)).toBe(1_000);
     expect(counts.inside).toBeGreaterThan(0);
   });

@@ -124,6 +124,19 @@ function bootActions() {
   }));
 }
 
+/** A boot-action context of three fresh actions for the state's node, under its subtask. */
+const createBootContext: StoreOperation['run'] = (db, s) =>
+  createBootActionContext(
+    db,
+    {
+      nodeName: s.bootNode,
+      taskId: s.sub,
+      identityKeyHash: s.bootKeyHash,
+      actions: bootActions(),
+    },
+    { epoch: s.epoch },
+  );
+
 export const STORE_OPERATIONS: readonly StoreOperation[] = [
   op(claimLease, async (db, s) => {
     s.epoch = (await claimLease(db, { instanceId: ME, graceSeconds: 600 })).epoch;
@@ -305,33 +318,9 @@ export const STORE_OPERATIONS: readonly StoreOperation[] = [
     { variant: 'a task tree and its build data' },
   ),
   op(runRead, (db, s) => runRead(db, taskRead(s.task)), { variant: 'one read' }),
-  op(createBootActionContext, (db, s) =>
-    createBootActionContext(
-      db,
-      {
-        nodeName: s.bootNode,
-        taskId: s.sub,
-        identityKeyHash: s.bootKeyHash,
-        actions: bootActions(),
-      },
-      { epoch: s.epoch },
-    ),
-  ),
-  op(
-    createBootActionContext,
-    (db, s) =>
-      createBootActionContext(
-        db,
-        {
-          nodeName: s.bootNode,
-          taskId: s.sub,
-          identityKeyHash: s.bootKeyHash,
-          actions: bootActions(),
-        },
-        { epoch: s.epoch },
-      ),
-    { variant: 'replacing' },
-  ),
+  op(createBootActionContext, createBootContext),
+  // The same node again: its context and actions are replaced.
+  op(createBootActionContext, createBootContext, { variant: 'replacing' }),
   op(listNodeBootActions, async (db, s) => {
     s.bootActionId = (await listNodeBootActions(db, s.bootNode))[0]?.actionId ?? '';
   }),

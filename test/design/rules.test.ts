@@ -70,6 +70,19 @@ const CASES: Record<string, Case[]> = {
         ),
       ],
     },
+    {
+      title: 'a boot partition whose size is not a size',
+      change: (d) => {
+        partitions(d)[1].size = 'tiny';
+      },
+      expected: ['node01', 'node02'].map((n) =>
+        E(
+          `Rational Boot Storage: Boot volume has an invalid size format on BaremetalNode ${n}.`,
+          [node(n)],
+          'Use a valid boot volume storage specification.',
+        ),
+      ),
+    },
   ],
   'DD2006 CIDR Validity': [
     {

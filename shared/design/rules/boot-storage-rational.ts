@@ -1,3 +1,4 @@
+import type { DocumentReference } from '../validation.ts';
 import { findings, type Rule } from './rule.ts';
 
 const GB = 1000 ** 3;
@@ -26,6 +27,38 @@ export function calculateBytes(size: string | null): number | null {
   return match && unit !== undefined ? Number(match[1]) * unit : null;
 }
 
+/** The two partitions DD1001 sizes, with Drydock's words for each. */
+const VOLUMES = {
+  root: { label: 'Root', min: 20 * GB, tooSmall: '> 20GB', fix: 'Configure a larger root volume' },
+  boot: { label: 'Boot', min: GB, tooSmall: '> 1GB', fix: 'Configure a larger boot volume.' },
+} as const;
+
+/**
+ * Reports a root or boot partition whose size is not a size, or is under the volume's minimum;
+ * answers whether it was a size at all.
+ */
+function checkSize(
+  f: ReturnType<typeof findings>,
+  volume: keyof typeof VOLUMES,
+  size: string | null,
+  node: { name: string; ref: DocumentReference },
+): boolean {
+  const { label, min, tooSmall, fix } = VOLUMES[volume];
+  const docs = [node.ref];
+  const bytes = calculateBytes(size);
+  if (bytes === null) {
+    f.error(
+      `${label} volume has an invalid size format on BaremetalNode ${node.name}.`,
+      docs,
+      `Use a valid ${volume} volume storage specification.`,
+    );
+    return false;
+  }
+  if (bytes < min)
+    f.error(`${label} volume must be ${tooSmall} on BaremetalNode ${node.name}`, docs, fix);
+  return true;
+}
+
 /** DD1001 (`boot_storage_rational.py`): a root partition of at least 20 GB, a boot one of 1 GB. */
 export const bootStorageRational: Rule = {
   code: 'DD1001',
@@ -33,52 +66,20 @@ export const bootStorageRational: Rule = {
   check({ site }) {
     const f = findings();
     for (const node of site.nodes) {
-      const docs = [node.ref];
       let rootSet = false;
       for (const device of node.storageDevices) {
         for (const partition of device.partitions ?? []) {
-          if (partition.name === 'root') {
-            const bytes = calculateBytes(partition.size);
-            if (bytes === null) {
-              f.error(
-                `Root volume has an invalid size format on BaremetalNode ${node.name}.`,
-                docs,
-                'Use a valid root volume storage specification.',
-              );
-            } else {
-              rootSet = true;
-              if (bytes < 20 * GB) {
-                f.error(
-                  `Root volume must be > 20GB on BaremetalNode ${node.name}`,
-                  docs,
-                  'Configure a larger root volume',
-                );
-              }
-            }
+          if (partition.name === 'root' && checkSize(f, 'root', partition.size, node)) {
+            rootSet = true;
           }
           // As in Drydock, the boot partition is checked once a valid root has been seen.
-          if (rootSet && partition.name === 'boot') {
-            const bytes = calculateBytes(partition.size);
-            if (bytes === null) {
-              f.error(
-                `Boot volume has an invalid size format on BaremetalNode ${node.name}.`,
-                docs,
-                'Use a valid boot volume storage specification.',
-              );
-            } else if (bytes < GB) {
-              f.error(
-                `Boot volume must be > 1GB on BaremetalNode ${node.name}`,
-                docs,
-                'Configure a larger boot volume.',
-              );
-            }
-          }
+          if (rootSet && partition.name === 'boot') checkSize(f, 'boot', partition.size, node);
         }
       }
       if (!rootSet) {
         f.error(
           `Root volume has to be set and must be > 20GB on BaremetalNode ${node.name}`,
-          docs,
+          [node.ref],
           'All nodes require a defined root volume at least 20GB in size.',
         );
       }

@@ -5,9 +5,15 @@ import { ActionButton } from '../components/action-button.tsx';
 import { plural } from '../format.ts';
 import { groupValidation } from '../model/validation.ts';
 
+/** Where the design comes from: a reference the service resolves, or YAML pasted here. */
+const MODES = [
+  ['ref', 'By reference'],
+  ['paste', 'Paste the YAML'],
+] as const;
+
 /** Validate a site design by reference or pasted, with the messages by rule and document. */
 export function DesignPage() {
-  const [mode, setMode] = useState<'ref' | 'paste'>('ref');
+  const [mode, setMode] = useState<(typeof MODES)[number][0]>('ref');
   const [ref, setRef] = useState('');
   const [content, setContent] = useState('');
   const [result, setResult] = useState<ValidationStatus | null>(null);
@@ -21,26 +27,18 @@ export function DesignPage() {
       <form class="design-form" onSubmit={(e) => e.preventDefault()}>
         <fieldset>
           <legend>Design</legend>
-          <label class="check">
-            <input
-              type="radio"
-              name="mode"
-              value="ref"
-              checked={mode === 'ref'}
-              onChange={() => setMode('ref')}
-            />
-            By reference
-          </label>
-          <label class="check">
-            <input
-              type="radio"
-              name="mode"
-              value="paste"
-              checked={mode === 'paste'}
-              onChange={() => setMode('paste')}
-            />
-            Paste the YAML
-          </label>
+          {MODES.map(([value, label]) => (
+            <label class="check" key={value}>
+              <input
+                type="radio"
+                name="mode"
+                value={value}
+                checked={mode === value}
+                onChange={() => setMode(value)}
+              />
+              {label}
+            </label>
+          ))}
         </fieldset>
         {mode === 'ref' ? (
           <label class="wide">

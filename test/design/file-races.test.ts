@@ -29,9 +29,11 @@ afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 /**
  * Runs `body` (plain JavaScript, with `renameSync` and `dir` in scope) in a loop on another
- * thread until `stop()`, which answers how many rounds it made.
+ * thread until `stop()`, which answers how many rounds it made. Answers once the first round is
+ * done, so the race has begun whatever the load on the machine (a thread can take longer to
+ * start than the resolutions take to run).
  */
-function swapLoop(body: string, dir: string) {
+async function swapLoop(body: string, dir: string) {
   const flags = new Int32Array(new SharedArrayBuffer(8));
   const worker = new Worker(
     `const { renameSync } = require('node:fs');
@@ -39,9 +41,12 @@ function swapLoop(body: string, dir: string) {
      while (Atomics.load(flags, 0) === 0) {
        try { ${body} } catch {}
        Atomics.add(flags, 1, 1);
+       Atomics.notify(flags, 1);
      }`,
     { eval: true, workerData: { flags, dir } },
   );
+  const started = Atomics.waitAsync(flags, 1, 0);
+  if (started.async) await started.value;
   return {
     async stop() {
       Atomics.store(flags, 0, 1);
@@ -93,7 +98,7 @@ async function resolveMany(
  * loop on another thread: what the resolutions came to, and how many rounds the attacker made.
  */
 async function resolveWhileSwapping(swap: string, file: string, times: number, parallel = 4) {
-  const attacker = swapLoop(swap, root);
+  const attacker = await swapLoop(swap, root);
   let counts: Record<Result, number>;
   let rounds: number;
   try {

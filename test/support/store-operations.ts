@@ -137,6 +137,14 @@ const createBootContext: StoreOperation['run'] = (db, s) =>
     { epoch: s.epoch },
   );
 
+/** The node's report on the state's boot action, with its key. */
+const nodeReport =
+  (
+    report: Omit<Parameters<typeof reportBootAction>[1], 'actionId' | 'identityKeyHash'>,
+  ): StoreOperation['run'] =>
+  (db, s) =>
+    reportBootAction(db, { actionId: s.bootActionId, identityKeyHash: s.bootKeyHash, ...report });
+
 export const STORE_OPERATIONS: readonly StoreOperation[] = [
   op(claimLease, async (db, s) => {
     s.epoch = (await claimLease(db, { instanceId: ME, graceSeconds: 600 })).epoch;
@@ -328,26 +336,17 @@ export const STORE_OPERATIONS: readonly StoreOperation[] = [
   op(getBootAction, (db, s) => getBootAction(db, s.bootActionId)),
   op(
     reportBootAction,
-    (db, s) =>
-      reportBootAction(db, {
-        actionId: s.bootActionId,
-        identityKeyHash: s.bootKeyHash,
-        details: [
-          { message: 'a', error: false },
-          { message: 'b', error: true },
-        ],
-      }),
+    nodeReport({
+      details: [
+        { message: 'a', error: false },
+        { message: 'b', error: true },
+      ],
+    }),
     { variant: 'details' },
   ),
   op(
     reportBootAction,
-    (db, s) =>
-      reportBootAction(db, {
-        actionId: s.bootActionId,
-        identityKeyHash: s.bootKeyHash,
-        status: 'success',
-        details: [{ message: 'done', error: false }],
-      }),
+    nodeReport({ status: 'success', details: [{ message: 'done', error: false }] }),
     { variant: 'final' },
   ),
   op(terminateTask, (db, s) => terminateTask(db, s.task, { terminatedBy: ME, recursive: true }), {

@@ -213,6 +213,17 @@ const STAMP_BYTES = (stamp: SqlFragment) => sql`coalesce(octet_length(to_json(${
 /** A claimed task's ids, numbers, timestamps, keys and per-field framing, on the safe side. */
 const CLAIM_ROW_FRAMING = 1024;
 
+/**
+ * The claim's candidates (`next`: locked, with their size once stamped) that fit its answer, in
+ * FIFO order: a running sum. A claim of one needs none, its one candidate always fits.
+ */
+const FITS = sql`select task_id from (
+    select task_id, row_number() over w as n,
+      sum(answer_bytes + ${CLAIM_ROW_FRAMING}::int) over w as running
+    from next window w as (order by seq)
+  ) s
+  where n = 1 or running <= ${CLAIM_BUDGET_BYTES}::bigint`;
+
 const CLAIM_COLUMNS = {
   ...TASK_COLUMNS,
   taskId: 'uuid?',
@@ -257,14 +268,7 @@ next as (
   for no key update of t skip locked
 ),
 -- The locked candidates that fit the answer, oldest first; the first always does.
-fits as (
-  select task_id from (
-    select task_id, row_number() over w as n,
-      sum(answer_bytes + ${CLAIM_ROW_FRAMING}::int) over w as running
-    from next window w as (order by seq)
-  ) s
-  where n = 1 or running <= ${CLAIM_BUDGET_BYTES}::bigint
-),
+fits as (${limit === 1 ? sql`select task_id from next` : FITS}),
 claimed as (
   update tasks t set
     status = case when t.terminate then 'terminated' else 'running' end,

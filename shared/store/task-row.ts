@@ -46,9 +46,11 @@ function taskSelect(subtaskIds: SqlFragment): SqlFragment {
 /**
  * The select list for a task row aliased `t` (a table or a CTE returning `tasks.*`). The subtask
  * list is derived from `parent_task_id` (an index probe), so no array column can be rewritten by a
- * stale writer as Drydock's `subtask_id_list` was.
+ * stale writer as Drydock's `subtask_id_list` was. A task that never registered a subtask
+ * (`subtask_count`, counted under its row lock by every subtask create, migration 0008) skips the
+ * probe: most tasks, every claimed one in a drain.
  */
-const SUBTASK_IDS = sql`coalesce((select jsonb_agg(c.task_id order by c.seq) from tasks c where c.parent_task_id = t.task_id), '[]'::jsonb)`;
+const SUBTASK_IDS = sql`case when t.subtask_count = 0 then '[]'::jsonb else coalesce((select jsonb_agg(c.task_id order by c.seq) from tasks c where c.parent_task_id = t.task_id), '[]'::jsonb) end`;
 
 export const TASK_SELECT = taskSelect(SUBTASK_IDS);
 

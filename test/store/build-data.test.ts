@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '#shared/db/migrate.ts';
+import { migrations } from '#shared/db/migrations.generated.ts';
 import { sql, statement } from '#shared/db/sql.ts';
 import { LeaseLostError, ValidationError } from '#shared/errors.ts';
 import { buildDataRead, postBuildData, queryBuildData } from '#shared/store/build-data.ts';
@@ -192,6 +194,35 @@ describe.each(TEST_DRIVERS)('build data on %s', (driver) => {
         cursor = page.nextCursor ?? undefined;
       } while (cursor !== undefined);
       expect(seen).toEqual(dates);
+    }
+  });
+
+  it('fills the newest items per generator from the history already stored when migration 0016 runs', async () => {
+    const before = await openTestDb(driver, { migrate: false });
+    try {
+      await migrate(
+        before.db,
+        migrations.filter((m) => m.version < 16),
+      );
+      const task = randomUUID();
+      await postBuildData(before.db, [
+        item('old-node', task, 'lshw', '2026-01-01T00:00:00Z', 'first'),
+        item('old-node', task, 'lshw', '2026-01-03T00:00:00Z', 'newest'),
+        item('old-node', task, 'lshw', '2026-01-02T00:00:00Z', 'between'),
+        item('old-node', task, 'lldp', '2026-01-02T00:00:00Z', 'lldp'),
+      ]);
+      await migrate(before.db, migrations);
+      const latest = await queryBuildData(before.db, {
+        nodeName: 'old-node',
+        latest: true,
+        verbosity: 2,
+      });
+      expect(latest.map((r) => [r.generator, r.dataElement])).toEqual([
+        ['lshw', 'newest'],
+        ['lldp', 'lldp'],
+      ]);
+    } finally {
+      await before.close();
     }
   });
 

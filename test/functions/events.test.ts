@@ -8,6 +8,7 @@ import { createSqsHandler } from '#shared/triggers/sqs.ts';
 import { TEST_DRIVERS } from '#test/support/test-db.ts';
 import {
   callHttp,
+  deliverSqs,
   exec,
   type LoadedService,
   lambdaContext,
@@ -100,7 +101,7 @@ from tasks where task_id = ${taskId}::uuid`,
       sqsRecord({ type: 'update_task', task_id: subtaskId, status: 'complete', epoch: epoch + 1 }),
       sqsRecord({ type: 'create_task', task_id: internalId, action: 'identify_node', epoch }),
     ];
-    const response = await service.fns.tasks.sqsHandler(sqsEvent(records), lambdaContext());
+    const response = await deliverSqs(service.fns.tasks, records);
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
       [1, 2, 3, 4, 5, 8, 9, 10].map((i) => records[i]?.messageId).sort(),
     );
@@ -113,24 +114,21 @@ from tasks where task_id = ${taskId}::uuid`,
     expect(await taskRow(internalId)).toMatchObject({ status: 'requested' });
 
     const before = await snapshot(service.db);
-    const again = await service.fns.tasks.sqsHandler(
-      sqsEvent([records[0], records[6], records[7]].map((r) => ({ ...(r as object) }) as never)),
-      lambdaContext(),
+    const again = await deliverSqs(
+      service.fns.tasks,
+      [records[0], records[6], records[7]].map((r) => ({ ...(r as object) }) as never),
     );
     expect(again.batchItemFailures).toEqual([]);
     // The same event_id under a new SQS message id is also applied once.
-    const resent = await service.fns.tasks.sqsHandler(
-      sqsEvent([
-        sqsRecord({
-          type: 'update_task',
-          task_id: subtaskId,
-          status: 'running',
-          epoch,
-          event_id: 'start-1',
-        }),
-      ]),
-      lambdaContext(),
-    );
+    const resent = await deliverSqs(service.fns.tasks, [
+      sqsRecord({
+        type: 'update_task',
+        task_id: subtaskId,
+        status: 'running',
+        epoch,
+        event_id: 'start-1',
+      }),
+    ]);
     expect(resent.batchItemFailures).toEqual([]);
     expect(await snapshot(service.db)).toEqual(before);
   });
@@ -138,10 +136,9 @@ from tasks where task_id = ${taskId}::uuid`,
   it('tells a top-level create from a subtask create by type, and refuses the fields of the other', async () => {
     const epoch = await leadAs('orch-sqs');
     const parent = randomUUID();
-    await service.fns.tasks.sqsHandler(
-      sqsEvent([sqsRecord({ type: 'create_task', task_id: parent, action: 'noop', epoch })]),
-      lambdaContext(),
-    );
+    await deliverSqs(service.fns.tasks, [
+      sqsRecord({ type: 'create_task', task_id: parent, action: 'noop', epoch }),
+    ]);
     const before = await snapshot(service.db);
     const refused = [
       // A parent on a top-level create, a status or retry it would drop, a subtask without epoch.
@@ -161,7 +158,7 @@ from tasks where task_id = ${taskId}::uuid`,
       sqsRecord({ type: 'create_subtask', parent_task_id: parent, action: 'deploy_node' }),
       sqsRecord({ type: 'create_subtask', action: 'deploy_node', epoch }),
     ];
-    const response = await service.fns.tasks.sqsHandler(sqsEvent(refused), lambdaContext());
+    const response = await deliverSqs(service.fns.tasks, refused);
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(
       refused.map((r) => r.messageId),
     );
@@ -214,13 +211,10 @@ from tasks where task_id = ${taskId}::uuid`,
     const epoch = await leadAs('orch-sqs');
     const a = randomUUID();
     const b = randomUUID();
-    await service.fns.tasks.sqsHandler(
-      sqsEvent([
-        sqsRecord({ type: 'create_task', task_id: a, action: 'identify_node', epoch }),
-        sqsRecord({ type: 'create_task', task_id: b, action: 'identify_node', epoch }),
-      ]),
-      lambdaContext(),
-    );
+    await deliverSqs(service.fns.tasks, [
+      sqsRecord({ type: 'create_task', task_id: a, action: 'identify_node', epoch }),
+      sqsRecord({ type: 'create_task', task_id: b, action: 'identify_node', epoch }),
+    ]);
     const good = sqsRecord({
       type: 'complete_tasks',
       epoch,
@@ -236,15 +230,12 @@ from tasks where task_id = ${taskId}::uuid`,
       action: 'verify_site',
       design_ref: TEST_DESIGN_REF,
     });
-    const first = await service.fns.tasks.sqsHandler(
-      sqsEvent([good, stale, queuedOne]),
-      lambdaContext(),
-    );
+    const first = await deliverSqs(service.fns.tasks, [good, stale, queuedOne]);
     expect(first.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([stale.messageId]);
     expect(await taskRow(a)).toMatchObject({ status: 'complete', version: 2 });
     expect(await taskRow(b)).toMatchObject({ status: 'terminated', version: 2 });
     const before = await snapshot(service.db);
-    const again = await service.fns.tasks.sqsHandler(sqsEvent([{ ...good }]), lambdaContext());
+    const again = await deliverSqs(service.fns.tasks, [{ ...good }]);
     expect(again.batchItemFailures).toEqual([]);
     expect(await snapshot(service.db)).toEqual(before);
   });
@@ -253,52 +244,41 @@ from tasks where task_id = ${taskId}::uuid`,
     const epoch = await leadAs('orch-sqs');
     const parent = randomUUID();
     const sub = randomUUID();
-    await service.fns.tasks.sqsHandler(
-      sqsEvent([
-        sqsRecord({ type: 'create_task', task_id: parent, action: 'noop', epoch }),
-        sqsRecord({
-          type: 'create_subtask',
-          task_id: sub,
-          parent_task_id: parent,
-          action: 'deploy_node',
-          epoch,
-        }),
-        sqsRecord({
-          type: 'update_task',
-          task_id: sub,
-          status: 'complete',
-          epoch,
-          result: { status: 'partial_success', add_successes: ['n1'], add_failures: ['n2'] },
-        }),
-      ]),
-      lambdaContext(),
-    );
+    await deliverSqs(service.fns.tasks, [
+      sqsRecord({ type: 'create_task', task_id: parent, action: 'noop', epoch }),
+      sqsRecord({
+        type: 'create_subtask',
+        task_id: sub,
+        parent_task_id: parent,
+        action: 'deploy_node',
+        epoch,
+      }),
+      sqsRecord({
+        type: 'update_task',
+        task_id: sub,
+        status: 'complete',
+        epoch,
+        result: { status: 'partial_success', add_successes: ['n1'], add_failures: ['n2'] },
+      }),
+    ]);
     const retry = sqsRecord({ type: 'retry_task', task_id: sub, epoch, max_attempts: 1 });
-    expect(
-      (await service.fns.tasks.sqsHandler(sqsEvent([retry]), lambdaContext())).batchItemFailures,
-    ).toEqual([]);
+    expect((await deliverSqs(service.fns.tasks, [retry])).batchItemFailures).toEqual([]);
     expect(await taskRow(sub)).toMatchObject({ status: 'running' });
     const before = await snapshot(service.db);
-    await service.fns.tasks.sqsHandler(sqsEvent([{ ...retry }]), lambdaContext());
+    await deliverSqs(service.fns.tasks, [{ ...retry }]);
     expect(await snapshot(service.db)).toEqual(before);
-    await service.fns.tasks.sqsHandler(
-      sqsEvent([
-        sqsRecord({
-          type: 'update_task',
-          task_id: sub,
-          status: 'complete',
-          epoch,
-          result: { status: 'partial_success' },
-        }),
-      ]),
-      lambdaContext(),
-    );
+    await deliverSqs(service.fns.tasks, [
+      sqsRecord({
+        type: 'update_task',
+        task_id: sub,
+        status: 'complete',
+        epoch,
+        result: { status: 'partial_success' },
+      }),
+    ]);
     // Past max_attempts: Drydock's message on the task, and the record is done (not a poison message).
     const exhausted = sqsRecord({ type: 'retry_task', task_id: sub, epoch, max_attempts: 1 });
-    expect(
-      (await service.fns.tasks.sqsHandler(sqsEvent([exhausted]), lambdaContext()))
-        .batchItemFailures,
-    ).toEqual([]);
+    expect((await deliverSqs(service.fns.tasks, [exhausted])).batchItemFailures).toEqual([]);
     const read = await callHttp(service.fns.tasks, {
       method: 'GET',
       path: `/api/v1.0/tasks/${sub}`,
@@ -308,7 +288,7 @@ from tasks where task_id = ${taskId}::uuid`,
       ['Retrying task for failed entities.', 'Retry requested, out of attempts.'],
     );
     const stale = sqsRecord({ type: 'retry_task', task_id: sub, epoch: epoch + 1 });
-    const failed = await service.fns.tasks.sqsHandler(sqsEvent([stale]), lambdaContext());
+    const failed = await deliverSqs(service.fns.tasks, [stale]);
     expect(failed.batchItemFailures).toEqual([{ itemIdentifier: stale.messageId }]);
   });
 
@@ -325,15 +305,18 @@ from tasks where task_id = ${taskId}::uuid`,
     const badShape = sqsRecord({ task_id: taskId, messages: [{ message: 'no flags' }] });
     const good2 = sqsRecord({ task_id: taskId, messages: [message('c')] });
     const staleEpoch = sqsRecord({ task_id: taskId, messages: [message('stale')], epoch: 999 });
-    const res = await service.fns.messages.sqsHandler(
-      sqsEvent([good1, unknownTask, badShape, staleEpoch, good2]),
-      lambdaContext(),
-    );
+    const res = await deliverSqs(service.fns.messages, [
+      good1,
+      unknownTask,
+      badShape,
+      staleEpoch,
+      good2,
+    ]);
     expect(res.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
       [unknownTask.messageId, badShape.messageId, staleEpoch.messageId].sort(),
     );
     const before = await snapshot(service.db);
-    const replay = await service.fns.messages.sqsHandler(sqsEvent([good2, good1]), lambdaContext());
+    const replay = await deliverSqs(service.fns.messages, [good2, good1]);
     expect(replay.batchItemFailures).toEqual([]);
     expect(await snapshot(service.db)).toEqual(before);
     const page = await callHttp(service.fns.messages, {
@@ -363,15 +346,12 @@ from tasks where task_id = ${taskId}::uuid`,
     });
     const bad = sqsRecord({ node_name: 'rack1-node7', items: [{ ...item, data_element: '' }] });
     const stale = sqsRecord({ node_name: 'rack1-node7', items: [item], epoch: 999 });
-    const res = await service.fns.buildData.sqsHandler(
-      sqsEvent([good, bad, stale]),
-      lambdaContext(),
-    );
+    const res = await deliverSqs(service.fns.buildData, [good, bad, stale]);
     expect(res.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
       [bad.messageId, stale.messageId].sort(),
     );
     const before = await snapshot(service.db);
-    await service.fns.buildData.sqsHandler(sqsEvent([good]), lambdaContext());
+    await deliverSqs(service.fns.buildData, [good]);
     expect(await snapshot(service.db)).toEqual(before);
     const read = await callHttp(service.fns.buildData, {
       method: 'GET',

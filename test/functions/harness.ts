@@ -3,6 +3,7 @@ import type {
   APIGatewayProxyEvent,
   APIGatewayProxyResult,
   Context,
+  SQSBatchResponse,
   SQSEvent,
   SQSRecord,
 } from 'aws-lambda';
@@ -19,6 +20,7 @@ import type { Db } from '#shared/db/port.ts';
 import { sql, statement } from '#shared/db/sql.ts';
 import type { Deps } from '#shared/deps.ts';
 import type { ApiHandler } from '#shared/http/handler.ts';
+import type { SqsHandler } from '#shared/triggers/sqs.ts';
 import type { EmulatedDatabase } from '#test/support/data-api-emulator/index.ts';
 import { urlWithSchema } from '#test/support/pg-server.ts';
 import { openTestDb, type TestDb, type TestDriver } from '#test/support/test-db.ts';
@@ -283,6 +285,14 @@ export function sqsRecord(body: string | object, messageId: string = randomUUID(
 
 export function sqsEvent(records: SQSRecord[]): SQSEvent {
   return { Records: records };
+}
+
+/** An SQS function's answer to `records` delivered as one batch (its partial batch failures). */
+export function deliverSqs(
+  fn: { readonly sqsHandler: SqsHandler },
+  records: SQSRecord[],
+): Promise<SQSBatchResponse> {
+  return fn.sqsHandler(sqsEvent(records), lambdaContext());
 }
 
 /** The EventBridge scheduled event of the one-minute rule. */

@@ -3,12 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DRIVERS } from '#test/support/test-db.ts';
 import {
   callHttp,
+  deliverSqs,
   type LoadedService,
-  lambdaContext,
   loadService,
   postTask,
   snapshot,
-  sqsEvent,
   sqsRecord,
 } from './harness.ts';
 
@@ -47,7 +46,7 @@ describe.each(TEST_DRIVERS)('hostile SQS records on %s', (driver) => {
       sqsRecord('{"task_id": TOPSECRET}'),
     ];
     const before = await snapshot(service.db);
-    const res = await service.fns.messages.sqsHandler(sqsEvent(bad), lambdaContext());
+    const res = await deliverSqs(service.fns.messages, bad);
     expect(res.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
       bad.map((r) => r.messageId).sort(),
     );
@@ -68,10 +67,7 @@ describe.each(TEST_DRIVERS)('hostile SQS records on %s', (driver) => {
       node_name: 'node-a',
       items: [{ ...item, idempotency_key: key, data_element: '<b/>' }],
     });
-    const res = await service.fns.buildData.sqsHandler(
-      sqsEvent([toA, toB, changed]),
-      lambdaContext(),
-    );
+    const res = await deliverSqs(service.fns.buildData, [toA, toB, changed]);
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: changed.messageId }]);
     for (const node of ['node-a', 'node-b']) {
       const read = await callHttp(service.fns.buildData, {
@@ -93,10 +89,7 @@ describe.each(TEST_DRIVERS)('hostile SQS records on %s', (driver) => {
     const first = event(taskId, 2);
     const elsewhere = event(other, 2);
     const replayedOtherwise = event(taskId, 5);
-    const updates = await service.fns.tasks.sqsHandler(
-      sqsEvent([first, elsewhere, replayedOtherwise]),
-      lambdaContext(),
-    );
+    const updates = await deliverSqs(service.fns.tasks, [first, elsewhere, replayedOtherwise]);
     expect(updates.batchItemFailures).toEqual([{ itemIdentifier: replayedOtherwise.messageId }]);
     for (const id of [taskId, other]) {
       const task = await callHttp(service.fns.tasks, {

@@ -82,36 +82,26 @@ describe('drydock-state against the local server', () => {
   });
 
   it('creates, lists and shows tasks', async () => {
-    const create = [
+    // One create under one key, for the nodes given.
+    const create = (...nodes: string[]) => [
       'tasks',
       'create',
       'verify_site',
       '--design-ref',
       DESIGN_REF,
-      '--node',
-      'n1',
-      '--node',
-      'n2',
+      ...nodes.flatMap((node) => ['--node', node]),
       '--idempotency-key',
       'cli-create-1',
     ];
-    const created = await json(create);
+    const created = await json(create('n1', 'n2'));
     expect(created).toMatchObject({ action: 'verify_site', status: 'queued' });
     expect(created.node_filter.filter_set[0].node_names).toEqual(['n1', 'n2']);
     // The same request under the same key again: the same task (the API's idempotency, through
     // the CLI); another request under that key is refused (422, exit 4), not answered with it.
-    const again = await cli(create);
+    const again = await cli(create('n1', 'n2'));
     expect(again.code).toBe(0);
     expect(again.stdout.trim()).toBe(created.task_id);
-    const otherRequest = await cli([
-      'tasks',
-      'create',
-      'verify_site',
-      '--design-ref',
-      DESIGN_REF,
-      '--idempotency-key',
-      'cli-create-1',
-    ]);
+    const otherRequest = await cli(create());
     expect(otherRequest.code).toBe(4);
 
     const [listed, none, human, shown, humanShow, refused, missing] = await Promise.all([

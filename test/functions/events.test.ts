@@ -69,6 +69,13 @@ from tasks where task_id = ${taskId}::uuid`,
     const taskId = randomUUID();
     const subtaskId = randomUUID();
     const internalId = randomUUID();
+    const start = {
+      type: 'update_task',
+      task_id: subtaskId,
+      status: 'running',
+      epoch,
+      event_id: 'start-1',
+    };
     const records = [
       sqsRecord({
         type: 'create_task',
@@ -88,13 +95,7 @@ from tasks where task_id = ${taskId}::uuid`,
         action: 'deploy_node',
         epoch,
       }),
-      sqsRecord({
-        type: 'update_task',
-        task_id: subtaskId,
-        status: 'running',
-        epoch,
-        event_id: 'start-1',
-      }),
+      sqsRecord(start),
       // Orchestrator writes without the lease epoch (or a stale one) fail and write nothing.
       sqsRecord({ type: 'create_subtask', parent_task_id: taskId, action: 'deploy_node' }),
       sqsRecord({ type: 'update_task', task_id: subtaskId, result: { message: 'blind' } }),
@@ -120,15 +121,7 @@ from tasks where task_id = ${taskId}::uuid`,
     );
     expect(again.batchItemFailures).toEqual([]);
     // The same event_id under a new SQS message id is also applied once.
-    const resent = await deliverSqs(service.fns.tasks, [
-      sqsRecord({
-        type: 'update_task',
-        task_id: subtaskId,
-        status: 'running',
-        epoch,
-        event_id: 'start-1',
-      }),
-    ]);
+    const resent = await deliverSqs(service.fns.tasks, [sqsRecord(start)]);
     expect(resent.batchItemFailures).toEqual([]);
     expect(await snapshot(service.db)).toEqual(before);
   });

@@ -21,6 +21,13 @@ const CHUNK_COLUMNS = {
   chunk: 'text',
 } as const satisfies ColumnSpec;
 
+/** `more` on the last row of a page: the list goes on after it. */
+const PAGE_COLUMNS = { more: 'bool' } as const satisfies ColumnSpec;
+
+// One object per shape, not per call: the decoder caches a column list's layout by its identity.
+const LISTED_COLUMNS = { ...META_COLUMNS, ...PAGE_COLUMNS } as const satisfies ColumnSpec;
+const CHUNKED_COLUMNS = { ...CHUNK_COLUMNS, ...PAGE_COLUMNS } as const satisfies ColumnSpec;
+
 /** 12,000 characters stay under the Data API's 64 KB row limit even at 4 bytes per character. */
 const CHUNK_CHARS = 12_000;
 
@@ -278,7 +285,6 @@ items as (
   cross join lateral (select ${payload} as bytes) p
   window w as (order by i."collectedDate" desc, i."buildDataId" desc)`;
   const kept = sql`k.n <= ${limit}::int and (k.n = 1 or k.running <= ${READ_BUDGET_BYTES}::bigint)`;
-  const PAGE_COLUMNS = { more: 'bool' } as const satisfies ColumnSpec;
   const page = <R extends { more: boolean; buildDataId: number; collectedDate: string }>(
     rows: R[],
   ) => {
@@ -289,7 +295,7 @@ items as (
   };
 
   if (query.verbosity === 1) {
-    const columns = { ...META_COLUMNS, ...PAGE_COLUMNS } as const;
+    const columns = LISTED_COLUMNS;
     const read: Read<typeof columns, BuildDataPage> = {
       columns,
       fragment: sql`${items}
@@ -301,7 +307,14 @@ order by k."collectedDate" desc, k."buildDataId" desc`,
       order: '"collectedDate" desc, "buildDataId" desc',
       decode: (rows) =>
         withMeta(
-          rows.map(({ more: _more, ...meta }) => meta),
+          rows.map((r) => ({
+            buildDataId: r.buildDataId,
+            nodeName: r.nodeName,
+            taskId: r.taskId,
+            collectedDate: r.collectedDate,
+            generator: r.generator,
+            dataFormat: r.dataFormat,
+          })),
           { nextCursor: page(rows) },
         ),
     };
@@ -309,7 +322,7 @@ order by k."collectedDate" desc, k."buildDataId" desc`,
   }
   // Payloads travel in slices of CHUNK_CHARS characters, one row each, and are joined here: the
   // Data API refuses rows over 64 KB, and an lshw dump is often several times that.
-  const columns = { ...CHUNK_COLUMNS, ...PAGE_COLUMNS } as const;
+  const columns = CHUNKED_COLUMNS;
   const read: Read<typeof columns, BuildDataPage> = {
     columns,
     fragment: sql`${items}

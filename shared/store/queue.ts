@@ -439,7 +439,21 @@ export async function completeTasks(
     add_failures: t.result?.addFailures?.length ? t.result.addFailures : null,
     add_links: t.result?.addLinks?.length ? t.result.addLinks : null,
   }));
-  const eventKey = p.text(request.eventKey ?? null);
+  // With an event key the batch is recorded in `applied_event`, and skipped when it already is;
+  // without one (HTTP) the statement does not mention that table at all.
+  const eventKey = request.eventKey === undefined ? undefined : p.text(request.eventKey);
+  const seen = eventKey
+    ? {
+        cte: sql`seen as (select 1 from applied_event where event_key = ${eventKey}::text),`,
+        unseen: sql` and not exists (select 1 from seen)`,
+        applied: sql`,
+applied as (
+  insert into applied_event (event_key) select ${eventKey}::text
+  where exists (select 1 from fence) and not exists (select 1 from seen)
+)`,
+        duplicate: sql`exists (select 1 from seen)`,
+      }
+    : { cte: sql.empty, unseen: sql.empty, applied: sql.empty, duplicate: sql`false` };
   const rows = await run(
     db,
     statement(
@@ -453,7 +467,7 @@ export async function completeTasks(
   limit ${sql.count(batch.length)}
 ),
 fence as (${fenceOf(sql`${request.epoch}`)}),
-seen as (select 1 from applied_event where event_key = ${eventKey}::text),
+${seen.cte}
 -- Each task locked, with its values before the change for the events: the rows the update changes.
 prev as (
   select x.*, b.old_status, b.old_result from x cross join lateral (
@@ -476,18 +490,14 @@ upd as (
     version = t.version + 1,
     updated = now()
   from prev x
-  where t.task_id = x.task_id and ${MOVES} and exists (select 1 from fence) and not exists (select 1 from seen)
+  where t.task_id = x.task_id and ${MOVES} and exists (select 1 from fence)${seen.unseen}
   returning t.task_id, t.parent_task_id, t.action, t.status, t.result_status, t.claimed_epoch, t.version,
     x.old_status, x.old_result
 ),
-events as (${taskChangeEvents({ from: sql`upd n`, oldStatus: sql`n.old_status`, oldResult: sql`n.old_result` })}),
-applied as (
-  insert into applied_event (event_key) select ${eventKey}::text
-  where ${eventKey}::text is not null and exists (select 1 from fence) and not exists (select 1 from seen)
-)
+events as (${taskChangeEvents({ from: sql`upd n`, oldStatus: sql`n.old_status`, oldResult: sql`n.old_result` })})${seen.applied}
 select x.task_id as "taskId", u.task_id is not null as "applied", coalesce(u.status, c.status) as "status",
   coalesce(u.version, c.version) as "version", exists (select 1 from fence) as "leaseHeld",
-  (${LIVE_LEASE}) as "liveEpoch", exists (select 1 from seen) as "duplicate",
+  (${LIVE_LEASE}) as "liveEpoch", ${seen.duplicate} as "duplicate",
   -- The batch's events ride on its first row.
   case when x.ord = (select min(ord) from x) then ${returnedEventsValue(db, sql`events`)} end as "outboxEvents"
 from x

@@ -208,6 +208,23 @@ export const STORE_OPERATIONS: readonly StoreOperation[] = [
       },
     },
   ),
+  op(
+    completeTasks,
+    (db, s) =>
+      completeTasks(db, {
+        epoch: s.epoch,
+        eventKey: 'sqs-complete-1',
+        tasks: [{ taskId: s.internal, result: { status: 'success' } }],
+      }),
+    {
+      variant: 'event key',
+      setup: async (db, s) => {
+        s.internal = (
+          await createTask(db, { action: 'identify_node', epoch: s.epoch })
+        ).task.taskId;
+      },
+    },
+  ),
   op(appendMessages, (db, s) => appendMessages(db, s.task, [MSG]), { variant: '1' }),
   op(
     appendMessages,

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { completeBatch } from '#shared/api/tasks.ts';
 import { createPublisher } from '#shared/notify/publisher.ts';
 import { claimTasks } from '#shared/store/queue.ts';
 import { recordingSink } from '#test/support/recording-sink.ts';
 import { becomeLeader, queuedTask, resetTables } from '#test/support/store-fixtures.ts';
-import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
+import { TEST_DRIVERS, testDatabase } from '#test/support/test-db.ts';
 
 /**
  * A Lambda freezes once it answers, so a write's events must be delivered before the use case
@@ -12,11 +12,7 @@ import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts'
  * whose statement writes one event per task it finishes.
  */
 describe.each(TEST_DRIVERS)('events published inline after a write on %s', (driver) => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openTestDb(driver);
-  });
-  afterAll(async () => t.close());
+  const t = testDatabase(driver);
   beforeEach(async () => resetTables(t.db));
 
   it('a batched completion delivers its events before it answers', async () => {

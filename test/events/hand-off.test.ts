@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '#shared/db/port.ts';
 import { sql, statement } from '#shared/db/sql.ts';
 import { createOutboxHandOff } from '#shared/notify/hand-off.ts';
@@ -8,7 +8,7 @@ import { createTask, getTask } from '#shared/store/tasks.ts';
 import { countingDb } from '#test/support/counting-db.ts';
 import { recordingSink } from '#test/support/recording-sink.ts';
 import { resetTables } from '#test/support/store-fixtures.ts';
-import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
+import { TEST_DRIVERS, testDatabase } from '#test/support/test-db.ts';
 
 const DESIGN = 'https://designs.example.com/site.yaml';
 
@@ -18,11 +18,7 @@ const DESIGN = 'https://designs.example.com/site.yaml';
  * container's next statement; what is not delivered or not marked stays for the schedule's sweep.
  */
 describe.each(TEST_DRIVERS)('the outbox hand-off on %s', (driver) => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openTestDb(driver);
-  });
-  afterAll(async () => t.close());
+  const t = testDatabase(driver);
   beforeEach(async () => resetTables(t.db));
 
   const setUp = () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { generateBootActionKey, newBootActionId } from '#shared/bootactions/key.ts';
 import { sql, statement } from '#shared/db/sql.ts';
 import { LeaseLostError } from '#shared/errors.ts';
@@ -25,7 +25,7 @@ import {
   queuedTask,
   resetTables,
 } from '#test/support/store-fixtures.ts';
-import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
+import { TEST_DRIVERS, type TestDb, testDatabase } from '#test/support/test-db.ts';
 
 /** Every outbox row, oldest first. */
 async function outbox(t: TestDb) {
@@ -49,11 +49,7 @@ from event_outbox order by event_id`,
 }
 
 describe.each(TEST_DRIVERS)('event outbox on %s', (driver) => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openTestDb(driver);
-  });
-  afterAll(async () => t.close());
+  const t = testDatabase(driver);
   beforeEach(async () => resetTables(t.db));
 
   it('writes one event per status or result change, with the version, in the same statement', async () => {

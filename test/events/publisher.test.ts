@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '#shared/db/port.ts';
 import { createPublisher } from '#shared/notify/publisher.ts';
 import { recordingSink } from '#test/support/recording-sink.ts';
 import { queuedTask, resetTables } from '#test/support/store-fixtures.ts';
-import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
+import { TEST_DRIVERS, testDatabase } from '#test/support/test-db.ts';
 
 /** Runs `work` after `depth` turns of the microtask queue. */
 function afterMicrotasks(depth: number, work: () => void): void {
@@ -33,11 +33,7 @@ function withAnswerHook(db: Db) {
 }
 
 describe.each(TEST_DRIVERS)('the event publisher on %s', (driver) => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openTestDb(driver);
-  });
-  afterAll(async () => t.close());
+  const t = testDatabase(driver);
   beforeEach(async () => resetTables(t.db));
 
   // A write that lands while a delivery finishes must not wait for the next write or the

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { waitForMessages, waitForTaskVersion } from '#shared/api/wait.ts';
 import type { Config } from '#shared/config.ts';
 import { NotFoundError } from '#shared/errors.ts';
@@ -8,7 +8,7 @@ import { appendMessages } from '#shared/store/messages.ts';
 import { updateTask } from '#shared/store/tasks.ts';
 import { countingDb } from '#test/support/counting-db.ts';
 import { queuedTask, resetTables } from '#test/support/store-fixtures.ts';
-import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
+import { TEST_DRIVERS, testDatabase } from '#test/support/test-db.ts';
 
 /**
  * A clock that never waits: a sleep moves virtual time on at once, unless `hold` keeps it
@@ -77,11 +77,7 @@ describe('waitFor', () => {
 });
 
 describe.each(TEST_DRIVERS)('waits on %s', (driver) => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openTestDb(driver);
-  });
-  afterAll(async () => t.close());
+  const t = testDatabase(driver);
   beforeEach(async () => resetTables(t.db));
 
   it('answers at once when the version already passed, after the change otherwise', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateBootActionKey, newBootActionId } from '#shared/bootactions/key.ts';
 import { SqlError } from '#shared/db/port.ts';
 import { sql, statement } from '#shared/db/sql.ts';
@@ -20,7 +20,7 @@ import {
 import { getTask } from '#shared/store/tasks.ts';
 import { snapshot } from '#test/functions/harness.ts';
 import { becomeLeader, expireLease, queuedTask } from '#test/support/store-fixtures.ts';
-import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
+import { TEST_DRIVERS, testDatabase } from '#test/support/test-db.ts';
 
 const actions = (...names: string[]) =>
   names.map((actionName, i) => ({
@@ -32,11 +32,7 @@ const actions = (...names: string[]) =>
   }));
 
 describe.each(TEST_DRIVERS)('boot-action state on %s', (driver) => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openTestDb(driver);
-  });
-  afterAll(async () => t.close());
+  const t = testDatabase(driver);
 
   async function context(names = ['hello', 'pkgs', 'quiet']) {
     const task = await queuedTask(t.db, { action: 'deploy_node' });

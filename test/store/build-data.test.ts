@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrate } from '#shared/db/migrate.ts';
 import { migrations } from '#shared/db/migrations.generated.ts';
 import { sql, statement } from '#shared/db/sql.ts';
@@ -17,7 +17,7 @@ import {
   forceTask,
   queuedTask,
 } from '#test/support/store-fixtures.ts';
-import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
+import { openTestDb, TEST_DRIVERS, testDatabase } from '#test/support/test-db.ts';
 
 const item = (
   nodeName: string,
@@ -35,11 +35,7 @@ const item = (
 });
 
 describe.each(TEST_DRIVERS)('build data on %s', (driver) => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openTestDb(driver);
-  });
-  afterAll(async () => t.close());
+  const t = testDatabase(driver);
 
   it('queries by node, by task and by node and task, newest first (Drydock dropped the task filter)', async () => {
     const node = `node-${randomUUID()}`;

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConflictError, UnprocessableError } from '#shared/errors.ts';
 import { postBuildData, queryBuildData } from '#shared/store/build-data.ts';
 import { createTask, getTask, listSubtasks, updateTask } from '#shared/store/tasks.ts';
 import type { NewBuildData } from '#shared/store/types.ts';
 import { queuedTask } from '#test/support/store-fixtures.ts';
-import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
+import { TEST_DRIVERS, testDatabase } from '#test/support/test-db.ts';
 
 const item = (over: Partial<NewBuildData> = {}): NewBuildData => ({
   nodeName: 'n1',
@@ -17,13 +17,7 @@ const item = (over: Partial<NewBuildData> = {}): NewBuildData => ({
 });
 
 describe.each(TEST_DRIVERS)('scoped idempotency keys on %s', (driver) => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openTestDb(driver);
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = testDatabase(driver);
 
   it('keeps a task key per parent: a top-level key never answers for a subtask', async () => {
     const key = `k-${randomUUID()}`;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { sql, statement } from '#shared/db/sql.ts';
 import { LeaseLostError, ValidationError } from '#shared/errors.ts';
 import { checkDatabase } from '#shared/store/health.ts';
@@ -10,14 +10,10 @@ import {
   renewLease,
 } from '#shared/store/lease.ts';
 import { ageLease, ageMaintenance, resetTables } from '#test/support/store-fixtures.ts';
-import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
+import { TEST_DRIVERS, testDatabase } from '#test/support/test-db.ts';
 
 describe.each(TEST_DRIVERS)('lease on %s', (driver) => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openTestDb(driver);
-  });
-  afterAll(async () => t.close());
+  const t = testDatabase(driver);
   beforeEach(async () => resetTables(t.db));
 
   it('grants the first claim, refuses others while it is live, and refreshes a re-entrant claim', async () => {
@@ -115,11 +111,7 @@ describe.each(TEST_DRIVERS)('lease on %s', (driver) => {
 // Drydock stored the heartbeat in a naive timestamp and compared it with now(): under Berlin a
 // live leader was usurped at once, under Chicago a dead one was never replaced.
 describe.runIf(TEST_DRIVERS.includes('pg'))('lease under non-UTC session time zones', () => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openTestDb('pg');
-  });
-  afterAll(async () => t.close());
+  const t = testDatabase('pg');
 
   it.each(['Europe/Berlin', 'America/Chicago', 'Pacific/Kiritimati'])(
     'holds under %s',

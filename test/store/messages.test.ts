@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql, statement } from '#shared/db/sql.ts';
 import {
   LeaseLostError,
@@ -12,7 +12,7 @@ import { messageAnswerBytes, messageAnswerBytesSql } from '#shared/store/bounds.
 import { appendMessages, listMessages } from '#shared/store/messages.ts';
 import { getTask } from '#shared/store/tasks.ts';
 import { becomeLeader, expireLease, queuedTask } from '#test/support/store-fixtures.ts';
-import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
+import { TEST_DRIVERS, testDatabase } from '#test/support/test-db.ts';
 
 const msg = (
   message: string,
@@ -26,11 +26,7 @@ const msg = (
 });
 
 describe.each(TEST_DRIVERS)('result messages on %s', (driver) => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openTestDb(driver);
-  });
-  afterAll(async () => t.close());
+  const t = testDatabase(driver);
 
   it("appends an orchestrator's messages only while its lease epoch is live, one or many", async () => {
     const task = await queuedTask(t.db);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { sql, statement } from '#shared/db/sql.ts';
 import { LeaseLostError, ValidationError } from '#shared/errors.ts';
 import { abdicateLease } from '#shared/store/lease.ts';
@@ -6,16 +6,12 @@ import { appendMessages } from '#shared/store/messages.ts';
 import { claimTasks, completeTasks, readQueueHealth } from '#shared/store/queue.ts';
 import { createTask, getTask, updateTask } from '#shared/store/tasks.ts';
 import { ageTask, becomeLeader, queuedTask, resetTables } from '#test/support/store-fixtures.ts';
-import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
+import { TEST_DRIVERS, testDatabase } from '#test/support/test-db.ts';
 
 const HOUR = 3600;
 
 describe.each(TEST_DRIVERS)('queue health on %s', (driver) => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openTestDb(driver);
-  });
-  afterAll(async () => t.close());
+  const t = testDatabase(driver);
   beforeEach(async () => resetTables(t.db));
 
   it('is empty on an empty database', async () => {
@@ -115,11 +111,7 @@ where task_id in (${busyTask?.taskId}::uuid, ${quietTask?.taskId}::uuid)`,
 });
 
 describe.each(TEST_DRIVERS)('batched completion on %s', (driver) => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openTestDb(driver);
-  });
-  afterAll(async () => t.close());
+  const t = testDatabase(driver);
   beforeEach(async () => resetTables(t.db));
 
   it('ends many tasks in one statement under one epoch, each with its outcome', async () => {
@@ -197,11 +189,7 @@ describe.each(TEST_DRIVERS)('batched completion on %s', (driver) => {
 });
 
 describe.each(TEST_DRIVERS)('the size of a claimed row on %s', (driver) => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openTestDb(driver);
-  });
-  afterAll(async () => t.close());
+  const t = testDatabase(driver);
   beforeEach(async () => resetTables(t.db));
 
   const sizeOf = async (taskId: string) => {

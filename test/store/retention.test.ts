@@ -1,18 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { sql, statement } from '#shared/db/sql.ts';
 import { ValidationError } from '#shared/errors.ts';
 import { appendMessages } from '#shared/store/messages.ts';
 import { purgeFinishedTasks } from '#shared/store/retention.ts';
 import { createTask, getTask } from '#shared/store/tasks.ts';
 import { ageTask, forceTask, queuedTask, resetTables } from '#test/support/store-fixtures.ts';
-import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
+import { TEST_DRIVERS, testDatabase } from '#test/support/test-db.ts';
 
 describe.each(TEST_DRIVERS)('retention on %s', (driver) => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openTestDb(driver);
-  });
-  afterAll(async () => t.close());
+  const t = testDatabase(driver);
   beforeEach(async () => resetTables(t.db));
 
   // Lifecycle rules are tested elsewhere: here tasks are simply put in the state retention sees.

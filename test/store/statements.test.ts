@@ -1,12 +1,12 @@
 import { readdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { countingDb } from '#test/support/counting-db.ts';
 import {
   newOperationState,
   STORE_OPERATIONS,
   type StoreFunction,
 } from '#test/support/store-operations.ts';
-import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
+import { TEST_DRIVERS, testDatabase } from '#test/support/test-db.ts';
 
 /**
  * Every store operation is one statement (one round trip): the counting wrapper sees exactly one
@@ -14,11 +14,7 @@ import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts'
  * operations are the list in `test/support/store-operations.ts`, which the bench reports too.
  */
 describe.each(TEST_DRIVERS)('statements per store operation on %s', (driver) => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openTestDb(driver);
-  });
-  afterAll(async () => t.close());
+  const t = testDatabase(driver);
 
   it('is one for every operation', async () => {
     const db = countingDb(t.db);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { type ResultStatus, STATUS_TRANSITIONS, TASK_STATUSES } from '#shared/domain.ts';
 import {
   ConflictError,
@@ -34,16 +34,12 @@ import {
   queuedTask,
   resetTables,
 } from '#test/support/store-fixtures.ts';
-import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
+import { TEST_DRIVERS, testDatabase } from '#test/support/test-db.ts';
 
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 
 describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await openTestDb(driver);
-  });
-  afterAll(async () => t.close());
+  const t = testDatabase(driver);
   beforeEach(async () => resetTables(t.db));
 
   describe('createTask', () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { migrate } from '#shared/db/migrate.ts';
 import { migrations } from '#shared/db/migrations.generated.ts';
 import { createPgDb } from '#shared/db/pg.ts';
@@ -33,6 +34,26 @@ export interface TestDb {
   dataApiCalls?(): CallCounts;
   resetDataApiCalls?(): void;
   close(): Promise<void>;
+}
+
+/**
+ * The calling `describe` block's database (as {@link openTestDb} opens it): opened before its
+ * first test, closed after its last. The object reads through to it, so it may be used only
+ * inside tests and hooks.
+ */
+export function testDatabase(driver: TestDriver, options: { migrate?: boolean } = {}): TestDb {
+  let opened: TestDb | undefined;
+  beforeAll(async () => {
+    opened = await openTestDb(driver, options);
+  });
+  afterAll(async () => opened?.close());
+  return new Proxy({} as TestDb, {
+    get(_, property) {
+      if (!opened) throw new Error(`the ${driver} test database is read before it is open`);
+      const value = Reflect.get(opened, property);
+      return typeof value === 'function' ? value.bind(opened) : value;
+    },
+  });
 }
 
 /**

@@ -76,7 +76,7 @@ export async function postBuildData(
   const rows = await run(
     db,
     statement(
-      { ...OPTIONAL_META_COLUMNS, ...FENCE_COLUMNS, clash: 'bool' },
+      POSTED_COLUMNS,
       sql`with ${fence.ctes}x as (
   select * from jsonb_to_recordset(${p.json(batch)}::jsonb) as x(ord int, node_name text, task_id uuid,
     collected_date timestamptz, generator text, data_format text, data_element text, idempotency_key text)
@@ -122,6 +122,13 @@ const OPTIONAL_META_COLUMNS = {
   collectedDate: 'timestamptz?',
   generator: 'text?',
   dataFormat: 'text?',
+} as const satisfies ColumnSpec;
+
+/** What a post returns: the stored items, the fence's verdict, and whether a key clashed. */
+const POSTED_COLUMNS = {
+  ...OPTIONAL_META_COLUMNS,
+  ...FENCE_COLUMNS,
+  clash: 'bool',
 } as const satisfies ColumnSpec;
 
 /** Cursor text: the position (collected date in microseconds, id) of the last item of a page. */

@@ -1,5 +1,5 @@
 import type { DocumentReference } from '../validation.ts';
-import { findings, type Rule } from './rule.ts';
+import { type Findings, nodeRule, type Rule } from './rule.ts';
 
 const GB = 1000 ** 3;
 const UNITS: Readonly<Record<string, number>> = {
@@ -38,7 +38,7 @@ const VOLUMES = {
  * answers whether it was a size at all.
  */
 function checkSize(
-  f: ReturnType<typeof findings>,
+  f: Findings,
   volume: keyof typeof VOLUMES,
   size: string | null,
   node: { name: string; ref: DocumentReference },
@@ -60,30 +60,22 @@ function checkSize(
 }
 
 /** DD1001 (`boot_storage_rational.py`): a root partition of at least 20 GB, a boot one of 1 GB. */
-export const bootStorageRational: Rule = {
-  code: 'DD1001',
-  name: 'Rational Boot Storage',
-  check({ site }) {
-    const f = findings();
-    for (const node of site.nodes) {
-      let rootSet = false;
-      for (const device of node.storageDevices) {
-        for (const partition of device.partitions ?? []) {
-          if (partition.name === 'root' && checkSize(f, 'root', partition.size, node)) {
-            rootSet = true;
-          }
-          // As in Drydock, the boot partition is checked once a valid root has been seen.
-          if (rootSet && partition.name === 'boot') checkSize(f, 'boot', partition.size, node);
-        }
+export const bootStorageRational: Rule = nodeRule('DD1001', 'Rational Boot Storage', (node, f) => {
+  let rootSet = false;
+  for (const device of node.storageDevices) {
+    for (const partition of device.partitions ?? []) {
+      if (partition.name === 'root' && checkSize(f, 'root', partition.size, node)) {
+        rootSet = true;
       }
-      if (!rootSet) {
-        f.error(
-          `Root volume has to be set and must be > 20GB on BaremetalNode ${node.name}`,
-          [node.ref],
-          'All nodes require a defined root volume at least 20GB in size.',
-        );
-      }
+      // As in Drydock, the boot partition is checked once a valid root has been seen.
+      if (rootSet && partition.name === 'boot') checkSize(f, 'boot', partition.size, node);
     }
-    return f.list;
-  },
-};
+  }
+  if (!rootSet) {
+    f.error(
+      `Root volume has to be set and must be > 20GB on BaremetalNode ${node.name}`,
+      [node.ref],
+      'All nodes require a defined root volume at least 20GB in size.',
+    );
+  }
+});

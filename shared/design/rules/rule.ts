@@ -43,3 +43,26 @@ export function findings() {
     };
   return { list, error: add('Error'), warn: add('Warning'), info: add('Info') };
 }
+
+/** The collector a rule reports its findings to. */
+export type Findings = ReturnType<typeof findings>;
+
+/**
+ * A rule that looks at each node on its own, in the site's order (Drydock's rules that loop
+ * over `baremetal_nodes`): `checkNode` reports what one node gets.
+ */
+export function nodeRule(
+  code: string,
+  name: string,
+  checkNode: (node: SiteDesign['nodes'][number], f: Findings) => void,
+): Rule {
+  return {
+    code,
+    name,
+    check({ site }) {
+      const f = findings();
+      for (const node of site.nodes) checkNode(node, f);
+      return f.list;
+    },
+  };
+}

@@ -1,4 +1,4 @@
-import { findings, type Rule } from './rule.ts';
+import { nodeRule, type Rule } from './rule.ts';
 
 /**
  * DD2004 (`storage_mountpoints.py`): no mount point is used twice on a node, among the
@@ -6,37 +6,29 @@ import { findings, type Rule } from './rule.ts';
  * Drydock, the first repeat is reported and the node's check stops there; other nodes go on
  * (Drydock stopped the whole rule at the first repeat in the site).
  */
-export const storageMountpoints: Rule = {
-  code: 'DD2004',
-  name: 'Storage Mountpoint',
-  check({ site }) {
-    const f = findings();
-    for (const node of site.nodes) {
-      const seen = new Set<string>();
-      const groups = new Map(node.volumeGroups.map((g) => [g.name, g]));
-      const repeated = (mountpoint: string | null): boolean => {
-        if (mountpoint === null) return false;
-        if (seen.has(mountpoint)) {
-          f.error(
-            `Mountpoint "${mountpoint}" already exists`,
-            [node.ref],
-            'Please use unique mountpoints.',
-          );
-          return true;
-        }
-        seen.add(mountpoint);
-        return false;
-      };
-      check: for (const device of node.storageDevices) {
-        for (const partition of device.partitions ?? []) {
-          if (repeated(partition.mountpoint)) break check;
-        }
-        const group = device.volumeGroup === null ? undefined : groups.get(device.volumeGroup);
-        for (const volume of group?.logicalVolumes ?? []) {
-          if (repeated(volume.mountpoint)) break check;
-        }
-      }
+export const storageMountpoints: Rule = nodeRule('DD2004', 'Storage Mountpoint', (node, f) => {
+  const seen = new Set<string>();
+  const groups = new Map(node.volumeGroups.map((g) => [g.name, g]));
+  const repeated = (mountpoint: string | null): boolean => {
+    if (mountpoint === null) return false;
+    if (seen.has(mountpoint)) {
+      f.error(
+        `Mountpoint "${mountpoint}" already exists`,
+        [node.ref],
+        'Please use unique mountpoints.',
+      );
+      return true;
     }
-    return f.list;
-  },
-};
+    seen.add(mountpoint);
+    return false;
+  };
+  check: for (const device of node.storageDevices) {
+    for (const partition of device.partitions ?? []) {
+      if (repeated(partition.mountpoint)) break check;
+    }
+    const group = device.volumeGroup === null ? undefined : groups.get(device.volumeGroup);
+    for (const volume of group?.logicalVolumes ?? []) {
+      if (repeated(volume.mountpoint)) break check;
+    }
+  }
+});

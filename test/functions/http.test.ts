@@ -9,6 +9,7 @@ import {
   TaskDictSchema,
 } from '#shared/api/schemas.ts';
 import { sql, statement } from '#shared/db/sql.ts';
+import { stdoutOf } from '#test/support/stdout.ts';
 import { TEST_DRIVERS } from '#test/support/test-db.ts';
 import {
   type ApiAnswer,
@@ -668,37 +669,27 @@ describe('request logs', () => {
     const service = await loadService(drivers.includes('pg') ? 'pg' : 'pglite', {
       LOG_LEVEL: 'INFO',
     });
-    const lines: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      lines.push(String(chunk));
-      return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
-    }) as typeof process.stdout.write;
-    try {
-      const res = await callHttp(
-        service.fns.tasks,
-        {
-          method: 'POST',
-          path: '/api/v1.0/tasks',
-          headers: { 'X-Correlation-Id': 'corr-42' },
-          body: {
-            action: 'verify_site',
-            design_ref: 'deckhand+https://deckhand/api?token=SECRET-TOKEN-123',
+    const { text, records } = await stdoutOf(async () => {
+      try {
+        const res = await callHttp(
+          service.fns.tasks,
+          {
+            method: 'POST',
+            path: '/api/v1.0/tasks',
+            headers: { 'X-Correlation-Id': 'corr-42' },
+            body: {
+              action: 'verify_site',
+              design_ref: 'deckhand+https://deckhand/api?token=SECRET-TOKEN-123',
+            },
           },
-        },
-        lambdaContext('drydock-tasks'),
-      );
-      expect(res.status).toBe(201);
-      expect(res.headers['X-Correlation-Id']).toBe('corr-42');
-    } finally {
-      process.stdout.write = write;
-      await service.close();
-    }
-    const records = lines
-      .join('')
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line));
+          lambdaContext('drydock-tasks'),
+        );
+        expect(res.status).toBe(201);
+        expect(res.headers['X-Correlation-Id']).toBe('corr-42');
+      } finally {
+        await service.close();
+      }
+    });
     const served = records.find((r) => r.message === 'request served');
     expect(served).toMatchObject({
       level: 'INFO',
@@ -709,8 +700,8 @@ describe('request logs', () => {
       status: 201,
       function_name: 'drydock-tasks',
     });
-    expect(served.requestId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(lines.join('')).not.toContain('SECRET-TOKEN-123');
-    expect(lines.join('')).not.toContain('ASIAEXAMPLEKEY');
+    expect(served?.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(text).not.toContain('SECRET-TOKEN-123');
+    expect(text).not.toContain('ASIAEXAMPLEKEY');
   });
 });

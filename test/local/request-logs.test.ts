@@ -1,25 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, request, startServer } from '#test/e2e/harness.ts';
-
-/** The JSON lines the process writes to stdout while `work` runs. */
-async function stdoutLinesOf(work: () => Promise<void>): Promise<Record<string, unknown>[]> {
-  const chunks: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    chunks.push(String(chunk));
-    return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stdout.write;
-  try {
-    await work();
-  } finally {
-    process.stdout.write = write;
-  }
-  return chunks
-    .join('')
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
+import { stdoutOf } from '#test/support/stdout.ts';
 
 describe("the local server's request logs", () => {
   let server: RunningServer;
@@ -38,7 +19,7 @@ describe("the local server's request logs", () => {
     expect(created.status).toBe(201);
     const taskId = created.body.task_id as string;
     const answers: { correlationId: string; requestId: string | null; status: number }[] = [];
-    const lines = await stdoutLinesOf(async () => {
+    const { records: lines } = await stdoutOf(async () => {
       // Served, refused (404) and invalid (400) requests, all in flight at once, so each one's
       // lines are written while the others have already set the shared logger's keys.
       const paths = [

@@ -355,40 +355,43 @@ describe.skipIf(SKIP_SERVER)('Data API emulator, through the real SDK client', (
     ]);
   });
 
-  it('answers errors with the modelled status, x-amzn-ErrorType and a JSON message', async () => {
-    const response = await fetch(`${emulator.endpoint}/Execute`, {
+  /**
+   * A Data API operation on the test cluster posted as raw JSON, past the SDK's own checks:
+   * the status, the error type header and the body it answered.
+   */
+  const postRaw = async (operation: string, fields: object) => {
+    const response = await fetch(`${emulator.endpoint}/${operation}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ resourceArn: ARN, secretArn: TEST_SECRET_ARN, sql: 'select 1/0' }),
+      body: JSON.stringify({ resourceArn: ARN, secretArn: TEST_SECRET_ARN, ...fields }),
     });
-    expect(response.status).toBe(400);
-    expect(response.headers.get('x-amzn-errortype')).toBe('DatabaseErrorException');
-    expect(await response.json()).toEqual({ message: 'ERROR: division by zero; SQLState: 22012' });
+    return {
+      status: response.status,
+      errorType: response.headers.get('x-amzn-errortype'),
+      body: await response.json(),
+    };
+  };
 
-    const unknownTx = await fetch(`${emulator.endpoint}/CommitTransaction`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ resourceArn: ARN, secretArn: TEST_SECRET_ARN, transactionId: 'nope' }),
+  it('answers errors with the modelled status, x-amzn-ErrorType and a JSON message', async () => {
+    expect(await postRaw('Execute', { sql: 'select 1/0' })).toEqual({
+      status: 400,
+      errorType: 'DatabaseErrorException',
+      body: { message: 'ERROR: division by zero; SQLState: 22012' },
     });
-    expect(unknownTx.status).toBe(404);
-    expect(unknownTx.headers.get('x-amzn-errortype')).toBe('TransactionNotFoundException');
-    expect(await unknownTx.json()).toEqual({ message: 'Transaction nope is not found' });
+    expect(await postRaw('CommitTransaction', { transactionId: 'nope' })).toEqual({
+      status: 404,
+      errorType: 'TransactionNotFoundException',
+      body: { message: 'Transaction nope is not found' },
+    });
   });
 
   it('refuses a request body over 4 MiB', async () => {
-    const response = await fetch(`${emulator.endpoint}/Execute`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        resourceArn: ARN,
-        secretArn: TEST_SECRET_ARN,
-        sql: 'select :big::text',
-        parameters: [{ name: 'big', value: { stringValue: 'x'.repeat(4 * 1024 * 1024) } }],
-      }),
+    const big = { name: 'big', value: { stringValue: 'x'.repeat(4 * 1024 * 1024) } };
+    expect(await postRaw('Execute', { sql: 'select :big::text', parameters: [big] })).toEqual({
+      status: 400,
+      errorType: 'BadRequestException',
+      body: { message: expect.stringMatching(/Request size/) },
     });
-    expect(response.status).toBe(400);
-    expect(response.headers.get('x-amzn-errortype')).toBe('BadRequestException');
-    expect(((await response.json()) as { message: string }).message).toMatch(/Request size/);
   });
 
   it('refuses unknown clusters and secrets, and clusters without the HTTP endpoint', async () => {
@@ -429,6 +432,22 @@ describe.skipIf(SKIP_SERVER)('Data API emulator, through the real SDK client', (
           }),
         )
       ).transactionId as string;
+    const commit = (transactionId: string) =>
+      client.send(
+        new CommitTransactionCommand({
+          resourceArn: ARN,
+          secretArn: TEST_SECRET_ARN,
+          transactionId,
+        }),
+      );
+    const rollback = (transactionId: string) =>
+      client.send(
+        new RollbackTransactionCommand({
+          resourceArn: ARN,
+          secretArn: TEST_SECRET_ARN,
+          transactionId,
+        }),
+      );
     const countNamed = async (name: string) =>
       (
         await execute({
@@ -444,13 +463,7 @@ describe.skipIf(SKIP_SERVER)('Data API emulator, through the real SDK client', (
         transactionId: tx,
       });
       expect(await countNamed('in-tx')).toBe(0);
-      const committed = await client.send(
-        new CommitTransactionCommand({
-          resourceArn: ARN,
-          secretArn: TEST_SECRET_ARN,
-          transactionId: tx,
-        }),
-      );
+      const committed = await commit(tx);
       expect(committed.transactionStatus).toBe('Transaction Committed');
       expect(await countNamed('in-tx')).toBe(1);
       const again = await failure(execute({ sql: 'select 1', transactionId: tx }));
@@ -461,13 +474,7 @@ describe.skipIf(SKIP_SERVER)('Data API emulator, through the real SDK client', (
         sql: `insert into things (id, name) values (gen_random_uuid(), 'rolled')`,
         transactionId: tx2,
       });
-      const rolled = await client.send(
-        new RollbackTransactionCommand({
-          resourceArn: ARN,
-          secretArn: TEST_SECRET_ARN,
-          transactionId: tx2,
-        }),
-      );
+      const rolled = await rollback(tx2);
       expect(rolled.transactionStatus).toBe('Rollback Complete');
       expect(await countNamed('rolled')).toBe(0);
       expect(emulator.openTransactions(ARN)).toBe(0);
@@ -485,13 +492,7 @@ describe.skipIf(SKIP_SERVER)('Data API emulator, through the real SDK client', (
       });
       await lock.release();
       await blocked;
-      await client.send(
-        new RollbackTransactionCommand({
-          resourceArn: ARN,
-          secretArn: TEST_SECRET_ARN,
-          transactionId: tx,
-        }),
-      );
+      await rollback(tx);
     });
 
     it('rolls an idle transaction back after the idle limit; later use is TransactionNotFound', async () => {
@@ -504,15 +505,7 @@ describe.skipIf(SKIP_SERVER)('Data API emulator, through the real SDK client', (
       expect(emulator.openTransactions(ARN)).toBe(1);
       clock.advance(1);
       expect(emulator.openTransactions(ARN)).toBe(0);
-      const late = await failure(
-        client.send(
-          new CommitTransactionCommand({
-            resourceArn: ARN,
-            secretArn: TEST_SECRET_ARN,
-            transactionId: tx,
-          }),
-        ),
-      );
+      const late = await failure(commit(tx));
       expect(late).toMatchObject({ name: 'TransactionNotFoundException', status: 404 });
       expect(await countNamed('idle')).toBe(0);
     });
@@ -522,13 +515,7 @@ describe.skipIf(SKIP_SERVER)('Data API emulator, through the real SDK client', (
       await failure(execute({ sql: 'select 1/0', transactionId: tx }));
       const next = await failure(execute({ sql: 'select 1', transactionId: tx }));
       expect(next.message).toMatch(/SQLState: 25P02$/);
-      await client.send(
-        new RollbackTransactionCommand({
-          resourceArn: ARN,
-          secretArn: TEST_SECRET_ARN,
-          transactionId: tx,
-        }),
-      );
+      await rollback(tx);
     });
   });
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorBodySchema } from '#shared/api/schemas.ts';
 import { snapshot } from '#test/functions/harness.ts';
 import { TEST_DRIVERS } from '#test/support/test-db.ts';
-import { type RunningServer, request, startServer } from './harness.ts';
+import { type RunningServer, request, startServer, takeLease } from './harness.ts';
 import { DESIGN, item, message, task } from './request-bodies.ts';
 
 const UNKNOWN = '6f1c1c8e-9a4b-4e43-a7a2-0d5c1e2b9f10';
@@ -775,11 +775,7 @@ describe.each(TEST_DRIVERS)('bad requests over HTTP on %s', (driver) => {
     const created = await request(server.url, 'POST', '/api/v1.0/tasks', { body: task({}) });
     expect(created.status).toBe(201);
     taskId = created.body.task_id;
-    const lease = await request(server.url, 'POST', '/api/v1.0/leader/claim', {
-      body: { instance_id: 'orch-a', grace_seconds: 3600 },
-    });
-    expect(lease.body.held).toBe(true);
-    epoch = lease.body.epoch;
+    epoch = await takeLease(server, 'orch-a');
   });
   afterAll(async () => {
     await server?.stop();

@@ -9,7 +9,7 @@ import { extract } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { snapshot } from '#test/functions/harness.ts';
 import { TEST_DRIVERS } from '#test/support/test-db.ts';
-import { type HttpAnswer, type RunningServer, request, startServer } from './harness.ts';
+import { type HttpAnswer, type RunningServer, request, startServer, takeLease } from './harness.ts';
 
 const FIXTURE = readFileSync(
   new URL('../fixtures/designs/site-deckhand.yaml', import.meta.url),
@@ -212,10 +212,7 @@ describe.each(TEST_DRIVERS)('boot actions over HTTP on %s', (driver) => {
       body: { action: 'deploy_nodes', design_ref: designRef },
     });
     expect(deploy.status).toBe(201);
-    const lease = await api('POST', '/leader/claim', {
-      body: { instance_id: 'orch-a', grace_seconds: 3600 },
-    });
-    epoch = lease.body.epoch;
+    epoch = await takeLease(server, 'orch-a');
     const sub = await api('POST', `/tasks/${deploy.body.task_id}/subtasks`, {
       body: { action: 'deploy_node', design_ref: designRef, epoch },
     });

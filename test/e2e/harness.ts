@@ -85,3 +85,12 @@ export async function request(
   }
   return { status: res.status, headers: res.headers, body };
 }
+
+/** The lease for `instanceId` (an hour's grace) taken over HTTP: its epoch; throws unless held. */
+export async function takeLease(server: RunningServer, instanceId: string): Promise<number> {
+  const lease = await request(server.url, 'POST', '/api/v1.0/leader/claim', {
+    body: { instance_id: instanceId, grace_seconds: 3600 },
+  });
+  if (lease.body?.held !== true) throw new Error(`no lease for ${instanceId}: ${lease.status}`);
+  return lease.body.epoch as number;
+}

@@ -3,7 +3,7 @@ import { TaskDictSchema } from '#shared/api/schemas.ts';
 import { createTask } from '#shared/store/tasks.ts';
 import { forceTask } from '#test/support/store-fixtures.ts';
 import { TEST_DRIVERS } from '#test/support/test-db.ts';
-import { type RunningServer, request, startServer } from './harness.ts';
+import { type RunningServer, request, startServer, takeLease } from './harness.ts';
 import { ROLLUP_CASES, type RollupCase } from './rollup-cases.ts';
 
 /**
@@ -17,11 +17,7 @@ describe.each(TEST_DRIVERS)('roll-ups as Drydock computes them, over HTTP on %s'
 
   beforeAll(async () => {
     server = await startServer(driver);
-    const lease = await request(server.url, 'POST', '/api/v1.0/leader/claim', {
-      body: { instance_id: 'orch-rollup', grace_seconds: 3600 },
-    });
-    expect(lease.body.held).toBe(true);
-    epoch = lease.body.epoch;
+    epoch = await takeLease(server, 'orch-rollup');
   });
   afterAll(async () => {
     await server?.stop();

@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRequestAuthorizer } from '#shared/auth/authorizer.ts';
@@ -21,6 +20,7 @@ import {
 } from '#test/support/keystone-stand-in.ts';
 import {
   type SecretsManagerStandIn,
+  secretsManagerClientAt,
   startSecretsManagerStandIn,
 } from '#test/support/secrets-manager-stand-in.ts';
 
@@ -67,13 +67,7 @@ function captureLogger() {
   return { lines, debug: keep('debug'), info: keep('info'), warn: keep('warn') };
 }
 
-const secretsClient = () =>
-  new SecretsManagerClient({
-    endpoint: secrets.endpoint,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret-key' },
-    maxAttempts: 1,
-  });
+const secretsClient = () => secretsManagerClientAt(secrets.endpoint);
 
 function authorizer(overrides: Partial<KeystoneConfig> = {}) {
   const logger = captureLogger();

@@ -1,12 +1,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretsManagerReader } from '#shared/aws/secrets.ts';
 import { loadConfig } from '#shared/config.ts';
 import type { DesignResolver } from '#shared/design-refs/design-resolver.ts';
 import { DesignRefError } from '#shared/design-refs/errors.ts';
+import { secretsManagerClientAt } from '#test/support/secrets-manager-stand-in.ts';
 import { captureLogger, rejection, startServer, type TestServer, testResolver } from './servers.ts';
 
 const DESIGN = 'schema: drydock/Rack/v1\nmetadata: {name: rack-a}\ndata: {}\n';
@@ -101,13 +101,7 @@ afterEach(async () => {
   for (const s of [keystone, deckhand, secretsManager]) s.requests.length = 0;
 });
 
-const secretsClient = () =>
-  new SecretsManagerClient({
-    endpoint: secretsManager.origin,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret-key' },
-    maxAttempts: 1,
-  });
+const secretsClient = () => secretsManagerClientAt(secretsManager.origin);
 
 /** The allow-list entries of the Keystone and Deckhand test servers (each on its own port). */
 const ucpHosts = () => [`127.0.0.1:${keystone.port}`, `127.0.0.1:${deckhand.port}`];

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 /** A Secrets Manager stand-in: `GetSecretValue` over the SDK's JSON protocol, nothing else. */
 export interface SecretsManagerStandIn {
@@ -9,6 +10,19 @@ export interface SecretsManagerStandIn {
   readonly reads: string[];
   set(arn: string, value: string): void;
   close(): Promise<void>;
+}
+
+/**
+ * The SDK's own Secrets Manager client pointed at a stand-in's `endpoint` (this one, or a test
+ * server playing it): test credentials, one attempt, so a refusal shows at once.
+ */
+export function secretsManagerClientAt(endpoint: string): SecretsManagerClient {
+  return new SecretsManagerClient({
+    endpoint,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret-key' },
+    maxAttempts: 1,
+  });
 }
 
 /** Starts the stand-in on 127.0.0.1 with the given secrets (ARN → secret string). */

@@ -20,19 +20,31 @@ import {
 const dev = synthesizedStage('dev');
 const restApi = (id: string): string => restApiLogicalId(dev.statelessTemplate, id);
 
+/** `methods` are exactly `routes`, each with `authorization` and integrated with function `fn`. */
+function expectServedBy(
+  methods: [string, { authorization: string; integrationUri: string }][],
+  fn: string,
+  authorization: string,
+  routes: string[],
+): void {
+  expect(methods.map(([route]) => route).sort()).toEqual(routes);
+  const fnId = functionLogicalId(dev.statelessTemplate, fn);
+  for (const [route, method] of methods) {
+    expect(method.authorization, route).toBe(authorization);
+    expect(method.integrationUri, route).toContain(`"${fnId}"`);
+  }
+}
+
 describe('boot actions on AWS', () => {
   it('serves exactly the three node routes on the node API, unauthorised, to the node function', () => {
     const nodeApi = restApi('NodeApi');
-    const methods = apiMethods(dev.statelessTemplate, nodeApi);
-    expect([...methods.keys()].sort()).toEqual([
+    const methods = [...apiMethods(dev.statelessTemplate, nodeApi)];
+    expectServedBy(methods, 'BootActionNodes', 'NONE', [
       'GET /api/v1.0/bootactions/nodes/{hostname}/files',
       'GET /api/v1.0/bootactions/nodes/{hostname}/units',
       'POST /api/v1.0/bootactions/{action_id}',
     ]);
-    const nodeFn = functionLogicalId(dev.statelessTemplate, 'BootActionNodes');
     for (const [route, method] of methods) {
-      expect(method.authorization, route).toBe('NONE');
-      expect(method.integrationUri, route).toContain(`"${nodeFn}"`);
       // No key, no invocation: API Gateway refuses it (as Drydock's 401, below).
       expect(method.properties.RequestParameters, route).toEqual({
         'method.request.header.X-Bootaction-Key': true,
@@ -52,16 +64,11 @@ describe('boot actions on AWS', () => {
   it("keeps the orchestrator's routes on the IAM API, and no node route there", () => {
     const methods = apiMethods(dev.statelessTemplate, restApi('Api'));
     const bootActionRoutes = [...methods].filter(([route]) => route.includes('/bootactions'));
-    expect(bootActionRoutes.map(([route]) => route).sort()).toEqual([
+    expectServedBy(bootActionRoutes, 'BootActions', 'AWS_IAM', [
       'ANY /api/v1.0/bootactions/actions/{action_id}',
       'ANY /api/v1.0/bootactions/nodes/{hostname}',
       'POST /api/v1.0/bootactions/nodes/{hostname}',
     ]);
-    const orchestratorFn = functionLogicalId(dev.statelessTemplate, 'BootActions');
-    for (const [route, method] of bootActionRoutes) {
-      expect(method.authorization, route).toBe('AWS_IAM');
-      expect(method.integrationUri, route).toContain(`"${orchestratorFn}"`);
-    }
   });
 
   it('throttles the node API on its own and never logs headers or bodies', () => {

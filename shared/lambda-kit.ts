@@ -69,13 +69,24 @@ const TIMEOUT_EARLY_MS = 5;
 export function beforeDeadline<T>(work: Promise<T>, context: Context): Promise<T> {
   if (typeof context.getRemainingTimeInMillis !== 'function') return work;
   const ms = Math.max(0, context.getRemainingTimeInMillis() - TIMEOUT_EARLY_MS);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+  // One promise settled by whichever comes first, rather than `Promise.race` of the work and a
+  // timeout promise with a `finally`: every request of every function goes through here, and
+  // the race's extra promises and turns were a measurable share of a small request.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
       const error = new Error('[AbortError]: The operation was aborted.');
       error.name = 'TimeoutError';
       reject(error);
     }, ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

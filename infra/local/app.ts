@@ -2,6 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setImmediate } from 'node:timers/promises';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { AnyRoute } from '#shared/http/route.ts';
 import { createRouter, type RouteMatch } from '#shared/http/router.ts';
 import { parseQueryString } from '#shared/input.ts';
 import type { HttpFunction, LazyHttpFunction, RouteKey } from './functions.ts';
@@ -168,16 +169,36 @@ export function createLocalServer(
 ): Server {
   if (functions.length === 0) throw new Error('no HTTP functions found under functions/');
   const routers = functions.map((fn) => ({ fn, route: createRouter(fn.routes) }));
-  // Each loaded function's own router: its match carries the route itself (the gate reads its policy).
-  const loaded = new Map<LazyHttpFunction, (method: string, path: string) => RouteMatch>();
-  const load = async (fn: LazyHttpFunction) => {
+  // Each loaded function: its handler, its own router (a match carries the route itself: the gate
+  // reads its policy) and its routes by `METHOD path`, so a request the manifest's router already
+  // matched takes its route without a second pass over the table.
+  interface Loaded {
+    readonly handler: HttpFunction['handler'];
+    readonly route: (method: string, path: string) => RouteMatch;
+    readonly byKey: ReadonlyMap<string, AnyRoute>;
+  }
+  const loaded = new Map<LazyHttpFunction, Loaded>();
+  const load = async (fn: LazyHttpFunction): Promise<Loaded> => {
     const module: HttpFunction = await fn.load();
-    let route = loaded.get(fn);
-    if (!route) {
-      route = createRouter(module.routes);
-      loaded.set(fn, route);
+    let entry = loaded.get(fn);
+    if (!entry) {
+      entry = {
+        handler: module.handler,
+        route: createRouter(module.routes),
+        byKey: new Map(module.routes.map((route) => [`${route.method} ${route.path}`, route])),
+      };
+      loaded.set(fn, entry);
     }
-    return { handler: module.handler, route };
+    return entry;
+  };
+  /** The loaded function's match for a request the manifest's router matched as `owner`. */
+  const matchOf = (entry: Loaded, owner: RouteMatch<RouteKey>, method: string, path: string) => {
+    if (owner.kind === 'not-found') return owner;
+    if (owner.kind === 'found') {
+      const route = entry.byKey.get(`${owner.route.method} ${owner.route.path}`);
+      if (route) return { kind: 'found' as const, route, params: owner.params };
+    }
+    return entry.route(method, path);
   };
   const dispatch = (method: string, path: string): Dispatch => {
     let fallback: Dispatch | undefined;
@@ -219,8 +240,10 @@ export function createLocalServer(
           });
           return;
         }
-        const { handler, route } = await load(fn);
-        const match = owner.kind === 'not-found' ? owner : route(req.method ?? 'GET', url.pathname);
+        // A function already loaded is used as it is: no promise turn per request for its import.
+        const entry = loaded.get(fn) ?? (await load(fn));
+        const { handler } = entry;
+        const match = matchOf(entry, owner, req.method ?? 'GET', url.pathname);
         const resource = match.kind === 'found' ? match.route.path : url.pathname;
         const params = match.kind === 'found' ? match.params : null;
         const event = toApiGatewayEvent(req, url, body, resource, params);

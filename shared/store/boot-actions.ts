@@ -67,6 +67,30 @@ const ACTION_COLUMNS = {
   updated: 'timestamptz',
 } as const satisfies ColumnSpec;
 
+// One object per statement, not per call: the decoder caches a column list's layout by its identity.
+const ACTION_KEY_COLUMNS = {
+  ...ACTION_COLUMNS,
+  identityKeyHash: 'text',
+} as const satisfies ColumnSpec;
+const UPDATED_ACTION_COLUMNS = {
+  ...ACTION_COLUMNS,
+  identityKeyHash: 'text',
+  currentStatus: 'text',
+  updatedNow: 'bool',
+  ...RETURNED_EVENTS_COLUMN,
+} as const satisfies ColumnSpec;
+const NODE_ACTIONS_COLUMNS = { found: 'bool', actions: 'json' } as const satisfies ColumnSpec;
+const REGISTERED_COLUMNS = {
+  nodeName: 'text?',
+  taskId: 'uuid?',
+  identityKeyHash: 'text?',
+  designRef: 'text?',
+  created: 'timestamptz?',
+  actions: 'json',
+  found: 'bool',
+  ...FENCE_COLUMNS,
+} as const satisfies ColumnSpec;
+
 const ACTION_SELECT = sql`s.action_id as "actionId", s.node_name as "nodeName", s.action_name as "actionName",
   s.task_id as "taskId", s.action_status as "actionStatus", s.created as "created", s.updated as "updated"`;
 
@@ -136,16 +160,7 @@ export async function createBootActionContext(
   const rows = await run(
     db,
     statement(
-      {
-        nodeName: 'text?',
-        taskId: 'uuid?',
-        identityKeyHash: 'text?',
-        designRef: 'text?',
-        created: 'timestamptz?',
-        actions: 'json',
-        found: 'bool',
-        ...FENCE_COLUMNS,
-      },
+      REGISTERED_COLUMNS,
       sql`with ${fence.ctes}found as (select design_ref from tasks where task_id = ${task}::uuid),
 input as (
   select * from jsonb_to_recordset(${p.json(batch)}::jsonb)
@@ -232,7 +247,7 @@ export async function listNodeBootActions(db: Db, nodeName: string): Promise<Boo
   const rows = await run(
     db,
     statement(
-      { found: 'bool', actions: 'json' },
+      NODE_ACTIONS_COLUMNS,
       sql`select true as "found", ${ACTIONS_JSON} as "actions"
 from boot_action b where b.node_name = ${p.text(nodeName)}::text`,
     ),
@@ -250,7 +265,7 @@ export async function getBootAction(
   const rows = await run(
     db,
     statement(
-      { ...ACTION_COLUMNS, identityKeyHash: 'text' },
+      ACTION_KEY_COLUMNS,
       sql`select ${ACTION_SELECT}, s.identity_key_hash as "identityKeyHash"
 from boot_action_status s where s.action_id = ${p.text(actionId)}::text`,
     ),
@@ -317,13 +332,7 @@ export async function reportBootAction(
   const rows = await run(
     db,
     statement(
-      {
-        ...ACTION_COLUMNS,
-        identityKeyHash: 'text',
-        currentStatus: 'text',
-        updatedNow: 'bool',
-        ...RETURNED_EVENTS_COLUMN,
-      },
+      UPDATED_ACTION_COLUMNS,
       sql`with cur as (select * from boot_action_status where action_id = ${id}::text),
 upd as (
   update boot_action_status s

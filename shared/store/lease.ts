@@ -17,6 +17,15 @@ const LEASE_COLUMNS = {
   active: 'bool',
 } as const satisfies ColumnSpec;
 
+// One object per statement, not per call: the decoder caches a column list's layout by its identity.
+const CLAIM_COLUMNS = {
+  ...LEASE_COLUMNS,
+  held: 'bool',
+  ...RETURNED_EVENTS_COLUMN,
+} as const satisfies ColumnSpec;
+const EPOCH_COLUMNS = { epoch: 'int' } as const satisfies ColumnSpec;
+const JOB_COLUMNS = { job: 'text' } as const satisfies ColumnSpec;
+
 const LEASE_SELECT = sql`a.holder as "holder", a.epoch as "epoch", a.acquired_at as "acquiredAt",
   a.renewed_at as "renewedAt", a.expires_at as "expiresAt", now() as "dbNow", a.expires_at > now() as "active"`;
 
@@ -42,7 +51,7 @@ export async function claimLease(
   const rows = await run(
     db,
     statement(
-      { ...LEASE_COLUMNS, held: 'bool', ...RETURNED_EVENTS_COLUMN },
+      CLAIM_COLUMNS,
       sql`with claim as (
   insert into active_instance as a (lease_id, holder, epoch, acquired_at, renewed_at, expires_at)
   select 1, ${options.instanceId}::text, 1, now(), now(), now() + make_interval(secs => ${options.graceSeconds}::int)
@@ -120,7 +129,7 @@ export async function abdicateLease(
   const rows = await run(
     db,
     statement(
-      { epoch: 'int' },
+      EPOCH_COLUMNS,
       sql`update active_instance set expires_at = least(expires_at, now())
 where ${LEASE_EXCLUSIVE} and lease_id = 1 and holder = ${options.instanceId}::text and epoch = ${options.epoch}::bigint
 returning epoch as "epoch"`,
@@ -156,7 +165,7 @@ export async function claimMaintenance(
   const rows = await run(
     db,
     statement(
-      { job: 'text' },
+      JOB_COLUMNS,
       sql`insert into maintenance_claim as m (job, last_run_at) values (${options.job}::text, now())
 on conflict (job) do update set last_run_at = now()
 where m.last_run_at <= now() - make_interval(secs => ${options.intervalSeconds}::int)

@@ -18,6 +18,24 @@ const OPTIONAL_MESSAGE_COLUMNS = {
   extra: 'json?',
 } as const satisfies ColumnSpec;
 
+// One object per statement, not per call: the decoder caches a column list's layout by its identity.
+const APPENDED_BATCH_COLUMNS = {
+  ...OPTIONAL_MESSAGE_COLUMNS,
+  found: 'bool',
+  fresh: 'int',
+  ...FENCE_COLUMNS,
+  clash: 'bool',
+} as const satisfies ColumnSpec;
+const APPENDED_COLUMNS = {
+  ...OPTIONAL_MESSAGE_COLUMNS,
+  found: 'bool',
+  ...FENCE_COLUMNS,
+} as const satisfies ColumnSpec;
+const LISTED_MESSAGE_COLUMNS = {
+  ...OPTIONAL_MESSAGE_COLUMNS,
+  fetched: 'int?',
+} as const satisfies ColumnSpec;
+
 type MaybeMessageRow = Row<typeof OPTIONAL_MESSAGE_COLUMNS>;
 
 /** True when the row carries a message (the left join found one): its NOT NULL columns are set. */
@@ -85,7 +103,7 @@ export async function appendMessages(
   const rows = await runRetryingOnConflict(
     db,
     statement(
-      { ...OPTIONAL_MESSAGE_COLUMNS, found: 'bool', fresh: 'int', ...FENCE_COLUMNS, clash: 'bool' },
+      APPENDED_BATCH_COLUMNS,
       sql`with ${fence.ctes}input as (
   select * from jsonb_to_recordset(${p.json(batch)}::jsonb) as x(ord int, message text, error boolean,
     context_type text, context text, ts timestamptz, extra jsonb, idempotency_key text)
@@ -168,7 +186,7 @@ export async function listMessages(
   const rows = await run(
     db,
     statement(
-      { ...OPTIONAL_MESSAGE_COLUMNS, fetched: 'int?' },
+      LISTED_MESSAGE_COLUMNS,
       sql`select ${MESSAGE_SELECT}, m.fetched as "fetched"
 from (select task_id from tasks where task_id = ${task}::uuid) as t
 left join lateral (
@@ -209,7 +227,7 @@ async function appendOne(
   const rows = await run(
     db,
     statement(
-      { ...OPTIONAL_MESSAGE_COLUMNS, found: 'bool', ...FENCE_COLUMNS },
+      APPENDED_COLUMNS,
       sql`with ${fence.ctes}bump as (
   update tasks set message_seq = message_seq + 1, error_count = error_count + ${m.error ? 1 : 0}::int
   where task_id = ${task}::uuid${fence.guard}

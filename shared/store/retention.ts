@@ -1,9 +1,12 @@
 import type { Db } from '../db/port.ts';
-import { sql, statement } from '../db/sql.ts';
+import { type ColumnSpec, sql, statement } from '../db/sql.ts';
 import { ValidationError } from '../errors.ts';
 import { LIMITS } from '../limits.ts';
 import { run } from './run.ts';
 import type { PurgeResult } from './types.ts';
+
+/** One object, not one per call: the decoder caches a column list's layout by its identity. */
+const PURGED_COLUMNS = { deleted: 'int', candidates: 'int' } as const satisfies ColumnSpec;
 
 const FINISHED = sql`('complete', 'terminated')`;
 
@@ -30,7 +33,7 @@ export async function purgeFinishedTasks(
   const rows = await run(
     db,
     statement(
-      { deleted: 'int', candidates: 'int' },
+      PURGED_COLUMNS,
       sql`with candidates as (
   select t.task_id from tasks t
   where t.parent_task_id is null and t.status in ${FINISHED}

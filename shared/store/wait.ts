@@ -1,6 +1,15 @@
 import type { Db } from '../db/port.ts';
-import { p, sql, statement } from '../db/sql.ts';
+import { type ColumnSpec, p, sql, statement } from '../db/sql.ts';
 import { run } from './run.ts';
+
+// One object per statement, not per call: the decoder caches a column list's layout by its identity.
+const MARK_COLUMNS = { version: 'int', messageSeq: 'int' } as const satisfies ColumnSpec;
+const FIGURES_COLUMNS = {
+  queued: 'int',
+  oldestQueuedSeconds: 'float?',
+  stuck: 'int',
+  eventsPending: 'int',
+} as const satisfies ColumnSpec;
 
 /** What a wait compares: a task's version and its last message's sequence. */
 export interface TaskMark {
@@ -17,7 +26,7 @@ export async function readTaskMark(db: Db, taskId: string): Promise<TaskMark | n
   const rows = await run(
     db,
     statement(
-      { version: 'int', messageSeq: 'int' },
+      MARK_COLUMNS,
       sql`select t.version as "version", t.message_seq as "messageSeq" from tasks t
 where t.task_id = ${p.uuid(taskId)}::uuid`,
     ),
@@ -50,7 +59,7 @@ export async function readQueueFigures(
   const rows = await run(
     db,
     statement(
-      { queued: 'int', oldestQueuedSeconds: 'float?', stuck: 'int', eventsPending: 'int' },
+      FIGURES_COLUMNS,
       sql`with bound as (
   select key as action, value::int as secs from jsonb_each_text(${p.json(options.boundsSeconds)}::jsonb)
 ),

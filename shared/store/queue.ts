@@ -403,6 +403,41 @@ const COMPLETE_COLUMNS = {
   ...RETURNED_EVENTS_COLUMN,
 } as const satisfies ColumnSpec;
 
+/** One task of a completion batch, as the statement reads it. */
+interface CompletionRow {
+  ord: number;
+  task_id: string;
+  status: 'complete' | 'terminated';
+  result_status: string | null;
+  set_message: boolean;
+  result_message: string | null;
+  set_reason: boolean;
+  result_reason: string | null;
+  add_successes: readonly string[] | null;
+  add_failures: readonly string[] | null;
+  add_links: readonly unknown[] | null;
+}
+
+/** A completion batch as rows: one JSON parameter, whatever its size. */
+function completionRecordset(batch: readonly CompletionRow[]): SqlFragment {
+  return sql`select * from jsonb_to_recordset(${p.json(batch)}::jsonb) as x(ord int, task_id uuid, status text,
+    result_status text, set_message boolean, result_message text, set_reason boolean, result_reason text,
+    add_successes jsonb, add_failures jsonb, add_links jsonb)
+  -- The batch's size, written into the text, so the plan expects that many rows (a function scan
+  -- counts 100) and reaches each task through its primary key instead of scanning the table.
+  limit ${sql.count(batch.length)}`;
+}
+
+/** A batch of one (a worker finishing the task it claimed): its fields as parameters. */
+function oneCompletion(row: CompletionRow): SqlFragment {
+  const list = (value: readonly unknown[] | null) => sql`${p.json(value)}::jsonb`;
+  return sql`select 0 as ord, ${p.uuid(row.task_id)}::uuid as task_id, ${row.status}::text as status,
+    ${p.text(row.result_status)}::text as result_status, ${row.set_message}::boolean as set_message,
+    ${p.text(row.result_message)}::text as result_message, ${row.set_reason}::boolean as set_reason,
+    ${p.text(row.result_reason)}::text as result_reason, ${list(row.add_successes)} as add_successes,
+    ${list(row.add_failures)} as add_failures, ${list(row.add_links)} as add_links`;
+}
+
 const isStatus = (value: string | null): value is TaskStatus =>
   value !== null && (TASK_STATUSES as readonly string[]).includes(value);
 
@@ -426,19 +461,21 @@ export async function completeTasks(
   if (new Set(tasks.map((t) => t.taskId)).size !== tasks.length) {
     throw new ValidationError('a task appears twice in one completion');
   }
-  const batch = tasks.map((t, ord) => ({
-    ord,
-    task_id: t.taskId,
-    status: t.status ?? 'complete',
-    result_status: t.result?.status ?? null,
-    set_message: t.result !== undefined && 'message' in t.result,
-    result_message: t.result?.message ?? null,
-    set_reason: t.result !== undefined && 'reason' in t.result,
-    result_reason: t.result?.reason ?? null,
-    add_successes: t.result?.addSuccesses?.length ? t.result.addSuccesses : null,
-    add_failures: t.result?.addFailures?.length ? t.result.addFailures : null,
-    add_links: t.result?.addLinks?.length ? t.result.addLinks : null,
-  }));
+  const batch = tasks.map(
+    (t, ord): CompletionRow => ({
+      ord,
+      task_id: t.taskId,
+      status: t.status ?? 'complete',
+      result_status: t.result?.status ?? null,
+      set_message: t.result !== undefined && 'message' in t.result,
+      result_message: t.result?.message ?? null,
+      set_reason: t.result !== undefined && 'reason' in t.result,
+      result_reason: t.result?.reason ?? null,
+      add_successes: t.result?.addSuccesses?.length ? t.result.addSuccesses : null,
+      add_failures: t.result?.addFailures?.length ? t.result.addFailures : null,
+      add_links: t.result?.addLinks?.length ? t.result.addLinks : null,
+    }),
+  );
   // With an event key the batch is recorded in `applied_event`, and skipped when it already is;
   // without one (HTTP) the statement does not mention that table at all.
   const eventKey = request.eventKey === undefined ? undefined : p.text(request.eventKey);
@@ -458,14 +495,7 @@ applied as (
     db,
     statement(
       COMPLETE_COLUMNS,
-      sql`with x as (
-  select * from jsonb_to_recordset(${p.json(batch)}::jsonb) as x(ord int, task_id uuid, status text,
-    result_status text, set_message boolean, result_message text, set_reason boolean, result_reason text,
-    add_successes jsonb, add_failures jsonb, add_links jsonb)
-  -- The batch's size, written into the text, so the plan expects that many rows (a function scan
-  -- counts 100) and reaches each task through its primary key instead of scanning the table.
-  limit ${sql.count(batch.length)}
-),
+      sql`with x as (${batch.length === 1 ? oneCompletion(batch[0] as CompletionRow) : completionRecordset(batch)}),
 fence as (${fenceOf(sql`${request.epoch}`)}),
 ${seen.cte}
 -- Each task locked, with its values before the change for the events: the rows the update changes.

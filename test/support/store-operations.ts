@@ -78,6 +78,8 @@ export interface OperationState {
   sub: string;
   /** An internal task (no parent) for the batched completion. */
   internal: string;
+  /** A second one, for a completion of more than one task. */
+  other: string;
   node: string;
   bootNode: string;
   bootKeyHash: string;
@@ -92,6 +94,7 @@ export function newOperationState(): OperationState {
     task: '',
     sub: '',
     internal: '',
+    other: '',
     node: `node-${randomUUID()}`,
     bootNode: `boot-${randomUUID()}`,
     bootKeyHash: generateBootActionKey().hash,
@@ -222,6 +225,26 @@ export const STORE_OPERATIONS: readonly StoreOperation[] = [
         s.internal = (
           await createTask(db, { action: 'identify_node', epoch: s.epoch })
         ).task.taskId;
+      },
+    },
+  ),
+  op(
+    completeTasks,
+    (db, s) =>
+      completeTasks(db, {
+        epoch: s.epoch,
+        tasks: [
+          { taskId: s.internal, result: { status: 'success', addSuccesses: ['n1'] } },
+          { taskId: s.other, status: 'terminated' },
+        ],
+      }),
+    {
+      variant: 'batch',
+      setup: async (db, s) => {
+        s.internal = (
+          await createTask(db, { action: 'identify_node', epoch: s.epoch })
+        ).task.taskId;
+        s.other = (await createTask(db, { action: 'identify_node', epoch: s.epoch })).task.taskId;
       },
     },
   ),

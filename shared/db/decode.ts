@@ -14,6 +14,17 @@ const UTC_TIMESTAMP = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.(\d{1,6}))?(?:\+00
  * cursors and ordering tests need them, so the arithmetic is done here on the parts.
  */
 export function toIsoUtc(text: string): string {
+  // A UTC session's timestamp with all six fractional digits (`2026-11-24 20:00:00.123456+00`),
+  // what the pg adapter reads most, is rearranged without a regular expression.
+  if (
+    text.length === 29 &&
+    text.charCodeAt(10) === 32 &&
+    text.charCodeAt(19) === 46 &&
+    text.endsWith('+00') &&
+    text.charCodeAt(4) === 45
+  ) {
+    return `${text.slice(0, 10)}T${text.slice(11, 26)}Z`;
+  }
   // The common cases, already UTC (a UTC session's `2026-11-24 20:00:00.123456+00`, the Data
   // API's text without an offset), are rearranged without arithmetic.
   const utc = UTC_TIMESTAMP.exec(text);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { assertColumns, bindValue, decodeNamedRow } from './decode.ts';
+import { assertColumns, bindValue, decodePositionalRow } from './decode.ts';
 import { translatePgError } from './pg-errors.ts';
 import type { Db, TransactionalDb } from './port.ts';
 import type { ColumnSpec, Row, Statement } from './sql.ts';
@@ -49,7 +49,7 @@ function statementName(text: string): string {
 }
 
 interface Queryable {
-  query(config: pg.QueryConfig): Promise<pg.QueryResult>;
+  query(config: pg.QueryArrayConfig): Promise<pg.QueryArrayResult>;
 }
 
 // The select list of a statement text is the same on every call: checked against the declared
@@ -60,12 +60,15 @@ async function run<C extends ColumnSpec>(
   client: Queryable,
   statement: Statement<C>,
 ): Promise<Row<C>[]> {
-  let result: pg.QueryResult;
+  let result: pg.QueryArrayResult;
   try {
     result = await client.query({
       name: statementName(statement.text),
       text: statement.text,
       values: statement.params.map(bindValue),
+      // Rows as arrays: node-postgres builds no keyed object per row (a copy of a prototype-less
+      // template), and the decoder reads the values by position in the declared order.
+      rowMode: 'array',
     });
   } catch (error) {
     throw translatePgError(error);
@@ -80,7 +83,9 @@ async function run<C extends ColumnSpec>(
   }
   const rows = result.rows;
   const decoded: Row<C>[] = new Array(rows.length);
-  for (let i = 0; i < rows.length; i += 1) decoded[i] = decodeNamedRow(columns, rows[i]);
+  for (let i = 0; i < rows.length; i += 1) {
+    decoded[i] = decodePositionalRow(columns, rows[i] as unknown[]);
+  }
   return decoded;
 }
 

@@ -137,8 +137,8 @@ export const BOUND_CONSTRAINTS = {
  * out (`nextCursor`, `total`) stays a plain array to JSON and to equality checks.
  */
 export function withMeta<T extends unknown[], M extends object>(list: T, meta: M): T & M {
-  for (const [key, value] of Object.entries(meta)) {
-    Object.defineProperty(list, key, { value, enumerable: false });
+  for (const key in meta) {
+    Object.defineProperty(list, key, { value: meta[key], enumerable: false });
   }
   return list as T & M;
 }

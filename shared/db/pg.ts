@@ -103,7 +103,8 @@ async function run<C extends ColumnSpec>(
  */
 function heldConnections(pool: pg.Pool, idleTimeoutMs: number) {
   const held: pg.PoolClient[] = [];
-  const idleSince = new Map<pg.PoolClient, number>();
+  // When each held connection was last given back (in step with `held`).
+  const heldSince: number[] = [];
   const watched = new WeakSet<pg.PoolClient>();
   let sweep: ReturnType<typeof setInterval> | undefined;
   let closed = false;
@@ -112,13 +113,15 @@ function heldConnections(pool: pg.Pool, idleTimeoutMs: number) {
     const i = held.indexOf(client);
     if (i < 0) return false;
     held.splice(i, 1);
-    idleSince.delete(client);
+    heldSince.splice(i, 1);
     return true;
   };
   const sweepIdle = () => {
     const cutoff = Date.now() - idleTimeoutMs;
-    for (const client of [...held]) {
-      if ((idleSince.get(client) ?? 0) <= cutoff && forget(client)) client.release(true);
+    // The stack's bottom has been idle longest.
+    while (held.length > 0 && (heldSince[0] as number) <= cutoff) {
+      heldSince.shift();
+      (held.shift() as pg.PoolClient).release(true);
     }
     if (held.length === 0 && sweep !== undefined) {
       clearInterval(sweep);
@@ -127,12 +130,13 @@ function heldConnections(pool: pg.Pool, idleTimeoutMs: number) {
   };
 
   return {
-    async take(): Promise<pg.PoolClient> {
-      const client = held.pop();
-      if (client !== undefined) {
-        idleSince.delete(client);
-        return client;
-      }
+    /** The connection given back last, if one is held (no promise: the common case). */
+    takeHeld(): pg.PoolClient | undefined {
+      heldSince.pop();
+      return held.pop();
+    },
+    /** A connection from the pool (new, or one given back to it), when none is held. */
+    async connect(): Promise<pg.PoolClient> {
       let fresh: pg.PoolClient;
       try {
         fresh = await pool.connect();
@@ -159,7 +163,7 @@ function heldConnections(pool: pg.Pool, idleTimeoutMs: number) {
         client.release();
         return;
       }
-      idleSince.set(client, Date.now());
+      heldSince.push(Date.now());
       held.push(client);
       if (sweep === undefined) {
         sweep = setInterval(sweepIdle, Math.max(1_000, Math.floor(idleTimeoutMs / 3)));
@@ -170,8 +174,8 @@ function heldConnections(pool: pg.Pool, idleTimeoutMs: number) {
       closed = true;
       if (sweep !== undefined) clearInterval(sweep);
       sweep = undefined;
+      heldSince.length = 0;
       for (const client of held.splice(0)) client.release();
-      idleSince.clear();
     },
   };
 }
@@ -248,7 +252,7 @@ export function createPgDb(options: PgDbOptions): TransactionalDb {
   pool.on('error', () => {});
   const connections = heldConnections(pool, IDLE_TIMEOUT_MS);
   const withClient = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
-    const client = await connections.take();
+    const client = connections.takeHeld() ?? (await connections.connect());
     let failed = true;
     try {
       const value = await work(client);

@@ -140,6 +140,32 @@ const createBootContext: StoreOperation['run'] = (db, s) =>
     { epoch: s.epoch },
   );
 
+/** A task the orchestrator made for itself under the state's lease (`s.internal`). */
+const createInternalTask: NonNullable<StoreOperation['setup']> = async (db, s) => {
+  s.internal = (await createTask(db, { action: 'identify_node', epoch: s.epoch })).task.taskId;
+};
+
+type Completion = Parameters<typeof completeTasks>[1]['tasks'][number];
+
+/**
+ * The state's internal task completed with this result under the state's epoch: with an SQS
+ * event key, or beside `s.other` terminated (a batch of two).
+ */
+const completeInternal =
+  (
+    result: NonNullable<Completion['result']>,
+    options: { eventKey?: string; other?: boolean } = {},
+  ): StoreOperation['run'] =>
+  (db, s) =>
+    completeTasks(db, {
+      epoch: s.epoch,
+      ...(options.eventKey ? { eventKey: options.eventKey } : {}),
+      tasks: [
+        { taskId: s.internal, result },
+        ...(options.other ? [{ taskId: s.other, status: 'terminated' as const }] : []),
+      ],
+    });
+
 /** The node's report on the state's boot action, with its key. */
 const nodeReport =
   (
@@ -196,54 +222,20 @@ export const STORE_OPERATIONS: readonly StoreOperation[] = [
   op(claimTasks, (db, s) => claimTasks(db, { instanceId: ME, epoch: s.epoch, limit: 20 }), {
     variant: 'limit 20',
   }),
+  op(completeTasks, completeInternal({ status: 'success', addSuccesses: ['n1'] }), {
+    setup: createInternalTask,
+  }),
+  op(completeTasks, completeInternal({ status: 'success' }, { eventKey: 'sqs-complete-1' }), {
+    variant: 'event key',
+    setup: createInternalTask,
+  }),
   op(
     completeTasks,
-    (db, s) =>
-      completeTasks(db, {
-        epoch: s.epoch,
-        tasks: [{ taskId: s.internal, result: { status: 'success', addSuccesses: ['n1'] } }],
-      }),
-    {
-      setup: async (db, s) => {
-        s.internal = (
-          await createTask(db, { action: 'identify_node', epoch: s.epoch })
-        ).task.taskId;
-      },
-    },
-  ),
-  op(
-    completeTasks,
-    (db, s) =>
-      completeTasks(db, {
-        epoch: s.epoch,
-        eventKey: 'sqs-complete-1',
-        tasks: [{ taskId: s.internal, result: { status: 'success' } }],
-      }),
-    {
-      variant: 'event key',
-      setup: async (db, s) => {
-        s.internal = (
-          await createTask(db, { action: 'identify_node', epoch: s.epoch })
-        ).task.taskId;
-      },
-    },
-  ),
-  op(
-    completeTasks,
-    (db, s) =>
-      completeTasks(db, {
-        epoch: s.epoch,
-        tasks: [
-          { taskId: s.internal, result: { status: 'success', addSuccesses: ['n1'] } },
-          { taskId: s.other, status: 'terminated' },
-        ],
-      }),
+    completeInternal({ status: 'success', addSuccesses: ['n1'] }, { other: true }),
     {
       variant: 'batch',
       setup: async (db, s) => {
-        s.internal = (
-          await createTask(db, { action: 'identify_node', epoch: s.epoch })
-        ).task.taskId;
+        await createInternalTask(db, s);
         s.other = (await createTask(db, { action: 'identify_node', epoch: s.epoch })).task.taskId;
       },
     },

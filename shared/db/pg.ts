@@ -92,8 +92,8 @@ async function run<C extends ColumnSpec>(
 /**
  * The connections the adapter holds between statements. node-postgres's pool arms a timer on
  * every checkout (the wait for a free connection) and another on every release (the idle
- * timeout), and goes through its queue and events each time: about 15–20 µs of client CPU per
- * statement, more than the rest of the adapter. So a connection a statement used stays checked
+ * timeout), and goes through its queue and events each time: about 10–20 µs of client CPU per
+ * statement, as much as the rest of the adapter. So a connection a statement used stays checked
  * out, on a stack of its own, and the next statement takes it straight back; the pool is asked
  * only when the stack is empty (a new connection, or one more than were in use at once), and it
  * still bounds the connections, opens them and times out the wait for one. A connection goes

@@ -266,13 +266,15 @@ export function markPublishedText(placeholder: string): string {
   where event_id in (select (jsonb_array_elements_text(${placeholder}::jsonb))::bigint) and published_at is null`;
 }
 
+const MARKED_COLUMNS = { marked: 'int' } as const satisfies ColumnSpec;
+
 /** Marks delivered events published (they leave the pending index). */
 export async function markEventsPublished(db: Db, eventIds: readonly number[]): Promise<number> {
   if (eventIds.length === 0) return 0;
   const rows = await run(
     db,
     statement(
-      { marked: 'int' },
+      MARKED_COLUMNS,
       sql`with marked as (
   update event_outbox set published_at = now(), claimed_until = null
   where event_id in (select (jsonb_array_elements_text(${p.json(eventIds)}::jsonb))::bigint)
@@ -285,6 +287,8 @@ select count(*)::int as "marked" from marked`,
   return rows[0]?.marked ?? 0;
 }
 
+const RELEASED_COLUMNS = { n: 'int' } as const satisfies ColumnSpec;
+
 /**
  * Gives a claim back at once (a delivery that failed), so the next publisher run retries the rows
  * instead of waiting out the claim.
@@ -294,7 +298,7 @@ export async function releaseEventClaims(db: Db, eventIds: readonly number[]): P
   await run(
     db,
     statement(
-      { n: 'int' },
+      RELEASED_COLUMNS,
       sql`with released as (
   update event_outbox set claimed_until = null
   where event_id in (select (jsonb_array_elements_text(${p.json(eventIds)}::jsonb))::bigint)
@@ -333,6 +337,12 @@ export interface OutboxBacklog {
   readonly purged: number;
 }
 
+const PURGED_COLUMNS = {
+  pending: 'int',
+  oldestPendingSeconds: 'float?',
+  purged: 'int',
+} as const satisfies ColumnSpec;
+
 /**
  * Drops published events older than `keepSeconds` (at most `limit` rows) and reports the
  * backlog, in one statement: the schedule's outbox upkeep.
@@ -344,7 +354,7 @@ export async function purgePublishedEvents(
   const rows = await run(
     db,
     statement(
-      { pending: 'int', oldestPendingSeconds: 'float?', purged: 'int' },
+      PURGED_COLUMNS,
       sql`with gone as (
   delete from event_outbox where event_id in (
     select event_id from event_outbox

@@ -304,6 +304,13 @@ order by t.seq`,
   return withMeta(tasks, { deferred: rows[0].deferred });
 }
 
+const REQUEUED_COLUMNS = {
+  requeued: 'int',
+  terminated: 'int',
+  leaseHeld: 'bool',
+  ...RETURNED_EVENTS_COLUMN,
+} as const satisfies ColumnSpec;
+
 /**
  * Recovers the work of dead lease epochs: every unfinished task (requested, running or
  * terminating) owned by an epoch older than the live one, or by any epoch when no lease is live.
@@ -324,7 +331,7 @@ export async function requeueStrandedTasks(
   const rows = await run(
     db,
     statement(
-      { requeued: 'int', terminated: 'int', leaseHeld: 'bool', ...RETURNED_EVENTS_COLUMN },
+      REQUEUED_COLUMNS,
       sql`with lease as (select epoch, expires_at > now() as live from active_instance where lease_id = 1),
 allowed as (
   select 1 where ${epoch}::bigint is null or lease_fence(${epoch}::bigint${holder})

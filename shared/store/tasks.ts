@@ -383,6 +383,15 @@ function filterConditions(filter: Omit<TaskFilter, 'limit'>): SqlFragment[] {
   return conditions;
 }
 
+const LISTED_TASK_COLUMNS = {
+  ...TASK_COLUMNS,
+  seq: 'int',
+  bytes: 'int',
+  fetched: 'int',
+  running: 'int',
+  n: 'int',
+} as const satisfies ColumnSpec;
+
 /**
  * Lists tasks newest first with optional filters. The cursor is a keyset position (the insertion
  * sequence), so pages stay stable while tasks are added; only present filters reach the SQL text.
@@ -400,7 +409,7 @@ export async function listTasks(
   const rows = await run(
     db,
     statement(
-      { ...TASK_COLUMNS, seq: 'int', bytes: 'int', fetched: 'int', running: 'int', n: 'int' },
+      LISTED_TASK_COLUMNS,
       sql`select * from (
   select p.*, count(*) over ()::int as "fetched", sum(p."bytes") over w as "running",
     row_number() over w as "n"
@@ -471,6 +480,19 @@ const PAGE_MESSAGE_COLUMNS = {
   msgMore: 'bool?',
 } as const satisfies ColumnSpec;
 
+const TASK_PAGE_COLUMNS = {
+  ...TASK_COLUMNS,
+  seq: 'int',
+  more: 'bool',
+} as const satisfies ColumnSpec;
+
+const TASK_PAGE_WITH_MESSAGES_COLUMNS = {
+  ...TASK_COLUMNS,
+  seq: 'int?',
+  more: 'bool?',
+  ...PAGE_MESSAGE_COLUMNS,
+} as const satisfies ColumnSpec;
+
 /**
  * A page of every task matching `filter` (without its own limit), newest first, sized for the
  * Data API: it stops after `maxTasks` tasks or once the tasks' rows (`taskBytes`) pass `maxBytes`,
@@ -508,7 +530,7 @@ kept as (
     ? await run(
         db,
         statement(
-          { ...TASK_COLUMNS, seq: 'int?', more: 'bool?', ...PAGE_MESSAGE_COLUMNS },
+          TASK_PAGE_WITH_MESSAGES_COLUMNS,
           sql`${pageCtes},
 ranges as (
   -- Each kept task with messages, its first perTask of them, in page order; the running total
@@ -549,7 +571,7 @@ order by q."msgIdx" nulls first, q."seq" desc, q."msgSequence"`,
     : await run(
         db,
         statement(
-          { ...TASK_COLUMNS, seq: 'int', more: 'bool' },
+          TASK_PAGE_COLUMNS,
           sql`${pageCtes}
 select ${TASK_SELECT}, t.seq as "seq", (select count(*) from sized) > (select count(*) from kept) as "more"
 from kept k join tasks t on t.task_id = k.task_id order by t.seq desc`,
@@ -577,6 +599,19 @@ from kept k join tasks t on t.task_id = k.task_id order by t.seq desc`,
   };
 }
 
+const MESSAGES_OF_TASKS_COLUMNS = {
+  taskId: 'uuid',
+  idx: 'int',
+  sequence: 'int',
+  message: 'text',
+  error: 'bool',
+  contextType: 'text',
+  context: 'text',
+  ts: 'timestamptz',
+  extra: 'json',
+  more: 'bool',
+} as const satisfies ColumnSpec;
+
 /**
  * The messages of several tasks, range by range in the order given, sized like
  * `listTasksWithin`: the rows are exactly the ranges' (so the caller bounds their number), cut
@@ -595,18 +630,7 @@ export async function listMessagesOfTasks(
   const rows = await run(
     db,
     statement(
-      {
-        taskId: 'uuid',
-        idx: 'int',
-        sequence: 'int',
-        message: 'text',
-        error: 'bool',
-        contextType: 'text',
-        context: 'text',
-        ts: 'timestamptz',
-        extra: 'json',
-        more: 'bool',
-      },
+      MESSAGES_OF_TASKS_COLUMNS,
       sql`with ranges as (
   select * from jsonb_to_recordset(${p.json(input)}::jsonb) as r(idx int, task_id uuid, lo bigint, hi bigint)
 ),
@@ -635,6 +659,15 @@ from kept k order by k.idx, k.sequence`,
   };
 }
 
+const SUBTASK_PAGE_COLUMNS = {
+  ...TASK_COLUMNS,
+  seq: 'int',
+  bytes: 'int',
+  running: 'int',
+  n: 'int',
+  fetched: 'int',
+} as const satisfies ColumnSpec;
+
 /**
  * Subtasks of a parent in registration order: all, active (not finished) or complete (finished).
  * Within `READ_BUDGET_BYTES` of rows (at least one task); `nextCursor` continues after the last
@@ -659,7 +692,7 @@ export async function listSubtasks(
   const rows = await run(
     db,
     statement(
-      { ...TASK_COLUMNS, seq: 'int', bytes: 'int', running: 'int', n: 'int', fetched: 'int' },
+      SUBTASK_PAGE_COLUMNS,
       sql`select * from (
   select p.*, sum(p."bytes") over w as "running", row_number() over w as "n", count(*) over ()::int as "fetched"
   from (
@@ -993,6 +1026,19 @@ function bubbledList(column: SqlFragment, keep: SqlFragment): SqlFragment {
   ) e)`;
 }
 
+const ROLLED_UP_COLUMNS = {
+  ...TASK_COLUMNS,
+  taskId: 'uuid?',
+  created: 'timestamptz?',
+  found: 'bool',
+  leaseEpoch: 'int?',
+  fenceHeld: 'bool',
+  rolledBytes: 'int?',
+  rolledSuccesses: 'int?',
+  rolledFailures: 'int?',
+  ...RETURNED_EVENTS_COLUMN,
+} as const satisfies ColumnSpec;
+
 /**
  * Rolls the finished (complete or terminated) subtasks' results up into the task, as Drydock's
  * `Task.bubble_results(action_filter)` and `Task.align_result(action_filter, reset_status)` do,
@@ -1061,18 +1107,7 @@ export async function rollUpResults(
   const rows = await run(
     db,
     statement(
-      {
-        ...TASK_COLUMNS,
-        taskId: 'uuid?',
-        created: 'timestamptz?',
-        found: 'bool',
-        leaseEpoch: 'int?',
-        fenceHeld: 'bool',
-        rolledBytes: 'int?',
-        rolledSuccesses: 'int?',
-        rolledFailures: 'int?',
-        ...RETURNED_EVENTS_COLUMN,
-      },
+      ROLLED_UP_COLUMNS,
       sql`with lease as (${LIVE_LEASE}),
 fence as (${fenceOf(sql`${epoch}`)}),
 parent as (select task_id, retry, result_status, result_links from tasks where task_id = ${id}::uuid),

@@ -240,7 +240,7 @@ export async function claimPendingEvents(
       EVENT_COLUMNS,
       sql`with next as (
   select event_id from event_outbox
-  where published_at is null and (claimed_until is null or claimed_until < now())
+  where published_at is null and (claimed_until is null or claimed_until <= now())
     and created <= now() - make_interval(secs => ${options.olderThanSeconds ?? 0}::int)
   order by event_id limit ${options.limit}::int
   for update skip locked
@@ -344,8 +344,10 @@ const PURGED_COLUMNS = {
 } as const satisfies ColumnSpec;
 
 /**
- * Drops published events older than `keepSeconds` (at most `limit` rows) and reports the
- * backlog, in one statement: the schedule's outbox upkeep.
+ * Drops events published `keepSeconds` ago or earlier (at most `limit` rows) and reports the
+ * backlog, in one statement: the schedule's outbox upkeep. The bounds are inclusive here and in
+ * the claim's lapse: PGlite's clock ticks in milliseconds, so consecutive statements can share one
+ * `now()`, and a strict bound would keep a row `keepSeconds: 0` means to drop.
  */
 export async function purgePublishedEvents(
   db: Db,
@@ -358,7 +360,7 @@ export async function purgePublishedEvents(
       sql`with gone as (
   delete from event_outbox where event_id in (
     select event_id from event_outbox
-    where published_at is not null and published_at < now() - make_interval(secs => ${options.keepSeconds}::int)
+    where published_at is not null and published_at <= now() - make_interval(secs => ${options.keepSeconds}::int)
     order by published_at limit ${options.limit}::int)
   returning 1
 )

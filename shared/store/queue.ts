@@ -217,8 +217,8 @@ const CLAIM_ROW_FRAMING = 1024;
  * The claim's candidates (`next`: locked, with their size once stamped) that fit its answer, in
  * FIFO order: a running sum. A claim of one needs none, its one candidate always fits.
  */
-const FITS = sql`select task_id from (
-    select task_id, row_number() over w as n,
+const FITS = sql`select task_id, answer_bytes from (
+    select task_id, answer_bytes, row_number() over w as n,
       sum(answer_bytes + ${CLAIM_ROW_FRAMING}::int) over w as running
     from next window w as (order by seq)
   ) s
@@ -268,15 +268,16 @@ next as (
   for no key update of t skip locked
 ),
 -- The locked candidates that fit the answer, oldest first; the first always does.
-fits as (${limit === 1 ? sql`select task_id from next` : FITS}),
+fits as (${limit === 1 ? sql`select task_id, answer_bytes from next` : FITS}),
 claimed as (
   update tasks t set
     status = case when t.terminate then 'terminated' else 'running' end,
     terminated = case when t.terminate then coalesce(t.terminated, now()) else t.terminated end,
     claimed_epoch = ${request.epoch}::bigint,
     claimed_by = ${request.instanceId}::text,
-    -- Written here, so the size trigger is not called (migration 0014 checks the sum).
-    answer_bytes = t.answer_bytes - ${STAMP_BYTES(sql`t.claimed_by`)} + ${STAMP_BYTES(sql`${request.instanceId}::text`)},
+    -- Written here (the size next worked out), so the size trigger is not called (migration
+    -- 0014 checks the sum).
+    answer_bytes = n.answer_bytes,
     claimed_at = now(),
     version = t.version + 1,
     updated = now()

@@ -208,6 +208,22 @@ describe.each(TEST_DRIVERS)('the size of a claimed row on %s', (driver) => {
     );
     return sizeOf(taskId);
   };
+  /**
+   * A claim with the size trigger off, so the size stored is the claim's own figure: with it on, a
+   * wrong figure would fail the trigger's check and be recomputed, and the test could not see it.
+   */
+  const claimWithoutTrigger = async (request: Parameters<typeof claimTasks>[1]) => {
+    await t.db.query(
+      statement({}, sql`alter table tasks disable trigger tasks_answer_bytes_update`),
+    );
+    try {
+      return await claimTasks(t.db, request);
+    } finally {
+      await t.db.query(
+        statement({}, sql`alter table tasks enable trigger tasks_answer_bytes_update`),
+      );
+    }
+  };
 
   it('is the trigger’s own figure after a claim writes it, and after a stamp or size written by hand', async () => {
     // A stamp JSON escapes (quote, newline, a control character) and one longer than the last.
@@ -215,7 +231,7 @@ describe.each(TEST_DRIVERS)('the size of a claimed row on %s', (driver) => {
     const second = `orch-b-${'é'.repeat(40)}`;
     const epoch = await becomeLeader(t.db, first);
     const task = await queuedTask(t.db);
-    const [claimed] = await claimTasks(t.db, { instanceId: first, epoch, limit: 1 });
+    const [claimed] = await claimWithoutTrigger({ instanceId: first, epoch, limit: 1 });
     expect(claimed?.claimedBy).toBe(first);
     const stamped = await sizeOf(task.taskId);
     expect(stamped).toBe(await recomputed(task.taskId));
@@ -225,7 +241,7 @@ describe.each(TEST_DRIVERS)('the size of a claimed row on %s', (driver) => {
     );
     await abdicateLease(t.db, { instanceId: first, epoch });
     const next = await becomeLeader(t.db, second);
-    await claimTasks(t.db, { instanceId: second, epoch: next, limit: 1 });
+    await claimWithoutTrigger({ instanceId: second, epoch: next, limit: 1 });
     const restamped = await sizeOf(task.taskId);
     // Each stamp as JSON text, as the size trigger counts it (to_json escapes as JSON.stringify).
     const bytes = (stamp: string) => Buffer.byteLength(JSON.stringify(stamp));

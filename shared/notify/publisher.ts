@@ -167,27 +167,24 @@ export function createPublisher(options: PublisherOptions): EventPublisher {
     }
   };
 
-  /**
-   * Delivers the events the write's statements returned and leaves their mark to the next
-   * statement; what failed stays pending for the sweep. Never throws.
-   */
-  const deliverReturned = async (events: readonly OutboxEvent[]): Promise<void> => {
-    handOff?.markLater(
-      await deliver(events, 'event delivery failed; the schedule delivers the events later'),
-    );
-  };
-
   return {
     sink: options.sink,
     drain,
     async afterWrite() {
       if (handOff) {
         const { events, returning, omitted } = handOff.take();
-        if (events.length > 0) await deliverReturned(events);
-        // A write whose statement does not return its events, or wrote too many to return: claim
-        // them back, fresh ones included (a row another container has yet to mark may then go
-        // out twice).
-        if (!returning || omitted) await drainOnce(0).catch((error: unknown) => warnFailed(error));
+        if (!returning || omitted) {
+          // A write whose statement does not return its events, or wrote too many to return:
+          // claim them back, the ones it did return with them (delivered first, they would go
+          // out twice), fresh ones included (a row another container has yet to mark may then
+          // go out twice).
+          await drainOnce(0).catch((error: unknown) => warnFailed(error));
+        } else if (events.length > 0) {
+          // Delivered now, marked by the next statement; what failed stays pending for the sweep.
+          handOff.markLater(
+            await deliver(events, 'event delivery failed; the schedule delivers the events later'),
+          );
+        }
       } else if (options.mode === 'inline') await quietDrain();
       else if (options.mode === 'background') void quietDrain();
     },

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ApiHandler } from '#shared/http/handler.ts';
 import type { AnyRoute, HttpMethod } from '#shared/http/route.ts';
+import { loadOnce } from '#shared/load-once.ts';
 
 /** An HTTP Lambda as the local server and the OpenAPI generator see it. */
 export interface HttpFunction {
@@ -86,22 +87,16 @@ export async function lazyHttpFunctions(
   dir: string = FUNCTIONS_DIR,
 ): Promise<LazyHttpFunction[]> {
   const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<string, string[]>;
-  return Object.entries(manifest).map(([name, keys]) => {
-    let loading: Promise<HttpFunction> | undefined;
-    return {
-      name,
-      routes: keys.map((key) => {
-        const [method, path] = key.split(' ') as [HttpMethod, string];
-        return { method, path };
-      }),
-      load: () => {
-        loading ??= importHttpFunction(`${dir}/${name}.ts`).then((fn) => {
-          if (!fn)
-            throw new Error(`functions/${name}.ts no longer serves HTTP: run npm run openapi`);
-          return fn;
-        });
-        return loading;
-      },
-    };
-  });
+  return Object.entries(manifest).map(([name, keys]) => ({
+    name,
+    routes: keys.map((key) => {
+      const [method, path] = key.split(' ') as [HttpMethod, string];
+      return { method, path };
+    }),
+    load: loadOnce(async () => {
+      const fn = await importHttpFunction(`${dir}/${name}.ts`);
+      if (!fn) throw new Error(`functions/${name}.ts no longer serves HTTP: run npm run openapi`);
+      return fn;
+    }),
+  }));
 }

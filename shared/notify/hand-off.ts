@@ -27,7 +27,7 @@ export interface OutboxHandOff {
   take(): { events: OutboxEvent[]; returning: boolean; omitted: boolean };
   /** Marks these events published with the next statement. */
   markLater(eventIds: readonly number[]): void;
-  /** Event ids delivered and not yet marked (tests, shutdown). */
+  /** Event ids delivered and not yet marked (what the tests check). */
   readonly unmarked: readonly number[];
 }
 

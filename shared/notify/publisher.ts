@@ -49,12 +49,10 @@ export interface PublisherOptions {
   /**
    * Inline only: the container's hand-off (`hand-off.ts`). A write's statement returns its events,
    * `afterWrite` delivers those and leaves their mark to the next statement (no call of its own),
-   * and `drain` (the schedule's sweep) takes only rows older than `sweepAfterSeconds`, which
+   * and `drain` (the schedule's sweep) takes only rows older than `SWEEP_AFTER_SECONDS`, which
    * their writers have had time to mark.
    */
   readonly handOff?: OutboxHandOff;
-  /** With `handOff`: the age from which the sweep takes a pending row. */
-  readonly sweepAfterSeconds?: number;
 }
 
 /**
@@ -63,7 +61,7 @@ export interface PublisherOptions {
  * its next statement within seconds; one left idle longer redelivers (consumers de-duplicate by
  * task and version). Events a writer failed to deliver wait as long for the sweep.
  */
-export const SWEEP_AFTER_SECONDS = 120;
+const SWEEP_AFTER_SECONDS = 120;
 
 /**
  * The outbox publisher: claims pending rows (one statement), delivers them to the sink, marks the
@@ -77,7 +75,7 @@ export function createPublisher(options: PublisherOptions): EventPublisher {
   const claimSeconds = options.claimSeconds ?? 30;
   const handOff = options.mode === 'inline' ? options.handOff : undefined;
   // The sweep's age: with a hand-off, rows younger than it are their writers' to mark.
-  const sweepAge = handOff ? (options.sweepAfterSeconds ?? SWEEP_AFTER_SECONDS) : 0;
+  const sweepAge = handOff ? SWEEP_AFTER_SECONDS : 0;
   let running: Promise<number> | undefined;
   let again = false;
 

@@ -5,7 +5,13 @@ import { abdicateLease } from '#shared/store/lease.ts';
 import { appendMessages } from '#shared/store/messages.ts';
 import { claimTasks, completeTasks, readQueueHealth } from '#shared/store/queue.ts';
 import { createTask, getTask, updateTask } from '#shared/store/tasks.ts';
-import { ageTask, becomeLeader, queuedTask, resetTables } from '#test/support/store-fixtures.ts';
+import {
+  ageTask,
+  answerBytesOf,
+  becomeLeader,
+  queuedTask,
+  resetTables,
+} from '#test/support/store-fixtures.ts';
 import { TEST_DRIVERS, testDatabase } from '#test/support/test-db.ts';
 
 const HOUR = 3600;
@@ -192,15 +198,7 @@ describe.each(TEST_DRIVERS)('the size of a claimed row on %s', (driver) => {
   const t = testDatabase(driver);
   beforeEach(async () => resetTables(t.db));
 
-  const sizeOf = async (taskId: string) => {
-    const [row] = await t.db.query(
-      statement(
-        { n: 'int' },
-        sql`select answer_bytes as n from tasks where task_id = ${taskId}::uuid`,
-      ),
-    );
-    return row?.n;
-  };
+  const sizeOf = (taskId: string) => answerBytesOf(t.db, taskId);
   /** The size as the trigger computes it from every field: written wrong, then read back. */
   const recomputed = async (taskId: string) => {
     await t.db.query(

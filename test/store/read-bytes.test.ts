@@ -4,7 +4,6 @@ import {
   type DataApiClient,
   type ExecuteStatementOutput,
 } from '#shared/db/data-api-client.ts';
-import { sql, statement } from '#shared/db/sql.ts';
 import {
   messageAnswerBytes,
   READ_BUDGET_BYTES,
@@ -24,7 +23,7 @@ import {
   terminateTask,
   updateTask,
 } from '#shared/store/tasks.ts';
-import { queuedTask } from '#test/support/store-fixtures.ts';
+import { answerBytesOf, queuedTask } from '#test/support/store-fixtures.ts';
 import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
 
 /**
@@ -34,19 +33,30 @@ import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts'
  * each answer, against what the read counted.
  */
 
-/** A Data API client that remembers the size of the last answer's `records`, as JSON. */
-function measuringClient(inner: DataApiClient): DataApiClient & { lastBytes(): number } {
-  let last = 0;
+/**
+ * A Data API client that measures the answers' `records` as JSON: the largest since `reset()`,
+ * and how many answers that was over.
+ */
+function measuringClient(
+  inner: DataApiClient,
+): DataApiClient & { reset(): void; largest(): { bytes: number; answers: number } } {
+  let largest = 0;
+  let answers = 0;
   return {
     async executeStatement(input, options) {
       const out: ExecuteStatementOutput = await inner.executeStatement(input, options);
-      last = Buffer.byteLength(JSON.stringify(out.records ?? []));
+      largest = Math.max(largest, Buffer.byteLength(JSON.stringify(out.records ?? [])));
+      answers += 1;
       return out;
     },
     beginTransaction: (input, options) => inner.beginTransaction(input, options),
     commitTransaction: (input, options) => inner.commitTransaction(input, options),
     rollbackTransaction: (input, options) => inner.rollbackTransaction(input, options),
-    lastBytes: () => last,
+    reset: () => {
+      largest = 0;
+      answers = 0;
+    },
+    largest: () => ({ bytes: largest, answers }),
   };
 }
 
@@ -73,21 +83,19 @@ describe.skipIf(!TEST_DRIVERS.includes('data-api'))('read sizes on the Data API'
     await t.close();
   });
 
-  /** Bytes of `records` in the answer of `read`. */
+  /**
+   * Bytes of `records` in the largest answer of `read`'s statements; a read that never reached
+   * the measuring client fails here rather than passing on an earlier read's size.
+   */
   async function measure(read: () => Promise<unknown>): Promise<number> {
+    client.reset();
     await read();
-    return client.lastBytes();
+    const { bytes, answers } = client.largest();
+    expect(answers).toBeGreaterThan(0);
+    return bytes;
   }
 
-  async function answerBytes(taskId: string): Promise<number> {
-    const [row] = await t.db.query(
-      statement(
-        { n: 'int' },
-        sql`select answer_bytes as n from tasks where task_id = ${taskId}::uuid`,
-      ),
-    );
-    return row?.n ?? 0;
-  }
+  const answerBytes = (taskId: string) => answerBytesOf(t.db, taskId);
 
   it('counts at least the framing each shape of row has', async () => {
     const task = await queuedTask(t.db, { action: 'verify_site' });

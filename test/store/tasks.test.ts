@@ -28,6 +28,7 @@ import {
 import type { MessageRange, TaskRecord } from '#shared/store/types.ts';
 import { countingDb } from '#test/support/counting-db.ts';
 import {
+  answerBytesOf,
   becomeLeader,
   expireLease,
   forceTask,
@@ -45,14 +46,10 @@ describe.each(TEST_DRIVERS)('tasks on %s', (driver) => {
   describe('createTask', () => {
     it('refuses a subtask once its id would pass the parent row bound, writing nothing', async () => {
       const parent = await queuedTask(t.db);
-      const [row] = await t.db.query({
-        text: 'select answer_bytes as "bytes" from tasks where task_id = $1::uuid',
-        params: [{ type: 'uuid', value: parent.taskId }],
-        columns: { bytes: 'int' },
-      });
+      const bytes = await answerBytesOf(t.db, parent.taskId);
       // Fill the row with a result message so that exactly two more subtask ids fit.
       const room = TASK_BOUNDS.rowBytes - 2 * TASK_BOUNDS.subtaskIdBytes;
-      const fill = room - ((row?.bytes ?? 0) - 4) - 2;
+      const fill = room - (bytes - 4) - 2;
       await t.db.query({
         text: "update tasks set result_message = repeat('x', $2::int) where task_id = $1::uuid",
         params: [

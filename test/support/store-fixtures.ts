@@ -4,6 +4,17 @@ import { claimLease } from '#shared/store/lease.ts';
 import { createTask } from '#shared/store/tasks.ts';
 import type { NewTask, TaskRecord } from '#shared/store/types.ts';
 
+/** A task's stored answer size (`tasks.answer_bytes`, kept by the size trigger), 0 when it is gone. */
+export async function answerBytesOf(db: Db, taskId: string): Promise<number> {
+  const [row] = await db.query(
+    statement(
+      { n: 'int' },
+      sql`select answer_bytes as n from tasks where task_id = ${p.uuid(taskId)}::uuid`,
+    ),
+  );
+  return row?.n ?? 0;
+}
+
 /** Creates a queued top-level task with sensible defaults. */
 export async function queuedTask(db: Db, overrides: Partial<NewTask> = {}): Promise<TaskRecord> {
   const { task } = await createTask(db, {

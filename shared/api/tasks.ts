@@ -13,25 +13,7 @@ import { type BuildDataPage, buildDataRead, queryBuildData } from '../store/buil
 import { claimTasks, completeTasks } from '../store/queue.ts';
 import { purgeFinishedTasks } from '../store/retention.ts';
 import { runReadsTogether } from '../store/run.ts';
-import {
-  createTask,
-  getTask,
-  getTaskTree,
-  listMessagesOfTasks,
-  listSubtasks,
-  listTasks,
-  listTasksWithin,
-  type MessageBatch,
-  messageRanges,
-  retryTask,
-  rollUpResults,
-  type TaskPageWithin,
-  type TaskTree,
-  taskRead,
-  taskTreeRead,
-  terminateTask,
-  updateTask,
-} from '../store/tasks.ts';
+import * as taskStore from '../store/tasks.ts';
 import type {
   MessageRange,
   MessageRecord,
@@ -116,7 +98,7 @@ export async function createUserTask(
     ]);
   }
   bounds.nodeFilter(input.node_filter);
-  const { task, created } = await createTask(deps.db, {
+  const { task, created } = await taskStore.createTask(deps.db, {
     ...('task_id' in input && input.task_id ? { taskId: input.task_id } : {}),
     action: input.action,
     designRef: input.design_ref,
@@ -155,7 +137,7 @@ export async function createInternalTask(
   origin: Origin,
 ): Promise<{ task: TaskDict; created: boolean }> {
   bounds.nodeFilter(input.node_filter);
-  const { task, created } = await createTask(deps.db, {
+  const { task, created } = await taskStore.createTask(deps.db, {
     ...(input.task_id ? { taskId: input.task_id } : {}),
     action: input.action,
     designRef: input.design_ref ?? null,
@@ -201,7 +183,7 @@ export async function createSubtask(
   const epoch = requireEpoch(input.epoch, 'Creating a subtask');
   bounds.nodeFilter(input.node_filter);
   const requestKey = origin.requestKey ?? (input.task_id ? `subtask:${input.task_id}` : undefined);
-  const { task, created } = await createTask(deps.db, {
+  const { task, created } = await taskStore.createTask(deps.db, {
     ...(input.task_id ? { taskId: input.task_id } : {}),
     parentTaskId,
     action: input.action,
@@ -288,7 +270,7 @@ export async function listEveryTask(
   do {
     // The page of tasks and its first messages in one statement; a listing whose messages do not
     // fit that statement reads the rest in pages of their own.
-    const page: TaskPageWithin = await listTasksWithin(
+    const page: taskStore.TaskPageWithin = await taskStore.listTasksWithin(
       deps.db,
       { ...filter, ...(cursor ? { cursor } : {}) },
       { maxTasks: FULL_LIST_TASKS, maxBytes: FULL_LIST_BYTES },
@@ -296,15 +278,16 @@ export async function listEveryTask(
     );
     const messages = new Map<string, MessageRecord[]>();
     const embedded = new Map<string, number>();
-    const pending: MessageRange[] = messageRanges(page.tasks, EMBEDDED_MESSAGES);
+    const pending: MessageRange[] = taskStore.messageRanges(page.tasks, EMBEDDED_MESSAGES);
     // Messages are read only while the answer has room for them: a page may name far more
     // than one answer carries.
     let room = budget.left;
-    let first: MessageBatch | undefined = page.messages;
+    let first: taskStore.MessageBatch | undefined = page.messages;
     while (pending.length > 0 && room > 0) {
       const chunk = takeRanges(pending, FULL_LIST_MESSAGES);
       const batch =
-        first ?? (await listMessagesOfTasks(deps.db, chunk, { maxBytes: FULL_LIST_BYTES }));
+        first ??
+        (await taskStore.listMessagesOfTasks(deps.db, chunk, { maxBytes: FULL_LIST_BYTES }));
       first = undefined;
       const full = new Set<string>();
       for (const { taskId, ...message } of batch.messages) {
@@ -357,7 +340,7 @@ export async function listTaskPage(
   query: z.Parsed<typeof ListTasksQuerySchema>,
 ): Promise<{ tasks: TaskDict[]; nextCursor: string | null; limit: number }> {
   const limit = query.limit ?? DEFAULT_TASK_PAGE;
-  const page = await listTasks(deps.db, {
+  const page = await taskStore.listTasks(deps.db, {
     limit,
     ...(query.status ? { status: query.status } : {}),
     ...(query.action ? { action: query.action } : {}),
@@ -379,7 +362,7 @@ export async function listTaskSubtasks(
   which: SubtaskSelection,
   cursor?: string,
 ): Promise<TaskDict[] & { nextCursor: string | null }> {
-  const tasks = await listSubtasks(deps.db, taskId, which, { cursor });
+  const tasks = await taskStore.listSubtasks(deps.db, taskId, which, { cursor });
   return withMeta(
     tasks.map((task) => toTaskDict(task)),
     { nextCursor: tasks.nextCursor },
@@ -434,7 +417,7 @@ function withTruncation(dict: TaskDict, task: TaskWithMessages): TaskDict {
 }
 
 /** The tree answer's note when not every task of the tree fitted. */
-function treeTruncation(tree: TaskTree, rootTaskId: string): TaskDict['truncated'] {
+function treeTruncation(tree: taskStore.TaskTree, rootTaskId: string): TaskDict['truncated'] {
   if (tree.length >= tree.total) return undefined;
   return {
     tasks: {
@@ -469,10 +452,10 @@ export async function readTask(
     const [task, items] = options.builddata
       ? await runReadsTogether(
           deps.db,
-          taskRead(taskId),
+          taskStore.taskRead(taskId),
           buildDataRead({ taskIds: [taskId], ...EMBEDDED_BUILD_DATA }),
         )
-      : [await getTask(deps.db, taskId), undefined];
+      : [await taskStore.getTask(deps.db, taskId), undefined];
     const body = withTruncation(toTaskDict(task, task.messages), task);
     if (items) {
       const buildData = buildDataByTask([taskId], items);
@@ -487,14 +470,14 @@ export async function readTask(
   const [tree, items] = options.builddata
     ? await runReadsTogether(
         deps.db,
-        taskTreeRead(taskId, treeOptions),
+        taskStore.taskTreeRead(taskId, treeOptions),
         buildDataRead(
           options.layers === 0
             ? { taskIds: [taskId], ...EMBEDDED_BUILD_DATA }
             : { taskTree: { rootTaskId: taskId, layers: options.layers }, ...EMBEDDED_BUILD_DATA },
         ),
       )
-    : [await getTaskTree(deps.db, taskId, treeOptions), undefined];
+    : [await taskStore.getTaskTree(deps.db, taskId, treeOptions), undefined];
   const root = tree[0] as TreeTask;
   const errors = options.subtaskerrors ? subtaskErrors(tree) : undefined;
   const shown =
@@ -594,7 +577,7 @@ export async function changeTask(
     );
   }
   bounds.resultChange(input.result);
-  const task = await updateTask(deps.db, taskId, toChange(input), {
+  const task = await taskStore.updateTask(deps.db, taskId, toChange(input), {
     ...(condition.expectedVersion !== undefined
       ? { expectedVersion: condition.expectedVersion }
       : {}),
@@ -626,7 +609,7 @@ export async function terminate(
   taskId: string,
   options: { recursive: boolean; terminatedBy: string | null },
 ): Promise<TaskDict[] & { total: number }> {
-  const changed = await terminateTask(deps.db, taskId, options);
+  const changed = await taskStore.terminateTask(deps.db, taskId, options);
   for (const task of changed) recordFinished(deps, task);
   return announced(
     deps,
@@ -707,7 +690,7 @@ export async function rollUp(
   const neither = !input?.bubble && !input?.align;
   const bubble = neither ? {} : input?.bubble;
   const align = neither ? {} : input?.align;
-  const task = await rollUpResults(deps.db, taskId, {
+  const task = await taskStore.rollUpResults(deps.db, taskId, {
     epoch,
     bubble: bubble && { actionFilter: bubble.action_filter ?? undefined },
     align: align && {
@@ -729,7 +712,7 @@ export async function retry(
   input: { epoch?: number | undefined; max_attempts?: number | undefined },
   eventKey?: string,
 ): Promise<{ retried: boolean; task: TaskDict }> {
-  const outcome = await retryTask(deps.db, taskId, {
+  const outcome = await taskStore.retryTask(deps.db, taskId, {
     epoch: requireEpoch(input.epoch, 'A retry'),
     maxAttempts: input.max_attempts,
     ...(eventKey ? { eventKey } : {}),

@@ -51,12 +51,46 @@ interface Fixture {
 const GRAPHILE = 'graphile-worker';
 const PG_BOSS = 'pg-boss';
 
+/** What graphile-worker and pg-boss do in a case run against them, and how each variant is named. */
+interface PeerWork {
+  /** Operations in a run at scale 1 (the case's own count). */
+  readonly ops: number;
+  /**
+   * Absent: the peers enqueue that many jobs. Present: they drain that many seeded jobs, pg-boss
+   * `batch` per fetch, graphile-worker with its documented fast settings when `batched`.
+   */
+  readonly drain?: { readonly batch: number; readonly batched: boolean };
+  readonly graphileLabel: string;
+  readonly pgBossLabel: string;
+}
+
 /**
- * The store against graphile-worker and pg-boss: at least level with each, each peer's CPU that
- * of its own database's server processes.
+ * A case of the store against graphile-worker and pg-boss: the peers' variants after the case's
+ * own, the store at least level with each, each peer's CPU that of its own database's server
+ * processes. The case's `run` serves its own variants only.
  */
-function againstPeers(f: Fixture): Pick<CaseSpec, 'versus' | 'serverCpu'> {
+function againstPeers(f: Fixture, peers: PeerWork, own: CaseSpec): CaseSpec {
+  const { workers } = f.options;
+  const runPeer = (variant: string, n: number, meter: Meter) => {
+    const { drain } = peers;
+    if (variant === GRAPHILE) {
+      const { url } = f.peers.graphile;
+      return drain
+        ? graphileDrain(url, n, workers, drain.batched, meter)
+        : graphileEnqueue(url, n, workers, meter);
+    }
+    const { url } = f.peers.pgBoss;
+    return drain
+      ? pgBossDrain(url, n, workers, drain.batch, meter)
+      : pgBossEnqueue(url, n, workers, meter);
+  };
   return {
+    ...own,
+    variants: [
+      ...own.variants,
+      { id: GRAPHILE, label: peers.graphileLabel },
+      { id: PG_BOSS, label: peers.pgBossLabel },
+    ],
     versus: [
       { variant: 'store', over: GRAPHILE, atLeast: 1 },
       { variant: 'store', over: PG_BOSS, atLeast: 1 },
@@ -67,6 +101,11 @@ function againstPeers(f: Fixture): Pick<CaseSpec, 'versus' | 'serverCpu'> {
         : variant === PG_BOSS
           ? databaseCpu(f.peers.pgBoss.database)
           : undefined,
+    run(variant, scale, progress, meter) {
+      return variant === GRAPHILE || variant === PG_BOSS
+        ? runPeer(variant, scaled(peers.ops, scale), meter)
+        : own.run(variant, scale, progress, meter);
+    },
   };
 }
 
@@ -165,24 +204,22 @@ async function countCompleted(schema: BenchSchema): Promise<number> {
 }
 
 function createCase(f: Fixture): CaseSpec {
-  return {
+  const peers = {
+    ops: f.options.creates,
+    graphileLabel: 'graphile-worker addJob',
+    pgBossLabel: 'pg-boss send',
+  };
+  return againstPeers(f, peers, {
     id: 'create',
     label: `create task, 1 per call ×${f.options.workers}`,
     unit: 'tasks',
     variants: [
       { id: 'raw', label: 'raw INSERT … RETURNING task_id' },
       { id: 'store', label: 'store createTask' },
-      { id: GRAPHILE, label: 'graphile-worker addJob' },
-      { id: PG_BOSS, label: 'pg-boss send' },
     ],
     target: { variant: 'store', atLeast: 0.8, text: '≥ 0.8×' },
-    ...againstPeers(f),
     async run(variant, scale, progress, meter) {
       const n = scaled(f.options.creates, scale);
-      if (variant === GRAPHILE)
-        return graphileEnqueue(f.peers.graphile.url, n, f.options.workers, meter);
-      if (variant === PG_BOSS)
-        return pgBossEnqueue(f.peers.pgBoss.url, n, f.options.workers, meter);
       await truncate(f.schema);
       const op =
         variant === 'raw'
@@ -198,11 +235,17 @@ function createCase(f: Fixture): CaseSpec {
       const { elapsedMs, done } = await timedDrive(f, meter, n, op, (d) => progress(`${d}/${n}`));
       return { ops: done, elapsedMs };
     },
-  };
+  });
 }
 
 function claimCase(f: Fixture): CaseSpec {
-  return {
+  const peers = {
+    ops: f.options.claims,
+    drain: { batch: 1, batched: false },
+    graphileLabel: 'graphile-worker run(), concurrency ×workers',
+    pgBossLabel: 'pg-boss fetch + complete',
+  };
+  return againstPeers(f, peers, {
     id: 'claim-complete',
     label: `claim + complete, 1 per claim ×${f.options.workers}`,
     unit: 'tasks',
@@ -210,17 +253,10 @@ function claimCase(f: Fixture): CaseSpec {
       { id: 'raw', label: 'raw claim (SKIP LOCKED) + complete' },
       { id: 'store', label: 'store claimTasks(limit 1) + completeTasks([1])' },
       { id: 'store-update', label: 'store claimTasks(limit 1) + updateTask({epoch})' },
-      { id: GRAPHILE, label: 'graphile-worker run(), concurrency ×workers' },
-      { id: PG_BOSS, label: 'pg-boss fetch + complete' },
     ],
     target: { variant: 'store', atLeast: 0.85, text: '≥ 0.85×' },
-    ...againstPeers(f),
     async run(variant, scale, progress, meter) {
       const n = scaled(f.options.claims, scale);
-      if (variant === GRAPHILE)
-        return graphileDrain(f.peers.graphile.url, n, f.options.workers, false, meter);
-      if (variant === PG_BOSS)
-        return pgBossDrain(f.peers.pgBoss.url, n, f.options.workers, 1, meter);
       const claimAndComplete =
         variant === 'raw'
           ? async (w: number) => {
@@ -247,12 +283,18 @@ function claimCase(f: Fixture): CaseSpec {
             };
       return drainQueue(f, n, n * 2 + f.options.workers, claimAndComplete, progress, meter);
     },
-  };
+  });
 }
 
 function batchedClaimCase(f: Fixture): CaseSpec {
   const batch = f.options.claimBatch;
-  return {
+  const peers = {
+    ops: f.options.batchedClaims,
+    drain: { batch, batched: true },
+    graphileLabel: 'graphile-worker run(), local queue 500, batched completion',
+    pgBossLabel: `pg-boss fetch(batchSize ${batch}) + complete(ids)`,
+  };
+  return againstPeers(f, peers, {
     id: 'claim-batched',
     label: `claim ${batch} per statement + complete them ×${f.options.workers}`,
     unit: 'tasks',
@@ -260,21 +302,14 @@ function batchedClaimCase(f: Fixture): CaseSpec {
       { id: 'raw', label: `raw claim ${batch} + one UPDATE … = any($1)` },
       { id: 'raw-each', label: `raw claim ${batch} + ${batch} single completes` },
       { id: 'store', label: `store claimTasks(limit ${batch}) + completeTasks(${batch})` },
-      { id: GRAPHILE, label: 'graphile-worker run(), local queue 500, batched completion' },
-      { id: PG_BOSS, label: `pg-boss fetch(batchSize ${batch}) + complete(ids)` },
     ],
     target: { variant: 'store', atLeast: 0.8, text: '≥ 0.8×' },
-    ...againstPeers(f),
     note:
       "graphile-worker's batched drain uses its documented fast settings (a local queue of 500, " +
       `completions coalesced), so bigger fetches than the ${batch} per claim of raw, pg-boss and the ` +
       `store (${LIMITS.claim} is the most one claim takes)`,
     async run(variant, scale, progress, meter) {
       const n = scaled(f.options.batchedClaims, scale);
-      if (variant === GRAPHILE)
-        return graphileDrain(f.peers.graphile.url, n, f.options.workers, true, meter);
-      if (variant === PG_BOSS)
-        return pgBossDrain(f.peers.pgBoss.url, n, f.options.workers, batch, meter);
       const claimAndComplete = async (w: number) => {
         const client = f.raw[w] as pg.Client;
         if (variant === 'store') {
@@ -299,7 +334,7 @@ function batchedClaimCase(f: Fixture): CaseSpec {
       };
       return drainQueue(f, n, n + f.options.workers * 2, claimAndComplete, progress, meter);
     },
-  };
+  });
 }
 
 function appendCase(f: Fixture, size: 1 | 10): CaseSpec {

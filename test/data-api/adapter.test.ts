@@ -19,11 +19,10 @@ import { type Db, DbUnavailableError, SqlError, type TransactionalDb } from '#sh
 import { p, type Statement, sql, statement } from '#shared/db/sql.ts';
 import {
   type DataApiEmulator,
+  EMULATOR_SIGNING,
   type EmulatedDatabase,
   emulatedDatabase,
   startDataApiEmulator,
-  TEST_CREDENTIALS,
-  TEST_REGION,
   TEST_SECRET_ARN,
   testClusterArn,
 } from '#test/support/data-api-emulator/index.ts';
@@ -188,8 +187,7 @@ describe.skipIf(SKIP_SERVER)('the data-api adapter through the emulator', () => 
     const inputs: Record<string, unknown>[] = [];
     const real = createDataApiClient({
       endpoint: emulator.endpoint,
-      region: TEST_REGION,
-      credentials: TEST_CREDENTIALS,
+      ...EMULATOR_SIGNING,
     });
     const client: DataApiClient = {
       ...real,
@@ -399,8 +397,7 @@ describe.skipIf(SKIP_SERVER)('the data-api adapter through the emulator', () => 
     it('gives up at the client timeout without resending a statement that may have run', async () => {
       const client = createDataApiClient({
         endpoint: emulator.endpoint,
-        region: TEST_REGION,
-        credentials: TEST_CREDENTIALS,
+        ...EMULATOR_SIGNING,
         requestTimeoutMs: 150,
       });
       const impatient = createDataApiDb(dataApi.adapterOptions({ client, retry: FAST_RETRY }));

@@ -13,11 +13,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   type DataApiEmulator,
+  EMULATOR_SIGNING,
   type ManualClock,
   manualClock,
   startDataApiEmulator,
-  TEST_CREDENTIALS,
-  TEST_REGION,
   TEST_SECRET_ARN,
   testClusterArn,
 } from '#test/support/data-api-emulator/index.ts';
@@ -66,8 +65,7 @@ async function holdLock() {
 
 function newClient(endpoint?: string): RDSDataClient {
   return new RDSDataClient({
-    region: TEST_REGION,
-    credentials: TEST_CREDENTIALS,
+    ...EMULATOR_SIGNING,
     maxAttempts: 1,
     ...(endpoint ? { endpoint } : {}),
   });

@@ -10,19 +10,7 @@ import {
   ROW_FRAMING_BYTES,
   TASK_BOUNDS,
 } from '#shared/store/bounds.ts';
-import { postBuildData, queryBuildData } from '#shared/store/build-data.ts';
-import { appendMessages, listMessages } from '#shared/store/messages.ts';
-import {
-  createTask,
-  getTask,
-  getTaskTree,
-  listMessagesOfTasks,
-  listSubtasks,
-  listTasks,
-  listTasksWithin,
-  terminateTask,
-  updateTask,
-} from '#shared/store/tasks.ts';
+import * as store from '#test/support/store.ts';
 import { answerBytesOf, queuedTask } from '#test/support/store-fixtures.ts';
 import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
 
@@ -99,27 +87,27 @@ describe.skipIf(!TEST_DRIVERS.includes('data-api'))('read sizes on the Data API'
 
   it('counts at least the framing each shape of row has', async () => {
     const task = await queuedTask(t.db, { action: 'verify_site' });
-    const alone = await measure(() => getTask(db, task.taskId));
-    await appendMessages(
+    const alone = await measure(() => store.getTask(db, task.taskId));
+    await store.appendMessages(
       t.db,
       task.taskId,
       Array.from({ length: 500 }, () => tiny),
     );
-    const embedded = await measure(() => getTask(db, task.taskId));
+    const embedded = await measure(() => store.getTask(db, task.taskId));
     framing.embeddedMessage = (embedded - alone) / 500 - messageAnswerBytes(tiny);
-    const tree = await measure(() => getTaskTree(db, task.taskId, { layers: -1 }));
+    const tree = await measure(() => store.getTaskTree(db, task.taskId, { layers: -1 }));
     framing.treeMessage = (tree - alone) / 500 - messageAnswerBytes(tiny);
-    const page = await measure(() => listMessages(db, task.taskId, { after: 0, limit: 500 }));
+    const page = await measure(() => store.listMessages(db, task.taskId, { after: 0, limit: 500 }));
     framing.message = page / 500 - messageAnswerBytes(tiny);
     const ofTasks = await measure(() =>
-      listMessagesOfTasks(db, [{ taskId: task.taskId, from: 1, to: 500 }], {
+      store.listMessagesOfTasks(db, [{ taskId: task.taskId, from: 1, to: 500 }], {
         maxBytes: READ_BUDGET_BYTES,
       }),
     );
     framing.messageOfTasks = ofTasks / 500 - messageAnswerBytes(tiny);
     // The every-task listing's first statement: the task rows, then the message rows.
     const listed = await measure(() =>
-      listTasksWithin(
+      store.listTasksWithin(
         db,
         { status: 'queued', action: 'verify_site' },
         { maxTasks: 1, maxBytes: READ_BUDGET_BYTES },
@@ -127,7 +115,7 @@ describe.skipIf(!TEST_DRIVERS.includes('data-api'))('read sizes on the Data API'
       ),
     );
     const listedAlone = await measure(() =>
-      listTasksWithin(
+      store.listTasksWithin(
         db,
         { status: 'queued', action: 'verify_site' },
         { maxTasks: 1, maxBytes: READ_BUDGET_BYTES },
@@ -137,13 +125,14 @@ describe.skipIf(!TEST_DRIVERS.includes('data-api'))('read sizes on the Data API'
 
     const parent = await queuedTask(t.db);
     for (let i = 0; i < 20; i += 1) {
-      await createTask(t.db, { action: 'prepare_nodes', parentTaskId: parent.taskId });
+      await store.createTask(t.db, { action: 'prepare_nodes', parentTaskId: parent.taskId });
     }
-    const subtasks = await listSubtasks(t.db, parent.taskId, 'all');
+    const subtasks = await store.listSubtasks(t.db, parent.taskId, 'all');
     const child = await answerBytes(subtasks[0]?.taskId as string);
-    framing.task = (await measure(() => listSubtasks(db, parent.taskId, 'all'))) / 20 - child;
+    framing.task = (await measure(() => store.listSubtasks(db, parent.taskId, 'all'))) / 20 - child;
     framing.taskPage =
-      (await measure(() => listTasks(db, { parentTaskId: parent.taskId, limit: 20 }))) / 20 - child;
+      (await measure(() => store.listTasks(db, { parentTaskId: parent.taskId, limit: 20 }))) / 20 -
+      child;
 
     const item = {
       nodeName: 'framing-node',
@@ -152,9 +141,9 @@ describe.skipIf(!TEST_DRIVERS.includes('data-api'))('read sizes on the Data API'
       dataFormat: 'text/plain',
       dataElement: 'x'.repeat(120_000),
     };
-    await postBuildData(t.db, [item]);
+    await store.postBuildData(t.db, [item]);
     const chunks = await measure(() =>
-      queryBuildData(db, { nodeName: item.nodeName, verbosity: 2 }),
+      store.queryBuildData(db, { nodeName: item.nodeName, verbosity: 2 }),
     );
     // Ten chunk rows, each with the metadata; the payload once, as JSON text.
     framing.buildData =
@@ -176,7 +165,7 @@ describe.skipIf(!TEST_DRIVERS.includes('data-api'))('read sizes on the Data API'
   it('keeps every read within its budget when values escape six times over', async () => {
     const task = await queuedTask(t.db);
     for (let i = 0; i < 3; i += 1) {
-      await appendMessages(
+      await store.appendMessages(
         t.db,
         task.taskId,
         Array.from({ length: 10 }, () => ({ ...tiny, message: ctl(10_000) })),
@@ -184,15 +173,15 @@ describe.skipIf(!TEST_DRIVERS.includes('data-api'))('read sizes on the Data API'
     }
     const parent = await queuedTask(t.db);
     for (let i = 0; i < 24; i += 1) {
-      const { task: sub } = await createTask(t.db, {
+      const { task: sub } = await store.createTask(t.db, {
         action: 'prepare_nodes',
         parentTaskId: parent.taskId,
       });
-      await updateTask(t.db, sub.taskId, { result: { message: ctl(9_000) } });
-      await appendMessages(t.db, sub.taskId, [{ ...tiny, message: ctl(10_000) }]);
+      await store.updateTask(t.db, sub.taskId, { result: { message: ctl(9_000) } });
+      await store.appendMessages(t.db, sub.taskId, [{ ...tiny, message: ctl(10_000) }]);
     }
     for (let batch = 0; batch < 3; batch += 1) {
-      await postBuildData(
+      await store.postBuildData(
         t.db,
         Array.from({ length: 100 }, (_, i) => ({
           nodeName: 'escaped-node',
@@ -204,15 +193,15 @@ describe.skipIf(!TEST_DRIVERS.includes('data-api'))('read sizes on the Data API'
       );
     }
     const reads: [string, () => Promise<unknown>][] = [
-      ['a task', () => getTask(db, task.taskId)],
-      ['its messages', () => listMessages(db, task.taskId, { after: 0, limit: 1000 })],
-      ['a tree', () => getTaskTree(db, parent.taskId, { layers: -1 })],
-      ['subtasks', () => listSubtasks(db, parent.taskId, 'all')],
-      ['a page of tasks', () => listTasks(db, { limit: 1000 })],
+      ['a task', () => store.getTask(db, task.taskId)],
+      ['its messages', () => store.listMessages(db, task.taskId, { after: 0, limit: 1000 })],
+      ['a tree', () => store.getTaskTree(db, parent.taskId, { layers: -1 })],
+      ['subtasks', () => store.listSubtasks(db, parent.taskId, 'all')],
+      ['a page of tasks', () => store.listTasks(db, { limit: 1000 })],
       [
         'every task with messages',
         () =>
-          listTasksWithin(
+          store.listTasksWithin(
             db,
             {},
             { maxTasks: 500, maxBytes: 384 * 1024 },
@@ -222,18 +211,18 @@ describe.skipIf(!TEST_DRIVERS.includes('data-api'))('read sizes on the Data API'
       [
         'messages of tasks',
         () =>
-          listMessagesOfTasks(db, [{ taskId: task.taskId, from: 1, to: 30 }], {
+          store.listMessagesOfTasks(db, [{ taskId: task.taskId, from: 1, to: 30 }], {
             maxBytes: READ_BUDGET_BYTES,
           }),
       ],
-      ['build data', () => queryBuildData(db, { nodeName: 'escaped-node', verbosity: 1 })],
+      ['build data', () => store.queryBuildData(db, { nodeName: 'escaped-node', verbosity: 1 })],
       [
         'build data with payloads',
-        () => queryBuildData(db, { nodeName: 'escaped-node', verbosity: 2 }),
+        () => store.queryBuildData(db, { nodeName: 'escaped-node', verbosity: 2 }),
       ],
       [
         'a recursive terminate',
-        () => terminateTask(db, parent.taskId, { terminatedBy: 'tester', recursive: true }),
+        () => store.terminateTask(db, parent.taskId, { terminatedBy: 'tester', recursive: true }),
       ],
     ];
     for (const [name, read] of reads) {

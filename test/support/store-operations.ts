@@ -1,54 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { generateBootActionKey, newBootActionId } from '#shared/bootactions/key.ts';
 import type { Db } from '#shared/db/port.ts';
-import {
-  createBootActionContext,
-  getBootAction,
-  getBootActionContext,
-  listNodeBootActions,
-  reportBootAction,
-} from '#shared/store/boot-actions.ts';
-import { buildDataRead, postBuildData, queryBuildData } from '#shared/store/build-data.ts';
-import { checkDatabase } from '#shared/store/health.ts';
-import {
-  abdicateLease,
-  claimLease,
-  claimMaintenance,
-  readLease,
-  renewLease,
-} from '#shared/store/lease.ts';
-import { appendMessages, listMessages } from '#shared/store/messages.ts';
-import {
-  claimPendingEvents,
-  markEventsPublished,
-  purgePublishedEvents,
-  readEventsAfter,
-  releaseEventClaims,
-} from '#shared/store/outbox.ts';
-import {
-  claimTasks,
-  completeTasks,
-  readQueueHealth,
-  requeueStrandedTasks,
-} from '#shared/store/queue.ts';
-import { purgeFinishedTasks } from '#shared/store/retention.ts';
-import { runRead, runReadsTogether } from '#shared/store/run.ts';
-import {
-  createTask,
-  getTask,
-  getTaskTree,
-  listMessagesOfTasks,
-  listSubtasks,
-  listTasks,
-  listTasksWithin,
-  retryTask,
-  rollUpResults,
-  taskRead,
-  taskTreeRead,
-  terminateTask,
-  updateTask,
-} from '#shared/store/tasks.ts';
-import { readQueueFigures, readTaskMark } from '#shared/store/wait.ts';
+import * as store from '#test/support/store.ts';
 
 /**
  * Every store operation, once or more (one entry per shape of statement it can send), in an order
@@ -129,7 +82,7 @@ function bootActions() {
 
 /** A boot-action context of three fresh actions for the state's node, under its subtask. */
 const createBootContext: StoreOperation['run'] = (db, s) =>
-  createBootActionContext(
+  store.createBootActionContext(
     db,
     {
       nodeName: s.bootNode,
@@ -142,10 +95,12 @@ const createBootContext: StoreOperation['run'] = (db, s) =>
 
 /** A task the orchestrator made for itself under the state's lease (`s.internal`). */
 const createInternalTask: NonNullable<StoreOperation['setup']> = async (db, s) => {
-  s.internal = (await createTask(db, { action: 'identify_node', epoch: s.epoch })).task.taskId;
+  s.internal = (
+    await store.createTask(db, { action: 'identify_node', epoch: s.epoch })
+  ).task.taskId;
 };
 
-type Completion = Parameters<typeof completeTasks>[1]['tasks'][number];
+type Completion = Parameters<typeof store.completeTasks>[1]['tasks'][number];
 
 /**
  * The state's internal task completed with this result under the state's epoch: with an SQS
@@ -157,7 +112,7 @@ const completeInternal =
     options: { eventKey?: string; other?: boolean } = {},
   ): StoreOperation['run'] =>
   (db, s) =>
-    completeTasks(db, {
+    store.completeTasks(db, {
       epoch: s.epoch,
       ...(options.eventKey ? { eventKey: options.eventKey } : {}),
       tasks: [
@@ -169,19 +124,25 @@ const completeInternal =
 /** The node's report on the state's boot action, with its key. */
 const nodeReport =
   (
-    report: Omit<Parameters<typeof reportBootAction>[1], 'actionId' | 'identityKeyHash'>,
+    report: Omit<Parameters<typeof store.reportBootAction>[1], 'actionId' | 'identityKeyHash'>,
   ): StoreOperation['run'] =>
   (db, s) =>
-    reportBootAction(db, { actionId: s.bootActionId, identityKeyHash: s.bootKeyHash, ...report });
+    store.reportBootAction(db, {
+      actionId: s.bootActionId,
+      identityKeyHash: s.bootKeyHash,
+      ...report,
+    });
 
 export const STORE_OPERATIONS: readonly StoreOperation[] = [
-  op(claimLease, async (db, s) => {
-    s.epoch = (await claimLease(db, { instanceId: ME, graceSeconds: 600 })).epoch;
+  op(store.claimLease, async (db, s) => {
+    s.epoch = (await store.claimLease(db, { instanceId: ME, graceSeconds: 600 })).epoch;
   }),
-  op(renewLease, (db, s) => renewLease(db, { instanceId: ME, epoch: s.epoch, graceSeconds: 600 })),
-  op(readLease, (db) => readLease(db)),
-  op(createTask, async (db, s) => {
-    const created = await createTask(db, {
+  op(store.renewLease, (db, s) =>
+    store.renewLease(db, { instanceId: ME, epoch: s.epoch, graceSeconds: 600 }),
+  ),
+  op(store.readLease, (db) => store.readLease(db)),
+  op(store.createTask, async (db, s) => {
+    const created = await store.createTask(db, {
       action: 'deploy_nodes',
       status: 'queued',
       designRef: 'https://designs.example.com/site.yaml',
@@ -189,17 +150,18 @@ export const STORE_OPERATIONS: readonly StoreOperation[] = [
     s.task = created.task.taskId;
   }),
   op(
-    createTask,
-    (db) => createTask(db, { action: 'deploy_nodes', status: 'queued', requestKey: 'k1' }),
+    store.createTask,
+    (db) => store.createTask(db, { action: 'deploy_nodes', status: 'queued', requestKey: 'k1' }),
     {
       variant: 'idempotent replay',
-      setup: (db) => createTask(db, { action: 'deploy_nodes', status: 'queued', requestKey: 'k1' }),
+      setup: (db) =>
+        store.createTask(db, { action: 'deploy_nodes', status: 'queued', requestKey: 'k1' }),
     },
   ),
   op(
-    createTask,
+    store.createTask,
     async (db, s) => {
-      const created = await createTask(db, {
+      const created = await store.createTask(db, {
         action: 'deploy_node',
         parentTaskId: s.task,
         epoch: s.epoch,
@@ -208,73 +170,100 @@ export const STORE_OPERATIONS: readonly StoreOperation[] = [
     },
     { variant: 'subtask of a parent' },
   ),
-  op(createTask, (db, s) => createTask(db, { action: 'identify_node', epoch: s.epoch }), {
-    variant: 'internal',
+  op(
+    store.createTask,
+    (db, s) => store.createTask(db, { action: 'identify_node', epoch: s.epoch }),
+    {
+      variant: 'internal',
+    },
+  ),
+  op(store.getTask, (db, s) => store.getTask(db, s.task)),
+  op(store.getTaskTree, (db, s) => store.getTaskTree(db, s.task, { layers: -1 }), {
+    variant: 'layers -1',
   }),
-  op(getTask, (db, s) => getTask(db, s.task)),
-  op(getTaskTree, (db, s) => getTaskTree(db, s.task, { layers: -1 }), { variant: 'layers -1' }),
-  op(listTasks, (db) => listTasks(db, { limit: 50, status: 'queued' })),
-  op(listSubtasks, (db, s) => listSubtasks(db, s.task, 'all')),
-  op(listTasksWithin, (db) => listTasksWithin(db, {}, { maxTasks: 500, maxBytes: 384 * 1024 })),
-  op(claimTasks, (db, s) => claimTasks(db, { instanceId: ME, epoch: s.epoch, limit: 1 }), {
-    variant: 'limit 1',
-  }),
-  op(claimTasks, (db, s) => claimTasks(db, { instanceId: ME, epoch: s.epoch, limit: 20 }), {
-    variant: 'limit 20',
-  }),
-  op(completeTasks, completeInternal({ status: 'success', addSuccesses: ['n1'] }), {
+  op(store.listTasks, (db) => store.listTasks(db, { limit: 50, status: 'queued' })),
+  op(store.listSubtasks, (db, s) => store.listSubtasks(db, s.task, 'all')),
+  op(store.listTasksWithin, (db) =>
+    store.listTasksWithin(db, {}, { maxTasks: 500, maxBytes: 384 * 1024 }),
+  ),
+  op(
+    store.claimTasks,
+    (db, s) => store.claimTasks(db, { instanceId: ME, epoch: s.epoch, limit: 1 }),
+    {
+      variant: 'limit 1',
+    },
+  ),
+  op(
+    store.claimTasks,
+    (db, s) => store.claimTasks(db, { instanceId: ME, epoch: s.epoch, limit: 20 }),
+    {
+      variant: 'limit 20',
+    },
+  ),
+  op(store.completeTasks, completeInternal({ status: 'success', addSuccesses: ['n1'] }), {
     setup: createInternalTask,
   }),
-  op(completeTasks, completeInternal({ status: 'success' }, { eventKey: 'sqs-complete-1' }), {
+  op(store.completeTasks, completeInternal({ status: 'success' }, { eventKey: 'sqs-complete-1' }), {
     variant: 'event key',
     setup: createInternalTask,
   }),
   op(
-    completeTasks,
+    store.completeTasks,
     completeInternal({ status: 'success', addSuccesses: ['n1'] }, { other: true }),
     {
       variant: 'batch',
       setup: async (db, s) => {
         await createInternalTask(db, s);
-        s.other = (await createTask(db, { action: 'identify_node', epoch: s.epoch })).task.taskId;
+        s.other = (
+          await store.createTask(db, { action: 'identify_node', epoch: s.epoch })
+        ).task.taskId;
       },
     },
   ),
-  op(appendMessages, (db, s) => appendMessages(db, s.task, [MSG]), { variant: '1' }),
+  op(store.appendMessages, (db, s) => store.appendMessages(db, s.task, [MSG]), { variant: '1' }),
   op(
-    appendMessages,
+    store.appendMessages,
     (db, s) =>
-      appendMessages(
+      store.appendMessages(
         db,
         s.task,
         Array.from({ length: 10 }, (_, i) => ({ ...MSG, message: `m${i}`, error: i === 3 })),
       ),
     { variant: '10' },
   ),
-  op(appendMessages, (db, s) => appendMessages(db, s.task, [MSG], { epoch: s.epoch }), {
+  op(store.appendMessages, (db, s) => store.appendMessages(db, s.task, [MSG], { epoch: s.epoch }), {
     variant: 'fenced',
   }),
-  op(appendMessages, (db, s) => appendMessages(db, s.task, [{ ...MSG, idempotencyKey: 'm1' }]), {
-    variant: 'replay by key',
-    setup: (db, s) => appendMessages(db, s.task, [{ ...MSG, idempotencyKey: 'm1' }]),
-  }),
-  op(listMessages, (db, s) => listMessages(db, s.task, { after: 0, limit: 100 })),
-  op(listMessagesOfTasks, (db, s) =>
-    listMessagesOfTasks(db, [{ taskId: s.task, from: 1, to: 20 }], { maxBytes: 384 * 1024 }),
-  ),
-  op(readTaskMark, (db, s) => readTaskMark(db, s.task)),
   op(
-    updateTask,
-    (db, s) => updateTask(db, s.task, { result: { addSuccesses: ['n1'] } }, { epoch: s.epoch }),
+    store.appendMessages,
+    (db, s) => store.appendMessages(db, s.task, [{ ...MSG, idempotencyKey: 'm1' }]),
+    {
+      variant: 'replay by key',
+      setup: (db, s) => store.appendMessages(db, s.task, [{ ...MSG, idempotencyKey: 'm1' }]),
+    },
+  ),
+  op(store.listMessages, (db, s) => store.listMessages(db, s.task, { after: 0, limit: 100 })),
+  op(store.listMessagesOfTasks, (db, s) =>
+    store.listMessagesOfTasks(db, [{ taskId: s.task, from: 1, to: 20 }], { maxBytes: 384 * 1024 }),
+  ),
+  op(store.readTaskMark, (db, s) => store.readTaskMark(db, s.task)),
+  op(
+    store.updateTask,
+    (db, s) =>
+      store.updateTask(db, s.task, { result: { addSuccesses: ['n1'] } }, { epoch: s.epoch }),
     { variant: 'result, fenced' },
   ),
-  op(updateTask, (db, s) => updateTask(db, s.sub, { status: 'running' }, { epoch: s.epoch }), {
-    variant: 'status, fenced',
-  }),
   op(
-    updateTask,
+    store.updateTask,
+    (db, s) => store.updateTask(db, s.sub, { status: 'running' }, { epoch: s.epoch }),
+    {
+      variant: 'status, fenced',
+    },
+  ),
+  op(
+    store.updateTask,
     (db, s) =>
-      updateTask(
+      store.updateTask(
         db,
         s.sub,
         { status: 'complete', result: { status: 'failure', addFailures: ['n2'] } },
@@ -282,18 +271,18 @@ export const STORE_OPERATIONS: readonly StoreOperation[] = [
       ),
     { variant: 'subtask complete' },
   ),
-  op(retryTask, (db, s) => retryTask(db, s.sub, { epoch: s.epoch, maxAttempts: 3 })),
-  op(rollUpResults, (db, s) =>
-    rollUpResults(db, s.task, {
+  op(store.retryTask, (db, s) => store.retryTask(db, s.sub, { epoch: s.epoch, maxAttempts: 3 })),
+  op(store.rollUpResults, (db, s) =>
+    store.rollUpResults(db, s.task, {
       bubble: { actionFilter: 'deploy_node' },
       align: {},
       epoch: s.epoch,
     }),
   ),
   op(
-    postBuildData,
+    store.postBuildData,
     (db, s) =>
-      postBuildData(db, [
+      store.postBuildData(db, [
         {
           nodeName: s.node,
           taskId: s.task,
@@ -305,9 +294,9 @@ export const STORE_OPERATIONS: readonly StoreOperation[] = [
     { variant: '1' },
   ),
   op(
-    postBuildData,
+    store.postBuildData,
     (db, s) =>
-      postBuildData(
+      store.postBuildData(
         db,
         [
           {
@@ -323,51 +312,55 @@ export const STORE_OPERATIONS: readonly StoreOperation[] = [
     { variant: 'fenced' },
   ),
   op(
-    queryBuildData,
-    (db, s) => queryBuildData(db, { nodeName: s.node, latest: true, verbosity: 1 }),
+    store.queryBuildData,
+    (db, s) => store.queryBuildData(db, { nodeName: s.node, latest: true, verbosity: 1 }),
     {
       variant: 'latest, verbosity 1',
     },
   ),
-  op(queryBuildData, (db, s) => queryBuildData(db, { nodeName: s.node, verbosity: 2 }), {
-    variant: 'node, verbosity 2',
-  }),
   op(
-    queryBuildData,
-    (db, s) => queryBuildData(db, { nodeName: s.node, taskId: s.task, verbosity: 1 }),
+    store.queryBuildData,
+    (db, s) => store.queryBuildData(db, { nodeName: s.node, verbosity: 2 }),
+    {
+      variant: 'node, verbosity 2',
+    },
+  ),
+  op(
+    store.queryBuildData,
+    (db, s) => store.queryBuildData(db, { nodeName: s.node, taskId: s.task, verbosity: 1 }),
     { variant: 'node and task' },
   ),
   op(
-    runReadsTogether,
+    store.runReadsTogether,
     (db, s) =>
-      runReadsTogether(
+      store.runReadsTogether(
         db,
-        taskRead(s.task),
-        buildDataRead({ taskIds: [s.task], verbosity: 2, limit: 10_000 }),
+        store.taskRead(s.task),
+        store.buildDataRead({ taskIds: [s.task], verbosity: 2, limit: 10_000 }),
       ),
     { variant: 'a task and its build data' },
   ),
   op(
-    runReadsTogether,
+    store.runReadsTogether,
     (db, s) =>
-      runReadsTogether(
+      store.runReadsTogether(
         db,
-        taskTreeRead(s.task, { layers: -1 }),
-        buildDataRead({ taskTree: { rootTaskId: s.task, layers: -1 }, verbosity: 2 }),
+        store.taskTreeRead(s.task, { layers: -1 }),
+        store.buildDataRead({ taskTree: { rootTaskId: s.task, layers: -1 }, verbosity: 2 }),
       ),
     { variant: 'a task tree and its build data' },
   ),
-  op(runRead, (db, s) => runRead(db, taskRead(s.task)), { variant: 'one read' }),
-  op(createBootActionContext, createBootContext),
+  op(store.runRead, (db, s) => store.runRead(db, store.taskRead(s.task)), { variant: 'one read' }),
+  op(store.createBootActionContext, createBootContext),
   // The same node again: its context and actions are replaced.
-  op(createBootActionContext, createBootContext, { variant: 'replacing' }),
-  op(listNodeBootActions, async (db, s) => {
-    s.bootActionId = (await listNodeBootActions(db, s.bootNode))[0]?.actionId ?? '';
+  op(store.createBootActionContext, createBootContext, { variant: 'replacing' }),
+  op(store.listNodeBootActions, async (db, s) => {
+    s.bootActionId = (await store.listNodeBootActions(db, s.bootNode))[0]?.actionId ?? '';
   }),
-  op(getBootActionContext, (db, s) => getBootActionContext(db, s.bootNode)),
-  op(getBootAction, (db, s) => getBootAction(db, s.bootActionId)),
+  op(store.getBootActionContext, (db, s) => store.getBootActionContext(db, s.bootNode)),
+  op(store.getBootAction, (db, s) => store.getBootAction(db, s.bootActionId)),
   op(
-    reportBootAction,
+    store.reportBootAction,
     nodeReport({
       details: [
         { message: 'a', error: false },
@@ -377,29 +370,45 @@ export const STORE_OPERATIONS: readonly StoreOperation[] = [
     { variant: 'details' },
   ),
   op(
-    reportBootAction,
+    store.reportBootAction,
     nodeReport({ status: 'success', details: [{ message: 'done', error: false }] }),
     { variant: 'final' },
   ),
-  op(terminateTask, (db, s) => terminateTask(db, s.task, { terminatedBy: ME, recursive: true }), {
-    variant: 'recursive',
-  }),
-  op(requeueStrandedTasks, (db, s) => requeueStrandedTasks(db, { epoch: s.epoch, limit: 100 })),
-  op(requeueStrandedTasks, (db) => requeueStrandedTasks(db, { limit: 100 }), {
+  op(
+    store.terminateTask,
+    (db, s) => store.terminateTask(db, s.task, { terminatedBy: ME, recursive: true }),
+    {
+      variant: 'recursive',
+    },
+  ),
+  op(store.requeueStrandedTasks, (db, s) =>
+    store.requeueStrandedTasks(db, { epoch: s.epoch, limit: 100 }),
+  ),
+  op(store.requeueStrandedTasks, (db) => store.requeueStrandedTasks(db, { limit: 100 }), {
     variant: 'schedule',
   }),
-  op(purgeFinishedTasks, (db) => purgeFinishedTasks(db, { olderThanDays: 1, batchSize: 100 })),
-  op(claimPendingEvents, async (db, s) => {
-    const events = await claimPendingEvents(db, { limit: 10, claimSeconds: 60 });
+  op(store.purgeFinishedTasks, (db) =>
+    store.purgeFinishedTasks(db, { olderThanDays: 1, batchSize: 100 }),
+  ),
+  op(store.claimPendingEvents, async (db, s) => {
+    const events = await store.claimPendingEvents(db, { limit: 10, claimSeconds: 60 });
     s.eventIds = events.map((e) => e.eventId);
   }),
-  op(releaseEventClaims, (db, s) => releaseEventClaims(db, s.eventIds)),
-  op(markEventsPublished, (db, s) => markEventsPublished(db, s.eventIds)),
-  op(readEventsAfter, (db) => readEventsAfter(db, 0, 100)),
-  op(purgePublishedEvents, (db) => purgePublishedEvents(db, { keepSeconds: 3_600, limit: 100 })),
-  op(readQueueFigures, (db) => readQueueFigures(db, { defaultSeconds: 3_600, boundsSeconds: {} })),
-  op(readQueueHealth, (db) => readQueueHealth(db, { staleAfterSeconds: 60, listLimit: 10 })),
-  op(claimMaintenance, (db) => claimMaintenance(db, { job: 'retention', intervalSeconds: 60 })),
-  op(checkDatabase, (db) => checkDatabase(db), { variant: 'health' }),
-  op(abdicateLease, (db, s) => abdicateLease(db, { instanceId: ME, epoch: s.epoch })),
+  op(store.releaseEventClaims, (db, s) => store.releaseEventClaims(db, s.eventIds)),
+  op(store.markEventsPublished, (db, s) => store.markEventsPublished(db, s.eventIds)),
+  op(store.readEventsAfter, (db) => store.readEventsAfter(db, 0, 100)),
+  op(store.purgePublishedEvents, (db) =>
+    store.purgePublishedEvents(db, { keepSeconds: 3_600, limit: 100 }),
+  ),
+  op(store.readQueueFigures, (db) =>
+    store.readQueueFigures(db, { defaultSeconds: 3_600, boundsSeconds: {} }),
+  ),
+  op(store.readQueueHealth, (db) =>
+    store.readQueueHealth(db, { staleAfterSeconds: 60, listLimit: 10 }),
+  ),
+  op(store.claimMaintenance, (db) =>
+    store.claimMaintenance(db, { job: 'retention', intervalSeconds: 60 }),
+  ),
+  op(store.checkDatabase, (db) => store.checkDatabase(db), { variant: 'health' }),
+  op(store.abdicateLease, (db, s) => store.abdicateLease(db, { instanceId: ME, epoch: s.epoch })),
 ];

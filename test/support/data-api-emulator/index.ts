@@ -38,6 +38,9 @@ export const TEST_SECRET_ARN = `arn:aws:secretsmanager:${TEST_REGION}:${ACCOUNT}
 /** Dummy credentials: the emulator accepts any SigV4 signature. */
 export const TEST_CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'emulator' };
 
+/** What a client of the emulator signs with (beside its endpoint): the tests' region and dummy keys. */
+export const EMULATOR_SIGNING = { region: TEST_REGION, credentials: TEST_CREDENTIALS } as const;
+
 const TEST_SECRETS = { [TEST_SECRET_ARN]: { username: 'postgres' } };
 
 let shared: { emulator: Promise<DataApiEmulator>; users: number } | undefined;
@@ -143,8 +146,7 @@ function clusterOn(
     secretArn: TEST_SECRET_ARN,
     database,
     endpoint: emulator.endpoint,
-    region: TEST_REGION,
-    credentials: TEST_CREDENTIALS,
+    ...EMULATOR_SIGNING,
     ...overrides,
   });
   return {

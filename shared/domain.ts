@@ -44,10 +44,8 @@ export const RESULT_STATUSES = [
 ] as const;
 export type ResultStatus = (typeof RESULT_STATUSES)[number];
 
-/** Every orchestrator action Drydock knows (37). */
-export const ACTIONS = [
-  // orchestrator
-  'noop',
+/** Actions a caller may create as a top-level task through `POST /tasks` (Drydock's list). */
+export const USER_ACTIONS = [
   'validate_design',
   'verify_site',
   'prepare_site',
@@ -55,8 +53,15 @@ export const ACTIONS = [
   'prepare_nodes',
   'deploy_nodes',
   'destroy_nodes',
-  'bootaction_report',
   'relabel_nodes',
+] as const;
+
+/** Every orchestrator action Drydock knows (37). */
+export const ACTIONS = [
+  // orchestrator: the callers' actions, and two only the orchestrator creates
+  'noop',
+  ...USER_ACTIONS,
+  'bootaction_report',
   // out-of-band driver
   'validate_oob_services',
   'config_node_pxe',
@@ -90,18 +95,6 @@ export const ACTIONS = [
   'relabel_node',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
-
-/** Actions a caller may create as a top-level task through `POST /tasks` (Drydock's list). */
-export const USER_ACTIONS = [
-  'validate_design',
-  'verify_site',
-  'prepare_site',
-  'verify_nodes',
-  'prepare_nodes',
-  'deploy_nodes',
-  'destroy_nodes',
-  'relabel_nodes',
-] as const satisfies readonly Action[];
 
 /** Whether a caller may create a top-level task of this action (`POST /tasks` without an epoch). */
 export function isUserAction(action: string): action is (typeof USER_ACTIONS)[number] {

@@ -10,10 +10,19 @@ export abstract class AppError extends Error {
   readonly retry: boolean = false;
 }
 
+/**
+ * The base of each error class: its name and its status. The name is written out, not read from
+ * the class, because the Lambda bundles are minified (class names do not survive).
+ */
+function withStatus<S extends number>(name: string, status: S) {
+  return class extends AppError {
+    override readonly name: string = name;
+    readonly status = status;
+  };
+}
+
 /** 400: the request is malformed or violates the schema. */
-export class ValidationError extends AppError {
-  override readonly name = 'ValidationError';
-  readonly status = 400;
+export class ValidationError extends withStatus('ValidationError', 400) {
   /** Problems by JSON path, e.g. `[{ path: 'action', message: 'Invalid option' }]`. */
   readonly issues: readonly { path: string; message: string }[];
 
@@ -28,27 +37,16 @@ export class ValidationError extends AppError {
 }
 
 /** 401: the caller did not authenticate (no token, or one that is not valid). */
-export class UnauthorizedError extends AppError {
-  override readonly name = 'UnauthorizedError';
-  readonly status = 401;
-}
+export class UnauthorizedError extends withStatus('UnauthorizedError', 401) {}
 
 /** 403: the caller is authenticated but not allowed to do this. */
-export class ForbiddenError extends AppError {
-  override readonly name = 'ForbiddenError';
-  readonly status = 403;
-}
+export class ForbiddenError extends withStatus('ForbiddenError', 403) {}
 
 /** 404: the task (or other resource) does not exist. */
-export class NotFoundError extends AppError {
-  override readonly name = 'NotFoundError';
-  readonly status = 404;
-}
+export class NotFoundError extends withStatus('NotFoundError', 404) {}
 
 /** 405: the path exists, not with this method; `allow` lists the methods it takes. */
-export class MethodNotAllowedError extends AppError {
-  override readonly name = 'MethodNotAllowedError';
-  readonly status = 405;
+export class MethodNotAllowedError extends withStatus('MethodNotAllowedError', 405) {
   readonly allow: readonly string[];
 
   constructor(allow: readonly string[], message: string) {
@@ -58,10 +56,7 @@ export class MethodNotAllowedError extends AppError {
 }
 
 /** 409: the change conflicts with the current state (stale version, refused transition, duplicate). */
-export class ConflictError extends AppError {
-  override readonly name: string = 'ConflictError';
-  readonly status = 409;
-}
+export class ConflictError extends withStatus('ConflictError', 409) {}
 
 /** 409: a retry past its `max_attempts` (Drydock's `MaxRetriesReached`); the task says so too. */
 export class MaxRetriesReachedError extends ConflictError {
@@ -69,22 +64,13 @@ export class MaxRetriesReachedError extends ConflictError {
 }
 
 /** 422: the request is well formed but cannot be applied (an idempotency key replayed with another body). */
-export class UnprocessableError extends AppError {
-  override readonly name = 'UnprocessableError';
-  readonly status = 422;
-}
+export class UnprocessableError extends withStatus('UnprocessableError', 422) {}
 
 /** 428: a write that must be conditional came without its precondition (If-Match or a lease epoch). */
-export class PreconditionRequiredError extends AppError {
-  override readonly name = 'PreconditionRequiredError';
-  readonly status = 428;
-}
+export class PreconditionRequiredError extends withStatus('PreconditionRequiredError', 428) {}
 
 /** 412: a precondition of the write does not hold (the caller is not the current lease holder). */
-export class PreconditionFailedError extends AppError {
-  override readonly name: string = 'PreconditionFailedError';
-  readonly status = 412;
-}
+export class PreconditionFailedError extends withStatus('PreconditionFailedError', 412) {}
 
 /** 412: the write carried a lease epoch that is no longer current (fenced). */
 export class LeaseLostError extends PreconditionFailedError {
@@ -92,21 +78,13 @@ export class LeaseLostError extends PreconditionFailedError {
 }
 
 /** 413: the request body or one of its values is larger than the service accepts. */
-export class PayloadTooLargeError extends AppError {
-  override readonly name = 'PayloadTooLargeError';
-  readonly status = 413;
-}
+export class PayloadTooLargeError extends withStatus('PayloadTooLargeError', 413) {}
 
 /** 415: the request body is in an encoding or media type the service does not take. */
-export class UnsupportedMediaTypeError extends AppError {
-  override readonly name = 'UnsupportedMediaTypeError';
-  readonly status = 415;
-}
+export class UnsupportedMediaTypeError extends withStatus('UnsupportedMediaTypeError', 415) {}
 
 /** 503: the database (or another dependency) is unreachable; retrying later may succeed. */
-export class UnavailableError extends AppError {
-  override readonly name: string = 'UnavailableError';
-  readonly status = 503;
+export class UnavailableError extends withStatus('UnavailableError', 503) {
   override readonly retry = true;
 }
 

@@ -9,22 +9,16 @@ import type { ValidationStatus } from './validation.ts';
  * What the service asks of a design's bytes. The bytes (not text) cross to the worker: decoding
  * and hashing megabytes is work for it too, not for the request thread.
  */
-export type AnalysisRequest =
-  | { kind: 'validate'; bytes: Uint8Array; settings: AnalysisSettings }
+export type AnalysisRequest = { bytes: Uint8Array; settings: AnalysisSettings } & (
+  | { kind: 'validate' }
   | {
       kind: 'resolve';
-      bytes: Uint8Array;
-      settings: AnalysisSettings;
       /** The answer's fields known before parsing (reference, size, cache). */
       head: Record<string, unknown>;
     }
-  | {
-      kind: 'nodes';
-      bytes: Uint8Array;
-      settings: AnalysisSettings;
-      nodeFilter: NodeFilterSet | null;
-    }
-  | { kind: 'bootactions'; bytes: Uint8Array; settings: AnalysisSettings; nodeName: string };
+  | { kind: 'nodes'; nodeFilter: NodeFilterSet | null }
+  | { kind: 'bootactions'; nodeName: string }
+);
 
 /** The answer to each kind of request: small, so handing it back between threads is cheap. */
 export type AnalysisResult =

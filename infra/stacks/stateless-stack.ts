@@ -53,48 +53,49 @@ const SCHEDULE_TIMEOUT = Duration.seconds(55);
 /** A fresh cluster may still be resuming or creating its database; migrations get room. */
 const MIGRATION_TIMEOUT = Duration.minutes(10);
 
+type EntryName = keyof typeof FUNCTION_ENTRIES;
+
+/** A Lambda function of the service: its entry file and the export it runs. */
+export interface FunctionSpec {
+  readonly entry: EntryName;
+  readonly handler: string;
+}
+
 /**
- * The service's Lambda functions: an entry file and the export it runs. An entry that serves HTTP
- * and consumes a queue (or the schedule) exports one handler per event source, and each source gets
- * its own function, so timeouts, concurrency and alarms fit the source.
+ * The functions that consume a queue or the schedule. Their entry also serves HTTP (or the
+ * migration trigger) as a function of the entry's own name, and exports one handler per event
+ * source; each source gets its own function, so timeouts, concurrency and alarms fit the source.
  */
-export const FUNCTION_SPECS = {
-  tasks: { entry: 'tasks', handler: 'handler', id: 'Tasks' },
-  taskEvents: { entry: 'tasks', handler: 'sqsHandler', id: 'TaskEvents' },
-  messages: { entry: 'messages', handler: 'handler', id: 'Messages' },
-  messageEvents: { entry: 'messages', handler: 'sqsHandler', id: 'MessageEvents' },
-  buildData: { entry: 'buildData', handler: 'handler', id: 'BuildData' },
-  buildDataEvents: { entry: 'buildData', handler: 'sqsHandler', id: 'BuildDataEvents' },
-  leader: { entry: 'leader', handler: 'handler', id: 'Leader' },
-  leaseSchedule: { entry: 'leader', handler: 'scheduledHandler', id: 'LeaseSchedule' },
-  migrate: { entry: 'migrate', handler: 'handler', id: 'Migrate' },
-  health: { entry: 'health', handler: 'handler', id: 'Health' },
-  design: { entry: 'design', handler: 'handler', id: 'Design' },
-  bootActions: { entry: 'bootActions', handler: 'handler', id: 'BootActions' },
-  bootActionNodes: { entry: 'bootActionNodes', handler: 'handler', id: 'BootActionNodes' },
-} as const satisfies Record<
-  string,
-  { entry: keyof typeof FUNCTION_ENTRIES; handler: string; id: string }
->;
+const EVENT_FUNCTIONS = {
+  taskEvents: { entry: 'tasks', handler: 'sqsHandler' },
+  messageEvents: { entry: 'messages', handler: 'sqsHandler' },
+  buildDataEvents: { entry: 'buildData', handler: 'sqsHandler' },
+  leaseSchedule: { entry: 'leader', handler: 'scheduledHandler' },
+} as const satisfies Record<string, FunctionSpec>;
 
-/** A key of {@link FUNCTION_SPECS}. */
-export type FunctionName = keyof typeof FUNCTION_SPECS;
+/** A function's name: an entry's (its `handler` export) or an event source's. */
+export type FunctionName = EntryName | keyof typeof EVENT_FUNCTIONS;
 
-/** The functions that read or write the database (all but design resolution). */
-export const DATABASE_FUNCTIONS: readonly FunctionName[] = [
-  'tasks',
-  'taskEvents',
-  'messages',
-  'messageEvents',
-  'buildData',
-  'buildDataEvents',
-  'leader',
-  'leaseSchedule',
-  'migrate',
-  'health',
-  'bootActions',
-  'bootActionNodes',
-];
+/** The service's Lambda functions: each entry's `handler`, named as the entry, and the event functions. */
+export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
+  ...(Object.fromEntries(
+    (Object.keys(FUNCTION_ENTRIES) as EntryName[]).map((entry) => [
+      entry,
+      { entry, handler: 'handler' },
+    ]),
+  ) as Record<EntryName, FunctionSpec>),
+  ...EVENT_FUNCTIONS,
+};
+
+/** A function's construct id: its name capitalised (`taskEvents` is `TaskEvents`). */
+export function constructIdOf(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+/** The functions that read or write the database: all but design resolution. */
+export const DATABASE_FUNCTIONS: readonly FunctionName[] = (
+  Object.keys(FUNCTION_SPECS) as FunctionName[]
+).filter((name) => name !== 'design');
 
 /**
  * Throttling of the node-facing boot-action API, its own and apart from the orchestrators' API:
@@ -275,7 +276,7 @@ export class StatelessStack extends Stack {
       (Object.keys(FUNCTION_SPECS) as FunctionName[]).map((name) => {
         const spec = FUNCTION_SPECS[name];
         const { description, environment, timeout, memorySize } = settings[name];
-        const fn = new ServiceFunction(this, spec.id, {
+        const fn = new ServiceFunction(this, constructIdOf(name), {
           entry: FUNCTION_ENTRIES[spec.entry],
           handler: spec.handler,
           description: `${config.prefix}: ${description}`,
@@ -853,7 +854,7 @@ export class StatelessStack extends Stack {
     const all: [string, ServiceFunction][] = Object.entries(functions);
     if (this.keystoneAuthorizer) all.push(['keystoneAuthorizer', this.keystoneAuthorizer]);
     for (const [name, fn] of all) {
-      const alarm = new cloudwatch.Alarm(this, `${capitalize(name)}Errors`, {
+      const alarm = new cloudwatch.Alarm(this, `${constructIdOf(name)}Errors`, {
         alarmDescription: `${this.config.prefix}: ${name} function errors (unhandled exceptions, timeouts)`,
         metric: fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
         threshold: 1,
@@ -927,8 +928,4 @@ function acknowledgeTracing(fn: ServiceFunction): void {
         'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so AWS requires Resource "*".',
     });
   }
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

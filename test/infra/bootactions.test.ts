@@ -5,20 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { NODE_API_THROTTLE } from '#infra/stacks/stateless-stack.ts';
-import {
-  apiMethods,
-  environmentOf,
-  expectEarnedAcknowledgements,
-  functionLogicalId,
-  functionResource,
-  resourcesOf,
-  restApiLogicalId,
-  statementsOf,
-  synthesizedStage,
-} from './synth.ts';
+import * as synth from './synth.ts';
 
-const dev = synthesizedStage('dev');
-const restApi = (id: string): string => restApiLogicalId(dev.statelessTemplate, id);
+const dev = synth.synthesizedStage('dev');
+const restApi = (id: string): string => synth.restApiLogicalId(dev.statelessTemplate, id);
 
 /** `methods` are exactly `routes`, each with `authorization` and integrated with function `fn`. */
 function expectServedBy(
@@ -28,7 +18,7 @@ function expectServedBy(
   routes: string[],
 ): void {
   expect(methods.map(([route]) => route).sort()).toEqual(routes);
-  const fnId = functionLogicalId(dev.statelessTemplate, fn);
+  const fnId = synth.functionLogicalId(dev.statelessTemplate, fn);
   for (const [route, method] of methods) {
     expect(method.authorization, route).toBe(authorization);
     expect(method.integrationUri, route).toContain(`"${fnId}"`);
@@ -38,7 +28,7 @@ function expectServedBy(
 describe('boot actions on AWS', () => {
   it('serves exactly the three node routes on the node API, unauthorised, to the node function', () => {
     const nodeApi = restApi('NodeApi');
-    const methods = [...apiMethods(dev.statelessTemplate, nodeApi)];
+    const methods = [...synth.apiMethods(dev.statelessTemplate, nodeApi)];
     expectServedBy(methods, 'BootActionNodes', 'NONE', [
       'GET /api/v1.0/bootactions/nodes/{hostname}/files',
       'GET /api/v1.0/bootactions/nodes/{hostname}/units',
@@ -57,12 +47,12 @@ describe('boot actions on AWS', () => {
       StatusCode: '401',
     });
     expect(
-      resourcesOf(dev.statelessTemplate, 'AWS::ApiGateway::RestApi')[nodeApi]?.Properties,
+      synth.resourcesOf(dev.statelessTemplate, 'AWS::ApiGateway::RestApi')[nodeApi]?.Properties,
     ).toMatchObject({ BinaryMediaTypes: ['*/*'] });
   });
 
   it("keeps the orchestrator's routes on the IAM API, and no node route there", () => {
-    const methods = apiMethods(dev.statelessTemplate, restApi('Api'));
+    const methods = synth.apiMethods(dev.statelessTemplate, restApi('Api'));
     const bootActionRoutes = [...methods].filter(([route]) => route.includes('/bootactions'));
     expectServedBy(bootActionRoutes, 'BootActions', 'AWS_IAM', [
       'ANY /api/v1.0/bootactions/actions/{action_id}',
@@ -72,7 +62,9 @@ describe('boot actions on AWS', () => {
   });
 
   it('throttles the node API on its own and never logs headers or bodies', () => {
-    const stages = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::ApiGateway::Stage'));
+    const stages = Object.values(
+      synth.resourcesOf(dev.statelessTemplate, 'AWS::ApiGateway::Stage'),
+    );
     const nodeStage = stages.find(
       (stage) => (stage.Properties?.RestApiId as { Ref?: string })?.Ref === restApi('NodeApi'),
     );
@@ -97,24 +89,28 @@ describe('boot actions on AWS', () => {
   });
 
   it('gives the node function the database, the design settings and its own report URL', () => {
-    const env = environmentOf(functionResource(dev.statelessTemplate, 'BootActionNodes'));
+    const env = synth.environmentOf(
+      synth.functionResource(dev.statelessTemplate, 'BootActionNodes'),
+    );
     expect(env).toMatchObject({ DB_DRIVER: 'data-api', DESIGN_CACHE_TTL_SECONDS: '300' });
     expect(JSON.stringify(env.BOOTACTION_REPORT_URL)).toContain(restApi('NodeApi'));
     expect(JSON.stringify(env.BOOTACTION_REPORT_URL)).toContain('/dev/api/v1.0/bootactions/');
-    const orchestrator = environmentOf(functionResource(dev.statelessTemplate, 'BootActions'));
+    const orchestrator = synth.environmentOf(
+      synth.functionResource(dev.statelessTemplate, 'BootActions'),
+    );
     expect(orchestrator).toMatchObject({ DB_DRIVER: 'data-api' });
     expect(orchestrator).not.toHaveProperty('DESIGN_MAX_BYTES');
   });
 
   it('grants callers execute-api on the IAM API only: nodes need no AWS identity', () => {
-    const invoke = statementsOf(dev.statelessTemplate).filter((s) =>
-      s.Action.includes('execute-api:Invoke'),
-    );
+    const invoke = synth
+      .statementsOf(dev.statelessTemplate)
+      .filter((s) => s.Action.includes('execute-api:Invoke'));
     expect(invoke).toHaveLength(1);
     expect(JSON.stringify(invoke[0]?.Resource)).not.toContain(restApi('NodeApi'));
   });
 
   it('passes AwsSolutions, each node-API exemption said why', () => {
-    expectEarnedAcknowledgements(dev.app);
+    synth.expectEarnedAcknowledgements(dev.app);
   });
 });

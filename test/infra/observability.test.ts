@@ -5,18 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, resolveStageConfig } from '#infra/config/stage-config.ts';
-import {
-  environmentOf,
-  functionResource,
-  resourcesOf,
-  statementsOf,
-  synthesizedStage,
-} from './synth.ts';
+import * as synth from './synth.ts';
 
 const PUBLISHERS = ['Tasks', 'TaskEvents', 'Leader', 'LeaseSchedule'];
 
 describe('observability, own bus (dev defaults)', () => {
-  const dev = synthesizedStage('dev', {
+  const dev = synth.synthesizedStage('dev', {
     context: {
       stuckRunningBounds: '{"deploy_nodes": 7200}',
       alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops',
@@ -25,11 +19,11 @@ describe('observability, own bus (dev defaults)', () => {
 
   it('creates the bus and grants only events:PutEvents on it, to the publishing functions', () => {
     const t = dev.statelessTemplate;
-    const buses = Object.values(resourcesOf(t, 'AWS::Events::EventBus'));
+    const buses = Object.values(synth.resourcesOf(t, 'AWS::Events::EventBus'));
     expect(buses.map((b) => b.Properties?.Name)).toEqual(['drydock-statemgmt-dev-events']);
-    const eventStatements = statementsOf(t).filter((s) =>
-      s.Action.some((a) => a.startsWith('events:')),
-    );
+    const eventStatements = synth
+      .statementsOf(t)
+      .filter((s) => s.Action.some((a) => a.startsWith('events:')));
     expect(eventStatements.length).toBe(PUBLISHERS.length);
     for (const statement of eventStatements) {
       expect(statement.Action).toEqual(['events:PutEvents']);
@@ -37,7 +31,7 @@ describe('observability, own bus (dev defaults)', () => {
       expect(JSON.stringify(statement.Resource)).not.toContain('*');
     }
     for (const id of PUBLISHERS) {
-      const env = environmentOf(functionResource(t, id));
+      const env = synth.environmentOf(synth.functionResource(t, id));
       expect(env).toMatchObject({
         EVENTS_SINK: 'eventbridge',
         METRICS: 'emf',
@@ -45,13 +39,13 @@ describe('observability, own bus (dev defaults)', () => {
       });
       expect(env.EVENT_BUS_NAME).toBeDefined();
     }
-    expect(environmentOf(functionResource(t, 'LeaseSchedule'))).toMatchObject({
+    expect(synth.environmentOf(synth.functionResource(t, 'LeaseSchedule'))).toMatchObject({
       STUCK_RUNNING_SECONDS: '3600',
       STUCK_RUNNING_BOUNDS: '{"deploy_nodes":7200}',
     });
-    expect(environmentOf(functionResource(t, 'Messages')).EVENTS_SINK).toBeUndefined();
+    expect(synth.environmentOf(synth.functionResource(t, 'Messages')).EVENTS_SINK).toBeUndefined();
     // No example rule without a topic to tell.
-    const rules = Object.values(resourcesOf(t, 'AWS::Events::Rule'));
+    const rules = Object.values(synth.resourcesOf(t, 'AWS::Events::Rule'));
     expect(
       rules.some((r) => JSON.stringify(r.Properties?.EventPattern ?? {}).includes('deploy_nodes')),
     ).toBe(false);
@@ -59,7 +53,7 @@ describe('observability, own bus (dev defaults)', () => {
 
   it('has the dashboard and the three alarms, wired to the alarm topic', () => {
     const t = dev.statelessTemplate;
-    const dashboards = Object.values(resourcesOf(t, 'AWS::CloudWatch::Dashboard'));
+    const dashboards = Object.values(synth.resourcesOf(t, 'AWS::CloudWatch::Dashboard'));
     expect(dashboards).toHaveLength(1);
     const body = JSON.stringify(dashboards[0]?.Properties?.DashboardBody);
     for (const name of [
@@ -80,7 +74,7 @@ describe('observability, own bus (dev defaults)', () => {
     ]) {
       expect(body).toContain(name);
     }
-    const alarms = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')).filter(
+    const alarms = Object.values(synth.resourcesOf(t, 'AWS::CloudWatch::Alarm')).filter(
       (a) => a.Properties?.Namespace === 'DrydockStatemgmt',
     );
     const byMetric = Object.fromEntries(
@@ -110,7 +104,7 @@ describe('observability, own bus (dev defaults)', () => {
 });
 
 describe('observability, the default bus and the example rule', () => {
-  const dev = synthesizedStage('dev', {
+  const dev = synth.synthesizedStage('dev', {
     context: {
       eventBusName: 'default',
       deployFailureTopicArn: 'arn:aws:sns:eu-west-1:123456789012:deploy-failures',
@@ -119,11 +113,11 @@ describe('observability, the default bus and the example rule', () => {
 
   it('puts to the named bus and tells SNS when a deploy_nodes fails', () => {
     const t = dev.statelessTemplate;
-    expect(Object.keys(resourcesOf(t, 'AWS::Events::EventBus'))).toHaveLength(0);
-    const statement = statementsOf(t).find((s) => s.Action.includes('events:PutEvents'));
+    expect(Object.keys(synth.resourcesOf(t, 'AWS::Events::EventBus'))).toHaveLength(0);
+    const statement = synth.statementsOf(t).find((s) => s.Action.includes('events:PutEvents'));
     expect(JSON.stringify(statement?.Resource)).toContain(':event-bus/default');
-    expect(environmentOf(functionResource(t, 'Tasks')).EVENT_BUS_NAME).toBe('default');
-    const rule = Object.values(resourcesOf(t, 'AWS::Events::Rule')).find((r) =>
+    expect(synth.environmentOf(synth.functionResource(t, 'Tasks')).EVENT_BUS_NAME).toBe('default');
+    const rule = Object.values(synth.resourcesOf(t, 'AWS::Events::Rule')).find((r) =>
       JSON.stringify(r.Properties?.EventPattern ?? {}).includes('deploy_nodes'),
     );
     expect(rule?.Properties?.EventPattern).toEqual({

@@ -9,27 +9,22 @@ import { gzipSync } from 'node:zlib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { FUNCTION_ENTRIES } from '#infra/stacks/function-entries.ts';
-import { DATABASE_FUNCTIONS, FUNCTION_SPECS } from '#infra/stacks/stateless-stack.ts';
 import {
-  apiMethods,
-  environmentOf,
-  expectEarnedAcknowledgements,
-  functionLogicalId,
-  functionResource,
-  resourcesOf,
-  restApiLogicalId,
-  serviceFunctions,
-  statementsOf,
-  synthesizedStage,
-} from './synth.ts';
+  constructIdOf,
+  DATABASE_FUNCTIONS,
+  FUNCTION_SPECS,
+  type FunctionName,
+} from '#infra/stacks/stateless-stack.ts';
+import * as synth from './synth.ts';
 
-const dev = synthesizedStage('dev', { bundle: true });
+const dev = synth.synthesizedStage('dev', { bundle: true });
 
-const FUNCTION_IDS: string[] = Object.values(FUNCTION_SPECS).map((spec) => spec.id);
-const DATABASE_IDS: string[] = DATABASE_FUNCTIONS.map((name) => FUNCTION_SPECS[name].id);
+const FUNCTION_NAMES = Object.keys(FUNCTION_SPECS) as FunctionName[];
+const FUNCTION_IDS: string[] = FUNCTION_NAMES.map(constructIdOf);
+const DATABASE_IDS: string[] = DATABASE_FUNCTIONS.map(constructIdOf);
 
 /** The service's API (the node-facing boot-action API is the other RestApi). */
-const mainApi = (): string => restApiLogicalId(dev.statelessTemplate, 'Api');
+const mainApi = (): string => synth.restApiLogicalId(dev.statelessTemplate, 'Api');
 
 describe('dev stage: stateful stack', () => {
   it('runs Aurora PostgreSQL 17 Serverless v2 with the Data API, encrypted, IAM auth, backups', () => {
@@ -45,7 +40,9 @@ describe('dev stage: stateful stack', () => {
       EnableCloudwatchLogsExports: ['postgresql'],
       ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 4 },
     });
-    const cluster = Object.values(resourcesOf(dev.statefulTemplate, 'AWS::RDS::DBCluster'))[0];
+    const cluster = Object.values(
+      synth.resourcesOf(dev.statefulTemplate, 'AWS::RDS::DBCluster'),
+    )[0];
     // The schedule runs in dev by default, so auto-pause would never happen: none configured.
     expect(cluster?.Properties?.ServerlessV2ScalingConfiguration).not.toHaveProperty(
       'SecondsUntilAutoPause',
@@ -53,10 +50,14 @@ describe('dev stage: stateful stack', () => {
   });
 
   it('keeps a final snapshot of a dev cluster and destroys the rest', () => {
-    const cluster = Object.values(resourcesOf(dev.statefulTemplate, 'AWS::RDS::DBCluster'))[0];
+    const cluster = Object.values(
+      synth.resourcesOf(dev.statefulTemplate, 'AWS::RDS::DBCluster'),
+    )[0];
     expect(cluster?.DeletionPolicy).toBe('Snapshot');
     expect(cluster?.UpdateReplacePolicy).toBe('Snapshot');
-    for (const group of Object.values(resourcesOf(dev.statefulTemplate, 'AWS::Logs::LogGroup'))) {
+    for (const group of Object.values(
+      synth.resourcesOf(dev.statefulTemplate, 'AWS::Logs::LogGroup'),
+    )) {
       expect(group.DeletionPolicy).toBe('Delete');
     }
   });
@@ -72,7 +73,7 @@ describe('dev stage: stateful stack', () => {
   });
 
   it('has one serverless writer, not publicly accessible, and no reader in dev', () => {
-    const instances = resourcesOf(dev.statefulTemplate, 'AWS::RDS::DBInstance');
+    const instances = synth.resourcesOf(dev.statefulTemplate, 'AWS::RDS::DBInstance');
     expect(Object.values(instances)).toHaveLength(1);
     for (const instance of Object.values(instances)) {
       expect(instance.Properties).toMatchObject({
@@ -83,14 +84,16 @@ describe('dev stage: stateful stack', () => {
   });
 
   it('puts the cluster in isolated subnets: no internet or NAT gateway, flow logs on', () => {
-    dev.statefulTemplate.resourceCountIs('AWS::EC2::NatGateway', 0);
-    dev.statefulTemplate.resourceCountIs('AWS::EC2::InternetGateway', 0);
-    dev.statefulTemplate.resourceCountIs('AWS::EC2::Subnet', 2);
+    synth.expectResourceCounts(dev.statefulTemplate, {
+      'AWS::EC2::NatGateway': 0,
+      'AWS::EC2::InternetGateway': 0,
+      'AWS::EC2::Subnet': 2,
+    });
     dev.statefulTemplate.hasResourceProperties('AWS::EC2::FlowLog', {
       ResourceType: 'VPC',
       LogDestinationType: 'cloud-watch-logs',
     });
-    const groups = resourcesOf(dev.statefulTemplate, 'AWS::EC2::SecurityGroup');
+    const groups = synth.resourcesOf(dev.statefulTemplate, 'AWS::EC2::SecurityGroup');
     for (const group of Object.values(groups)) {
       expect(group.Properties?.SecurityGroupIngress).toBeUndefined();
     }
@@ -100,9 +103,9 @@ describe('dev stage: stateful stack', () => {
 
 describe('dev stage: functions', () => {
   it('builds exactly the service functions, each on nodejs24.x and arm64', () => {
-    const functions = serviceFunctions(dev.statelessTemplate);
+    const functions = synth.serviceFunctions(dev.statelessTemplate);
     expect(Object.keys(functions).sort()).toEqual(
-      FUNCTION_IDS.map((id) => functionLogicalId(dev.statelessTemplate, id)).sort(),
+      FUNCTION_IDS.map((id) => synth.functionLogicalId(dev.statelessTemplate, id)).sort(),
     );
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
@@ -111,7 +114,7 @@ describe('dev stage: functions', () => {
         Handler: expect.stringMatching(/^index\.(handler|sqsHandler|scheduledHandler)$/),
         TracingConfig: { Mode: 'Active' },
       });
-      expect(environmentOf(fn)).toMatchObject({
+      expect(synth.environmentOf(fn)).toMatchObject({
         NODE_OPTIONS: '--enable-source-maps',
         LOG_LEVEL: 'DEBUG',
         POWERTOOLS_SERVICE_NAME: 'drydock-statemgmt',
@@ -120,14 +123,16 @@ describe('dev stage: functions', () => {
   });
 
   it('runs every Lambda in the stack, CDK providers included, on nodejs24.x', () => {
-    for (const fn of Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::Function'))) {
+    for (const fn of Object.values(
+      synth.resourcesOf(dev.statelessTemplate, 'AWS::Lambda::Function'),
+    )) {
       expect(fn.Properties?.Runtime).toBe('nodejs24.x');
     }
   });
 
   it('gives each function its own log group with a retention', () => {
-    const groups = resourcesOf(dev.statelessTemplate, 'AWS::Logs::LogGroup');
-    for (const fn of Object.values(serviceFunctions(dev.statelessTemplate))) {
+    const groups = synth.resourcesOf(dev.statelessTemplate, 'AWS::Logs::LogGroup');
+    for (const fn of Object.values(synth.serviceFunctions(dev.statelessTemplate))) {
       const ref = (fn.Properties as { LoggingConfig: { LogGroup: { Ref: string } } }).LoggingConfig
         .LogGroup.Ref;
       expect(groups[ref]?.Properties?.RetentionInDays).toBe(14);
@@ -136,7 +141,7 @@ describe('dev stage: functions', () => {
 
   it('sets the Data API environment on the database functions only', () => {
     for (const id of FUNCTION_IDS) {
-      const env = environmentOf(functionResource(dev.statelessTemplate, id));
+      const env = synth.environmentOf(synth.functionResource(dev.statelessTemplate, id));
       if (DATABASE_IDS.includes(id)) {
         expect(env).toMatchObject({
           DB_DRIVER: 'data-api',
@@ -153,7 +158,8 @@ describe('dev stage: functions', () => {
   });
 
   it('gives the lease schedule its settings but no lease of its own, and the design function its settings', () => {
-    const env = (id: string) => environmentOf(functionResource(dev.statelessTemplate, id));
+    const env = (id: string) =>
+      synth.environmentOf(synth.functionResource(dev.statelessTemplate, id));
     expect(env('LeaseSchedule')).toMatchObject({
       LEASE_GRACE_SECONDS: '90',
       RETENTION_DAYS: '90',
@@ -173,15 +179,18 @@ describe('dev stage: functions', () => {
     expect(env('Design')).not.toHaveProperty('DESIGN_KEYSTONE_SECRET_ARN');
     expect(env('Tasks')).not.toHaveProperty('DESIGN_MAX_BYTES');
     // The design function parses designs inline: more memory is more CPU.
-    expect(functionResource(dev.statelessTemplate, 'Design').Properties?.MemorySize).toBe(1536);
-    expect(functionResource(dev.statelessTemplate, 'Tasks').Properties?.MemorySize).toBe(512);
+    expect(synth.functionResource(dev.statelessTemplate, 'Design').Properties?.MemorySize).toBe(
+      1536,
+    );
+    expect(synth.functionResource(dev.statelessTemplate, 'Tasks').Properties?.MemorySize).toBe(512);
   });
 
   it('bundles each real entry as a minified ESM file with a linked source map', () => {
     const sizes = new Map<string, { bytes: number; gzip: number; map: number; initMs: number }>();
-    for (const spec of Object.values(FUNCTION_SPECS)) {
+    for (const name of FUNCTION_NAMES) {
+      const spec = FUNCTION_SPECS[name];
       const entry = FUNCTION_ENTRIES[spec.entry];
-      const fn = functionResource(dev.statelessTemplate, spec.id);
+      const fn = synth.functionResource(dev.statelessTemplate, constructIdOf(name));
       expect(fn.Properties?.Handler).toBe(`index.${spec.handler}`);
       const s3Key = (fn.Properties as { Code: { S3Key: string } }).Code.S3Key;
       const dir = join(dev.outdir, `asset.${s3Key.replace(/\.zip$/, '')}`);
@@ -251,24 +260,26 @@ describe('dev stage: REST API', () => {
   ]);
 
   it('requires IAM on every method except GET, HEAD and OPTIONS of /versions and /api/v1.0/health', () => {
-    const methods = apiMethods(dev.statelessTemplate, mainApi());
+    const methods = synth.apiMethods(dev.statelessTemplate, mainApi());
     expect(methods.size).toBeGreaterThan(PUBLIC.length);
     for (const [route, method] of methods) {
       expect(method.authorization, route).toBe(PUBLIC.includes(route) ? 'NONE' : 'AWS_IAM');
     }
     expect(PUBLIC.every((route) => methods.has(route))).toBe(true);
     // IAM only by default: no Keystone authoriser, one API (and the nodes' own, see bootactions).
-    dev.statelessTemplate.resourceCountIs('AWS::ApiGateway::Authorizer', 0);
-    dev.statelessTemplate.resourceCountIs('AWS::ApiGateway::RestApi', 2);
+    synth.expectResourceCounts(dev.statelessTemplate, {
+      'AWS::ApiGateway::Authorizer': 0,
+      'AWS::ApiGateway::RestApi': 2,
+    });
   });
 
   it('routes every prefix to its function', () => {
-    const methods = apiMethods(dev.statelessTemplate, mainApi());
+    const methods = synth.apiMethods(dev.statelessTemplate, mainApi());
     const target = (route: string) => {
       const method = methods.get(route);
       if (!method) throw new Error(`no method ${route}`);
       return FUNCTION_IDS.find((id) =>
-        method.integrationUri.includes(`"${functionLogicalId(dev.statelessTemplate, id)}"`),
+        method.integrationUri.includes(`"${synth.functionLogicalId(dev.statelessTemplate, id)}"`),
       );
     };
     const expected: Record<string, string> = {
@@ -313,12 +324,12 @@ describe('dev stage: REST API', () => {
     // The service API's validator (the node API has its own, for the key header).
     const validators = Object.fromEntries(
       Object.entries(
-        resourcesOf(dev.statelessTemplate, 'AWS::ApiGateway::RequestValidator'),
+        synth.resourcesOf(dev.statelessTemplate, 'AWS::ApiGateway::RequestValidator'),
       ).filter(([, v]) => (v.Properties?.RestApiId as { Ref?: string })?.Ref === mainApi()),
     );
     expect(Object.values(validators)).toHaveLength(1);
     expect(Object.values(validators)[0]?.Properties).toMatchObject({ ValidateRequestBody: true });
-    const methods = apiMethods(dev.statelessTemplate, mainApi());
+    const methods = synth.apiMethods(dev.statelessTemplate, mainApi());
     for (const route of [
       'POST /api/v1.0/bootactions/nodes/{hostname}',
       'POST /api/v1.0/tasks',
@@ -371,8 +382,8 @@ describe('dev stage: REST API', () => {
       ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"retry":true') },
     });
     // The function-level cap sits below API Gateway's fixed 10 MB.
-    for (const fn of Object.values(serviceFunctions(dev.statelessTemplate))) {
-      const max = environmentOf(fn).MAX_BODY_BYTES;
+    for (const fn of Object.values(synth.serviceFunctions(dev.statelessTemplate))) {
+      const max = synth.environmentOf(fn).MAX_BODY_BYTES;
       if (max !== undefined) expect(Number(max)).toBeLessThanOrEqual(10 * 1024 * 1024);
     }
   });
@@ -380,9 +391,11 @@ describe('dev stage: REST API', () => {
 
 describe('dev stage: queues and schedule', () => {
   it('encrypts every queue and refuses non-TLS access to each', () => {
-    const queues = resourcesOf(dev.statelessTemplate, 'AWS::SQS::Queue');
+    const queues = synth.resourcesOf(dev.statelessTemplate, 'AWS::SQS::Queue');
     expect(Object.keys(queues)).toHaveLength(7);
-    const policies = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::SQS::QueuePolicy'));
+    const policies = Object.values(
+      synth.resourcesOf(dev.statelessTemplate, 'AWS::SQS::QueuePolicy'),
+    );
     for (const [logicalId, queue] of Object.entries(queues)) {
       expect(queue.Properties?.SqsManagedSseEnabled, logicalId).toBe(true);
       const tlsOnly = policies.some((policy) => {
@@ -404,12 +417,12 @@ describe('dev stage: queues and schedule', () => {
   });
 
   it('gives each work queue a DLQ and consumes it with partial batch responses', () => {
-    const queues = resourcesOf(dev.statelessTemplate, 'AWS::SQS::Queue');
+    const queues = synth.resourcesOf(dev.statelessTemplate, 'AWS::SQS::Queue');
     const mappings = Object.values(
-      resourcesOf(dev.statelessTemplate, 'AWS::Lambda::EventSourceMapping'),
+      synth.resourcesOf(dev.statelessTemplate, 'AWS::Lambda::EventSourceMapping'),
     );
     expect(mappings).toHaveLength(3);
-    const functions = resourcesOf(dev.statelessTemplate, 'AWS::Lambda::Function');
+    const functions = synth.resourcesOf(dev.statelessTemplate, 'AWS::Lambda::Function');
     const consumers = new Set<string>();
     for (const mapping of mappings) {
       const properties = mapping.Properties as Record<string, unknown>;
@@ -434,13 +447,13 @@ describe('dev stage: queues and schedule', () => {
     }
     expect([...consumers].sort()).toEqual(
       ['TaskEvents', 'MessageEvents', 'BuildDataEvents']
-        .map((id) => functionLogicalId(dev.statelessTemplate, id))
+        .map((id) => synth.functionLogicalId(dev.statelessTemplate, id))
         .sort(),
     );
   });
 
   it('invokes the leader every minute with retries and a DLQ', () => {
-    const leader = functionLogicalId(dev.statelessTemplate, 'LeaseSchedule');
+    const leader = synth.functionLogicalId(dev.statelessTemplate, 'LeaseSchedule');
     dev.statelessTemplate.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
       State: 'ENABLED',
@@ -460,7 +473,9 @@ describe('dev stage: queues and schedule', () => {
   });
 
   it('alarms on every DLQ, every function error and API 5xx', () => {
-    const alarms = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::CloudWatch::Alarm'));
+    const alarms = Object.values(
+      synth.resourcesOf(dev.statelessTemplate, 'AWS::CloudWatch::Alarm'),
+    );
     const dlqAlarms = alarms.filter(
       (a) => a.Properties?.MetricName === 'ApproximateNumberOfMessagesVisible',
     );
@@ -475,7 +490,7 @@ describe('dev stage: queues and schedule', () => {
 
 describe('dev stage: migration trigger', () => {
   it('runs the migration function synchronously on deploy, after the database stack', () => {
-    const triggers = resourcesOf(dev.statelessTemplate, 'Custom::Trigger');
+    const triggers = synth.resourcesOf(dev.statelessTemplate, 'Custom::Trigger');
     expect(Object.values(triggers)).toHaveLength(1);
     const trigger = Object.values(triggers)[0];
     expect(trigger?.Properties).toMatchObject({
@@ -500,8 +515,8 @@ describe('dev stage: migration trigger', () => {
 
 describe('dev stage: least privilege', () => {
   const statements = () => [
-    ...statementsOf(dev.statefulTemplate),
-    ...statementsOf(dev.statelessTemplate),
+    ...synth.statementsOf(dev.statefulTemplate),
+    ...synth.statementsOf(dev.statelessTemplate),
   ];
 
   it('has no wildcard rds-data or secretsmanager action anywhere', () => {
@@ -539,7 +554,7 @@ describe('dev stage: least privilege', () => {
   });
 
   it('writes function logs only to the function log group (no AWS managed policy on functions)', () => {
-    for (const role of Object.entries(resourcesOf(dev.statelessTemplate, 'AWS::IAM::Role'))) {
+    for (const role of Object.entries(synth.resourcesOf(dev.statelessTemplate, 'AWS::IAM::Role'))) {
       const [logicalId, resource] = role;
       if (FUNCTION_IDS.some((id) => logicalId.startsWith(`${id}Role`))) {
         expect(resource.Properties?.ManagedPolicyArns, logicalId).toBeUndefined();
@@ -548,7 +563,9 @@ describe('dev stage: least privilege', () => {
   });
 
   it('offers callers a policy to invoke this API and send to its queues, and outputs', () => {
-    const caller = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::IAM::ManagedPolicy'))[0];
+    const caller = Object.values(
+      synth.resourcesOf(dev.statelessTemplate, 'AWS::IAM::ManagedPolicy'),
+    )[0];
     const document = caller?.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] };
     expect(document.Statement.map((s) => s.Action)).toEqual([
       'execute-api:Invoke',
@@ -574,7 +591,7 @@ describe('dev stage: least privilege', () => {
 
 describe('dev stage: cdk-nag', () => {
   it('passes AwsSolutions with every acknowledgement silencing a real finding', () => {
-    const acks = expectEarnedAcknowledgements(dev.app);
+    const acks = synth.expectEarnedAcknowledgements(dev.app);
     console.log(acks.map((a) => `${a.ruleId} @ ${a.path}: ${a.reason}`).join('\n'));
   });
 });

@@ -9,18 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, resolveStageConfig } from '#infra/config/stage-config.ts';
 import { loadHttpFunctions } from '#infra/local/functions.ts';
 import { UNAUTHENTICATED_MESSAGE } from '#shared/auth/authenticate.ts';
-import {
-  apiMethods,
-  environmentOf,
-  expectEarnedAcknowledgements,
-  functionLogicalId,
-  functionResource,
-  resourcesOf,
-  restApiLogicalId,
-  type SynthesizedStage,
-  statementsOf,
-  synthesizedStage,
-} from './synth.ts';
+import * as synth from './synth.ts';
 
 const KEYSTONE_URL = 'https://keystone.example.com/v3';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:drydock/keystone-AbCdEf';
@@ -37,7 +26,7 @@ const KEYSTONE_CONTEXT = {
   keystonePolicy: POLICY,
 };
 
-const keystone = synthesizedStage('dev', {
+const keystone = synth.synthesizedStage('dev', {
   context: {
     apiAuth: 'keystone',
     ...KEYSTONE_CONTEXT,
@@ -45,12 +34,12 @@ const keystone = synthesizedStage('dev', {
     apiCertificateArn: CERTIFICATE_ARN,
   },
 });
-const both = synthesizedStage('dev', { context: { apiAuth: 'both', ...KEYSTONE_CONTEXT } });
+const both = synth.synthesizedStage('dev', { context: { apiAuth: 'both', ...KEYSTONE_CONTEXT } });
 
-const restApiIds = (stage: SynthesizedStage) =>
-  Object.keys(resourcesOf(stage.statelessTemplate, 'AWS::ApiGateway::RestApi'));
-const logicalIdOf = (stage: SynthesizedStage, id: string) =>
-  restApiLogicalId(stage.statelessTemplate, id);
+const restApiIds = (stage: synth.SynthesizedStage) =>
+  Object.keys(synth.resourcesOf(stage.statelessTemplate, 'AWS::ApiGateway::RestApi'));
+const logicalIdOf = (stage: synth.SynthesizedStage, id: string) =>
+  synth.restApiLogicalId(stage.statelessTemplate, id);
 
 /**
  * `GET /versions`, `GET /api/v1.0/health`: the routes without a policy rule (the node-facing
@@ -76,7 +65,10 @@ describe('apiAuth=keystone', () => {
   it('puts the REQUEST authoriser on every method but the routes without a policy rule', async () => {
     // The Keystone API, and the node API (no Keystone there: nodes use their key).
     expect(restApiIds(keystone)).toHaveLength(2);
-    const authorizers = resourcesOf(keystone.statelessTemplate, 'AWS::ApiGateway::Authorizer');
+    const authorizers = synth.resourcesOf(
+      keystone.statelessTemplate,
+      'AWS::ApiGateway::Authorizer',
+    );
     expect(Object.keys(authorizers)).toHaveLength(1);
     const [authorizerId, authorizer] = Object.entries(authorizers)[0] as [
       string,
@@ -89,10 +81,10 @@ describe('apiAuth=keystone', () => {
       AuthorizerResultTtlInSeconds: 0,
     });
     expect(JSON.stringify(authorizer.Properties?.AuthorizerUri)).toContain(
-      functionLogicalId(keystone.statelessTemplate, 'KeystoneAuthorizer'),
+      synth.functionLogicalId(keystone.statelessTemplate, 'KeystoneAuthorizer'),
     );
 
-    const methods = apiMethods(keystone.statelessTemplate, logicalIdOf(keystone, 'Api'));
+    const methods = synth.apiMethods(keystone.statelessTemplate, logicalIdOf(keystone, 'Api'));
     const open = [...methods].filter(([, m]) => m.authorization === 'NONE').map(([r]) => r);
     expect(open.sort()).toEqual(await publicRoutes());
     for (const [route, method] of methods) {
@@ -104,7 +96,7 @@ describe('apiAuth=keystone', () => {
 
   it("answers the authoriser's refusals in Drydock's shape: 401 with WWW-Authenticate, 503 on failure", () => {
     const responses = Object.values(
-      resourcesOf(keystone.statelessTemplate, 'AWS::ApiGateway::GatewayResponse'),
+      synth.resourcesOf(keystone.statelessTemplate, 'AWS::ApiGateway::GatewayResponse'),
     ).map((r) => r.Properties as Record<string, unknown>);
     const byType = (type: string) => responses.find((r) => r.ResponseType === type);
     const body = (type: string) => {
@@ -129,8 +121,8 @@ describe('apiAuth=keystone', () => {
   });
 
   it('gives the authoriser its settings and the service secret, nothing of the database', () => {
-    const fn = functionResource(keystone.statelessTemplate, 'KeystoneAuthorizer');
-    const env = environmentOf(fn);
+    const fn = synth.functionResource(keystone.statelessTemplate, 'KeystoneAuthorizer');
+    const env = synth.environmentOf(fn);
     expect(env).toMatchObject({
       KEYSTONE_URL,
       KEYSTONE_SECRET_ARN: SECRET_ARN,
@@ -141,7 +133,7 @@ describe('apiAuth=keystone', () => {
     expect(Object.keys(env).filter((key) => key.startsWith('DB_'))).toEqual([]);
     expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Handler: 'index.handler' });
 
-    const statements = statementsOf(keystone.statelessTemplate);
+    const statements = synth.statementsOf(keystone.statelessTemplate);
     const secretReaders = statements.filter((s) =>
       s.Action.includes('secretsmanager:GetSecretValue'),
     );
@@ -158,10 +150,10 @@ describe('apiAuth=keystone', () => {
     ).toEqual([]);
     // API Gateway may invoke it as the authoriser of this API.
     const permissions = Object.values(
-      resourcesOf(keystone.statelessTemplate, 'AWS::Lambda::Permission'),
+      synth.resourcesOf(keystone.statelessTemplate, 'AWS::Lambda::Permission'),
     ).filter((p) =>
       JSON.stringify(p.Properties?.FunctionName).includes(
-        functionLogicalId(keystone.statelessTemplate, 'KeystoneAuthorizer'),
+        synth.functionLogicalId(keystone.statelessTemplate, 'KeystoneAuthorizer'),
       ),
     );
     expect(permissions).toHaveLength(1);
@@ -176,7 +168,7 @@ describe('apiAuth=keystone', () => {
       EndpointConfiguration: { Types: ['REGIONAL'] },
     });
     const mappings = Object.values(
-      resourcesOf(keystone.statelessTemplate, 'AWS::ApiGateway::BasePathMapping'),
+      synth.resourcesOf(keystone.statelessTemplate, 'AWS::ApiGateway::BasePathMapping'),
     );
     expect(mappings).toHaveLength(1);
     expect(mappings[0]?.Properties).toMatchObject({
@@ -188,16 +180,16 @@ describe('apiAuth=keystone', () => {
   });
 
   it('leaves execute-api out of the caller policy: IAM decides nothing on this API', () => {
-    const caller = statementsOf(keystone.statelessTemplate).filter((s) =>
-      s.policy.startsWith('CallerPolicy'),
-    );
+    const caller = synth
+      .statementsOf(keystone.statelessTemplate)
+      .filter((s) => s.policy.startsWith('CallerPolicy'));
     expect(caller.flatMap((s) => s.Action).sort()).toEqual(['sqs:GetQueueUrl', 'sqs:SendMessage']);
   });
 
   it('passes AwsSolutions with every acknowledgement silencing a real finding', () => {
-    const cog4 = expectEarnedAcknowledgements(keystone.app).find(
-      (a) => a.ruleId === 'AwsSolutions-COG4',
-    );
+    const cog4 = synth
+      .expectEarnedAcknowledgements(keystone.app)
+      .find((a) => a.ruleId === 'AwsSolutions-COG4');
     expect(cog4?.reason).toContain('Keystone');
   });
 });
@@ -207,8 +199,8 @@ describe('apiAuth=both', () => {
     expect(restApiIds(both)).toHaveLength(3);
     const iamApi = logicalIdOf(both, 'Api');
     const keystoneApi = logicalIdOf(both, 'KeystoneApi');
-    const iamMethods = apiMethods(both.statelessTemplate, iamApi);
-    const keystoneMethods = apiMethods(both.statelessTemplate, keystoneApi);
+    const iamMethods = synth.apiMethods(both.statelessTemplate, iamApi);
+    const keystoneMethods = synth.apiMethods(both.statelessTemplate, keystoneApi);
     expect([...keystoneMethods.keys()].sort()).toEqual([...iamMethods.keys()].sort());
     for (const [route, method] of iamMethods) {
       const other = keystoneMethods.get(route);
@@ -226,9 +218,11 @@ describe('apiAuth=both', () => {
   });
 
   it('shares the account-level logging role instead of setting it twice', () => {
-    const accounts = resourcesOf(both.statelessTemplate, 'AWS::ApiGateway::Account');
+    const accounts = synth.resourcesOf(both.statelessTemplate, 'AWS::ApiGateway::Account');
     expect(Object.keys(accounts)).toHaveLength(1);
-    const stages = Object.entries(resourcesOf(both.statelessTemplate, 'AWS::ApiGateway::Stage'));
+    const stages = Object.entries(
+      synth.resourcesOf(both.statelessTemplate, 'AWS::ApiGateway::Stage'),
+    );
     // The IAM API, the Keystone API and the node API.
     expect(stages).toHaveLength(3);
     for (const [, stage] of stages) {
@@ -239,13 +233,13 @@ describe('apiAuth=both', () => {
   });
 
   it('grants execute-api on the IAM API only, and passes AwsSolutions', () => {
-    const invoke = statementsOf(both.statelessTemplate).filter((s) =>
-      s.Action.includes('execute-api:Invoke'),
-    );
+    const invoke = synth
+      .statementsOf(both.statelessTemplate)
+      .filter((s) => s.Action.includes('execute-api:Invoke'));
     expect(invoke).toHaveLength(1);
     expect(JSON.stringify(invoke[0]?.Resource)).toContain(logicalIdOf(both, 'Api'));
     expect(JSON.stringify(invoke[0]?.Resource)).not.toContain('KeystoneApi');
-    expectEarnedAcknowledgements(both.app);
+    synth.expectEarnedAcknowledgements(both.app);
   });
 });
 

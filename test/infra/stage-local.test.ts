@@ -14,18 +14,9 @@ import { routes as messageRoutes } from '#functions/messages.ts';
 import { routes as taskRoutes } from '#functions/tasks.ts';
 import { DEFAULT_LOCAL_DATABASE_URL } from '#infra/config/stage-config.ts';
 import { DATABASE_FUNCTIONS } from '#infra/stacks/stateless-stack.ts';
-import {
-  apiMethods,
-  environmentOf,
-  expectEarnedAcknowledgements,
-  functionLogicalId,
-  serviceFunctions,
-  statementsOf,
-  synthesizedStage,
-  synthStage,
-} from './synth.ts';
+import * as synth from './synth.ts';
 
-const local = synthesizedStage('local');
+const local = synth.synthesizedStage('local');
 
 describe('local stage (LocalStack free services)', () => {
   it('creates no VPC, no RDS and no Data API: only the database URL secret is stateful', () => {
@@ -44,8 +35,8 @@ describe('local stage (LocalStack free services)', () => {
   });
 
   it('points the database functions at the secret with the pg driver, never at the URL', () => {
-    for (const fn of Object.values(serviceFunctions(local.statelessTemplate))) {
-      const env = environmentOf(fn);
+    for (const fn of Object.values(synth.serviceFunctions(local.statelessTemplate))) {
+      const env = synth.environmentOf(fn);
       expect(JSON.stringify(env)).not.toContain('postgres://');
       expect(env).not.toHaveProperty('DATABASE_URL');
       expect(env).not.toHaveProperty('DB_CLUSTER_ARN');
@@ -56,14 +47,14 @@ describe('local stage (LocalStack free services)', () => {
         });
       }
     }
-    const withDatabase = Object.values(serviceFunctions(local.statelessTemplate)).filter(
-      (fn) => environmentOf(fn).DB_DRIVER === 'pg',
+    const withDatabase = Object.values(synth.serviceFunctions(local.statelessTemplate)).filter(
+      (fn) => synth.environmentOf(fn).DB_DRIVER === 'pg',
     );
     expect(withDatabase).toHaveLength(DATABASE_FUNCTIONS.length);
   });
 
   it('grants reading that one secret and nothing of RDS', () => {
-    const statements = statementsOf(local.statelessTemplate);
+    const statements = synth.statementsOf(local.statelessTemplate);
     expect(statements.flatMap((s) => s.Action).filter((a) => a.startsWith('rds'))).toEqual([]);
     const secretReads = statements.filter((s) =>
       s.Action.some((a) => a.startsWith('secretsmanager:')),
@@ -80,14 +71,16 @@ describe('local stage (LocalStack free services)', () => {
 
   it('keeps the REST API (v1), SQS, the EventBridge rule and the trigger, all free in LocalStack', () => {
     // The service's API and the node-facing boot-action API.
-    local.statelessTemplate.resourceCountIs('AWS::ApiGateway::RestApi', 2);
-    local.statelessTemplate.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
-    local.statelessTemplate.resourceCountIs('AWS::Scheduler::Schedule', 0);
+    synth.expectResourceCounts(local.statelessTemplate, {
+      'AWS::ApiGateway::RestApi': 2,
+      'AWS::ApiGatewayV2::Api': 0,
+      'AWS::Scheduler::Schedule': 0,
+      'Custom::Trigger': 1,
+    });
     local.statelessTemplate.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
       State: 'ENABLED',
     });
-    local.statelessTemplate.resourceCountIs('Custom::Trigger', 1);
     expect(local.stateless.migrationTrigger.node.dependencies).toHaveLength(2);
     expect(
       local.assembly.getStackArtifact(local.stateless.artifactId).dependencies.map((d) => d.id),
@@ -95,7 +88,7 @@ describe('local stage (LocalStack free services)', () => {
   });
 
   it('passes AwsSolutions with every acknowledgement silencing a real finding', () => {
-    expectEarnedAcknowledgements(local.app);
+    synth.expectEarnedAcknowledgements(local.app);
   });
 });
 
@@ -106,7 +99,7 @@ describe('API Gateway routes against the functions', () => {
    */
   function resolve(method: string, path: string): { route: string; target: string } | undefined {
     const segments = path.split('/').filter(Boolean);
-    const candidates = [...apiMethods(local.statelessTemplate)].flatMap(([route, info]) => {
+    const candidates = [...synth.apiMethods(local.statelessTemplate)].flatMap(([route, info]) => {
       const [routeMethod, routePath = ''] = route.split(' ');
       if (routeMethod !== method && routeMethod !== 'ANY') return [];
       const parts = routePath.split('/').filter(Boolean);
@@ -133,7 +126,7 @@ describe('API Gateway routes against the functions', () => {
     );
     const best = candidates[0];
     if (!best) return undefined;
-    const target = Object.keys(serviceFunctions(local.statelessTemplate)).find((id) =>
+    const target = Object.keys(synth.serviceFunctions(local.statelessTemplate)).find((id) =>
       best.info.integrationUri.includes(`"${id}"`),
     );
     return { route: best.route, target: target ?? 'none' };
@@ -160,7 +153,7 @@ describe('API Gateway routes against the functions', () => {
       for (const method of methods) {
         const resolved = resolve(method, path);
         expect(resolved?.target, `${method} ${route.path} → ${resolved?.route}`).toBe(
-          functionLogicalId(local.statelessTemplate, id),
+          synth.functionLogicalId(local.statelessTemplate, id),
         );
       }
     }
@@ -170,7 +163,7 @@ describe('API Gateway routes against the functions', () => {
 describe('the cdk-nag gate', () => {
   it('fails synthesis on an unacknowledged finding', () => {
     expect(() =>
-      synthStage('local', {
+      synth.synthStage('local', {
         beforeSynth: ({ stateless }) => {
           // No DLQ, no TLS enforcement: AwsSolutions-SQS3 and SQS4.
           new sqs.Queue(stateless, 'Unsafe', {

@@ -4,22 +4,13 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import {
-  acknowledgementsOf,
-  environmentOf,
-  expectEarnedAcknowledgements,
-  functionResource,
-  resourcesOf,
-  serviceFunctions,
-  statementsOf,
-  synthesizedStage,
-} from './synth.ts';
+import * as synth from './synth.ts';
 
 const KEYSTONE_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:drydock/keystone-AbCdEf';
 const HTTP_CREDENTIALS_ARN =
   'arn:aws:secretsmanager:eu-west-1:123456789012:secret:drydock/http-credentials-GhIjKl';
 
-const prod = synthesizedStage('prod', {
+const prod = synth.synthesizedStage('prod', {
   context: {
     designKeystoneSecretArn: KEYSTONE_ARN,
     designHttpCredentialsSecretArn: HTTP_CREDENTIALS_ARN,
@@ -52,9 +43,11 @@ describe('prod stage: data is protected', () => {
   });
 
   it('adds a reader for failover and keeps log groups', () => {
-    expect(Object.keys(resourcesOf(prod.statefulTemplate, 'AWS::RDS::DBInstance'))).toHaveLength(2);
+    expect(
+      Object.keys(synth.resourcesOf(prod.statefulTemplate, 'AWS::RDS::DBInstance')),
+    ).toHaveLength(2);
     for (const template of [prod.statefulTemplate, prod.statelessTemplate]) {
-      for (const group of Object.values(resourcesOf(template, 'AWS::Logs::LogGroup'))) {
+      for (const group of Object.values(synth.resourcesOf(template, 'AWS::Logs::LogGroup'))) {
         expect(group.DeletionPolicy).toBe('Retain');
       }
     }
@@ -68,10 +61,12 @@ describe('prod stage: data is protected', () => {
   });
 
   it('logs at INFO and keeps logs a year', () => {
-    for (const fn of Object.values(serviceFunctions(prod.statelessTemplate))) {
-      expect(environmentOf(fn).LOG_LEVEL).toBe('INFO');
+    for (const fn of Object.values(synth.serviceFunctions(prod.statelessTemplate))) {
+      expect(synth.environmentOf(fn).LOG_LEVEL).toBe('INFO');
     }
-    for (const group of Object.values(resourcesOf(prod.statelessTemplate, 'AWS::Logs::LogGroup'))) {
+    for (const group of Object.values(
+      synth.resourcesOf(prod.statelessTemplate, 'AWS::Logs::LogGroup'),
+    )) {
       expect(group.Properties?.RetentionInDays).toBe(365);
     }
   });
@@ -83,21 +78,25 @@ describe('prod stage: design sources configured by context', () => {
 
   it('passes the settings to the design readers only', () => {
     for (const id of READERS) {
-      expect(environmentOf(functionResource(prod.statelessTemplate, id))).toMatchObject({
-        DESIGN_KEYSTONE_SECRET_ARN: KEYSTONE_ARN,
-        DESIGN_HTTP_CREDENTIALS_SECRET_ARN: HTTP_CREDENTIALS_ARN,
-        DESIGN_FILE_ROOTS: '/opt/designs',
-        DESIGN_ALLOW_HOSTS: 'deckhand.internal,10.0.0.5',
-      });
+      expect(synth.environmentOf(synth.functionResource(prod.statelessTemplate, id))).toMatchObject(
+        {
+          DESIGN_KEYSTONE_SECRET_ARN: KEYSTONE_ARN,
+          DESIGN_HTTP_CREDENTIALS_SECRET_ARN: HTTP_CREDENTIALS_ARN,
+          DESIGN_FILE_ROOTS: '/opt/designs',
+          DESIGN_ALLOW_HOSTS: 'deckhand.internal,10.0.0.5',
+        },
+      );
     }
-    for (const [logicalId, fn] of Object.entries(serviceFunctions(prod.statelessTemplate))) {
+    for (const [logicalId, fn] of Object.entries(synth.serviceFunctions(prod.statelessTemplate))) {
       if (READERS.some((id) => logicalId.startsWith(id))) continue;
-      expect(Object.keys(environmentOf(fn)).filter((key) => key.startsWith('DESIGN_'))).toEqual([]);
+      expect(
+        Object.keys(synth.environmentOf(fn)).filter((key) => key.startsWith('DESIGN_')),
+      ).toEqual([]);
     }
   });
 
   it('grants the two secrets and read-only access to the two buckets to the design readers only', () => {
-    const statements = statementsOf(prod.statelessTemplate);
+    const statements = synth.statementsOf(prod.statelessTemplate);
     const designSecrets = statements.filter((s) =>
       s.Resource.some((r) => r === KEYSTONE_ARN || r === HTTP_CREDENTIALS_ARN),
     );
@@ -126,7 +125,7 @@ describe('prod stage: design sources configured by context', () => {
   });
 
   it('acknowledges the bucket object wildcards, each for its bucket', () => {
-    const acks = acknowledgementsOf(prod.app).filter((a) => a.ruleId.includes(':s3:::'));
+    const acks = synth.acknowledgementsOf(prod.app).filter((a) => a.ruleId.includes(':s3:::'));
     // One per bucket on each design reader's policy.
     expect(acks.map((a) => a.ruleId).sort()).toEqual([
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::shared-designs/*]',
@@ -139,6 +138,6 @@ describe('prod stage: design sources configured by context', () => {
 
 describe('prod stage: cdk-nag', () => {
   it('passes AwsSolutions with every acknowledgement silencing a real finding', () => {
-    expectEarnedAcknowledgements(prod.app);
+    synth.expectEarnedAcknowledgements(prod.app);
   });
 });

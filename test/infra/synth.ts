@@ -115,6 +115,14 @@ export function resourcesOf(template: Template, type: string): Record<string, Cf
   return template.findResources(type) as Record<string, CfnResourceJson>;
 }
 
+/** How many resources of each type a template has, asserted (`{ 'AWS::EC2::NatGateway': 0 }`). */
+export function expectResourceCounts(
+  template: Template,
+  counts: Readonly<Record<string, number>>,
+): void {
+  for (const [type, count] of Object.entries(counts)) template.resourceCountIs(type, count);
+}
+
 /** The logical id of the one resource of `type` whose construct id (at the stack's top) is `id`. */
 function logicalIdOf(template: Template, type: string, id: string): string {
   const ids = Object.keys(resourcesOf(template, type)).filter((logicalId) =>

@@ -25,132 +25,112 @@ import { Output } from './output.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** A command: its usage line (which declares its options, see `optionsOf`), a summary, its run. */
 interface Command {
   readonly usage: string;
   readonly summary: string;
-  readonly options: Options;
   run(ctx: CommandContext, connection: Connection): Promise<number>;
 }
 
-const GLOBAL: Options = {
-  url: { type: 'string' },
-  auth: { type: 'string' },
-  region: { type: 'string' },
-  token: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-};
+/**
+ * A command's options, read from its usage line, so what the help shows and what the parser
+ * takes are one text: `--name VALUE` takes a string, a bare `--name` is a flag (`--no-name`
+ * its negation), `-x|--name` gives it a short form, and `]…` after it lets it repeat.
+ */
+export function optionsOf(usage: string): Options {
+  const options: Options = {};
+  const option = /(?:-(\w)\|)?--(?:no-)?([\w-]+)(?: ([^\s[\]-][^\s\]]*))?(\]…)?/g;
+  for (const [, short, name, value, repeats] of usage.matchAll(option)) {
+    options[name as string] = {
+      type: value === undefined ? 'boolean' : 'string',
+      ...(short ? { short } : {}),
+      ...(repeats ? { multiple: true } : {}),
+    };
+  }
+  return options;
+}
+
+/** The options every command takes, declared by this line as a command's by its usage. */
+const GLOBAL_USAGE =
+  'drydock-state [--url URL] [--auth none|sigv4|keystone] [--region R] [--token T] [--json] [-h|--help] <command>';
+const GLOBAL: Options = optionsOf(GLOBAL_USAGE);
 
 const COMMANDS: Record<string, Command> = {
   'tasks list': {
     usage: 'tasks list [--status S] [--action A] [--since 1d] [--all] [--limit N]',
     summary: 'tasks newest first (top-level unless --all)',
-    options: {
-      status: { type: 'string' },
-      action: { type: 'string' },
-      since: { type: 'string' },
-      all: { type: 'boolean' },
-      limit: { type: 'string' },
-    },
     run: tasksList,
   },
   'tasks show': {
     usage: 'tasks show <task-id> [--tree] [--messages N]',
     summary: 'a task with its result and last messages, or its whole tree',
-    options: { tree: { type: 'boolean' }, messages: { type: 'string' } },
     run: tasksShow,
   },
   'tasks create': {
     usage: 'tasks create <action> --design-ref <ref> [--node <name>]… [--idempotency-key K]',
     summary: 'queue a task (prints its id)',
-    options: {
-      'design-ref': { type: 'string' },
-      node: { type: 'string', multiple: true },
-      'idempotency-key': { type: 'string' },
-    },
     run: tasksCreate,
   },
   'tasks terminate': {
     usage: 'tasks terminate <task-id> [--no-recursive]',
     summary: 'request termination of a task and its unfinished subtasks',
-    options: { recursive: { type: 'boolean' } },
     run: tasksTerminate,
   },
   'tasks retry': {
     usage: 'tasks retry <task-id> [--max-attempts N] [--epoch N]',
     summary: "run a finished task again for its failed entities (Drydock's retry_task)",
-    options: { 'max-attempts': { type: 'string' }, epoch: { type: 'string' } },
     run: tasksRetry,
   },
   'tasks wait': {
     usage: 'tasks wait <task-id> [--timeout 1h] [--interval 2s]',
     summary: 'wait until the task finishes; exit 0 on success, 1 otherwise, 6 on timeout',
-    options: { timeout: { type: 'string' }, interval: { type: 'string' } },
     run: tasksWait,
   },
   'messages tail': {
-    usage: 'messages tail <task-id> [-f] [--after N] [--errors] [--interval 2s]',
+    usage: 'messages tail <task-id> [-f|--follow] [--after N] [--errors] [--interval 2s]',
     summary: "a task's messages; -f follows them until the task finishes",
-    options: {
-      follow: { type: 'boolean', short: 'f' },
-      after: { type: 'string' },
-      errors: { type: 'boolean' },
-      interval: { type: 'string' },
-    },
     run: messagesTail,
   },
   'builddata node': {
     usage: 'builddata node <name> [--all] [--generator G] [--task <task-id>] [--data]',
     summary: "a node's build data: newest per generator, or --all newest first",
-    options: {
-      all: { type: 'boolean' },
-      generator: { type: 'string' },
-      task: { type: 'string' },
-      data: { type: 'boolean' },
-    },
     run: buildDataNode,
   },
   'builddata task': {
     usage: 'builddata task <task-id> [--data]',
     summary: 'build data recorded under a task',
-    options: { data: { type: 'boolean' } },
     run: buildDataTask,
   },
   'lease show': {
     usage: 'lease show',
     summary: 'the orchestrator lease: holder, epoch, renewal, expiry',
-    options: {},
     run: leaseShow,
   },
   'queue show': {
     usage: 'queue show [--stale-after 30m]',
     summary: 'queue depth, oldest queued task, stale and stranded running tasks',
-    options: { 'stale-after': { type: 'string' } },
     run: queueShow,
   },
   'design validate': {
     usage: 'design validate <ref | file | ->',
     summary: 'validate a site design; exit 0 when valid, 1 when not',
-    options: {},
     run: designValidate,
   },
   purge: {
     usage: 'purge --days N',
     summary: 'delete finished task trees older than N days (never running ones)',
-    options: { days: { type: 'string' } },
     run: purge,
   },
   console: {
     usage: 'console [--port N]',
     summary: 'serve the console on 127.0.0.1, its API calls signed as configured',
-    options: { port: { type: 'string' } },
     run: runConsole,
   },
 };
 
 function help(): string {
   const lines = [
-    'usage: drydock-state [--url URL] [--auth none|sigv4|keystone] [--region R] [--token T] [--json] <command>',
+    `usage: ${GLOBAL_USAGE}`,
     '',
     'commands:',
     ...Object.values(COMMANDS).map((c) => `  ${c.usage}\n      ${c.summary}`),
@@ -207,7 +187,8 @@ async function runConsole(ctx: CommandContext, connection: Connection): Promise<
 
 export async function main(argv: readonly string[]): Promise<number> {
   const allOptions: Options = { ...GLOBAL };
-  for (const command of Object.values(COMMANDS)) Object.assign(allOptions, command.options);
+  for (const command of Object.values(COMMANDS))
+    Object.assign(allOptions, optionsOf(command.usage));
   let parsed: ReturnType<typeof parseArgs>;
   const out0 = new Output({ json: argv.includes('--json') });
   try {
@@ -238,7 +219,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return EXIT.usage;
   }
   const command = COMMANDS[name] as Command;
-  const allowed = new Set([...Object.keys(GLOBAL), ...Object.keys(command.options)]);
+  const allowed = new Set([...Object.keys(GLOBAL), ...Object.keys(optionsOf(command.usage))]);
   const stray = Object.keys(values).filter((key) => !allowed.has(key));
   try {
     if (stray.length > 0) {

@@ -4,10 +4,10 @@
  * Secrets Manager stand-in through the real SDK client. Time is an injected clock shared with the
  * stand-in, so expiry and the cache's bound are tested without waiting.
  */
-import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { apiGatewayEvent, type Deployment } from '#infra/local/lambda-events.ts';
 import { createRequestAuthorizer } from '#shared/auth/authorizer.ts';
 import { keystoneAuthenticatorFor } from '#shared/auth/keystone-authenticator.ts';
 import { RULE_NAMES } from '#shared/auth/rules.ts';
@@ -86,55 +86,51 @@ function authorizer(overrides: Partial<KeystoneConfig> = {}) {
   return { handler: createRequestAuthorizer(() => authenticator, logger), logger };
 }
 
-/** The event API Gateway sends a REQUEST authoriser for `GET /api/v1.0/tasks`. */
+/** Where the authoriser runs: the `dev` stage of the API in {@link METHOD_ARN}. */
+const DEPLOYMENT: Deployment = {
+  accountId: '123456789012',
+  region: 'eu-west-1',
+  apiId: 'abc123',
+  stage: 'dev',
+  resourceId: 'res123',
+};
+
+/**
+ * The event API Gateway sends a REQUEST authoriser for `GET /api/v1.0/tasks`: the request's part
+ * of the proxy event, built as the local server builds it, with the authoriser's type and method
+ * ARN (and no body or authoriser context).
+ */
 function authorizerEvent(headers: Record<string, string> = {}): APIGatewayRequestAuthorizerEvent {
-  const all = { Host: 'abc123.execute-api.eu-west-1.amazonaws.com', ...headers };
-  return {
-    type: 'REQUEST',
-    methodArn: METHOD_ARN,
-    resource: '/api/v1.0/tasks',
-    path: '/api/v1.0/tasks',
-    httpMethod: 'GET',
-    headers: all,
-    multiValueHeaders: Object.fromEntries(Object.entries(all).map(([k, v]) => [k, [v]])),
-    pathParameters: {},
-    queryStringParameters: {},
-    multiValueQueryStringParameters: {},
-    stageVariables: {},
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'abc123',
-      authorizer: undefined,
-      httpMethod: 'GET',
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '10.0.0.9',
-        user: null,
-        userAgent: 'python-requests/2.28.1',
-        userArn: null,
-      },
-      path: '/dev/api/v1.0/tasks',
-      protocol: 'HTTP/1.1',
-      requestId: randomUUID(),
-      requestTimeEpoch: clock.t,
-      resourceId: 'res123',
-      resourcePath: '/api/v1.0/tasks',
-      stage: 'dev',
+  const {
+    body: _body,
+    isBase64Encoded: _base64,
+    ...request
+  } = apiGatewayEvent(
+    {
+      method: 'GET',
+      path: '/api/v1.0/tasks',
+      headers: Object.entries({
+        Host: 'abc123.execute-api.eu-west-1.amazonaws.com',
+        'User-Agent': 'python-requests/2.28.1',
+        ...headers,
+      }),
+      body: null,
+      iam: null,
+      sourceIp: '10.0.0.9',
     },
-  };
+    DEPLOYMENT,
+  );
+  // An authoriser is asked before any authoriser context exists.
+  const requestContext = { ...request.requestContext, authorizer: undefined };
+  return { type: 'REQUEST', methodArn: METHOD_ARN, ...request, requestContext };
 }
 
 const withToken = (token: string) => authorizerEvent({ 'X-Auth-Token': token });
+/** The clock moved `ms` on, then the event carrying `token`: a request that much later. */
+const withTokenAfter = (ms: number, token: string) => {
+  clock.t += ms;
+  return withToken(token);
+};
 const validations = () => keystone.counts.validations;
 /** The authoriser's refusal: API Gateway answers 401 to exactly this error. */
 const refused = (decision: Promise<unknown>) => expect(decision).rejects.toThrow(/^Unauthorized$/);
@@ -230,8 +226,7 @@ describe('the Keystone REQUEST authoriser', () => {
     await refused(handler(withToken(revoked)));
     const expiring = keystone.issue('admin', { project: 'admin' }, { lifetimeMs: 1_000 });
     await admitted(handler(withToken(expiring)));
-    clock.t += 1_000;
-    await refused(handler(withToken(expiring)));
+    await refused(handler(withTokenAfter(1_000, expiring)));
     expect(validations()).toBe(before + 4);
   });
 
@@ -282,11 +277,9 @@ describe('the Keystone REQUEST authoriser', () => {
 
     // Revoked in Keystone: still accepted from the cache until the bound, refused after it.
     keystone.revoke(token);
-    clock.t += 59_999;
-    await admitted(handler(withToken(token)));
+    await admitted(handler(withTokenAfter(59_999, token)));
     expect(validations()).toBe(before + 1);
-    clock.t += 1;
-    await refused(handler(withToken(token)));
+    await refused(handler(withTokenAfter(1, token)));
     expect(validations()).toBe(before + 2);
   });
 
@@ -294,10 +287,8 @@ describe('the Keystone REQUEST authoriser', () => {
     const { handler } = authorizer({ cacheTtlSeconds: 600 });
     const token = keystone.issue('admin', { project: 'admin' }, { lifetimeMs: 10_000 });
     await handler(withToken(token));
-    clock.t += 9_999;
-    await admitted(handler(withToken(token)));
-    clock.t += 1;
-    await refused(handler(withToken(token)));
+    await admitted(handler(withTokenAfter(9_999, token)));
+    await refused(handler(withTokenAfter(1, token)));
   });
 
   it('never keeps a refusal or an outage: the next request asks Keystone again', async () => {
@@ -390,24 +381,30 @@ describe('the Keystone REQUEST authoriser', () => {
 });
 
 describe('the deployed entry point (functions/keystone-authorizer.ts)', () => {
-  const saved = { ...process.env };
+  /** The entry point's settings: this Keystone and its secret, `policy`, no logs; loaded afresh. */
+  const stubEntryEnv = (policy: string, more: Record<string, string> = {}) => {
+    const env = {
+      LOG_LEVEL: 'SILENT',
+      KEYSTONE_URL: keystone.url,
+      KEYSTONE_SECRET_ARN: SECRET_ARN,
+      KEYSTONE_POLICY: policy,
+      ...more,
+    };
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+    vi.resetModules();
+  };
   afterEach(() => {
-    process.env = { ...saved };
+    vi.unstubAllEnvs();
     vi.resetModules();
   });
 
   it('reads its service credentials from Secrets Manager and answers an API Gateway event', async () => {
-    Object.assign(process.env, {
-      LOG_LEVEL: 'SILENT',
-      KEYSTONE_URL: keystone.url,
-      KEYSTONE_SECRET_ARN: SECRET_ARN,
-      KEYSTONE_POLICY: '{"physical_provisioner:read_task": "role:reader"}',
+    stubEntryEnv('{"physical_provisioner:read_task": "role:reader"}', {
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
       AWS_REGION: 'eu-west-1',
       AWS_ACCESS_KEY_ID: 'AKIDTEST',
       AWS_SECRET_ACCESS_KEY: 'test-secret-key',
     });
-    vi.resetModules();
     const reads = secrets.reads.length;
     const { handler } = await import('#functions/keystone-authorizer.ts');
     // The entry point uses the real clock, so the stand-in issues this token on it too.
@@ -422,13 +419,7 @@ describe('the deployed entry point (functions/keystone-authorizer.ts)', () => {
   });
 
   it('fails its cold start on a policy document it cannot read', async () => {
-    Object.assign(process.env, {
-      LOG_LEVEL: 'SILENT',
-      KEYSTONE_URL: keystone.url,
-      KEYSTONE_SECRET_ARN: SECRET_ARN,
-      KEYSTONE_POLICY: '{"physical_provisioner:read_task": "role:admin or"}',
-    });
-    vi.resetModules();
+    stubEntryEnv('{"physical_provisioner:read_task": "role:admin or"}');
     await expect(import('#functions/keystone-authorizer.ts')).rejects.toThrow(
       /KEYSTONE_POLICY: rule physical_provisioner:read_task/,
     );

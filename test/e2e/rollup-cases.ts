@@ -31,11 +31,11 @@ export interface RollupRequest {
 
 export interface RollupCase {
   name: string;
-  /** The task rolled up: its retry sequence and what its result held before. */
-  parent: { retry?: number; result?: ResultStatus; successes?: string[]; failures?: string[] };
+  /** The task rolled up: its retry sequence and what its result held before (none: retry 0, nothing). */
+  parent?: { retry?: number; result?: ResultStatus; successes?: string[]; failures?: string[] };
   children: TreeChild[];
-  /** The roll-up route's options; `{}` runs both steps unfiltered, as Drydock's drivers do. */
-  request: RollupRequest;
+  /** The roll-up route's options; none runs both steps unfiltered, as Drydock's drivers do. */
+  request?: RollupRequest;
   expected: { status: ResultStatus; successes: string[]; failures: string[] };
 }
 
@@ -52,6 +52,19 @@ const bad = (action: Action, failures: string[], retry = 0): TreeChild => ({
   result: 'failure',
   failures,
   retry,
+});
+const partial = (
+  action: Action,
+  successes: string[],
+  failures: string[],
+  retry?: number,
+): TreeChild => ({
+  action,
+  status: 'complete',
+  result: 'partial_success',
+  successes,
+  failures,
+  ...(retry === undefined ? {} : { retry }),
 });
 
 /**
@@ -76,9 +89,7 @@ const alignWithoutReset = (
 export const ROLLUP_CASES: readonly RollupCase[] = [
   {
     name: 'no subtasks: success (the fix of att-comdev/drydock#77)',
-    parent: {},
     children: [],
-    request: {},
     expected: { status: 'success', successes: [], failures: [] },
   },
   {
@@ -90,94 +101,68 @@ export const ROLLUP_CASES: readonly RollupCase[] = [
   },
   {
     name: 'only unfinished subtasks: incomplete, nothing bubbled',
-    parent: {},
     children: [
       { action: 'deploy_node', status: 'running', result: 'success', successes: ['n1'] },
       { action: 'deploy_node', status: 'requested', result: 'incomplete' },
     ],
-    request: {},
     expected: { status: 'incomplete', successes: [], failures: [] },
   },
   {
     name: 'one successful subtask',
-    parent: {},
     children: [ok('deploy_node', ['n1'])],
-    request: {},
     expected: { status: 'success', successes: ['n1'], failures: [] },
   },
   {
     name: 'one failed subtask',
-    parent: {},
     children: [bad('deploy_node', ['n1'])],
-    request: {},
     expected: { status: 'failure', successes: [], failures: ['n1'] },
   },
   {
     name: 'a success and a failure: partial_success',
-    parent: {},
     children: [ok('deploy_node', ['n1']), bad('deploy_node', ['n2'])],
-    request: {},
     expected: { status: 'partial_success', successes: ['n1'], failures: ['n2'] },
   },
   {
     name: 'DeployNodes: bubble filtered by deploy_node, align unfiltered (identify_node ok, deploy_node failed)',
-    parent: {},
     children: [ok('identify_node', ['n1']), bad('deploy_node', ['n2'])],
     request: { bubble: { action_filter: 'deploy_node' }, align: {} },
     expected: { status: 'partial_success', successes: [], failures: ['n2'] },
   },
   {
     name: 'the same tree with both steps filtered by deploy_node',
-    parent: {},
     children: [ok('identify_node', ['n1']), bad('deploy_node', ['n2'])],
     request: { bubble: { action_filter: 'deploy_node' }, align: { action_filter: 'deploy_node' } },
     expected: { status: 'failure', successes: [], failures: ['n2'] },
   },
   {
     name: 'a partial_success subtask calls success() and failure()',
-    parent: {},
-    children: [
-      {
-        action: 'deploy_node',
-        status: 'complete',
-        result: 'partial_success',
-        successes: ['n1'],
-        failures: ['n2'],
-      },
-    ],
-    request: {},
+    children: [partial('deploy_node', ['n1'], ['n2'])],
     expected: { status: 'partial_success', successes: ['n1'], failures: ['n2'] },
   },
   {
     name: 'a terminated subtask counts as finished',
-    parent: {},
     children: [
       ok('deploy_node', ['n1']),
       { action: 'deploy_node', status: 'terminated', result: 'failure', failures: ['n3'] },
     ],
-    request: {},
     expected: { status: 'partial_success', successes: ['n1'], failures: ['n3'] },
   },
   {
     name: 'a terminated incomplete subtask gives its entities but no status',
-    parent: {},
     children: [
       ok('deploy_node', ['n1']),
       { action: 'deploy_node', status: 'terminated', result: 'incomplete', successes: ['n4'] },
     ],
-    request: {},
     expected: { status: 'success', successes: ['n1', 'n4'], failures: [] },
   },
   {
     name: 'entities once each, in the order first reported, never sorted',
-    parent: {},
     children: [
       ok('deploy_node', ['zeta', 'alpha']),
       ok('deploy_node', ['alpha', 'beta', 'zeta', 'gamma']),
       bad('deploy_node', ['omega', 'delta']),
       bad('deploy_node', ['delta', 'beta']),
     ],
-    request: {},
     expected: {
       status: 'partial_success',
       successes: ['zeta', 'alpha', 'beta', 'gamma'],
@@ -186,9 +171,7 @@ export const ROLLUP_CASES: readonly RollupCase[] = [
   },
   {
     name: 'an entity that succeeded in one subtask and failed in another is in both lists',
-    parent: {},
     children: [ok('deploy_node', ['n1']), bad('deploy_node', ['n1'])],
-    request: {},
     expected: { status: 'partial_success', successes: ['n1'], failures: ['n1'] },
   },
   {
@@ -199,42 +182,27 @@ export const ROLLUP_CASES: readonly RollupCase[] = [
       ok('deploy_node', ['n1']),
       bad('deploy_node', ['n3'], 1),
     ],
-    request: {},
     expected: { status: 'partial_success', successes: ['n1'], failures: ['n3'] },
   },
   {
     name: 'retry 1 that succeeded: the earlier failure no longer counts',
     parent: { retry: 1 },
     children: [ok('deploy_node', ['n1']), bad('deploy_node', ['n2']), ok('deploy_node', ['n2'], 1)],
-    request: {},
     expected: { status: 'success', successes: ['n1', 'n2'], failures: [] },
   },
   {
     name: 'retry 2: an earlier partial_success counts as a success only',
     parent: { retry: 2 },
-    children: [
-      {
-        action: 'deploy_node',
-        status: 'complete',
-        result: 'partial_success',
-        successes: ['n1'],
-        failures: ['n2'],
-        retry: 1,
-      },
-      bad('deploy_node', ['n3'], 2),
-    ],
-    request: {},
+    children: [partial('deploy_node', ['n1'], ['n2'], 1), bad('deploy_node', ['n3'], 2)],
     expected: { status: 'partial_success', successes: ['n1'], failures: ['n3'] },
   },
   {
     name: 'retry 0: failures of every attempt bubble up',
-    parent: {},
     children: [
       bad('deploy_node', ['n2']),
       bad('deploy_node', ['n3'], 1),
       ok('deploy_node', ['n2'], 2),
     ],
-    request: {},
     expected: { status: 'partial_success', successes: ['n2'], failures: ['n2', 'n3'] },
   },
   {
@@ -257,14 +225,12 @@ export const ROLLUP_CASES: readonly RollupCase[] = [
   alignWithoutReset('unreported', ok('deploy_node', ['n1']), 'success'),
   {
     name: 'filters that match no subtask: incomplete and empty lists',
-    parent: {},
     children: [ok('identify_node', ['n1'])],
     request: { bubble: { action_filter: 'deploy_node' }, align: { action_filter: 'deploy_node' } },
     expected: { status: 'incomplete', successes: [], failures: [] },
   },
   {
     name: 'PrepareNodes: the filter picks successes, failures of other steps still bubble',
-    parent: {},
     children: [
       bad('set_node_boot', ['n1']),
       ok('power_cycle_node', ['n2']),
@@ -278,28 +244,18 @@ export const ROLLUP_CASES: readonly RollupCase[] = [
   },
   {
     name: 'finished subtasks with incomplete or unreported results call nothing',
-    parent: {},
     children: [
       { action: 'deploy_node', status: 'complete', result: 'incomplete' },
       { action: 'deploy_node', status: 'complete', result: 'unreported', successes: ['n5'] },
     ],
-    request: {},
     expected: { status: 'incomplete', successes: ['n5'], failures: [] },
   },
   {
     name: 'DeployNodes at the end: bubble filtered by bootaction_report, align unfiltered',
-    parent: {},
     children: [
       ok('apply_node_networking', ['n1', 'n2', 'n3']),
       ok('apply_node_platform', ['n1', 'n2', 'n3']),
-      {
-        action: 'deploy_node',
-        status: 'complete',
-        result: 'partial_success',
-        successes: ['n1', 'n2'],
-        failures: ['n3'],
-        retry: 3,
-      },
+      partial('deploy_node', ['n1', 'n2'], ['n3'], 3),
       ok('bootaction_report', ['n1', 'n2']),
     ],
     request: { bubble: { action_filter: 'bootaction_report' }, align: {} },
@@ -314,7 +270,6 @@ export const ROLLUP_CASES: readonly RollupCase[] = [
       bad('deploy_node', ['n3']),
       bad('deploy_node', ['n3'], 1),
     ],
-    request: {},
     expected: { status: 'partial_success', successes: ['n1', 'n2'], failures: ['n3'] },
   },
   {
@@ -326,12 +281,10 @@ export const ROLLUP_CASES: readonly RollupCase[] = [
       bad('deploy_node', ['n3']),
       ok('deploy_node', ['n3'], 1),
     ],
-    request: {},
     expected: { status: 'success', successes: ['n1', 'n2', 'n3'], failures: [] },
   },
   {
     name: 'libvirt and IPMI drivers align before they bubble: the same result',
-    parent: {},
     children: [ok('power_cycle_node', ['n1']), bad('power_cycle_node', ['n2'])],
     request: { align: {}, bubble: {} },
     expected: { status: 'partial_success', successes: ['n1'], failures: ['n2'] },

@@ -45,10 +45,10 @@ describe.each(TEST_DRIVERS)('roll-ups as Drydock computes them, over HTTP on %s'
     }
     await forceTask(server.db, parent.taskId, {
       status: 'running',
-      result: c.parent.result ?? 'incomplete',
-      successes: c.parent.successes ?? [],
-      failures: c.parent.failures ?? [],
-      retry: c.parent.retry ?? 0,
+      result: c.parent?.result ?? 'incomplete',
+      successes: c.parent?.successes ?? [],
+      failures: c.parent?.failures ?? [],
+      retry: c.parent?.retry ?? 0,
     });
     return parent.taskId;
   }

@@ -1132,6 +1132,26 @@ const after = (
   status,
   ...more,
 });
+/** `request` sent twice with the same key: the second is a replay, answered `status`. */
+const replayed = (
+  name: string,
+  request: SetupStep,
+  status: number,
+  more: Pick<HostileCase, 'check'> = {},
+): HostileCase => after(name, [request], request, status, more);
+/** One batch giving one key to two items, the second changed by `other`: refused whole (422). */
+const oneKeyTwice = (
+  name: string,
+  send: (batch: unknown[]) => SetupStep,
+  body: (fields: object) => unknown,
+  other: object,
+): HostileCase =>
+  after(
+    name,
+    [],
+    send([body({ idempotency_key: '{K}' }), body({ idempotency_key: '{K}', ...other })]),
+    422,
+  );
 const inserted: AnswerCheck = ({ body }) =>
   body?.inserted?.length === 1 ? undefined : `inserted ${JSON.stringify(body)}`;
 const duplicated: AnswerCheck = ({ body }) =>
@@ -1161,7 +1181,7 @@ const idempotency: HostileCase[] = [
     postTask(task({ action: 'deploy_nodes' })),
     422,
   ),
-  after('task key replayed with the same body (replay)', [postTask(task())], postTask(task()), 200),
+  replayed('task key replayed with the same body (replay)', postTask(task()), 200),
   after(
     'subtask key replayed with another action',
     [subtask('{T}', 'noop', {}, key())],
@@ -1174,9 +1194,8 @@ const idempotency: HostileCase[] = [
     subtask('{T}', 'deploy_node', { task_id: '{U}' }),
     422,
   ),
-  after(
+  replayed(
     'subtask id replayed unchanged (replay)',
-    [subtask('{T}', 'noop', { task_id: '{U}' })],
     subtask('{T}', 'noop', { task_id: '{U}' }),
     200,
   ),
@@ -1212,21 +1231,14 @@ const idempotency: HostileCase[] = [
     buildData('a-{K}', item({ data_element: '<y/>' }), key()),
     422,
   ),
-  after(
-    'build-data key replayed unchanged (replay)',
-    [buildData('a-{K}', item(), key())],
-    buildData('a-{K}', item(), key()),
-    201,
-    { check: duplicated },
-  ),
-  after(
+  replayed('build-data key replayed unchanged (replay)', buildData('a-{K}', item(), key()), 201, {
+    check: duplicated,
+  }),
+  oneKeyTwice(
     'build-data batch with one key for two payloads',
-    [],
-    buildData('a-{K}', [
-      item({ idempotency_key: '{K}' }),
-      item({ idempotency_key: '{K}', data_element: '<y/>' }),
-    ]),
-    422,
+    (batch) => buildData('a-{K}', batch),
+    item,
+    { data_element: '<y/>' },
   ),
   after(
     'message key replayed with another text',
@@ -1240,21 +1252,19 @@ const idempotency: HostileCase[] = [
     messages('{T}', [message({ message: 'x' })], key()),
     422,
   ),
-  after(
+  replayed(
     'message batch key replayed unchanged (replay)',
-    [messages('{T}', [message()], key())],
     messages('{T}', [message()], key()),
     201,
-    { check: duplicated },
+    {
+      check: duplicated,
+    },
   ),
-  after(
+  oneKeyTwice(
     'message batch with one key for two texts',
-    [],
-    messages('{T}', [
-      message({ idempotency_key: '{K}' }),
-      message({ idempotency_key: '{K}', message: 'other' }),
-    ]),
-    422,
+    (batch) => messages('{T}', batch),
+    message,
+    { message: 'other' },
   ),
   after(
     'message key of one task used on another',
@@ -1524,11 +1534,25 @@ const wideQueue: SetupStep[] = Array.from({ length: 14 }, (_, i) => ({
   },
   captureTask: i === 0,
 }));
-const claimWide = { instance_id: 'orch-a', epoch: '{E}', actions: ['relabel_nodes'], limit: 100 };
-/** Claimed `count`-ish tasks of the wide queue, all listed, and the headers say so. */
-const claimedWide =
-  (expect: (claimed: number, deferred: number) => string | undefined): AnswerCheck =>
-  (a) => {
+/**
+ * A claim (limit 100) of the wide queue: within the read bound, every claimed task listed and
+ * running, the headers saying so, and `expect` of how many were claimed and deferred.
+ */
+const claimOfWideQueue = (
+  name: string,
+  expect: (claimed: number, deferred: number) => string | undefined,
+): HostileCase => ({
+  name,
+  kind: 'bounds',
+  method: 'POST',
+  path: '/tasks/claim',
+  body: { instance_id: 'orch-a', epoch: '{E}', actions: ['relabel_nodes'], limit: 100 },
+  headers: [JSON_TYPE],
+  setup: wideQueue,
+  sharedSetup: 'wide queue',
+  status: 200,
+  writes: true,
+  check: both(withinRead, (a) => {
     const claimed = Number(a.headers['x-claimed-count']);
     const deferred = Number(a.headers['x-claim-deferred']);
     if (a.headers['x-claim-limit'] !== '100') return `X-Claim-Limit ${a.headers['x-claim-limit']}`;
@@ -1537,7 +1561,8 @@ const claimedWide =
     }
     if (a.body.some((t: { status?: string }) => t.status !== 'running')) return 'not all running';
     return expect(claimed, deferred);
-  };
+  }),
+});
 
 /** A task with 4 build-data items of 200 KB (4 generators): 800 KB, past one read's budget. */
 const heavyBuildData: SetupStep[] = [
@@ -1758,44 +1783,18 @@ const growing: HostileCase[] = [
     'wide parent',
     13,
   ),
-  {
-    name: 'a claim (limit 100) of 14 queued tasks holding 630 KB: only what fits the answer',
-    kind: 'bounds',
-    method: 'POST',
-    path: '/tasks/claim',
-    body: claimWide,
-    headers: [JSON_TYPE],
-    setup: wideQueue,
-    sharedSetup: 'wide queue',
-    status: 200,
-    writes: true,
-    check: both(
-      withinRead,
-      claimedWide((claimed, deferred) =>
-        claimed >= 1 && claimed < 14 && deferred === 14 - claimed
-          ? undefined
-          : `claimed ${claimed}, deferred ${deferred}`,
-      ),
-    ),
-  },
-  {
-    name: 'the next claim takes the tasks the last one left queued',
-    kind: 'bounds',
-    method: 'POST',
-    path: '/tasks/claim',
-    body: claimWide,
-    headers: [JSON_TYPE],
-    setup: wideQueue,
-    sharedSetup: 'wide queue',
-    status: 200,
-    writes: true,
-    check: both(
-      withinRead,
-      claimedWide((claimed, deferred) =>
-        claimed >= 1 && deferred === 0 ? undefined : `claimed ${claimed}, deferred ${deferred}`,
-      ),
-    ),
-  },
+  claimOfWideQueue(
+    'a claim (limit 100) of 14 queued tasks holding 630 KB: only what fits the answer',
+    (claimed, deferred) =>
+      claimed >= 1 && claimed < 14 && deferred === 14 - claimed
+        ? undefined
+        : `claimed ${claimed}, deferred ${deferred}`,
+  ),
+  claimOfWideQueue(
+    'the next claim takes the tasks the last one left queued',
+    (claimed, deferred) =>
+      claimed >= 1 && deferred === 0 ? undefined : `claimed ${claimed}, deferred ${deferred}`,
+  ),
   {
     name: 'build data of a task at verbosity 2, 800 KB of payloads',
     kind: 'bounds',

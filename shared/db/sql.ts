@@ -243,6 +243,33 @@ sql.count = (n: number): TaggedFragment => {
   return new TaggedFragment(`#${n}`, [], { kind: 'fixed', text: String(n) });
 };
 
+/** SQL types of a recordset's columns (`jsonb_to_recordset`'s column definition list). */
+export type RecordsetType =
+  | 'text'
+  | 'uuid'
+  | 'int'
+  | 'bigint'
+  | 'boolean'
+  | 'jsonb'
+  | 'timestamptz';
+
+/**
+ * A batch as rows `x`, whatever its size: the rows go as one JSON parameter (no array parameters,
+ * which the Data API does not take), unpacked by `jsonb_to_recordset` with each row's position as
+ * `ord`. The columns are named and typed once, here, for the objects sent and for the SQL that
+ * reads them, and the type checker holds every row to them. Column names are ours, never input.
+ */
+sql.recordset = <C extends Readonly<Record<string, RecordsetType>>>(
+  columns: C,
+  rows: readonly { readonly [K in keyof C]: unknown }[],
+): TaggedFragment => {
+  const definitions = Object.entries(columns)
+    .map(([name, type]) => `${name} ${type}`)
+    .join(', ');
+  const numbered = rows.map((row, ord) => ({ ord, ...row }));
+  return sql`select * from jsonb_to_recordset(${p.json(numbered)}::jsonb) as x(ord int, ${fixed({ text: definitions, params: [] })})`;
+};
+
 /** An empty fragment, for optional clauses. */
 sql.empty = new TaggedFragment('e', [], { kind: 'fixed', text: '' });
 

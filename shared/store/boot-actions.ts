@@ -67,6 +67,9 @@ const ACTION_COLUMNS = {
   updated: 'timestamptz',
 } as const satisfies ColumnSpec;
 
+/** A report's details as its statement reads them (`input`). */
+const DETAIL_COLUMNS = { message: 'text', error: 'boolean', extra: 'jsonb' } as const;
+
 // One object per statement, not per call: the decoder caches a column list's layout by its identity.
 const ACTION_KEY_COLUMNS = {
   ...ACTION_COLUMNS,
@@ -322,12 +325,10 @@ export async function reportBootAction(
   if (input.details.length > MAX_APPEND_BATCH) {
     throw new ValidationError(`report at most ${MAX_APPEND_BATCH} details at once`);
   }
-  const details = input.details.map((d, ord) => ({
-    ord,
-    message: d.message,
-    error: d.error,
-    extra: d.extra ?? {},
-  }));
+  const details = sql.recordset(
+    DETAIL_COLUMNS,
+    input.details.map((d) => ({ message: d.message, error: d.error, extra: d.extra ?? {} })),
+  );
   const id = p.text(input.actionId);
   const rows = await run(
     db,
@@ -342,9 +343,7 @@ upd as (
   returning s.*, (select c.action_status from cur c) as old_status
 ),
 final as (select * from upd where action_status <> 'incomplete'),
-${bootActionStatusOutbox(sql`final`)}input as (
-  select * from jsonb_to_recordset(${p.json(details)}::jsonb) as x(ord int, message text, error boolean, extra jsonb)
-),
+${bootActionStatusOutbox(sql`final`)}input as (${details}),
 bump as (
   update tasks t set
     message_seq = message_seq + (select count(*) from input),

@@ -34,6 +34,17 @@ const CHUNK_CHARS = 12_000;
 const META_SELECT = sql`b.build_data_id as "buildDataId", b.node_name as "nodeName", b.task_id as "taskId",
   b.collected_date as "collectedDate", b.generator as "generator", b.data_format as "dataFormat"`;
 
+/** A posted batch's items as the statement reads them (`x`). */
+const INPUT_COLUMNS = {
+  node_name: 'text',
+  task_id: 'uuid',
+  collected_date: 'timestamptz',
+  generator: 'text',
+  data_format: 'text',
+  data_element: 'text',
+  idempotency_key: 'text',
+} as const;
+
 /** Most build-data items one post accepts. */
 export const MAX_BUILD_DATA_BATCH = 100;
 
@@ -61,26 +72,25 @@ export async function postBuildData(
   if (items.length === 0 || items.length > MAX_BUILD_DATA_BATCH) {
     throw new ValidationError(`post between 1 and ${MAX_BUILD_DATA_BATCH} build-data items`);
   }
-  const batch = items.map((item, ord) => ({
-    ord,
-    node_name: item.nodeName,
-    task_id: item.taskId,
-    collected_date: item.collectedDate ?? null,
-    generator: item.generator,
-    data_format: item.dataFormat,
-    data_element: item.dataElement,
-    idempotency_key: item.idempotencyKey ?? null,
-  }));
+  const batch = sql.recordset(
+    INPUT_COLUMNS,
+    items.map((item) => ({
+      node_name: item.nodeName,
+      task_id: item.taskId,
+      collected_date: item.collectedDate ?? null,
+      generator: item.generator,
+      data_format: item.dataFormat,
+      data_element: item.dataElement,
+      idempotency_key: item.idempotencyKey ?? null,
+    })),
+  );
   // An orchestrator's post carries its lease epoch and lands only while that epoch is live.
   const fence = leaseFence(options.epoch);
   const rows = await run(
     db,
     statement(
       POSTED_COLUMNS,
-      sql`with ${fence.ctes}x as (
-  select * from jsonb_to_recordset(${p.json(batch)}::jsonb) as x(ord int, node_name text, task_id uuid,
-    collected_date timestamptz, generator text, data_format text, data_element text, idempotency_key text)
-),
+      sql`with ${fence.ctes}x as (${batch}),
 clash as (
   select 1 from x join build_data d on d.node_name = x.node_name and d.idempotency_key = x.idempotency_key
   where not (${SAME_AS_STORED})

@@ -63,6 +63,17 @@ const SAME_AS_STORED = sql`r.message = i.message and r.error = i.error and r.con
 const SAME_IN_BATCH = sql`j.message = i.message and j.error = i.error and j.context_type = i.context_type
     and j.context = i.context and j.extra = i.extra and j.ts is not distinct from i.ts`;
 
+/** A batch's messages as the statement reads them (`input`). */
+const INPUT_COLUMNS = {
+  message: 'text',
+  error: 'boolean',
+  context_type: 'text',
+  context: 'text',
+  ts: 'timestamptz',
+  extra: 'jsonb',
+  idempotency_key: 'text',
+} as const;
+
 /** Most messages one append accepts; larger batches should be split by the caller. */
 export const MAX_APPEND_BATCH = 1000;
 
@@ -89,25 +100,24 @@ export async function appendMessages(
   if (messages.length === 1 && only && only.idempotencyKey === undefined) {
     return appendOne(db, taskId, only, fence, options.epoch);
   }
-  const batch = messages.map((m, ord) => ({
-    ord,
-    message: m.message,
-    error: m.error,
-    context_type: m.contextType,
-    context: m.context,
-    ts: m.ts ?? null,
-    extra: m.extra ?? {},
-    idempotency_key: m.idempotencyKey ?? null,
-  }));
+  const batch = sql.recordset(
+    INPUT_COLUMNS,
+    messages.map((m) => ({
+      message: m.message,
+      error: m.error,
+      context_type: m.contextType,
+      context: m.context,
+      ts: m.ts ?? null,
+      extra: m.extra ?? {},
+      idempotency_key: m.idempotencyKey ?? null,
+    })),
+  );
   const task = p.uuid(taskId);
   const rows = await runRetryingOnConflict(
     db,
     statement(
       APPENDED_BATCH_COLUMNS,
-      sql`with ${fence.ctes}input as (
-  select * from jsonb_to_recordset(${p.json(batch)}::jsonb) as x(ord int, message text, error boolean,
-    context_type text, context text, ts timestamptz, extra jsonb, idempotency_key text)
-),
+      sql`with ${fence.ctes}input as (${batch}),
 found as (select 1 from tasks where task_id = ${task}::uuid),
 clash as (
   select 1 from input i join result_message r

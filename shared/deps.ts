@@ -1,7 +1,8 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Config, type DbConfig, getConfig } from './config.ts';
 import type { Db, TransactionalDb } from './db/port.ts';
 import { remainingTimeMs } from './invocation.ts';
+import { InvocationLogFormatter, ServiceLogger } from './logger.ts';
 import {
   createEmfTelemetry,
   NO_TELEMETRY,
@@ -34,11 +35,15 @@ export interface Deps {
   readonly waitClock?: WaitClock | undefined;
 }
 
-/** The Powertools logger for the service: structured JSON on stdout, level from config. */
+/**
+ * The Powertools logger for the service: structured JSON on stdout, level from config, every
+ * line of an invocation with that invocation's ids (shared/logger.ts).
+ */
 export function createLogger(config: Pick<Config, 'log'>): Logger {
-  return new Logger({
+  return new ServiceLogger({
     serviceName: config.log.serviceName,
     logLevel: config.log.level,
+    logFormatter: new InvocationLogFormatter(),
   });
 }
 

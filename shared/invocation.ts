@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
-/** The part of Lambda's context an invocation's deadline comes from. */
+/** The part of Lambda's context an invocation's deadline and log keys come from. */
 export interface InvocationContext {
   readonly getRemainingTimeInMillis?: () => number;
+  readonly awsRequestId?: string;
 }
 
 interface Invocation {
@@ -11,6 +12,8 @@ interface Invocation {
   /** Lambda's remaining time when it started; infinite without a context. */
   readonly remainingAtStartMs: number;
   readonly remainingMs: () => number;
+  /** The keys every log line of this invocation carries (`invocationLogKeys`). */
+  logKeys: Readonly<Record<string, string>> | undefined;
 }
 
 // One context per invocation, set by every handler kit (HTTP, SQS, the schedule) and read by
@@ -26,9 +29,31 @@ export function runInvocation<T>(context: InvocationContext | undefined, work: (
       ? context.getRemainingTimeInMillis.bind(context)
       : () => Number.POSITIVE_INFINITY;
   return current.run(
-    { startedAt: Date.now(), remainingAtStartMs: remainingMs(), remainingMs },
+    {
+      startedAt: Date.now(),
+      remainingAtStartMs: remainingMs(),
+      remainingMs,
+      logKeys: context?.awsRequestId ? { function_request_id: context.awsRequestId } : undefined,
+    },
     work,
   );
+}
+
+/**
+ * The log keys of the invocation being served: its Lambda request id (Powertools'
+ * `function_request_id`) and whatever the kit serving it added (`addInvocationLogKeys`);
+ * undefined outside an invocation. The service's log formatter (`logger.ts`) puts them on every
+ * line written meanwhile: one process serving invocations concurrently (the local server) shares
+ * one logger, whose appended keys and Lambda context belong to whichever invocation set them last.
+ */
+export function invocationLogKeys(): Readonly<Record<string, string>> | undefined {
+  return current.getStore()?.logKeys;
+}
+
+/** Adds keys to every log line the current invocation writes from now on (none outside one). */
+export function addInvocationLogKeys(keys: Readonly<Record<string, string>>): void {
+  const invocation = current.getStore();
+  if (invocation) invocation.logKeys = { ...invocation.logKeys, ...keys };
 }
 
 /** Milliseconds left in the invocation being served; infinite outside one (scripts, tests). */

@@ -1,5 +1,4 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import { getConfig } from './config.ts';
 import { type Deps, getDeps, getLogger } from './deps.ts';
@@ -38,21 +37,22 @@ export function createLambdaKit(options: KitOptions<unknown> = {}): LambdaKit<un
   // phase (visible at deploy time) rather than its first request.
   if (!options.deps) getConfig();
   const logger = options.logger ?? getLogger();
-  const hooks = injectLambdaContext(logger, { resetKeys: true });
   return {
     loadDeps: options.deps ?? getDeps,
     logger,
     handler: (serve) => (event, context) =>
       runInvocation(context, async () => {
-        const request = { event, context, response: undefined, error: undefined, internal: {} };
-        await hooks.before?.(request);
+        // What Powertools' injectLambdaContext (with `resetKeys`) does around an invocation, as
+        // the logger's own calls: its middy middleware makes the same ones, plus a request
+        // object and spreads of it for every invocation.
+        logger.refreshSampleRateCalculation();
+        logger.addContext(context);
+        logger.logEventIfEnabled(event);
         try {
-          const response = await serve(event, context);
-          await hooks.after?.({ ...request, response });
-          return response;
-        } catch (error) {
-          await hooks.onError?.({ ...request, error: error as Error });
-          throw error;
+          return await serve(event, context);
+        } finally {
+          logger.clearBuffer();
+          logger.resetKeys();
         }
       }),
   };

@@ -5,9 +5,10 @@ import { enforcePolicy } from '../auth/enforce.ts';
 import type { Deps } from '../deps.ts';
 import { MethodNotAllowedError, NotFoundError, ValidationError } from '../errors.ts';
 import { assertSoundInput } from '../input.ts';
+import { addInvocationLogKeys } from '../invocation.ts';
 import { beforeDeadline, createLambdaKit, type KitOptions, type LambdaKit } from '../lambda-kit.ts';
 import { validate } from '../validate.ts';
-import { errorToResponse, type RequestLog } from './errors.ts';
+import { errorToResponse } from './errors.ts';
 import { assertSoundHeaders, callerOf, parseJsonBody, queryParams, rawBody } from './request.ts';
 import { type AnyRoute, JsonText, type RouteResponse } from './route.ts';
 import { createRouter } from './router.ts';
@@ -124,7 +125,7 @@ function correlationIdOf(event: APIGatewayProxyEvent, requestId: string): string
 function finish(
   event: APIGatewayProxyEvent,
   response: APIGatewayProxyResult,
-  ids: RequestIds & { readonly startedAt: number },
+  ids: RequestIds,
   logger: Logger,
 ): APIGatewayProxyResult {
   const headers = response.headers ?? {};
@@ -143,8 +144,8 @@ function finish(
     response.body = '';
     response.isBase64Encoded = false;
   }
+  // The request's ids come with every line it writes (`addInvocationLogKeys` below).
   logger.info('request served', {
-    ...ownKeys(ids),
     method: event.httpMethod,
     path: event.path,
     status: response.statusCode,
@@ -153,38 +154,10 @@ function finish(
   return response;
 }
 
-type RequestIds = {
+interface RequestIds {
   readonly requestId: string;
   readonly correlationId: string;
-  /** The Lambda invocation's own id (Powertools' `function_request_id`). */
-  readonly invocationId: string | undefined;
-};
-
-/**
- * The ids a request's own lines carry as fields rather than only as the logger's appended keys
- * and Lambda context: a process serving requests concurrently (the local server) shares one
- * logger, whose keys and context belong to whichever request set them last. The invocation id
- * replaces Powertools' `function_request_id` in place (same key, same position in the line).
- */
-function ownKeys(ids: RequestIds): Record<string, string> {
-  return {
-    ...(ids.invocationId ? { function_request_id: ids.invocationId } : {}),
-    requestId: ids.requestId,
-    correlationId: ids.correlationId,
-  };
-}
-
-/** The logger's error and refusal lines for one request, each with the request's own ids. */
-function requestLogger(logger: Logger, ids: RequestIds): RequestLog {
-  const own = ownKeys(ids);
-  return {
-    info: (message: string, fields: Record<string, unknown>) =>
-      logger.info(message, { ...fields, ...own }),
-    warn: (message: string, fields: Record<string, unknown>) =>
-      logger.warn(message, { ...fields, ...own }),
-    error: (message: string, fields: Record<string, unknown>) =>
-      logger.error(message, { ...fields, ...own }),
-  };
+  readonly startedAt: number;
 }
 
 /**
@@ -275,17 +248,17 @@ export function createHttpHandler(
     const ids = {
       requestId,
       correlationId: correlationIdOf(event, requestId),
-      invocationId: context.awsRequestId,
       startedAt: Date.now(),
     };
-    logger.appendKeys({ requestId, correlationId: ids.correlationId });
+    // Every line this request writes carries its ids, whoever writes it (shared/logger.ts).
+    addInvocationLogKeys({ requestId, correlationId: ids.correlationId });
     let response: APIGatewayProxyResult;
     try {
       // The error becomes Drydock's error body first; then every answer gets the ids. The
       // deadline is answered here too (a 500 with the ids), not left to Lambda's timeout.
       response = await beforeDeadline(handle(event, requestId), context);
     } catch (error) {
-      response = toResult(errorToResponse(error, requestId, requestLogger(logger, ids)));
+      response = toResult(errorToResponse(error, requestId, logger));
     }
     return finish(event, response, ids, logger);
   });

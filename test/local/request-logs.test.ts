@@ -1,4 +1,6 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localContext } from '#infra/local/app.ts';
 import { type RunningServer, request, startServer } from '#test/e2e/harness.ts';
 import { stdoutOf } from '#test/support/stdout.ts';
 
@@ -56,5 +58,38 @@ describe("the local server's request logs", () => {
       invocations.add(own[0]?.function_request_id);
     }
     expect(invocations.size).toBe(answers.length);
+  });
+
+  it("write the access line Powertools' own logger writes, the request's ids appended", async () => {
+    const path = '/api/v1.0/tasks?status=queued';
+    const { text } = await stdoutOf(async () => {
+      const res = await request(server.url, 'GET', path, {
+        headers: { 'X-Correlation-Id': 'corr-line' },
+      });
+      expect(res.status).toBe(200);
+    });
+    const served = text.split('\n').find((line) => line.includes('"correlationId":"corr-line"'));
+    const fields = JSON.parse(served ?? '{}') as Record<string, unknown>;
+    // What the stock logger prints for the same invocation: its Lambda context (not its first,
+    // as the server's is not), the ids appended with appendKeys, the access line's fields.
+    const stock = new Logger({ serviceName: 'drydock-statemgmt', logLevel: 'INFO' });
+    const context = {
+      ...localContext('drydock-tasks'),
+      awsRequestId: String(fields.function_request_id),
+    };
+    stock.addContext(context);
+    stock.addContext(context);
+    stock.appendKeys({ requestId: String(fields.requestId), correlationId: 'corr-line' });
+    const { text: expected } = await stdoutOf(async () => {
+      stock.info('request served', {
+        method: 'GET',
+        path: '/api/v1.0/tasks',
+        status: 200,
+        durationMs: fields.durationMs as number,
+      });
+    });
+    const sameTime = (line: string) => line.replace(/"timestamp":"[^"]+"/, '"timestamp":"T"');
+    expect(sameTime(served ?? '')).toBe(sameTime(expected.trim()));
+    expect(fields.requestId).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

@@ -169,24 +169,27 @@ export function createLocalServer(
 ): Server {
   if (functions.length === 0) throw new Error('no HTTP functions found under functions/');
   const routers = functions.map((fn) => ({ fn, route: createRouter(fn.routes) }));
-  // Each loaded function: its handler, its routes and its routes by `METHOD path`, so a request
-  // the manifest's router already matched takes the route itself (the gate reads its policy)
-  // without a second pass over the table.
+  // Each loaded function: its handler, its routes and, for each of its manifest's routes, the
+  // function's own route with the same method and path, so a request the manifest's router already
+  // matched takes the route itself (the gate reads its policy) without a second pass over the
+  // table, nor a `METHOD path` string built and hashed for every request.
   interface Loaded {
     readonly handler: HttpFunction['handler'];
     readonly routes: readonly AnyRoute[];
-    readonly byKey: ReadonlyMap<string, AnyRoute>;
+    readonly byManifestRoute: ReadonlyMap<RouteKey, AnyRoute>;
   }
   const loaded = new Map<LazyHttpFunction, Loaded>();
   const load = async (fn: LazyHttpFunction): Promise<Loaded> => {
     const module: HttpFunction = await fn.load();
     let entry = loaded.get(fn);
     if (!entry) {
-      entry = {
-        handler: module.handler,
-        routes: module.routes,
-        byKey: new Map(module.routes.map((route) => [`${route.method} ${route.path}`, route])),
-      };
+      const byKey = new Map(module.routes.map((route) => [`${route.method} ${route.path}`, route]));
+      const byManifestRoute = new Map<RouteKey, AnyRoute>();
+      for (const key of fn.routes) {
+        const route = byKey.get(`${key.method} ${key.path}`);
+        if (route) byManifestRoute.set(key, route);
+      }
+      entry = { handler: module.handler, routes: module.routes, byManifestRoute };
       loaded.set(fn, entry);
     }
     return entry;
@@ -201,7 +204,7 @@ export function createLocalServer(
     // A 404, a 405 or OPTIONS carries no route: the manifest's answer is the function's own (the
     // OpenAPI test keeps the manifest the functions' routes).
     if (owner.kind !== 'found') return owner;
-    const route = entry.byKey.get(`${owner.route.method} ${owner.route.path}`);
+    const route = entry.byManifestRoute.get(owner.route);
     if (route) return { kind: 'found', route, params: owner.params };
     // A manifest older than the function (until `npm run openapi`): its own table decides.
     return createRouter(entry.routes)(method, path);

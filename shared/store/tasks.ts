@@ -893,8 +893,10 @@ export async function updateTask(
       UPDATE_COLUMNS,
       sql`with ${fence}prev as (
   -- The values before the change, for its event: locked, so they are the row the update changes.
+  -- No key column changes, so the update's own lock (no key update) is enough; unlike for update
+  -- it lets the foreign-key checks (key share) of inserts referencing the task (boot actions) go on.
   select task_id as prev_id, status as old_status, result_status as old_result
-  from tasks where task_id = ${id}::uuid for update
+  from tasks where task_id = ${id}::uuid for no key update
 ),
 upd as (
   update tasks set ${sql.join(sets, ', ')}

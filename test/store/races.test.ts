@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { generateBootActionKey, newBootActionId } from '#shared/bootactions/key.ts';
 import type { Db } from '#shared/db/port.ts';
 import { sql, statement } from '#shared/db/sql.ts';
 import { LeaseLostError } from '#shared/errors.ts';
+import { createBootActionContext } from '#shared/store/boot-actions.ts';
 import { postBuildData, queryBuildData } from '#shared/store/build-data.ts';
 import { claimLease, renewLease } from '#shared/store/lease.ts';
 import { appendMessages } from '#shared/store/messages.ts';
@@ -354,4 +356,30 @@ describe.each(RACE_DRIVERS)('races over real connections on %s', (driver) => {
       generators.map((g) => [g, date(newest).slice(0, 16)]).sort(),
     );
   });
+
+  // A task's update locks its row `for no key update`, which a foreign-key check's `for key share`
+  // does not wait for. `for update` would hold every insert referencing the task (its boot
+  // actions here) until the update's transaction ends: with the lock timeout below, that is a
+  // lock_timeout error instead of a context. (A message append is no witness: it bumps the task's
+  // message counter, an update of the row that waits for either lock.) On pg only: the update's
+  // transaction stays open on one connection while another one inserts.
+  it.runIf(driver === 'pg')(
+    'an open task update does not hold inserts that reference the task (a boot-action context)',
+    async () => {
+      const task = await queuedTask(t.db, { action: 'deploy_node' });
+      const referrer = t.connect({ lock_timeout: '2s' }, 1);
+      const created = await t.db.transaction(async (tx) => {
+        await updateTask(tx, task.taskId, { result: { message: 'deploying' } });
+        return createBootActionContext(referrer, {
+          nodeName: 'n1',
+          taskId: task.taskId,
+          identityKeyHash: generateBootActionKey().hash,
+          actions: [
+            { actionId: newBootActionId(), actionName: 'hello', actionStatus: 'incomplete' },
+          ],
+        });
+      });
+      expect(created).toMatchObject({ nodeName: 'n1', taskId: task.taskId });
+    },
+  );
 });

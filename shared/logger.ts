@@ -83,8 +83,9 @@ function powertoolsDevMode(): boolean {
  * replacer (which formats errors and BigInts and drops circular references), and any replacer
  * takes V8 off its fast `JSON.stringify`; for such a line the replacer changes nothing, so it is
  * serialised without one and printed the way Powertools prints (a console of its own over the
- * same streams: INFO and DEBUG to stdout, WARN and above to stderr). Every other line, and every
- * line in Powertools' dev mode (indented), is Powertools' own.
+ * same streams: INFO and DEBUG to stdout, WARN and above to stderr). Every other line, every
+ * line in Powertools' dev mode (indented), and every line of a logger given a `jsonReplacerFn`
+ * (which may rewrite or redact strings too) is Powertools' own.
  */
 export class ServiceLogger extends Logger {
   // Set after Powertools' constructor, which may print (its warnings) before it is.
@@ -92,7 +93,7 @@ export class ServiceLogger extends Logger {
 
   constructor(options: ConstructorOptions = {}) {
     super(options);
-    if (!powertoolsDevMode()) {
+    if (!powertoolsDevMode() && options.jsonReplacerFn === undefined) {
       this.out = new Console({ stdout: process.stdout, stderr: process.stderr });
     }
   }

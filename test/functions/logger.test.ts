@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '#shared/deps.ts';
 import { errorForLog } from '#shared/error-log.ts';
 import { addInvocationLogKeys, runInvocation } from '#shared/invocation.ts';
+import { ServiceLogger } from '#shared/logger.ts';
 
 /**
  * The service's logger (`createLogger`: shared/logger.ts) against Powertools' own `Logger` with
@@ -160,6 +161,15 @@ describe("the service's logger", () => {
     const expected = stockLines('INFO', ids);
     expect(expected.some((line) => line.includes('a debug line'))).toBe(true);
     expect(serviceLines('INFO', ids)).toEqual(expected);
+  });
+
+  it('passes every line of a logger given a JSON replacer through it, strings included', () => {
+    const redact = (key: string, value: unknown) => (key === 'token' ? '[redacted]' : value);
+    const write = (logger: Logger) => logger.info('request served', { token: 'secret', n: 1 });
+    const options = { serviceName: SERVICE, jsonReplacerFn: redact };
+    const expected = captured(() => write(new Logger(options)));
+    expect(expected.join('')).toContain('"token":"[redacted]"');
+    expect(captured(() => write(new ServiceLogger(options)))).toEqual(expected);
   });
 
   it('writes timestamps in the configured time zone as Powertools does', () => {

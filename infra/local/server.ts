@@ -4,7 +4,7 @@ import { coalesceWrites } from './coalesced-output.ts';
 import { holdDataFolder } from './data-lock.ts';
 import { applyLocalDefaults, portFrom } from './env.ts';
 
-// One access log line per request: written a turn of the event loop at a time.
+// One access log line per request: the lines of 10 ms written together (coalesced-output.ts).
 coalesceWrites(process.stdout);
 applyLocalDefaults();
 // One process per PGlite folder: a second `npm start` on it is refused before it opens it.

@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import * as z from '#shared/zod.ts';
 import { type LeaseTick, runLeaseTick } from '../api/leader.ts';
 import { runOutboxTick } from '../api/outbox-tick.ts';
-import { remainingTimeMs } from '../invocation.ts';
+import { addInvocationLogKeys, remainingTimeMs } from '../invocation.ts';
 import { beforeDeadline, createLambdaKit, type KitOptions } from '../lambda-kit.ts';
 import { validate } from '../validate.ts';
 
@@ -36,7 +36,9 @@ export function createLeaseScheduleHandler(
   const tick = async (event: unknown): Promise<LeaseTick> => {
     const scheduled = validate(ScheduledEventSchema(), event, 'event');
     const deps = await loadDeps();
-    logger.appendKeys({ scheduleEventId: scheduled.id });
+    // The tick's own lines only: the local server runs ticks beside requests on one logger, whose
+    // appended keys every concurrent invocation would write (and reset).
+    addInvocationLogKeys({ scheduleEventId: scheduled.id });
     const done = await runLeaseTick(deps, remainingTimeMs);
     logger.info('lease tick', { ...done });
     // Events and metrics after the lease's work: a failure here is logged and left to the next

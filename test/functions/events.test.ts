@@ -3,8 +3,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskEventSchema } from '#shared/api/schemas.ts';
 import { applyTaskEvent } from '#shared/api/sqs-events.ts';
+import type { Db } from '#shared/db/port.ts';
 import { sql, statement } from '#shared/db/sql.ts';
 import { createSqsHandler } from '#shared/triggers/sqs.ts';
+import { stdoutOf } from '#test/support/stdout.ts';
 import { TEST_DRIVERS } from '#test/support/test-db.ts';
 import {
   callHttp,
@@ -444,6 +446,54 @@ from tasks where task_id = ${taskId}::uuid`,
     expect(held).toMatchObject({ mode: 'hold', held: true, holder: SCHEDULE_INSTANCE, live: true });
     const renewed = await tick(scheduledEvent(), lambdaContext());
     expect(renewed).toMatchObject({ held: true, epoch: held.epoch });
+  });
+
+  it("writes the tick's event id on the tick's lines only, whatever another invocation does meanwhile", async () => {
+    // The kits and logger from the same module instances as the loaded functions.
+    const { createLeaseScheduleHandler } = await import('#shared/triggers/schedule.ts');
+    const { createLambdaKit } = await import('#shared/lambda-kit.ts');
+    const { createLogger } = await import('#shared/deps.ts');
+    const logger = createLogger({ log: { serviceName: 'drydock-statemgmt', level: 'INFO' } });
+    // The tick's first statement (its event id already given) waits until another invocation
+    // has written a line and ended.
+    let tickWaiting = (): void => {};
+    const waiting = new Promise<void>((resolve) => {
+      tickWaiting = resolve;
+    });
+    let otherEnded = (): void => {};
+    const ended = new Promise<void>((resolve) => {
+      otherEnded = resolve;
+    });
+    const db: Db = {
+      driver: service.deps.db.driver,
+      query: async (q) => {
+        tickWaiting();
+        await ended;
+        return service.deps.db.query(q);
+      },
+      close: async () => {},
+    };
+    const tick = createLeaseScheduleHandler({
+      deps: async () => ({ ...service.deps, db }),
+      logger,
+    });
+    const other = createLambdaKit({ deps: async () => service.deps, logger }).handler(async () => {
+      logger.info('another invocation');
+    });
+    const event = scheduledEvent();
+    const { records } = await stdoutOf(async () => {
+      const ticked = tick(event, lambdaContext());
+      await waiting;
+      await other({}, lambdaContext());
+      otherEnded();
+      await ticked;
+    });
+    expect(records.find((r) => r.message === 'another invocation')).not.toHaveProperty(
+      'scheduleEventId',
+    );
+    expect(records.find((r) => r.message === 'lease tick')).toMatchObject({
+      scheduleEventId: event.id,
+    });
   });
 
   it('refuses an event that is not the scheduled one', async () => {

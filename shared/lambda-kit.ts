@@ -48,10 +48,11 @@ export function createLambdaKit(options: KitOptions<unknown> = {}): LambdaKit<un
       runInvocation(context, async () => {
         // What Powertools' injectLambdaContext (with `resetKeys`) does around an invocation, as
         // the logger's own calls: its middy middleware makes the same ones, plus a request
-        // object and spreads of it for every invocation.
+        // object and spreads of it for every invocation. All but one: it logs the whole event
+        // when POWERTOOLS_LOGGER_LOG_EVENT is set, and an event carries request bodies and
+        // tokens (X-Auth-Token, the SigV4 header), which never reach the logs.
         logger.refreshSampleRateCalculation();
         logger.addContext(context);
-        logger.logEventIfEnabled(event);
         try {
           return await serve(event, context);
         } finally {

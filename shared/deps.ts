@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Config, type DbConfig, getConfig } from './config.ts';
 import type { Db, TransactionalDb } from './db/port.ts';
 import { remainingTimeMs } from './invocation.ts';
-import { InvocationLogFormatter, ServiceLogger } from './logger.ts';
+import { createLogger } from './logger.ts';
 import {
   createEmfTelemetry,
   NO_TELEMETRY,
@@ -33,18 +33,6 @@ export interface Deps {
   readonly bus?: InProcessBus | undefined;
   /** Time for waits; tests inject one that never sleeps. Absent: the real clock. */
   readonly waitClock?: WaitClock | undefined;
-}
-
-/**
- * The Powertools logger for the service: structured JSON on stdout, level from config, every
- * line of an invocation with that invocation's ids (shared/logger.ts).
- */
-export function createLogger(config: Pick<Config, 'log'>): Logger {
-  return new ServiceLogger({
-    serviceName: config.log.serviceName,
-    logLevel: config.log.level,
-    logFormatter: new InvocationLogFormatter(),
-  });
 }
 
 let logger: Logger | undefined;

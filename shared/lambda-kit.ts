@@ -12,7 +12,7 @@ export interface KitOptions<D = Deps> {
   /** Where the dependencies come from; the container's memoised set by default. */
   readonly deps?: (() => Promise<D>) | undefined;
   /**
-   * The container's by default. One built otherwise than by `createLogger` (deps.ts) writes the
+   * The container's by default. One built otherwise than by `createLogger` (logger.ts) writes the
    * invocation's ids (`invocationLogKeys`) on no line: they come through its formatter.
    */
   readonly logger?: Logger | undefined;

@@ -5,6 +5,7 @@ import type {
   LogAttributes,
   UnformattedAttributes,
 } from '@aws-lambda-powertools/logger/types';
+import type { Config } from './config.ts';
 import { invocationLogKeys } from './invocation.ts';
 
 /**
@@ -115,4 +116,18 @@ export class ServiceLogger extends Logger {
     }
     this.out[method](JSON.stringify(attributes));
   }
+}
+
+/**
+ * The Powertools logger for the service: structured JSON on stdout, level from config, every
+ * line of an invocation with that invocation's ids. Here rather than in the composition root
+ * (deps.ts), whose lazy imports bring the database drivers into a bundle: the Keystone
+ * authoriser's logger is this one too.
+ */
+export function createLogger(config: Pick<Config, 'log'>): Logger {
+  return new ServiceLogger({
+    serviceName: config.log.serviceName,
+    logLevel: config.log.level,
+    logFormatter: new InvocationLogFormatter(),
+  });
 }

@@ -1,7 +1,8 @@
 import { applyMigrations } from '#shared/api/migrations.ts';
 import { keystoneAuthenticatorFor } from '#shared/auth/keystone-authenticator.ts';
-import { closeDeps, createLogger, getDeps } from '#shared/deps.ts';
+import { closeDeps, getDeps } from '#shared/deps.ts';
 import { errorForLog } from '#shared/error-log.ts';
+import { createLogger } from '#shared/logger.ts';
 import { createLocalServer, LOCAL_DEPLOYMENT, listen, localContext } from './app.ts';
 import { lazyHttpFunctions } from './functions.ts';
 import { createKeystoneGate } from './keystone.ts';

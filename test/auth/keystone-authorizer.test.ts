@@ -7,12 +7,14 @@
 import { createServer } from 'node:net';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { apiGatewayEvent, type Deployment } from '#infra/local/lambda-events.ts';
+import { apiGatewayEvent, type Deployment, lambdaContext } from '#infra/local/lambda-events.ts';
+import type { AuthLogger } from '#shared/auth/authenticate.ts';
 import { createRequestAuthorizer } from '#shared/auth/authorizer.ts';
 import { keystoneAuthenticatorFor } from '#shared/auth/keystone-authenticator.ts';
 import { RULE_NAMES } from '#shared/auth/rules.ts';
 import { createSecretsManagerReader } from '#shared/aws/secrets.ts';
 import type { KeystoneConfig } from '#shared/config.ts';
+import { createLogger } from '#shared/logger.ts';
 import {
   type KeystoneStandIn,
   STAND_IN_USERS,
@@ -23,6 +25,7 @@ import {
   secretsManagerClientAt,
   startSecretsManagerStandIn,
 } from '#test/support/secrets-manager-stand-in.ts';
+import { stdoutOf } from '#test/support/stdout.ts';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:drydock/keystone-AbCdEf';
 const SERVICE_PASSWORD = 'drydock-password';
@@ -69,7 +72,8 @@ function captureLogger() {
 
 const secretsClient = () => secretsManagerClientAt(secrets.endpoint);
 
-function authorizer(overrides: Partial<KeystoneConfig> = {}) {
+/** The authoriser, logging to a capture (returned) or to `writeTo`. */
+function authorizer(overrides: Partial<KeystoneConfig> = {}, writeTo?: AuthLogger) {
   const logger = captureLogger();
   const authenticator = keystoneAuthenticatorFor(
     {
@@ -81,9 +85,13 @@ function authorizer(overrides: Partial<KeystoneConfig> = {}) {
       policy: undefined,
       ...overrides,
     },
-    { logger, now: clock.now, readSecret: createSecretsManagerReader(secretsClient()) },
+    {
+      logger: writeTo ?? logger,
+      now: clock.now,
+      readSecret: createSecretsManagerReader(secretsClient()),
+    },
   );
-  return { handler: createRequestAuthorizer(() => authenticator, logger), logger };
+  return { handler: createRequestAuthorizer(() => authenticator), logger };
 }
 
 /** Where the authoriser runs: the `dev` stage of the API in {@link METHOD_ARN}. */
@@ -240,6 +248,33 @@ describe('the Keystone REQUEST authoriser', () => {
     // Keystone did answer 200: the service's own check refused it, as keystonemiddleware does.
     expect(validations()).toBe(before + 1);
     expect(keystone.seen.at(-1)?.method).toBe('GET');
+  });
+
+  it("writes each request's ids on its own lines, with requests served side by side", async () => {
+    // The function's logger (functions/keystone-authorizer.ts): its lines carry the ids of the
+    // invocation being served, whatever the other one appended or reset meanwhile.
+    const logger = createLogger({ log: { serviceName: 'drydock-statemgmt', level: 'DEBUG' } });
+    const { handler } = authorizer({ cacheTtlSeconds: 0 }, logger);
+    const admin = withToken(keystone.issue('admin', { project: 'admin' }));
+    const unknown = withToken('gAAAAAnever-issued');
+    const adminContext = lambdaContext('drydock-keystone-authorizer', DEPLOYMENT);
+    const unknownContext = lambdaContext('drydock-keystone-authorizer', DEPLOYMENT);
+    const { records } = await stdoutOf(async () => {
+      // Both ask Keystone: each writes its line after the other has started.
+      await Promise.all([
+        admitted(handler(admin, adminContext)),
+        refused(handler(unknown, unknownContext)),
+      ]);
+    });
+    expect(records.find((r) => r.message === 'keystone token accepted')).toMatchObject({
+      requestId: admin.requestContext.requestId,
+      function_request_id: adminContext.awsRequestId,
+    });
+    expect(records.find((r) => r.message === 'keystone token refused')).toMatchObject({
+      requestId: unknown.requestContext.requestId,
+      function_request_id: unknownContext.awsRequestId,
+    });
+    expect(admin.requestContext.requestId).not.toBe(unknown.requestContext.requestId);
   });
 
   it('takes the header in any case, as API Gateway passes it on', async () => {

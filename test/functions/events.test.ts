@@ -452,7 +452,7 @@ from tasks where task_id = ${taskId}::uuid`,
     // The kits and logger from the same module instances as the loaded functions.
     const { createLeaseScheduleHandler } = await import('#shared/triggers/schedule.ts');
     const { createLambdaKit } = await import('#shared/lambda-kit.ts');
-    const { createLogger } = await import('#shared/deps.ts');
+    const { createLogger } = await import('#shared/logger.ts');
     const logger = createLogger({ log: { serviceName: 'drydock-statemgmt', level: 'INFO' } });
     // The tick's first statement (its event id already given) waits until another invocation
     // has written a line and ended.

@@ -1,10 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '#shared/deps.ts';
 import { errorForLog } from '#shared/error-log.ts';
 import { addInvocationLogKeys, runInvocation } from '#shared/invocation.ts';
-import { ServiceLogger } from '#shared/logger.ts';
+import { createLogger, ServiceLogger } from '#shared/logger.ts';
 
 /**
  * The service's logger (`createLogger`: shared/logger.ts) against Powertools' own `Logger` with

@@ -50,7 +50,23 @@ export function invocationLogKeys(): Readonly<Record<string, string>> | undefine
   return current.getStore()?.logKeys;
 }
 
-/** Adds keys to every log line the current invocation writes from now on (none outside one). */
+/**
+ * Runs `work` with `keys` added to the log keys of every line it writes, and to those of no
+ * other line: in a child of the invocation's context (same deadline), so work running beside it
+ * in the same invocation (or after it) keeps its own keys; an SQS record's `messageId`, say.
+ * Outside an invocation `work` just runs: there are no keys to extend.
+ */
+export function withLogKeys<T>(keys: Readonly<Record<string, string>>, work: () => T): T {
+  const invocation = current.getStore();
+  if (!invocation) return work();
+  return current.run({ ...invocation, logKeys: { ...invocation.logKeys, ...keys } }, work);
+}
+
+/**
+ * Adds keys to every log line the current invocation (or the `withLogKeys` scope it is in)
+ * writes from now on; none outside one. For keys known at the start of an invocation, as the
+ * HTTP kit's request ids: no nested context to pay for on every request.
+ */
 export function addInvocationLogKeys(keys: Readonly<Record<string, string>>): void {
   const invocation = current.getStore();
   if (invocation) invocation.logKeys = { ...invocation.logKeys, ...keys };

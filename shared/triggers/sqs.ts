@@ -4,6 +4,7 @@ import type { Deps } from '../deps.ts';
 import { errorForLog } from '../error-log.ts';
 import { AppError } from '../errors.ts';
 import { parseJsonText } from '../input.ts';
+import { withLogKeys } from '../invocation.ts';
 import { beforeDeadline, createLambdaKit, type KitOptions } from '../lambda-kit.ts';
 import { loadOnce } from '../load-once.ts';
 import { validate } from '../validate.ts';
@@ -43,25 +44,28 @@ export function createSqsHandler<T>(
 
   const consume = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const [deps, { processor, processPartialResponse }] = await Promise.all([loadDeps(), batch()]);
-    const recordHandler = async (record: SQSRecord) => {
-      logger.appendKeys({ messageId: record.messageId });
-      try {
-        const body = validate(schema(), parseJsonText(record.body, 'event'), 'event');
-        await apply(deps, body, record);
-      } catch (error) {
-        // The body is never logged: it may be large, and design references may carry secrets.
-        const known = error instanceof AppError;
-        logger[known ? 'warn' : 'error']('SQS record failed', {
-          messageId: record.messageId,
-          errorName: (error as Error).name,
-          reason: known ? (error as Error).message : undefined,
-          error: known ? undefined : errorForLog(error),
-        });
-        throw error;
-      } finally {
-        logger.removeKeys(['messageId']);
-      }
-    };
+    // Each record's lines carry its messageId through a log-key scope of its own
+    // (`withLogKeys`), not `appendKeys` on the logger: that one is shared by every invocation the
+    // process serves (the local server's), so a key appended for one record was on another
+    // invocation's lines meanwhile, and its removal took it off this record's later lines.
+    const recordHandler = (record: SQSRecord) =>
+      withLogKeys({ messageId: record.messageId }, async () => {
+        try {
+          const body = validate(schema(), parseJsonText(record.body, 'event'), 'event');
+          await apply(deps, body, record);
+        } catch (error) {
+          // The body is never logged: it may be large, and design references may carry secrets.
+          // The messageId is named here too, for a logger that does not read the log keys.
+          const known = error instanceof AppError;
+          logger[known ? 'warn' : 'error']('SQS record failed', {
+            messageId: record.messageId,
+            errorName: (error as Error).name,
+            reason: known ? (error as Error).message : undefined,
+            error: known ? undefined : errorForLog(error),
+          });
+          throw error;
+        }
+      });
     const response = await processPartialResponse(event, recordHandler, processor, {
       context,
       processInParallel: false,

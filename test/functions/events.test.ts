@@ -6,6 +6,7 @@ import { applyTaskEvent } from '#shared/api/sqs-events.ts';
 import type { Db } from '#shared/db/port.ts';
 import { sql, statement } from '#shared/db/sql.ts';
 import { createSqsHandler } from '#shared/triggers/sqs.ts';
+import * as z from '#shared/zod.ts';
 import { stdoutOf } from '#test/support/stdout.ts';
 import { TEST_DRIVERS } from '#test/support/test-db.ts';
 import {
@@ -200,6 +201,70 @@ from tasks where task_id = ${taskId}::uuid`,
       failed: 1,
     });
     expect(lines.join('')).not.toContain('BODY-SECRET');
+  });
+
+  it("writes each SQS record's messageId on its own lines only, batches interleaved on one logger", async () => {
+    // The kit and logger from the same module instances as the loaded functions.
+    const { createSqsHandler: sqsHandler } = await import('#shared/triggers/sqs.ts');
+    const { createLogger } = await import('#shared/logger.ts');
+    const logger = createLogger({ log: { serviceName: 'drydock-statemgmt', level: 'INFO' } });
+    const signal = () => {
+      let fire = (): void => {};
+      const fired = new Promise<void>((resolve) => {
+        fire = resolve;
+      });
+      return { fire, fired };
+    };
+    // a1 writes its second line while b1 (another batch) is between its two; b1 writes its
+    // second after a1 has ended; a2 follows a1 in its batch.
+    const b1Started = signal();
+    const a1Ended = signal();
+    const consume = sqsHandler(
+      z.lazySchema(() => z.object({ name: z.string() })),
+      async ({ logger: log }, { name }) => {
+        log.info('record started', { name });
+        if (name === 'a1') await b1Started.fired;
+        if (name === 'b1') {
+          b1Started.fire();
+          await a1Ended.fired;
+        }
+        log.info('record done', { name });
+        if (name === 'a1') a1Ended.fire();
+      },
+      { deps: async () => ({ ...service.deps, logger }), logger },
+    );
+    const records = {
+      a1: sqsRecord({ name: 'a1' }),
+      a2: sqsRecord({ name: 'a2' }),
+      b1: sqsRecord({ name: 'b1' }),
+    };
+    const contexts = { a: lambdaContext('drydock-tasks'), b: lambdaContext('drydock-tasks') };
+    const { records: lines } = await stdoutOf(async () => {
+      const answers = await Promise.all([
+        consume(sqsEvent([records.a1, records.a2]), contexts.a),
+        consume(sqsEvent([records.b1]), contexts.b),
+      ]);
+      expect(answers).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    });
+    const recordLines = lines.filter((line) => String(line.message).startsWith('record '));
+    const order = recordLines.map((line) => `${line.message} ${line.name}`);
+    expect(order).toHaveLength(6);
+    // Interleaved as arranged: b1 started before a1 was done, and was done after it.
+    expect(order.indexOf('record started b1')).toBeLessThan(order.indexOf('record done a1'));
+    expect(order.indexOf('record done a1')).toBeLessThan(order.indexOf('record done b1'));
+    expect(order.indexOf('record done a1')).toBeLessThan(order.indexOf('record started a2'));
+    for (const line of recordLines) {
+      const name = line.name as keyof typeof records;
+      const batch = name.startsWith('a') ? contexts.a : contexts.b;
+      expect(line, `${line.message} ${name}`).toMatchObject({
+        messageId: records[name].messageId,
+        function_request_id: batch.awsRequestId,
+      });
+    }
+    // The batch's own line is no record's.
+    const batchLines = lines.filter((line) => line.message === 'SQS batch processed');
+    expect(batchLines).toHaveLength(2);
+    for (const line of batchLines) expect(line).not.toHaveProperty('messageId');
   });
 
   it('ends many tasks from one SQS event, once, failing the record for a task that cannot end', async () => {

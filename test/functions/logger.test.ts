@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { errorForLog } from '#shared/error-log.ts';
-import { addInvocationLogKeys, runInvocation } from '#shared/invocation.ts';
+import { addInvocationLogKeys, runInvocation, withLogKeys } from '#shared/invocation.ts';
 import { createLogger, ServiceLogger } from '#shared/logger.ts';
 
 /**
@@ -102,7 +102,7 @@ function captured(work: () => void, keepTimestamps = false): string[] {
 }
 
 /** Powertools' own logger, given the request's ids as the HTTP kit gave them before. */
-function stockLines(level: LogLevel, ids?: { requestId: string; correlationId: string }) {
+function stockLines(level: LogLevel, ids?: Readonly<Record<string, string>>) {
   return captured(() => {
     const logger = new Logger({ serviceName: SERVICE, logLevel: level });
     writeLines(logger);
@@ -112,15 +112,26 @@ function stockLines(level: LogLevel, ids?: { requestId: string; correlationId: s
   });
 }
 
-/** The service's logger, the ids coming from the invocation being served. */
-function serviceLines(level: LogLevel, ids?: { requestId: string; correlationId: string }) {
+/**
+ * The service's logger, the ids coming from the invocation being served: added to it as the
+ * HTTP kit adds them, or given to a `withLogKeys` scope as the SQS kit gives a record's.
+ */
+function serviceLines(
+  level: LogLevel,
+  ids?: Readonly<Record<string, string>>,
+  how: 'added' | 'scoped' = 'added',
+) {
   return captured(() => {
     const logger = createLogger({ log: { serviceName: SERVICE, level } });
     writeLines(logger);
     runInvocation(context('inv-1'), () => {
       logger.addContext(context('inv-1'));
-      if (ids) addInvocationLogKeys(ids);
-      writeLines(logger);
+      if (ids && how === 'scoped') {
+        withLogKeys(ids, () => writeLines(logger));
+      } else {
+        if (ids) addInvocationLogKeys(ids);
+        writeLines(logger);
+      }
     });
   });
 }
@@ -143,6 +154,11 @@ describe("the service's logger", () => {
       if (level === 'TRACE') expect(expected.length).toBeGreaterThan(30);
     },
   );
+
+  it("writes the lines Powertools writes with an SQS record's messageId appended, in its scope", () => {
+    const keys = { messageId: 'msg-1' };
+    expect(serviceLines('INFO', keys, 'scoped')).toEqual(stockLines('INFO', keys));
+  });
 
   it('writes the same lines outside a request (no ids) and in an invocation without them', () => {
     expect(serviceLines('INFO')).toEqual(stockLines('INFO'));

@@ -24,7 +24,7 @@ export interface LambdaKit<D> {
   /**
    * The Lambda handler running `serve` as one invocation: in its deadline context
    * (`invocation.ts`), with Powertools' Lambda-context hooks around it (the context keys on
-   * every line, the sampling decision, the keys of one invocation reset after it, failed or not).
+   * every line, the sampling decision, the log buffer cleared after it, failed or not).
    */
   handler<E, R>(
     serve: (event: E, context: Context) => Promise<R>,
@@ -46,18 +46,19 @@ export function createLambdaKit(options: KitOptions<unknown> = {}): LambdaKit<un
     logger,
     handler: (serve) => (event, context) =>
       runInvocation(context, async () => {
-        // What Powertools' injectLambdaContext (with `resetKeys`) does around an invocation, as
-        // the logger's own calls: its middy middleware makes the same ones, plus a request
-        // object and spreads of it for every invocation. All but one: it logs the whole event
-        // when POWERTOOLS_LOGGER_LOG_EVENT is set, and an event carries request bodies and
-        // tokens (X-Auth-Token, the SigV4 header), which never reach the logs.
+        // What Powertools' injectLambdaContext does around an invocation, as the logger's own
+        // calls: its middy middleware makes the same ones, plus a request object and spreads of
+        // it for every invocation. All but two: it logs the whole event when
+        // POWERTOOLS_LOGGER_LOG_EVENT is set, and an event carries request bodies and tokens
+        // (X-Auth-Token, the SigV4 header), which never reach the logs; and its `resetKeys`
+        // option, as nothing appends keys to the logger to reset: an invocation's keys (request,
+        // record, tick ids) are log keys of its async context (`invocation.ts`), gone with it.
         logger.refreshSampleRateCalculation();
         logger.addContext(context);
         try {
           return await serve(event, context);
         } finally {
           logger.clearBuffer();
-          logger.resetKeys();
         }
       }),
   };

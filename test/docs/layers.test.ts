@@ -2,14 +2,11 @@
 // use cases → store → db → AWS clients, nothing backwards; the cross-cutting modules import no
 // kit; the composition root is below no store, db or AWS module; the typed client the console
 // bundles imports no server code.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+import { REPOSITORY_ROOT as ROOT, serviceSourceFiles } from '#test/support/service-sources.ts';
 
 /** Outermost first: a module may import its own layer and the ones after it, never one before. */
 const LAYERS: readonly { readonly name: string; readonly holds: RegExp }[] = [
@@ -33,27 +30,6 @@ const CLIENT = /^shared\/client\//;
 const CLIENT_MAY_IMPORT = new Set(['shared/errors.ts']);
 
 const layerOf = (file: string) => LAYERS.findIndex((layer) => layer.holds.test(file));
-
-/** The TypeScript sources of infra/, functions/ and shared/ (tracked, or new and not ignored). */
-function sourceFiles(): string[] {
-  const out = execFileSync(
-    'git',
-    [
-      'ls-files',
-      '--cached',
-      '--others',
-      '--exclude-standard',
-      '--',
-      'infra',
-      'functions',
-      'shared',
-    ],
-    { cwd: ROOT, encoding: 'utf8' },
-  );
-  return out
-    .split('\n')
-    .filter((f) => /\.tsx?$/.test(f) && !f.endsWith('.d.ts') && existsSync(join(ROOT, f)));
-}
 
 /** Every module a file imports (static, dynamic, type-only, re-exports), as a repository path. */
 function importsOf(file: string, text: string): string[] {
@@ -94,7 +70,9 @@ function backwardsImports(sources: ReadonlyMap<string, string>): string[] {
 }
 
 describe('imports follow the layering (shared/README.md, Layout)', () => {
-  const sources = new Map(sourceFiles().map((f) => [f, readFileSync(join(ROOT, f), 'utf8')]));
+  const sources = new Map(
+    serviceSourceFiles().map((f) => [f, readFileSync(join(ROOT, f), 'utf8')]),
+  );
 
   it('reads every source folder and places each shared module in a layer', () => {
     for (const folder of ['infra/', 'functions/', 'shared/http/', 'shared/store/', 'shared/db/']) {

@@ -175,8 +175,9 @@ export function createLocalServer(
   // table, nor a `METHOD path` string built and hashed for every request.
   interface Loaded {
     readonly handler: HttpFunction['handler'];
-    readonly routes: readonly AnyRoute[];
     readonly byManifestRoute: ReadonlyMap<RouteKey, AnyRoute>;
+    /** The function's own router, built at load: for a manifest older than the function. */
+    readonly ownRouter: (method: string, path: string) => RouteMatch;
   }
   const loaded = new Map<LazyHttpFunction, Loaded>();
   const load = async (fn: LazyHttpFunction): Promise<Loaded> => {
@@ -189,7 +190,7 @@ export function createLocalServer(
         const route = byKey.get(`${key.method} ${key.path}`);
         if (route) byManifestRoute.set(key, route);
       }
-      entry = { handler: module.handler, routes: module.routes, byManifestRoute };
+      entry = { handler: module.handler, byManifestRoute, ownRouter: createRouter(module.routes) };
       loaded.set(fn, entry);
     }
     return entry;
@@ -207,7 +208,7 @@ export function createLocalServer(
     const route = entry.byManifestRoute.get(owner.route);
     if (route) return { kind: 'found', route, params: owner.params };
     // A manifest older than the function (until `npm run openapi`): its own table decides.
-    return createRouter(entry.routes)(method, path);
+    return entry.ownRouter(method, path);
   };
   const dispatch = (method: string, path: string): Dispatch => {
     let fallback: Dispatch | undefined;

@@ -25,8 +25,8 @@ export function toIsoUtc(text: string): string {
   ) {
     return `${text.slice(0, 10)}T${text.slice(11, 26)}Z`;
   }
-  // The common cases, already UTC (a UTC session's `2026-11-24 20:00:00.123456+00`, the Data
-  // API's text without an offset), are rearranged without arithmetic.
+  // The other texts already in UTC (shorter fractions, the Data API's text without an offset)
+  // are rearranged without arithmetic.
   const utc = UTC_TIMESTAMP.exec(text);
   if (utc) return `${text.slice(0, 10)}T${text.slice(11, 19)}.${(utc[1] ?? '').padEnd(6, '0')}Z`;
   const m = PG_TIMESTAMP.exec(text);
@@ -80,7 +80,7 @@ function layoutOf(columns: ColumnSpec): Layout {
   return layout;
 }
 
-/** Decodes a row keyed by column name (the `pg` and `pglite` drivers' shape). */
+/** Decodes a row keyed by column name (the `pglite` driver's shape). */
 export function decodeNamedRow<C extends ColumnSpec>(
   columns: C,
   raw: Record<string, unknown>,
@@ -94,7 +94,7 @@ export function decodeNamedRow<C extends ColumnSpec>(
   return row as Row<C>;
 }
 
-/** Decodes a row given by position (the Data API's `records` shape). */
+/** Decodes a row given by position (the Data API's `records`, the `pg` driver's array rows). */
 export function decodePositionalRow<C extends ColumnSpec>(columns: C, values: unknown[]): Row<C> {
   const { names, kinds } = layoutOf(columns);
   const row: Record<string, unknown> = {};

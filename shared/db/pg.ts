@@ -251,7 +251,12 @@ export function createPgDb(options: PgDbOptions): TransactionalDb {
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   const connections = heldConnections(pool, IDLE_TIMEOUT_MS);
-  const withClient = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+  // A connection whose work failed is closed (as `pool.query` did), unless `clean` says the
+  // failure left it usable: a transaction rolled back.
+  const withClient = async <T>(
+    work: (client: pg.PoolClient) => Promise<T>,
+    clean: () => boolean = () => false,
+  ): Promise<T> => {
     const client = connections.takeHeld() ?? (await connections.connect());
     let failed = true;
     try {
@@ -259,25 +264,33 @@ export function createPgDb(options: PgDbOptions): TransactionalDb {
       failed = false;
       return value;
     } finally {
-      connections.give(client, failed);
+      connections.give(client, failed && !clean());
     }
   };
 
   return {
     driver: 'pg',
     query: (statement) => withClient((client) => run(client, statement)),
-    transaction: (work) =>
-      withClient(async (client) => {
-        try {
-          await client.query('begin');
-          const value = await work(clientDb(client));
-          await client.query('commit');
-          return value;
-        } catch (error) {
-          await client.query('rollback').catch(() => {});
-          throw translatePgError(error);
-        }
-      }),
+    transaction: (work) => {
+      let rolledBack = false;
+      return withClient(
+        async (client) => {
+          try {
+            await client.query('begin');
+            const value = await work(clientDb(client));
+            await client.query('commit');
+            return value;
+          } catch (error) {
+            rolledBack = await client.query('rollback').then(
+              () => true,
+              () => false,
+            );
+            throw translatePgError(error);
+          }
+        },
+        () => rolledBack,
+      );
+    },
     async listen(channel, onNotify) {
       // A connection of its own, outside the pool: LISTEN holds it for as long as it listens.
       const client = new pg.Client({ connectionString: options.connectionString, types });

@@ -244,14 +244,7 @@ sql.count = (n: number): TaggedFragment => {
 };
 
 /** SQL types of a recordset's columns (`jsonb_to_recordset`'s column definition list). */
-export type RecordsetType =
-  | 'text'
-  | 'uuid'
-  | 'int'
-  | 'bigint'
-  | 'boolean'
-  | 'jsonb'
-  | 'timestamptz';
+type RecordsetType = 'text' | 'uuid' | 'int' | 'bigint' | 'boolean' | 'jsonb' | 'timestamptz';
 
 /**
  * A batch as rows `x`, whatever its size: the rows go as one JSON parameter (no array parameters,
@@ -263,12 +256,29 @@ sql.recordset = <C extends Readonly<Record<string, RecordsetType>>>(
   columns: C,
   rows: readonly { readonly [K in keyof C]: unknown }[],
 ): TaggedFragment => {
-  const definitions = Object.entries(columns)
-    .map(([name, type]) => `${name} ${type}`)
-    .join(', ');
   const numbered = rows.map((row, ord) => ({ ord, ...row }));
-  return sql`select * from jsonb_to_recordset(${p.json(numbered)}::jsonb) as x(ord int, ${fixed({ text: definitions, params: [] })})`;
+  return sql`select * from jsonb_to_recordset(${p.json(numbered)}::jsonb) as x(ord int, ${recordsetDefinitions(columns)})`;
 };
+
+// Each column list is a module constant: its definition list is written once, and its shape is
+// named by the list's identity (as a template's is), not by its text, on every batch.
+const recordsetDefinitionFragments = new WeakMap<object, TaggedFragment>();
+const recordsetIds = new WeakMap<object, number>();
+
+function recordsetDefinitions(columns: Readonly<Record<string, RecordsetType>>): TaggedFragment {
+  let definitions = recordsetDefinitionFragments.get(columns);
+  if (definitions === undefined) {
+    const text = Object.entries(columns)
+      .map(([name, type]) => `${name} ${type}`)
+      .join(', ');
+    definitions = new TaggedFragment(`r${idOf(recordsetIds, columns)}`, [], {
+      kind: 'fixed',
+      text,
+    });
+    recordsetDefinitionFragments.set(columns, definitions);
+  }
+  return definitions;
+}
 
 /** An empty fragment, for optional clauses. */
 sql.empty = new TaggedFragment('e', [], { kind: 'fixed', text: '' });

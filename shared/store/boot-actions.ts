@@ -69,6 +69,12 @@ const ACTION_COLUMNS = {
 
 /** A report's details as its statement reads them (`input`). */
 const DETAIL_COLUMNS = { message: 'text', error: 'boolean', extra: 'jsonb' } as const;
+/** A context's boot actions as its statement reads them (`input`). */
+const REGISTERED_ACTION_COLUMNS = {
+  action_id: 'text',
+  action_name: 'text',
+  action_status: 'text',
+} as const;
 
 // One object per statement, not per call: the decoder caches a column list's layout by its identity.
 const ACTION_KEY_COLUMNS = {
@@ -165,10 +171,7 @@ export async function createBootActionContext(
     statement(
       REGISTERED_COLUMNS,
       sql`with ${fence.ctes}found as (select design_ref from tasks where task_id = ${task}::uuid),
-input as (
-  select * from jsonb_to_recordset(${p.json(batch)}::jsonb)
-    as x(action_id text, action_name text, action_status text)
-),
+input as (${sql.recordset(REGISTERED_ACTION_COLUMNS, batch)}),
 ctx as (
   insert into boot_action as b (node_name, task_id, identity_key_hash)
   select ${node}::text, ${task}::uuid, ${hash}::text

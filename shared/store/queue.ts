@@ -413,7 +413,6 @@ const COMPLETE_COLUMNS = {
 
 /** One task of a completion batch, as the statement reads it. */
 interface CompletionRow {
-  ord: number;
   task_id: string;
   status: 'complete' | 'terminated';
   result_status: string | null;
@@ -426,11 +425,22 @@ interface CompletionRow {
   add_links: readonly unknown[] | null;
 }
 
+const COMPLETION_COLUMNS = {
+  task_id: 'uuid',
+  status: 'text',
+  result_status: 'text',
+  set_message: 'boolean',
+  result_message: 'text',
+  set_reason: 'boolean',
+  result_reason: 'text',
+  add_successes: 'jsonb',
+  add_failures: 'jsonb',
+  add_links: 'jsonb',
+} as const satisfies Record<keyof CompletionRow, string>;
+
 /** A completion batch as rows: one JSON parameter, whatever its size. */
 function completionRecordset(batch: readonly CompletionRow[]): SqlFragment {
-  return sql`select * from jsonb_to_recordset(${p.json(batch)}::jsonb) as x(ord int, task_id uuid, status text,
-    result_status text, set_message boolean, result_message text, set_reason boolean, result_reason text,
-    add_successes jsonb, add_failures jsonb, add_links jsonb)
+  return sql`${sql.recordset(COMPLETION_COLUMNS, batch)}
   -- The batch's size, written into the text, so the plan expects that many rows (a function scan
   -- counts 100) and reaches each task through its primary key instead of scanning the table.
   limit ${sql.count(batch.length)}`;
@@ -470,8 +480,7 @@ export async function completeTasks(
     throw new ValidationError('a task appears twice in one completion');
   }
   const batch = tasks.map(
-    (t, ord): CompletionRow => ({
-      ord,
+    (t): CompletionRow => ({
       task_id: t.taskId,
       status: t.status ?? 'complete',
       result_status: t.result?.status ?? null,

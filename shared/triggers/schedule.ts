@@ -37,7 +37,7 @@ export function createLeaseScheduleHandler(
     const scheduled = validate(ScheduledEventSchema(), event, 'event');
     const deps = await loadDeps();
     // The tick's own lines only: the local server runs ticks beside requests on one logger, whose
-    // appended keys every concurrent invocation would write (and reset).
+    // appended keys every concurrent invocation would write.
     addInvocationLogKeys({ scheduleEventId: scheduled.id });
     const done = await runLeaseTick(deps, remainingTimeMs);
     logger.info('lease tick', { ...done });

@@ -41,6 +41,23 @@ describe.skipIf(SKIP_SERVER)('pg adapter connections', () => {
     }
   });
 
+  it('keeps the connection of a transaction that failed and rolled back', async () => {
+    const db = createPgDb({ connectionString: urlWithSchema('public'), maxConnections: 1 });
+    try {
+      const before = ((await db.query(BACKEND))[0] as { pid: number }).pid;
+      await expect(
+        db.transaction(async (tx) => {
+          await tx.query(BACKEND);
+          throw new Error('the work failed');
+        }),
+      ).rejects.toThrow('the work failed');
+      const after = ((await db.query(BACKEND))[0] as { pid: number }).pid;
+      expect(after).toBe(before);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('drops a held connection the server ends, without crashing, and opens another', async () => {
     const db = createPgDb({ connectionString: urlWithSchema('public'), maxConnections: 1 });
     try {

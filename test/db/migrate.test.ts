@@ -1,13 +1,23 @@
 import { readFileSync } from 'node:fs';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   GENERATED_PATH,
   readMigrationFiles,
   renderMigrationModule,
 } from '#infra/scripts/build-migrations.ts';
-import { checksum, migrate, splitStatements } from '#shared/db/migrate.ts';
+import { applyMigrations } from '#shared/api/migrations.ts';
+import {
+  checksum,
+  type Migration,
+  migrate,
+  splitStatements,
+  unvalidatedConstraints,
+} from '#shared/db/migrate.ts';
 import { migrations } from '#shared/db/migrations.generated.ts';
 import { type ColumnSpec, sql, statement } from '#shared/db/sql.ts';
+import { urlWithSchema } from '#test/support/pg-server.ts';
 import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
 
 describe('splitStatements', () => {
@@ -113,6 +123,120 @@ describe.runIf(TEST_DRIVERS.includes('pg'))('migrate races', () => {
         migrations.map((m) => ({ version: m.version, checksum: checksum(m.sql) })),
       );
     } finally {
+      await t.close();
+    }
+  });
+});
+
+/** The bounds migrations 0004, 0008, 0009 and 0010 added NOT VALID, and whether each is proven. */
+const bounds = statement(
+  { name: 'text', validated: 'bool' },
+  sql`select c.conname::text as name, c.convalidated as validated
+        from pg_constraint c join pg_class r on r.oid = c.conrelid
+       where r.relnamespace = current_schema()::regnamespace
+         and c.conname in ('tasks_result_lists_bound', 'tasks_node_filter_bound', 'tasks_row_bound',
+                           'result_message_bound', 'build_data_payload_bound')
+       order by 1`,
+);
+const BOUNDS = [
+  'build_data_payload_bound',
+  'result_message_bound',
+  'tasks_node_filter_bound',
+  'tasks_result_lists_bound',
+  'tasks_row_bound',
+];
+/** A message of 70,000 characters: past every bound a message has had, and past one Data API row. */
+const OLD_MESSAGE = 'x'.repeat(70_000);
+
+/** A task with a message written before migration 0004 bounded messages. Returns the task id. */
+async function writeOldMessage(db: TestDb['db']): Promise<string> {
+  await migrate(
+    db,
+    migrations.filter((m) => m.version < 4),
+  );
+  const [task] = await db.query(
+    statement(
+      { task_id: 'text' },
+      sql`insert into tasks (action, status, message_seq) values ('noop', 'queued', 1) returning task_id::text`,
+    ),
+  );
+  const taskId = task?.task_id as string;
+  await db.query(
+    statement(
+      {},
+      sql`insert into result_message (task_id, sequence, message, context_type, context)
+          values (${taskId}::uuid, 1, ${OLD_MESSAGE}, 'task', 'c')`,
+    ),
+  );
+  return taskId;
+}
+
+describe.each(TEST_DRIVERS)('the NOT VALID bounds on %s (migration 0017)', (driver) => {
+  let t: TestDb;
+  afterEach(async () => t.close());
+
+  it('are all validated on a database whose rows are within them', async () => {
+    t = await openTestDb(driver);
+    expect(await t.db.query(bounds)).toEqual(BOUNDS.map((name) => ({ name, validated: true })));
+    expect(await unvalidatedConstraints(t.db)).toEqual([]);
+  });
+
+  it('stay NOT VALID where an old row is past them, without failing the migration', async () => {
+    t = await openTestDb(driver, { migrate: false });
+    const taskId = await writeOldMessage(t.db);
+    const warnings: unknown[][] = [];
+    const logger = { info: () => {}, warn: (...line: unknown[]) => warnings.push(line) };
+    const rest = await applyMigrations({ db: t.db, logger: logger as unknown as Logger });
+    expect(rest.applied).toContain('0017_validate_bounds');
+    expect(await t.db.query(bounds)).toEqual(
+      BOUNDS.map((name) => ({ name, validated: name !== 'result_message_bound' })),
+    );
+    // Every run says so in the log, as the migration's own WARNING reaches none.
+    expect(await unvalidatedConstraints(t.db)).toEqual(['result_message.result_message_bound']);
+    expect(warnings).toEqual([
+      [
+        'constraints not validated: rows written before them are past them',
+        expect.objectContaining({ constraints: ['result_message.result_message_bound'] }),
+      ],
+    ]);
+    // Still enforced on new writes.
+    await expect(
+      t.db.query(
+        statement(
+          {},
+          sql`insert into result_message (task_id, sequence, message, context_type, context)
+              select task_id, 2, ${OLD_MESSAGE}, 'task', 'c' from tasks`,
+        ),
+      ),
+    ).rejects.toMatchObject({ sqlState: '23514', constraint: 'result_message_bound' });
+  });
+});
+
+describe.runIf(TEST_DRIVERS.includes('pg'))('migration 0017 on an old row past a bound', () => {
+  it('warns, naming the bound, its table, how many rows are past it and what to run', async () => {
+    const t = await openTestDb('pg', { migrate: false });
+    const client = new pg.Client({ connectionString: urlWithSchema(t.schema as string) });
+    try {
+      await writeOldMessage(t.db);
+      await migrate(
+        t.db,
+        migrations.filter((m) => m.version < 17),
+      );
+      // The drivers do not pass notices on; a client of its own hears the migration's.
+      const notices: string[] = [];
+      client.on('notice', (notice) => notices.push(`${notice.severity} ${notice.message}`));
+      await client.connect();
+      const file = migrations.find((m) => m.name === '0017_validate_bounds') as Migration;
+      await client.query('begin');
+      for (const text of splitStatements(file.sql)) await client.query(text);
+      await client.query('commit');
+      expect(notices).toEqual([
+        'WARNING result_message_bound on result_message stays NOT VALID: 1 row(s) written ' +
+          'before it are past its bound (new writes are checked); deal with them, then run ' +
+          'ALTER TABLE result_message VALIDATE CONSTRAINT result_message_bound',
+      ]);
+    } finally {
+      await client.end().catch(() => {});
       await t.close();
     }
   });

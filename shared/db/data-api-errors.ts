@@ -1,4 +1,4 @@
-import { DbUnavailableError, SqlError } from './port.ts';
+import { DbResultTooLargeError, DbUnavailableError, SqlError } from './port.ts';
 
 /**
  * Data API failures mapped onto the port's error types, plus the few typed errors that only this
@@ -14,7 +14,7 @@ export class DataApiStatementTimeoutError extends Error {
 }
 
 /** The result exceeded the Data API's 1 MiB response or 64 KB row limit: page with `LIMIT`. */
-export class DataApiResponseTooLargeError extends Error {
+export class DataApiResponseTooLargeError extends DbResultTooLargeError {
   override readonly name = 'DataApiResponseTooLargeError';
 }
 

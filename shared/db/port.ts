@@ -74,3 +74,11 @@ export const SQL_STATE = {
 export class DbUnavailableError extends Error {
   override readonly name = 'DbUnavailableError';
 }
+
+/**
+ * The statement ran, but its result holds a row or a whole larger than the driver carries (the
+ * Data API: 64 KB a row, 1 MiB a result). Not transient: the same read fails again.
+ */
+export class DbResultTooLargeError extends Error {
+  override readonly name: string = 'DbResultTooLargeError';
+}

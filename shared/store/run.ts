@@ -1,4 +1,10 @@
-import { type Db, DbUnavailableError, SQL_STATE, SqlError } from '../db/port.ts';
+import {
+  type Db,
+  DbResultTooLargeError,
+  DbUnavailableError,
+  SQL_STATE,
+  SqlError,
+} from '../db/port.ts';
 import {
   type ColumnSpec,
   type Row,
@@ -19,7 +25,8 @@ import { BOUND_CONSTRAINTS, BUILD_DATA_PAYLOAD_BYTES, TASK_BOUNDS } from './boun
 /**
  * Runs one store statement and turns driver failures into the taxonomy: an unreachable database
  * is `UnavailableError` (503, never "not found"), a value the server cannot parse or a violated
- * check is `ValidationError` (400). Other SQL errors propagate for the caller to map.
+ * check is `ValidationError` (400), a stored row too large for the driver to carry is
+ * `ConflictError` (409). Other SQL errors propagate for the caller to map.
  */
 export async function run<C extends ColumnSpec>(
   db: Db,
@@ -35,6 +42,16 @@ export async function run<C extends ColumnSpec>(
 function translate(error: unknown): unknown {
   if (error instanceof DbUnavailableError) {
     return new UnavailableError('the database is unavailable; retry later', { cause: error });
+  }
+  // Every row written since the bounds (migrations 0004 to 0010) fits a Data API row and every
+  // read stops within its result, so this is a row stored before them: the state of what is
+  // asked for, not the request, nor a fault a retry would clear.
+  if (error instanceof DbResultTooLargeError) {
+    return new ConflictError(
+      'a stored row is too large to answer through the Data API (64 KB a row, 1 MiB a result): ' +
+        'it was written before the service bounded its rows; an operator must shorten or delete it',
+      { cause: error },
+    );
   }
   if (error instanceof SqlError) {
     switch (error.sqlState) {

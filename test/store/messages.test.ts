@@ -167,6 +167,19 @@ describe.each(TEST_DRIVERS)('result messages on %s', (driver) => {
     expect((await getTask(t.db, task.taskId)).messageCount).toBe(0);
   });
 
+  // The HTTP and SQS edges refuse NUL first (shared/input.ts); a path that reaches SQL without
+  // them still gets a 400, from the SQLSTATE: 22021 in text, 22P05 in jsonb.
+  it('refuses NUL that reached the database with a 400, appending nothing', async () => {
+    const task = await queuedTask(t.db);
+    for (const batch of [[msg('a\u0000b')], [msg('ok'), msg('x', { extra: { k: 'v\u0000' } })]]) {
+      await expect(appendMessages(t.db, task.taskId, batch)).rejects.toMatchObject({
+        status: 400,
+        message: 'a value holds a character the database cannot store',
+      });
+    }
+    expect((await getTask(t.db, task.taskId)).messageCount).toBe(0);
+  });
+
   it('bounds a message as the answer carries it: control characters and quotes count escaped', async () => {
     const task = await queuedTask(t.db);
     const ctl = (n: number) => '\u0001'.repeat(n);

@@ -159,6 +159,37 @@ describe('http(s) design references', () => {
     expect(shown).not.toMatch(/wrong-secret|pa%20ss|pa ss|designer:/);
   });
 
+  it('never shows a query value: not in the info, debug or warning lines, nor in an error', async () => {
+    const logger = captureLogger();
+    const clock = recordingClock();
+    const r = use(
+      testResolver(
+        { allowHosts: allow(), httpRetries: 1, cacheTtlSeconds: 60 },
+        { logger, clock, sleep: clock.sleep },
+      ),
+    );
+    const site = `${server.origin}/site.yaml?rev=1&token=QUERYSECRET1`;
+    await r.resolve(site); // info: resolved
+    expect((await r.resolve(site)).fromCache).toBe(true); // debug: served from cache
+    failuresLeft.set('/flaky.yaml', 1);
+    await r.resolve(`${server.origin}/flaky.yaml?X-Amz-Signature=QUERYSECRET2`); // warn: retrying
+    const refused = await rejection(() =>
+      r.resolve(`${server.origin}/forbidden.yaml?sig=QUERYSECRET3`),
+    );
+    const shown = [refused.message, String(refused.cause ?? ''), ...logger.lines].join('\n');
+    expect(shown).not.toMatch(/QUERYSECRET/);
+    // Each line and the error still name the reference, its query values redacted.
+    expect(logger.lines).toEqual([
+      expect.stringMatching(/^info design reference resolved .*token=redacted/),
+      expect.stringMatching(/^debug design reference served from cache .*token=redacted/),
+      expect.stringMatching(
+        /^warn design reference fetch failed; retrying .*X-Amz-Signature=redacted/,
+      ),
+      expect.stringMatching(/^info design reference resolved .*X-Amz-Signature=redacted/),
+    ]);
+    expect(refused.message).toContain('forbidden.yaml?sig=redacted');
+  });
+
   it('sends basic auth from the per-host credentials secret', async () => {
     const secretReads: string[] = [];
     const r = use(

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { snapshot } from '#test/functions/harness.ts';
+import { sql, statement } from '#shared/db/sql.ts';
+import { SNAPSHOT_TABLES, snapshot } from '#test/functions/harness.ts';
 import { TEST_DRIVERS } from '#test/support/test-db.ts';
 import { type RunningServer, startServer } from './harness.ts';
 import { HOSTILE_CASES, type HostileCase, type SetupStep } from './hostile-cases.ts';
@@ -205,6 +206,17 @@ describe.each(TEST_DRIVERS)('hostile requests over HTTP on %s', (driver) => {
   it(`covers every class with ${HOSTILE_CASES.length} cases`, () => {
     expect(HOSTILE_CASES.length).toBeGreaterThanOrEqual(287);
     expect(new Set(HOSTILE_CASES.map((c) => c.name)).size).toBe(HOSTILE_CASES.length);
+  });
+
+  it('checksums every table of the schema, the migration ledger aside', async () => {
+    const tables = await server.db.query(
+      statement(
+        { name: 'text' },
+        sql`select table_name::text as name from information_schema.tables
+             where table_schema = current_schema() and table_name <> 'schema_migrations'`,
+      ),
+    );
+    expect(tables.map((t) => t.name).sort()).toEqual([...SNAPSHOT_TABLES].sort());
   });
 
   it.each(HOSTILE_CASES)('$kind: $name → $status', async (c) => {

@@ -300,10 +300,13 @@ export function scheduledEvent(): Record<string, unknown> {
   return scheduledEventFor(TEST_DEPLOYMENT, 'drydock-lease');
 }
 
-const TABLES = [
+/** Every table of the schema but the migration ledger (a test compares it with the catalog). */
+export const SNAPSHOT_TABLES = [
   'tasks',
+  'task_queue',
   'result_message',
   'build_data',
+  'build_data_latest',
   'active_instance',
   'applied_event',
   'maintenance_claim',
@@ -317,7 +320,7 @@ const TABLES = [
  * (claimed_until, published_at), which a publisher moves in the background: a refused request
  * must write no event, whatever the publisher has done meanwhile.
  */
-const ROW_TEXT: Partial<Record<(typeof TABLES)[number], string>> = {
+const ROW_TEXT: Partial<Record<(typeof SNAPSHOT_TABLES)[number], string>> = {
   event_outbox: `(t.event_id, t.detail_type, t.task_id, t.old_status, t.new_status, t.result_status,
     t.epoch, t.version, t.extra, t.created)::text`,
 };
@@ -328,11 +331,11 @@ const ROW_TEXT: Partial<Record<(typeof TABLES)[number], string>> = {
  */
 export async function snapshot(db: Db): Promise<Record<string, string>> {
   // Table names come from the constant list above, never from input.
-  const text = `select ${TABLES.map(
+  const text = `select ${SNAPSHOT_TABLES.map(
     (table) =>
       `(select count(*) || ':' || coalesce(md5(string_agg(${ROW_TEXT[table] ?? 't::text'}, '|' order by ${ROW_TEXT[table] ?? 't::text'})), '') from ${table} t) as "${table}"`,
   ).join(', ')}`;
-  const columns = Object.fromEntries(TABLES.map((table) => [table, 'text'] as const));
+  const columns = Object.fromEntries(SNAPSHOT_TABLES.map((table) => [table, 'text'] as const));
   const rows = await db.query(statement(columns, { ...sql``, text, params: [] }));
   return { ...(rows[0] as Record<string, string>) };
 }

@@ -378,6 +378,23 @@ const poisonedStrings: HostileCase[] = POISONS.flatMap((poison) =>
   ),
 );
 
+/**
+ * `orch-z\ud800` (a row above) and `orch-z\udc00` were both stored as `orch-z\ufffd`: two
+ * instances became one lease holder. The other half of that pair.
+ */
+const LEASE_CLAIM = STRING_SITES.find((site) => site.where === 'lease claim instance id');
+const collapsedIds: HostileCase[] = [
+  {
+    name: 'lone low surrogate U+DC00 in lease claim instance id (alike with U+D800 once stored)',
+    kind: 'unicode',
+    method: 'POST',
+    path: '/leader/claim',
+    body: LEASE_CLAIM?.body('\udc00'),
+    status: 400,
+    check: names('instance_id'),
+  },
+];
+
 // ---------------------------------------------------------------------------------------------
 // Percent-escapes in the path and query: NUL, an encoded surrogate, invalid and overlong UTF-8
 
@@ -2152,6 +2169,7 @@ const escaped: HostileCase[] = [
 /** Every hostile case, in the order the runner sends them (the FIFO case ends its class). */
 export const HOSTILE_CASES: readonly HostileCase[] = [
   ...poisonedStrings,
+  ...collapsedIds,
   ...urlEscapes,
   ...utf8Bytes,
   ...depth,

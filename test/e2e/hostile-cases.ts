@@ -2166,6 +2166,38 @@ const escaped: HostileCase[] = [
   },
 ];
 
+// ---------------------------------------------------------------------------------------------
+// The reported size itself: 960 messages of 60 KB (57.6 MB), which `GET /tasks/{id}` answered
+// whole (57.7 MB). Written in batches of 16 (a body stays under 1 MiB); last of all, as every
+// later checksum would read them.
+
+const hugeTask: SetupStep[] = [
+  { method: 'POST', path: '/tasks', body: task(), captureTask: true },
+  {
+    method: 'POST',
+    path: '/tasks/{S}/messages',
+    body: Array.from({ length: 16 }, () => message({ message: big(60_000) })),
+    repeat: 60,
+  },
+];
+
+const reported: HostileCase[] = [
+  {
+    name: 'task with 960 messages of 60 KB (answered 57.7 MB)',
+    kind: 'bounds',
+    method: 'GET',
+    path: '/tasks/{S}',
+    setup: hugeTask,
+    status: 200,
+    check: (a) =>
+      withinLambda(a) ??
+      (a.body?.truncated?.messages?.total === 960 &&
+      a.body?.result?.details?.messageList?.length === a.body?.truncated?.messages?.shown
+        ? undefined
+        : `truncated: ${JSON.stringify(a.body?.truncated)}`),
+  },
+];
+
 /** Every hostile case, in the order the runner sends them (the FIFO case ends its class). */
 export const HOSTILE_CASES: readonly HostileCase[] = [
   ...poisonedStrings,
@@ -2186,4 +2218,5 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
   ...growing,
   ...rows,
   ...escaped,
+  ...reported,
 ];

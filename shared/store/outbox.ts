@@ -29,7 +29,18 @@ export interface TaskChangeSource {
   readonly oldResult: SqlFragment;
   /** The epoch the event names; the task's owning epoch after the change by default. */
   readonly epoch?: SqlFragment;
+  /**
+   * Whether the CTE returns the rows it wrote (`returning *`), as `returnedEvents` and a
+   * statement that reads its own events need; by default it does.
+   */
+  readonly returning?: boolean;
 }
+
+/**
+ * The task columns an event reads from `n` (`taskChangeEvents`): a CTE that feeds it need return
+ * no more of the row than these (and what its own statement reads).
+ */
+export const EVENT_TASK_COLUMNS = sql`task_id, parent_task_id, action, status, result_status, claimed_epoch, version`;
 
 /**
  * The body of a data-modifying CTE (`events as (${taskChangeEvents(…)})`) that writes one
@@ -45,15 +56,20 @@ export function taskChangeEvents(source: TaskChangeSource): SqlFragment {
     n.result_status, ${epoch}, n.version
   from ${source.from}
   where (${source.oldStatus}) is distinct from n.status or (${source.oldResult}) is distinct from n.result_status
-  returning *`;
+  ${source.returning === false ? sql.empty : sql`returning *`}`;
 }
 
-/** A created task's event: from nothing to its first status. `created` returns `tasks.*`. */
-export function createdTaskEvents(created: SqlFragment): SqlFragment {
+/**
+ * A created task's event: from nothing to its first status. `created` returns at least
+ * `EVENT_TASK_COLUMNS`. The CTE returns its row only to a Db that asks for its events
+ * (`returnedEvents`, which reads it): nothing else reads a create's event back.
+ */
+export function createdTaskEvents(db: Db, created: SqlFragment): SqlFragment {
   return taskChangeEvents({
     from: sql`${created} n`,
     oldStatus: sql`null::text`,
     oldResult: sql`null::text`,
+    returning: db.returnsEvents === true,
   });
 }
 

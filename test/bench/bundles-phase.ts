@@ -35,10 +35,13 @@ export interface BundleResult {
   readonly composition: readonly BundlePart[];
   /** The largest contributors to the lazily loaded chunks. */
   readonly lazyComposition: readonly BundlePart[];
-  /** Module initialisation (import of the bundle) in a fresh process, as deployed (--enable-source-maps). */
+  /**
+   * Module initialisation (import of the bundle) in a fresh process, as deployed: stack traces
+   * mapped when one is formatted (`shared/stack-traces.ts`), no `--enable-source-maps`.
+   */
   readonly initMs: Summary;
-  /** The same without source-map support, to show what that option costs. */
-  readonly initNoSourceMapsMs: Summary;
+  /** The same with Node's `--enable-source-maps` (every map read at start), to show what it costs. */
+  readonly initEagerSourceMapsMs: Summary;
   /** CPU used by the import as deployed (all threads): steadier than wall time on a busy machine. */
   readonly initCpuMs: Summary;
   readonly rssDeltaKiB: number;
@@ -173,7 +176,8 @@ async function analyseBundle(entry: string, dir: string) {
   };
 }
 
-async function timeImports(file: string, runs: number, sourceMaps: boolean) {
+/** Cold imports of a bundle, as deployed or with Node's `--enable-source-maps` (`eagerMaps`). */
+async function timeImports(file: string, runs: number, eagerMaps: boolean) {
   const samples: number[] = [];
   const cpuSamples: number[] = [];
   let rssDeltaKiB = 0;
@@ -183,7 +187,7 @@ async function timeImports(file: string, runs: number, sourceMaps: boolean) {
       env: {
         PATH: process.env.PATH,
         ...LAMBDA_ENV,
-        ...(sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
+        ...(eagerMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
       },
     });
     const result = JSON.parse(stdout.trim().split('\n').at(-1) as string) as {
@@ -223,16 +227,16 @@ export async function runBundlesPhase(
     for (const b of built) {
       progress(`cold imports of ${b.name} (${options.initRuns} × 2 fresh processes)`);
       const file = join(b.dir, 'index.mjs');
-      const withMaps = await timeImports(file, options.initRuns, true);
-      const withoutMaps = await timeImports(file, options.initRuns, false);
+      const deployed = await timeImports(file, options.initRuns, false);
+      const eagerMaps = await timeImports(file, options.initRuns, true);
       results.push({
         name: b.name,
         entry: b.entry,
         ...(await analyseBundle(b.entry, b.dir)),
-        initMs: withMaps.summary,
-        initNoSourceMapsMs: withoutMaps.summary,
-        initCpuMs: withMaps.cpu,
-        rssDeltaKiB: withMaps.rssDeltaKiB,
+        initMs: deployed.summary,
+        initEagerSourceMapsMs: eagerMaps.summary,
+        initCpuMs: deployed.cpu,
+        rssDeltaKiB: deployed.rssDeltaKiB,
       });
     }
     const [baseline, ...functions] = results;

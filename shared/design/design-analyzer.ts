@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { NodeTemplateContext, TargetedBootAction } from '../bootactions/node-context.ts';
 import type { AnalysisSettings, AnalysisTimings } from './analyze-design.ts';
 import { DesignLimitError, DesignSyntaxError } from './design-errors.ts';
@@ -159,6 +159,9 @@ export function createWorkerAnalyzer(options: WorkerAnalyzerOptions): DesignAnal
   };
 
   const spawn = (slot: Slot): Worker => {
+    // Taken when the first worker starts: a module that only runs analyses inline (the design
+    // function) does not load `node:worker_threads` at its cold start.
+    const { Worker } = process.getBuiltinModule('node:worker_threads');
     const worker = new Worker(WORKER_URL, {
       resourceLimits: { maxOldGenerationSizeMb: options.maxMemoryMb },
     });

@@ -113,34 +113,61 @@ function frame(trace: readonly NodeJS.CallSite[], index: number): string {
 
 /**
  * The first line, as Node writes it: `Error.prototype.toString`, except for Node's own errors,
- * whose `toString` names their code.
+ * whose `toString` names their code. Never throws: where `name` or `message` throws (Node's own
+ * formatting then throws out of `error.stack`), it says so as V8's own formatting does
+ * (`<error: …>`), and a `code` that throws is read as none.
  */
 function heading(error: Error): string {
-  const plain = Error.prototype.toString.call(error);
-  const code = (error as { code?: unknown }).code;
-  if (typeof code !== 'string') return plain;
-  const coded = `${error.name} [${code}]: ${error.message}`;
+  let plain: string;
   try {
+    plain = Error.prototype.toString.call(error);
+  } catch (thrown) {
+    try {
+      return `<error: ${Error.prototype.toString.call(thrown)}>`;
+    } catch {
+      return '<error>';
+    }
+  }
+  try {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'string') return plain;
+    const coded = `${error.name} [${code}]: ${error.message}`;
     return String(error) === coded ? coded : plain;
   } catch {
     return plain;
   }
 }
 
+/** One frame as V8 writes it, or nothing to say when even that fails. */
+function unmapped(site: NodeJS.CallSite): string {
+  try {
+    return `${site}`;
+  } catch {
+    return '<anonymous>';
+  }
+}
+
 let formatting = false;
 
 Error.prepareStackTrace = (error: Error, trace: NodeJS.CallSite[]): string => {
+  // Reading a stack must never throw (an error handler reading one would fail in its turn).
   const text = heading(error);
   if (trace.length === 0) return text;
   // A failure while reading a map formats its own error's stack: that one stays unmapped.
   const mapped = !formatting;
   formatting = true;
   try {
-    const frames = trace.map((site, i) => (mapped ? frame(trace, i) : `${site}`));
+    // Each frame on its own, as Node's mapping does: one that cannot be mapped stays as V8
+    // writes it, the others are still mapped.
+    const frames = trace.map((site, i) => {
+      if (!mapped) return unmapped(site);
+      try {
+        return frame(trace, i);
+      } catch {
+        return unmapped(site);
+      }
+    });
     return `${text}\n    at ${frames.join('\n    at ')}`;
-  } catch {
-    // Reading a stack must never throw: unmapped, as V8 writes it, rather than nothing.
-    return `${text}\n    at ${trace.join('\n    at ')}`;
   } finally {
     if (mapped) formatting = false;
   }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,13 +16,13 @@ const ENTRY = 'test/fixtures/stack-traces/entry.ts';
 
 let outdir: string;
 
-/** The fixture's stacks from its bundle in a fresh Node process. */
-function stacksOf(nodeMapping: boolean): Record<string, string> {
+/** The fixture's stacks (`stacks`, or another export) from its bundle in a fresh Node process. */
+function stacksOf(nodeMapping: boolean, exported = 'stacks'): Record<string, string> {
   const bundle = pathToFileURL(join(outdir, 'index.mjs')).href;
   // With Node's mapping, the bundle's own hook is set aside once it is loaded: Node maps then.
   const script = `const m = await import(${JSON.stringify(bundle)});
 ${nodeMapping ? 'Error.prepareStackTrace = undefined;' : ''}
-console.log(JSON.stringify(await m.stacks()));`;
+console.log(JSON.stringify(await m.${exported}()));`;
   const child = spawnSync(
     process.execPath,
     [...(nodeMapping ? ['--enable-source-maps'] : []), '--input-type=module', '-e', script],
@@ -43,13 +43,17 @@ describe('stack traces of a function bundle', () => {
     const mapped = stacksOf(false);
     expect(Object.keys(mapped).sort()).toEqual(
       [
+        'aggregate',
         'alias',
         'all',
         'async',
         'callback',
         'caused',
+        'codeGetter',
         'coded',
         'construct',
+        'evaluated',
+        'inspected',
         'load',
         'logged',
         'method',
@@ -58,14 +62,41 @@ describe('stack traces of a function bundle', () => {
     );
     const source = `${PROJECT_ROOT}${ENTRY}`;
     for (const [name, stack] of Object.entries(mapped)) {
-      // Every frame in the bundle's code points into the sources, none into the bundle.
+      // Every frame in the bundle's code points into the sources, none into the bundle (but the
+      // place an evaluated function's frame says it was evaluated at, which V8 writes).
       expect(stack, name).toContain(name === 'load' ? 'throws-at-load.ts:3:9' : `${source}:`);
-      expect(stack, name).not.toMatch(/index\.mjs|chunks\//);
+      const own = name === 'evaluated' ? stack.replace(/\(eval at [^)]*\)/, '') : stack;
+      expect(own, name).not.toMatch(/index\.mjs|chunks\//);
     }
-    expect(mapped.method).toMatch(/^Error: no task t1\n {4}at \S+\.read \(.*entry\.ts:7:11\)/);
+    expect(mapped.inspected).toMatch(/\[errors\]: \[\n {4}TypeError: first\n {8}at /);
+    expect(mapped.method).toMatch(/^Error: no task t1\n {4}at \S+\.read \(.*entry\.ts:8:11\)/);
     expect(mapped.construct).toContain('at new ');
     expect(mapped.async).toContain('at async ');
     expect(mapped.node).toMatch(/^RangeError \[ERR_OUT_OF_RANGE\]: /);
     expect(mapped).toEqual(stacksOf(true));
+  });
+
+  it('never throw out of a stack, where Node’s own formatting does', () => {
+    expect(stacksOf(false, 'unformattable')).toEqual({
+      name: expect.stringMatching(/^<error: TypeError: no name>\n {4}at /),
+      symbol: expect.stringMatching(/^<error>\n {4}at /),
+    });
+    // Node's own formatting throws the getter's error out of `error.stack`.
+    expect(stacksOf(true, 'unformattable')).toEqual({
+      name: 'threw: TypeError: no name',
+      symbol: 'threw: Symbol(not an error)',
+    });
+  });
+
+  // Last: it removes the maps. A file whose map is missing keeps V8's own frames, as Node's.
+  it('stay as V8 writes them where a map is missing, as Node’s do', () => {
+    for (const dir of [outdir, join(outdir, 'chunks')]) {
+      for (const file of readdirSync(dir).filter((f) => f.endsWith('.map'))) {
+        rmSync(join(dir, file));
+      }
+    }
+    const unmapped = stacksOf(false);
+    expect(unmapped.method).toMatch(/index\.mjs:\d+:\d+\)/);
+    expect(unmapped).toEqual(stacksOf(true));
   });
 });

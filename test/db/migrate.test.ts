@@ -224,6 +224,29 @@ describe.each(TEST_DRIVERS)('the NOT VALID bounds on %s (migration 0017)', (driv
   });
 });
 
+describe.runIf(TEST_DRIVERS.includes('pg'))('the constraints left NOT VALID', () => {
+  it('are found in a schema whose name needs quotes', async () => {
+    const t = await openTestDb('pg');
+    const schema = `Drydock-${t.schema}`;
+    try {
+      const names = await t.db.transaction(async (tx) => {
+        const run = (text: string) => tx.query(statement({}, { ...sql``, text, params: [] }));
+        await run(`create schema "${schema}"`);
+        await run(`set local search_path to "${schema}"`);
+        await run('create table probe (n int)');
+        await run('alter table probe add constraint probe_bound check (n > 0) not valid');
+        return unvalidatedConstraints(tx);
+      });
+      expect(names).toEqual(['probe.probe_bound']);
+    } finally {
+      await t.db.query(
+        statement({}, { ...sql``, text: `drop schema if exists "${schema}" cascade`, params: [] }),
+      );
+      await t.close();
+    }
+  });
+});
+
 describe.runIf(TEST_DRIVERS.includes('pg'))('migration 0017 on an old row past a bound', () => {
   it('warns, naming the bound, its table, how many rows are past it and what to run', async () => {
     const t = await openTestDb('pg', { migrate: false });

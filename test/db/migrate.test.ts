@@ -196,7 +196,7 @@ describe.each(TEST_DRIVERS)('the NOT VALID bounds on %s (migration 0017)', (driv
     expect(await unvalidatedConstraints(t.db)).toEqual(['result_message.result_message_bound']);
     expect(warnings).toEqual([
       [
-        'constraints not validated: rows written before them are past them',
+        expect.stringMatching(/^constraints not validated: rows written before them are past them/),
         expect.objectContaining({ constraints: ['result_message.result_message_bound'] }),
       ],
     ]);

@@ -383,13 +383,15 @@ const poisonedStrings: HostileCase[] = POISONS.flatMap((poison) =>
  * instances became one lease holder. The other half of that pair.
  */
 const LEASE_CLAIM = STRING_SITES.find((site) => site.where === 'lease claim instance id');
+// Without its site the row would send no body, and a refusal naming the missing field would pass.
+if (!LEASE_CLAIM) throw new Error('hostile cases: no string site "lease claim instance id"');
 const collapsedIds: HostileCase[] = [
   {
     name: 'lone low surrogate U+DC00 in lease claim instance id (alike with U+D800 once stored)',
     kind: 'unicode',
     method: 'POST',
     path: '/leader/claim',
-    body: LEASE_CLAIM?.body('\udc00'),
+    body: LEASE_CLAIM.body('\udc00'),
     status: 400,
     check: names('instance_id'),
   },

@@ -1,4 +1,4 @@
-import { DbUnavailableError } from '../db/port.ts';
+import { DbResultTooLargeError, DbUnavailableError } from '../db/port.ts';
 import { errorForLog } from '../error-log.ts';
 import {
   AppError,
@@ -46,7 +46,10 @@ export function errorToResponse(
     };
   }
   if (error instanceof AppError) {
-    const log = error.status >= 500 ? logger.warn.bind(logger) : logger.info.bind(logger);
+    // A refusal is the caller's business (info), except a 5xx and a stored row too large for the
+    // Data API, which only an operator can mend (warn): both should reach whoever watches warnings.
+    const forOperators = error.status >= 500 || error.cause instanceof DbResultTooLargeError;
+    const log = forOperators ? logger.warn.bind(logger) : logger.info.bind(logger);
     log('request refused', {
       status: error.status,
       errorName: error.name,

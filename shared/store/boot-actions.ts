@@ -4,7 +4,7 @@ import { type ColumnSpec, p, type SqlFragment, sql, statement } from '../db/sql.
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { checkFence, FENCE_COLUMNS, leaseFence } from './fence.ts';
 import { MAX_APPEND_BATCH } from './messages.ts';
-import { RETURNED_EVENTS_COLUMN, returnedEvents } from './outbox.ts';
+import { eventsReturning, RETURNED_EVENTS_COLUMN, returnedEvents } from './outbox.ts';
 import { run } from './run.ts';
 
 /**
@@ -296,7 +296,7 @@ export interface BootActionDetail {
  * `action_id`, `action_name` and `node_name` name it. Returns the CTE to splice in, followed by
  * a comma.
  */
-export function bootActionStatusOutbox(final: SqlFragment): SqlFragment {
+export function bootActionStatusOutbox(db: Db, final: SqlFragment): SqlFragment {
   return sql`boot_action_events as (
   insert into event_outbox (detail_type, task_id, parent_task_id, action, old_status, new_status,
     result_status, epoch, version, extra)
@@ -304,7 +304,7 @@ export function bootActionStatusOutbox(final: SqlFragment): SqlFragment {
     t.result_status, t.claimed_epoch, t.version,
     jsonb_build_object('action_id', f.action_id, 'action_name', f.action_name, 'node_name', f.node_name)
   from ${final} f left join tasks t on t.task_id = f.task_id
-  returning *
+  ${eventsReturning(db)}
 ),
 `;
 }
@@ -346,7 +346,7 @@ upd as (
   returning s.*, (select c.action_status from cur c) as old_status
 ),
 final as (select * from upd where action_status <> 'incomplete'),
-${bootActionStatusOutbox(sql`final`)}input as (${details}),
+${bootActionStatusOutbox(db, sql`final`)}input as (${details}),
 bump as (
   update tasks t set
     message_seq = message_seq + (select count(*) from input),

@@ -3,7 +3,7 @@ import { type ColumnSpec, sql, statement } from '../db/sql.ts';
 import { LeaseLostError, ValidationError } from '../errors.ts';
 import { LIMITS } from '../limits.ts';
 import { LEASE_EXCLUSIVE } from './fence.ts';
-import { RETURNED_EVENTS_COLUMN, returnedEvents } from './outbox.ts';
+import { eventsReturning, RETURNED_EVENTS_COLUMN, returnedEvents } from './outbox.ts';
 import { run } from './run.ts';
 import type { LeaseClaim, LeaseState } from './types.ts';
 
@@ -73,7 +73,7 @@ takeover as (
   select 'Lease Takeover', c.epoch, jsonb_build_object('holder', c.holder,
     'previous_holder', (select holder from prev), 'previous_epoch', (select epoch from prev))
   from claim c where c.epoch is distinct from (select epoch from prev)
-  returning *
+  ${eventsReturning(db)}
 )
 select ${LEASE_SELECT}, true as "held", ${returnedEvents(db, sql`takeover`)} from claim a
 union all

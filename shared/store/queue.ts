@@ -286,7 +286,7 @@ claimed as (
   returning t.*
 ),
 -- Claimed rows were queued: the claim read them locked, as they were.
-events as (${taskChangeEvents({ from: sql`claimed n`, oldStatus: sql`'queued'::text`, oldResult: sql`n.result_status` })})
+events as (${taskChangeEvents(db, { from: sql`claimed n`, oldStatus: sql`'queued'::text`, oldResult: sql`n.result_status` })})
 select ${TASK_SELECT}, exists (select 1 from lease) as "leaseHeld",
   ((select count(*) from next) - (select count(*) from fits))::int as "deferred",
   -- The claim's events ride on its first row.
@@ -365,7 +365,7 @@ upd as (
   where t.task_id = s.task_id
   returning t.*, s.claimed_epoch as old_epoch, s.old_status, s.old_result
 ),
-events as (${taskChangeEvents({ from: sql`upd n`, oldStatus: sql`n.old_status`, oldResult: sql`n.old_result`, epoch: sql`n.old_epoch` })}),
+events as (${taskChangeEvents(db, { from: sql`upd n`, oldStatus: sql`n.old_status`, oldResult: sql`n.old_result`, epoch: sql`n.old_epoch` })}),
 note as (
   insert into result_message (task_id, sequence, message, error, context_type, context)
   select task_id, message_seq,
@@ -541,7 +541,7 @@ upd as (
   returning t.task_id, t.parent_task_id, t.action, t.status, t.result_status, t.claimed_epoch, t.version,
     x.old_status, x.old_result
 ),
-events as (${taskChangeEvents({ from: sql`upd n`, oldStatus: sql`n.old_status`, oldResult: sql`n.old_result` })})${seen.applied}
+events as (${taskChangeEvents(db, { from: sql`upd n`, oldStatus: sql`n.old_status`, oldResult: sql`n.old_result` })})${seen.applied}
 select x.task_id as "taskId", u.task_id is not null as "applied", coalesce(u.status, c.status) as "status",
   coalesce(u.version, c.version) as "version", exists (select 1 from fence) as "leaseHeld",
   (${LIVE_LEASE}) as "liveEpoch", ${seen.duplicate} as "duplicate",

@@ -908,7 +908,7 @@ upd as (
   where prev.prev_id = tasks.task_id and ${sql.join(where, ' and ')}
   returning tasks.*, prev.old_status, prev.old_result
 ),
-events as (${taskChangeEvents({ from: sql`upd n`, oldStatus: sql`n.old_status`, oldResult: sql`n.old_result` })})${applied}
+events as (${taskChangeEvents(db, { from: sql`upd n`, oldStatus: sql`n.old_status`, oldResult: sql`n.old_result` })})${applied}
 select ${TASK_SELECT}, cur.status as "currentStatus", cur.version as "currentVersion",
   ${leaseEpoch} as "leaseEpoch", ${fenceHeld} as "fenceHeld", ${duplicate} as "duplicate",
   ${sameEvent} as "sameEvent", ${returnedEvents(db, sql`events`, sql`t.answer_bytes`)}
@@ -993,7 +993,7 @@ upd as (
   where t.task_id = targets.task_id and t.status not in ${FINISHED}
   returning t.*, targets.old_status
 ),
-events as (${taskChangeEvents({ from: sql`upd n`, oldStatus: sql`n.old_status`, oldResult: sql`n.result_status` })}),
+events as (${taskChangeEvents(db, { from: sql`upd n`, oldStatus: sql`n.old_status`, oldResult: sql`n.result_status` })}),
 sized as (
   select u.task_id, sum(${taskBytes(sql`u`)}) over w as running, row_number() over w as n
   from upd u
@@ -1139,7 +1139,7 @@ upd as (
     and (select bytes from sized) <= ${TASK_BOUNDS.resultListsBytes}::int
   returning t.*
 ),
-events as (${taskChangeEvents({ from: sql`upd n cross join parent p`, oldStatus: sql`n.status`, oldResult: sql`p.result_status` })})
+events as (${taskChangeEvents(db, { from: sql`upd n cross join parent p`, oldStatus: sql`n.status`, oldResult: sql`p.result_status` })})
 select ${TASK_SELECT}, exists (select 1 from parent) as "found", (select epoch from lease) as "leaseEpoch",
   (${epoch}::bigint is null or exists (select 1 from fence)) as "fenceHeld", s.bytes::int as "rolledBytes", s.successes::int as "rolledSuccesses", s.failures::int as "rolledFailures",
   ${returnedEvents(db, sql`events`, sql`t.answer_bytes`)}
@@ -1231,7 +1231,7 @@ note as (
 applied as (
   insert into applied_event (event_key) select ${eventKey}::text from upd where ${eventKey}::text is not null
 ),
-events as (${taskChangeEvents({ from: sql`upd n join cur c on c.task_id = n.task_id`, oldStatus: sql`c.status`, oldResult: sql`c.result_status` })})
+events as (${taskChangeEvents(db, { from: sql`upd n join cur c on c.task_id = n.task_id`, oldStatus: sql`c.status`, oldResult: sql`c.result_status` })})
 select ${TASK_SELECT}, d.verdict as "verdict", (select epoch from lease) as "leaseEpoch",
   ${returnedEvents(db, sql`events`, sql`t.answer_bytes`)}
 from decision d

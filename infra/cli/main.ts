@@ -185,10 +185,14 @@ async function runConsole(ctx: CommandContext, connection: Connection): Promise<
   return EXIT.ok;
 }
 
+/** Each command's options, read from its usage line once. */
+const COMMAND_OPTIONS: ReadonlyMap<string, Options> = new Map(
+  Object.entries(COMMANDS).map(([name, command]) => [name, optionsOf(command.usage)]),
+);
+
 export async function main(argv: readonly string[]): Promise<number> {
   const allOptions: Options = { ...GLOBAL };
-  for (const command of Object.values(COMMANDS))
-    Object.assign(allOptions, optionsOf(command.usage));
+  for (const options of COMMAND_OPTIONS.values()) Object.assign(allOptions, options);
   let parsed: ReturnType<typeof parseArgs>;
   const out0 = new Output({ json: argv.includes('--json') });
   try {
@@ -219,7 +223,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     return EXIT.usage;
   }
   const command = COMMANDS[name] as Command;
-  const allowed = new Set([...Object.keys(GLOBAL), ...Object.keys(optionsOf(command.usage))]);
+  const allowed = new Set([
+    ...Object.keys(GLOBAL),
+    ...Object.keys(COMMAND_OPTIONS.get(name) ?? {}),
+  ]);
   const stray = Object.keys(values).filter((key) => !allowed.has(key));
   try {
     if (stray.length > 0) {

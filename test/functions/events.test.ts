@@ -26,6 +26,15 @@ import {
 
 const SCHEDULE_INSTANCE = 'schedule-instance';
 
+/** A promise (`fired`) that settles when `fire` is called: one step of a test waiting for another. */
+const signal = () => {
+  let fire = (): void => {};
+  const fired = new Promise<void>((resolve) => {
+    fire = resolve;
+  });
+  return { fire, fired };
+};
+
 describe.each(TEST_DRIVERS)('SQS consumers, the lease schedule and migrations on %s', (driver) => {
   let service: LoadedService;
 
@@ -208,13 +217,6 @@ from tasks where task_id = ${taskId}::uuid`,
     const { createSqsHandler: sqsHandler } = await import('#shared/triggers/sqs.ts');
     const { createLogger } = await import('#shared/logger.ts');
     const logger = createLogger({ log: { serviceName: 'drydock-statemgmt', level: 'INFO' } });
-    const signal = () => {
-      let fire = (): void => {};
-      const fired = new Promise<void>((resolve) => {
-        fire = resolve;
-      });
-      return { fire, fired };
-    };
     // a1 writes its second line while b1 (another batch) is between its two; b1 writes its
     // second after a1 has ended; a2 follows a1 in its batch.
     const b1Started = signal();
@@ -521,19 +523,13 @@ from tasks where task_id = ${taskId}::uuid`,
     const logger = createLogger({ log: { serviceName: 'drydock-statemgmt', level: 'INFO' } });
     // The tick's first statement (its event id already given) waits until another invocation
     // has written a line and ended.
-    let tickWaiting = (): void => {};
-    const waiting = new Promise<void>((resolve) => {
-      tickWaiting = resolve;
-    });
-    let otherEnded = (): void => {};
-    const ended = new Promise<void>((resolve) => {
-      otherEnded = resolve;
-    });
+    const tickWaiting = signal();
+    const otherEnded = signal();
     const db: Db = {
       driver: service.deps.db.driver,
       query: async (q) => {
-        tickWaiting();
-        await ended;
+        tickWaiting.fire();
+        await otherEnded.fired;
         return service.deps.db.query(q);
       },
       close: async () => {},
@@ -548,9 +544,9 @@ from tasks where task_id = ${taskId}::uuid`,
     const event = scheduledEvent();
     const { records } = await stdoutOf(async () => {
       const ticked = tick(event, lambdaContext());
-      await waiting;
+      await tickWaiting.fired;
       await other({}, lambdaContext());
-      otherEnded();
+      otherEnded.fire();
       await ticked;
     });
     expect(records.find((r) => r.message === 'another invocation')).not.toHaveProperty(

@@ -128,6 +128,16 @@ describe.skipIf(SKIP_SERVER)('bench smoke run', () => {
     expect(h?.memory.service.peakKiB).toBeGreaterThan(0);
   });
 
+  it('started npm start on a fresh PGlite folder, again on it, and on the pg driver, each round', () => {
+    const s = results.http?.startups;
+    for (const start of [s?.pgliteFresh, s?.pgliteRestart, s?.pg]) {
+      expect(start?.firstAnswerMs.samples).toHaveLength(SMOKE.rounds);
+      positive(start?.firstAnswerMs as Summary);
+      positive(start?.cpuMs as Summary);
+      positive(start?.idleKiB as Summary);
+    }
+  });
+
   it('bundled functions with the construct and timed cold imports against the minimal handler', () => {
     const b = results.bundles;
     expect(b?.baseline.name).toBe('minimal');

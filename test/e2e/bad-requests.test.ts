@@ -195,7 +195,7 @@ const CASES: BadRequest[] = [
   get('limit beyond any integer', '/tasks?limit=99999999999999999999', 400),
   get('message page limit too big', '/tasks/{T}/messages?limit=5000', 400),
   get('negative message cursor', '/tasks/{T}/messages?after=-1', 400),
-  get('boolean flag neither true nor false', '/tasks/{T}?builddata=maybe', 400),
+  get('subtaskerrors neither true nor false', '/tasks/{T}?subtaskerrors=maybe', 400),
   get('verbosity 3', '/nodes/n1/builddata?verbosity=3', 400),
   postClaim('claim epoch zero', { instance_id: 'orch-a', epoch: 0 }, 400),
   postClaim('claim limit too big', { instance_id: 'orch-a', epoch: 1, limit: 1000 }, 400),

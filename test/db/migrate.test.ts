@@ -258,6 +258,51 @@ describe.runIf(TEST_DRIVERS.includes('pg'))('the constraints left NOT VALID', ()
   });
 });
 
+describe.runIf(TEST_DRIVERS.includes('pg'))(
+  'migration 0017 on a table it cannot check in time',
+  () => {
+    it('keeps that bound NOT VALID with a warning and validates the others', async () => {
+      const t = await openTestDb('pg', { migrate: false });
+      const url = urlWithSchema(t.schema as string);
+      const migrator = new pg.Client({ connectionString: url });
+      // VALIDATE CONSTRAINT waits for this lock (share update exclusive conflicts with itself)
+      // until the statement's deadline cancels it: a table too large to scan in time, in effect.
+      const holder = new pg.Client({ connectionString: url });
+      try {
+        await migrate(
+          t.db,
+          migrations.filter((m) => m.version < 17),
+        );
+        await holder.connect();
+        await holder.query('begin');
+        await holder.query('lock table result_message in share update exclusive mode');
+        const notices: string[] = [];
+        migrator.on('notice', (notice) => notices.push(`${notice.severity} ${notice.message}`));
+        await migrator.connect();
+        // Below the migration's own 20 s cap, so the migration keeps it.
+        await migrator.query("set statement_timeout = '300ms'");
+        const file = migrations.find((m) => m.name === '0017_validate_bounds') as Migration;
+        await migrator.query('begin');
+        for (const text of splitStatements(file.sql)) await migrator.query(text);
+        await migrator.query('commit');
+        expect(notices).toEqual([
+          'WARNING result_message_bound on result_message stays NOT VALID: the table was not ' +
+            'checked within the statement deadline (new writes are checked); run ALTER TABLE ' +
+            'result_message VALIDATE CONSTRAINT result_message_bound by hand',
+        ]);
+        await holder.query('rollback');
+        expect(await t.db.query(bounds)).toEqual(
+          BOUNDS.map((name) => ({ name, validated: name !== 'result_message_bound' })),
+        );
+      } finally {
+        await holder.end().catch(() => {});
+        await migrator.end().catch(() => {});
+        await t.close();
+      }
+    });
+  },
+);
+
 describe.runIf(TEST_DRIVERS.includes('pg'))('migration 0017 on an old row past a bound', () => {
   it('warns, naming the bound, its table, how many rows are past it and what to run', async () => {
     const t = await openTestDb('pg', { migrate: false });

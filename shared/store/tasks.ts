@@ -869,7 +869,8 @@ export async function updateTask(
     where.push(sql`version = ${condition.expectedVersion}::int`);
   }
   const { epoch, eventKey, eventHash } = condition;
-  // The fence is a CTE so the write and the verdict read the same (share-locked) lease row.
+  // The fence is a CTE so the write and the verdict rest on one check (`lease_fence`: the shared
+  // advisory lock a takeover waits for, then the lease read after it).
   const fence = epoch === undefined ? sql.empty : sql`fence as (${fenceOf(sql`${epoch}`)}),\n`;
   if (epoch !== undefined) where.push(sql`exists (select 1 from fence)`);
   if (eventKey !== undefined) {

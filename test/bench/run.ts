@@ -41,10 +41,18 @@ async function meta(): Promise<BenchMeta> {
     node: process.version,
     postgres: await serverInfo(),
     packages: Object.fromEntries(
-      ['pg', 'undici', 'esbuild', 'aws-cdk-lib', '@aws-sdk/client-rds-data', 'js-yaml'].map((p) => [
-        p,
-        packageVersion(p),
-      ]),
+      [
+        'pg',
+        'undici',
+        'esbuild',
+        'aws-cdk-lib',
+        '@aws-sdk/client-rds-data',
+        'js-yaml',
+        // The peers and the local database, whose versions the ratios depend on.
+        'graphile-worker',
+        'pg-boss',
+        '@electric-sql/pglite',
+      ].map((p) => [p, packageVersion(p)]),
     ),
   };
 }

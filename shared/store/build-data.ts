@@ -36,10 +36,6 @@ const CHUNK = sql.count(CHUNK_CHARS);
 const FRAMING_BYTES = sql.count(ROW_FRAMING_BYTES.buildData);
 const BUDGET = sql.count(READ_BUDGET_BYTES);
 
-/** The candidates' order, newest first, as the running size counts them (`ranked`). */
-const RANKING_WINDOW = sql`window w as (order by i."collectedDate" desc, i."buildDataId" desc
-    rows between unbounded preceding and current row)`;
-
 const META_SELECT = sql`b.build_data_id as "buildDataId", b.node_name as "nodeName", b.task_id as "taskId",
   b.collected_date as "collectedDate", b.generator as "generator", b.data_format as "dataFormat"`;
 
@@ -224,7 +220,8 @@ export function buildDataRead(query: BuildDataQuery): Read<ColumnSpec, BuildData
     cursor === undefined
       ? sql.empty
       : sql` and ${POSITION(alias)} < (${cursor.micros}::bigint, ${cursor.id}::bigint)`;
-  // `items`: the candidates in the answer's order (newest first), one more than the limit;
+  // `items`: the candidates, at most one more than the limit in the answer's order (newest
+  // first), but a node's kept latest rows, which the window below orders and ends itself;
   // `metaBytes`: what an item's metadata adds to the read as JSON text (escaped once).
   let items: SqlFragment;
   let metaBytes: SqlFragment = sql`json_text_bytes(i."nodeName") + json_text_bytes(i."generator")
@@ -313,20 +310,20 @@ items as (
   // (callgrind, Postgres 15, 8 generators): 207,600 against 222,600 before (a bare read of the
   // kept rows: 101,200); the history's reads 2–4% fewer.
   const framed = sql`${FRAMING_BYTES} + ${metaBytes}`;
-  const ranked =
+  const [itemBytes, candidates] =
     query.verbosity === 2
-      ? sql`select i."buildDataId", i."nodeName", i."taskId", i."collectedDate", i."generator",
+      ? [
+          sql`p.bytes + (1 + (p.bytes - 3) / ${CHUNK}) * (${framed})`,
+          sql`items i join build_data d on d.build_data_id = i."buildDataId"
+  cross join lateral (select json_text_bytes(d.data_element) as bytes) p`,
+        ]
+      : [framed, sql`items i`];
+  const ranked = sql`select i."buildDataId", i."nodeName", i."taskId", i."collectedDate", i."generator",
     i."dataFormat",
-    sum(p.bytes + (1 + (p.bytes - 3) / ${CHUNK}) * (${framed})) over w as running,
-    row_number() over w as n, lead(true, 1, false) over w as "more"
-  from items i join build_data d on d.build_data_id = i."buildDataId"
-  cross join lateral (select json_text_bytes(d.data_element) as bytes) p
-  ${RANKING_WINDOW}`
-      : sql`select i."buildDataId", i."nodeName", i."taskId", i."collectedDate", i."generator",
-    i."dataFormat",
-    sum(${framed}) over w as running, row_number() over w as n, lead(true, 1, false) over w as "more"
-  from items i
-  ${RANKING_WINDOW}`;
+    sum(${itemBytes}) over w as running, row_number() over w as n, lead(true, 1, false) over w as "more"
+  from ${candidates}
+  window w as (order by i."collectedDate" desc, i."buildDataId" desc
+    rows between unbounded preceding and current row)`;
   const kept = sql`k.n <= ${limit}::int and (k.n = 1 or k.running <= ${BUDGET}::bigint)`;
   const page = <R extends { more: boolean; buildDataId: number; collectedDate: string }>(
     rows: R[],

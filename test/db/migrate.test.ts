@@ -173,6 +173,26 @@ async function writeOldMessage(db: TestDb['db']): Promise<string> {
   return taskId;
 }
 
+/**
+ * Runs migration 0017's statements in one transaction on `client` (connected here) and returns
+ * the notices it raised: the drivers do not pass notices on, a client of its own hears them.
+ * `settings` run first, on the same connection.
+ */
+async function noticesOf0017(
+  client: pg.Client,
+  settings: readonly string[] = [],
+): Promise<string[]> {
+  const notices: string[] = [];
+  client.on('notice', (notice) => notices.push(`${notice.severity} ${notice.message}`));
+  await client.connect();
+  for (const text of settings) await client.query(text);
+  const file = migrations.find((m) => m.name === '0017_validate_bounds') as Migration;
+  await client.query('begin');
+  for (const text of splitStatements(file.sql)) await client.query(text);
+  await client.query('commit');
+  return notices;
+}
+
 describe.each(TEST_DRIVERS)('the NOT VALID bounds on %s (migration 0017)', (driver) => {
   let t: TestDb;
   afterEach(async () => t.close());
@@ -276,16 +296,8 @@ describe.runIf(TEST_DRIVERS.includes('pg'))(
         await holder.connect();
         await holder.query('begin');
         await holder.query('lock table result_message in share update exclusive mode');
-        const notices: string[] = [];
-        migrator.on('notice', (notice) => notices.push(`${notice.severity} ${notice.message}`));
-        await migrator.connect();
         // Below the migration's own 20 s cap, so the migration keeps it.
-        await migrator.query("set statement_timeout = '300ms'");
-        const file = migrations.find((m) => m.name === '0017_validate_bounds') as Migration;
-        await migrator.query('begin');
-        for (const text of splitStatements(file.sql)) await migrator.query(text);
-        await migrator.query('commit');
-        expect(notices).toEqual([
+        expect(await noticesOf0017(migrator, ["set statement_timeout = '300ms'"])).toEqual([
           'WARNING result_message_bound on result_message stays NOT VALID: the table was not ' +
             'checked within the statement deadline (new writes are checked); run ALTER TABLE ' +
             'result_message VALIDATE CONSTRAINT result_message_bound by hand',
@@ -313,15 +325,7 @@ describe.runIf(TEST_DRIVERS.includes('pg'))('migration 0017 on an old row past a
         t.db,
         migrations.filter((m) => m.version < 17),
       );
-      // The drivers do not pass notices on; a client of its own hears the migration's.
-      const notices: string[] = [];
-      client.on('notice', (notice) => notices.push(`${notice.severity} ${notice.message}`));
-      await client.connect();
-      const file = migrations.find((m) => m.name === '0017_validate_bounds') as Migration;
-      await client.query('begin');
-      for (const text of splitStatements(file.sql)) await client.query(text);
-      await client.query('commit');
-      expect(notices).toEqual([
+      expect(await noticesOf0017(client)).toEqual([
         'WARNING result_message_bound on result_message stays NOT VALID: 1 row(s) written ' +
           'before it are past its bound (new writes are checked); deal with them, then run ' +
           'ALTER TABLE result_message VALIDATE CONSTRAINT result_message_bound',

@@ -1305,15 +1305,12 @@ const names1k = (count: number, width: number, tag: string) =>
 const big = (chars: number) => 'x'.repeat(chars);
 const withinLambda: AnswerCheck = ({ bytes }) =>
   bytes < MIB ? undefined : `answered ${bytes} bytes`;
-const bigTask: SetupStep[] = [
+/** A new task (`{S}`), then `body` posted to its messages `times` times. */
+const taskWithMessages = (body: unknown, times: number): SetupStep[] => [
   { method: 'POST', path: '/tasks', body: task(), captureTask: true },
-  {
-    method: 'POST',
-    path: '/tasks/{S}/messages',
-    body: message({ message: big(60_000) }),
-    repeat: 24,
-  },
+  { method: 'POST', path: '/tasks/{S}/messages', body, repeat: times },
 ];
+const bigTask = taskWithMessages(message({ message: big(60_000) }), 24);
 const entityPatch = (tag: string, count: number, width: number): SetupStep => ({
   method: 'PATCH',
   path: '/tasks/{S}',
@@ -1916,15 +1913,10 @@ const ctl = (count: number) => '\u0001'.repeat(count);
 const quotes = (count: number) => '"'.repeat(count);
 
 /** A task with 30 messages of 10,000 control characters: 300 KB stored, 1.8 MB as JSON. */
-const escapedMessages: SetupStep[] = [
-  { method: 'POST', path: '/tasks', body: task(), captureTask: true },
-  {
-    method: 'POST',
-    path: '/tasks/{S}/messages',
-    body: Array.from({ length: 10 }, () => message({ message: ctl(10_000) })),
-    repeat: 3,
-  },
-];
+const escapedMessages = taskWithMessages(
+  Array.from({ length: 10 }, () => message({ message: ctl(10_000) })),
+  3,
+);
 
 /** A parent with 24 subtasks whose result messages hold 9,000 control characters (54 KB as JSON). */
 const escapedSubtasks: SetupStep[] = [
@@ -2173,15 +2165,10 @@ const escaped: HostileCase[] = [
 // whole (57.7 MB). Written in batches of 16 (a body stays under 1 MiB); last of all, as every
 // later checksum would read them.
 
-const hugeTask: SetupStep[] = [
-  { method: 'POST', path: '/tasks', body: task(), captureTask: true },
-  {
-    method: 'POST',
-    path: '/tasks/{S}/messages',
-    body: Array.from({ length: 16 }, () => message({ message: big(60_000) })),
-    repeat: 60,
-  },
-];
+const hugeTask = taskWithMessages(
+  Array.from({ length: 16 }, () => message({ message: big(60_000) })),
+  60,
+);
 
 const reported: HostileCase[] = [
   {

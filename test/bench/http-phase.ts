@@ -99,6 +99,8 @@ export interface HttpPhaseResult {
   readonly startups?: StartupsResult;
   readonly connections: number;
   readonly secondsPerRound: number;
+  /** Untimed load each server took per request before the rounds (optional in older results). */
+  readonly warmupSeconds?: number;
   readonly serverDriver: string;
   readonly cases: HttpCaseResult[];
   readonly memory: {
@@ -326,10 +328,9 @@ export async function runHttpPhase(
     const slots = targets.flatMap((t) =>
       (['service', 'bare', 'bareStore'] as const).map((s) => ({ t, s })),
     );
-    const warmSeconds = Math.min(1, options.httpSeconds);
     for (const { t, s } of slots) {
-      progress(`http warm-up ${t.id} ${s}`);
-      await runLoad(servers[s].url, t.req, options.httpConnections, warmSeconds);
+      progress(`http warm-up ${t.id} ${s} (${options.httpWarmupSeconds} s)`);
+      await runLoad(servers[s].url, t.req, options.httpConnections, options.httpWarmupSeconds);
     }
     for (let round = 0; round < options.rounds; round += 1) {
       for (let k = 0; k < slots.length; k += 1) {
@@ -378,6 +379,7 @@ export async function runHttpPhase(
       startups,
       connections: options.httpConnections,
       secondsPerRound: options.httpSeconds,
+      warmupSeconds: options.httpWarmupSeconds,
       serverDriver: 'pg (pool of 2, as createDb builds it for a Lambda container)',
       cases,
       memory: {

@@ -41,6 +41,12 @@ export interface BenchOptions {
   readonly buildQueries: number;
   /** Seconds of load per HTTP target and round. */
   readonly httpSeconds: number;
+  /**
+   * Untimed seconds of load per HTTP target and server before the rounds: the local server,
+   * with far more code on a request's path than the bare servers, reaches its steady rate only
+   * after about ten seconds of load (V8 still compiling), the bare servers after five or so.
+   */
+  readonly httpWarmupSeconds: number;
   /** Concurrent keep-alive connections of the HTTP load generator. */
   readonly httpConnections: number;
   /** Cold imports per bundle (each in a fresh process). */
@@ -79,6 +85,7 @@ export const DEFAULTS: BenchOptions = {
   buildDeepRows: 100_000,
   buildQueries: 2_000,
   httpSeconds: 3,
+  httpWarmupSeconds: 12,
   httpConnections: 8,
   initRuns: 5,
   designNodes: 500,
@@ -108,6 +115,7 @@ export const SMOKE: BenchOptions = {
   buildDeepRows: 1_000,
   buildQueries: 10,
   httpSeconds: 0.3,
+  httpWarmupSeconds: 0.3,
   httpConnections: 2,
   initRuns: 1,
   designNodes: 20,
@@ -132,6 +140,7 @@ const FLAGS = {
   'build-deep-rows': 'BENCH_BUILD_DEEP_ROWS',
   'build-queries': 'BENCH_BUILD_QUERIES',
   'http-seconds': 'BENCH_HTTP_SECONDS',
+  'http-warmup-seconds': 'BENCH_HTTP_WARMUP_SECONDS',
   'http-connections': 'BENCH_HTTP_CONNECTIONS',
   'init-runs': 'BENCH_INIT_RUNS',
   'design-nodes': 'BENCH_DESIGN_NODES',
@@ -157,6 +166,7 @@ export const USAGE = `npm run bench -- [options]   (every option also reads BENC
   --build-deep-rows N     rows of the one node with a deep history (default ${DEFAULTS.buildDeepRows})
   --build-queries N       latest-per-generator queries (default ${DEFAULTS.buildQueries})
   --http-seconds S        load per HTTP target and round (default ${DEFAULTS.httpSeconds})
+  --http-warmup-seconds S untimed load per HTTP target and server first (default ${DEFAULTS.httpWarmupSeconds})
   --http-connections N    keep-alive connections of the load generator (default ${DEFAULTS.httpConnections})
   --init-runs N           cold imports per bundle (default ${DEFAULTS.initRuns})
   --design-nodes N        nodes of the generated site the design phase validates (default ${DEFAULTS.designNodes})
@@ -201,7 +211,7 @@ export function parseOptions(
     const text = (values as Record<string, unknown>)[flag] ?? env[envName];
     if (typeof text === 'string') {
       const value = positive(flag, text);
-      sized[camel(flag)] = flag === 'http-seconds' ? value : Math.round(value);
+      sized[camel(flag)] = flag.endsWith('-seconds') ? value : Math.round(value);
     }
   }
   const phasesText = values.phases ?? env.BENCH_PHASES;

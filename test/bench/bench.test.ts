@@ -31,6 +31,19 @@ describe('bench options', () => {
     expect(parseOptions([], {})).toMatchObject({ writeResults: false });
     expect(parseOptions(['--write-results'], {})).toMatchObject({ writeResults: true });
   });
+
+  it('keeps fractions of seconds and rounds counts', () => {
+    expect(
+      parseOptions(
+        ['--http-warmup-seconds', '0.5', '--http-seconds', '1.5', '--rounds', '2.6'],
+        {},
+      ),
+    ).toMatchObject({ httpWarmupSeconds: 0.5, httpSeconds: 1.5, rounds: 3 });
+    expect(parseOptions([], { BENCH_HTTP_WARMUP_SECONDS: '2.5' })).toMatchObject({
+      httpWarmupSeconds: 2.5,
+    });
+    expect(() => parseOptions(['--http-warmup-seconds', '0'], {})).toThrow(/positive/);
+  });
 });
 
 describe.skipIf(SKIP_SERVER)('bench smoke run', () => {
@@ -126,6 +139,11 @@ describe.skipIf(SKIP_SERVER)('bench smoke run', () => {
       expect(c.responseBytes).toBeGreaterThan(0);
     }
     expect(h?.memory.service.peakKiB).toBeGreaterThan(0);
+    // The report says how warm the servers were when the rounds began.
+    expect(h?.warmupSeconds).toBe(SMOKE.httpWarmupSeconds);
+    expect(renderMarkdown(results)).toContain(
+      `after ${SMOKE.httpWarmupSeconds} s of untimed load on each server and request`,
+    );
   });
 
   it('started npm start on a fresh PGlite folder, again on it, and on the pg driver, each round', () => {

@@ -14,7 +14,7 @@ import {
 } from './child-server.ts';
 import { type LoadRequest, type LoadResult, runLoad } from './load.ts';
 import type { BenchOptions } from './options.ts';
-import { type Summary, summarize } from './stats.ts';
+import { type Summary, summarize, summarizeEach } from './stats.ts';
 
 /** Messages on the task the GET fetches: a typical small task. */
 export const HTTP_TASK_MESSAGES = 10;
@@ -99,8 +99,8 @@ export interface HttpPhaseResult {
   readonly startups?: StartupsResult;
   readonly connections: number;
   readonly secondsPerRound: number;
-  /** Untimed load each server took per request before the rounds (optional in older results). */
-  readonly warmupSeconds?: number;
+  /** Untimed load each server took per request before the rounds. */
+  readonly warmupSeconds: number;
   readonly serverDriver: string;
   readonly cases: HttpCaseResult[];
   readonly memory: {
@@ -149,11 +149,7 @@ type MeasuredLoad = LoadResult & { readonly serverCpuUs: number };
 
 function summarizeLoads(runs: readonly MeasuredLoad[]): LoadSummary {
   return {
-    serverCpuUs: summarize(runs.map((r) => r.serverCpuUs)),
-    requestsPerSec: summarize(runs.map((r) => r.requestsPerSec)),
-    p50Ms: summarize(runs.map((r) => r.p50Ms)),
-    p95Ms: summarize(runs.map((r) => r.p95Ms)),
-    p99Ms: summarize(runs.map((r) => r.p99Ms)),
+    ...summarizeEach(runs, ['serverCpuUs', 'requestsPerSec', 'p50Ms', 'p95Ms', 'p99Ms']),
     requests: runs.reduce((n, r) => n + r.requests, 0),
     failures: runs.reduce((n, r) => n + r.failures, 0),
   };
@@ -183,13 +179,8 @@ async function timeStartup(env: NodeJS.ProcessEnv): Promise<StartupResult> {
   }
 }
 
-function summarizeStartups(runs: readonly StartupResult[]): StartupSummary {
-  return {
-    firstAnswerMs: summarize(runs.map((r) => r.firstAnswerMs)),
-    cpuMs: summarize(runs.map((r) => r.cpuMs)),
-    idleKiB: summarize(runs.map((r) => r.idleKiB)),
-  };
-}
+const summarizeStartups = (runs: readonly StartupResult[]): StartupSummary =>
+  summarizeEach(runs, ['firstAnswerMs', 'cpuMs', 'idleKiB']);
 
 /**
  * `npm start` on a fresh PGlite folder, restarted on it, and on the pg driver, once each per

@@ -229,7 +229,7 @@ function httpSection(h: HttpPhaseResult): string[] {
     `${fixed(l.p50Ms.median)} / ${fixed(l.p95Ms.median)} / ${fixed(l.p99Ms.median)}`;
   return [
     ...(h.startups ? startupSection(h.startups) : []),
-    `${h.connections} keep-alive connections, closed loop, ${h.secondsPerRound} s per round${h.warmupSeconds === undefined ? '' : ` after ${h.warmupSeconds} s of untimed load on each server and request`}; server database: ${h.serverDriver}.`,
+    `${h.connections} keep-alive connections, closed loop, ${h.secondsPerRound} s per round after ${h.warmupSeconds} s of untimed load on each server and request; server database: ${h.serverDriver}.`,
     '',
     '| request | bare node:http, req/s | node:http + store call, req/s | local server, req/s | server ÷ bare | server ÷ (node:http + store) | same, by CPU per request | target ≥ 0.9× | p50 / p95 / p99 ms: server | node:http + store | bare | failures |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',

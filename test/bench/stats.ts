@@ -8,6 +8,16 @@ export interface Summary {
   readonly samples: readonly number[];
 }
 
+/** `summarize` of each named figure over the rounds: `{ [key]: its Summary }`. */
+export function summarizeEach<K extends string>(
+  runs: readonly Readonly<Record<K, number>>[],
+  keys: readonly K[],
+): Record<K, Summary> {
+  const out = {} as Record<K, Summary>;
+  for (const key of keys) out[key] = summarize(runs.map((r) => r[key]));
+  return out;
+}
+
 export function summarize(samples: readonly number[]): Summary {
   if (samples.length === 0)
     return { median: Number.NaN, min: Number.NaN, max: Number.NaN, samples };

@@ -1,4 +1,5 @@
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { controlChars } from '#test/support/store-fixtures.ts';
 import { DESIGN, item, message, task } from './request-bodies.ts';
 
 /**
@@ -1908,13 +1909,11 @@ const growing: HostileCase[] = [
 // (`\u0001`) and a quote into 2, and the Data API escapes JSON values once more. Counting raw
 // bytes let a read of "512 KiB" pass the Data API's 1 MiB and a message row its 64 KB.
 
-/** `count` control characters (U+0001): 1 byte stored, 6 bytes as JSON. */
-const ctl = (count: number) => '\u0001'.repeat(count);
 const quotes = (count: number) => '"'.repeat(count);
 
 /** A task with 30 messages of 10,000 control characters: 300 KB stored, 1.8 MB as JSON. */
 const escapedMessages = taskWithMessages(
-  Array.from({ length: 10 }, () => message({ message: ctl(10_000) })),
+  Array.from({ length: 10 }, () => message({ message: controlChars(10_000) })),
   3,
 );
 
@@ -1930,7 +1929,7 @@ const escapedSubtasks: SetupStep[] = [
     {
       method: 'PATCH',
       path: `/tasks/${SUB(600 + i)}`,
-      body: { epoch: '{E}', result: { message: ctl(9_000) } },
+      body: { epoch: '{E}', result: { message: controlChars(9_000) } },
     },
   ]).flat(),
 ];
@@ -1960,8 +1959,8 @@ const escapedBuildData: SetupStep[] = [
     path: '/nodes/ctl-node/builddata',
     body: Array.from({ length: 100 }, () => ({
       task_id: '{S}',
-      generator: ctl(1024),
-      data_format: ctl(256),
+      generator: controlChars(1024),
+      data_format: controlChars(256),
       data_element: 'x',
     })),
     repeat: 4,
@@ -1978,7 +1977,7 @@ const escaped: HostileCase[] = [
     kind: 'bounds',
     method: 'POST',
     path: '/tasks/{T}/messages',
-    body: message({ message: ctl(20_000) }),
+    body: message({ message: controlChars(20_000) }),
     status: 413,
     check: names('message 0'),
   },
@@ -2003,7 +2002,7 @@ const escaped: HostileCase[] = [
     kind: 'bounds',
     method: 'POST',
     path: '/tasks/{T}/messages',
-    body: [message(), message({ message: ctl(20_000) })],
+    body: [message(), message({ message: controlChars(20_000) })],
     status: 413,
     check: names('message 1'),
   },
@@ -2012,7 +2011,7 @@ const escaped: HostileCase[] = [
     kind: 'bounds',
     method: 'POST',
     path: '/tasks/{T}/messages',
-    body: message({ message: ctl(10_000) }),
+    body: message({ message: controlChars(10_000) }),
     status: 201,
     writes: true,
   },
@@ -2021,7 +2020,7 @@ const escaped: HostileCase[] = [
     kind: 'bounds',
     method: 'PATCH',
     path: '/tasks/{S}',
-    body: { result: { message: ctl(10_000) } },
+    body: { result: { message: controlChars(10_000) } },
     headers: [JSON_TYPE, ['If-Match', '{V}']],
     setup: [{ method: 'POST', path: '/tasks', body: task(), captureTask: true }],
     status: 200,
@@ -2032,7 +2031,7 @@ const escaped: HostileCase[] = [
     kind: 'bounds',
     method: 'PATCH',
     path: '/tasks/{S}',
-    body: { result: { message: ctl(11_000) } },
+    body: { result: { message: controlChars(11_000) } },
     headers: [JSON_TYPE, ['If-Match', '{V}']],
     setup: [{ method: 'POST', path: '/tasks', body: task(), captureTask: true }],
     status: 413,

@@ -14,6 +14,7 @@ import type { NewBuildData } from '#shared/store/types.ts';
 import {
   ageTask,
   becomeLeader,
+  controlChars,
   expireLease,
   forceTask,
   queuedTask,
@@ -34,9 +35,6 @@ const item = (
   dataFormat: 'text/xml',
   dataElement,
 });
-
-/** 1 byte stored, 6 as JSON (`\u0001`). */
-const ctl = (count: number) => '\u0001'.repeat(count);
 
 describe.each(TEST_DRIVERS)('build data on %s', (driver) => {
   const t = testDatabase(driver);
@@ -216,7 +214,7 @@ describe.each(TEST_DRIVERS)('build data on %s', (driver) => {
       const base = cost(item(node, randomUUID(), '', '2026-01-01T00:00:00Z', 'x'), 1);
       const needed = bytes - base - 1; // one character names the rank
       const escaped = Math.floor((needed - 1) / 6);
-      return `${String.fromCharCode(65 + rank)}${ctl(escaped)}${'z'.repeat(needed - 6 * escaped)}`;
+      return `${String.fromCharCode(65 + rank)}${controlChars(escaped)}${'z'.repeat(needed - 6 * escaped)}`;
     };
     const pages = async (node: string, latest: boolean, verbosity: 1 | 2) => {
       const seen: string[][] = [];
@@ -252,7 +250,13 @@ describe.each(TEST_DRIVERS)('build data on %s', (driver) => {
     // 41 chunk rows) is a page of its own at verbosity 2, and fits with the next at verbosity 1.
     const node = `node-${randomUUID()}`;
     const task = randomUUID();
-    const big = item(node, task, `A${ctl(200)}`, '2026-01-02T00:00:00Z', 'x'.repeat(491_518));
+    const big = item(
+      node,
+      task,
+      `A${controlChars(200)}`,
+      '2026-01-02T00:00:00Z',
+      'x'.repeat(491_518),
+    );
     const small = item(node, task, 'B', '2026-01-01T00:00:00Z', 'x');
     expect(cost(big, 2)).toBeGreaterThan(READ_BUDGET_BYTES);
     await postBuildData(t.db, [big, small]);

@@ -11,7 +11,12 @@ import {
 import { messageAnswerBytes, messageAnswerBytesSql } from '#shared/store/bounds.ts';
 import { appendMessages, listMessages } from '#shared/store/messages.ts';
 import { getTask } from '#shared/store/tasks.ts';
-import { becomeLeader, expireLease, queuedTask } from '#test/support/store-fixtures.ts';
+import {
+  becomeLeader,
+  controlChars,
+  expireLease,
+  queuedTask,
+} from '#test/support/store-fixtures.ts';
 import { TEST_DRIVERS, testDatabase } from '#test/support/test-db.ts';
 
 const msg = (
@@ -182,11 +187,10 @@ describe.each(TEST_DRIVERS)('result messages on %s', (driver) => {
 
   it('bounds a message as the answer carries it: control characters and quotes count escaped', async () => {
     const task = await queuedTask(t.db);
-    const ctl = (n: number) => '\u0001'.repeat(n);
     // 20,000 bytes stored, 120,002 as JSON text; 40,000 quotes, 80,002; extra of 25,000
     // quotes, 50,000 bytes as jsonb text and 100,000 escaped once more.
     for (const batch of [
-      [msg(ctl(20_000))],
+      [msg(controlChars(20_000))],
       [msg('"'.repeat(40_000))],
       [msg('fits'), msg('m', { extra: { q: '"'.repeat(25_000) } })],
     ]) {
@@ -196,8 +200,8 @@ describe.each(TEST_DRIVERS)('result messages on %s', (driver) => {
     }
     expect((await getTask(t.db, task.taskId)).messageCount).toBe(0);
     // 10,000 control characters: 60,002 bytes as JSON text, within the bound (63,488).
-    await appendMessages(t.db, task.taskId, [msg(ctl(10_000))]);
-    expect((await getTask(t.db, task.taskId)).messages[0]?.message).toBe(ctl(10_000));
+    await appendMessages(t.db, task.taskId, [msg(controlChars(10_000))]);
+    expect((await getTask(t.db, task.taskId)).messages[0]?.message).toBe(controlChars(10_000));
     // The bound's function, the reads' written-out body and the API's count agree.
     const samples = [
       msg('a "quoted" \\ line\nwith\ttabs\u0001 and é ✓ 𝄞'),

@@ -11,7 +11,7 @@ import {
   TASK_BOUNDS,
 } from '#shared/store/bounds.ts';
 import * as store from '#test/support/store.ts';
-import { answerBytesOf, queuedTask } from '#test/support/store-fixtures.ts';
+import { answerBytesOf, controlChars, queuedTask } from '#test/support/store-fixtures.ts';
 import { openTestDb, TEST_DRIVERS, type TestDb } from '#test/support/test-db.ts';
 
 /**
@@ -48,8 +48,6 @@ function measuringClient(
   };
 }
 
-/** 1 byte stored, 6 as JSON (`\u0001`). */
-const ctl = (count: number) => '\u0001'.repeat(count);
 const tiny = { message: 'm', error: false, contextType: 'task', context: 'c' };
 /** One read past the budget: the first row, returned even when alone past it, or a task row. */
 const ONE_ROW = TASK_BOUNDS.rowBytes + ROW_FRAMING_BYTES.task;
@@ -168,7 +166,7 @@ describe.skipIf(!TEST_DRIVERS.includes('data-api'))('read sizes on the Data API'
       await store.appendMessages(
         t.db,
         task.taskId,
-        Array.from({ length: 10 }, () => ({ ...tiny, message: ctl(10_000) })),
+        Array.from({ length: 10 }, () => ({ ...tiny, message: controlChars(10_000) })),
       );
     }
     const parent = await queuedTask(t.db);
@@ -177,8 +175,8 @@ describe.skipIf(!TEST_DRIVERS.includes('data-api'))('read sizes on the Data API'
         action: 'prepare_nodes',
         parentTaskId: parent.taskId,
       });
-      await store.updateTask(t.db, sub.taskId, { result: { message: ctl(9_000) } });
-      await store.appendMessages(t.db, sub.taskId, [{ ...tiny, message: ctl(10_000) }]);
+      await store.updateTask(t.db, sub.taskId, { result: { message: controlChars(9_000) } });
+      await store.appendMessages(t.db, sub.taskId, [{ ...tiny, message: controlChars(10_000) }]);
     }
     for (let batch = 0; batch < 3; batch += 1) {
       await store.postBuildData(
@@ -186,8 +184,8 @@ describe.skipIf(!TEST_DRIVERS.includes('data-api'))('read sizes on the Data API'
         Array.from({ length: 100 }, (_, i) => ({
           nodeName: 'escaped-node',
           taskId: task.taskId,
-          generator: `${ctl(1000)}${batch * 100 + i}`,
-          dataFormat: ctl(256),
+          generator: `${controlChars(1000)}${batch * 100 + i}`,
+          dataFormat: controlChars(256),
           dataElement: 'x',
         })),
       );

@@ -4,6 +4,12 @@ import { claimLease } from '#shared/store/lease.ts';
 import { createTask } from '#shared/store/tasks.ts';
 import type { NewTask, TaskRecord } from '#shared/store/types.ts';
 
+/**
+ * `count` control characters (U+0001): 1 byte stored, 6 as JSON (`\u0001`), so a text of them
+ * reaches a byte bound on its JSON size long before its stored one.
+ */
+export const controlChars = (count: number): string => '\u0001'.repeat(count);
+
 /** A task's stored answer size (`tasks.answer_bytes`, kept by the size trigger), 0 when it is gone. */
 export async function answerBytesOf(db: Db, taskId: string): Promise<number> {
   const [row] = await db.query(

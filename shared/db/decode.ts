@@ -43,65 +43,99 @@ export function toIsoUtc(text: string): string {
   return `${iso.slice(0, 19)}.${micros}Z`;
 }
 
-/** Normalises one driver value to the declared column kind. */
-function decodeValue(kind: ReturnType<typeof baseKind>, value: unknown): unknown {
-  if (value === null || value === undefined) return null;
-  switch (kind) {
-    case 'timestamptz':
-      if (value instanceof Date) return toIsoUtc(value.toISOString());
-      return toIsoUtc(String(value));
-    case 'int':
-    case 'float':
-      return typeof value === 'number' ? value : Number(value);
-    case 'json':
-      return typeof value === 'string' ? JSON.parse(value) : value;
-    case 'bool':
-      return value === true || value === 't' || value === 'true';
-    default:
-      return typeof value === 'string' ? value : String(value);
-  }
-}
+type Kind = ReturnType<typeof baseKind>;
 
-interface Layout {
+const isAbsent = (value: unknown): value is null | undefined =>
+  value === null || value === undefined;
+
+/** Normalises one driver value to its declared column kind: one function a kind. */
+const decoders: Readonly<Record<Kind, (value: unknown) => unknown>> = {
+  timestamptz: (value) =>
+    isAbsent(value) ? null : toIsoUtc(value instanceof Date ? value.toISOString() : String(value)),
+  int: (value) => (isAbsent(value) ? null : typeof value === 'number' ? value : Number(value)),
+  float: (value) => (isAbsent(value) ? null : typeof value === 'number' ? value : Number(value)),
+  json: (value) => (isAbsent(value) ? null : typeof value === 'string' ? JSON.parse(value) : value),
+  bool: (value) => (isAbsent(value) ? null : value === true || value === 't' || value === 'true'),
+  text: (value) => (isAbsent(value) ? null : typeof value === 'string' ? value : String(value)),
+  uuid: (value) => (isAbsent(value) ? null : typeof value === 'string' ? value : String(value)),
+};
+
+interface RowBuilders {
   readonly names: readonly string[];
-  readonly kinds: readonly ReturnType<typeof baseKind>[];
+  /** A row from values in the declared order (the Data API's `records`, the pg adapter). */
+  readonly fromPositions: (values: readonly unknown[]) => Record<string, unknown>;
+  /** A row from values keyed by column name (PGlite). */
+  readonly fromNames: (raw: Readonly<Record<string, unknown>>) => Record<string, unknown>;
 }
 
-// Column specs are module constants: their names and kinds are read once, not on every row.
-const layouts = new WeakMap<ColumnSpec, Layout>();
+/**
+ * Each column list gets two functions whose body is one object literal with its columns in
+ * order. A row built by adding its columns one at a time through a computed name (`row[name] =
+ * …`) passes V8's limit on properties added that way and becomes a hash table once it has more
+ * than about sixteen: every task row (26 columns, 33 with a joined message) was one, allocated at
+ * 1.5–2.5 KB with its intermediate copies and read by hashing on every access downstream. A
+ * literal's rows share one fixed shape with their values inline.
+ */
+function compileBuilders(columns: ColumnSpec): RowBuilders {
+  const names = Object.keys(columns);
+  // In a literal, `__proto__: …` sets the prototype instead of making a property.
+  if (names.includes('__proto__')) throw new Error('a column cannot be named __proto__');
+  const kinds = names.map((name) => baseKind(columns[name] as ColumnSpec[string]));
+  // Names go into the source as JSON string literals (any text is safe there: a combined read's
+  // `b:taskId`, EXPLAIN's `QUERY PLAN`), next to the kinds' own names and indexes.
+  const quoted = names.map((name) => JSON.stringify(name));
+  const literal = (source: (index: number) => string) =>
+    `return {${quoted.map((key, i) => `${key}: d.${kinds[i]}(${source(i)})`).join(', ')}};`;
+  const compile = (parameter: string, body: string) =>
+    new Function('d', `return (${parameter}) => { ${body} };`)(decoders);
+  return {
+    names,
+    fromPositions: compile(
+      'v',
+      literal((i) => `v[${i}]`),
+    ),
+    fromNames: compile(
+      'r',
+      literal((i) => `r[${quoted[i]}]`),
+    ),
+  };
+}
 
-function layoutOf(columns: ColumnSpec): Layout {
-  let layout = layouts.get(columns);
-  if (layout === undefined) {
-    const names = Object.keys(columns);
-    layout = { names, kinds: names.map((name) => baseKind(columns[name] as ColumnSpec[string])) };
-    layouts.set(columns, layout);
+// Column specs are mostly module constants: their builders are found by identity. A spec built
+// per call (a combined read's, a one-off statement's) is found by its text instead, so that it is
+// compiled once too, not on every call (the text map is bounded as the pg adapter's name map is).
+const builders = new WeakMap<ColumnSpec, RowBuilders>();
+const buildersByText = new Map<string, RowBuilders>();
+const BUILDERS_BY_TEXT_MAX = 2_000;
+
+function buildersOf(columns: ColumnSpec): RowBuilders {
+  let built = builders.get(columns);
+  if (built === undefined) {
+    const text = JSON.stringify(columns);
+    built = buildersByText.get(text);
+    if (built === undefined) {
+      built = compileBuilders(columns);
+      if (buildersByText.size < BUILDERS_BY_TEXT_MAX) buildersByText.set(text, built);
+    }
+    builders.set(columns, built);
   }
-  return layout;
+  return built;
 }
 
 /** Decodes a row keyed by column name (the `pglite` driver's shape). */
 export function decodeNamedRow<C extends ColumnSpec>(
   columns: C,
-  raw: Record<string, unknown>,
+  raw: Readonly<Record<string, unknown>>,
 ): Row<C> {
-  const { names, kinds } = layoutOf(columns);
-  const row: Record<string, unknown> = {};
-  for (let i = 0; i < names.length; i += 1) {
-    const name = names[i] as string;
-    row[name] = decodeValue(kinds[i] as Layout['kinds'][number], raw[name]);
-  }
-  return row as Row<C>;
+  return buildersOf(columns).fromNames(raw) as Row<C>;
 }
 
 /** Decodes a row given by position (the Data API's `records`, the `pg` driver's array rows). */
-export function decodePositionalRow<C extends ColumnSpec>(columns: C, values: unknown[]): Row<C> {
-  const { names, kinds } = layoutOf(columns);
-  const row: Record<string, unknown> = {};
-  for (let i = 0; i < names.length; i += 1) {
-    row[names[i] as string] = decodeValue(kinds[i] as Layout['kinds'][number], values[i]);
-  }
-  return row as Row<C>;
+export function decodePositionalRow<C extends ColumnSpec>(
+  columns: C,
+  values: readonly unknown[],
+): Row<C> {
+  return buildersOf(columns).fromPositions(values) as Row<C>;
 }
 
 /**
@@ -116,7 +150,7 @@ export function bindValue(param: Param): unknown {
 
 /** Fails loudly when a statement's select list drifts from its declared columns. */
 export function assertColumns(columns: ColumnSpec, fieldNames: readonly string[]): void {
-  const declared = layoutOf(columns).names;
+  const declared = buildersOf(columns).names;
   if (declared.length === 0) return; // statements that return nothing interesting
   if (declared.length !== fieldNames.length || declared.some((n, i) => n !== fieldNames[i])) {
     throw new Error(

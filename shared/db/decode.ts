@@ -80,9 +80,13 @@ function compileBuilders(columns: ColumnSpec): RowBuilders {
   const names = Object.keys(columns);
   // In a literal, `__proto__: …` sets the prototype instead of making a property.
   if (names.includes('__proto__')) throw new Error('a column cannot be named __proto__');
-  const kinds = names.map((name) => baseKind(columns[name] as ColumnSpec[string]));
+  const kinds = names.map((name) => {
+    const kind = baseKind(columns[name] as ColumnSpec[string]);
+    if (!Object.hasOwn(decoders, kind)) throw new Error(`column ${name} has no kind ${kind}`);
+    return kind;
+  });
   // Names go into the source as JSON string literals (any text is safe there: a combined read's
-  // `b:taskId`, EXPLAIN's `QUERY PLAN`), next to the kinds' own names and indexes.
+  // `b:taskId`, EXPLAIN's `QUERY PLAN`), next to the kinds' own names (checked above) and indexes.
   const quoted = names.map((name) => JSON.stringify(name));
   const literal = (source: (index: number) => string) =>
     `return {${quoted.map((key, i) => `${key}: d.${kinds[i]}(${source(i)})`).join(', ')}};`;

@@ -86,7 +86,7 @@ describe('row decoding', () => {
     expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
   });
 
-  it('takes any column name as it is, and refuses only __proto__', () => {
+  it('takes any column name as it is, refuses __proto__, and takes only the declared kinds', () => {
     const names = ['b:taskId', 'QUERY PLAN', 'x"]; throw new Error(1); //', "it's", 'constructor'];
     const spec: ColumnSpec = Object.fromEntries(names.map((name) => [name, 'text' as const]));
     const values = names.map((_, i) => `v${i}`);
@@ -97,6 +97,9 @@ describe('row decoding', () => {
     const proto = JSON.parse('{"__proto__": "text"}');
     expect(() => decodePositionalRow(proto, ['v'])).toThrow(/__proto__/);
     expect(() => decodeNamedRow(proto, {})).toThrow(/__proto__/);
+    // A kind is written into the source as a name: only the declared kinds are.
+    const odd = JSON.parse('{"a": "text); throw new Error(1); (d.text"}');
+    expect(() => decodePositionalRow(odd, ['v'])).toThrow(/no kind/);
   });
 
   // V8 keeps an object whose properties were added one at a time through computed names as a

@@ -128,4 +128,28 @@ describe('row decoding', () => {
     );
     expect(JSON.parse(output)).toEqual({ columns: 33, shapes: Array(6).fill(true) });
   });
+
+  it('decodes the same rows in a process that refuses code generation from strings', () => {
+    const module = JSON.stringify(new URL('../../shared/db/decode.ts', import.meta.url).href);
+    const script = `
+      const { decodeNamedRow, decodePositionalRow } = await import(${module});
+      let generated = true;
+      try { new Function('return 1'); } catch { generated = false; }
+      const columns = { n: 'int?', b: 'bool', j: 'json?', at: 'timestamptz', t: 'text?' };
+      const values = ['7', 't', '{"a":1}', '2026-11-24 20:00:00.5+00', null];
+      const named = Object.fromEntries(Object.keys(columns).map((name, i) => [name, values[i]]));
+      console.log(JSON.stringify({
+        generated,
+        positional: decodePositionalRow(columns, values),
+        named: decodeNamedRow(columns, named),
+      }));
+    `;
+    const output = execFileSync(
+      process.execPath,
+      ['--disallow-code-generation-from-strings', '--input-type=module', '--eval', script],
+      { encoding: 'utf8' },
+    );
+    const row = { n: 7, b: true, j: { a: 1 }, at: '2026-11-24T20:00:00.500000Z', t: null };
+    expect(JSON.parse(output)).toEqual({ generated: false, positional: row, named: row });
+  });
 });

@@ -71,10 +71,10 @@ interface RowBuilders {
 /**
  * Each column list gets two functions whose body is one object literal with its columns in
  * order. A row built by adding its columns one at a time through a computed name (`row[name] =
- * …`) passes V8's limit on properties added that way and becomes a hash table once it has more
- * than about sixteen: every task row (26 columns, 33 with a joined message) was one, allocated at
- * 1.5–2.5 KB with its intermediate copies and read by hashing on every access downstream. A
- * literal's rows share one fixed shape with their values inline.
+ * …`) can pass V8's limit on properties added that way (a few beyond the object's first four) and
+ * become a hash table: every task row the store read (26 columns, 33 with a joined message) was
+ * one, allocated at about 2.5 KB with its intermediate copies and read by hashing on every access
+ * downstream. A literal's rows share one fixed shape with their values inline.
  */
 function compileBuilders(columns: ColumnSpec): RowBuilders {
   const names = Object.keys(columns);

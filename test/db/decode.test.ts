@@ -102,9 +102,9 @@ describe('row decoding', () => {
     expect(() => decodePositionalRow(odd, ['v'])).toThrow(/no kind/);
   });
 
-  // V8 keeps an object whose properties were added one at a time through computed names as a
-  // hash table once it has more than a few of them: the task read's rows (33 columns) were all
-  // such tables. Only V8's own test hook can tell, so a child process runs with it.
+  // V8 can keep an object whose properties were added one at a time through computed names as a
+  // hash table once it has more than a few of them: the task read's rows (33 columns) were such
+  // tables, read after read. Only V8's own test hook can tell, so a child process runs with it.
   it("builds the task read's rows in a fixed shape (checked in a child with natives syntax)", () => {
     const module = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
     const script = `

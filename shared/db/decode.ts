@@ -48,16 +48,21 @@ type Kind = ReturnType<typeof baseKind>;
 const isAbsent = (value: unknown): value is null | undefined =>
   value === null || value === undefined;
 
+const toNumber = (value: unknown) =>
+  isAbsent(value) ? null : typeof value === 'number' ? value : Number(value);
+const toText = (value: unknown) =>
+  isAbsent(value) ? null : typeof value === 'string' ? value : String(value);
+
 /** Normalises one driver value to its declared column kind: one function a kind. */
 const decoders: Readonly<Record<Kind, (value: unknown) => unknown>> = {
   timestamptz: (value) =>
     isAbsent(value) ? null : toIsoUtc(value instanceof Date ? value.toISOString() : String(value)),
-  int: (value) => (isAbsent(value) ? null : typeof value === 'number' ? value : Number(value)),
-  float: (value) => (isAbsent(value) ? null : typeof value === 'number' ? value : Number(value)),
+  int: toNumber,
+  float: toNumber,
   json: (value) => (isAbsent(value) ? null : typeof value === 'string' ? JSON.parse(value) : value),
   bool: (value) => (isAbsent(value) ? null : value === true || value === 't' || value === 'true'),
-  text: (value) => (isAbsent(value) ? null : typeof value === 'string' ? value : String(value)),
-  uuid: (value) => (isAbsent(value) ? null : typeof value === 'string' ? value : String(value)),
+  text: toText,
+  uuid: toText,
 };
 
 interface RowBuilders {
@@ -85,7 +90,6 @@ function compileBuilders(columns: ColumnSpec): RowBuilders {
     if (!Object.hasOwn(decoders, kind)) throw new Error(`column ${name} has no kind ${kind}`);
     return kind;
   });
-  const decoderOf = kinds.map((kind) => decoders[kind]);
   // Names go into the source as JSON string literals (any text is safe there: a combined read's
   // `b:taskId`, EXPLAIN's `QUERY PLAN`), next to the kinds' own names (checked above) and indexes.
   const quoted = names.map((name) => JSON.stringify(name));
@@ -106,9 +110,10 @@ function compileBuilders(columns: ColumnSpec): RowBuilders {
       ),
     };
   } catch (error) {
-    // A process run with `--disallow-code-generation-from-strings` (a hardening some operators
-    // use) refuses `new Function`: the same rows, built a column at a time.
+    // A process run with `--disallow-code-generation-from-strings` (a hardening flag) refuses
+    // `new Function`: the same rows, built a column at a time.
     if (!(error instanceof EvalError)) throw error;
+    const decoderOf = kinds.map((kind) => decoders[kind]);
     const build = (valueAt: (index: number, name: string) => unknown) => {
       const row: Record<string, unknown> = {};
       for (let i = 0; i < names.length; i += 1) {
@@ -125,22 +130,14 @@ function compileBuilders(columns: ColumnSpec): RowBuilders {
   }
 }
 
-// Column specs are mostly module constants: their builders are found by identity. A spec built
-// per call (a combined read's, a one-off statement's) is found by its text instead, so that it is
-// compiled once too, not on every call (the text map is bounded as the pg adapter's name map is).
+// Column lists are module constants (a combined read's is kept per pair of them, in
+// store/run.ts): their builders are compiled once and found by the list's identity.
 const builders = new WeakMap<ColumnSpec, RowBuilders>();
-const buildersByText = new Map<string, RowBuilders>();
-const BUILDERS_BY_TEXT_MAX = 2_000;
 
 function buildersOf(columns: ColumnSpec): RowBuilders {
   let built = builders.get(columns);
   if (built === undefined) {
-    const text = JSON.stringify(columns);
-    built = buildersByText.get(text);
-    if (built === undefined) {
-      built = compileBuilders(columns);
-      if (buildersByText.size < BUILDERS_BY_TEXT_MAX) buildersByText.set(text, built);
-    }
+    built = compileBuilders(columns);
     builders.set(columns, built);
   }
   return built;

@@ -175,6 +175,29 @@ export async function runRead<C extends ColumnSpec, T>(db: Db, read: Read<C, T>)
 /** Prefix of the second read's columns in the combined statement. */
 const SECOND = 'b:';
 
+// One column list per pair of reads' lists, as each read's own is a module constant: the adapters
+// keep what they derive from a list (its row builders, the pg adapter's check of the select list)
+// by the list's identity, so a new object on every call would redo that work on every call.
+const combinedColumns = new WeakMap<ColumnSpec, WeakMap<ColumnSpec, ColumnSpec>>();
+
+function combinedColumnsOf(a: ColumnSpec, b: ColumnSpec): ColumnSpec {
+  let byB = combinedColumns.get(a);
+  if (byB === undefined) {
+    byB = new WeakMap();
+    combinedColumns.set(a, byB);
+  }
+  let columns = byB.get(b);
+  if (columns === undefined) {
+    const nullable = (kind: string) => (kind.endsWith('?') ? kind : `${kind}?`);
+    const combined: Record<string, string> = { __part: 'int' };
+    for (const name of Object.keys(a)) combined[name] = nullable(a[name] as string);
+    for (const name of Object.keys(b)) combined[`${SECOND}${name}`] = nullable(b[name] as string);
+    columns = combined as ColumnSpec;
+    byB.set(b, columns);
+  }
+  return columns;
+}
+
 /**
  * Runs two independent reads as one statement (one round trip, one Data API call): each becomes
  * a CTE numbering its rows in their own order (`Read.order`, explicitly: a subquery's ORDER BY
@@ -189,12 +212,7 @@ export async function runReadsTogether<CA extends ColumnSpec, A, CB extends Colu
 ): Promise<[A, B]> {
   const aNames = Object.keys(a.columns);
   const bNames = Object.keys(b.columns);
-  const nullable = (kind: string) => (kind.endsWith('?') ? kind : `${kind}?`);
-  const columns: Record<string, string> = { __part: 'int' };
-  for (const name of aNames) columns[name] = nullable(a.columns[name] as string);
-  for (const name of bNames) {
-    columns[`${SECOND}${name}`] = nullable(b.columns[name] as string);
-  }
+  const columns = combinedColumnsOf(a.columns, b.columns);
   const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
   const select = [
     `case when ra."__ord" is not null then 1 else 2 end as "__part"`,
@@ -214,10 +232,7 @@ export async function runReadsTogether<CA extends ColumnSpec, A, CB extends Colu
     ],
     '',
   );
-  const rows = (await run(db, statement(columns as ColumnSpec, combined))) as Record<
-    string,
-    unknown
-  >[];
+  const rows = (await run(db, statement(columns, combined))) as Record<string, unknown>[];
   const aRows: Record<string, unknown>[] = [];
   const bRows: Record<string, unknown>[] = [];
   for (const row of rows) {

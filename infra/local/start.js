@@ -6,8 +6,9 @@ import { enableCompileCache } from 'node:module';
 // PGlite is Postgres compiled to a large WebAssembly module; `--liftoff-only` keeps V8 from
 // recompiling it with its optimising compiler in the background (seconds of CPU, hundreds of MB
 // held while idle; infra/local/README.md has the figures). V8 freezes its flags once running, so
-// the flag must be on the command line: started without it, this process re-executes itself
-// with it (same process id, same pipes) before it has loaded anything else.
+// the flag must be on the command line: `npm start` passes it; started without it (`node
+// infra/local/start.js`), this process re-executes itself with it (same process id, same pipes)
+// before it has loaded anything else, which costs a second start of Node.
 if (!process.execArgv.includes('--liftoff-only')) {
   process.execve?.(
     process.execPath,

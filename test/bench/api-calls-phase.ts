@@ -240,7 +240,7 @@ async function countPass(
   const emulated = await emulateBenchSchema(schema);
   try {
     progress(`starting the local server over the Data API emulator (events: ${publishing.kind})`);
-    const server = await startChildServer('infra/local/server.ts', [], {
+    const server = await startChildServer(['infra/local/server.ts'], {
       ...process.env,
       ...emulated.env,
       HOST: '127.0.0.1',

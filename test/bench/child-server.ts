@@ -16,17 +16,18 @@ export interface ChildServer {
 }
 
 /**
- * Starts `node <script>` (the same Node binary as this process) and resolves once it prints
- * `listening on http://…`. Everything else it prints is drained, so a chatty logger never blocks
- * on a full pipe; the last lines are kept for the error message if it dies.
+ * Starts `node <argv>` (the same Node binary as this process: flags, script, its arguments) and
+ * resolves once it prints `listening on http://…`. Everything else it prints is drained, so a
+ * chatty logger never blocks on a full pipe; the last lines are kept for the error message if it
+ * dies.
  */
 export function startChildServer(
-  script: string,
-  args: readonly string[],
+  argv: readonly string[],
   env: NodeJS.ProcessEnv,
   timeoutMs = 30_000,
 ): Promise<ChildServer> {
-  const child: ChildProcess = spawn(process.execPath, [script, ...args], {
+  const script = argv.join(' ');
+  const child: ChildProcess = spawn(process.execPath, argv, {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -209,7 +209,7 @@ function startupSection(s: StartupsResult): string[] {
     } |`;
   const rounds = s.pgliteRestart.firstAnswerMs.samples.length;
   return [
-    `\`npm start\` (infra/local/start.js) from spawn to its first answer (\`GET /api/v1.0/tasks\`), then resident memory 2 s later; each start ${rounds === 1 ? 'once' : `once a round, ${rounds} rounds (a fresh folder each round, then restarted on it): medians, min–max in brackets`}:`,
+    `\`npm start\` (package.json's command, lease schedule on) from spawn to its first answer (\`GET /api/v1.0/tasks\`), then resident memory 2 s later; each start ${rounds === 1 ? 'once' : `once a round, ${rounds} rounds (a fresh folder each round, then restarted on it): medians, min–max in brackets`}:`,
     '',
     '| start | first answer, ms | server CPU by then, ms | idle resident | targets |',
     '|---|---|---|---|---|',

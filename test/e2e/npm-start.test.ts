@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { npmStartArgv } from '#test/support/npm-start.ts';
 import { request } from './harness.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -15,9 +16,15 @@ interface Started {
   output: () => string;
 }
 
-/** Runs `node infra/local/start.js` (what `npm start` runs) and waits for its whole banner. */
-function startProcess(env: Record<string, string>): Promise<Started> {
-  const child = spawn(NODE, ['infra/local/start.js'], {
+/**
+ * Runs what `npm start` runs (package.json's command), or Node with other arguments, and waits for
+ * its whole banner.
+ */
+function startProcess(
+  env: Record<string, string>,
+  argv: readonly string[] = npmStartArgv(),
+): Promise<Started> {
+  const child = spawn(NODE, argv, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -116,7 +123,7 @@ describe('npm start (the local server as a process)', () => {
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(await page.text()).toContain('<div id="app">');
     expect((await request(first.url, 'GET', '/api/v1.0/health')).status).toBe(204);
-    // The schedule ticked on start but took no lease: an orchestrator leads at once.
+    // The schedule holds no lease (LEASE_MODE=watch): an orchestrator leads at once.
     expect((await request(first.url, 'GET', '/api/v1.0/leader')).status).toBe(404);
 
     // The route table's leader and claim examples, exactly as written, in the table's order.
@@ -172,8 +179,9 @@ describe('npm start (the local server as a process)', () => {
     expect(await stopProcess(first)).toBe(0);
     expect(first.output()).toContain('SIGINT: stopping');
 
-    // Stopped, the folder is free again.
-    const restarted = await startProcess(env);
+    // Stopped, the folder is free again. Started without `npm start`'s V8 flag, the server
+    // re-executes itself with it (start.js) and serves as well.
+    const restarted = await startProcess(env, ['infra/local/start.js']);
     const again = await request(restarted.url, 'GET', `/api/v1.0/tasks/${created.body.task_id}`);
     expect(again.status).toBe(200);
     expect(again.body.status).toBe('queued');

@@ -151,7 +151,12 @@ export async function tasksShow(ctx: CommandContext): Promise<number> {
   if (ctx.options.tree === true) {
     const tree = await ctx.client.getTaskTree(id);
     if (ctx.out.json) {
-      ctx.out.data({ init_task_id: tree.rootId, ...Object.fromEntries(tree.tasks) });
+      ctx.out.data({
+        init_task_id: tree.rootId,
+        ...Object.fromEntries(tree.tasks),
+        // As the API answers it: beside the tasks when its bound cut the tree.
+        ...(tree.truncated ? { truncated: { tasks: tree.truncated } } : {}),
+      });
       return EXIT.ok;
     }
     const print = (taskId: string, depth: number, seen: Set<string>) => {
@@ -168,6 +173,15 @@ export async function tasksShow(ctx: CommandContext): Promise<number> {
       for (const child of task.subtask_id_list) print(child, depth + 1, seen);
     };
     print(tree.rootId, 0, new Set());
+    if (tree.truncated) {
+      const { shown, total, next } = tree.truncated;
+      ctx.out.line(
+        ctx.out.style(
+          'dim',
+          `${shown} of ${total} tasks shown (the most one answer holds); the root's subtasks, page by page: ${next}`,
+        ),
+      );
+    }
     return EXIT.ok;
   }
   const task = await ctx.client.getTask(id);

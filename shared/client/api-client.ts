@@ -21,10 +21,18 @@ export type Lease = components['schemas']['Lease'];
 export type QueueHealth = components['schemas']['QueueHealth'];
 export type CreateTaskRequest = components['schemas']['CreateTaskRequest'];
 
-/** `GET /tasks/{id}?layers=-1`: every task of the tree by id, and the id of its root. */
+/** How much of a tree one answer held, when its bound cut the tree (`truncated.tasks`). */
+export type TreeCut = NonNullable<components['schemas']['Truncation']['tasks']>;
+
+/**
+ * `GET /tasks/{id}?layers=-1`: every task of the tree by id, and the id of its root; `truncated`
+ * when the tree was larger than one answer holds (the answer then has the first `shown` of its
+ * `total` tasks, root first).
+ */
 export interface TaskTree {
   readonly rootId: string;
   readonly tasks: ReadonlyMap<string, Task>;
+  readonly truncated?: TreeCut;
 }
 
 /** A design validation message as `/validatedesign` reports it (both field spellings). */
@@ -160,11 +168,14 @@ export function createApiClient(options: ApiClientOptions) {
         params: { path: { task_id: taskId }, query: { layers: '-1' } },
       });
       if (!data) fail(`get task tree ${taskId}`, response, error);
-      // With `layers` the answer is Drydock's map {init_task_id, <id>: task, …}.
-      const { init_task_id: rootId, ...byId } = data as Record<string, unknown>;
+      // With `layers` the answer is Drydock's map {init_task_id, <id>: task, …}, and
+      // `truncated` beside the tasks when the answer's bound cut the tree.
+      const { init_task_id: rootId, truncated, ...byId } = data as Record<string, unknown>;
+      const cut = (truncated as components['schemas']['Truncation'] | undefined)?.tasks;
       return {
         rootId: String(rootId),
         tasks: new Map(Object.entries(byId as Record<string, Task>)),
+        ...(cut ? { truncated: cut } : {}),
       };
     },
 

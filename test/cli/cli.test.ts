@@ -227,6 +227,26 @@ describe('drydock-state against the local server', () => {
     expect(humanLease.stdout).toMatch(/holder:\s+orch-cli/);
   });
 
+  it('says so when a tree is larger than one answer holds', async () => {
+    const flow = new DeployFlow(server.url, 'orch-cli');
+    await flow.lead();
+    const taskId = await flow.startWide(14);
+    const [tree, humanTree] = await Promise.all([
+      json(['tasks', 'show', taskId, '--tree']),
+      cli(['tasks', 'show', taskId, '--tree']),
+    ]);
+    // As the API answers it: the tasks that came, and what was cut beside them.
+    const { shown, total, next } = tree.truncated.tasks;
+    expect(total).toBe(15);
+    expect(shown).toBeLessThan(15);
+    expect(Object.keys(tree).filter((k) => UUID.test(k))).toHaveLength(shown);
+    expect(humanTree.code).toBe(0);
+    expect(humanTree.stdout).toMatch(/^deploy_nodes /m);
+    expect(humanTree.stdout).toContain(
+      `${shown} of 15 tasks shown (the most one answer holds); the root's subtasks, page by page: ${next}`,
+    );
+  });
+
   it('shows queue health', async () => {
     await request(server.url, 'POST', '/api/v1.0/tasks', {
       body: { action: 'prepare_site', design_ref: DESIGN_REF },

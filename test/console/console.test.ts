@@ -186,6 +186,24 @@ describe('the console in a browser', () => {
     await done(page, 'task');
   });
 
+  it('says so when a tree is larger than one answer holds, and shows the part it has', async () => {
+    const taskId = await flow.startWide(14);
+    const answer = await request(server.url, 'GET', `/api/v1.0/tasks/${taskId}?layers=-1`);
+    const { shown, total } = answer.body.truncated.tasks;
+    expect(total).toBe(15);
+    expect(shown).toBeLessThan(15);
+    const page = await open(`#/tasks/${taskId}`);
+    const notice = page.getByTestId('tree-cut');
+    await notice.waitFor();
+    expect(await notice.textContent()).toContain(
+      `This tree has 15 tasks, more than one answer holds: the tree, roll-up and messages below cover the first ${shown}`,
+    );
+    // The page still shows what it read: the root's messages and the subtasks that came.
+    await page.locator('.message', { hasText: 'Starting deploy_nodes' }).waitFor();
+    expect(await page.getByTestId('task-tree').locator('li[data-task-id]').count()).toBe(shown);
+    await done(page, 'task-cut');
+  });
+
   it('terminates a task through the UI, after a confirmation, and the API shows it', async () => {
     const taskId = await flow.start(['db-01']);
     const subtask = await flow.startNode('db-01');

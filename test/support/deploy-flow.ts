@@ -111,6 +111,28 @@ export class DeployFlow {
     }
   }
 
+  /**
+   * A deploy whose tree is larger than one answer of the API holds: `subtasks` subtasks, each
+   * with a node filter of 45 names of 1,000 characters (about 45 kB a task, under the 48 KiB a
+   * filter may hold), so the tasks alone pass a tree read's 512 KiB by the twelfth. Returns the
+   * root's id.
+   */
+  async startWide(subtasks: number): Promise<string> {
+    const taskId = await this.start(['wide-00']);
+    for (let i = 0; i < subtasks; i += 1) {
+      const names = Array.from({ length: 45 }, (_, k) => `wide-${i}-${k}-`.padEnd(1000, 'x'));
+      await this.call('POST', `/tasks/${taskId}/subtasks`, {
+        action: 'deploy_node',
+        epoch: this.epoch,
+        node_filter: {
+          filter_set_type: 'union',
+          filter_set: [{ filter_type: 'union', node_names: names }],
+        },
+      });
+    }
+    return taskId;
+  }
+
   /** Registers a deploy_node subtask for a node and starts it. */
   async startNode(node: string): Promise<string> {
     const sub = await this.call('POST', `/tasks/${this.taskId}/subtasks`, {

@@ -1,5 +1,5 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { Task, TaskTree } from '#shared/client/api-client.ts';
+import type { Task, TaskTree, TreeCut } from '#shared/client/api-client.ts';
 import { api } from '../api.ts';
 import { ActionButton } from '../components/action-button.tsx';
 import { Figure, LoadError, ResultBadge, StatusBadge, When } from '../components/badges.tsx';
@@ -121,6 +121,7 @@ export function TaskPage(props: { taskId: string }) {
     <section aria-labelledby="task-title" data-task-id={task.task_id}>
       <TaskHead task={task} tree={tree} onDone={refresh} />
       <LoadError error={live.error} what="the latest state (showing the last one read)" />
+      {full?.truncated ? <TreeCutNotice cut={full.truncated} /> : null}
       <div class="columns">
         <div>
           <TaskSummary task={task} />
@@ -132,6 +133,26 @@ export function TaskPage(props: { taskId: string }) {
       </div>
       {full ? <MessagesPanel tree={full} /> : <LoadingPanel title="Messages" />}
     </section>
+  );
+}
+
+/**
+ * The tree was larger than one answer of the API holds (its bound): the page has the first part
+ * of it, root first, and says so rather than passing a part for the whole.
+ */
+function TreeCutNotice(props: { cut: TreeCut }) {
+  const { shown, total, next } = props.cut;
+  const link = safeHref(next);
+  return (
+    <p class="notice" role="status" data-testid="tree-cut">
+      This tree has {plural(total, 'task')}, more than one answer holds: the tree, roll-up and
+      messages below cover the first {shown.toLocaleString('en')}, the root first.{' '}
+      {link ? (
+        <>
+          The root's subtasks, with their messages, page by page: <a href={link}>{next}</a>.
+        </>
+      ) : null}
+    </p>
   );
 }
 

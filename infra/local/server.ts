@@ -1,5 +1,5 @@
 // The service on http://127.0.0.1:3000 over the same handlers the Lambdas run. `npm start` runs
-// it through start.js, which sets V8's flags and Node's compile cache up first.
+// it through start.js (V8's flag on Node's command line), which turns Node's compile cache on first.
 import { coalesceWrites } from './coalesced-output.ts';
 import { holdDataFolder } from './data-lock.ts';
 import { applyLocalDefaults, portFrom } from './env.ts';

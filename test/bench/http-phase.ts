@@ -160,7 +160,7 @@ async function timeStartup(env: NodeJS.ProcessEnv): Promise<StartupResult> {
   const started = performance.now();
   // As `npm start` runs it: package.json's command, the lease schedule on (its first tick a
   // second after listening, so within the idle wait below).
-  const { LOCAL_SCHEDULE: _default, ...asRun } = env;
+  const { LOCAL_SCHEDULE: _scheduleSetting, ...asRun } = env;
   const server = await startChildServer(
     npmStartArgv(),
     { ...asRun, HOST: '127.0.0.1', PORT: '0' },

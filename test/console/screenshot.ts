@@ -8,6 +8,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '#test/support/browser.ts';
 import { DeployFlow } from '#test/support/deploy-flow.ts';
+import { npmStartArgv } from '#test/support/npm-start.ts';
 
 // The page's own globals, inside page.evaluate (this file is type-checked without the DOM lib).
 declare const document: { querySelectorAll(selector: string): { length: number } };
@@ -23,7 +24,7 @@ const ARTIFACTS = fileURLToPath(new URL('../artifacts/screenshots/', import.meta
 
 // The server runs as its own process, exactly as `npm start` runs it (in-memory PGlite, no
 // schedule), so the browser and this script do not share its event loop.
-const server = spawn(process.execPath, ['infra/local/start.js'], {
+const server = spawn(process.execPath, npmStartArgv(), {
   cwd: fileURLToPath(new URL('../../', import.meta.url)),
   env: {
     ...process.env,

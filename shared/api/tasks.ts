@@ -464,7 +464,12 @@ export async function readTask(
     }
     return { body, version: task.version };
   }
-  const treeOptions = { layers: options.subtaskerrors ? -1 : options.layers };
+  // `subtask_errors` covers the whole tree: an answer showing the root alone reads the root and
+  // the tasks with errors only, so the read's budget is theirs, not the tree's first tasks'.
+  const treeOptions = {
+    layers: options.subtaskerrors ? -1 : options.layers,
+    errorsOnly: options.subtaskerrors === true && options.layers === 0,
+  };
   // The tasks shown carry their build data: the root alone (layers 0) or the layers asked for,
   // read in the same statement as the tree.
   const [tree, items] = options.builddata

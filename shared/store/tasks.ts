@@ -719,6 +719,18 @@ order by q."seq"`,
 /** A task tree, breadth first, and how many tasks the whole tree has (more than shown when cut). */
 export type TaskTree = TreeTask[] & { total: number };
 
+/** Which tasks of a tree a read takes. */
+export interface TreeReadOptions {
+  /** Layers from the root: 1 the root only, -1 all. */
+  readonly layers: number;
+  /**
+   * The root and only the tasks under it with error messages (`subtask_errors` of a task whose
+   * answer shows the root alone): the read's budget then goes to those, not to every task that
+   * comes before them in the tree, and `total` counts those.
+   */
+  readonly errorsOnly?: boolean;
+}
+
 /**
  * The task tree under `rootTaskId` down to `layers` layers (1 = the root only, -1 = all), breadth
  * first, every task with its first messages: one recursive statement instead of Drydock's two
@@ -728,7 +740,7 @@ export type TaskTree = TreeTask[] & { total: number };
 export async function getTaskTree(
   db: Db,
   rootTaskId: string,
-  options: { layers: number },
+  options: TreeReadOptions,
 ): Promise<TaskTree> {
   return runRead(db, taskTreeRead(rootTaskId, options));
 }
@@ -744,7 +756,7 @@ const TREE_COLUMNS = {
 /** `getTaskTree` as a read, to share a round trip with another (`runReadsTogether`). */
 export function taskTreeRead(
   rootTaskId: string,
-  options: { layers: number },
+  options: TreeReadOptions,
 ): Read<typeof TREE_COLUMNS, TaskTree> {
   if (!Number.isInteger(options.layers) || (options.layers < 1 && options.layers !== -1)) {
     throw new ValidationError('layers must be -1 or a positive integer');
@@ -760,6 +772,7 @@ export function taskTreeRead(
 ordered as (
   select tree.task_id, tree.layer, row_number() over w as pos, sum(${TASK_BYTES}) over w as running
   from tree join tasks t on t.task_id = tree.task_id
+  ${options.errorsOnly ? sql`where tree.layer = 1 or t.error_count > 0` : sql.empty}
   window w as (order by tree.layer, t.seq)
 ),
 kept as (select * from ordered where running <= ${READ_BUDGET_BYTES}::bigint or pos = 1),

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { loadHttpFunctions } from '#infra/local/functions.ts';
 import { TaskDictSchema } from '#shared/api/schemas.ts';
 import { sql, statement } from '#shared/db/sql.ts';
+import { DeployFlow } from '#test/support/deploy-flow.ts';
 import { ageTask, forceTask } from '#test/support/store-fixtures.ts';
 import { TEST_DRIVERS } from '#test/support/test-db.ts';
 import { type RunningServer, request, startServer } from './harness.ts';
@@ -202,6 +203,32 @@ from generate_series(1, 600) g`,
     // A path that does not exist is still a 404, whatever the method.
     expect((await request(server.url, 'OPTIONS', '/api/v1.0/nope')).status).toBe(404);
     expect((await request(server.url, 'HEAD', '/api/v1.0/nope')).status).toBe(404);
+  });
+
+  it('get_task(subtaskerrors=True) names every subtask with errors, however large the tree', async () => {
+    const flow = new DeployFlow(server.url, 'orch-subtask-errors');
+    await flow.lead();
+    const root = await flow.startWide(14);
+    // The tree is larger than one answer holds: its last subtasks are not in the tree's answer.
+    const whole = await api('GET', `/tasks/${root}?layers=-1`);
+    expect(whole.body.truncated.tasks.shown).toBeLessThan(15);
+    const ids = whole.body[root].subtask_id_list as string[];
+    const first = ids[0] as string;
+    const last = ids.at(-1) as string;
+    expect(whole.body[last]).toBeUndefined();
+    await flow.message(first, 'the first subtask failed', true, 'node', 'wide');
+    await flow.message(last, 'the last subtask failed', true, 'node', 'wide');
+
+    const answer = await api('GET', `/tasks/${root}?subtaskerrors=true`);
+    expect(answer.status).toBe(200);
+    const errors = answer.body.subtask_errors;
+    expect(Object.keys(errors).sort()).toEqual([first, last].sort());
+    expect(errors[last]).toMatchObject({ task_id: last, details: { errorCount: 1 } });
+    expect(errors[last].details.messageList.map((m: { message: string }) => m.message)).toEqual([
+      'the last subtask failed',
+    ]);
+    // Every task with errors came: nothing was cut.
+    expect(answer.body.truncated?.tasks).toBeUndefined();
   });
 
   it('serves get_task as the client asks for it, and create_task with a null node filter', async () => {

@@ -145,6 +145,26 @@ function printMessage(out: Output, m: Message, label?: string): void {
   out.line(`${out.style('dim', head)}  ${text}`);
 }
 
+/** The last `count` of a task's `total` messages (their sequences run 1 to `total`), in order. */
+async function lastMessagesOf(
+  ctx: CommandContext,
+  taskId: string,
+  total: number,
+  count: number,
+): Promise<Message[]> {
+  const out: Message[] = [];
+  let after: number | null = Math.max(0, total - count);
+  while (after !== null && out.length < count) {
+    const page = await ctx.client.listMessages(taskId, {
+      after,
+      limit: Math.min(1000, count - out.length),
+    });
+    out.push(...page.messages);
+    after = page.messages.length === 0 ? null : page.nextAfter;
+  }
+  return out;
+}
+
 export async function tasksShow(ctx: CommandContext): Promise<number> {
   const id = arg(ctx, 0, 'the task id');
   const lastMessages = positiveInt(str(ctx.options.messages), '--messages', 100_000) ?? 20;
@@ -208,13 +228,18 @@ export async function tasksShow(ctx: CommandContext): Promise<number> {
     ['updated', task.updated],
     ['retries', String(task.retry)],
   ]);
-  const messages = r.details.messageList;
-  if (messages.length > 0) {
+  // The task's answer embeds its first messages (the first 1,000 within 512 KiB); past that its
+  // `truncated.messages` gives the total, and the last ones are read where they are.
+  const embedded = r.details.messageList;
+  const cut = task.truncated?.messages;
+  const total = cut?.total ?? embedded.length;
+  const last = cut
+    ? await lastMessagesOf(ctx, id, total, lastMessages)
+    : embedded.slice(-lastMessages);
+  if (total > 0) {
     ctx.out.line();
-    ctx.out.line(
-      ctx.out.style('bold', `messages (${messages.length}, ${r.details.errorCount} errors)`),
-    );
-    for (const m of messages.slice(-lastMessages)) printMessage(ctx.out, m);
+    ctx.out.line(ctx.out.style('bold', `messages (${total}, ${r.details.errorCount} errors)`));
+    for (const m of last) printMessage(ctx.out, m);
   }
   return EXIT.ok;
 }

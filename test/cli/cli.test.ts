@@ -227,6 +227,31 @@ describe('drydock-state against the local server', () => {
     expect(humanLease.stdout).toMatch(/holder:\s+orch-cli/);
   });
 
+  it("shows a task's last messages when it has more than its answer embeds", async () => {
+    const created = await json(['tasks', 'create', 'verify_site', '--design-ref', DESIGN_REF]);
+    const id = created.task_id as string;
+    // 1,005 messages: the task's answer embeds the first 1,000 and names the rest.
+    for (const [from, count] of [
+      [1, 1000],
+      [1001, 5],
+    ] as const) {
+      const messages = Array.from({ length: count }, (_, i) => ({
+        message: `step ${from + i}`,
+        error: false,
+        context_type: 'task',
+        context: id,
+      }));
+      const posted = await request(server.url, 'POST', `/api/v1.0/tasks/${id}/messages`, {
+        body: messages,
+      });
+      expect(posted.status).toBe(201);
+    }
+    const shown = await cli(['tasks', 'show', id, '--messages', '3']);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('messages (1005, 0 errors)');
+    expect(shown.stdout.match(/step \d+/g)).toEqual(['step 1003', 'step 1004', 'step 1005']);
+  });
+
   it('says so when a tree is larger than one answer holds', async () => {
     const flow = new DeployFlow(server.url, 'orch-cli');
     await flow.lead();

@@ -200,6 +200,14 @@ describe('the console in a browser', () => {
     );
     // The page still shows what it read: the root's messages and the subtasks that came.
     await page.locator('.message', { hasText: 'Starting deploy_nodes' }).waitFor();
+    // The root's answer embedded fewer of its messages than it has: the count says so.
+    const rootMessages = answer.body[taskId].truncated.messages;
+    expect(rootMessages.shown).toBeLessThan(rootMessages.total);
+    await page
+      .locator('.messages-panel .hint', {
+        hasText: `${rootMessages.shown} of ${rootMessages.total} messages read (each task's first)`,
+      })
+      .waitFor();
     expect(await page.getByTestId('task-tree').locator('li[data-task-id]').count()).toBe(shown);
     await done(page, 'task-cut');
   });

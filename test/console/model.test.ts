@@ -3,6 +3,7 @@ import {
   buildTree,
   isTreeFinished,
   rollUp,
+  treeMessageCounts,
   treeMessages,
 } from '#infra/console/src/model/task-tree.ts';
 import { groupValidation } from '#infra/console/src/model/validation.ts';
@@ -102,6 +103,25 @@ describe("the task page's model", () => {
       ['root:1', false],
       ['b:1', true],
     ]);
+  });
+
+  it('counts every message of the tree, those its answer left out included', () => {
+    const root = task('root', { messages: [['a', false]], subtask_id_list: ['b'] });
+    // b has 1,005 messages, 2 of them errors; its answer embedded the first two.
+    const b = task('b', {
+      messages: [
+        ['x', true],
+        ['y', false],
+      ],
+      truncated: {
+        messages: { shown: 2, total: 1005, next: '/api/v1.0/tasks/b/messages?after=2' },
+      },
+    });
+    const cut = { ...b, result: { ...b.result, details: { ...b.result.details, errorCount: 2 } } };
+    const tree = treeOf(root, cut);
+    expect(treeMessages(tree)).toHaveLength(3);
+    expect(treeMessageCounts(tree)).toEqual({ total: 1006, errors: 2 });
+    expect(treeMessageCounts(treeOf(root))).toEqual({ total: 1, errors: 0 });
   });
 
   it('groups validation messages by rule, then document; rules with errors first', () => {

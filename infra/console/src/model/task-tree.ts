@@ -107,6 +107,21 @@ export function treeMessages(tree: TaskTree): TreeMessage[] {
   );
 }
 
+/**
+ * How many messages and error messages the tree's tasks have in all. A task's answer embeds its
+ * first messages only (`truncated.messages` says how many it has), so these can be more than
+ * `treeMessages` holds.
+ */
+export function treeMessageCounts(tree: TaskTree): { total: number; errors: number } {
+  let total = 0;
+  let errors = 0;
+  for (const task of tree.tasks.values()) {
+    total += task.truncated?.messages?.total ?? task.result.details.messageList.length;
+    errors += task.result.details.errorCount;
+  }
+  return { total, errors };
+}
+
 /** Whether every task of the tree is finished: the page can poll slowly then. */
 export function isTreeFinished(tree: TaskTree): boolean {
   for (const task of tree.tasks.values()) {

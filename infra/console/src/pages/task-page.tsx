@@ -12,6 +12,7 @@ import {
   rollUp,
   type TreeMessage,
   type TreeNode,
+  treeMessageCounts,
   treeMessages,
 } from '../model/task-tree.ts';
 import { href } from '../router.ts';
@@ -483,6 +484,7 @@ function TreeItem(props: { node: TreeNode }) {
 
 function MessagesPanel(props: { tree: TaskTree }) {
   const messages = useMemo(() => treeMessages(props.tree), [props.tree]);
+  const counts = useMemo(() => treeMessageCounts(props.tree), [props.tree]);
   const [errorsOnly, setErrorsOnly] = useState(false);
   const [all, setAll] = useState(false);
   // Messages already there when the page opened are not "new"; later ones are marked.
@@ -506,13 +508,15 @@ function MessagesPanel(props: { tree: TaskTree }) {
 
   const filtered = errorsOnly ? messages.filter((m) => m.error) : messages;
   const shown = all ? filtered : filtered.slice(-SHOWN_MESSAGES);
-  const errorCount = messages.filter((m) => m.error).length;
   return (
     <section class="panel messages-panel" aria-labelledby="messages-title">
       <div class="row">
         <h2 id="messages-title">Messages</h2>
         <span class="hint">
-          {plural(messages.length, 'message')}, {plural(errorCount, 'error')} in the tree; live
+          {counts.total > messages.length
+            ? `${messages.length.toLocaleString('en')} of ${plural(counts.total, 'message')} read (each task's first)`
+            : plural(messages.length, 'message')}
+          , {plural(counts.errors, 'error')} in the tree; live
         </span>
         <label class="check">
           <input

@@ -464,11 +464,14 @@ export async function readTask(
     }
     return { body, version: task.version };
   }
-  // `subtask_errors` covers the whole tree: an answer showing the root alone reads the root and
-  // the tasks with errors only, so the read's budget is theirs, not the tree's first tasks'.
+  // `subtask_errors` covers the whole tree (as Drydock's, whatever `layers` says): the read takes
+  // the tasks with errors before the rest, or, for an answer showing the root alone, only them, so
+  // its budget is theirs rather than the tree's first tasks'.
   const treeOptions = {
     layers: options.subtaskerrors ? -1 : options.layers,
-    errorsOnly: options.subtaskerrors === true && options.layers === 0,
+    ...(options.subtaskerrors
+      ? { errors: options.layers === 0 ? ('only' as const) : ('first' as const) }
+      : {}),
   };
   // The tasks shown carry their build data: the root alone (layers 0) or the layers asked for,
   // read in the same statement as the tree.

@@ -724,11 +724,13 @@ export interface TreeReadOptions {
   /** Layers from the root: 1 the root only, -1 all. */
   readonly layers: number;
   /**
-   * The root and only the tasks under it with error messages (`subtask_errors` of a task whose
-   * answer shows the root alone): the read's budget then goes to those, not to every task that
-   * comes before them in the tree, and `total` counts those.
+   * For `subtask_errors`, which covers the whole tree: `only` takes the root and only the tasks
+   * under it with error messages (an answer that shows the root alone; `total` then counts
+   * those), `first` takes the root, then the tasks with errors, then the rest in tree order. The
+   * read's budget goes to the tasks with errors either way, not to every task that comes before
+   * them in the tree.
    */
-  readonly errorsOnly?: boolean;
+  readonly errors?: 'only' | 'first';
 }
 
 /**
@@ -772,8 +774,8 @@ export function taskTreeRead(
 ordered as (
   select tree.task_id, tree.layer, row_number() over w as pos, sum(${TASK_BYTES}) over w as running
   from tree join tasks t on t.task_id = tree.task_id
-  ${options.errorsOnly ? sql`where tree.layer = 1 or t.error_count > 0` : sql.empty}
-  window w as (order by tree.layer, t.seq)
+  ${options.errors === 'only' ? sql`where tree.layer = 1 or t.error_count > 0` : sql.empty}
+  window w as (order by ${options.errors === 'first' ? sql`tree.layer > 1, t.error_count = 0, ` : sql.empty}tree.layer, t.seq)
 ),
 kept as (select * from ordered where running <= ${READ_BUDGET_BYTES}::bigint or pos = 1),
 msgs as (

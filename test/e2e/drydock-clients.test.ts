@@ -229,6 +229,14 @@ from generate_series(1, 600) g`,
     ]);
     // Every task with errors came: nothing was cut.
     expect(answer.body.truncated?.tasks).toBeUndefined();
+
+    // With layers (Drydock walks the whole tree whatever layers says) and build data, as the
+    // client builds it: the tree still does not fit, but the tasks with errors come first.
+    const layered = await api('GET', `/tasks/${root}?builddata=true&subtaskerrors=true&layers=-1`);
+    expect(layered.status).toBe(200);
+    expect(Object.keys(layered.body.subtask_errors).sort()).toEqual([first, last].sort());
+    expect(layered.body.truncated.tasks.shown).toBeLessThan(15);
+    expect(layered.body[last]).toMatchObject({ task_id: last, build_data: [] });
   });
 
   it('serves get_task as the client asks for it, and create_task with a null node filter', async () => {

@@ -181,11 +181,12 @@ export const STORE_OPERATIONS: readonly StoreOperation[] = [
   op(store.getTaskTree, (db, s) => store.getTaskTree(db, s.task, { layers: -1 }), {
     variant: 'layers -1',
   }),
-  op(
-    store.getTaskTree,
-    (db, s) => store.getTaskTree(db, s.task, { layers: -1, errorsOnly: true }),
-    { variant: 'the root and the tasks with errors' },
-  ),
+  op(store.getTaskTree, (db, s) => store.getTaskTree(db, s.task, { layers: -1, errors: 'only' }), {
+    variant: 'the root and the tasks with errors',
+  }),
+  op(store.getTaskTree, (db, s) => store.getTaskTree(db, s.task, { layers: -1, errors: 'first' }), {
+    variant: 'the tasks with errors first',
+  }),
   op(store.listTasks, (db) => store.listTasks(db, { limit: 50, status: 'queued' })),
   op(store.listSubtasks, (db, s) => store.listSubtasks(db, s.task, 'all')),
   op(store.listTasksWithin, (db) =>

@@ -12,6 +12,7 @@ import {
   type TaskStatus,
 } from '#shared/client/api-client.ts';
 import { UsageError } from '#shared/errors.ts';
+import { LIMITS } from '#shared/limits.ts';
 import { type Output, statusStyle } from './output.ts';
 
 /** Exit codes scripts can rely on (documented in infra/cli/README.md). */
@@ -145,6 +146,20 @@ function printMessage(out: Output, m: Message, label?: string): void {
   out.line(`${out.style('dim', head)}  ${text}`);
 }
 
+/** A task's messages after sequence `after`, in order: a listing page at a time, to the last. */
+async function* messagePages(
+  ctx: CommandContext,
+  taskId: string,
+  after: number,
+): AsyncGenerator<Message[]> {
+  let from: number | null = after;
+  while (from !== null) {
+    const page = await ctx.client.listMessages(taskId, { after: from, limit: LIMITS.listPage });
+    yield page.messages;
+    from = page.messages.length === 0 ? null : page.nextAfter;
+  }
+}
+
 /** The last `count` of a task's `total` messages (their sequences run 1 to `total`), in order. */
 async function lastMessagesOf(
   ctx: CommandContext,
@@ -153,16 +168,11 @@ async function lastMessagesOf(
   count: number,
 ): Promise<Message[]> {
   const out: Message[] = [];
-  let after: number | null = Math.max(0, total - count);
-  while (after !== null && out.length < count) {
-    const page = await ctx.client.listMessages(taskId, {
-      after,
-      limit: Math.min(1000, count - out.length),
-    });
-    out.push(...page.messages);
-    after = page.messages.length === 0 ? null : page.nextAfter;
+  for await (const messages of messagePages(ctx, taskId, Math.max(0, total - count))) {
+    out.push(...messages);
+    if (out.length >= count) break;
   }
-  return out;
+  return out.slice(0, count);
 }
 
 export async function tasksShow(ctx: CommandContext): Promise<number> {
@@ -390,15 +400,13 @@ export async function messagesTail(ctx: CommandContext): Promise<number> {
     // messages are out.
     const task = follow ? await ctx.client.getTask(id) : undefined;
     const finishedBefore = task ? isFinished(task) : true;
-    for (;;) {
-      const page = await ctx.client.listMessages(id, { after, limit: 1000 });
-      for (const m of page.messages) {
+    for await (const messages of messagePages(ctx, id, after)) {
+      for (const m of messages) {
         after = m.sequence;
         if (errorsOnly && !m.error) continue;
         if (ctx.out.json) ctx.out.data(m, false);
         else printMessage(ctx.out, m, `#${m.sequence}`);
       }
-      if (page.nextAfter === null) break;
     }
     if (finishedBefore || !task) return EXIT.ok;
     if (waits) {

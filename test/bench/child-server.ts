@@ -26,7 +26,7 @@ export function startChildServer(
   env: NodeJS.ProcessEnv,
   timeoutMs = 30_000,
 ): Promise<ChildServer> {
-  const script = argv.join(' ');
+  const commandLine = argv.join(' ');
   const child: ChildProcess = spawn(process.execPath, argv, {
     cwd: ROOT,
     env,
@@ -43,7 +43,7 @@ export function startChildServer(
       if (settled) return;
       settled = true;
       child.kill('SIGKILL');
-      reject(new Error(`${script} ${why}:\n${output.join('\n')}`));
+      reject(new Error(`${commandLine} ${why}:\n${output.join('\n')}`));
     };
     const timer = setTimeout(() => fail(`did not start in ${timeoutMs} ms`), timeoutMs);
     child.on('exit', (code) => fail(`exited with ${code}`));
